@@ -1,0 +1,45 @@
+// Scaffolds packages/<name> with the house layout. Usage: node scripts/new-package.mjs name "description" dep1,dep2
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+const [name, description, deps = ''] = process.argv.slice(2);
+const dir = `packages/${name}`;
+if (existsSync(`${dir}/package.json`)) { console.log(`${dir} exists`); process.exit(0); }
+mkdirSync(`${dir}/src`, { recursive: true });
+const workspaceDeps = Object.fromEntries(deps.split(',').filter(Boolean).map((d) => [`@attnlab/${d}`, 'workspace:^']));
+const pkg = {
+  name: `@attnlab/${name}`,
+  version: '0.1.0',
+  description,
+  license: 'MIT',
+  type: 'module',
+  sideEffects: false,
+  exports: {
+    '.': { '@attnlab/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+    './package.json': './package.json',
+  },
+  main: './dist/index.js',
+  types: './dist/index.d.ts',
+  files: ['dist', 'src', '!src/**/*.test.ts'],
+  scripts: { build: 'tsc -p tsconfig.build.json', test: 'jest', lint: 'eslint src', typecheck: 'tsc --noEmit' },
+  dependencies: workspaceDeps,
+  peerDependencies: { '@tensorflow/tfjs-core': '4.22.0' },
+  devDependencies: {
+    '@attnlab/eslint-config': 'workspace:*',
+    '@attnlab/jest-preset': 'workspace:*',
+    '@attnlab/tsconfig': 'workspace:*',
+    '@tensorflow/tfjs-core': '4.22.0',
+    '@types/jest': '^29.5.14',
+    '@types/node': '^20.19.0',
+    eslint: '^9.30.0',
+    jest: '^29.7.0',
+    typescript: '~5.9.3',
+    ...(workspaceDeps['@attnlab/backend'] ? {} : { '@attnlab/backend': 'workspace:^' }),
+  },
+  repository: { type: 'git', url: 'git+https://github.com/attnlab/attnlab.git', directory: dir },
+  publishConfig: { access: 'public' },
+};
+writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
+writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '@attnlab/tsconfig/base.json', compilerOptions: { noEmit: true }, include: ['src'] }, null, 2) + '\n');
+writeFileSync(`${dir}/tsconfig.build.json`, JSON.stringify({ extends: '@attnlab/tsconfig/library.json', compilerOptions: { types: ['node'] } }, null, 2) + '\n');
+writeFileSync(`${dir}/jest.config.cjs`, "module.exports = { preset: '@attnlab/jest-preset' };\n");
+writeFileSync(`${dir}/eslint.config.js`, "import base from '@attnlab/eslint-config';\nexport default [...base];\n");
+console.log(`created ${dir}`);
