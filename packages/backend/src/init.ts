@@ -184,6 +184,9 @@ async function activate(name: BackendName): Promise<string | undefined> {
     const ok = await tf.setBackend(name);
     await tf.ready();
     if (!ok || tf.getBackend() !== name) return `tfjs could not initialise it (setBackend returned ${String(ok)})`;
+    // The cpu backend prints a "install tfjs-node" banner on first use in Node; our report
+    // already says why tensorflow was not chosen.
+    if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return undefined;
   } catch (err) {
     return `tfjs could not initialise it (${errorText(err)})`;
