@@ -1,0 +1,2 @@
+import base from '@attnlab/eslint-config';
+export default [...base];

@@ -1,0 +1,9 @@
+/** An error the user can act on: printed as one line (no stack trace), with this exit code. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}

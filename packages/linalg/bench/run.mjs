@@ -1,0 +1,9 @@
+// Bundles compare.ts with esbuild and runs it: `node bench/run.mjs` from packages/linalg.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const out = join(mkdtempSync(join(tmpdir(), 'linalg-bench-')), 'compare.mjs');
+execFileSync('npx', ['esbuild', 'bench/compare.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`], { stdio: 'inherit' });
+execFileSync('node', [out], { stdio: 'inherit' });
