@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { registerAllGradients } from './generated/register-gradients.js';
 
 let registered = false;
@@ -10,5 +11,8 @@ let registered = false;
 export function registerGradients(): number {
   if (registered) return 0;
   registered = true;
+  // tfjs keeps its gradient registry on the global object: another copy of this module (a second
+  // bundle, or a test runner reloading modules) may have registered them already.
+  if (tf.getGradient('Softmax') !== undefined) return 0;
   return registerAllGradients();
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak, read } from '@attnlab/backend/testing';
 import {
   bayesPosteriorMean, debiasedGd, kernelEstimator, leastSquares, modelEstimator, oneStepGd,
-  oneStepGdRisk, optimalOneStepGdStep, ridge, type IclTaskBatch,
+  oneStepGdRisk, optimalOneStepGd, optimalOneStepGdStep, ridge, type IclTaskBatch,
 } from './index.js';
 
 /** One task: x = [[1], [2]], y = [3, 4], x_q = [1] (d = 1, L = 2). */
@@ -115,6 +115,10 @@ describeBackends('estimator risks', () => {
       expect(Math.abs(mean - closed)).toBeLessThan(4 * se);
       pred.dispose();
     }
+    const auto = await optimalOneStepGd({ betaVar: model.betaVar, noiseVar: model.noiseVar }).predict(t);
+    const byHand = await oneStepGd({ stepSize: etaStar }).predict(t);
+    await expectClose(auto, await read(byHand), 1e-5, 1e-6);
+    tf.dispose([auto, byHand]);
     expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, 1));
     expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, etaStar * 1.05));
     expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, etaStar * 0.95));

@@ -61,6 +61,26 @@ export function oneStepGd(options: { stepSize?: number } = {}, name?: string): E
 }
 
 /**
+ * One-step GD with the risk-minimising step for the Gaussian prior at each batch's own (d, L):
+ * η*(L) = L·s² / (s²(L + d + 1) + σ²), so one estimator serves a whole error-vs-L curve.
+ * @example
+ * const best = optimalOneStepGd({ betaVar: 1, noiseVar: 5e-4 });
+ */
+export function optimalOneStepGd(prior: { betaVar: number; noiseVar: number }, name = 'optimal one-step GD'): Estimator {
+  const fn = 'optimalOneStepGd';
+  finiteNumber(fn, 'prior.betaVar', prior?.betaVar, { positive: true });
+  finiteNumber(fn, 'prior.noiseVar', prior.noiseVar, { min: 0 });
+  return {
+    name,
+    async predict(batch) {
+      const { L, d } = checkBatch(`${fn}.predict`, batch);
+      const eta = optimalOneStepGdStep({ d, L, betaVar: prior.betaVar, noiseVar: prior.noiseVar });
+      return tf.tidy(() => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D);
+    },
+  };
+}
+
+/**
  * Debiased one-step GD (He, Pan, Chen & Yang 2025): GD on centred context inputs,
  * ŷ = (η / L) Σ_i y_i ⟨x_i − x̄, x_q⟩ with x̄ the context mean; what multi-head softmax attention approximates.
  * @example

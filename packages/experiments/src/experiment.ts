@@ -1,0 +1,103 @@
+import type { FigureSpec } from '@attnlab/plot';
+import { ConfigError, merge, validate, type ObjectSchema, type Schema } from './schema.js';
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** Events an experiment emits while it runs (the CLI draws progress bars, the web app live charts). */
+export type ExperimentEvent =
+  | { type: 'phase'; phase: string; message: string }
+  | { type: 'progress'; phase: string; done: number; total: number; rate?: number; loss?: number }
+  | { type: 'metrics'; phase: string; step: number; values: Record<string, number> }
+  | { type: 'snapshot'; phase: string; step: number; name: string; value: unknown }
+  | { type: 'checkpoint'; phase: string; step: number };
+
+/** Where a resumable experiment keeps its checkpoint (files in the CLI, memory in the browser). */
+export interface CheckpointStore {
+  load(): Promise<Uint8Array | undefined>;
+  save(data: Uint8Array): Promise<void>;
+}
+
+export interface RunContext {
+  signal?: AbortSignal;
+  onEvent?: (event: ExperimentEvent) => void;
+  /** Enables checkpoints and resume for experiments that train. */
+  checkpoints?: CheckpointStore;
+  /** Steps between checkpoints (default: the experiment's choice). */
+  checkpointEvery?: number;
+}
+
+export interface ResultMeta {
+  backend: string;
+  startedAt: string;
+  durationMs: number;
+  versions: { attnlab: string; tfjsCore: string };
+  /** True when the run was stopped by its abort signal; `data` holds what was done so far. */
+  aborted: boolean;
+  /** Step the run resumed from, when it did. */
+  resumedFrom?: number;
+}
+
+export interface NamedFigure {
+  /** File-name-safe id (`loss`, `qk-heads`, …). */
+  id: string;
+  spec: FigureSpec;
+}
+
+/** What every experiment returns: JSON-serialisable and versioned. */
+export interface ExperimentResult<C = unknown, R = unknown> {
+  experiment: ExperimentId;
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  config: C;
+  data: R;
+  figures: NamedFigure[];
+  meta: ResultMeta;
+}
+
+export type ExperimentId = 'icl-regression' | 'value-matrix' | 'attention-walkthrough' | 'cv-sweep' | 'kv-cache';
+export const PRESET_NAMES = ['quick', 'seed'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export interface Experiment<C = unknown, R = unknown> {
+  id: ExperimentId;
+  title: string;
+  /** One line: what it computes and which seed it reproduces. */
+  summary: string;
+  configSchema: ObjectSchema;
+  /** Schema of `result.data`. */
+  dataSchema: Schema;
+  presets: Record<PresetName, C>;
+  run(config: C, ctx?: RunContext): Promise<ExperimentResult<C, R>>;
+}
+
+/**
+ * A preset merged with overrides and validated: the config a run will use, or a `ConfigError`
+ * naming the bad field and what it allows.
+ * @example
+ * const config = resolveConfig(iclRegression, { preset: 'quick', overrides: { heads: 4 } });
+ */
+export function resolveConfig<C>(exp: Experiment<C>, opts: { preset?: string; overrides?: unknown } = {}): C {
+  const preset = opts.preset ?? 'quick';
+  if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new ConfigError('preset', `one of ${PRESET_NAMES.join(', ')}`, preset);
+  return validate<C>(exp.configSchema, merge(exp.presets[preset as PresetName], opts.overrides), 'config');
+}
+
+/** Validates a result object (e.g. parsed `results.json`) against its experiment's schemas. */
+export function validateResult(exp: Experiment, result: unknown): ExperimentResult {
+  if (typeof result !== 'object' || result === null) throw new ConfigError('result', 'an object', result);
+  const r = result as Record<string, unknown>;
+  if (r.experiment !== exp.id) throw new ConfigError('result.experiment', `"${exp.id}"`, r.experiment);
+  if (r.schemaVersion !== RESULT_SCHEMA_VERSION) throw new ConfigError('result.schemaVersion', String(RESULT_SCHEMA_VERSION), r.schemaVersion);
+  validate(exp.configSchema, r.config, 'result.config');
+  validate(exp.dataSchema, r.data, 'result.data');
+  if (!Array.isArray(r.figures)) throw new ConfigError('result.figures', 'an array of { id, spec }', r.figures);
+  r.figures.forEach((f: unknown, i) => {
+    const fig = f as NamedFigure;
+    if (!fig || typeof fig.id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(fig.id)) throw new ConfigError(`result.figures[${i}].id`, 'a lower-case file-name-safe id', fig?.id);
+    if (!fig.spec || typeof fig.spec !== 'object') throw new ConfigError(`result.figures[${i}].spec`, 'a figure spec', fig.spec);
+  });
+  const meta = r.meta as Record<string, unknown> | undefined;
+  if (!meta || typeof meta.backend !== 'string' || typeof meta.durationMs !== 'number' || typeof meta.aborted !== 'boolean') {
+    throw new ConfigError('result.meta', 'an object with backend, startedAt, durationMs, versions, aborted', meta);
+  }
+  return r as unknown as ExperimentResult;
+}

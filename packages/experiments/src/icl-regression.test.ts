@@ -1,0 +1,62 @@
+import { describeBackends } from '@attnlab/backend/testing';
+import * as tf from '@tensorflow/tfjs-core';
+import { iclRegression, resolveConfig, validateResult, type CheckpointStore } from './index.js';
+
+const small = { steps: 60, log: { loss: 5, validation: 20, dynamics: 20, qk: 30 }, finalValidationSamples: 200, evaluation: { maxL: 41, stepL: 20, samples: 50 }, checkpointEvery: 25 };
+
+describeBackends('icl-regression (short runs)', () => {
+  it('trains, records circuits and dynamics, evaluates the estimators, leaks nothing', async () => {
+    const before = tf.memory().numTensors;
+    const r = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: small }));
+    expect(tf.memory().numTensors).toBe(before);
+    validateResult(iclRegression, JSON.parse(JSON.stringify(r)));
+    const run = r.data.runs[0]!;
+    expect(run.heads).toBe(2);
+    expect(run.completedSteps).toBe(60);
+    expect(run.loss.step).toEqual(Array.from({ length: 12 }, (_, i) => i * 5));
+    expect(run.validation.step).toEqual([0, 20, 40]);
+    expect(run.dynamics.step).toEqual([0, 20, 40]);
+    expect(run.dynamics.w[0]).toHaveLength(1);
+    expect(run.dynamics.w[0]![0]).toHaveLength(2);
+    expect(run.qkSnapshots.matrices[0]![0]![0]).toHaveLength(6);
+    expect(run.statistics).toHaveLength(2);
+    expect(run.finalValidation!.samples).toBe(200);
+    const names = r.data.errorCurves!.series.map((x) => x.name);
+    expect(names).toEqual(['transformer', 'kernel estimator', 'one-step GD', 'optimal one-step GD', 'ridge (Bayes λ)']);
+    expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
+    console.log(`[${tf.getBackend()}] reference path: ${run.stepsPerSecond.toFixed(1)} steps/s`);
+  });
+}, ['cpu', 'wasm']);
+
+describe('icl-regression checkpoints', () => {
+  it('an aborted run resumes from its checkpoint to the same final parameters as an uninterrupted run', async () => {
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, evaluation: { samples: 0 }, finalValidationSamples: 0 } });
+    const straight = await iclRegression.run(cfg);
+    let saved: Uint8Array | undefined;
+    const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
+    const ac = new AbortController();
+    const first = await iclRegression.run(cfg, { checkpoints: store, signal: ac.signal, onEvent: (e) => { if (e.type === 'progress' && e.done >= 30) ac.abort(); } });
+    expect(first.meta.aborted).toBe(true);
+    expect(saved).toBeDefined();
+    const resumed = await iclRegression.run(cfg, { checkpoints: store });
+    expect(resumed.meta.aborted).toBe(false);
+    expect(resumed.meta.resumedFrom).toBeGreaterThan(0);
+    expect(resumed.data.runs[0]!.statistics.map((x) => x.qk)).toEqual(straight.data.runs[0]!.statistics.map((x) => x.qk));
+    expect(resumed.data.runs[0]!.loss).toEqual(straight.data.runs[0]!.loss);
+    expect(resumed.data.runs[0]!.validation).toEqual(straight.data.runs[0]!.validation);
+  });
+
+  it('refuses a checkpoint of a different configuration', async () => {
+    let saved: Uint8Array | undefined;
+    const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0 } });
+    await iclRegression.run(cfg, { checkpoints: store });
+    await expect(iclRegression.run({ ...cfg, heads: 4 }, { checkpoints: store })).rejects.toThrow(/checkpoint: was written for a different configuration/);
+  });
+
+  it('names bad config fields', () => {
+    expect(() => resolveConfig(iclRegression, { overrides: { heads: 0 } })).toThrow(/config.heads: must be an integer ≥ 1 and ≤ 64; got 0/);
+    expect(() => resolveConfig(iclRegression, { overrides: { optimizer: { method: 'rmsprop' } } })).toThrow(/config.optimizer.method: must be one of adam, adamw, sgd; got "rmsprop"/);
+    expect(() => resolveConfig(iclRegression, { overrides: { init: 'zeros' } })).toThrow(/config.init: must be one of random, small_id, small_id_qk, oppo_small_id/);
+  });
+});

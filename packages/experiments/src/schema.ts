@@ -1,0 +1,196 @@
+/**
+ * A small schema language for experiment configs and results: validation with errors that name the
+ * field, the value and what is allowed; defaults; descriptions (for `--help`, web forms and docs);
+ * JSON Schema export. No dependency, browser-safe.
+ */
+
+export type Schema =
+  | NumberSchema
+  | StringSchema
+  | EnumSchema
+  | BooleanSchema
+  | ArraySchema
+  | ObjectSchema
+  | RecordSchema
+  | NullableSchema;
+
+interface Base {
+  description?: string;
+  /** Optional fields may be absent (`undefined`); required ones must be present after defaults. */
+  optional?: boolean;
+}
+export interface NumberSchema extends Base { kind: 'number'; integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean; default?: number }
+export interface StringSchema extends Base { kind: 'string'; minLength?: number; default?: string }
+export interface EnumSchema extends Base { kind: 'enum'; values: readonly (string | number)[]; default?: string | number }
+export interface BooleanSchema extends Base { kind: 'boolean'; default?: boolean }
+export interface ArraySchema extends Base { kind: 'array'; items: Schema; minItems?: number; maxItems?: number; default?: unknown[] }
+export interface ObjectSchema extends Base { kind: 'object'; fields: Record<string, Schema>; default?: Record<string, unknown> }
+export interface RecordSchema extends Base { kind: 'record'; values: Schema }
+export interface NullableSchema extends Base { kind: 'nullable'; inner: Schema }
+
+/** Thrown for any invalid config or result; `.field` is the dotted path (e.g. `config.optimizer.lr`). */
+export class ConfigError extends Error {
+  readonly field: string;
+  readonly allowed: string;
+  readonly received: unknown;
+  constructor(field: string, allowed: string, received: unknown, detail?: string) {
+    super(`${field}: ${detail ?? `must be ${allowed}`}; got ${describe(received)}`);
+    this.name = 'ConfigError';
+    this.field = field;
+    this.allowed = allowed;
+    this.received = received;
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (missing)';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  return `a ${typeof v}`;
+}
+
+// ---- builders -------------------------------------------------------------------------------
+
+export const s = {
+  number: (o: Omit<NumberSchema, 'kind'> = {}): NumberSchema => ({ kind: 'number', ...o }),
+  int: (o: Omit<NumberSchema, 'kind' | 'integer'> = {}): NumberSchema => ({ kind: 'number', integer: true, ...o }),
+  string: (o: Omit<StringSchema, 'kind'> = {}): StringSchema => ({ kind: 'string', ...o }),
+  enum: <T extends string | number>(values: readonly T[], o: Omit<EnumSchema, 'kind' | 'values'> = {}): EnumSchema => ({ kind: 'enum', values, ...o }),
+  boolean: (o: Omit<BooleanSchema, 'kind'> = {}): BooleanSchema => ({ kind: 'boolean', ...o }),
+  array: (items: Schema, o: Omit<ArraySchema, 'kind' | 'items'> = {}): ArraySchema => ({ kind: 'array', items, ...o }),
+  object: (fields: Record<string, Schema>, o: Omit<ObjectSchema, 'kind' | 'fields'> = {}): ObjectSchema => ({ kind: 'object', fields, ...o }),
+  record: (values: Schema, o: Omit<RecordSchema, 'kind' | 'values'> = {}): RecordSchema => ({ kind: 'record', values, ...o }),
+  nullable: (inner: Schema, o: Omit<NullableSchema, 'kind' | 'inner'> = {}): NullableSchema => ({ kind: 'nullable', inner, ...o }),
+};
+
+/** Words for what a schema allows, used in error messages and `--help`. */
+export function allowedText(schema: Schema): string {
+  switch (schema.kind) {
+    case 'number': {
+      const what = schema.integer ? 'an integer' : 'a number';
+      const lo = schema.min !== undefined ? `${schema.exclusiveMin ? '>' : '≥'} ${schema.min}` : '';
+      const hi = schema.max !== undefined ? `≤ ${schema.max}` : '';
+      return [what, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+    }
+    case 'string': return 'a string';
+    case 'enum': return `one of ${schema.values.map((v) => String(v)).join(', ')}`;
+    case 'boolean': return 'true or false';
+    case 'array': {
+      const n = schema.minItems !== undefined && schema.maxItems !== undefined ? ` (${schema.minItems}–${schema.maxItems} items)` : schema.minItems ? ` (at least ${schema.minItems})` : '';
+      return `a list${n} of ${allowedText(schema.items).replace(/^(a|an) /, '')}s`.replace(/ss$/, 's');
+    }
+    case 'object': return `an object with fields ${Object.keys(schema.fields).join(', ')}`;
+    case 'record': return `an object of ${allowedText(schema.values)}`;
+    case 'nullable': return `${allowedText(schema.inner)} or null`;
+  }
+}
+
+// ---- validation -----------------------------------------------------------------------------
+
+/**
+ * Validates `value` against `schema`, filling defaults; returns a new value (the input is not changed).
+ * Unknown object keys are errors (a typo must not be silently ignored).
+ * @example
+ * validate(s.object({ steps: s.int({ min: 1, default: 100 }) }), {}, 'config') // → { steps: 100 }
+ */
+export function validate<T = unknown>(schema: Schema, value: unknown, path = 'value'): T {
+  return check(schema, value, path) as T;
+}
+
+function check(schema: Schema, value: unknown, path: string): unknown {
+  if (value === undefined && 'default' in schema && schema.default !== undefined) value = structuredClone(schema.default);
+  if (value === undefined) {
+    if (schema.optional) return undefined;
+    throw new ConfigError(path, allowedText(schema), value, `is required (${allowedText(schema)})`);
+  }
+  switch (schema.kind) {
+    case 'number': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new ConfigError(path, allowedText(schema), value);
+      if (schema.integer && !Number.isInteger(value)) throw new ConfigError(path, allowedText(schema), value);
+      if (schema.min !== undefined && (schema.exclusiveMin ? value <= schema.min : value < schema.min)) throw new ConfigError(path, allowedText(schema), value);
+      if (schema.max !== undefined && value > schema.max) throw new ConfigError(path, allowedText(schema), value);
+      return value;
+    }
+    case 'string':
+      if (typeof value !== 'string' || value.length < (schema.minLength ?? 0)) throw new ConfigError(path, allowedText(schema), value);
+      return value;
+    case 'enum':
+      if (!schema.values.includes(value as string | number)) throw new ConfigError(path, allowedText(schema), value);
+      return value;
+    case 'boolean':
+      if (typeof value !== 'boolean') throw new ConfigError(path, allowedText(schema), value);
+      return value;
+    case 'array': {
+      if (!Array.isArray(value)) throw new ConfigError(path, allowedText(schema), value);
+      if (schema.minItems !== undefined && value.length < schema.minItems) throw new ConfigError(path, allowedText(schema), value, `must have at least ${schema.minItems} items`);
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) throw new ConfigError(path, allowedText(schema), value, `must have at most ${schema.maxItems} items`);
+      return value.map((v, i) => check(schema.items, v, `${path}[${i}]`));
+    }
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(path, allowedText(schema), value);
+      const src = value as Record<string, unknown>;
+      for (const k of Object.keys(src)) {
+        if (!(k in schema.fields)) {
+          throw new ConfigError(`${path}.${k}`, `one of the fields ${Object.keys(schema.fields).join(', ')}`, src[k], `is not a known field (known: ${Object.keys(schema.fields).join(', ')})`);
+        }
+      }
+      const out: Record<string, unknown> = {};
+      for (const [k, f] of Object.entries(schema.fields)) {
+        const v = check(f, src[k], `${path}.${k}`);
+        if (v !== undefined) out[k] = v;
+      }
+      return out;
+    }
+    case 'record': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(path, allowedText(schema), value);
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(schema.values, v, `${path}.${k}`)]));
+    }
+    case 'nullable':
+      return value === null ? null : check(schema.inner, value, path);
+  }
+}
+
+/** Deep-merges `patch` into `base` (objects merge, everything else replaces). */
+export function merge<T>(base: T, patch: unknown): T {
+  if (patch === undefined) return structuredClone(base);
+  if (isPlainObject(base) && isPlainObject(patch)) {
+    const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(patch)) out[k] = k in out ? merge(out[k], v) : structuredClone(v);
+    return out as T;
+  }
+  return structuredClone(patch) as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** JSON Schema (draft 2020-12) for a schema, for editors and external validators. */
+export function toJsonSchema(schema: Schema): Record<string, unknown> {
+  const d = schema.description ? { description: schema.description } : {};
+  switch (schema.kind) {
+    case 'number':
+      return {
+        type: schema.integer ? 'integer' : 'number', ...d,
+        ...(schema.min !== undefined ? (schema.exclusiveMin ? { exclusiveMinimum: schema.min } : { minimum: schema.min }) : {}),
+        ...(schema.max !== undefined ? { maximum: schema.max } : {}),
+        ...(schema.default !== undefined ? { default: schema.default } : {}),
+      };
+    case 'string': return { type: 'string', ...d, ...(schema.default !== undefined ? { default: schema.default } : {}) };
+    case 'enum': return { enum: [...schema.values], ...d, ...(schema.default !== undefined ? { default: schema.default } : {}) };
+    case 'boolean': return { type: 'boolean', ...d, ...(schema.default !== undefined ? { default: schema.default } : {}) };
+    case 'array': return { type: 'array', items: toJsonSchema(schema.items), ...d, ...(schema.minItems !== undefined ? { minItems: schema.minItems } : {}), ...(schema.maxItems !== undefined ? { maxItems: schema.maxItems } : {}) };
+    case 'object': {
+      const required = Object.entries(schema.fields).filter(([, f]) => !f.optional && !('default' in f && f.default !== undefined)).map(([k]) => k);
+      return {
+        type: 'object', ...d,
+        properties: Object.fromEntries(Object.entries(schema.fields).map(([k, f]) => [k, toJsonSchema(f)])),
+        ...(required.length ? { required } : {}),
+        additionalProperties: false,
+      };
+    }
+    case 'record': return { type: 'object', additionalProperties: toJsonSchema(schema.values), ...d };
+    case 'nullable': return { anyOf: [toJsonSchema(schema.inner), { type: 'null' }], ...d };
+  }
+}
