@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { solveHost } from '@attnlab/linalg';
 import type { Estimator, GaussianTaskModel, IclTaskBatch } from './types.js';
 import { checkBatch, checkTaskModel, fail, finiteNumber } from './validate.js';
 
@@ -102,7 +103,7 @@ export function debiasedGd(options: { stepSize?: number } = {}, name = 'debiased
 
 /**
  * Solves the d×d (or L×L) systems of ridge / least squares for each task on the host in float64
- * (Cholesky; tiny systems, so the host is both exact and fast).
+ * (@attnlab/linalg's LU; tiny systems, so the host is both exact and fast).
  */
 async function ridgePredict(batch: IclTaskBatch, lambda: number, fn: string): Promise<tf.Tensor1D> {
   const { B, L, d } = checkBatch(fn, batch);
@@ -127,7 +128,7 @@ async function ridgePredict(batch: IclTaskBatch, lambda: number, fn: string): Pr
         }
       }
       for (let r = 0; r < d; r++) { A[r * d + r]! += lambda; for (let c = 0; c < r; c++) A[c * d + r] = A[r * d + c]!; }
-      const beta = choleskySolve(A, rhs, n, fn);
+      const beta = spdSolve(A, rhs, n, fn);
       let s = 0;
       for (let r = 0; r < d; r++) s += qs[b * d + r]! * beta[r]!;
       out[b] = s;
@@ -142,7 +143,7 @@ async function ridgePredict(batch: IclTaskBatch, lambda: number, fn: string): Pr
           A[j * L + i] = s;
         }
       }
-      const alpha = choleskySolve(A, rhs, n, fn);
+      const alpha = spdSolve(A, rhs, n, fn);
       let s = 0;
       for (let i = 0; i < L; i++) {
         let dot = 0;
@@ -155,33 +156,12 @@ async function ridgePredict(batch: IclTaskBatch, lambda: number, fn: string): Pr
   return tf.tensor1d(out);
 }
 
-function choleskySolve(A: Float64Array, rhs: Float64Array, n: number, fn: string): Float64Array {
-  const Lm = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * n + j]!;
-      for (let k = 0; k < j; k++) s -= Lm[i * n + k]! * Lm[j * n + k]!;
-      if (i === j) {
-        if (!(s > 1e-300)) fail(fn, 'the context matrix is singular (duplicate or degenerate inputs); use ridge with λ > 0');
-        Lm[i * n + i] = Math.sqrt(s);
-      } else {
-        Lm[i * n + j] = s / Lm[j * n + j]!;
-      }
-    }
+function spdSolve(A: Float64Array, rhs: Float64Array, n: number, fn: string): Float64Array {
+  try {
+    return solveHost({ rows: n, cols: n, data: A }, { rows: n, cols: 1, data: rhs }).data;
+  } catch {
+    fail(fn, 'the context matrix is singular (duplicate or degenerate inputs); use ridge with λ > 0');
   }
-  const z = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = rhs[i]!;
-    for (let k = 0; k < i; k++) s -= Lm[i * n + k]! * z[k]!;
-    z[i] = s / Lm[i * n + i]!;
-  }
-  const x = new Float64Array(n);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = z[i]!;
-    for (let k = i + 1; k < n; k++) s -= Lm[k * n + i]! * x[k]!;
-    x[i] = s / Lm[i * n + i]!;
-  }
-  return x;
 }
 
 /**
