@@ -24,13 +24,34 @@ describeBackends('icl-regression (short runs)', () => {
     const names = r.data.errorCurves!.series.map((x) => x.name);
     expect(names).toEqual(['transformer', 'kernel estimator', 'one-step GD', 'optimal one-step GD', 'ridge (Bayes λ)']);
     expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
-    console.log(`[${tf.getBackend()}] reference path: ${run.stepsPerSecond.toFixed(1)} steps/s`);
+    expect(r.data.path).toBe('fused');
+    console.log(`[${tf.getBackend()}] ${r.data.path} path: ${run.stepsPerSecond.toFixed(1)} steps/s (with probes every 20 steps)`);
   });
 }, ['cpu', 'wasm']);
 
-describe('icl-regression checkpoints', () => {
+describe('icl-regression paths', () => {
+  it('the fused path and the tfjs reference path give the same losses for 100 steps (1e-4 relative)', async () => {
+    const cfg = (path: 'fused' | 'reference') => resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 100, log: { loss: 1, validation: 50, dynamics: 50, qk: 100 }, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
+    const fused = await iclRegression.run(cfg('fused'));
+    const ref = await iclRegression.run(cfg('reference'));
+    expect(fused.data.path).toBe('fused');
+    expect(ref.data.path).toBe('reference');
+    const a = fused.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
+    expect(a).toHaveLength(100);
+    for (let i = 0; i < 100; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
+    const va = fused.data.runs[0]!.validation.value, vb = ref.data.runs[0]!.validation.value;
+    for (let i = 0; i < vb.length; i++) expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
+  });
+
+  it("refuses path 'fused' where the fused trainer does not apply, saying why", async () => {
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, layers: 2, path: 'fused' } });
+    await expect(iclRegression.run(cfg)).rejects.toThrow(/config.path: cannot be 'fused': the fused trainer trains the single-layer model only \(layers = 1\)/);
+  });
+});
+
+describe.each(['fused', 'reference'] as const)('icl-regression checkpoints (%s path)', (path) => {
   it('an aborted run resumes from its checkpoint to the same final parameters as an uninterrupted run', async () => {
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, evaluation: { samples: 0 }, finalValidationSamples: 0 } });
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
     const straight = await iclRegression.run(cfg);
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
@@ -49,7 +70,7 @@ describe('icl-regression checkpoints', () => {
   it('refuses a checkpoint of a different configuration', async () => {
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0 } });
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
     await iclRegression.run(cfg, { checkpoints: store });
     await expect(iclRegression.run({ ...cfg, heads: 4 }, { checkpoints: store })).rejects.toThrow(/checkpoint: was written for a different configuration/);
   });

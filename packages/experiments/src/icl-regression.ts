@@ -9,9 +9,10 @@ import {
 } from '@attnlab/estimators';
 import type { FigureSpec } from '@attnlab/plot';
 import {
-  adam, adamw, deserializeCheckpoint, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
-  type Checkpoint, type History, type Json, type Optimizer, type ParamMap,
+  adam, adamw, deserializeCheckpoint, emptyHistory, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
+  type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap,
 } from '@attnlab/train';
+import { createCpuModel, cpuModelStep, paramOffsets } from '@attnlab/fused';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
 import { startMeta, throwIfAborted } from './meta.js';
 import { ConfigError, s } from './schema.js';
@@ -38,6 +39,8 @@ export interface IclConfig {
   /** Train one model per head count (the head-count comparison); empty = only `heads`. */
   headCounts: number[];
   checkpointEvery: number;
+  /** `fused`: the fused CPU trainer (@attnlab/fused); `reference`: tfjs autodiff; `auto`: fused when it supports the config. */
+  path: 'auto' | 'fused' | 'reference';
 }
 
 export interface IclRunData {
@@ -57,7 +60,8 @@ export interface IclRunData {
 }
 
 export interface IclData {
-  path: 'reference';
+  /** The training path used: the fused trainer or tfjs autodiff. */
+  path: 'fused' | 'reference';
   runs: IclRunData[];
   errorCurves: ErrorCurve | null;
   /** 1/√d, the seed's hypothesised |w^h|. */
@@ -100,6 +104,7 @@ export const iclConfigSchema = s.object({
   }, { default: {} }),
   headCounts: s.array(s.int({ min: 1, max: 64 }), { default: [], maxItems: 16, description: 'head counts to compare, e.g. [1, 2, 4, 8]' }),
   checkpointEvery: pos(1000, 'steps between checkpoints'),
+  path: s.enum(['auto', 'fused', 'reference'], { default: 'auto', description: 'training path: fused (fast, single layer + Adam) or reference (tfjs autodiff)' }),
 });
 
 const series = s.object({ step: s.array(s.int()), value: s.array(s.nullable(s.number())) });
@@ -116,7 +121,7 @@ const runSchema = s.object({
   dummyHeads: s.array(s.object({ layer: s.int(), head: s.int() })),
 });
 export const iclDataSchema = s.object({
-  path: s.enum(['reference']),
+  path: s.enum(['fused', 'reference']),
   runs: s.array(runSchema, { minItems: 1 }),
   errorCurves: s.nullable(s.object({
     contextLengths: s.array(s.int()), samples: s.int(), seed: s.int(),
@@ -131,10 +136,10 @@ const seedPreset: IclConfig = {
   batch: 128, steps: 500000,
   log: { loss: 1000, validation: 1000, dynamics: 1000, qk: 1000 },
   noiseStd: 0.01, betaScale: 'unit', init: 'random', weightTying: false, seed: 0,
-  finalValidationSamples: 10000, evaluation: { maxL: 500, stepL: 5, samples: 100 }, headCounts: [], checkpointEvery: 10000,
+  finalValidationSamples: 10000, evaluation: { maxL: 500, stepL: 5, samples: 100 }, headCounts: [], checkpointEvery: 10000, path: 'auto',
 };
 const quickPreset: IclConfig = {
-  ...seedPreset, steps: 1500, log: { loss: 10, validation: 100, dynamics: 100, qk: 500 },
+  ...seedPreset, steps: 3000, log: { loss: 10, validation: 100, dynamics: 100, qk: 500 },
   finalValidationSamples: 2000, evaluation: { maxL: 201, stepL: 20, samples: 200 }, checkpointEvery: 500,
 };
 
@@ -245,7 +250,7 @@ async function finalValidation(c: IclConfig, p: Structured, samples: number): Pr
 interface ResumeState { runIndex: number; runs: IclRunData[]; checkpoint: Checkpoint | null }
 
 function configKey(c: IclConfig): string {
-  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, ...rest } = c;
+  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, path: _p, ...rest } = c;
   return JSON.stringify({ ...rest, steps: undefined });
 }
 
@@ -261,6 +266,177 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
     throw new ConfigError('checkpoint', 'a checkpoint of the same model, data and optimizer settings', 'a different config', 'was written for a different configuration (only steps, evaluation and checkpoint settings may change on resume)');
   }
   return { runIndex: meta.runIndex, runs: meta.runs ?? [], checkpoint: cp };
+}
+
+async function finishRun(c: IclConfig, heads: number, params: ParamMap, history: History, completed: number, stepsPerSecond: number, aborted: boolean): Promise<IclRunData> {
+  const st = structure(c, params);
+  const statistics = await iclCircuitStatistics(st);
+  const dyn = history.probes.dynamics ?? { step: [], value: [] };
+  const qk = history.probes.qk ?? { step: [], value: [] };
+  return {
+    heads,
+    completedSteps: completed,
+    stepsPerSecond,
+    loss: { step: history.loss.step, value: history.loss.value },
+    validation: { step: history.validation.step, value: history.validation.value },
+    dynamics: {
+      step: dyn.step,
+      w: dyn.value.map((v) => (v as { w: number[][] }).w),
+      mu: dyn.value.map((v) => (v as { mu: number[][] }).mu),
+    },
+    qkSnapshots: { step: qk.step, matrices: qk.value as unknown as number[][][][][] },
+    statistics,
+    finalValidation: aborted ? null : await finalValidation(c, st, c.finalValidationSamples),
+    dummyHeads: dummyHeads(statistics),
+  };
+}
+
+async function dynamicsProbe(c: IclConfig, p: ParamMap): Promise<Json> {
+  const stats = await iclCircuitStatistics(structure(c, p));
+  return { w: byLayer(stats, (x) => x.w), mu: byLayer(stats, (x) => x.mu) };
+}
+
+/** Why the fused trainer cannot run this config, or undefined when it can. */
+export function fusedUnsupported(c: IclConfig): string | undefined {
+  if (c.layers !== 1) return 'trains the single-layer model only (layers = 1)';
+  if (c.nOut !== 1) return 'trains nOut = 1 only';
+  if (c.optimizer.method !== 'adam') return 'implements Adam only (optimizer.method = adam)';
+  if (c.optimizer.weightDecay !== 0) return 'implements Adam without weight decay only (optimizer.weightDecay = 0)';
+  if (c.betaScale !== 'unit') return "draws β ~ N(0, I) only (betaScale = 'unit')";
+  return undefined;
+}
+
+const PARAM_NAMES = ['Wq', 'Wk', 'Wv', 'Wo'] as const;
+
+function base64(a: Float64Array): string {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/**
+ * Seed 004's loop on @attnlab/fused's CPU trainer: the same initial weights, tasks (Philox stream 0,
+ * step t), Adam (PyTorch form, float64), schedule, probes, history and checkpoints as the reference path.
+ */
+async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {
+  const shape = { heads, d: c.d };
+  const off = paramOffsets(shape);
+  const P = off.size;
+  const D = c.d + 1;
+  const shapes: Record<(typeof PARAM_NAMES)[number], number[]> = { Wq: [heads, D, D], Wk: [heads, D, D], Wv: [heads, D, D], Wo: [heads, D, 1] };
+  const starts = { Wq: off.wq, Wk: off.wk, Wv: off.wv, Wo: off.wo };
+  const ends = { Wq: off.wk, Wk: off.wv, Wv: off.wo, Wo: off.size };
+  const o = c.optimizer;
+  const model = createCpuModel(shape, c.L, c.batch, c.seed, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }, c.noiseStd);
+  const state = model.state;
+  // The reference path's initial weights, so both paths start from the same point.
+  const init = initParams(c, heads);
+  for (const k of PARAM_NAMES) state.set(await init[k]!.data(), starts[k]);
+  tf.dispose(Object.values(init));
+  let history: History = emptyHistory();
+  const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
+  if (resume && exact) {
+    // A fused checkpoint: the exact float64 [p | m | v] state.
+    const bytes = Uint8Array.from(atob(exact), (ch) => ch.charCodeAt(0));
+    const restored = new Float64Array(bytes.buffer);
+    if (restored.length !== state.length) throw new ConfigError('checkpoint', `a fused state of ${state.length} numbers`, restored.length, 'holds a fused state of the wrong size');
+    state.set(restored);
+    model.t = resume.step;
+    history = resume.history;
+  } else if (resume) {
+    for (const k of PARAM_NAMES) {
+      state.set(resume.params[k]!.values, starts[k]);
+      const slots = resume.optimizerState?.params[k]?.slots;
+      if (!slots?.m || !slots.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
+      state.set(slots.m.values, P + starts[k]);
+      state.set(slots.v.values, 2 * P + starts[k]);
+    }
+    model.t = resume.step;
+    history = resume.history;
+  }
+  const paramTensors = (): ParamMap => {
+    const out: ParamMap = {};
+    for (const k of PARAM_NAMES) {
+      const t = tf.tensor(Float32Array.from(state.subarray(starts[k], ends[k])), shapes[k]);
+      out[k] = tf.variable(t, false);
+      t.dispose();
+    }
+    return out;
+  };
+  const hostOf = (base: number) => Object.fromEntries(PARAM_NAMES.map((k) => [k, { values: Float32Array.from(state.subarray(base + starts[k], base + ends[k])), shape: shapes[k], dtype: 'float32' as const }]));
+  const phase = `train H=${heads}`;
+  const writeCheckpoint = async () => {
+    if (!ctx.checkpoints) return;
+    const m = hostOf(P), v = hostOf(2 * P);
+    const optimizerState: OptimizerState = {
+      type: 'adam',
+      config: { lr: o.lr, weightDecay: 0, betas: [o.betas[0], o.betas[1]], eps: o.eps },
+      params: Object.fromEntries(PARAM_NAMES.map((k) => [k, { step: model.t, slots: { m: m[k]!, v: v[k]! } }])),
+    };
+    await ctx.checkpoints.save(await serializeCheckpoint({
+      params: hostOf(0), optimizerState, step: model.t, history,
+      meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json, fusedState: base64(state) },
+    }));
+    ctx.onEvent?.({ type: 'checkpoint', phase, step: model.t });
+  };
+  const started = performance.now();
+  const startStep = model.t;
+  let lastProgress = started;
+  const progressEvery = Math.max(1, Math.min(1000, Math.floor(c.steps / 50)));
+  let aborted = false;
+  while (model.t < c.steps) {
+    if (ctx.signal?.aborted) { aborted = true; break; }
+    // Run plain steps up to the next step that records something, in slices of ≤ 25 ms.
+    const sliceEnd = performance.now() + 25;
+    while (model.t < c.steps && performance.now() < sliceEnd) {
+      const t = model.t;
+      const loss = cpuModelStep(model);
+      if (t % c.log.loss === 0) { history.loss.step.push(t); history.loss.value.push(loss); }
+      const doVal = t % c.log.validation === 0, doDyn = t % c.log.dynamics === 0, doQk = t % c.log.qk === 0;
+      if (doVal || doDyn || doQk) {
+        const p = paramTensors();
+        try {
+          if (doVal) {
+            const b = tokens(c, VALIDATION_STREAM, t, c.batch);
+            const l = tf.tidy(() => meanSquaredError(predict(c, structure(c, p), b.Z, b.zq), b.yq));
+            const vl = (await l.data())[0]!;
+            tf.dispose([l, b.Z, b.zq, b.yq]);
+            history.validation.step.push(t); history.validation.value.push(vl);
+            ctx.onEvent?.({ type: 'metrics', phase, step: t, values: { validationLoss: vl, loss } });
+          }
+          if (doDyn) {
+            const value = await dynamicsProbe(c, p);
+            (history.probes.dynamics ??= { step: [], value: [] }).step.push(t);
+            history.probes.dynamics.value.push(value);
+            ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'dynamics', value });
+          }
+          if (doQk) {
+            const value = (await qkMatrices(c, p)) as unknown as Json;
+            (history.probes.qk ??= { step: [], value: [] }).step.push(t);
+            history.probes.qk.value.push(value);
+            ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'qk', value });
+          }
+        } finally {
+          tf.dispose(Object.values(p));
+        }
+      }
+      if (model.t % c.checkpointEvery === 0 && model.t < c.steps) await writeCheckpoint();
+      if (model.t % progressEvery === 0 || model.t === c.steps) {
+        const now = performance.now();
+        ctx.onEvent?.({ type: 'progress', phase, done: model.t, total: c.steps, rate: ((model.t - startStep) * 1000) / Math.max(1, now - started), loss });
+        lastProgress = now;
+      }
+    }
+    // Let timers, I/O and abort handlers run.
+    await new Promise<void>((r) => setTimeout(r, 0));
+  }
+  void lastProgress;
+  await writeCheckpoint();
+  const elapsed = performance.now() - started;
+  const params = paramTensors();
+  const run = await finishRun(c, heads, params, history, model.t, ((model.t - startStep) * 1000) / Math.max(1, elapsed), aborted);
+  return { run, params, aborted };
 }
 
 async function trainOne(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {
@@ -287,13 +463,7 @@ async function trainOne(c: IclConfig, heads: number, runIndex: number, done: Icl
       ...(history ? { state: { step: startStep, history } } : {}),
       schedule: { lossEvery: c.log.loss, validationEvery: c.log.validation, progressEvery: Math.max(1, Math.min(1000, Math.floor(c.steps / 50))), checkpointEvery: c.checkpointEvery },
       probes: {
-        dynamics: {
-          every: c.log.dynamics,
-          run: async (p) => {
-            const stats = await iclCircuitStatistics(structure(c, p));
-            return { w: byLayer(stats, (x) => x.w), mu: byLayer(stats, (x) => x.mu) };
-          },
-        },
+        dynamics: { every: c.log.dynamics, run: (p) => dynamicsProbe(c, p) },
         qk: { every: c.log.qk, run: async (p) => (await qkMatrices(c, p)) as unknown as Json },
       },
       ...(ctx.checkpoints ? {
@@ -314,26 +484,7 @@ async function trainOne(c: IclConfig, heads: number, runIndex: number, done: Icl
         else if (e.type === 'snapshot') ctx.onEvent?.({ type: 'snapshot', phase, step: e.step, name: e.name, value: e.value });
       },
     });
-    const st = structure(c, params);
-    const statistics = await iclCircuitStatistics(st);
-    const dyn = result.history.probes.dynamics ?? { step: [], value: [] };
-    const qk = result.history.probes.qk ?? { step: [], value: [] };
-    const run: IclRunData = {
-      heads,
-      completedSteps: result.completed,
-      stepsPerSecond: result.stepsPerSecond,
-      loss: { step: result.history.loss.step, value: result.history.loss.value },
-      validation: { step: result.history.validation.step, value: result.history.validation.value },
-      dynamics: {
-        step: dyn.step,
-        w: dyn.value.map((v) => (v as { w: number[][] }).w),
-        mu: dyn.value.map((v) => (v as { mu: number[][] }).mu),
-      },
-      qkSnapshots: { step: qk.step, matrices: qk.value as unknown as number[][][][][] },
-      statistics,
-      finalValidation: result.aborted ? null : await finalValidation(c, st, c.finalValidationSamples),
-      dummyHeads: dummyHeads(statistics),
-    };
+    const run = await finishRun(c, heads, params, result.history, result.completed, result.stepsPerSecond, result.aborted);
     return { run, params, aborted: result.aborted };
   } catch (err) {
     tf.dispose(Object.values(params));
@@ -456,6 +607,9 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
         if (h % 2 !== 0) throw new ConfigError(config.headCounts.length ? `config.headCounts[${i}]` : 'config.heads', 'an even number with init oppo_small_id', h, 'must be even with init oppo_small_id (two halves of opposite sign)');
       });
     }
+    const unsupported = fusedUnsupported(config);
+    if (config.path === 'fused' && unsupported) throw new ConfigError('config.path', "'reference' or 'auto' for this config", 'fused', `cannot be 'fused': the fused trainer ${unsupported}`);
+    const path: IclData['path'] = config.path === 'reference' || unsupported ? 'reference' : 'fused';
     const resume = await loadResume(config, ctx);
     const runs: IclRunData[] = [...resume.runs];
     const trained: { heads: number; params: ParamMap }[] = [];
@@ -464,7 +618,8 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
       for (let i = resume.runIndex; i < headCounts.length; i++) {
         throwIfAborted(ctx.signal);
         ctx.onEvent?.({ type: 'phase', phase: `train H=${headCounts[i]}`, message: `Training H = ${headCounts[i]} (${i + 1} of ${headCounts.length})` });
-        const r = await trainOne(config, headCounts[i]!, i, runs, i === resume.runIndex ? resume.checkpoint : null, ctx);
+        const trainer = path === 'fused' ? trainOneFused : trainOne;
+        const r = await trainer(config, headCounts[i]!, i, runs, i === resume.runIndex ? resume.checkpoint : null, ctx);
         runs.push(r.run);
         trained.push({ heads: r.run.heads, params: r.params });
         if (r.aborted) { aborted = true; break; }
@@ -491,7 +646,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
       }
-      const data: IclData = { path: 'reference', runs, errorCurves, hypothesisedW: 1 / Math.sqrt(config.d) };
+      const data: IclData = { path, runs, errorCurves, hypothesisedW: 1 / Math.sqrt(config.d) };
       return {
         experiment: 'icl-regression', schemaVersion: RESULT_SCHEMA_VERSION, config, data, figures: figures(config, data),
         meta: meta.finish({ aborted, ...(resume.checkpoint ? { resumedFrom: resume.checkpoint.step } : {}) }),

@@ -1,0 +1,29 @@
+/**
+ * @attnlab/fused: fused training of seed 004's single-layer in-context-regression attention
+ * (forward, backward, loss and Adam in one pass) in plain TypeScript, as custom tfjs kernels
+ * (cpu, wasm, webgpu), and as a many-models WGSL trainer with Philox data made on the GPU.
+ */
+export {
+  paramCount, paramOffsets, initParams, allocWork, fusedForward, fusedLossGrad, adamFlat, fusedStep,
+  createCpuModel, cpuModelStep,
+} from './core.js';
+export type { IclShape, AdamConfig, StepWork, CpuModel } from './core.js';
+export { allocBatch, fillIclBatch, fillNormals, philoxInto } from './philox.js';
+export type { IclBatch } from './philox.js';
+export {
+  registerFusedKernels, iclForward, iclLossGrad, adamFlatUpdate,
+  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT,
+} from './kernels.js';
+export type { IclAttrs } from './kernels.js';
+export { createReferenceModel, referenceForward, referenceLoss, referenceStep, referenceFlat } from './reference.js';
+export type { ReferenceModel } from './reference.js';
+export { createWebGPUIclTrainer } from './gpu-trainer.js';
+export type { ModelSpec, WebGPUTrainerOptions, WebGPUIclTrainer } from './gpu-trainer.js';
+export { iclShaderSource } from './wgsl.js';
+export type { ShaderConfig } from './wgsl.js';
+export { createFusedIclTrainer, createMultiIclTrainer, splitParams, FUSED_BACKENDS } from './trainer.js';
+export type {
+  FusedBackend, FusedTrainerOptions, FusedIclTrainer, IclParams, MultiTrainerOptions, MultiIclTrainer,
+} from './trainer.js';
+export { runBenchmark } from './bench.js';
+export type { BenchmarkOptions, BenchmarkRow, BenchmarkResult } from './bench.js';

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describeBackends, expectClose, expectNoLeak } from '@attnlab/backend/testing';
+import { initParams, paramCount } from './core.js';
+import { createFusedIclTrainer, createMultiIclTrainer } from './trainer.js';
+
+describeBackends('fused trainers', (ctx) => {
+  it('the trainer on this backend reproduces the float64 js trainer\'s losses (1e-4 relative)', async () => {
+    const steps = 15;
+    const js = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3 });
+    const want = await js.step(steps);
+    const backend = ctx.backend;
+    await expectNoLeak(async () => {
+      const tr = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3, backend, stepsPerDispatch: 4, dispatchesPerSubmit: 2 });
+      const got = await tr.step(steps);
+      expect(tr.completedSteps).toBe(steps);
+      await expectClose(Array.from(got), want, 1e-4, 0);
+      const p = await tr.params();
+      const q = await js.params();
+      expect(p.wq.length).toBe(2 * 36);
+      expect(p.wo.length).toBe(2 * 6);
+      await expectClose(Array.from(p.flat), Array.from(q.flat), 1e-3, 2e-6);
+      tr.dispose();
+    });
+    // Training moves the parameters away from the initial ones.
+    const init = initParams({ heads: 2, d: 5 }, 31);
+    const moved = (await js.params()).flat.reduce((s, x, i) => Math.max(s, Math.abs(x - init[i]!)), 0);
+    expect(moved).toBeGreaterThan(1e-2);
+  });
+});
+
+describeBackends('multi-model trainer', () => {
+  it('M models in one pass equal M separate trainers', async () => {
+    const models = [{ heads: 1, seed: 3 }, { heads: 2, seed: 3, lr: 2e-3 }, { heads: 4, seed: 8, dataSeed: 3 }];
+    const multi = await createMultiIclTrainer({ models });
+    const losses = await multi.step(6);
+    for (let i = 0; i < models.length; i++) {
+      const m = models[i]!;
+      const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr });
+      let want = await one.step(6);
+      if (m.dataSeed !== undefined) {
+        // Different data seed: compare with a single model built the same way.
+        const single = await createMultiIclTrainer({ models: [m] });
+        want = (await single.step(6))[0]!;
+      }
+      expect(Array.from(losses[i]!)).toEqual(Array.from(want));
+      expect((await multi.params(i)).flat.length).toBe(paramCount({ heads: m.heads, d: 5 }));
+    }
+  });
+
+  it('validates its arguments with clear messages', async () => {
+    await expect(createFusedIclTrainer({ heads: 0, seed: 1 })).rejects.toThrow('createFusedIclTrainer: heads must be an integer ≥ 1; got 0');
+    await expect(createFusedIclTrainer({ heads: 2, seed: -1 })).rejects.toThrow('seed must be a non-negative safe integer; got -1');
+    await expect(createFusedIclTrainer({ heads: 2, seed: 1, backend: 'gpu' as never })).rejects.toThrow("backend must be one of js, cpu, wasm, webgpu; got \"gpu\"");
+    await expect(createFusedIclTrainer({ heads: 2, seed: 1, betas: [0.9, 1] })).rejects.toThrow('betas[1] must be a number in [0, 1); got 1');
+    await expect(createMultiIclTrainer({ models: [] })).rejects.toThrow('createMultiIclTrainer: options.models must be a non-empty array');
+    if (tf.getBackend() !== 'wasm') {
+      await expect(createFusedIclTrainer({ heads: 2, seed: 1, backend: 'wasm' })).rejects.toThrow("backend 'wasm' needs it to be the active tfjs backend");
+    }
+  });
+}, ['cpu']);
