@@ -92,6 +92,8 @@ if (bundled.has('@tensorflow/tfjs-backend-wasm')) {
     }
   }
 }
+// `attnlab bench --torch` runs PyTorch's side of the comparison with this script.
+copyFileSync(join(here, '..', '..', 'packages', 'fused', 'bench', 'torch_bench.py'), join(outdir, 'torch_bench.py'));
 chmodSync(join(outdir, 'attnlab.js'), 0o755);
 
 const size = Object.entries(result.metafile.outputs)

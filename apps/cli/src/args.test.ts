@@ -82,6 +82,10 @@ describe('parseArgs: flags', () => {
     expect(parse('kv-cache', '--layers', '32', '--heads', '32', '--kv-heads', '8', '--head-dim', '128', '--rope-dim', '0', '--dtype', 'bf16').flags)
       .toEqual({ layers: 32, heads: 32, 'kv-heads': 8, 'head-dim': 128, 'rope-dim': 0, dtype: 'bf16' });
     expect(fails(['kv-cache', '--dtype', 'fp64']).message).toBe("--dtype must be one of fp32, fp16, bf16, fp8, int8; got 'fp64'");
+    expect(parse('kv-cache', '--seq', '512,4096').flags.seq).toEqual([512, 4096]);
+    expect(parse('kv-cache', '--seq=8192').flags.seq).toEqual([8192]);
+    expect(fails(['kv-cache', '--seq', '512,,4096']).message).toBe("--seq must be a comma-separated list of integers in [1, 100000000]; got '512,,4096'");
+    expect(fails(['kv-cache', '--seq', '0']).message).toBe("--seq must be a comma-separated list of integers in [1, 100000000]; got '0'");
   });
 });
 

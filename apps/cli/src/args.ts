@@ -4,7 +4,7 @@
  * prints it with a usage hint and exits 2.
  */
 
-export type FlagType = 'boolean' | 'string' | 'int' | 'number' | 'enum';
+export type FlagType = 'boolean' | 'string' | 'int' | 'number' | 'enum' | 'int-list';
 
 export interface FlagSpec {
   /** Long name without dashes, e.g. `backend`. */
@@ -15,13 +15,18 @@ export interface FlagSpec {
   short?: string;
   /** Allowed values for `enum`. */
   values?: readonly string[];
-  /** Inclusive bounds for `int` / `number`. */
+  /** Inclusive bounds for `int` / `number` (each item of an `int-list`). */
   min?: number;
   max?: number;
   /** Exclusive lower bound for `number` (e.g. a learning rate > 0). */
   gt?: number;
   /** Placeholder in help, e.g. `<dir>`. */
   valueName?: string;
+  /**
+   * The experiment config field this flag sets (dotted path, e.g. `optimizer.lr`); `?name` means
+   * the field called `name` wherever it is in the experiment's config schema.
+   */
+  config?: string;
 }
 
 export interface PositionalSpec {
@@ -41,7 +46,7 @@ export interface CommandSpec {
   examples: readonly string[];
 }
 
-export type FlagValue = string | number | boolean;
+export type FlagValue = string | number | boolean | number[];
 
 export interface ParsedArgs {
   /** The command, or `undefined` for bare `attnlab` / `attnlab --help` / `--version`. */
@@ -106,6 +111,10 @@ export function describeFlagValue(f: FlagSpec): string {
     case 'boolean': return 'no value (or =true / =false)';
     case 'string': return f.valueName ?? 'a value';
     case 'enum': return `one of ${f.values!.join(', ')}`;
+    case 'int-list': {
+      const one = describeFlagValue({ ...f, type: 'int' }).replace(/^an integer/, 'integers');
+      return `a comma-separated list of ${one}`;
+    }
     case 'int':
     case 'number': {
       const kind = f.type === 'int' ? 'an integer' : 'a number';
@@ -136,6 +145,13 @@ function convert(f: FlagSpec, raw: string, cmd: CommandSpec | undefined): FlagVa
         throw new UsageError(`--${f.name} must be ${describeFlagValue(f)}; got ${quote(raw)}${s ? ` (did you mean ${s}?)` : ''}`, cmd);
       }
       return raw;
+    case 'int-list': {
+      const items = raw.split(',').map((x) => x.trim());
+      if (items.some((x) => !/^[+-]?\d+$/.test(x))) bad();
+      const vs = items.map(Number);
+      if (vs.some((v) => !Number.isSafeInteger(v) || (f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) bad();
+      return vs;
+    }
     case 'int':
     case 'number': {
       const syntax = f.type === 'int' ? /^[+-]?\d+$/ : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;

@@ -15,8 +15,52 @@ const run = [backend, seed, preset, out];
 
 const int = (name: string, min: number, max: number, description: string): FlagSpec => ({ name, type: 'int', min, max, valueName: '<n>', description });
 
+const num = (name: string, description: string, o: Partial<FlagSpec> = {}): FlagSpec => ({ name, type: 'number', valueName: '<x>', description, ...o });
+const at = (f: FlagSpec, config: string, short?: string): FlagSpec => ({ ...f, config, ...(short ? { short } : {}) });
+
+const seedAt = (path: string): FlagSpec => at(seed, path);
+/** The flags of the in-context regression commands that set training fields (all but --heads). */
+const iclModelFlags: FlagSpec[] = [
+  at(int('steps', 1, 100_000_000, 'training steps'), 'steps'),
+  at(int('layers', 1, 16, 'attention layers (1 = the query-only model)'), 'layers'),
+  at(int('dim', 1, 256, 'input dimension d'), 'd', 'd'),
+  at(int('context', 1, 4096, 'examples per prompt L during training'), 'L', 'L'),
+  at(int('batch', 1, 65536, 'prompts per step'), 'batch'),
+  at(num('lr', 'learning rate', { gt: 0, max: 10 }), 'optimizer.lr'),
+  at({ name: 'optimizer', type: 'enum', values: ['adam', 'adamw', 'sgd'], valueName: '<name>', description: 'optimizer (PyTorch update rules)' }, 'optimizer.method'),
+  at({ name: 'init', type: 'enum', values: ['random', 'small_id', 'small_id_qk', 'oppo_small_id'], valueName: '<name>', description: 'initialisation' }, 'init'),
+  at(num('noise', 'label noise δ', { min: 0, max: 100 }), 'noiseStd'),
+  at(int('log-every', 1, 1e9, 'record the training loss every N steps'), 'log.loss'),
+  at(int('validate-every', 1, 1e9, 'validation loss, circuit dynamics every N steps'), 'log.validation'),
+  at(int('checkpoint-every', 1, 1e9, 'steps between checkpoints'), 'checkpointEvery'),
+  at({ name: 'trainer', type: 'enum', values: ['auto', 'fused', 'reference'], valueName: '<name>', description: 'training path: fused (fast CPU trainer, one layer + Adam), reference (tfjs autodiff), auto' }, 'path'),
+];
+/** Flags of the evaluation after training (error-vs-L curves, final validation). */
+const iclEvalFlags: FlagSpec[] = [
+  at(int('max-context', 1, 100000, 'longest context length L of the error curves'), 'evaluation.maxL'),
+  at(int('context-step', 1, 100000, 'step between the context lengths of the error curves'), 'evaluation.stepL'),
+  at(int('eval-samples', 0, 1_000_000, 'tasks per context length for the error curves (0 = skip them)'), 'evaluation.samples'),
+  at(int('final-samples', 0, 10_000_000, 'fresh tasks for the final validation MSE (0 = skip)'), 'finalValidationSamples'),
+];
+
+/** Commands that run an experiment and write a run folder, with the experiment id each drives. */
+export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; folder: string }>> = {
+  'walkthrough': { experiment: 'attention-walkthrough', folder: 'walkthrough' },
+  'value-matrix': { experiment: 'value-matrix', folder: 'value-matrix' },
+  'cv-sweep': { experiment: 'cv-sweep', folder: 'cv-sweep' },
+  'icl train': { experiment: 'icl-regression', folder: 'icl-train' },
+  'icl heads': { experiment: 'icl-regression', folder: 'icl-heads' },
+  'kv-cache': { experiment: 'kv-cache', folder: 'kv-cache' },
+};
+
+/** The head counts `icl heads` compares (seed 004). */
+export const ICL_HEAD_COUNTS = [1, 2, 4, 8] as const;
+
+/** Element types of `kv-cache --dtype` and their bytes per number. */
+export const KV_DTYPES: Readonly<Record<string, number>> = { fp32: 4, fp16: 2, bf16: 2, fp8: 1, int8: 1 };
+
 /**
- * The whole command set (issue 5). Commands without a handler in `main.ts` are parsed (so their
+ * The whole command set (issue 5). Commands without a handler in `run.ts` are parsed (so their
  * flags are designed and tested) but are neither listed in help nor runnable yet.
  */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -30,88 +74,110 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'start',
-    summary: 'first run: check the backends and run the quick in-context regression experiment',
+    summary: 'first run: a quick in-context regression training (H = 2) with its report',
+    details: 'Runs `attnlab icl train --preset quick --heads 2` on the best backend and prints the run folder\nand the path of its report.html.',
     positionals: [],
-    flags: [backend],
+    flags: [backend, out],
     examples: ['attnlab start', 'attnlab start --backend cpu'],
   },
   {
     name: 'walkthrough',
     summary: 'scores → ÷√d → mask → softmax → ·V on the seeds\' examples, every intermediate printed',
+    details: "qkv mode (default) attends with seed 002's Q, K, V for 'Me against the'; embeddings mode projects\nseed 001's toy embeddings with seeded random W_Q, W_K, W_V per head, concatenates and applies W_O.",
     positionals: [],
-    flags: [...run, { name: 'causal', type: 'boolean', description: 'apply a causal mask (token i sees j ≤ i)' }],
-    examples: ['attnlab walkthrough', 'attnlab walkthrough --causal --json'],
+    flags: [
+      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      at({ name: 'causal', type: 'boolean', description: 'apply a causal mask (token i sees j ≤ i)' }, 'causal'),
+      at({ name: 'mode', type: 'enum', values: ['qkv', 'embeddings'], valueName: '<name>', description: 'qkv: seed 002 (given Q, K, V); embeddings: seed 001 (projected, several heads)' }, 'mode'),
+      at(int('heads', 1, 16, 'heads (embeddings mode)'), 'heads'),
+      at(int('head-dim', 1, 256, 'width of each head (embeddings mode)'), 'headDim'),
+    ],
+    examples: ['attnlab walkthrough', 'attnlab walkthrough --causal --json', 'attnlab walkthrough --mode embeddings --heads 2 --causal'],
   },
   {
     name: 'value-matrix',
     summary: 'seed 000: value-matrix compression, head storage, retrieval, KV cache, learned compression',
     positionals: [],
-    flags: [...run, { name: 'part', type: 'enum', values: ['all', 'compression', 'heads', 'retrieval', 'kv-cache', 'learned'], valueName: '<name>', description: 'run one of the five experiments (default all)' }],
-    examples: ['attnlab value-matrix --preset quick', 'attnlab value-matrix --part compression --json'],
+    flags: [
+      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      at(int('epochs', 1, 1_000_000, 'full-batch Adam steps of the learned compression'), 'learning.epochs'),
+      at(num('lr', 'learning rate of the learned compression', { gt: 0, max: 10 }), 'learning.lr'),
+    ],
+    examples: ['attnlab value-matrix --preset quick', 'attnlab value-matrix --epochs 200 --json'],
   },
   {
     name: 'cv-sweep',
     summary: 'seed 003: simplex-volume CV of embeddings and weights over widths and head counts',
     positionals: [],
-    flags: [...run, int('epochs', 1, 100000, 'training epochs per configuration')],
-    examples: ['attnlab cv-sweep --preset quick'],
+    flags: [
+      ...run.map((f) => (f.name === 'seed' ? seedAt('?seed') : f)),
+      at(int('epochs', 1, 100000, 'training epochs per configuration'), '?epochs'),
+      at({ name: 'widths', type: 'int-list', min: 1, max: 4096, valueName: '<D[,D…]>', description: 'model widths D' }, '?widths'),
+      at({ name: 'heads', type: 'int-list', min: 1, max: 256, valueName: '<H[,H…]>', description: 'head counts (each width divisible by each)' }, '?heads'),
+      at(num('lr', 'Adam learning rate', { gt: 0, max: 10 }), '?lr'),
+    ],
+    examples: ['attnlab cv-sweep --preset quick', 'attnlab cv-sweep --widths 32,64 --heads 1,4 --epochs 20 --json'],
   },
   {
     name: 'icl train',
     summary: 'seed 004: train attention on in-context linear regression, with circuit dynamics',
+    details: 'Trains one model (H heads), then evaluates it: final validation MSE and the error against context\nlength beside its kernel estimator, one-step GD, optimal one-step GD and ridge. Ctrl-C saves a\ncheckpoint; `attnlab resume <run>` continues it to the same result.',
     positionals: [],
     flags: [
-      ...run,
-      int('steps', 1, 100_000_000, 'training steps'),
-      int('heads', 1, 64, 'attention heads per layer (H)'),
-      int('layers', 1, 32, 'attention layers'),
-      int('dim', 1, 1024, 'input dimension d'),
-      int('context', 1, 100000, 'examples per prompt L'),
-      int('batch', 1, 1_000_000, 'prompts per step'),
-      { name: 'lr', type: 'number', gt: 0, max: 10, valueName: '<x>', description: 'learning rate' },
-      { name: 'optimizer', type: 'enum', values: ['adam', 'adamw', 'sgd'], valueName: '<name>', description: 'optimizer (PyTorch update rules)' },
+      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      at(int('heads', 1, 64, 'attention heads per layer (H)'), 'heads'),
+      ...iclModelFlags,
+      ...iclEvalFlags,
     ],
-    examples: ['attnlab icl train --preset quick --heads 2', 'attnlab icl train --steps 20000 --lr 1e-3 --out runs/h2'],
+    examples: ['attnlab icl train --preset quick --heads 2', 'attnlab icl train --steps 20000 --lr 1e-3 --out runs/h2', 'attnlab icl train -d 5 -L 40 --heads 4 --json'],
   },
   {
     name: 'icl heads',
     summary: 'seed 004: compare H ∈ {1, 2, 4, 8} heads and name the dummy heads',
     positionals: [],
-    flags: [...run, int('steps', 1, 100_000_000, 'training steps per head count')],
-    examples: ['attnlab icl heads --preset quick'],
+    flags: [...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)), ...iclModelFlags, ...iclEvalFlags],
+    examples: ['attnlab icl heads --preset quick', 'attnlab icl heads --steps 3000 --out runs/heads'],
   },
   {
     name: 'icl eval',
     summary: 'error vs context length of a saved run against kernel, one-step GD and ridge',
+    details: "Loads the run's config.json and final checkpoint (no training) and evaluates the trained model again,\nwith the evaluation settings from the flags; writes a new run folder.",
     positionals: [{ name: 'run', required: true, description: 'a run folder written by icl train' }],
-    flags: [backend, seed, out, int('max-context', 1, 100000, 'longest context length L to evaluate')],
-    examples: ['attnlab icl eval runs/h2'],
+    flags: [backend, out, ...iclEvalFlags],
+    examples: ['attnlab icl eval runs/h2', 'attnlab icl eval runs/h2 --max-context 500 --context-step 5 --eval-samples 100'],
   },
   {
     name: 'kv-cache',
     summary: 'KV-cache bytes for MHA, MQA, GQA and MLA side by side, for presets or custom shapes',
+    details: 'Presets: gpt2-small, gpt2-large, llama-7b, llama-13b, llama-2-70b, mistral-7b, deepseek-v2.\nA custom shape (--layers, --heads, --head-dim; --kv-heads adds GQA, --latent-dim/--rope-dim add MLA)\nis shown as MHA, GQA, MQA and MLA side by side. MB = 1024² bytes.',
     positionals: [],
     flags: [
-      out,
-      { name: 'model', type: 'string', valueName: '<preset>', description: 'a model preset' },
-      int('layers', 1, 1000, 'transformer layers'),
-      int('heads', 1, 4096, 'query heads'),
-      int('kv-heads', 1, 4096, 'key/value heads (GQA; 1 = MQA)'),
-      int('head-dim', 1, 65536, 'dimension per head'),
-      int('latent-dim', 1, 65536, 'MLA latent dimension'),
-      int('rope-dim', 0, 65536, 'MLA decoupled RoPE key dimension'),
-      int('context', 1, 100_000_000, 'context length in tokens'),
+      preset, out,
+      { name: 'model', type: 'string', valueName: '<preset[,preset…]>', description: 'model presets for the table; the first MHA/GQA one is also compared as MHA/GQA/MQA/MLA' },
+      { name: 'seq', type: 'int-list', min: 1, max: 100_000_000, valueName: '<n[,n…]>', description: 'sequence lengths in tokens (the largest is the one compared)' },
+      int('layers', 1, 1000, 'custom shape: transformer layers'),
+      int('heads', 1, 4096, 'custom shape: query heads'),
+      int('kv-heads', 1, 4096, 'custom shape: key/value heads (GQA; 1 = MQA)'),
+      int('head-dim', 1, 65536, 'custom shape: dimension per head'),
+      int('latent-dim', 1, 65536, 'custom shape: MLA latent dimension'),
+      int('rope-dim', 0, 65536, 'custom shape: MLA decoupled RoPE key dimension (default 64)'),
+      { name: 'label', type: 'string', valueName: '<name>', description: 'custom shape: its name in the table (default "custom")' },
       int('batch', 1, 1_000_000, 'sequences'),
-      { name: 'dtype', type: 'enum', values: ['fp32', 'fp16', 'bf16', 'fp8', 'int8'], valueName: '<type>', description: 'cache element type' },
+      { name: 'dtype', type: 'enum', values: Object.keys(KV_DTYPES), valueName: '<type>', description: 'cache element type (default fp16)' },
     ],
-    examples: ['attnlab kv-cache --layers 32 --heads 32 --kv-heads 8 --head-dim 128 --context 8192'],
+    examples: [
+      'attnlab kv-cache',
+      'attnlab kv-cache --model llama-7b --seq 4096',
+      'attnlab kv-cache --layers 32 --heads 32 --kv-heads 8 --head-dim 128 --latent-dim 512 --seq 8192 --dtype bf16',
+    ],
   },
   {
     name: 'run',
     summary: 'run any experiment from a config file',
+    details: 'The file is JSON: { "experiment": "<id>", "preset": "quick"|"seed", "seed": <n>, "backend": "<name>",\n"config": { …fields to override… } }; only "experiment" is required. A run folder\'s config.json is\nsuch a file. Flags override the file.',
     positionals: [{ name: 'config', required: true, description: 'an experiment config .json file' }],
-    flags: [backend, seed, out],
-    examples: ['attnlab run my-config.json --out runs/mine'],
+    flags: [backend, seedAt('?seed'), preset, out],
+    examples: ['attnlab run my-config.json --out runs/mine', 'attnlab run runs/h2/config.json --seed 1'],
   },
   {
     name: 'resume',
@@ -122,16 +188,25 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'report',
-    summary: "re-render a run's report.html and figures",
+    summary: "re-render a run's report.html, figures and metrics.csv from its results.json",
     positionals: [{ name: 'run', required: true, description: 'a run folder' }],
-    flags: [out],
+    flags: [{ ...out, description: 'write the report into this folder instead of the run folder' }],
     examples: ['attnlab report runs/h2'],
   },
   {
     name: 'bench',
-    summary: 'time the kernels and a training step on each available backend',
+    summary: "steps/s of seed 004's training: reference (tfjs autodiff) vs fused paths, H ∈ {1,2,4,8}, every backend",
+    details: 'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (plain TypeScript, fused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\nMethod and figures: BENCHMARKS.md.',
     positionals: [],
-    flags: [backend, out, int('steps', 1, 100000, 'timed repetitions')],
-    examples: ['attnlab bench', 'attnlab bench --backend wasm --json'],
+    flags: [
+      backend,
+      { name: 'heads', type: 'int-list', min: 1, max: 64, valueName: '<H[,H…]>', description: 'head counts (default 1,2,4,8)' },
+      { name: 'models', type: 'int-list', min: 1, max: 65536, valueName: '<M[,M…]>', description: 'models in flight for the many-models rows (default 1,128)' },
+      { name: 'seconds', type: 'number', gt: 0, max: 600, valueName: '<s>', description: 'seconds per measurement (default 2)' },
+      { name: 'no-reference', type: 'boolean', description: 'skip the naive tfjs path (slow on webgpu)' },
+      { name: 'torch', type: 'boolean', description: 'also run PyTorch (python3 + torch) and print the ratio' },
+      { name: 'out', type: 'string', valueName: '<file>', description: 'also write the JSON result to this file' },
+    ],
+    examples: ['attnlab bench', 'attnlab bench --backend wasm --heads 2 --seconds 3 --torch', 'attnlab bench --json > bench.json'],
   },
 ];

@@ -42,7 +42,7 @@ export async function doctor(args: ParsedArgs, io: Io): Promise<number> {
     io.out(JSON.stringify(result, null, 2));
     return 0;
   }
-  const c = io.color;
+  const c = io.outColor ?? io.color;
   const lines = formatBackendReport({ chosen: report.chosen, candidates: backends }).split('\n')
     .map((l) => (l.startsWith('→') ? green(c, l) : l.startsWith('✗') ? red(c, l) : l));
   io.out([

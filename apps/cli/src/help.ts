@@ -6,7 +6,7 @@ function flagRows(flags: readonly FlagSpec[]): string[] {
   const left = flags.map((f) => `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'boolean' ? '' : ` ${f.type === 'enum' ? `<${f.values!.join('|')}>` : f.valueName ?? '<value>'}`}`);
   const w = Math.min(44, Math.max(...left.map((l) => l.length)) + 2);
   return flags.map((f, i) => {
-    const range = f.type === 'int' || f.type === 'number' ? ` (${describeFlagValue(f)})` : '';
+    const range = f.type === 'int' || f.type === 'number' || f.type === 'int-list' ? ` (${describeFlagValue(f)})` : '';
     const l = left[i]!;
     return l.length >= w ? `  ${l}\n  ${' '.repeat(w)}${f.description}${range}` : `  ${l.padEnd(w)}${f.description}${range}`;
   });

@@ -3,6 +3,14 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   color: boolean;
+  /** Colour on stdout (stdout may be a file while stderr is a terminal); defaults to `color`. */
+  outColor?: boolean;
+  /** stderr is a terminal: progress is a bar redrawn in place (else plain periodic lines). */
+  tty?: boolean;
+  /** Writes to stderr as is (no newline added): for redrawing the progress bar. */
+  errRaw?(text: string): void;
+  /** Width of the stderr terminal. */
+  columns?(): number;
 }
 
 export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
@@ -16,6 +24,10 @@ export function processIo(): Io {
     out: (t) => void process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     err: (t) => void process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     color: colorEnabled(process.stderr),
+    outColor: colorEnabled(process.stdout),
+    tty: Boolean(process.stderr.isTTY) && process.env.TERM !== 'dumb',
+    errRaw: (t) => void process.stderr.write(t),
+    columns: () => process.stderr.columns || 80,
   };
 }
 

@@ -1,0 +1,79 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ParsedArgs } from './args.js';
+import { loadBackend } from './backend.js';
+import { CliError } from './errors.js';
+import { bold, type Io } from './term.js';
+
+interface TorchResult { rows?: { heads: number; stepsPerSecond: number }[]; error?: string }
+
+function runTorch(heads: number[], seconds: number): TorchResult {
+  // The bundle's chunks live in dist/chunks; the script is copied to dist/.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [join(here, 'torch_bench.py'), join(here, '..', 'torch_bench.py')].find((p) => existsSync(p));
+  if (!script) return { error: `torch_bench.py not found beside the CLI (${here})` };
+  // Debian's python3-torch installs for /usr/bin/python3, which a pyenv or venv python3 may shadow.
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const r = spawnSync(python, [script, '--heads', heads.join(','), '--seconds', String(seconds)], { encoding: 'utf8', timeout: 600_000 });
+  if (r.error) return { error: `python3 could not be started (${r.error.message}); install python3 and python3-torch` };
+  if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.status}` };
+  try {
+    const parsed = JSON.parse(r.stdout) as { rows: { heads: number; stepsPerSecond: number }[] };
+    return { rows: parsed.rows.map((x) => ({ heads: x.heads, stepsPerSecond: x.stepsPerSecond })) };
+  } catch {
+    return { error: `could not read torch_bench.py's output: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+/** `attnlab bench`: @attnlab/fused's benchmark as a table (or JSON), optionally beside PyTorch. */
+export async function bench(args: ParsedArgs, io: Io): Promise<number> {
+  const f = args.flags;
+  const prefer = (f.backend as string | undefined) ?? 'auto';
+  const backends = prefer === 'auto' ? (['cpu', 'wasm', 'webgpu'] as const) : [prefer];
+  if (prefer === 'tensorflow') throw new CliError("bench has no tensorflow rows (the fused kernels are registered for cpu, wasm and webgpu); use --backend auto|cpu|wasm|webgpu", 2);
+  const heads = (f.heads as number[] | undefined) ?? [1, 2, 4, 8];
+  const seconds = (f.seconds as number | undefined) ?? 2;
+  const json = f.json === true;
+  const log = (line: string) => { if (!f.quiet) io.err(line); };
+  const { runBenchmark } = await import('@attnlab/fused');
+  const result = await runBenchmark({
+    heads, seconds, backends: backends as ('cpu' | 'wasm' | 'webgpu')[],
+    reference: f['no-reference'] !== true,
+    ...(f.models ? { models: f.models as number[] } : {}),
+    log,
+    initBackend: async ({ prefer: p, dawnOptions }) => (await loadBackend()).initBackend({ prefer: p, ...(dawnOptions ? { dawnOptions } : {}) }),
+  });
+  let torch: TorchResult | undefined;
+  if (f.torch === true) {
+    log('running PyTorch (torch_bench.py)…');
+    torch = runTorch(heads, seconds);
+  }
+  const out = { ...result, ...(torch ? { torch } : {}) };
+  if (typeof f.out === 'string') writeFileSync(f.out, `${JSON.stringify(out, null, 2)}\n`);
+  if (json) {
+    io.out(JSON.stringify(out, null, 2));
+    return 0;
+  }
+  const c = io.outColor ?? io.color;
+  const pad = (s: string, n: number) => s.padEnd(n);
+  const lines = [bold(c, "attnlab bench — seed 004's model (d = 5, L = 40, batch 128, Adam)"), ''];
+  lines.push(`${pad('path', 34)}${pad('backend', 9)}${pad('H', 4)}${pad('models', 8)}${'steps/s'.padStart(10)}${'model-steps/s'.padStart(15)}`);
+  for (const r of result.rows) {
+    lines.push(`${pad(r.path, 34)}${pad(r.backend, 9)}${pad(String(r.heads), 4)}${pad(String(r.models), 8)}${r.stepsPerSecond.toFixed(1).padStart(10)}${Math.round(r.modelStepsPerSecond).toString().padStart(15)}`);
+  }
+  for (const s of result.skipped ?? []) lines.push(`skipped ${s.what}: ${s.reason}`);
+  if (torch?.rows) {
+    lines.push('', bold(c, 'PyTorch side by side (same machine, same minute):'));
+    for (const t of torch.rows) {
+      const fused = result.rows.find((r) => r.path === 'fused-js' && r.heads === t.heads);
+      lines.push(`  H=${t.heads}: PyTorch ${t.stepsPerSecond.toFixed(1)} steps/s` + (fused ? `; fused-js ${fused.stepsPerSecond.toFixed(1)} (${(fused.stepsPerSecond / t.stepsPerSecond).toFixed(1)}×)` : ''));
+    }
+  } else if (torch?.error) {
+    lines.push('', `PyTorch not run: ${torch.error}`);
+  }
+  lines.push('', `peak RSS ${result.memory.peakRssMB.toFixed(0)} MB; tf.memory() ${result.memory.tfNumTensors} tensors at the end`);
+  io.out(lines.join('\n'));
+  return 0;
+}
