@@ -207,6 +207,6 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'torch', type: 'boolean', description: 'also run PyTorch (python3 + torch) and print the ratio' },
       { name: 'out', type: 'string', valueName: '<file>', description: 'also write the JSON result to this file' },
     ],
-    examples: ['attnlab bench', 'attnlab bench --backend wasm --heads 2 --seconds 3 --torch', 'attnlab bench --json > bench.json'],
+    examples: ['attnlab bench', 'attnlab bench --backend wasm --heads 2 --seconds 3 --torch', 'attnlab bench --json --out bench.json'],
   },
 ];
