@@ -19,9 +19,11 @@ function newestMtime(path: string): number {
   return Math.max(st.mtimeMs, ...readdirSync(path).filter((f) => f !== 'node_modules' && f !== 'dist').map((f) => newestMtime(join(path, f))));
 }
 
-/** Builds with Vite unless dist is newer than every source it comes from. */
+/** Builds with Vite unless dist is newer than every source it comes from (the app and every package). */
 function ensureBuilt(): void {
-  const sources = [join(appDir, 'src'), join(appDir, 'index.html'), join(appDir, 'vite.config.ts'), join(appDir, '../../packages/backend/src'), join(appDir, '../../packages/plot/src')];
+  const packages = join(appDir, '../../packages');
+  const sources = [join(appDir, 'src'), join(appDir, 'index.html'), join(appDir, 'vite.config.ts'),
+    ...readdirSync(packages).map((p) => join(packages, p, 'src'))];
   const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0;
   if (built > Math.max(...sources.map(newestMtime))) return;
   // vite's exports map hides bin/vite.js from require.resolve; the package folder is linked here.
@@ -38,7 +40,7 @@ async function launch(webgpu: boolean): Promise<Browser> {
 }
 
 interface Opened { page: Page; errors: string[]; warnings: string[] }
-async function open(browser: Browser, path: string): Promise<Opened> {
+async function open(browser: Browser, path: string, ready = 'main[data-ready="true"]'): Promise<Opened> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1000 }, acceptDownloads: true });
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -49,17 +51,43 @@ async function open(browser: Browser, path: string): Promise<Opened> {
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`${server.url}${path}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
-  await page.waitForSelector('main[data-ready="true"] #wt-heatmap', { timeout: 30_000 });
+  await page.waitForSelector(ready, { timeout: 60_000 });
   return { page, errors, warnings };
 }
 
 /** The numbers table of the current step, as numbers (full precision from data-value). */
-const table = (page: Page): Promise<number[][]> => page.$$eval('table.numbers tbody tr', (rows) =>
+const table = (page: Page): Promise<number[][]> => page.$$eval('#wt-stage table.numbers tbody tr', (rows) =>
   rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => Number(td.getAttribute('data-value')))));
 
 function expectRows(actual: number[][], expected: number[][], tol = 1e-3): void {
   expect(actual.length).toBe(expected.length);
   actual.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - expected[i]![j]!)).toBeLessThan(tol)));
+}
+
+/** Clicks an export button and returns the downloaded file's name and bytes. */
+async function exported(page: Page, selector: string): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+}
+
+/** Every export of one figure panel: PNG signature, SVG parses, CSV has rows, JSON parses. */
+async function checkExports(page: Page, figure: string): Promise<void> {
+  const at = (kind: string) => `[data-figure="${figure}"] button[data-export="${kind}"]`;
+  const png = await exported(page, at('png'));
+  expect(png.name).toMatch(/\.png$/);
+  expect(png.bytes.length).toBeGreaterThan(1000);
+  expect([...png.bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const svg = (await exported(page, at('svg'))).bytes.toString('utf8');
+  const parsed = await page.evaluate((text) => {
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    return { root: doc.documentElement.nodeName, errors: doc.getElementsByTagName('parsererror').length };
+  }, svg);
+  expect(parsed).toEqual({ root: 'svg', errors: 0 });
+  const csv = (await exported(page, at('csv'))).bytes.toString('utf8').trim().split(/\r?\n/);
+  expect(csv.length).toBeGreaterThan(1);
+  expect(csv.every((l) => l.split(',').length >= 2)).toBe(true);
+  const json: unknown = JSON.parse((await exported(page, at('json'))).bytes.toString('utf8'));
+  expect(typeof json).toBe('object');
 }
 
 // Seed 002, complete attention flow (Q, K, V with d_k = 4). Hand computation: QKᵀ = [[1,1,2],[1,1,1],[1,1,1]],
@@ -72,10 +100,13 @@ const OUTPUT = [[1.3148, 1.4111, 3.3148, 3.4111], [1.1667, 1.5, 3.1667, 3.5], [1
 const WEIGHTS_CAUSAL = [[1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]];
 const OUTPUT_CAUSAL = [[1, 2, 3, 4], [0.75, 1.75, 2.75, 3.75], [1.1667, 1.5, 3.1667, 3.5]];
 
+// A tiny ICL training (5 steps, batch 16, no evaluation): the same on every backend up to float32.
+const TINY_ICL = 'steps=5&batch=16&log.loss=1&log.validation=5&log.dynamics=5&log.qk=5&finalValidationSamples=0&evaluation.samples=0';
+
 beforeAll(async () => {
   ensureBuilt();
   server = await serveStatic(dist);
-}, 180_000);
+}, 240_000);
 afterAll(async () => {
   await Promise.all(browsers.map((b) => b.close()));
   await server?.close();
@@ -98,13 +129,39 @@ describe('web lab in Chromium', () => {
     expectRows(await table(page), WEIGHTS);
     await page.click('button.step[data-step="5"]');
     expectRows(await table(page), OUTPUT);
-    expect(page.url()).toMatch(/#\/walkthrough\?step=5&causal=0$/);
+    expect(page.url()).toMatch(/#\/walkthrough\?mode=qkv&step=5&causal=0$/);
     await page.click('button.step[data-step="4"]');
     await page.screenshot({ path: '/tmp/attnlab-web-webgpu.png', fullPage: true });
     expect(errors).toEqual([]);
     expect(warnings.filter((w) => /Initialization of backend .* failed/.test(w))).toEqual([]);
     await page.close();
   });
+
+  it('WebGPU: a 5-step ICL training in the worker matches the cpu backend within 1e-3', async () => {
+    const train = async (backend: string): Promise<{ losses: number[]; worker: string }> => {
+      const { page, errors } = await open(gpu, `/?backend=${backend}#/icl?${TINY_ICL}`);
+      expect(await page.inputValue('#icl-steps')).toBe('5');
+      await page.click('#icl-train');
+      await page.waitForSelector('#icl[data-status="done"]', { timeout: 90_000 });
+      const hookData = await page.evaluate(() => window.__attnlab?.icl as { losses: number[]; backend: string; meta: { backend: string } });
+      expect(hookData.meta.backend).toBe(backend);
+      expect(await page.getAttribute('#icl-worker', 'data-backend')).toBe(backend);
+      const dom = JSON.parse((await page.getAttribute('#icl-results', 'data-losses'))!) as number[];
+      expect(dom).toEqual(hookData.losses.slice(0, 20));
+      expect(errors).toEqual([]);
+      await page.close();
+      return { losses: hookData.losses, worker: hookData.backend };
+    };
+    const webgpu = await train('webgpu');
+    const cpu = await train('cpu');
+    expect(webgpu.worker).toBe('webgpu');
+    expect(cpu.worker).toBe('cpu');
+    expect(webgpu.losses).toHaveLength(5);
+    expect(cpu.losses).toHaveLength(5);
+    webgpu.losses.forEach((l, i) => expect(Math.abs(l - cpu.losses[i]!)).toBeLessThan(1e-3));
+    // The losses are real training losses: positive and finite (β ~ N(0, I), d = 5 gives MSE of order d).
+    cpu.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
+  }, 120_000);
 
   it('without the flag: falls back (WebGL or WASM) and says why WebGPU was skipped', async () => {
     const { page, errors } = await open(plain, '/');
@@ -130,7 +187,7 @@ describe('web lab in Chromium', () => {
     await page.close();
   });
 
-  it('a shared URL restores causal + step; masked cells are hatched; keys move through cells with a readout', async () => {
+  it('walkthrough: a shared URL restores causal + step; masked cells hatched; keyboard readout; every export is a valid file', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?step=4&causal=1');
     expect(await page.isChecked('#wt-causal')).toBe(true);
     expect(await page.getAttribute('button.step[data-step="4"]', 'aria-pressed')).toBe('true');
@@ -143,16 +200,52 @@ describe('web lab in Chromium', () => {
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowRight');
     expect(await page.textContent('#wt-heatmap-readout')).toBe('against attends to the: masked');
+    expect(await page.textContent('#wt-summary')).not.toBe('');
     await page.click('button.step[data-step="5"]');
     expectRows(await table(page), OUTPUT_CAUSAL);
-    // Export: the CSV download is the plot package's tidy CSV of this step.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('button[data-export="csv"]')]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    // The CSV download is the plot package's tidy CSV of this step.
+    const csv = (await exported(page, '[data-figure="wt"] button[data-export="csv"]')).bytes.toString('utf8');
     expect(csv.split('\r\n')[0]).toBe('row,col,row_label,col_label,value,masked');
     expect(csv).toContain('1,0,against,v1,0.75,false');
+    await checkExports(page, 'wt');
     await page.screenshot({ path: '/tmp/attnlab-web-causal.png', fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('walkthrough, embeddings mode (seed 001): a grid of heads, hover previews, click locks, concatenation and W_O; the URL restores it', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?mode=embeddings&step=4&causal=1&heads=3&hd=2&seed=7');
+    expect(await page.isChecked('#wt-mode-emb')).toBe(true);
+    expect(await page.$$eval('#wt-heads-grid .head-thumb', (els) => els.length)).toBe(3);
+    expect(await page.getAttribute('#wt-stage', 'data-head')).toBe('1');
+    // Causal softmax: row 0 attends only to itself.
+    const w = await table(page);
+    expect(w).toHaveLength(6);
+    expect(w[0]![0]).toBeCloseTo(1, 5);
+    w.forEach((row) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4));
+    await page.hover('.head-thumb[data-head="3"]');
+    expect(await page.getAttribute('#wt-stage', 'data-head')).toBe('3');
+    expect(await page.textContent('#wt-stage h2 + p + section')).toContain('(preview)');
+    await page.click('.head-thumb[data-head="2"]');
+    await page.mouse.move(5, 5);
+    expect(await page.getAttribute('#wt-stage', 'data-head')).toBe('2');
+    expect(await page.getAttribute('.head-thumb[data-head="2"]', 'aria-pressed')).toBe('true');
+    await page.click('button.step[data-step="6"]');
+    expect((await table(page))[0]).toHaveLength(6); // 3 heads × 2
+    await page.click('button.step[data-step="7"]');
+    expect((await table(page))[0]).toHaveLength(3); // back to d_model = 3
+    expect(await page.$('[data-figure="wt-wo"]')).not.toBeNull();
+    const url = page.url();
+    expect(url).toContain('head=2');
+    const projected = await table(page);
+    await page.screenshot({ path: '/tmp/attnlab-web-walkthrough-heads.png', fullPage: true });
+    const again = await open(plain, url.replace(server.url, ''));
+    expect(await again.page.getAttribute('button.step[data-step="7"]', 'aria-pressed')).toBe('true');
+    expect(await again.page.$$eval('.head-thumb', (els) => els.length)).toBe(0); // step 7 mixes the heads: no grid
+    expectRows(await table(again.page), projected, 1e-6);
+    expect(errors).toEqual([]);
+    expect(again.errors).toEqual([]);
+    await Promise.all([page.close(), again.page.close()]);
   });
 
   it('bad input: an invalid ?backend= is reported and auto is used; a bad matrix shows an error, not a crash', async () => {
@@ -161,6 +254,119 @@ describe('web lab in Chromium', () => {
     await page.fill('#wt-q', '1 0 1 0\n0 1 zero 1\n1 1 0 0');
     await page.waitForSelector('#wt-error:not(:empty)');
     expect(await page.textContent('#wt-error')).toBe("Q, row 2: 'zero' is not a number");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('KV-cache calculator: seed 000 numbers, instant updates, a shared URL restores the state', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/kv-cache?preset=seed');
+    // Seed 000 / closed form: LLaMA-7B (32 layers, 32 heads × 128) in fp16: 2·32·32·128·2 = 524,288 bytes per token;
+    // 2048 tokens → 1024 MB; GQA with 4 KV heads is 8× smaller.
+    const variants = await page.$$eval('[data-figure="kv-cache-variants"] tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.getAttribute('data-value'))));
+    expect(Number(variants[0]![0])).toBe(524288);
+    expect(Number(variants[0]![2])).toBe(1024);
+    expect(Number(variants[1]![2])).toBe(128);
+    await page.fill('#kv-compare-seqLen', '4096');
+    await page.waitForFunction(() => document.querySelector('#kv-headline')?.textContent?.includes('4,096'));
+    expect(page.url()).toContain('compare.seqLen=4096');
+    await page.check('#kv-custom-on');
+    await page.fill('#kv-custom-label', 'tiny');
+    await page.waitForFunction(() => document.querySelector('[data-figure="kv-cache-table"]')?.textContent?.includes('tiny'));
+    const headline = await page.textContent('#kv-headline');
+    await checkExports(page, 'kv-cache-curve');
+    await page.screenshot({ path: '/tmp/attnlab-web-kv-cache.png', fullPage: true });
+    const again = await open(plain, page.url().replace(server.url, ''));
+    expect(await again.page.inputValue('#kv-compare-seqLen')).toBe('4096');
+    expect(await again.page.isChecked('#kv-custom-on')).toBe(true);
+    expect(await again.page.textContent('#kv-headline')).toBe(headline);
+    expect(await again.page.textContent('[data-figure="kv-cache-table"]')).toContain('tiny');
+    await again.page.fill('#kv-compare-gqaKvHeads', '5');
+    await again.page.waitForSelector('#kv-error:not(:empty)');
+    expect(await again.page.textContent('#kv-error')).toContain('gqaKvHeads');
+    expect(errors).toEqual([]);
+    expect(again.errors).toEqual([]);
+    await Promise.all([page.close(), again.page.close()]);
+  });
+
+  it('value-matrix lab: runs in a worker on open, shows spectrum, retrieval, learning; exports work', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/value-matrix?learning.epochs=100', '#value-matrix[data-status="done"]');
+    for (const id of ['value-matrix-spectrum', 'value-matrix-retrieval', 'value-matrix-learning', 'value-matrix-summary', 'value-matrix-retrieval-patterns']) {
+      expect(await page.$(`[data-figure="${id}"]`)).not.toBeNull();
+    }
+    // Seed 000: a random 512×64 W_V has full rank 64, and pinv reconstruction keeps 64/512 of the energy:
+    // relative error ≈ 1 − 64/512 = 87.5%.
+    const findings = (await page.textContent('#value-matrix-findings'))!;
+    const rel = Number(/relative error ([\d.]+)%/.exec(findings)?.[1]);
+    expect(rel).toBeGreaterThan(80);
+    expect(rel).toBeLessThan(95);
+    expect(findings).toContain('of 64 by energy');
+    expect(await page.inputValue('#value-matrix-learning-epochs')).toBe('100');
+    await checkExports(page, 'value-matrix-spectrum');
+    await page.screenshot({ path: '/tmp/attnlab-web-value-matrix.png', fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('ICL trainer: precomputed example first; train with pause/resume in a worker; exports; your own CSV', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/icl?steps=600&batch=32&log.loss=5&log.validation=50&log.dynamics=25&log.qk=50&finalValidationSamples=200&evaluation.samples=20&evaluation.maxL=61');
+    expect(await page.textContent('#icl-results-title')).toBe('Precomputed example');
+    expect(await page.$('[data-figure="icl-error-curves"]')).not.toBeNull();
+    await page.screenshot({ path: '/tmp/attnlab-web-icl-example.png', fullPage: true });
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
+    await page.click('#icl-pause');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 30_000 });
+    const pausedAt = await page.evaluate(() => (window.__attnlab?.icl as { lossSteps: number[] }).lossSteps.slice(-1)[0]);
+    expect(pausedAt).toBeLessThan(600);
+    await page.screenshot({ path: '/tmp/attnlab-web-icl-paused.png', fullPage: true });
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="done"]', { timeout: 90_000 });
+    const hookData = await page.evaluate(() => window.__attnlab?.icl as { losses: number[]; lossSteps: number[]; meta: { resumedFrom?: number }; frames: { frames: number; meanMs: number; p95Ms: number; maxMs: number } });
+    expect(hookData.lossSteps).toEqual(Array.from({ length: 120 }, (_, i) => 5 * i)); // one loss record per 5 steps (from step 0), no gap at the pause
+    expect(hookData.meta.resumedFrom).toBeGreaterThan(0);
+    expect(hookData.frames.frames).toBeGreaterThan(0);
+    console.log(`ICL trainer frame times while training (cpu worker): ${JSON.stringify(hookData.frames)}`);
+    expect(await page.textContent('#icl-results-title')).toBe('Your run');
+    await checkExports(page, 'icl-loss');
+    await checkExports(page, 'icl-qk-circuits');
+    const weights = JSON.parse((await exported(page, 'button[data-export="weights-json"]')).bytes.toString('utf8')) as { params: Record<string, { shape: number[]; values: number[] }> };
+    expect(weights.params.Wq!.shape).toEqual([2, 6, 6]);
+    expect(weights.params.Wq!.values).toHaveLength(72);
+    await page.screenshot({ path: '/tmp/attnlab-web-icl-trained.png', fullPage: true });
+    // Your own data: y = 1.5·x₁ − 0.5·x₂ exactly, so least squares predicts the held-out rows
+    // (0.8, 1) → 0.7, (−0.5, −0.2) → −0.65, (1.2, −0.8) → 2.2 (by hand).
+    await page.click('#icl-csv-example');
+    await page.click('#icl-csv-run');
+    await page.waitForSelector('#icl-csv-results[data-rows]');
+    const rows = JSON.parse((await page.getAttribute('#icl-csv-results', 'data-rows'))!) as { name: string; predictions: number[]; mse: number }[];
+    const ls = rows.find((r) => r.name === 'least squares')!;
+    expectRows([ls.predictions], [[0.7, -0.65, 2.2]], 1e-4);
+    expect(ls.mse).toBeLessThan(1e-8);
+    expect(rows.map((r) => r.name)).toEqual(expect.arrayContaining(['one-step GD', 'ridge (Bayes λ)']));
+    expect(rows.some((r) => r.name.startsWith('kernel estimator'))).toBe(true);
+    await checkExports(page, 'icl-csv-table');
+    await page.fill('#icl-csv', 'x1,y\n1,2\n2,oops\n');
+    await page.click('#icl-csv-run');
+    await page.waitForSelector('#icl-csv-error:not(:empty)');
+    expect(await page.textContent('#icl-csv-error')).toBe("Line 3, column 2 (y): 'oops' is not a number (leave it empty to ask for a prediction).");
+    // Reset while training: back to the example, and the stopped run's late messages change nothing.
+    await page.fill('#icl-steps', '100000');
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
+    await page.click('#icl-reset');
+    await page.waitForTimeout(1500);
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('idle');
+    expect(await page.textContent('#icl-results-title')).toBe('Precomputed example');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 150_000);
+
+  it('CV sweep: the page drives getExperiment("cv-sweep"), or says clearly that it is not registered', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/cv-sweep');
+    const missing = await page.$('#cv-sweep-unavailable');
+    if (missing) expect(await missing.textContent()).toMatch(/not registered/);
+    else expect(await page.$('#cv-sweep-run')).not.toBeNull();
+    await page.screenshot({ path: '/tmp/attnlab-web-cv-sweep.png', fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,6 +1,10 @@
 import type { BackendReport } from '@attnlab/backend';
 import { backendLabel, requestedBackend, startBackend } from './backend.js';
 import { h } from './dom.js';
+import { cvSweepPage } from './pages/cv-sweep.js';
+import { iclPage } from './pages/icl.js';
+import { kvCachePage } from './pages/kv-cache.js';
+import { valueMatrixPage } from './pages/value-matrix.js';
 import { walkthroughPage } from './pages/walkthrough.js';
 import { startRouter } from './router.js';
 import './style.css';
@@ -9,6 +13,8 @@ import './style.css';
 declare global {
   interface Window {
     __app?: { backend: string; report: BackendReport; forcedFailure?: string; warning?: string };
+    /** Test hook: what the pages computed (e.g. the ICL trainer's losses and frame times). */
+    __attnlab?: Record<string, unknown>;
   }
 }
 
@@ -52,7 +58,7 @@ async function boot(): Promise<void> {
     main.replaceChildren(h('p', { class: 'error', role: 'alert' }, `No TensorFlow.js backend could start: ${(err as Error).message}`));
     return;
   }
-  startRouter([walkthroughPage], main, document.getElementById('nav')!);
+  startRouter([walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage], main, document.getElementById('nav')!);
   document.body.dataset.ready = 'true';
 }
 

@@ -8,7 +8,8 @@ export interface PageContext {
 export interface Page {
   path: string;
   title: string;
-  render(root: HTMLElement, ctx: PageContext): void;
+  /** Draws the page; may return a cleanup (stop workers, timers) called when the page is left. */
+  render(root: HTMLElement, ctx: PageContext): void | (() => void);
 }
 
 export function parseHash(hash: string): { path: string; params: URLSearchParams } {
@@ -27,6 +28,7 @@ export function startRouter(pages: Page[], root: HTMLElement, nav: HTMLElement):
     return a;
   });
   let current = '';
+  let cleanup: void | (() => void);
   const show = (): void => {
     const { path, params } = parseHash(location.hash);
     const page = pages.find((p) => p.path === path) ?? pages[0]!;
@@ -34,8 +36,10 @@ export function startRouter(pages: Page[], root: HTMLElement, nav: HTMLElement):
     current = page.path;
     links.forEach((a) => (a.dataset.page === page.path ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
     document.title = `${page.title} · attnlab`;
+    if (cleanup) cleanup();
     root.replaceChildren();
-    page.render(root, {
+    delete root.dataset.ready;
+    cleanup = page.render(root, {
       params,
       setParams(values) {
         const next = new URLSearchParams(values).toString();
