@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ICL_INITS, iclAttention, iclCircuitStatistics, iclStack, initIclAttention, initIclStack,
+  ICL_INITS, iclAttention, iclStack, initIclAttention, initIclStack,
   type IclAttentionParams, type IclCircuitStatistics, type IclInit, type IclStackParams,
 } from '@attnlab/attention';
+import { circuitStatistics } from '@attnlab/metrics';
 import { BETA_SCALES, EVALUATION_STREAM, TRAIN_STREAM, VALIDATION_STREAM, iclBatchArrays, iclTokensArrays, type BetaScale, type IclTaskConfig } from '@attnlab/data';
 import {
   bayesPosteriorMean, errorCurve, kernelEstimator, modelEstimator, oneStepGd, optimalOneStepGd, type ErrorCurve, type Estimator,
@@ -198,12 +199,6 @@ function tokens(c: IclConfig, stream: number, step: number, batch: number, offse
   return { Z: tf.tensor3d(t.Z, [batch, c.L, D]), zq: tf.tensor2d(t.zq, [batch, D]), yq: tf.tensor1d(t.yq) };
 }
 
-/** Layer × head table of a statistic. */
-function byLayer(stats: IclCircuitStatistics[], pick: (x: IclCircuitStatistics) => number): number[][] {
-  const layers = Math.max(...stats.map((x) => x.layer)) + 1;
-  return Array.from({ length: layers }, (_, l) => stats.filter((x) => x.layer === l).sort((a, b) => a.head - b.head).map(pick));
-}
-
 async function qkMatrices(c: IclConfig, p: ParamMap): Promise<number[][][][]> {
   // Seed 004's QK_mat_stack: W_Q^h W_K^hᵀ (unscaled) per layer and head.
   const st = structure(c, p);
@@ -213,19 +208,6 @@ async function qkMatrices(c: IclConfig, p: ParamMap): Promise<number[][][][]> {
     const m = tf.tidy(() => tf.matMul(l.Wq, l.Wk, false, true));
     out.push(await m.array() as number[][][]);
     m.dispose();
-  }
-  return out;
-}
-
-function dummyHeads(stats: IclCircuitStatistics[]): { layer: number; head: number }[] {
-  const out: { layer: number; head: number }[] = [];
-  const layers = new Set(stats.map((x) => x.layer));
-  for (const l of layers) {
-    const hs = stats.filter((x) => x.layer === l);
-    if (hs.length < 2) continue;
-    const maxMu = Math.max(...hs.map((x) => Math.abs(x.mu)));
-    const maxW = Math.max(...hs.map((x) => Math.abs(x.w)));
-    for (const x of hs) if (Math.abs(x.mu) < 0.1 * maxMu || Math.abs(x.w) < 0.1 * maxW) out.push({ layer: l, head: x.head });
   }
   return out;
 }
@@ -270,7 +252,8 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
 
 async function finishRun(c: IclConfig, heads: number, params: ParamMap, history: History, completed: number, stepsPerSecond: number, aborted: boolean): Promise<IclRunData> {
   const st = structure(c, params);
-  const statistics = await iclCircuitStatistics(st);
+  const table = await circuitStatistics(st);
+  const statistics = table.layers.flat();
   const dyn = history.probes.dynamics ?? { step: [], value: [] };
   const qk = history.probes.qk ?? { step: [], value: [] };
   return {
@@ -287,13 +270,13 @@ async function finishRun(c: IclConfig, heads: number, params: ParamMap, history:
     qkSnapshots: { step: qk.step, matrices: qk.value as unknown as number[][][][][] },
     statistics,
     finalValidation: aborted ? null : await finalValidation(c, st, c.finalValidationSamples),
-    dummyHeads: dummyHeads(statistics),
+    dummyHeads: table.dummyHeads,
   };
 }
 
 async function dynamicsProbe(c: IclConfig, p: ParamMap): Promise<Json> {
-  const stats = await iclCircuitStatistics(structure(c, p));
-  return { w: byLayer(stats, (x) => x.w), mu: byLayer(stats, (x) => x.mu) };
+  const { w, mu } = await circuitStatistics(structure(c, p));
+  return { w, mu };
 }
 
 /** Why the fused trainer cannot run this config, or undefined when it can. */

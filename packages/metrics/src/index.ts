@@ -15,3 +15,5 @@ export type { AttentionKind, KvCacheModel, KvCacheUsage, KvCacheConfig, KvCacheP
 export { simplexVolumeCV, inCvBand, CV_BAND } from './simplex.js';
 export type { SimplexVolumeCV, SimplexVolumeCVOptions } from './simplex.js';
 export { mulberry32 } from './random.js';
+export { circuitStatistics } from './circuits.js';
+export type { CircuitStatisticsTable } from './circuits.js';
