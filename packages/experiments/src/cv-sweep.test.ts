@@ -32,6 +32,11 @@ function expectedCvNames(heads: number): string[] {
 describe('gaussianSimplexCv', () => {
   it('matches the closed form computed with lgamma', () => {
     for (const [d, cv] of Object.entries(GAUSSIAN_CV)) expect(gaussianSimplexCv(Number(d))).toBeCloseTo(cv, 10);
+    // By hand, triangles (3 points) in the plane: area ∝ χ_2·χ_1 with E[χ_2²]/E[χ_2]² = 2/(π/2) = 4/π
+    // and E[χ_1²]/E[χ_1]² = 1/(2/π) = π/2, so CV² = (4/π)(π/2) − 1 = 1.
+    expect(gaussianSimplexCv(2, 3)).toBeCloseTo(1, 12);
+    expect(() => gaussianSimplexCv(3)).toThrow(/gaussianSimplexCv: width must be an integer ≥ points − 1 = 4; got 3/);
+    expect(() => gaussianSimplexCv(64, 1)).toThrow(/gaussianSimplexCv: points must be an integer ≥ 2; got 1/);
   });
 });
 
@@ -160,7 +165,9 @@ describeBackends('cv-sweep', () => {
     const acc = result.figures.find((f) => f.id === 'accuracy')!.spec;
     expect(acc.kind === 'line' && acc.series.map((x) => x.x.length)).toEqual([5, 3]);
   });
-});
+  // webgpu is left out: on SwiftShader each of these takes over a minute (shader compilation); the
+  // layers they train are tested on webgpu in @attnlab/attention.
+}, ['cpu', 'wasm']);
 
 describe('cv-sweep config', () => {
   it('presets: seed is seed 003; quick keeps its model and data', () => {
@@ -190,7 +197,8 @@ describe('cv-sweep config', () => {
 });
 
 // Seed 003's acceptance (issue 4): every configuration of the seed preset reaches training accuracy
-// ≥ 0.95 after 50 epochs. Slow (minutes on a CPU): run with ATTNLAB_SLOW=1.
+// ≥ 0.95 after 50 epochs (PyTorch: 0.99–1.0). Slow, so opt-in: ATTNLAB_SLOW=1 (≈ 5 min on wasm; the
+// cpu backend needs ≈ 30 s per D = 256 epoch, ≈ 25 min for that configuration, so it is left out).
 describeBackends('cv-sweep seed preset (ATTNLAB_SLOW=1)', () => {
   (process.env.ATTNLAB_SLOW ? it : it.skip)('D=64 H=4 and D=256 H=8 reach accuracy ≥ 0.95 after 50 epochs', async () => {
     for (const [width, heads] of [[64, 4], [256, 8]] as const) {
@@ -200,4 +208,4 @@ describeBackends('cv-sweep seed preset (ATTNLAB_SLOW=1)', () => {
       expect(r.post!.accuracy).toBeGreaterThanOrEqual(0.95);
     }
   }, 3_600_000);
-}, ['cpu', 'wasm']);
+}, ['wasm']);

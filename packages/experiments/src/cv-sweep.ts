@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initMultiHeadAttention, multiHeadAttention, type MultiHeadAttentionParams } from '@attnlab/attention';
-import { Rng, tokenPatternArrays, type TokenPatternArrays } from '@attnlab/data';
+import { Rng, tokenPatternArrays } from '@attnlab/data';
 import { CV_BAND, inCvBand, simplexVolumeCV } from '@attnlab/metrics';
 import type { FigureSpec } from '@attnlab/plot';
-import { adam, crossEntropy, train, type ParamMap } from '@attnlab/train';
+import { adam, train, type ParamMap } from '@attnlab/train';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
 import { startMeta } from './meta.js';
 import { ConfigError, s } from './schema.js';
@@ -126,10 +126,13 @@ const quickPreset: CvSweepConfig = {
  * CV of 4-simplex volumes of i.i.d. Gaussian points in D dimensions: the volume is a constant times
  * χ_D χ_{D−1} χ_{D−2} χ_{D−3} (independent), so CV² = Π E[χ_n²]/E[χ_n]² − 1 with E[χ_n²] = n and
  * E[χ_n] = √2·a(n), a(n) = Γ((n+1)/2)/Γ(n/2), from a(1) = 1/√π, a(2) = √π/2 and a(n)·a(n+1) = n/2.
+ * @example
+ * gaussianSimplexCv(64); // 0.18035…
  */
 export function gaussianSimplexCv(width: number, points = 5): number {
+  if (!Number.isInteger(points) || points < 2) throw new RangeError(`gaussianSimplexCv: points must be an integer ≥ 2; got ${String(points)}`);
   const k = points - 1;
-  if (width < k) return NaN;
+  if (!Number.isInteger(width) || width < k) throw new RangeError(`gaussianSimplexCv: width must be an integer ≥ points − 1 = ${k}; got ${String(width)}`);
   const a: number[] = [NaN, 1 / Math.sqrt(Math.PI), Math.sqrt(Math.PI) / 2];
   for (let n = 2; n < width; n++) a[n + 1] = n / (2 * a[n]!);
   let prod = 1;
@@ -231,11 +234,24 @@ function logits(m: Model, t: Tokens): tf.Tensor2D {
   return tf.add(tf.matMul(tf.mean(post, 1), m.vars.wC!), m.vars.bC!) as tf.Tensor2D;
 }
 
+/**
+ * nn.CrossEntropyLoss (mean over samples): mean(logsumexp(z) − z[y]). Same numbers as
+ * @attnlab/train's crossEntropy, but without tf.logSoftmax: that op is a custom-gradient op that
+ * saves its output, which tfjs's kernel leak check (on under jest, IS_TEST) reports as a leak on
+ * the wasm backend. oneHot in int32, then cast (wasm 4.22's float32 oneHot writes int32 data).
+ */
+function softmaxCrossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const picked = tf.sum(tf.mul(tf.cast(tf.oneHot(y, z.shape[1]), 'float32'), z), 1);
+    return tf.mean(tf.sub(tf.logSumExp(z, 1), picked)) as tf.Scalar;
+  });
+}
+
 async function evaluate(m: Model, t: Tokens, y: tf.Tensor1D): Promise<{ loss: number; accuracy: number }> {
   const out = tf.tidy(() => {
     const z = logits(m, t);
     const acc = tf.mean(tf.cast(tf.equal(tf.argMax(z, 1), y), 'float32'));
-    return tf.stack([crossEntropy(z, y), acc]);
+    return tf.stack([softmaxCrossEntropy(z, y), acc]);
   });
   const v = await out.data();
   out.dispose();
@@ -294,7 +310,7 @@ async function measureCv(m: Model, c: CvSweepConfig, tokens: Tokens): Promise<Cv
 
 // ---- one configuration ------------------------------------------------------------------------
 
-interface Dataset { arrays: TokenPatternArrays; all: Tokens; y: tf.Tensor1D; cvTokens: Tokens; batches: { t: Tokens; y: tf.Tensor1D }[] }
+interface Dataset { all: Tokens; y: tf.Tensor1D; cvTokens: Tokens; batches: { t: Tokens; y: tf.Tensor1D }[] }
 
 function makeDataset(c: CvSweepConfig): Dataset {
   const { nClasses, samplesPerClass, seqLen, vocab, perturbProb } = c.data;
@@ -315,7 +331,7 @@ function makeDataset(c: CvSweepConfig): Dataset {
       });
     }
   }
-  return { arrays, all, y, cvTokens, batches };
+  return { all, y, cvTokens, batches };
 }
 
 function disposeDataset(d: Dataset): void {
@@ -336,8 +352,8 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
   const phase = `D=${width} H=${heads}`;
   const model = initModel(c, width, heads);
   const optimizer = adam({ lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
-  const measure = async (epoch: number): Promise<CvMeasurement> => {
-    const ev = await evaluate(model, d.all, d.y);
+  const measure = async (epoch: number, evaluated?: { loss: number; accuracy: number }): Promise<CvMeasurement> => {
+    const ev = evaluated ?? await evaluate(model, d.all, d.y);
     const cv = await measureCv(model, c, d.cvTokens);
     ctx.onEvent?.({ type: 'snapshot', phase, step: epoch, name: 'cv', value: cv });
     return { epoch, ...ev, cv };
@@ -350,11 +366,12 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
     const history: CvSweepRun['history'] = { epoch: [], loss: [], accuracy: [] };
     const spe = d.batches.length;
     let aborted = false;
+    let last = { loss: pre.loss, accuracy: pre.accuracy };
     for (let epoch = 1; epoch <= c.epochs; epoch++) {
       if (ctx.signal?.aborted) { aborted = true; break; }
       const result = await train({
         params: model.vars,
-        loss: (_p, b: Dataset['batches'][number]) => crossEntropy(logits(model, b.t), b.y),
+        loss: (_p, b: Dataset['batches'][number]) => softmaxCrossEntropy(logits(model, b.t), b.y),
         data: { batch: (t) => d.batches[t % spe]! },
         disposeBatches: false,
         optimizer,
@@ -364,16 +381,17 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
       });
       const losses = result.history.loss.value;
       const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
-      const { accuracy } = await evaluate(model, d.all, d.y);
+      last = await evaluate(model, d.all, d.y);
+      const accuracy = last.accuracy;
       history.epoch.push(epoch);
       history.loss.push(loss);
       history.accuracy.push(accuracy);
       ctx.onEvent?.({ type: 'progress', phase, done: epoch, total: c.epochs, loss });
       ctx.onEvent?.({ type: 'metrics', phase, step: epoch, values: { loss, accuracy } });
-      if (epoch === midEpoch && epoch < c.epochs) mid = await measure(epoch);
+      if (epoch === midEpoch && epoch < c.epochs) mid = await measure(epoch, last);
       await macrotask();
     }
-    if (!aborted) post = await measure(c.epochs);
+    if (!aborted) post = await measure(c.epochs, last);
     const run: CvSweepRun = {
       width, heads, headDim: width / heads, completedEpochs: history.epoch.length, history, pre, mid, post, seconds: (Date.now() - t0) / 1000,
     };

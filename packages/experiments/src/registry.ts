@@ -3,6 +3,7 @@ import { attentionWalkthrough } from './walkthrough.js';
 import { kvCache } from './kv-cache.js';
 import { valueMatrix } from './value-matrix.js';
 import { iclRegression } from './icl-regression.js';
+import { cvSweep } from './cv-sweep.js';
 
 /** Every experiment, by id. */
 export const experiments: Record<string, Experiment<never, unknown>> = {
@@ -10,6 +11,7 @@ export const experiments: Record<string, Experiment<never, unknown>> = {
   [valueMatrix.id]: valueMatrix as Experiment<never, unknown>,
   [attentionWalkthrough.id]: attentionWalkthrough as Experiment<never, unknown>,
   [kvCache.id]: kvCache as Experiment<never, unknown>,
+  [cvSweep.id]: cvSweep as Experiment<never, unknown>,
 };
 
 export const EXPERIMENT_IDS = Object.keys(experiments) as ExperimentId[];
