@@ -514,12 +514,21 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
       panels: main.statistics.map((x) => ({ title: `${c.layers > 1 ? `L${x.layer} ` : ''}head ${x.head}: w=${x.w.toFixed(3)}`, values: x.qk })),
     } as FigureSpec,
   });
+  const labelOf = (x: IclCircuitStatistics) => `${c.layers > 1 ? `L${x.layer} ` : ''}head ${x.head}`;
   figs.push({
     id: 'ov-circuits',
-    spec: {
-      kind: 'heatmap-grid', title: `OV circuits W_V W_O, H=${main.heads}`, scale: 'diverging', colorbarLabel: 'OV',
-      panels: main.statistics.map((x) => ({ title: `${c.layers > 1 ? `L${x.layer} ` : ''}head ${x.head}: μ=${x.mu.toFixed(3)}`, values: x.ov })),
-    } as FigureSpec,
+    spec: c.nOut === 1
+      // One column per head: OV^h is (d+1)×1, too narrow for a panel of its own.
+      ? {
+        kind: 'heatmap', title: `OV circuits W_V W_O (column h = head h; μ^h is row y), H=${main.heads}`, scale: 'diverging', colorbarLabel: 'OV', showValues: true,
+        values: main.statistics[0]!.ov.map((_, i) => main.statistics.map((x) => x.ov[i]![0]!)),
+        rowLabels: [...Array.from({ length: c.d }, (_, i) => `x${i + 1}`), 'y'],
+        colLabels: main.statistics.map((x) => `${c.layers > 1 ? `L${x.layer}` : ''}h${x.head}`),
+      }
+      : {
+        kind: 'heatmap-grid', title: `OV circuits W_V W_O, H=${main.heads}`, scale: 'diverging', colorbarLabel: 'OV',
+        panels: main.statistics.map((x) => ({ title: `${labelOf(x)}: μ=${x.mu.toFixed(3)}`, values: x.ov })),
+      },
   });
   const snaps = main.qkSnapshots;
   if (snaps.step.length > 0) {
