@@ -10,4 +10,4 @@ export { experiments, getExperiment, EXPERIMENT_IDS } from './registry.js';
 export { valueMatrix, type ValueMatrixConfig, type ValueMatrixData } from './value-matrix.js';
 export { kvCache, kvCacheFigures, type KvCacheSectionConfig, type KvCacheData } from './kv-cache.js';
 export { iclRegression, iclConfigSchema, type IclConfig, type IclData, type IclRunData } from './icl-regression.js';
-export { cvSweep, cvSweepConfigSchema, gaussianSimplexCv, type CvSweepConfig, type CvSweepData, type CvSweepRun, type CvMeasurement } from './cv-sweep.js';
+export { cvSweep, cvSweepConfigSchema, cvSweepDataSchema, gaussianSimplexCv, type CvSweepConfig, type CvSweepData, type CvSweepRun, type CvMeasurement, type CvTable } from './cv-sweep.js';

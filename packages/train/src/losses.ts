@@ -56,7 +56,10 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor | readonly num
   }
   return tf.tidy(() => {
     const y = labels instanceof tf.Tensor ? labels : tf.tensor1d(labels as number[], 'int32');
-    const logp = tf.logSoftmax(tf.cast(logits, 'float32'), -1);
+    // z − logsumexp(z) rather than tf.logSoftmax: tfjs-backend-wasm 4.22's LogSoftmax leaks one
+    // internal buffer per call (found by tfjs's own per-kernel leak check).
+    const z = tf.cast(logits, 'float32');
+    const logp = tf.sub(z, tf.logSumExp(z, -1, true));
     // oneHot in int32 then cast: tfjs-backend-wasm 4.22's OneHot writes int32 data even when asked for float32
     const picked = tf.sum(tf.mul(tf.cast(tf.oneHot(y, c), 'float32'), logp));
     return tf.div(tf.neg(picked), tf.scalar(n)) as tf.Scalar;
