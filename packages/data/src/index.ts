@@ -1,5 +1,6 @@
 export {
   philox4x32,
+  philox4x32Into,
   philoxKey,
   uint32ToUniform,
   normalAt,

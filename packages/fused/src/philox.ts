@@ -2,48 +2,23 @@
  * Allocation-free Philox4x32-10 and in-context-regression batch fill: the same numbers as
  * `@attnlab/data` (`philox4x32`, `normals`, `iclBatchArrays`; tested bit for bit in
  * philox.test.ts), written for the fused trainer's hot loop: no validation, no allocation per
- * batch, and Math aliased at module level (global lookups are slow in sandboxed contexts).
- * The WGSL trainer mirrors this file.
+ * batch. The Philox block itself is @attnlab/data's `philox4x32Into`. The WGSL trainer mirrors this file.
  */
 
-// Module-level aliases: global lookups are slow inside sandboxed contexts (jest's vm).
-const { floor: M_floor, imul: M_imul, log: M_log, sqrt: M_sqrt, cos: M_cos, sin: M_sin, fround: M_fround } = Math;
+import { philox4x32Into } from '@attnlab/data';
 
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
-const M0_HI = M0 >>> 16;
-const M0_LO = M0 & 0xffff;
-const M1_HI = M1 >>> 16;
-const M1_LO = M1 & 0xffff;
+// Module-level aliases of Math's functions for the hot loop.
+const { floor: M_floor, log: M_log, sqrt: M_sqrt, cos: M_cos, sin: M_sin, fround: M_fround } = Math;
+
 const TWO_NEG_32 = 2 ** -32;
 const TWO_PI = 2 * Math.PI;
 
 /**
- * Philox4x32-10 into `out` (4 words): counter (c0..c3), key (k0, k1). All arguments are u32.
- * The 32×32→64 high word uses exact double arithmetic on 16-bit halves of the constant.
+ * Philox4x32-10 into `out` (4 words): counter (c0..c3), key (k0, k1), all u32 —
+ * `@attnlab/data`'s allocation-free `philox4x32Into` with the fused trainer's argument order.
  */
 export function philoxInto(out: Uint32Array, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void {
-  for (let r = 0; r < 10; r++) {
-    // hi(a*b) = floor((a*bHi + floor(a*bLo / 2^16)) / 2^16); every intermediate is < 2^53.
-    const p0 = c0 * M0_LO;
-    const hi0 = M_floor((c0 * M0_HI + M_floor(p0 / 65536)) / 65536) >>> 0;
-    const lo0 = M_imul(c0, M0) >>> 0;
-    const p1 = c2 * M1_LO;
-    const hi1 = M_floor((c2 * M1_HI + M_floor(p1 / 65536)) / 65536) >>> 0;
-    const lo1 = M_imul(c2, M1) >>> 0;
-    c0 = (hi1 ^ c1 ^ k0) >>> 0;
-    c1 = lo1;
-    c2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c3 = lo0;
-    k0 = (k0 + W0) >>> 0;
-    k1 = (k1 + W1) >>> 0;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
+  philox4x32Into(c0, c1, c2, c3, k0, k1, out);
 }
 
 /**

@@ -262,7 +262,7 @@ fn forwardExample(H: u32) -> f32 {
 }
 `;
   const paramsAt = train ? 'state[so + ' : 'state[';
-  const prepare = /* wgsl */ `
+  const prepareFn = /* wgsl */ `
 fn prepare(so: u32, H: u32, lid: u32) {
   let offK = H * D * D;
   let offV = 2u * H * D * D;
@@ -283,6 +283,8 @@ fn prepare(so: u32, H: u32, lid: u32) {
     Ac[i] = s;
   }
 }
+`;
+  const paramGradFn = /* wgsl */ `
 // Gradient of parameter i from the reduced G (D×D) and u (D) per head in gs.
 fn paramGrad(so: u32, H: u32, i: u32) -> f32 {
   let offK = H * D * D;
@@ -315,6 +317,7 @@ fn paramGrad(so: u32, H: u32, i: u32) -> f32 {
   return g;
 }
 `;
+  const prepare = prepareFn + paramGradFn;
   const shared = /* wgsl */ `
 var<workgroup> Ac: array<f32, ${hmax * NA}>;
 var<workgroup> red: array<f32, ${NA * WG}>;
@@ -381,27 +384,7 @@ var<private> acc: array<f32, ${hmax * NA}>;
     return `${header}${bindings}
 var<workgroup> Ac: array<f32, ${hmax * NA}>;
 ${load}${forward}
-fn prepare(so: u32, H: u32, lid: u32) {
-  let offK = H * D * D;
-  let offV = 2u * H * D * D;
-  let offO = 3u * H * D * D;
-  for (var i = lid; i < H * NA; i += WG) {
-    let h = i / NA;
-    let r = i % NA;
-    var s = 0.0;
-    if (r < D * D) {
-      let row = r / D;
-      let col = r % D;
-      for (var q = 0u; q < D; q++) { s += state[h * D * D + row * D + q] * state[offK + h * D * D + col * D + q]; }
-      s *= INV_SQRT_D;
-    } else {
-      let row = r - D * D;
-      for (var q = 0u; q < D; q++) { s += state[offV + h * D * D + row * D + q] * state[offO + h * D + q]; }
-    }
-    Ac[i] = s;
-  }
-}
-@compute @workgroup_size(${WG})
+${prepareFn}@compute @workgroup_size(${WG})
 fn main(@builtin(local_invocation_index) lid: u32) {
   let H = run.heads;
   prepare(0u, H, lid);
