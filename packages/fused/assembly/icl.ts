@@ -1,0 +1,567 @@
+// AssemblyScript source of @attnlab/fused's SIMD engine (WebAssembly SIMD, float64).
+//
+// Compiled by `node scripts/build-wasm.mjs` into src/generated/icl-wasm.ts (committed; a test
+// checks it is up to date). Every function works on raw pointers into the module's memory,
+// which the JS side lays out (src/simd.ts); nothing here allocates, so two instances may
+// share one memory.
+//
+// What it computes is defined by the TypeScript code it mirrors:
+// - philox4 / exampleNormals / iclBatch: src/philox.ts (`fillNormals`, `fillIclBatch`), i.e.
+//   @attnlab/data's Philox4x32-10 stream and Box–Muller. The Philox words are identical; log is
+//   fdlibm's algorithm (the one V8's Math.log implements); sin/cos use fdlibm's kernels after an
+//   exact quadrant reduction, so a normal may differ from Math.cos/Math.sin's in the last bit.
+// - lossGrad6 / adam: src/core.ts (`fusedLossGrad`'s D = 6 loop, `paramGrad`, `adamFlat`), with
+//   two examples per f64x2 (even examples in lane 0, odd in lane 1).
+
+@external("env", "pow")
+declare function jspow(x: f64, y: f64): f64;
+
+/** First 16-byte-aligned address free for the JS side. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~(<usize>15);
+}
+
+// ---------------------------------------------------------------- Philox4x32-10, 4 blocks
+
+/** Philox4x32-10 of 4 blocks (lane l: counter [c0[l], c1, c2, c3]); words 0..3 stored at out, out+16, out+32, out+48. */
+// @ts-ignore: decorator
+@inline
+function philox4(out: usize, c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
+  let x0 = c0;
+  let x1 = i32x4.splat(c1);
+  let x2 = i32x4.splat(c2);
+  let x3 = i32x4.splat(c3);
+  let key0 = k0;
+  let key1 = k1;
+  const m0 = CI(14);
+  const m1 = CI(15);
+  for (let r = 0; r < 10; r++) {
+    if (r > 0) {
+      key0 += 0x9e3779b9;
+      key1 += 0xbb67ae85;
+    }
+    const p0l = i64x2.extmul_low_i32x4_u(x0, m0);
+    const p0h = i64x2.extmul_high_i32x4_u(x0, m0);
+    const p1l = i64x2.extmul_low_i32x4_u(x2, m1);
+    const p1h = i64x2.extmul_high_i32x4_u(x2, m1);
+    const lo0 = i32x4.shuffle(p0l, p0h, 0, 2, 4, 6);
+    const hi0 = i32x4.shuffle(p0l, p0h, 1, 3, 5, 7);
+    const lo1 = i32x4.shuffle(p1l, p1h, 0, 2, 4, 6);
+    const hi1 = i32x4.shuffle(p1l, p1h, 1, 3, 5, 7);
+    x0 = v128.xor(v128.xor(hi1, x1), i32x4.splat(key0));
+    x1 = lo1;
+    x2 = v128.xor(v128.xor(hi0, x3), i32x4.splat(key1));
+    x3 = lo0;
+  }
+  v128.store(out, x0);
+  v128.store(out, x1, 16);
+  v128.store(out, x2, 32);
+  v128.store(out, x3, 48);
+}
+
+/** Philox words of blocks c0 .. c0+3 (counter [c0+l, c1, c2, c3]) into out (16 u32, word-major). Test hook. */
+export function philoxWords(out: usize, c0: u32, c1: u32, c2: u32, c3: u32, k0: u32, k1: u32): void {
+  philox4(out, i32x4(c0, c0 + 1, c0 + 2, c0 + 3), c1, c2, c3, k0, k1);
+}
+
+// ---------------------------------------------------------------- f64x2 log (fdlibm e_log.c)
+
+const LN2_HI: f64 = 6.93147180369123816490e-01;
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+const LG1: f64 = 6.666666666666735130e-01;
+const LG2: f64 = 3.999999999940941908e-01;
+const LG3: f64 = 2.857142874366239149e-01;
+const LG4: f64 = 2.222219843214978396e-01;
+const LG5: f64 = 1.818357216161805012e-01;
+const LG6: f64 = 1.531383769920937332e-01;
+const LG7: f64 = 1.479819860511658591e-01;
+// 2^52 + 2^51: adding it to a small integer's bits and subtracting as a double converts i64 → f64.
+const MAGIC: f64 = 6755399441055744.0;
+
+/** log of positive normal doubles, lane-wise, with fdlibm's operations (both of its branches, selected). */
+// @ts-ignore: decorator
+@inline
+function vlog(x: v128): v128 {
+  const hx0 = i64x2.shr_u(x, 32); // high words
+  const k0 = i64x2.sub(i64x2.shr_u(hx0, 20), CI(0));
+  const hx = v128.and(hx0, CI(1));
+  const i = v128.and(i64x2.add(hx, CI(2)), CI(3));
+  const high = v128.or(hx, v128.xor(i, CI(4)));
+  const xn = v128.or(i64x2.shl(high, 32), v128.and(x, CI(5)));
+  const k = i64x2.add(k0, i64x2.shr_u(i, 20));
+  const dk = f64x2.sub(i64x2.add(k, CI(6)), CF(0));
+  const f = f64x2.sub(xn, CF(1));
+  const s = f64x2.div(f, f64x2.add(CF(2), f));
+  const z = f64x2.mul(s, s);
+  const w = f64x2.mul(z, z);
+  const t1 = f64x2.mul(w, f64x2.add(CF(3), f64x2.mul(w, f64x2.add(CF(4), f64x2.mul(w, CF(5))))));
+  const t2 = f64x2.mul(z, f64x2.add(CF(6), f64x2.mul(w, f64x2.add(CF(7), f64x2.mul(w, f64x2.add(CF(8), f64x2.mul(w, CF(9))))))));
+  const R = f64x2.add(t2, t1);
+  const dkHi = f64x2.mul(dk, CF(10));
+  const dkLo = f64x2.mul(dk, CF(11));
+  const hfsq = f64x2.mul(f64x2.mul(CF(12), f), f);
+  // i > 0 branch: dk·ln2_hi − ((hfsq − (s·(hfsq+R) + dk·ln2_lo)) − f)
+  const ra = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), dkLo)), f));
+  // else: dk·ln2_hi − ((s·(f−R) − dk·ln2_lo) − f)
+  const rb = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, R)), dkLo), f));
+  const iSel = v128.or(i64x2.sub(hx, CI(7)), i64x2.sub(CI(8), hx));
+  const main = v128.bitselect(ra, rb, i64x2.gt_s(iSel, CI(9)));
+  // |f| < 2^-20: R = f²(0.5 − f/3); dk·ln2_hi − ((R − dk·ln2_lo) − f)
+  const rs0 = f64x2.mul(f64x2.mul(f, f), f64x2.sub(CF(12), f64x2.mul(CF(13), f)));
+  const rs = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(rs0, dkLo), f));
+  const small = i64x2.lt_s(v128.and(i64x2.add(hx, CI(10)), CI(1)), CI(11));
+  return v128.bitselect(rs, main, small);
+}
+
+/** log of `n` doubles at p into out (lane-wise vlog). Test hook. */
+export function logInto(out: usize, p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) v128.store(out + (<usize>i << 3), vlog(v128.load(p + (<usize>i << 3))));
+}
+
+// ---------------------------------------------------------------- f64x2 sin/cos (fdlibm kernels)
+
+const S1: f64 = -1.66666666666666324348e-01;
+const S2: f64 = 8.33333333332248946124e-03;
+const S3: f64 = -1.98412698298579493134e-04;
+const S4: f64 = 2.75573137070700676789e-06;
+const S5: f64 = -2.50507602534068634195e-08;
+const S6: f64 = 1.58969099521155010221e-10;
+const C1: f64 = 4.16666666666666019037e-02;
+const C2: f64 = -1.38888888888741095749e-03;
+const C3: f64 = 2.48015872894767294178e-05;
+const C4: f64 = -2.75573143513906633035e-07;
+const C5: f64 = 2.08757232129817482790e-09;
+const C6: f64 = -1.13596475577881948265e-11;
+const TWO_OVER_PI: f64 = 6.36619772367581382433e-01;
+const PIO2_1: f64 = 1.57079632673412561417e+00;
+const PIO2_1T: f64 = 6.07710050650619224932e-11;
+
+// sincos results (AssemblyScript has no multiple returns).
+let sinOut: v128 = f64x2.splat(0);
+
+/** cos of x ∈ [0, 2π] lane-wise; sin left in `sinOut`. */
+// @ts-ignore: decorator
+@inline
+function vcossin(x: v128): v128 {
+  const q = f64x2.nearest(f64x2.mul(x, CF(14)));
+  const y = f64x2.sub(f64x2.sub(x, f64x2.mul(q, CF(15))), f64x2.mul(q, CF(16)));
+  const z = f64x2.mul(y, y);
+  // __kernel_sin(y, 0, 0): y + z·y·(S1 + z·r)
+  const rs = f64x2.add(CF(17), f64x2.mul(z, f64x2.add(CF(18), f64x2.mul(z, f64x2.add(CF(19), f64x2.mul(z, f64x2.add(CF(20), f64x2.mul(z, CF(21)))))))));
+  const sn = f64x2.add(y, f64x2.mul(f64x2.mul(z, y), f64x2.add(CF(22), f64x2.mul(z, rs))));
+  // __kernel_cos(y, 0)
+  let rc = f64x2.add(CF(23), f64x2.mul(z, CF(24)));
+  rc = f64x2.add(CF(25), f64x2.mul(z, rc));
+  rc = f64x2.add(CF(26), f64x2.mul(z, rc));
+  rc = f64x2.add(CF(27), f64x2.mul(z, rc));
+  rc = f64x2.mul(z, f64x2.add(CF(28), f64x2.mul(z, rc)));
+  const zr = f64x2.mul(z, rc);
+  const hz0 = f64x2.mul(CF(12), z);
+  const cSmall = f64x2.sub(CF(1), f64x2.sub(hz0, zr));
+  const ay = f64x2.abs(y);
+  // qx = |y|/4 with the low word cleared, or 0.28125 above 0.78125
+  const qxw = v128.and(i64x2.sub(v128.and(ay, CI(12)), CI(13)), CI(12));
+  const qx = v128.bitselect(CF(29), qxw, f64x2.gt(ay, CF(30)));
+  const cBig = f64x2.sub(f64x2.sub(CF(1), qx), f64x2.sub(f64x2.sub(hz0, qx), zr));
+  const cs = v128.bitselect(cSmall, cBig, f64x2.lt(ay, CF(31)));
+  // quadrant q mod 4: (cos, sin) = (c, s), (−s, c), (−c, −s), (s, −c)
+  const q4 = f64x2.sub(q, f64x2.mul(CF(32), f64x2.floor(f64x2.mul(q, CF(33)))));
+  const odd = v128.or(f64x2.eq(q4, CF(1)), f64x2.eq(q4, CF(34)));
+  const sign = CF(35);
+  const cosNeg = v128.and(v128.or(f64x2.eq(q4, CF(1)), f64x2.eq(q4, CF(2))), sign);
+  const sinNeg = v128.and(f64x2.ge(q4, CF(2)), sign);
+  sinOut = v128.xor(v128.bitselect(cs, sn, odd), sinNeg);
+  return v128.xor(v128.bitselect(sn, cs, odd), cosNeg);
+}
+
+/** cos and sin of `n` doubles at p (each in [0, 2π]) into outC and outS. Test hook. */
+export function cosSinInto(outC: usize, outS: usize, p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(outC + o, vcossin(v128.load(p + o)));
+    v128.store(outS + o, sinOut);
+  }
+}
+
+// ---------------------------------------------------------------- normals and ICL batches
+
+const TWO_NEG_32: f64 = 2.3283064365386963e-10;
+const TWO_PI: f64 = 6.283185307179586;
+
+/**
+ * Normals 0 .. 4·nBlocks−1 (rounded up to 16) of the sequence (stream, c1, c2) into nb (f64):
+ * normal i is output i%4 of Philox at counter [i/4, c1, c2, stream], Box–Muller on word pairs.
+ * tmp: 64 scratch bytes.
+ */
+export function exampleNormals(nb: usize, nBlocks: i32, k0: u32, k1: u32, stream: u32, c1: u32, c2: u32, tmp: usize): void {
+  const half = CF(12);
+  const scale = CF(36);
+  for (let g = 0; g < nBlocks; g += 4) {
+    philox4(tmp, i32x4(g, g + 1, g + 2, g + 3), c1, c2, stream, k0, k1);
+    const w0 = v128.load(tmp);
+    const w1 = v128.load(tmp, 16);
+    const w2 = v128.load(tmp, 32);
+    const w3 = v128.load(tmp, 48);
+    for (let part = 0; part < 2; part++) {
+      const a0 = part == 0 ? w0 : i32x4.shuffle(w0, w0, 2, 3, 2, 3);
+      const a1 = part == 0 ? w1 : i32x4.shuffle(w1, w1, 2, 3, 2, 3);
+      const a2 = part == 0 ? w2 : i32x4.shuffle(w2, w2, 2, 3, 2, 3);
+      const a3 = part == 0 ? w3 : i32x4.shuffle(w3, w3, 2, 3, 2, 3);
+      const u0 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a0), half), scale);
+      const u1 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a1), half), scale);
+      const u2 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a2), half), scale);
+      const u3 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a3), half), scale);
+      const ra = f64x2.sqrt(f64x2.mul(CF(37), vlog(u0)));
+      const rb = f64x2.sqrt(f64x2.mul(CF(37), vlog(u2)));
+      const ca = vcossin(f64x2.mul(CF(38), u1));
+      const sa = sinOut;
+      const cb = vcossin(f64x2.mul(CF(38), u3));
+      const sb = sinOut;
+      const n0 = f64x2.mul(ra, ca);
+      const n1 = f64x2.mul(ra, sa);
+      const n2 = f64x2.mul(rb, cb);
+      const n3 = f64x2.mul(rb, sb);
+      // block g + 2·part + l holds normals [n0, n1, n2, n3] of lane l
+      const o = nb + ((<usize>(g + 2 * part)) << 5);
+      v128.store(o, f64x2.shuffle(n0, n1, 0, 2));
+      v128.store(o, f64x2.shuffle(n2, n3, 0, 2), 16);
+      v128.store(o, f64x2.shuffle(n0, n1, 1, 3), 32);
+      v128.store(o, f64x2.shuffle(n2, n3, 1, 3), 48);
+    }
+  }
+}
+
+/**
+ * ICL examples first .. first+B−1 of step `step`, with src/philox.ts's `fillIclBatch` numbers (all
+ * of them float32 values), as float32 in the 4-example-interleaved layout of lossGrad6: z at
+ * zi[((b>>2)·L + i)·D + k][b&3], zq at zqi[(b>>2)·D + k][b&3] (f32x4 slots), y_q at yq[b].
+ * B must be a multiple of 4. nb: a buffer of 16·⌈n/16⌉ doubles (n normals per example); tmp: 64 bytes.
+ */
+export function iclBatch(
+  zi: usize, zqi: usize, yq: usize, k0: u32, k1: u32, step: u32, B: i32, L: i32, d: i32, noise: f64,
+  stream: u32, first: u32, nb: usize, tmp: usize,
+): void {
+  const D = d + 1;
+  const n = d + (L + 1) * d + L;
+  const nBlocks = (n + 3) >> 2;
+  const xo = <usize>d << 3;
+  const eo = (<usize>(d + (L + 1) * d)) << 3;
+  for (let b = 0; b < B; b++) {
+    exampleNormals(nb, nBlocks, k0, k1, stream, step, first + <u32>b, tmp);
+    for (let j = 0; j < d; j++) store<f64>(nb + (<usize>j << 3), <f64><f32>load<f64>(nb + (<usize>j << 3)));
+    const lane = (<usize>(b & 3)) << 2;
+    const zb = zi + (<usize>(b >> 2) * <usize>L * <usize>D << 4) + lane;
+    for (let i = 0; i < L; i++) {
+      let y: f64 = 0;
+      const xi = nb + xo + (<usize>(i * d) << 3);
+      const zo = zb + (<usize>(i * D) << 4);
+      for (let j = 0; j < d; j++) {
+        const x = <f32>load<f64>(xi + (<usize>j << 3));
+        store<f32>(zo + (<usize>j << 4), x);
+        y += <f64>x * load<f64>(nb + (<usize>j << 3));
+      }
+      store<f32>(zo + (<usize>d << 4), <f32>(y + noise * load<f64>(nb + eo + (<usize>i << 3))));
+    }
+    let y: f64 = 0;
+    const xq = nb + xo + (<usize>(L * d) << 3);
+    const qo = zqi + (<usize>(b >> 2) * <usize>D << 4) + lane;
+    for (let j = 0; j < d; j++) {
+      const x = <f32>load<f64>(xq + (<usize>j << 3));
+      store<f32>(qo + (<usize>j << 4), x);
+      y += <f64>x * load<f64>(nb + (<usize>j << 3));
+    }
+    store<f32>(qo + (<usize>d << 4), 0);
+    store<f32>(yq + (<usize>b << 2), <f32>y);
+  }
+}
+
+// ---------------------------------------------------------------- constants, f32x4 exp (x ≤ 0)
+
+const INV_LN2: f64 = 1.44269504088896338700e+00;
+
+// Constant vectors live in memory: V8 materialises every v128.const with several instructions,
+// a load is one. CF(i) / CI(i) are the i-th float64 / integer pair below.
+const F64_CONSTS = memory.data<f64>([MAGIC, MAGIC, 1.0, 1.0, 2.0, 2.0, LG2, LG2, LG4, LG4, LG6, LG6, LG1, LG1, LG3, LG3, LG5, LG5, LG7, LG7, LN2_HI, LN2_HI, LN2_LO, LN2_LO, 0.5, 0.5, 0.33333333333333333, 0.33333333333333333, TWO_OVER_PI, TWO_OVER_PI, PIO2_1, PIO2_1, PIO2_1T, PIO2_1T, S2, S2, S3, S3, S4, S4, S5, S5, S6, S6, S1, S1, C5, C5, C6, C6, C4, C4, C3, C3, C2, C2, C1, C1, 0.28125, 0.28125, 0.78125, 0.78125, 0.3, 0.3, 4.0, 4.0, 0.25, 0.25, 3.0, 3.0, -0.0, -0.0, TWO_NEG_32, TWO_NEG_32, -2.0, -2.0, TWO_PI, TWO_PI, -700.0, -700.0, INV_LN2, INV_LN2, 1.6059043836821613e-10, 1.6059043836821613e-10, 2.08767569878681e-9, 2.08767569878681e-9, 2.505210838544172e-8, 2.505210838544172e-8, 2.755731922398589e-7, 2.755731922398589e-7, 2.7557319223985893e-6, 2.7557319223985893e-6, 2.48015873015873e-5, 2.48015873015873e-5, 1.984126984126984e-4, 1.984126984126984e-4, 1.388888888888889e-3, 1.388888888888889e-3, 8.333333333333333e-3, 8.333333333333333e-3, 4.1666666666666664e-2, 4.1666666666666664e-2, 0.16666666666666666, 0.16666666666666666], 16);
+const I64_CONSTS = memory.data<u64>([1023, 1023, 0x000fffff, 0x000fffff, 0x95f64, 0x95f64, 0x100000, 0x100000, 0x3ff00000, 0x3ff00000, 0xffffffff, 0xffffffff, 0x4338000000000000, 0x4338000000000000, 0x6147a, 0x6147a, 0x6b851, 0x6b851, 0, 0, 2, 2, 3, 3, 0xffffffff00000000, 0xffffffff00000000, 0x0020000000000000, 0x0020000000000000, 0xd2511f53d2511f53, 0xd2511f53d2511f53, 0xcd9e8d57cd9e8d57, 0xcd9e8d57cd9e8d57], 16);
+// @ts-ignore: decorator
+@inline function CF(i: i32): v128 { return v128.load(F64_CONSTS + (<usize>i << 4)); }
+// @ts-ignore: decorator
+@inline function CI(i: i32): v128 { return v128.load(I64_CONSTS + (<usize>i << 4)); }
+
+// f32x4 constants (each repeated in 4 lanes), loaded like CF / CI.
+const F32_CONSTS = memory.data<f32>([
+  -87.0, -87.0, -87.0, -87.0, // 0
+  1.4426950408889634, 1.4426950408889634, 1.4426950408889634, 1.4426950408889634, // 1: 1/ln 2
+  0.693145751953125, 0.693145751953125, 0.693145751953125, 0.693145751953125, // 2: ln 2 (high bits)
+  1.428606765330187e-6, 1.428606765330187e-6, 1.428606765330187e-6, 1.428606765330187e-6, // 3: ln 2 − [2]
+  1.984126984126984e-4, 1.984126984126984e-4, 1.984126984126984e-4, 1.984126984126984e-4, // 4: 1/7!
+  1.388888888888889e-3, 1.388888888888889e-3, 1.388888888888889e-3, 1.388888888888889e-3, // 5: 1/6!
+  8.333333333333333e-3, 8.333333333333333e-3, 8.333333333333333e-3, 8.333333333333333e-3, // 6: 1/5!
+  4.1666666666666664e-2, 4.1666666666666664e-2, 4.1666666666666664e-2, 4.1666666666666664e-2, // 7: 1/4!
+  0.16666666666666666, 0.16666666666666666, 0.16666666666666666, 0.16666666666666666, // 8: 1/3!
+  0.5, 0.5, 0.5, 0.5, // 9
+  1.0, 1.0, 1.0, 1.0, // 10
+], 16);
+const I32_127 = memory.data<i32>([127, 127, 127, 127], 16);
+// @ts-ignore: decorator
+@inline function CS(i: i32): v128 { return v128.load(F32_CONSTS + (<usize>i << 4)); }
+
+/** exp of non-positive floats lane-wise (clamped at −87): 2^k · Taylor(r), |r| ≤ ln2/2, degree 7 (≈ 1 ulp). */
+// @ts-ignore: decorator
+@inline
+function vexpNeg(x0: v128): v128 {
+  const x = f32x4.max(x0, CS(0));
+  const kf = f32x4.nearest(f32x4.mul(x, CS(1)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, CS(2))), f32x4.mul(kf, CS(3)));
+  let p = f32x4.add(f32x4.mul(CS(4), r), CS(5));
+  p = f32x4.add(f32x4.mul(p, r), CS(6));
+  p = f32x4.add(f32x4.mul(p, r), CS(7));
+  p = f32x4.add(f32x4.mul(p, r), CS(8));
+  p = f32x4.add(f32x4.mul(p, r), CS(9));
+  p = f32x4.add(f32x4.mul(p, r), CS(10));
+  p = f32x4.add(f32x4.mul(p, r), CS(10));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(kf), v128.load(I32_127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** exp of `n` (a multiple of 4) non-positive floats at p into out. Test hook. */
+export function expInto(out: usize, p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) v128.store(out + (<usize>i << 2), vexpNeg(v128.load(p + (<usize>i << 2))));
+}
+
+// ---------------------------------------------------------------- fused loss + gradient, D = 6
+
+/** Bytes of lossGrad6's scratch for H heads and context L. */
+export function scratchBytes(H: i32, L: i32): usize {
+  return <usize>(H * (36 + 6 + 36 + 6 + 2 * L + 2) * 16 + H * 42 * 8);
+}
+
+/**
+ * Mean squared error of the batch and its gradient (into grad, P = 114·H doubles) for params p
+ * (float64, Wq | Wk | Wv | Wo in src/core.ts's layout, D = 6), on a batch in iclBatch's layout.
+ * B must be a multiple of 4. A = Wq Wkᵀ/√D, c = Wv Wo and the parameter gradient are float64; the
+ * per-example work (scores, softmax, the reductions G and u) runs in float32, four examples per
+ * f32x4, and the lane sums are folded in float64.
+ */
+export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize): f64 {
+  const D = 6;
+  const HDD = <usize>H * 36;
+  const oWk = HDD << 3;
+  const oWv = oWk << 1;
+  const oWo = oWk * 3;
+  // scratch layout (v128 slots): A4 [H·36] | c4 [H·6] | G4 [H·36] | u4 [H·6] | av [H·L] | tv [H·L] | yh [H] | sums [H]
+  const A4 = sc;
+  const c4 = A4 + (HDD << 4);
+  const G4 = c4 + (<usize>H * 6 << 4);
+  const u4 = G4 + (HDD << 4);
+  const av = u4 + (<usize>H * 6 << 4);
+  const tv = av + (<usize>(H * L) << 4);
+  const yh = tv + (<usize>(H * L) << 4);
+  const sums = yh + (<usize>H << 4);
+  const Gs = sums + (<usize>H << 4); // float64 G [H·36] then u [H·6]
+  const us = Gs + (HDD << 3);
+  const inv = 1.0 / Math.sqrt(<f64>D);
+  for (let h = 0; h < H; h++) {
+    const hq = p + (<usize>(h * 36) << 3);
+    const hk = hq + oWk;
+    const hv = hq + oWv;
+    const ho = p + oWo + (<usize>(h * 6) << 3);
+    for (let r = 0; r < D; r++) {
+      for (let s = 0; s < D; s++) {
+        let acc: f64 = 0;
+        for (let k = 0; k < D; k++) acc += load<f64>(hq + (<usize>(r * D + k) << 3)) * load<f64>(hk + (<usize>(s * D + k) << 3));
+        v128.store(A4 + (<usize>(h * 36 + r * D + s) << 4), f32x4.splat(<f32>(acc * inv)));
+      }
+      let acc: f64 = 0;
+      for (let k = 0; k < D; k++) acc += load<f64>(hv + (<usize>(r * D + k) << 3)) * load<f64>(ho + (<usize>k << 3));
+      v128.store(c4 + (<usize>(h * 6 + r) << 4), f32x4.splat(<f32>acc));
+    }
+  }
+  for (let j: usize = 0; j < (HDD + <usize>H * 6); j++) v128.store(G4 + (j << 4), f32x4.splat(0));
+  let loss4 = f32x4.splat(0);
+  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>B));
+  const quads = B >> 2;
+  for (let pb = 0; pb < quads; pb++) {
+    const zb = zi + (<usize>pb * <usize>L * 6 << 4);
+    const qb = zqi + (<usize>pb * 6 << 4);
+    const q0 = v128.load(qb), q1 = v128.load(qb, 16), q2 = v128.load(qb, 32);
+    const q3 = v128.load(qb, 48), q4 = v128.load(qb, 64), q5 = v128.load(qb, 80);
+    let pred = f32x4.splat(0);
+    for (let h = 0; h < H; h++) {
+      const ah = A4 + (<usize>(h * 36) << 4);
+      let w0 = f32x4.mul(q0, v128.load(ah, 0));
+      let w1 = f32x4.mul(q0, v128.load(ah, 16));
+      let w2 = f32x4.mul(q0, v128.load(ah, 32));
+      let w3 = f32x4.mul(q0, v128.load(ah, 48));
+      let w4 = f32x4.mul(q0, v128.load(ah, 64));
+      let w5 = f32x4.mul(q0, v128.load(ah, 80));
+      w0 = f32x4.add(w0, f32x4.mul(q1, v128.load(ah, 96))); w1 = f32x4.add(w1, f32x4.mul(q1, v128.load(ah, 112)));
+      w2 = f32x4.add(w2, f32x4.mul(q1, v128.load(ah, 128))); w3 = f32x4.add(w3, f32x4.mul(q1, v128.load(ah, 144)));
+      w4 = f32x4.add(w4, f32x4.mul(q1, v128.load(ah, 160))); w5 = f32x4.add(w5, f32x4.mul(q1, v128.load(ah, 176)));
+      w0 = f32x4.add(w0, f32x4.mul(q2, v128.load(ah, 192))); w1 = f32x4.add(w1, f32x4.mul(q2, v128.load(ah, 208)));
+      w2 = f32x4.add(w2, f32x4.mul(q2, v128.load(ah, 224))); w3 = f32x4.add(w3, f32x4.mul(q2, v128.load(ah, 240)));
+      w4 = f32x4.add(w4, f32x4.mul(q2, v128.load(ah, 256))); w5 = f32x4.add(w5, f32x4.mul(q2, v128.load(ah, 272)));
+      w0 = f32x4.add(w0, f32x4.mul(q3, v128.load(ah, 288))); w1 = f32x4.add(w1, f32x4.mul(q3, v128.load(ah, 304)));
+      w2 = f32x4.add(w2, f32x4.mul(q3, v128.load(ah, 320))); w3 = f32x4.add(w3, f32x4.mul(q3, v128.load(ah, 336)));
+      w4 = f32x4.add(w4, f32x4.mul(q3, v128.load(ah, 352))); w5 = f32x4.add(w5, f32x4.mul(q3, v128.load(ah, 368)));
+      w0 = f32x4.add(w0, f32x4.mul(q4, v128.load(ah, 384))); w1 = f32x4.add(w1, f32x4.mul(q4, v128.load(ah, 400)));
+      w2 = f32x4.add(w2, f32x4.mul(q4, v128.load(ah, 416))); w3 = f32x4.add(w3, f32x4.mul(q4, v128.load(ah, 432)));
+      w4 = f32x4.add(w4, f32x4.mul(q4, v128.load(ah, 448))); w5 = f32x4.add(w5, f32x4.mul(q4, v128.load(ah, 464)));
+      w0 = f32x4.add(w0, f32x4.mul(q5, v128.load(ah, 480))); w1 = f32x4.add(w1, f32x4.mul(q5, v128.load(ah, 496)));
+      w2 = f32x4.add(w2, f32x4.mul(q5, v128.load(ah, 512))); w3 = f32x4.add(w3, f32x4.mul(q5, v128.load(ah, 528)));
+      w4 = f32x4.add(w4, f32x4.mul(q5, v128.load(ah, 544))); w5 = f32x4.add(w5, f32x4.mul(q5, v128.load(ah, 560)));
+      const ch = c4 + (<usize>(h * 6) << 4);
+      const c0 = v128.load(ch), c1 = v128.load(ch, 16), cc2 = v128.load(ch, 32);
+      const c3 = v128.load(ch, 48), cc4 = v128.load(ch, 64), c5 = v128.load(ch, 80);
+      const ah2 = av + (<usize>(h * L) << 4);
+      const th2 = tv + (<usize>(h * L) << 4);
+      let mx = f32x4.splat(-Infinity);
+      for (let i = 0; i < L; i++) {
+        const zo = zb + (<usize>(i * 6) << 4);
+        const z0 = v128.load(zo), z1 = v128.load(zo, 16), z2 = v128.load(zo, 32);
+        const z3 = v128.load(zo, 48), z4 = v128.load(zo, 64), z5 = v128.load(zo, 80);
+        const s = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.mul(z0, w0), f32x4.mul(z1, w1)), f32x4.mul(z2, w2)), f32x4.mul(z3, w3)), f32x4.mul(z4, w4)), f32x4.mul(z5, w5));
+        const t = f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.add(f32x4.mul(z0, c0), f32x4.mul(z1, c1)), f32x4.mul(z2, cc2)), f32x4.mul(z3, c3)), f32x4.mul(z4, cc4)), f32x4.mul(z5, c5));
+        v128.store(ah2 + (<usize>i << 4), s);
+        v128.store(th2 + (<usize>i << 4), t);
+        mx = f32x4.pmax(mx, s);
+      }
+      let sum = f32x4.splat(0);
+      let num = f32x4.splat(0);
+      for (let i = 0; i < L; i++) {
+        const o = <usize>i << 4;
+        const e = vexpNeg(f32x4.sub(v128.load(ah2 + o), mx));
+        v128.store(ah2 + o, e);
+        sum = f32x4.add(sum, e);
+        num = f32x4.add(num, f32x4.mul(e, v128.load(th2 + o)));
+      }
+      const y = f32x4.div(num, sum);
+      v128.store(yh + (<usize>h << 4), y);
+      v128.store(sums + (<usize>h << 4), sum);
+      pred = f32x4.add(pred, y);
+    }
+    const diff = f32x4.sub(pred, v128.load(yq + (<usize>pb << 4)));
+    loss4 = f32x4.add(loss4, f32x4.mul(diff, diff));
+    const g = f32x4.mul(twoOverB, diff);
+    for (let h = 0; h < H; h++) {
+      const ah2 = av + (<usize>(h * L) << 4);
+      const th2 = tv + (<usize>(h * L) << 4);
+      let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+      let r0 = s0, r1 = s0, r2 = s0, r3 = s0, r4 = s0, r5 = s0;
+      for (let i = 0; i < L; i++) {
+        const o = <usize>i << 4;
+        const ai = v128.load(ah2 + o);
+        const at = f32x4.mul(ai, v128.load(th2 + o));
+        const zo = zb + (<usize>(i * 6) << 4);
+        const z0 = v128.load(zo), z1 = v128.load(zo, 16), z2 = v128.load(zo, 32);
+        const z3 = v128.load(zo, 48), z4 = v128.load(zo, 64), z5 = v128.load(zo, 80);
+        s0 = f32x4.add(s0, f32x4.mul(ai, z0)); s1 = f32x4.add(s1, f32x4.mul(ai, z1)); s2 = f32x4.add(s2, f32x4.mul(ai, z2));
+        s3 = f32x4.add(s3, f32x4.mul(ai, z3)); s4 = f32x4.add(s4, f32x4.mul(ai, z4)); s5 = f32x4.add(s5, f32x4.mul(ai, z5));
+        r0 = f32x4.add(r0, f32x4.mul(at, z0)); r1 = f32x4.add(r1, f32x4.mul(at, z1)); r2 = f32x4.add(r2, f32x4.mul(at, z2));
+        r3 = f32x4.add(r3, f32x4.mul(at, z3)); r4 = f32x4.add(r4, f32x4.mul(at, z4)); r5 = f32x4.add(r5, f32x4.mul(at, z5));
+      }
+      const gs = f32x4.div(g, v128.load(sums + (<usize>h << 4)));
+      const y = v128.load(yh + (<usize>h << 4));
+      const uh = u4 + (<usize>(h * 6) << 4);
+      v128.store(uh, f32x4.add(v128.load(uh), f32x4.mul(gs, s0)));
+      v128.store(uh, f32x4.add(v128.load(uh, 16), f32x4.mul(gs, s1)), 16);
+      v128.store(uh, f32x4.add(v128.load(uh, 32), f32x4.mul(gs, s2)), 32);
+      v128.store(uh, f32x4.add(v128.load(uh, 48), f32x4.mul(gs, s3)), 48);
+      v128.store(uh, f32x4.add(v128.load(uh, 64), f32x4.mul(gs, s4)), 64);
+      v128.store(uh, f32x4.add(v128.load(uh, 80), f32x4.mul(gs, s5)), 80);
+      const d0 = f32x4.mul(gs, f32x4.sub(r0, f32x4.mul(y, s0)));
+      const d1 = f32x4.mul(gs, f32x4.sub(r1, f32x4.mul(y, s1)));
+      const d2 = f32x4.mul(gs, f32x4.sub(r2, f32x4.mul(y, s2)));
+      const d3 = f32x4.mul(gs, f32x4.sub(r3, f32x4.mul(y, s3)));
+      const d4 = f32x4.mul(gs, f32x4.sub(r4, f32x4.mul(y, s4)));
+      const d5 = f32x4.mul(gs, f32x4.sub(r5, f32x4.mul(y, s5)));
+      for (let r = 0; r < 6; r++) {
+        const zr = v128.load(qb + (<usize>r << 4));
+        const o = G4 + (<usize>(h * 36 + r * 6) << 4);
+        v128.store(o, f32x4.add(v128.load(o), f32x4.mul(zr, d0)));
+        v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(zr, d1)), 16);
+        v128.store(o, f32x4.add(v128.load(o, 32), f32x4.mul(zr, d2)), 32);
+        v128.store(o, f32x4.add(v128.load(o, 48), f32x4.mul(zr, d3)), 48);
+        v128.store(o, f32x4.add(v128.load(o, 64), f32x4.mul(zr, d4)), 64);
+        v128.store(o, f32x4.add(v128.load(o, 80), f32x4.mul(zr, d5)), 80);
+      }
+    }
+  }
+  // fold the four lanes of G and u in float64
+  const nG = <i32>HDD + H * 6;
+  for (let j = 0; j < nG; j++) {
+    const v = v128.load(G4 + (<usize>j << 4));
+    store<f64>(Gs + (<usize>j << 3),
+      (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3)));
+  }
+  // parameter gradient (src/core.ts's paramGrad)
+  for (let h = 0; h < H; h++) {
+    const hq = <usize>(h * 36) << 3;
+    const hk = hq + oWk;
+    const hv = hq + oWv;
+    const ho = oWo + (<usize>(h * 6) << 3);
+    const gh = Gs + hq;
+    const uh = us + (<usize>(h * 6) << 3);
+    for (let r = 0; r < D; r++) {
+      for (let c = 0; c < D; c++) {
+        let aq: f64 = 0;
+        let ak: f64 = 0;
+        for (let s = 0; s < D; s++) {
+          aq += load<f64>(gh + (<usize>(r * D + s) << 3)) * load<f64>(p + hk + (<usize>(s * D + c) << 3));
+          ak += load<f64>(gh + (<usize>(s * D + r) << 3)) * load<f64>(p + hq + (<usize>(s * D + c) << 3));
+        }
+        store<f64>(grad + hq + (<usize>(r * D + c) << 3), aq * inv);
+        store<f64>(grad + hk + (<usize>(r * D + c) << 3), ak * inv);
+        store<f64>(grad + hv + (<usize>(r * D + c) << 3), load<f64>(uh + (<usize>r << 3)) * load<f64>(p + ho + (<usize>c << 3)));
+      }
+    }
+    for (let c = 0; c < D; c++) {
+      let acc: f64 = 0;
+      for (let r = 0; r < D; r++) acc += load<f64>(uh + (<usize>r << 3)) * load<f64>(p + hv + (<usize>(r * D + c) << 3));
+      store<f64>(grad + ho + (<usize>c << 3), acc);
+    }
+  }
+  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>B;
+}
+
+// ---------------------------------------------------------------- Adam
+
+/** In-place Adam (PyTorch form, src/core.ts's adamFlat) on state [p | m | v] of n doubles each; 1-based step t. */
+export function adam(state: usize, n: i32, grad: usize, t: i32, lr: f64, beta1: f64, beta2: f64, eps: f64): void {
+  const bc1 = 1.0 - jspow(beta1, <f64>t);
+  const bc2 = 1.0 - jspow(beta2, <f64>t);
+  const stepSize = lr / bc1;
+  const rbc2 = 1.0 / Math.sqrt(bc2);
+  const mo = state + (<usize>n << 3);
+  const vo = mo + (<usize>n << 3);
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 3;
+    const g = load<f64>(grad + o);
+    const m = beta1 * load<f64>(mo + o) + (1.0 - beta1) * g;
+    const v = beta2 * load<f64>(vo + o) + (1.0 - beta2) * g * g;
+    store<f64>(mo + o, m);
+    store<f64>(vo + o, v);
+    store<f64>(state + o, load<f64>(state + o) - (stepSize * m) / (Math.sqrt(v) * rbc2 + eps));
+  }
+}
+
+// ---------------------------------------------------------------- training loop
+
+/**
+ * n training steps of one model (d = 5, D = 6) on its own Philox data: step s uses the batch of
+ * step t0+s (stream `stream`, key k0/k1), then Adam with step t0+s+1. Losses (before each update)
+ * into losses[0..n) as f64. Buffers as in iclBatch and lossGrad6.
+ */
+export function train(
+  state: usize, H: i32, L: i32, B: i32, k0: u32, k1: u32, stream: u32, noise: f64, t0: i32, n: i32, losses: usize,
+  lr: f64, beta1: f64, beta2: f64, eps: f64,
+  zi: usize, zqi: usize, yq: usize, nb: usize, tmp: usize, sc: usize, grad: usize,
+): void {
+  const P = H * 114;
+  for (let s = 0; s < n; s++) {
+    iclBatch(zi, zqi, yq, k0, k1, <u32>(t0 + s), B, L, 5, noise, stream, 0, nb, tmp);
+    const loss = lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad);
+    adam(state, P, grad, t0 + s + 1, lr, beta1, beta2, eps);
+    store<f64>(losses + (<usize>s << 3), loss);
+  }
+}

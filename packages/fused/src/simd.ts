@@ -1,0 +1,349 @@
+/**
+ * The SIMD engine: seed 004's fused training step (Philox data, forward, backward, Adam) as one
+ * WebAssembly module with 128-bit SIMD, compiled from `assembly/icl.ts` (AssemblyScript) and
+ * embedded in `generated/icl-wasm.ts`.
+ * - Data: the plain-TS engine's batches (@attnlab/data's numbers): the same Philox words, float64
+ *   Box–Muller, the same float32 values up to the last bit of a rare one.
+ * - Step: parameters, Adam moments, A = Wq Wkᵀ/√D, c = Wv Wo and the parameter gradient in float64;
+ *   the per-example work (scores, softmax, the reductions) in float32, four examples per f32x4,
+ *   like the float32 reference path. Losses agree with core.ts's float64 engine to about 1e-6.
+ * - Threads: in Node, a worker makes part of each batch while this thread steps (`dataWorker`).
+ *
+ * Supports the seed's token width (d = 5) and batches that are multiples of 4; `simdUnsupported`
+ * says why not otherwise.
+ */
+import type { AdamConfig, IclShape } from './core.js';
+import { initParams, paramCount } from './core.js';
+import { ICL_WASM_BASE64 } from './generated/icl-wasm.js';
+
+/** The module's exports (pointers are byte offsets into `memory`). */
+export interface IclWasmExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  philoxWords(out: number, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void;
+  logInto(out: number, p: number, n: number): void;
+  cosSinInto(outC: number, outS: number, p: number, n: number): void;
+  expInto(out: number, p: number, n: number): void;
+  exampleNormals(nb: number, nBlocks: number, k0: number, k1: number, stream: number, c1: number, c2: number, tmp: number): void;
+  iclBatch(
+    zi: number, zqi: number, yq: number, k0: number, k1: number, step: number, B: number, L: number, d: number,
+    noise: number, stream: number, first: number, nb: number, tmp: number,
+  ): void;
+  scratchBytes(H: number, L: number): number;
+  lossGrad6(p: number, H: number, L: number, B: number, zi: number, zqi: number, yq: number, sc: number, grad: number): number;
+  adam(state: number, n: number, grad: number, t: number, lr: number, beta1: number, beta2: number, eps: number): void;
+  train(
+    state: number, H: number, L: number, B: number, k0: number, k1: number, stream: number, noise: number,
+    t0: number, n: number, losses: number, lr: number, beta1: number, beta2: number, eps: number,
+    zi: number, zqi: number, yq: number, nb: number, tmp: number, sc: number, grad: number,
+  ): void;
+}
+
+let bytesCache: Uint8Array<ArrayBuffer> | undefined;
+let moduleCache: Promise<WebAssembly.Module> | undefined;
+let validCache: boolean | undefined;
+
+function wasmBytes(): Uint8Array<ArrayBuffer> {
+  if (!bytesCache) {
+    const bin = atob(ICL_WASM_BASE64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    bytesCache = out;
+  }
+  return bytesCache;
+}
+
+/** Whether this JavaScript engine runs WebAssembly with SIMD (Node ≥ 16, current browsers). */
+export function simdAvailable(): boolean {
+  if (validCache === undefined) {
+    try {
+      validCache = typeof WebAssembly === 'object' && WebAssembly.validate(wasmBytes());
+    } catch {
+      validCache = false;
+    }
+  }
+  return validCache;
+}
+
+/** Why the SIMD engine cannot train this configuration, or undefined when it can. */
+export function simdUnsupported(shape: IclShape, L: number, B: number): string | undefined {
+  if (!simdAvailable()) return 'needs WebAssembly SIMD, which this JavaScript engine lacks';
+  if (shape.d !== 5) return `supports d = 5 (the seed's token width) only; got d = ${shape.d}`;
+  if (B % 4 !== 0) return `needs a batch that is a multiple of 4; got ${B}`;
+  if (!(L >= 1)) return `needs L ≥ 1; got ${L}`;
+  return undefined;
+}
+
+/** One instance of the module with a bump allocator over its memory. */
+export interface IclWasm {
+  readonly exports: IclWasmExports;
+  /** Reserves `bytes` (16-byte aligned) and returns the pointer; grows memory when needed. */
+  alloc(bytes: number): number;
+  /** A Float64Array view (valid until the next alloc). */
+  f64(ptr: number, n: number): Float64Array;
+  /** A Float32Array view (valid until the next alloc). */
+  f32(ptr: number, n: number): Float32Array;
+  /** A Uint32Array view (valid until the next alloc). */
+  u32(ptr: number, n: number): Uint32Array;
+}
+
+/** Compiles (once per process) and instantiates the module. */
+export async function createIclWasm(): Promise<IclWasm> {
+  if (!simdAvailable()) throw new Error('@attnlab/fused: the SIMD engine needs WebAssembly SIMD, which this JavaScript engine lacks');
+  moduleCache ??= WebAssembly.compile(wasmBytes());
+  const instance = await WebAssembly.instantiate(await moduleCache, { env: { pow: Math.pow, abort: wasmAbort } });
+  const ex = instance.exports as unknown as IclWasmExports;
+  let top = ex.heapBase();
+  return {
+    exports: ex,
+    alloc(bytes: number) {
+      const ptr = top;
+      top = ptr + Math.ceil(bytes / 16) * 16;
+      const have = ex.memory.buffer.byteLength;
+      if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536));
+      return ptr;
+    },
+    f64: (ptr, n) => new Float64Array(ex.memory.buffer, ptr, n),
+    f32: (ptr, n) => new Float32Array(ex.memory.buffer, ptr, n),
+    u32: (ptr, n) => new Uint32Array(ex.memory.buffer, ptr, n),
+  };
+}
+
+function wasmAbort(): never {
+  throw new Error('@attnlab/fused: the SIMD module aborted');
+}
+
+/** Options of `createSimdIclModel`. */
+export interface SimdModelOptions {
+  /**
+   * Generate part of every batch on a second thread (Node's worker_threads), overlapped with
+   * the step on this thread; the share is calibrated at creation so both threads take equally
+   * long. Default: true in Node when the machine has at least 2 CPUs; ignored elsewhere.
+   */
+  dataWorker?: boolean;
+}
+
+/** A single model trained by the SIMD engine: the SIMD counterpart of core.ts's CpuModel. */
+export interface SimdIclModel {
+  readonly shape: IclShape;
+  readonly L: number;
+  readonly B: number;
+  readonly seed: number;
+  readonly noiseStd: number;
+  readonly adam: AdamConfig;
+  /** Examples of each batch made on the data worker (0 without one). */
+  readonly workerExamples: number;
+  /** Completed steps (the next step trains on the batch of step index t and uses Adam step t+1). */
+  t: number;
+  /** Runs n steps on the model's own Philox data (stream 0); returns their losses (before each update). */
+  train(n: number): Float64Array;
+  /** A copy of the [params | m | v] state (3·P doubles). */
+  getState(): Float64Array;
+  /** Replaces the [params | m | v] state. */
+  setState(state: ArrayLike<number>): void;
+  /** Stops the data worker (idempotent); the model cannot train afterwards. */
+  dispose(): void;
+}
+
+const LOSS_CHUNK = 4096;
+/** Batches the data worker may run ahead of the trainer. */
+const RING = 4;
+const EMPTY = 0;
+const REQUESTED = 1;
+const READY = 2;
+const STOP = 3;
+
+// The data worker (CommonJS, run with eval): makes examples [0, Bw) of each requested step into
+// its own instance's memory and copies them into the request's ring slot of the shared buffer.
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, sab, ring, B, L, d, k0, k1, noise, stream, zBytes, zqBytes, yBytes, nbBytes, dataOffset, slotBytes } = workerData;
+const ex = new WebAssembly.Instance(module, { env: { pow: Math.pow, abort() { throw new Error('SIMD module aborted'); } } }).exports;
+let top = ex.heapBase();
+function alloc(n) { const p = top; top += Math.ceil(n / 16) * 16; const have = ex.memory.buffer.byteLength; if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536)); return p; }
+const zi = alloc(zBytes), zqi = alloc(zqBytes), yq = alloc(yBytes), nb = alloc(nbBytes), tmp = alloc(64);
+const ctrl = new Int32Array(sab, 0, 2 * ring);
+const bytes = new Uint8Array(sab);
+for (let j = 0; ; j++) {
+  const slot = j % ring;
+  let s;
+  while ((s = Atomics.load(ctrl, slot)) !== ${REQUESTED}) {
+    if (s === ${STOP}) process.exit(0);
+    Atomics.wait(ctrl, slot, s);
+  }
+  ex.iclBatch(zi, zqi, yq, k0, k1, ctrl[ring + slot] >>> 0, B, L, d, noise, stream, 0, nb, tmp);
+  bytes.set(new Uint8Array(ex.memory.buffer, zi, zBytes + zqBytes + yBytes), dataOffset + slot * slotBytes);
+  Atomics.store(ctrl, slot, ${READY});
+  Atomics.notify(ctrl, slot);
+}
+`;
+
+interface NodeWorker { unref(): void; terminate(): Promise<number>; on(ev: string, f: (e: unknown) => void): void }
+type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
+
+function nodeWorkerCtor(): WorkerCtor | undefined {
+  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return undefined;
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const wt = getBuiltin?.('node:worker_threads') as { Worker?: WorkerCtor } | undefined;
+  return wt?.Worker;
+}
+
+function cpuCount(): number {
+  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  const os = getBuiltin?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  return os?.availableParallelism?.() ?? os?.cpus().length ?? 1;
+}
+
+/**
+ * Creates a SIMD-engine model with core.ts's initialisation (`initParams(shape, seed)`), Adam
+ * state zero, t = 0. Throws when `simdUnsupported` gives a reason.
+ */
+export async function createSimdIclModel(
+  shape: IclShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd = 0.01, options: SimdModelOptions = {},
+): Promise<SimdIclModel> {
+  const why = simdUnsupported(shape, L, B);
+  if (why) throw new RangeError(`createSimdIclModel: the SIMD engine ${why}`);
+  const w = await createIclWasm();
+  const ex = w.exports;
+  const H = shape.heads;
+  const d = shape.d;
+  const D = d + 1;
+  const P = paramCount(shape);
+  const n = d + (L + 1) * d + L;
+  const state = w.alloc(3 * P * 8);
+  const grad = w.alloc(P * 8);
+  const zi = w.alloc(B * L * D * 4);
+  const zqi = w.alloc(B * D * 4);
+  const yq = w.alloc(B * 4);
+  const nbBytes = Math.ceil(n / 16) * 16 * 8;
+  const nb = w.alloc(nbBytes);
+  const tmp = w.alloc(64);
+  const sc = w.alloc(ex.scratchBytes(H, L));
+  const losses = w.alloc(LOSS_CHUNK * 8);
+  const k0 = seed >>> 0;
+  const k1 = Math.floor(seed / 4294967296) >>> 0;
+  const noise = Math.sqrt(d) * noiseStd;
+  const { lr, beta1, beta2, eps } = adam;
+
+  // ---- data worker: share of each batch, calibrated so both threads take equally long
+  const Worker = options.dataWorker === false ? undefined : nodeWorkerCtor();
+  let Bw = 0;
+  if (Worker && (options.dataWorker === true || cpuCount() >= 2)) {
+    w.f64(state, 3 * P).set(initParams(shape, seed));
+    const reps = 6;
+    for (let i = 0; i < 2; i++) { ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp); ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad); }
+    let t0 = performance.now();
+    for (let i = 0; i < reps; i++) ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp);
+    const perExample = (performance.now() - t0) / reps / B;
+    t0 = performance.now();
+    for (let i = 0; i < reps; i++) ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad);
+    const compute = (performance.now() - t0) / reps;
+    Bw = Math.min(B, 4 * Math.round((B * perExample + compute) / (8 * perExample)));
+  }
+  let worker: NodeWorker | undefined;
+  let ctrl: Int32Array | undefined;
+  let ring: Uint8Array | undefined;
+  const zPart = (Bw / 4) * L * D * 16;
+  const zqPart = (Bw / 4) * D * 16;
+  const yPart = Bw * 4;
+  const slotBytes = zPart + zqPart + yPart;
+  const dataOffset = 64;
+  let workerError: unknown;
+  if (Bw > 0 && Worker) {
+    const sab = new SharedArrayBuffer(dataOffset + RING * slotBytes);
+    ctrl = new Int32Array(sab, 0, 2 * RING);
+    ring = new Uint8Array(sab);
+    const module = await WebAssembly.compile(wasmBytes());
+    worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module, sab, ring: RING, B: Bw, L, d, k0, k1, noise, stream: 0, zBytes: zPart, zqBytes: zqPart, yBytes: yPart, nbBytes, dataOffset, slotBytes },
+    });
+    worker.on('error', (e) => { workerError = e; });
+    worker.unref();
+  }
+  // requests: seq j lives in slot j % RING; pendingSteps[k] is the step of seq consumed + k
+  let issued = 0;
+  let consumed = 0;
+  const pendingSteps: number[] = [];
+  const request = (step: number) => {
+    const slot = issued % RING;
+    ctrl![RING + slot] = step | 0;
+    Atomics.store(ctrl!, slot, REQUESTED);
+    Atomics.notify(ctrl!, slot);
+    pendingSteps.push(step);
+    issued += 1;
+  };
+  const awaitSlot = (slot: number) => {
+    let s: number;
+    while ((s = Atomics.load(ctrl!, slot)) !== READY) {
+      if (workerError) throw new Error(`createSimdIclModel: the data worker failed: ${String(workerError)}`);
+      Atomics.wait(ctrl!, slot, s, 1000);
+    }
+  };
+  const drain = () => {
+    while (consumed < issued) {
+      const slot = consumed % RING;
+      awaitSlot(slot);
+      Atomics.store(ctrl!, slot, EMPTY);
+      consumed += 1;
+      pendingSteps.shift();
+    }
+  };
+  const zView = () => new Uint8Array(w.exports.memory.buffer);
+  let disposed = false;
+
+  w.f64(state, 3 * P).set(initParams(shape, seed));
+  const model: SimdIclModel = {
+    shape, L, B, seed, noiseStd, adam, t: 0, workerExamples: worker ? Bw : 0,
+    train(count: number) {
+      if (disposed) throw new Error('SimdIclModel.train: the model was disposed');
+      const out = new Float64Array(count);
+      if (!worker) {
+        for (let done = 0; done < count;) {
+          const k = Math.min(LOSS_CHUNK, count - done);
+          ex.train(state, H, L, B, k0, k1, 0, noise, model.t, k, losses, lr, beta1, beta2, eps, zi, zqi, yq, nb, tmp, sc, grad);
+          out.set(w.f64(losses, k), done);
+          model.t += k;
+          done += k;
+        }
+        return out;
+      }
+      for (let i = 0; i < count; i++) {
+        const step = model.t;
+        if (pendingSteps.length && pendingSteps[0] !== step) drain();
+        if (!pendingSteps.length) for (let k = 0; k < RING; k++) request(step + k);
+        // this thread's share while the worker makes (or has made) the rest
+        if (Bw < B) ex.iclBatch(zi + zPart, zqi + zqPart, yq + yPart, k0, k1, step, B - Bw, L, d, noise, 0, Bw, nb, tmp);
+        const slot = consumed % RING;
+        awaitSlot(slot);
+        const mem = zView();
+        const base = dataOffset + slot * slotBytes;
+        mem.set(ring!.subarray(base, base + zPart), zi);
+        mem.set(ring!.subarray(base + zPart, base + zPart + zqPart), zqi);
+        mem.set(ring!.subarray(base + zPart + zqPart, base + slotBytes), yq);
+        Atomics.store(ctrl!, slot, EMPTY);
+        consumed += 1;
+        pendingSteps.shift();
+        request(pendingSteps.length ? pendingSteps[pendingSteps.length - 1]! + 1 : step + 1);
+        out[i] = ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad);
+        model.t += 1;
+        ex.adam(state, P, grad, model.t, lr, beta1, beta2, eps);
+      }
+      return out;
+    },
+    getState: () => Float64Array.from(w.f64(state, 3 * P)),
+    setState(s: ArrayLike<number>) {
+      if (s.length !== 3 * P) throw new RangeError(`SimdIclModel.setState: state must hold ${3 * P} numbers ([params | m | v] of ${P}); got ${s.length}`);
+      w.f64(state, 3 * P).set(s);
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (worker && ctrl) {
+        for (let k = 0; k < RING; k++) { Atomics.store(ctrl, k, STOP); Atomics.notify(ctrl, k); }
+        void worker.terminate();
+      }
+    },
+  };
+  return model;
+}
