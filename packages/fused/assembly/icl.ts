@@ -13,6 +13,8 @@
 // - lossGrad6 / adam: src/core.ts (`fusedLossGrad`'s D = 6 loop, `paramGrad`, `adamFlat`), with
 //   two examples per f64x2 (even examples in lane 0, odd in lane 1).
 
+import { TRIG_TABLE, PIO32_1, PIO32_1T } from "./trig-table";
+
 @external("env", "pow")
 declare function jspow(x: f64, y: f64): f64;
 
@@ -33,8 +35,8 @@ function philox4(out: usize, c0: v128, c1: u32, c2: u32, c3: u32, k0: u32, k1: u
   let x3 = i32x4.splat(c3);
   let key0 = k0;
   let key1 = k1;
-  const m0 = CI(14);
-  const m1 = CI(15);
+  const m0 = CI(0 /* 0xd2511f53d2511f53 */);
+  const m1 = CI(1 /* 0xcd9e8d57cd9e8d57 */);
   for (let r = 0; r < 10; r++) {
     if (r > 0) {
       key0 += 0x9e3779b9;
@@ -83,33 +85,33 @@ const MAGIC: f64 = 6755399441055744.0;
 @inline
 function vlog(x: v128): v128 {
   const hx0 = i64x2.shr_u(x, 32); // high words
-  const k0 = i64x2.sub(i64x2.shr_u(hx0, 20), CI(0));
-  const hx = v128.and(hx0, CI(1));
-  const i = v128.and(i64x2.add(hx, CI(2)), CI(3));
-  const high = v128.or(hx, v128.xor(i, CI(4)));
-  const xn = v128.or(i64x2.shl(high, 32), v128.and(x, CI(5)));
+  const k0 = i64x2.sub(i64x2.shr_u(hx0, 20), CI(2 /* 1023 */));
+  const hx = v128.and(hx0, CI(3 /* 0x000fffff */));
+  const i = v128.and(i64x2.add(hx, CI(4 /* 0x95f64 */)), CI(5 /* 0x100000 */));
+  const high = v128.or(hx, v128.xor(i, CI(6 /* 0x3ff00000 */)));
+  const xn = v128.or(i64x2.shl(high, 32), v128.and(x, CI(7 /* 0xffffffff */)));
   const k = i64x2.add(k0, i64x2.shr_u(i, 20));
-  const dk = f64x2.sub(i64x2.add(k, CI(6)), CF(0));
-  const f = f64x2.sub(xn, CF(1));
-  const s = f64x2.div(f, f64x2.add(CF(2), f));
+  const dk = f64x2.sub(i64x2.add(k, CI(8 /* 0x4338000000000000 */)), CF(0 /* MAGIC */));
+  const f = f64x2.sub(xn, CF(1 /* 1.0 */));
+  const s = f64x2.div(f, f64x2.add(CF(2 /* 2.0 */), f));
   const z = f64x2.mul(s, s);
   const w = f64x2.mul(z, z);
-  const t1 = f64x2.mul(w, f64x2.add(CF(3), f64x2.mul(w, f64x2.add(CF(4), f64x2.mul(w, CF(5))))));
-  const t2 = f64x2.mul(z, f64x2.add(CF(6), f64x2.mul(w, f64x2.add(CF(7), f64x2.mul(w, f64x2.add(CF(8), f64x2.mul(w, CF(9))))))));
+  const t1 = f64x2.mul(w, f64x2.add(CF(3 /* LG2 */), f64x2.mul(w, f64x2.add(CF(4 /* LG4 */), f64x2.mul(w, CF(5 /* LG6 */))))));
+  const t2 = f64x2.mul(z, f64x2.add(CF(6 /* LG1 */), f64x2.mul(w, f64x2.add(CF(7 /* LG3 */), f64x2.mul(w, f64x2.add(CF(8 /* LG5 */), f64x2.mul(w, CF(9 /* LG7 */))))))));
   const R = f64x2.add(t2, t1);
-  const dkHi = f64x2.mul(dk, CF(10));
-  const dkLo = f64x2.mul(dk, CF(11));
-  const hfsq = f64x2.mul(f64x2.mul(CF(12), f), f);
+  const dkHi = f64x2.mul(dk, CF(10 /* LN2_HI */));
+  const dkLo = f64x2.mul(dk, CF(11 /* LN2_LO */));
+  const hfsq = f64x2.mul(f64x2.mul(CF(12 /* 0.5 */), f), f);
   // i > 0 branch: dk·ln2_hi − ((hfsq − (s·(hfsq+R) + dk·ln2_lo)) − f)
   const ra = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(hfsq, f64x2.add(f64x2.mul(s, f64x2.add(hfsq, R)), dkLo)), f));
   // else: dk·ln2_hi − ((s·(f−R) − dk·ln2_lo) − f)
   const rb = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(f64x2.mul(s, f64x2.sub(f, R)), dkLo), f));
-  const iSel = v128.or(i64x2.sub(hx, CI(7)), i64x2.sub(CI(8), hx));
-  const main = v128.bitselect(ra, rb, i64x2.gt_s(iSel, CI(9)));
+  const iSel = v128.or(i64x2.sub(hx, CI(9 /* 0x6147a */)), i64x2.sub(CI(10 /* 0x6b851 */), hx));
+  const main = v128.bitselect(ra, rb, i64x2.gt_s(iSel, CI(11 /* 0 */)));
   // |f| < 2^-20: R = f²(0.5 − f/3); dk·ln2_hi − ((R − dk·ln2_lo) − f)
-  const rs0 = f64x2.mul(f64x2.mul(f, f), f64x2.sub(CF(12), f64x2.mul(CF(13), f)));
+  const rs0 = f64x2.mul(f64x2.mul(f, f), f64x2.sub(CF(12 /* 0.5 */), f64x2.mul(CF(13 /* 0.33333333333333333 */), f)));
   const rs = f64x2.sub(dkHi, f64x2.sub(f64x2.sub(rs0, dkLo), f));
-  const small = i64x2.lt_s(v128.and(i64x2.add(hx, CI(10)), CI(1)), CI(11));
+  const small = i64x2.lt_s(v128.and(i64x2.add(hx, CI(12 /* 2 */)), CI(3 /* 0x000fffff */)), CI(13 /* 3 */));
   return v128.bitselect(rs, main, small);
 }
 
@@ -118,60 +120,48 @@ export function logInto(out: usize, p: usize, n: i32): void {
   for (let i = 0; i < n; i += 2) v128.store(out + (<usize>i << 3), vlog(v128.load(p + (<usize>i << 3))));
 }
 
-// ---------------------------------------------------------------- f64x2 sin/cos (fdlibm kernels)
+// ---------------------------------------------------------------- f64x2 sin/cos (table + short polynomials)
 
-const S1: f64 = -1.66666666666666324348e-01;
-const S2: f64 = 8.33333333332248946124e-03;
-const S3: f64 = -1.98412698298579493134e-04;
-const S4: f64 = 2.75573137070700676789e-06;
-const S5: f64 = -2.50507602534068634195e-08;
-const S6: f64 = 1.58969099521155010221e-10;
-const C1: f64 = 4.16666666666666019037e-02;
-const C2: f64 = -1.38888888888741095749e-03;
-const C3: f64 = 2.48015872894767294178e-05;
-const C4: f64 = -2.75573143513906633035e-07;
-const C5: f64 = 2.08757232129817482790e-09;
-const C6: f64 = -1.13596475577881948265e-11;
-const TWO_OVER_PI: f64 = 6.36619772367581382433e-01;
-const PIO2_1: f64 = 1.57079632673412561417e+00;
-const PIO2_1T: f64 = 6.07710050650619224932e-11;
+// Taylor coefficients for |y| ≤ π/64: sin y = y + y·z·(T1 + z(T2 + z(T3 + z·T4))), cos y − 1 = z(U1 + z(U2 + z(U3 + z·U4))), z = y².
+const T1: f64 = -1.0 / 6.0;
+const T2: f64 = 1.0 / 120.0;
+const T3: f64 = -1.0 / 5040.0;
+const T4: f64 = 1.0 / 362880.0;
+const U1: f64 = -0.5;
+const U2: f64 = 1.0 / 24.0;
+const U3: f64 = -1.0 / 720.0;
+const U4: f64 = 1.0 / 40320.0;
+const THIRTYTWO_OVER_PI: f64 = 10.185916357881302;
 
 // sincos results (AssemblyScript has no multiple returns).
 let sinOut: v128 = f64x2.splat(0);
 
-/** cos of x ∈ [0, 2π] lane-wise; sin left in `sinOut`. */
+/**
+ * cos of x ∈ [0, 2π] lane-wise (sin left in `sinOut`): x = jπ/32 + y with j = round(32x/π) and
+ * y from a two-part π/32 (exact to ~1e-22), then cos x = C_j + (C_j(cos y − 1) − S_j sin y) and
+ * sin x = S_j + (S_j(cos y − 1) + C_j sin y) with the correctly rounded table of build-wasm.mjs.
+ */
 // @ts-ignore: decorator
 @inline
 function vcossin(x: v128): v128 {
-  const q = f64x2.nearest(f64x2.mul(x, CF(14)));
-  const y = f64x2.sub(f64x2.sub(x, f64x2.mul(q, CF(15))), f64x2.mul(q, CF(16)));
+  const j = f64x2.nearest(f64x2.mul(x, CF(14 /* THIRTYTWO_OVER_PI */)));
+  const y = f64x2.sub(f64x2.sub(x, f64x2.mul(j, CF(15 /* PIO32_1 */))), f64x2.mul(j, CF(16 /* PIO32_1T */)));
+  const ji = i32x4.trunc_sat_f64x2_s_zero(j);
+  const e0 = v128.load(TRIG_TABLE + (<usize>i32x4.extract_lane(ji, 0) << 4));
+  const e1 = v128.load(TRIG_TABLE + (<usize>i32x4.extract_lane(ji, 1) << 4));
+  const cj = f64x2.shuffle(e0, e1, 0, 2);
+  const sj = f64x2.shuffle(e0, e1, 1, 3);
   const z = f64x2.mul(y, y);
-  // __kernel_sin(y, 0, 0): y + z·y·(S1 + z·r)
-  const rs = f64x2.add(CF(17), f64x2.mul(z, f64x2.add(CF(18), f64x2.mul(z, f64x2.add(CF(19), f64x2.mul(z, f64x2.add(CF(20), f64x2.mul(z, CF(21)))))))));
-  const sn = f64x2.add(y, f64x2.mul(f64x2.mul(z, y), f64x2.add(CF(22), f64x2.mul(z, rs))));
-  // __kernel_cos(y, 0)
-  let rc = f64x2.add(CF(23), f64x2.mul(z, CF(24)));
-  rc = f64x2.add(CF(25), f64x2.mul(z, rc));
-  rc = f64x2.add(CF(26), f64x2.mul(z, rc));
-  rc = f64x2.add(CF(27), f64x2.mul(z, rc));
-  rc = f64x2.mul(z, f64x2.add(CF(28), f64x2.mul(z, rc)));
-  const zr = f64x2.mul(z, rc);
-  const hz0 = f64x2.mul(CF(12), z);
-  const cSmall = f64x2.sub(CF(1), f64x2.sub(hz0, zr));
-  const ay = f64x2.abs(y);
-  // qx = |y|/4 with the low word cleared, or 0.28125 above 0.78125
-  const qxw = v128.and(i64x2.sub(v128.and(ay, CI(12)), CI(13)), CI(12));
-  const qx = v128.bitselect(CF(29), qxw, f64x2.gt(ay, CF(30)));
-  const cBig = f64x2.sub(f64x2.sub(CF(1), qx), f64x2.sub(f64x2.sub(hz0, qx), zr));
-  const cs = v128.bitselect(cSmall, cBig, f64x2.lt(ay, CF(31)));
-  // quadrant q mod 4: (cos, sin) = (c, s), (−s, c), (−c, −s), (s, −c)
-  const q4 = f64x2.sub(q, f64x2.mul(CF(32), f64x2.floor(f64x2.mul(q, CF(33)))));
-  const odd = v128.or(f64x2.eq(q4, CF(1)), f64x2.eq(q4, CF(34)));
-  const sign = CF(35);
-  const cosNeg = v128.and(v128.or(f64x2.eq(q4, CF(1)), f64x2.eq(q4, CF(2))), sign);
-  const sinNeg = v128.and(f64x2.ge(q4, CF(2)), sign);
-  sinOut = v128.xor(v128.bitselect(cs, sn, odd), sinNeg);
-  return v128.xor(v128.bitselect(sn, cs, odd), cosNeg);
+  let ps = f64x2.add(CF(17 /* T3 */), f64x2.mul(z, CF(18 /* T4 */)));
+  let pc = f64x2.add(CF(19 /* U3 */), f64x2.mul(z, CF(20 /* U4 */)));
+  ps = f64x2.add(CF(21 /* T2 */), f64x2.mul(z, ps));
+  pc = f64x2.add(CF(22 /* U2 */), f64x2.mul(z, pc));
+  ps = f64x2.add(CF(23 /* T1 */), f64x2.mul(z, ps));
+  pc = f64x2.add(CF(24 /* U1 */), f64x2.mul(z, pc));
+  const sn = f64x2.add(y, f64x2.mul(f64x2.mul(y, z), ps));
+  const cm1 = f64x2.mul(z, pc);
+  sinOut = f64x2.add(sj, f64x2.add(f64x2.mul(sj, cm1), f64x2.mul(cj, sn)));
+  return f64x2.add(cj, f64x2.sub(f64x2.mul(cj, cm1), f64x2.mul(sj, sn)));
 }
 
 /** cos and sin of `n` doubles at p (each in [0, 2π]) into outC and outS. Test hook. */
@@ -194,8 +184,8 @@ const TWO_PI: f64 = 6.283185307179586;
  * tmp: 64 scratch bytes.
  */
 export function exampleNormals(nb: usize, nBlocks: i32, k0: u32, k1: u32, stream: u32, c1: u32, c2: u32, tmp: usize): void {
-  const half = CF(12);
-  const scale = CF(36);
+  const half = CF(12 /* 0.5 */);
+  const scale = CF(25 /* TWO_NEG_32 */);
   for (let g = 0; g < nBlocks; g += 4) {
     philox4(tmp, i32x4(g, g + 1, g + 2, g + 3), c1, c2, stream, k0, k1);
     const w0 = v128.load(tmp);
@@ -211,11 +201,11 @@ export function exampleNormals(nb: usize, nBlocks: i32, k0: u32, k1: u32, stream
       const u1 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a1), half), scale);
       const u2 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a2), half), scale);
       const u3 = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(a3), half), scale);
-      const ra = f64x2.sqrt(f64x2.mul(CF(37), vlog(u0)));
-      const rb = f64x2.sqrt(f64x2.mul(CF(37), vlog(u2)));
-      const ca = vcossin(f64x2.mul(CF(38), u1));
+      const ra = f64x2.sqrt(f64x2.mul(CF(26 /* -2.0 */), vlog(u0)));
+      const rb = f64x2.sqrt(f64x2.mul(CF(26 /* -2.0 */), vlog(u2)));
+      const ca = vcossin(f64x2.mul(CF(27 /* TWO_PI */), u1));
       const sa = sinOut;
-      const cb = vcossin(f64x2.mul(CF(38), u3));
+      const cb = vcossin(f64x2.mul(CF(27 /* TWO_PI */), u3));
       const sb = sinOut;
       const n0 = f64x2.mul(ra, ca);
       const n1 = f64x2.mul(ra, sa);
@@ -277,12 +267,11 @@ export function iclBatch(
 
 // ---------------------------------------------------------------- constants, f32x4 exp (x ≤ 0)
 
-const INV_LN2: f64 = 1.44269504088896338700e+00;
 
 // Constant vectors live in memory: V8 materialises every v128.const with several instructions,
 // a load is one. CF(i) / CI(i) are the i-th float64 / integer pair below.
-const F64_CONSTS = memory.data<f64>([MAGIC, MAGIC, 1.0, 1.0, 2.0, 2.0, LG2, LG2, LG4, LG4, LG6, LG6, LG1, LG1, LG3, LG3, LG5, LG5, LG7, LG7, LN2_HI, LN2_HI, LN2_LO, LN2_LO, 0.5, 0.5, 0.33333333333333333, 0.33333333333333333, TWO_OVER_PI, TWO_OVER_PI, PIO2_1, PIO2_1, PIO2_1T, PIO2_1T, S2, S2, S3, S3, S4, S4, S5, S5, S6, S6, S1, S1, C5, C5, C6, C6, C4, C4, C3, C3, C2, C2, C1, C1, 0.28125, 0.28125, 0.78125, 0.78125, 0.3, 0.3, 4.0, 4.0, 0.25, 0.25, 3.0, 3.0, -0.0, -0.0, TWO_NEG_32, TWO_NEG_32, -2.0, -2.0, TWO_PI, TWO_PI, -700.0, -700.0, INV_LN2, INV_LN2, 1.6059043836821613e-10, 1.6059043836821613e-10, 2.08767569878681e-9, 2.08767569878681e-9, 2.505210838544172e-8, 2.505210838544172e-8, 2.755731922398589e-7, 2.755731922398589e-7, 2.7557319223985893e-6, 2.7557319223985893e-6, 2.48015873015873e-5, 2.48015873015873e-5, 1.984126984126984e-4, 1.984126984126984e-4, 1.388888888888889e-3, 1.388888888888889e-3, 8.333333333333333e-3, 8.333333333333333e-3, 4.1666666666666664e-2, 4.1666666666666664e-2, 0.16666666666666666, 0.16666666666666666], 16);
-const I64_CONSTS = memory.data<u64>([1023, 1023, 0x000fffff, 0x000fffff, 0x95f64, 0x95f64, 0x100000, 0x100000, 0x3ff00000, 0x3ff00000, 0xffffffff, 0xffffffff, 0x4338000000000000, 0x4338000000000000, 0x6147a, 0x6147a, 0x6b851, 0x6b851, 0, 0, 2, 2, 3, 3, 0xffffffff00000000, 0xffffffff00000000, 0x0020000000000000, 0x0020000000000000, 0xd2511f53d2511f53, 0xd2511f53d2511f53, 0xcd9e8d57cd9e8d57, 0xcd9e8d57cd9e8d57], 16);
+const F64_CONSTS = memory.data<f64>([MAGIC, MAGIC, 1.0, 1.0, 2.0, 2.0, LG2, LG2, LG4, LG4, LG6, LG6, LG1, LG1, LG3, LG3, LG5, LG5, LG7, LG7, LN2_HI, LN2_HI, LN2_LO, LN2_LO, 0.5, 0.5, 0.33333333333333333, 0.33333333333333333, THIRTYTWO_OVER_PI, THIRTYTWO_OVER_PI, PIO32_1, PIO32_1, PIO32_1T, PIO32_1T, T3, T3, T4, T4, U3, U3, U4, U4, T2, T2, U2, U2, T1, T1, U1, U1, TWO_NEG_32, TWO_NEG_32, -2.0, -2.0, TWO_PI, TWO_PI], 16);
+const I64_CONSTS = memory.data<u64>([0xd2511f53d2511f53, 0xd2511f53d2511f53, 0xcd9e8d57cd9e8d57, 0xcd9e8d57cd9e8d57, 1023, 1023, 0x000fffff, 0x000fffff, 0x95f64, 0x95f64, 0x100000, 0x100000, 0x3ff00000, 0x3ff00000, 0xffffffff, 0xffffffff, 0x4338000000000000, 0x4338000000000000, 0x6147a, 0x6147a, 0x6b851, 0x6b851, 0, 0, 2, 2, 3, 3], 16);
 // @ts-ignore: decorator
 @inline function CF(i: i32): v128 { return v128.load(F64_CONSTS + (<usize>i << 4)); }
 // @ts-ignore: decorator
