@@ -13,7 +13,7 @@ import {
   adam, adamw, deserializeCheckpoint, emptyHistory, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
   type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap,
 } from '@attnlab/train';
-import { createCpuModel, cpuModelStep, paramOffsets } from '@attnlab/fused';
+import { createIclEngine, paramOffsets } from '@attnlab/fused';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
 import { startMeta, throwIfAborted } from './meta.js';
 import { ConfigError, s } from './schema.js';
@@ -299,8 +299,10 @@ function base64(a: Float64Array): string {
 }
 
 /**
- * Seed 004's loop on @attnlab/fused's CPU trainer: the same initial weights, tasks (Philox stream 0,
- * step t), Adam (PyTorch form, float64), schedule, probes, history and checkpoints as the reference path.
+ * Seed 004's loop on @attnlab/fused's fastest CPU engine (the WebAssembly SIMD engine with a data
+ * worker where it applies, else the float64 TypeScript engine): the same initial weights, tasks
+ * (Philox stream 0, step t), Adam (PyTorch form, float64 state), schedule, probes, history and
+ * checkpoints as the reference path. Steps between two recorded steps run as one call.
  */
 async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {
   const shape = { heads, d: c.d };
@@ -311,115 +313,128 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
   const starts = { Wq: off.wq, Wk: off.wk, Wv: off.wv, Wo: off.wo };
   const ends = { Wq: off.wk, Wk: off.wv, Wv: off.wo, Wo: off.size };
   const o = c.optimizer;
-  const model = createCpuModel(shape, c.L, c.batch, c.seed, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }, c.noiseStd);
-  const state = model.state;
-  // The reference path's initial weights, so both paths start from the same point.
-  const init = initParams(c, heads);
-  for (const k of PARAM_NAMES) state.set(await init[k]!.data(), starts[k]);
-  tf.dispose(Object.values(init));
-  let history: History = emptyHistory();
-  const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
-  if (resume && exact) {
-    // A fused checkpoint: the exact float64 [p | m | v] state.
-    const bytes = Uint8Array.from(atob(exact), (ch) => ch.charCodeAt(0));
-    const restored = new Float64Array(bytes.buffer);
-    if (restored.length !== state.length) throw new ConfigError('checkpoint', `a fused state of ${state.length} numbers`, restored.length, 'holds a fused state of the wrong size');
-    state.set(restored);
-    model.t = resume.step;
-    history = resume.history;
-  } else if (resume) {
-    for (const k of PARAM_NAMES) {
-      state.set(resume.params[k]!.values, starts[k]);
-      const slots = resume.optimizerState?.params[k]?.slots;
-      if (!slots?.m || !slots.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
-      state.set(slots.m.values, P + starts[k]);
-      state.set(slots.v.values, 2 * P + starts[k]);
+  const model = await createIclEngine(shape, c.L, c.batch, c.seed, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }, c.noiseStd);
+  try {
+    const state = new Float64Array(3 * P);
+    // The reference path's initial weights, so both paths start from the same point.
+    const init = initParams(c, heads);
+    for (const k of PARAM_NAMES) state.set(await init[k]!.data(), starts[k]);
+    tf.dispose(Object.values(init));
+    let history: History = emptyHistory();
+    const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
+    if (resume && exact) {
+      // A fused checkpoint: the exact float64 [p | m | v] state.
+      const bytes = Uint8Array.from(atob(exact), (ch) => ch.charCodeAt(0));
+      const restored = new Float64Array(bytes.buffer);
+      if (restored.length !== state.length) throw new ConfigError('checkpoint', `a fused state of ${state.length} numbers`, restored.length, 'holds a fused state of the wrong size');
+      state.set(restored);
+      model.t = resume.step;
+      history = resume.history;
+    } else if (resume) {
+      for (const k of PARAM_NAMES) {
+        state.set(resume.params[k]!.values, starts[k]);
+        const slots = resume.optimizerState?.params[k]?.slots;
+        if (!slots?.m || !slots.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
+        state.set(slots.m.values, P + starts[k]);
+        state.set(slots.v.values, 2 * P + starts[k]);
+      }
+      model.t = resume.step;
+      history = resume.history;
     }
-    model.t = resume.step;
-    history = resume.history;
-  }
-  const paramTensors = (): ParamMap => {
-    const out: ParamMap = {};
-    for (const k of PARAM_NAMES) {
-      const t = tf.tensor(Float32Array.from(state.subarray(starts[k], ends[k])), shapes[k]);
-      out[k] = tf.variable(t, false);
-      t.dispose();
-    }
-    return out;
-  };
-  const hostOf = (base: number) => Object.fromEntries(PARAM_NAMES.map((k) => [k, { values: Float32Array.from(state.subarray(base + starts[k], base + ends[k])), shape: shapes[k], dtype: 'float32' as const }]));
-  const phase = `train H=${heads}`;
-  const writeCheckpoint = async () => {
-    if (!ctx.checkpoints) return;
-    const m = hostOf(P), v = hostOf(2 * P);
-    const optimizerState: OptimizerState = {
-      type: 'adam',
-      config: { lr: o.lr, weightDecay: 0, betas: [o.betas[0], o.betas[1]], eps: o.eps },
-      params: Object.fromEntries(PARAM_NAMES.map((k) => [k, { step: model.t, slots: { m: m[k]!, v: v[k]! } }])),
+    model.setState(state);
+    const paramTensors = (): ParamMap => {
+      const state = model.getState();
+      const out: ParamMap = {};
+      for (const k of PARAM_NAMES) {
+        const t = tf.tensor(Float32Array.from(state.subarray(starts[k], ends[k])), shapes[k]);
+        out[k] = tf.variable(t, false);
+        t.dispose();
+      }
+      return out;
     };
-    await ctx.checkpoints.save(await serializeCheckpoint({
-      params: hostOf(0), optimizerState, step: model.t, history,
-      meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json, fusedState: base64(state) },
-    }));
-    ctx.onEvent?.({ type: 'checkpoint', phase, step: model.t });
-  };
-  const started = performance.now();
-  const startStep = model.t;
-  let lastProgress = started;
-  const progressEvery = Math.max(1, Math.min(1000, Math.floor(c.steps / 50)));
-  let aborted = false;
-  while (model.t < c.steps) {
-    if (ctx.signal?.aborted) { aborted = true; break; }
-    // Run plain steps up to the next step that records something, in slices of ≤ 25 ms.
-    const sliceEnd = performance.now() + 25;
-    while (model.t < c.steps && performance.now() < sliceEnd) {
-      const t = model.t;
-      const loss = cpuModelStep(model);
-      if (t % c.log.loss === 0) { history.loss.step.push(t); history.loss.value.push(loss); }
-      const doVal = t % c.log.validation === 0, doDyn = t % c.log.dynamics === 0, doQk = t % c.log.qk === 0;
-      if (doVal || doDyn || doQk) {
-        const p = paramTensors();
-        try {
-          if (doVal) {
-            const b = tokens(c, VALIDATION_STREAM, t, c.batch);
-            const l = tf.tidy(() => meanSquaredError(predict(c, structure(c, p), b.Z, b.zq), b.yq));
-            const vl = (await l.data())[0]!;
-            tf.dispose([l, b.Z, b.zq, b.yq]);
-            history.validation.step.push(t); history.validation.value.push(vl);
-            ctx.onEvent?.({ type: 'metrics', phase, step: t, values: { validationLoss: vl, loss } });
+    const hostOf = (state: Float64Array, base: number) => Object.fromEntries(PARAM_NAMES.map((k) => [k, { values: Float32Array.from(state.subarray(base + starts[k], base + ends[k])), shape: shapes[k], dtype: 'float32' as const }]));
+    const phase = `train H=${heads}`;
+    const writeCheckpoint = async () => {
+      if (!ctx.checkpoints) return;
+      const state = model.getState();
+      const m = hostOf(state, P), v = hostOf(state, 2 * P);
+      const optimizerState: OptimizerState = {
+        type: 'adam',
+        config: { lr: o.lr, weightDecay: 0, betas: [o.betas[0], o.betas[1]], eps: o.eps },
+        params: Object.fromEntries(PARAM_NAMES.map((k) => [k, { step: model.t, slots: { m: m[k]!, v: v[k]! } }])),
+      };
+      await ctx.checkpoints.save(await serializeCheckpoint({
+        params: hostOf(state, 0), optimizerState, step: model.t, history,
+        meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json, fusedState: base64(state) },
+      }));
+      ctx.onEvent?.({ type: 'checkpoint', phase, step: model.t });
+    };
+    const started = performance.now();
+    const startStep = model.t;
+    let lastProgress = started;
+    const progressEvery = Math.max(1, Math.min(1000, Math.floor(c.steps / 50)));
+    let aborted = false;
+    while (model.t < c.steps) {
+      if (ctx.signal?.aborted) { aborted = true; break; }
+      // Run plain steps up to the next step that records something, in slices of ≤ 25 ms.
+      const sliceEnd = performance.now() + 25;
+      while (model.t < c.steps && performance.now() < sliceEnd) {
+        // Steps t0 .. t run in one call: none before t records anything but its loss.
+        const t0 = model.t;
+        let t = Math.min(c.steps, t0 + 64) - 1;
+        for (let s = t0; s < t; s++) {
+          if (s % c.log.validation === 0 || s % c.log.dynamics === 0 || s % c.log.qk === 0 || (s + 1) % c.checkpointEvery === 0 || (s + 1) % progressEvery === 0) { t = s; break; }
+        }
+        const losses = model.train(t - t0 + 1);
+        for (let s = t0; s <= t; s++) if (s % c.log.loss === 0) { history.loss.step.push(s); history.loss.value.push(losses[s - t0]!); }
+        const loss = losses[t - t0]!;
+        const doVal = t % c.log.validation === 0, doDyn = t % c.log.dynamics === 0, doQk = t % c.log.qk === 0;
+        if (doVal || doDyn || doQk) {
+          const p = paramTensors();
+          try {
+            if (doVal) {
+              const b = tokens(c, VALIDATION_STREAM, t, c.batch);
+              const l = tf.tidy(() => meanSquaredError(predict(c, structure(c, p), b.Z, b.zq), b.yq));
+              const vl = (await l.data())[0]!;
+              tf.dispose([l, b.Z, b.zq, b.yq]);
+              history.validation.step.push(t); history.validation.value.push(vl);
+              ctx.onEvent?.({ type: 'metrics', phase, step: t, values: { validationLoss: vl, loss } });
+            }
+            if (doDyn) {
+              const value = await dynamicsProbe(c, p);
+              (history.probes.dynamics ??= { step: [], value: [] }).step.push(t);
+              history.probes.dynamics.value.push(value);
+              ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'dynamics', value });
+            }
+            if (doQk) {
+              const value = (await qkMatrices(c, p)) as unknown as Json;
+              (history.probes.qk ??= { step: [], value: [] }).step.push(t);
+              history.probes.qk.value.push(value);
+              ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'qk', value });
+            }
+          } finally {
+            tf.dispose(Object.values(p));
           }
-          if (doDyn) {
-            const value = await dynamicsProbe(c, p);
-            (history.probes.dynamics ??= { step: [], value: [] }).step.push(t);
-            history.probes.dynamics.value.push(value);
-            ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'dynamics', value });
-          }
-          if (doQk) {
-            const value = (await qkMatrices(c, p)) as unknown as Json;
-            (history.probes.qk ??= { step: [], value: [] }).step.push(t);
-            history.probes.qk.value.push(value);
-            ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'qk', value });
-          }
-        } finally {
-          tf.dispose(Object.values(p));
+        }
+        if (model.t % c.checkpointEvery === 0 && model.t < c.steps) await writeCheckpoint();
+        if (model.t % progressEvery === 0 || model.t === c.steps) {
+          const now = performance.now();
+          ctx.onEvent?.({ type: 'progress', phase, done: model.t, total: c.steps, rate: ((model.t - startStep) * 1000) / Math.max(1, now - started), loss });
+          lastProgress = now;
         }
       }
-      if (model.t % c.checkpointEvery === 0 && model.t < c.steps) await writeCheckpoint();
-      if (model.t % progressEvery === 0 || model.t === c.steps) {
-        const now = performance.now();
-        ctx.onEvent?.({ type: 'progress', phase, done: model.t, total: c.steps, rate: ((model.t - startStep) * 1000) / Math.max(1, now - started), loss });
-        lastProgress = now;
-      }
+      // Let timers, I/O and abort handlers run.
+      await new Promise<void>((r) => setTimeout(r, 0));
     }
-    // Let timers, I/O and abort handlers run.
-    await new Promise<void>((r) => setTimeout(r, 0));
+    void lastProgress;
+    await writeCheckpoint();
+    const elapsed = performance.now() - started;
+    const params = paramTensors();
+    const run = await finishRun(c, heads, params, history, model.t, ((model.t - startStep) * 1000) / Math.max(1, elapsed), aborted);
+    return { run, params, aborted };
+  } finally {
+    model.dispose();
   }
-  void lastProgress;
-  await writeCheckpoint();
-  const elapsed = performance.now() - started;
-  const params = paramTensors();
-  const run = await finishRun(c, heads, params, history, model.t, ((model.t - startStep) * 1000) / Math.max(1, elapsed), aborted);
-  return { run, params, aborted };
 }
 
 async function trainOne(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {

@@ -25,5 +25,9 @@ export { createFusedIclTrainer, createMultiIclTrainer, splitParams, FUSED_BACKEN
 export type {
   FusedBackend, FusedTrainerOptions, FusedIclTrainer, IclParams, MultiTrainerOptions, MultiIclTrainer,
 } from './trainer.js';
+export { createIclEngine, ICL_ENGINES } from './engine.js';
+export type { IclEngine, IclEngineKind, IclEngineOptions } from './engine.js';
+export { createSimdIclModel, simdAvailable, simdUnsupported } from './simd.js';
+export type { SimdIclModel, SimdModelOptions } from './simd.js';
 export { runBenchmark } from './bench.js';
 export type { BenchmarkOptions, BenchmarkRow, BenchmarkResult } from './bench.js';

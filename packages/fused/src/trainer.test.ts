@@ -6,7 +6,7 @@ import { createFusedIclTrainer, createMultiIclTrainer } from './trainer.js';
 describeBackends('fused trainers', (ctx) => {
   it('the trainer on this backend reproduces the float64 js trainer\'s losses (1e-4 relative)', async () => {
     const steps = 15;
-    const js = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3 });
+    const js = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3, backend: 'js' });
     const want = await js.step(steps);
     const backend = ctx.backend;
     await expectNoLeak(async () => {
@@ -35,7 +35,7 @@ describeBackends('multi-model trainer', () => {
     const losses = await multi.step(6);
     for (let i = 0; i < models.length; i++) {
       const m = models[i]!;
-      const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr });
+      const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend: 'js' });
       let want = await one.step(6);
       if (m.dataSeed !== undefined) {
         // Different data seed: compare with a single model built the same way.
@@ -47,10 +47,22 @@ describeBackends('multi-model trainer', () => {
     }
   });
 
+  it('defaults to the SIMD engine where it applies, and to js elsewhere', async () => {
+    const auto = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3 });
+    const js = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3, backend: 'js' });
+    expect(auto.backend).toBe('simd');
+    await expectClose(Array.from(await auto.step(50)), Array.from(await js.step(50)), 1e-5, 0);
+    auto.dispose();
+    await expect(auto.step(1)).rejects.toThrow('step after dispose');
+    const odd = await createFusedIclTrainer({ heads: 1, seed: 2, batch: 6 });
+    expect(odd.backend).toBe('js');
+    await expect(createFusedIclTrainer({ heads: 1, seed: 2, d: 3, backend: 'simd' })).rejects.toThrow("createFusedIclTrainer: engine 'simd' supports d = 5 (the seed's token width) only; got d = 3");
+  });
+
   it('validates its arguments with clear messages', async () => {
     await expect(createFusedIclTrainer({ heads: 0, seed: 1 })).rejects.toThrow('createFusedIclTrainer: heads must be an integer ≥ 1; got 0');
     await expect(createFusedIclTrainer({ heads: 2, seed: -1 })).rejects.toThrow('seed must be a non-negative safe integer; got -1');
-    await expect(createFusedIclTrainer({ heads: 2, seed: 1, backend: 'gpu' as never })).rejects.toThrow("backend must be one of js, cpu, wasm, webgpu; got \"gpu\"");
+    await expect(createFusedIclTrainer({ heads: 2, seed: 1, backend: 'gpu' as never })).rejects.toThrow("backend must be one of auto, simd, js, cpu, wasm, webgpu; got \"gpu\"");
     await expect(createFusedIclTrainer({ heads: 2, seed: 1, betas: [0.9, 1] })).rejects.toThrow('betas[1] must be a number in [0, 1); got 1');
     await expect(createMultiIclTrainer({ models: [] })).rejects.toThrow('createMultiIclTrainer: options.models must be a non-empty array');
     if (tf.getBackend() !== 'wasm') {

@@ -8,12 +8,13 @@ import {
   createCpuModel, cpuModelStep, initParams, paramCount, paramOffsets, type AdamConfig, type CpuModel, type IclShape,
 } from './core.js';
 import { createWebGPUIclTrainer, type ModelSpec, type WebGPUIclTrainer } from './gpu-trainer.js';
+import { createIclEngine } from './engine.js';
 import { adamFlatUpdate, iclLossGrad } from './kernels.js';
 import { allocBatch, fillIclBatch } from './philox.js';
 
-/** Where a fused trainer runs. */
-export type FusedBackend = 'js' | 'cpu' | 'wasm' | 'webgpu';
-export const FUSED_BACKENDS: readonly FusedBackend[] = ['js', 'cpu', 'wasm', 'webgpu'];
+/** Where a fused trainer runs ('auto': 'simd' when it supports the configuration, else 'js'). */
+export type FusedBackend = 'auto' | 'simd' | 'js' | 'cpu' | 'wasm' | 'webgpu';
+export const FUSED_BACKENDS: readonly FusedBackend[] = ['auto', 'simd', 'js', 'cpu', 'wasm', 'webgpu'];
 
 /** Options of `createFusedIclTrainer`. */
 export interface FusedTrainerOptions {
@@ -35,10 +36,14 @@ export interface FusedTrainerOptions {
   /** Noise level δ of the data (noise std √d·δ); default 0.01. */
   noiseStd?: number;
   /**
-   * 'js' (default): plain TypeScript, no tfjs. 'cpu' | 'wasm': the fused tfjs kernels on that
+   * 'auto' (default): 'simd' when it supports the configuration (d = 5, batch a multiple of 4),
+   * else 'js'. 'simd': the WebAssembly SIMD engine (no tfjs), with a data worker thread in Node.
+   * 'js': plain float64 TypeScript, no tfjs. 'cpu' | 'wasm': the fused tfjs kernels on that
    * (active) tfjs backend. 'webgpu': the WGSL trainer on the active webgpu backend's device.
    */
   backend?: FusedBackend;
+  /** 'simd' / 'auto': make part of each batch on a worker thread (Node; default when ≥ 2 CPUs). */
+  dataWorker?: boolean;
   /** webgpu only: steps per dispatch and dispatches per submission (losses read once per submission). */
   stepsPerDispatch?: number;
   dispatchesPerSubmit?: number;
@@ -95,7 +100,7 @@ function resolve(fn: string, o: FusedTrainerOptions) {
   const L = checkInt(fn, 'L', o.L ?? 40, 1);
   const batch = checkInt(fn, 'batch', o.batch ?? 128, 1);
   if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new RangeError(`${fn}: seed must be a non-negative safe integer; got ${JSON.stringify(o.seed)}`);
-  const backend = o.backend ?? 'js';
+  const backend = o.backend ?? 'auto';
   if (!FUSED_BACKENDS.includes(backend)) throw new RangeError(`${fn}: backend must be one of ${FUSED_BACKENDS.join(', ')}; got ${JSON.stringify(backend)}`);
   const [beta1, beta2] = o.betas ?? [0.9, 0.999];
   const adam: AdamConfig = { lr: o.lr ?? 1e-3, beta1, beta2, eps: o.eps ?? 1e-8 };
@@ -141,19 +146,21 @@ export async function createFusedIclTrainer(options: FusedTrainerOptions): Promi
       dispose() { gpu.dispose(); },
     };
   }
-  if (r.backend === 'js') {
-    const m = createCpuModel(shape, r.L, r.batch, r.seed, r.adam, r.noiseStd);
+  if (r.backend === 'js' || r.backend === 'simd' || r.backend === 'auto') {
+    const e = await createIclEngine(shape, r.L, r.batch, r.seed, r.adam, r.noiseStd, {
+      engine: r.backend === 'auto' ? 'auto' : r.backend, dataWorker: options.dataWorker,
+    }).catch((err: unknown) => { throw err instanceof RangeError ? new RangeError(`${fn}: ${err.message.replace(/^createIclEngine: /, '')}`) : err; });
+    let disposed = false;
     return {
-      backend: 'js',
-      get completedSteps() { return m.t; },
+      backend: e.kind,
+      get completedSteps() { return e.t; },
       async step(n = 1) {
         checkInt(`${fn}: step`, 'n', n, 0);
-        const out = new Float32Array(n);
-        for (let i = 0; i < n; i++) out[i] = cpuModelStep(m);
-        return out;
+        if (disposed) throw new Error(`${fn}: step after dispose`);
+        return Float32Array.from(e.train(n));
       },
-      async params() { return splitParams(shape, m.state.subarray(0, paramCount(shape))); },
-      dispose() { /* nothing to free */ },
+      async params() { return splitParams(shape, e.getState().subarray(0, paramCount(shape))); },
+      dispose() { disposed = true; e.dispose(); },
     };
   }
   // tfjs kernel path on the active cpu or wasm backend.

@@ -1,0 +1,80 @@
+/**
+ * One interface over the two CPU engines of the fused single-model trainer, so that callers (the
+ * high-level trainer, the icl-regression experiment) pick the fastest one that supports their
+ * configuration: the SIMD engine (WebAssembly SIMD, optional data worker; d = 5, batch a multiple
+ * of 4) or the plain-TypeScript float64 engine (any shape).
+ */
+import { createCpuModel, cpuModelStep, paramCount, type AdamConfig, type IclShape } from './core.js';
+import { createSimdIclModel, simdUnsupported } from './simd.js';
+
+/** Which CPU engine: 'auto' takes 'simd' when it supports the configuration, else 'js'. */
+export type IclEngineKind = 'auto' | 'simd' | 'js';
+export const ICL_ENGINES: readonly IclEngineKind[] = ['auto', 'simd', 'js'];
+
+/** Options of `createIclEngine`. */
+export interface IclEngineOptions {
+  engine?: IclEngineKind;
+  /** SIMD engine: make part of each batch on a worker thread (Node; default: when ≥ 2 CPUs). */
+  dataWorker?: boolean;
+}
+
+/** A single model on a CPU engine. */
+export interface IclEngine {
+  readonly kind: 'simd' | 'js';
+  readonly shape: IclShape;
+  /** Examples of each batch made on the data worker (SIMD engine; 0 otherwise). */
+  readonly workerExamples: number;
+  /** Completed steps; the next step trains on the batch of step index t (stream 0) with Adam step t+1. Settable to resume. */
+  t: number;
+  /** Runs n steps; returns their losses (before each update). */
+  train(n: number): Float64Array;
+  /** A copy of [params | m | v] (float64, core.ts's layout). */
+  getState(): Float64Array;
+  setState(state: ArrayLike<number>): void;
+  /** Frees the data worker, if any. */
+  dispose(): void;
+}
+
+/**
+ * Creates a model with `initParams(shape, seed)`, zero Adam moments and t = 0 on the requested
+ * engine. Throws a RangeError naming the reason when 'simd' is forced on a configuration it
+ * does not support.
+ */
+export async function createIclEngine(
+  shape: IclShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd = 0.01, options: IclEngineOptions = {},
+): Promise<IclEngine> {
+  const kind = options.engine ?? 'auto';
+  if (!ICL_ENGINES.includes(kind)) throw new RangeError(`createIclEngine: engine must be one of ${ICL_ENGINES.join(', ')}; got ${JSON.stringify(kind)}`);
+  const why = simdUnsupported(shape, L, B);
+  if (kind === 'simd' && why) throw new RangeError(`createIclEngine: engine 'simd' ${why}`);
+  if (kind !== 'js' && !why) {
+    const m = await createSimdIclModel(shape, L, B, seed, adam, noiseStd, { dataWorker: options.dataWorker });
+    return {
+      kind: 'simd', shape, workerExamples: m.workerExamples,
+      get t() { return m.t; },
+      set t(v: number) { m.t = v; },
+      train: (n) => m.train(n),
+      getState: () => m.getState(),
+      setState: (s) => m.setState(s),
+      dispose: () => m.dispose(),
+    };
+  }
+  const m = createCpuModel(shape, L, B, seed, adam, noiseStd);
+  const P = paramCount(shape);
+  return {
+    kind: 'js', shape, workerExamples: 0,
+    get t() { return m.t; },
+    set t(v: number) { m.t = v; },
+    train(n: number) {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = cpuModelStep(m);
+      return out;
+    },
+    getState: () => Float64Array.from(m.state),
+    setState(s: ArrayLike<number>) {
+      if (s.length !== 3 * P) throw new RangeError(`IclEngine.setState: state must hold ${3 * P} numbers ([params | m | v] of ${P}); got ${s.length}`);
+      m.state.set(s);
+    },
+    dispose() { /* nothing to free */ },
+  };
+}
