@@ -59,16 +59,18 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   const c = io.outColor ?? io.color;
   const pad = (s: string, n: number) => s.padEnd(n);
   const lines = [bold(c, "attnlab bench — seed 004's model (d = 5, L = 40, batch 128, Adam)"), ''];
-  lines.push(`${pad('path', 34)}${pad('backend', 9)}${pad('H', 4)}${pad('models', 8)}${'steps/s'.padStart(10)}${'model-steps/s'.padStart(15)}`);
+  lines.push(`${pad('path', 34)}${pad('backend', 11)}${pad('H', 4)}${pad('models', 8)}${'steps/s'.padStart(10)}${'model-steps/s'.padStart(15)}`);
   for (const r of result.rows) {
-    lines.push(`${pad(r.path, 34)}${pad(r.backend, 9)}${pad(String(r.heads), 4)}${pad(String(r.models), 8)}${r.stepsPerSecond.toFixed(1).padStart(10)}${Math.round(r.modelStepsPerSecond).toString().padStart(15)}`);
+    lines.push(`${pad(r.path, 34)}${pad(r.backend, 11)}${pad(String(r.heads), 4)}${pad(String(r.models), 8)}${r.stepsPerSecond.toFixed(1).padStart(10)}${Math.round(r.modelStepsPerSecond).toString().padStart(15)}`);
   }
   for (const s of result.skipped ?? []) lines.push(`skipped ${s.what}: ${s.reason}`);
   if (torch?.rows) {
-    lines.push('', bold(c, 'PyTorch side by side (same machine, same minute):'));
+    lines.push('', bold(c, 'PyTorch (one thread) side by side (same machine, same minute):'));
     for (const t of torch.rows) {
-      const fused = result.rows.find((r) => r.path === 'fused-js' && r.heads === t.heads);
-      lines.push(`  H=${t.heads}: PyTorch ${t.stepsPerSecond.toFixed(1)} steps/s` + (fused ? `; fused-js ${fused.stepsPerSecond.toFixed(1)} (${(fused.stepsPerSecond / t.stepsPerSecond).toFixed(1)}×)` : ''));
+      // The fastest single-model path with fresh data each step (the default CPU trainer first).
+      const fused = ['fused-simd + data worker', 'fused-simd (1 thread)', 'fused-js']
+        .map((p) => result.rows.find((r) => r.path === p && r.heads === t.heads)).find((r) => r !== undefined);
+      lines.push(`  H=${t.heads}: PyTorch ${t.stepsPerSecond.toFixed(1)} steps/s` + (fused ? `; ${fused.path} ${fused.stepsPerSecond.toFixed(1)} (${(fused.stepsPerSecond / t.stepsPerSecond).toFixed(1)}×)` : ''));
     }
   } else if (torch?.error) {
     lines.push('', `PyTorch not run: ${torch.error}`);

@@ -1,6 +1,6 @@
 /**
  * Benchmarks of seed 004's training step: the naive tfjs reference (autodiff + tf.train.adam)
- * against the fused paths (plain TS, fused tfjs kernels, WGSL trainer), for several head counts,
+ * against the fused paths (WebAssembly SIMD engine, plain TS, fused tfjs kernels, WGSL trainer), for several head counts,
  * on every backend that initialises. Wall-clock timing of whole steps (data generation included
  * unless a row says otherwise), after warm-up; losses are awaited at the end of each timed block.
  */
@@ -10,6 +10,7 @@ import { createCpuModel, cpuModelStep, initParams, type IclShape } from './core.
 import { createReferenceModel, referenceStep } from './reference.js';
 import { createFusedIclTrainer, createMultiIclTrainer } from './trainer.js';
 import { createWebGPUIclTrainer } from './gpu-trainer.js';
+import { createIclWasm, createSimdIclModel, simdAvailable } from './simd.js';
 
 /** Options of `runBenchmark`. */
 export interface BenchmarkOptions {
@@ -98,6 +99,29 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     rows.push(r);
     log(`${r.path.padEnd(28)} ${r.backend.padEnd(7)} H=${r.heads} M=${r.models}  ${r.stepsPerSecond.toFixed(1)} steps/s  ${r.modelStepsPerSecond.toFixed(0)} model-steps/s${r.note ? `  (${r.note})` : ''}`);
   };
+
+  // 0. The SIMD engine: with the data worker (the default in Node), on one thread, data alone.
+  if (simdAvailable()) {
+    for (const H of heads) {
+      const shape: IclShape = { heads: H, d };
+      for (const dataWorker of [true, false]) {
+        const m = await createSimdIclModel(shape, L, B, 1, adam, 0.01, { dataWorker });
+        const r = await timeLoop(seconds, 300, (n) => { m.train(n); }, 64);
+        push(row(dataWorker ? 'fused-simd + data worker' : 'fused-simd (1 thread)', 'wasm-simd', H, 1, r,
+          dataWorker ? `Philox data made each step, ${m.workerExamples} of ${B} examples on a worker thread` : 'Philox data made each step'));
+        m.dispose();
+      }
+    }
+    const w = await createIclWasm();
+    const D = d + 1;
+    const zi = w.alloc(B * L * D * 4), zqi = w.alloc(B * D * 4), yq = w.alloc(B * 4), nb = w.alloc(256 * 8), tmp = w.alloc(64);
+    let s = 0;
+    push(row('data only (SIMD ICL batch)', 'wasm-simd', 0, 1, await timeLoop(seconds, 50, (n) => {
+      for (let i = 0; i < n; i++) w.exports.iclBatch(zi, zqi, yq, 7, 0, s++, B, L, d, Math.sqrt(d) * 0.01, 0, 0, nb, tmp);
+    }), 'batch of 128 examples, 32,000 normals'));
+  } else {
+    skipped.push({ what: 'fused-simd', reason: 'this JavaScript engine has no WebAssembly SIMD' });
+  }
 
   // 1. Plain TypeScript fused step (one core), with and without data generation.
   for (const H of heads) {
