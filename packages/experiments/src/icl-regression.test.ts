@@ -43,15 +43,38 @@ describe('icl-regression paths', () => {
     for (let i = 0; i < vb.length; i++) expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
   });
 
+  it('the fused stack and the tfjs reference stack give the same losses for 60 steps (1e-4 relative)', async () => {
+    for (const weightTying of [false, true]) {
+      const cfg = (path: 'fused' | 'reference') => resolveConfig(iclRegression, {
+        preset: 'quick',
+        overrides: { ...small, layers: 2, weightTying, L: 12, batch: 32, steps: 60, log: { loss: 1, validation: 30, dynamics: 30, qk: 60 }, evaluation: { samples: 0 }, finalValidationSamples: 0, path },
+      });
+      const fused = await iclRegression.run(cfg('fused'));
+      const ref = await iclRegression.run(cfg('reference'));
+      expect(fused.data.path).toBe('fused');
+      const a = fused.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
+      expect(a).toHaveLength(60);
+      for (let i = 0; i < 60; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
+      const va = fused.data.runs[0]!.validation.value, vb = ref.data.runs[0]!.validation.value;
+      for (let i = 0; i < vb.length; i++) expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
+      // the learned circuits (per layer and head) agree too
+      const qa = fused.data.runs[0]!.statistics, qb = ref.data.runs[0]!.statistics;
+      expect(qa.map((x) => [x.layer, x.head])).toEqual(qb.map((x) => [x.layer, x.head]));
+      qa.forEach((x, i) => expect(Math.abs(x.w - qb[i]!.w)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(qb[i]!.w))));
+    }
+  });
+
   it("refuses path 'fused' where the fused trainer does not apply, saying why", async () => {
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, layers: 2, path: 'fused' } });
-    await expect(iclRegression.run(cfg)).rejects.toThrow(/config.path: cannot be 'fused': the fused trainer trains the single-layer model only \(layers = 1\)/);
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, optimizer: { method: 'sgd' }, path: 'fused' } });
+    await expect(iclRegression.run(cfg)).rejects.toThrow(/config.path: cannot be 'fused': the fused trainer implements Adam only \(optimizer.method = adam\)/);
   });
 });
 
-describe.each(['fused', 'reference'] as const)('icl-regression checkpoints (%s path)', (path) => {
+describe.each(['fused', 'reference', 'fused stack'] as const)('icl-regression checkpoints (%s path)', (which) => {
+  const path = which === 'reference' ? 'reference' : 'fused';
+  const stack = which === 'fused stack' ? { layers: 2, L: 12, batch: 16 } : {};
   it('an aborted run resumes from its checkpoint to the same final parameters as an uninterrupted run', async () => {
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
     const straight = await iclRegression.run(cfg);
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
@@ -70,7 +93,7 @@ describe.each(['fused', 'reference'] as const)('icl-regression checkpoints (%s p
   it('refuses a checkpoint of a different configuration', async () => {
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
     await iclRegression.run(cfg, { checkpoints: store });
     await expect(iclRegression.run({ ...cfg, heads: 4 }, { checkpoints: store })).rejects.toThrow(/checkpoint: was written for a different configuration/);
   });

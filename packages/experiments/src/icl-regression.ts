@@ -13,7 +13,7 @@ import {
   adam, adamw, deserializeCheckpoint, emptyHistory, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
   type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap,
 } from '@attnlab/train';
-import { createIclEngine, paramOffsets } from '@attnlab/fused';
+import { createIclEngine, createStackModel, paramOffsets, stackOffsets, type StackShape } from '@attnlab/fused';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
 import { startMeta, throwIfAborted } from './meta.js';
 import { ConfigError, s } from './schema.js';
@@ -281,15 +281,12 @@ async function dynamicsProbe(c: IclConfig, p: ParamMap): Promise<Json> {
 
 /** Why the fused trainer cannot run this config, or undefined when it can. */
 export function fusedUnsupported(c: IclConfig): string | undefined {
-  if (c.layers !== 1) return 'trains the single-layer model only (layers = 1)';
   if (c.nOut !== 1) return 'trains nOut = 1 only';
   if (c.optimizer.method !== 'adam') return 'implements Adam only (optimizer.method = adam)';
   if (c.optimizer.weightDecay !== 0) return 'implements Adam without weight decay only (optimizer.weightDecay = 0)';
   if (c.betaScale !== 'unit') return "draws β ~ N(0, I) only (betaScale = 'unit')";
   return undefined;
 }
-
-const PARAM_NAMES = ['Wq', 'Wk', 'Wv', 'Wo'] as const;
 
 function base64(a: Float64Array): string {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -299,26 +296,43 @@ function base64(a: Float64Array): string {
 }
 
 /**
- * Seed 004's loop on @attnlab/fused's fastest CPU engine (the WebAssembly SIMD engine with a data
- * worker where it applies, else the float64 TypeScript engine): the same initial weights, tasks
+ * Seed 004's loop on @attnlab/fused's fastest CPU engine (single layer: the WebAssembly SIMD engine
+ * with a data worker where it applies, else the float64 TypeScript engine; stack: the float64
+ * TypeScript stack engine): the same initial weights, tasks
  * (Philox stream 0, step t), Adam (PyTorch form, float64 state), schedule, probes, history and
  * checkpoints as the reference path. Steps between two recorded steps run as one call.
  */
 async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {
-  const shape = { heads, d: c.d };
-  const off = paramOffsets(shape);
-  const P = off.size;
   const D = c.d + 1;
-  const shapes: Record<(typeof PARAM_NAMES)[number], number[]> = { Wq: [heads, D, D], Wk: [heads, D, D], Wv: [heads, D, D], Wo: [heads, D, 1] };
-  const starts = { Wq: off.wq, Wk: off.wk, Wv: off.wv, Wo: off.wo };
-  const ends = { Wq: off.wk, Wk: off.wv, Wv: off.wo, Wo: off.size };
+  // Named parameter slots of the flat float64 vector, in the reference path's ParamMap names.
+  const slots: Array<{ name: string; start: number; end: number; shape: number[] }> = [];
+  let P: number;
+  let stackShape: StackShape | undefined;
+  if (c.layers === 1) {
+    const off = paramOffsets({ heads, d: c.d });
+    P = off.size;
+    slots.push({ name: 'Wq', start: off.wq, end: off.wk, shape: [heads, D, D] }, { name: 'Wk', start: off.wk, end: off.wv, shape: [heads, D, D] },
+      { name: 'Wv', start: off.wv, end: off.wo, shape: [heads, D, D] }, { name: 'Wo', start: off.wo, end: off.size, shape: [heads, D, 1] });
+  } else {
+    stackShape = { heads, d: c.d, layers: c.layers, tied: c.weightTying, residual: false };
+    const off = stackOffsets(stackShape);
+    P = off.size;
+    const m = heads * D * D;
+    off.layers.forEach((l, i) => {
+      for (const [k, start] of [['Wq', l.wq], ['Wk', l.wk], ['Wv', l.wv], ['Wo', l.wo]] as const) slots.push({ name: `l${i}.${k}`, start, end: start + m, shape: [heads, D, D] });
+    });
+    slots.push({ name: 'final', start: off.final, end: off.size, shape: [D, 1] });
+  }
   const o = c.optimizer;
-  const model = await createIclEngine(shape, c.L, c.batch, c.seed, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps }, c.noiseStd);
+  const adam = { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps };
+  const model = stackShape
+    ? createStackModel(stackShape, c.L, c.batch, c.seed, adam, c.noiseStd, new Float64Array(3 * P))
+    : await createIclEngine({ heads, d: c.d }, c.L, c.batch, c.seed, adam, c.noiseStd);
   try {
     const state = new Float64Array(3 * P);
     // The reference path's initial weights, so both paths start from the same point.
     const init = initParams(c, heads);
-    for (const k of PARAM_NAMES) state.set(await init[k]!.data(), starts[k]);
+    for (const k of slots) state.set(await init[k.name]!.data(), k.start);
     tf.dispose(Object.values(init));
     let history: History = emptyHistory();
     const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
@@ -331,12 +345,14 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
       model.t = resume.step;
       history = resume.history;
     } else if (resume) {
-      for (const k of PARAM_NAMES) {
-        state.set(resume.params[k]!.values, starts[k]);
-        const slots = resume.optimizerState?.params[k]?.slots;
-        if (!slots?.m || !slots.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
-        state.set(slots.m.values, P + starts[k]);
-        state.set(slots.v.values, 2 * P + starts[k]);
+      for (const { name: k, start } of slots) {
+        const saved = resume.params[k];
+        if (!saved) throw new ConfigError('checkpoint', 'every parameter of the model', k, `has no ${k}`);
+        state.set(saved.values, start);
+        const mv = resume.optimizerState?.params[k]?.slots;
+        if (!mv?.m || !mv.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
+        state.set(mv.m.values, P + start);
+        state.set(mv.v.values, 2 * P + start);
       }
       model.t = resume.step;
       history = resume.history;
@@ -345,14 +361,14 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
     const paramTensors = (): ParamMap => {
       const state = model.getState();
       const out: ParamMap = {};
-      for (const k of PARAM_NAMES) {
-        const t = tf.tensor(Float32Array.from(state.subarray(starts[k], ends[k])), shapes[k]);
-        out[k] = tf.variable(t, false);
+      for (const { name, start, end, shape } of slots) {
+        const t = tf.tensor(Float32Array.from(state.subarray(start, end)), shape);
+        out[name] = tf.variable(t, false);
         t.dispose();
       }
       return out;
     };
-    const hostOf = (state: Float64Array, base: number) => Object.fromEntries(PARAM_NAMES.map((k) => [k, { values: Float32Array.from(state.subarray(base + starts[k], base + ends[k])), shape: shapes[k], dtype: 'float32' as const }]));
+    const hostOf = (state: Float64Array, base: number) => Object.fromEntries(slots.map(({ name, start, end, shape }) => [name, { values: Float32Array.from(state.subarray(base + start, base + end)), shape, dtype: 'float32' as const }]));
     const phase = `train H=${heads}`;
     const writeCheckpoint = async () => {
       if (!ctx.checkpoints) return;
@@ -361,7 +377,7 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
       const optimizerState: OptimizerState = {
         type: 'adam',
         config: { lr: o.lr, weightDecay: 0, betas: [o.betas[0], o.betas[1]], eps: o.eps },
-        params: Object.fromEntries(PARAM_NAMES.map((k) => [k, { step: model.t, slots: { m: m[k]!, v: v[k]! } }])),
+        params: Object.fromEntries(slots.map(({ name: k }) => [k, { step: model.t, slots: { m: m[k]!, v: v[k]! } }])),
       };
       await ctx.checkpoints.save(await serializeCheckpoint({
         params: hostOf(state, 0), optimizerState, step: model.t, history,

@@ -25,6 +25,8 @@ export { createFusedIclTrainer, createMultiIclTrainer, splitParams, FUSED_BACKEN
 export type {
   FusedBackend, FusedTrainerOptions, FusedIclTrainer, IclParams, MultiTrainerOptions, MultiIclTrainer,
 } from './trainer.js';
+export { createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, allocStackWork } from './stack.js';
+export type { StackShape, StackOffsets, StackWork, StackModel } from './stack.js';
 export { createIclEngine, ICL_ENGINES } from './engine.js';
 export type { IclEngine, IclEngineKind, IclEngineOptions } from './engine.js';
 export { createSimdIclModel, simdAvailable, simdUnsupported } from './simd.js';
