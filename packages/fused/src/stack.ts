@@ -55,7 +55,7 @@ export function stackParamCount(s: StackShape): number {
 export interface StackWork {
   /** x_l for l = 0..layers: [(layers+1)·T·D] */
   x: Float64Array;
-  /** per layer and head: Q, K, V, C [layers·H·T·D] each */
+  /** per layer and head: Q [T][D], Kᵀ [D][T], Vᵀ [D][T], C [T][D] ([layers·H·T·D] each) */
   q: Float64Array;
   k: Float64Array;
   v: Float64Array;
@@ -101,13 +101,13 @@ function matMulTD(X: Float64Array, xo: number, p: ArrayLike<number>, wo: number,
   }
 }
 
-/** Forward of one example (tokens at z[zo..], query at zq[qo..]) into work; returns ŷ. */
+/** Forward of one example (tokens at z[zo..], query at zq[qo..]) into work; returns ŷ. K and V are kept transposed ([D][T]) so the inner loops run over tokens. */
 function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: StackOffsets, L: number, z: ArrayLike<number>, zo: number, zq: ArrayLike<number>, qo: number, w: StackWork): number {
   const D = s.d + 1;
   const T = L + 1;
   const H = s.heads;
   const inv = 1 / M_sqrt(D);
-  const { x, q, k, v, c, a } = w;
+  const { x, q, k: kT, v: vT, c, a } = w;
   for (let i = 0; i < L * D; i++) x[i] = z[zo + i]!;
   for (let j = 0; j < D; j++) x[L * D + j] = zq[qo + j]!;
   for (let l = 0; l < s.layers; l++) {
@@ -120,23 +120,35 @@ function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: St
     for (let h = 0; h < H; h++) {
       const ho = (l * H + h) * T * D;
       const ao = (l * H + h) * T * T;
-      matMulTD(x, xo, p, po + lw.wq + h * D * D, q, ho, T, D, i0);
-      matMulTD(x, xo, p, po + lw.wk + h * D * D, k, ho, T, D);
-      matMulTD(x, xo, p, po + lw.wv + h * D * D, v, ho, T, D);
-      for (let i = i0; i < T; i++) {
-        const ar = ao + i * T;
-        const cr = ho + i * D;
-        for (let j = 0; j < T; j++) a[ar + j] = 0;
-        for (let cc = 0; cc < D; cc++) c[cr + cc] = 0;
-        if (i === 0) continue;
-        let mx = -Infinity;
-        for (let j = 0; j < i; j++) {
-          let sc = 0;
-          for (let cc = 0; cc < D; cc++) sc += q[ho + i * D + cc]! * k[ho + j * D + cc]!;
-          sc *= inv;
-          a[ar + j] = sc;
-          if (sc > mx) mx = sc;
+      const wq = po + lw.wq + h * D * D, wk = po + lw.wk + h * D * D, wv = po + lw.wv + h * D * D;
+      matMulTD(x, xo, p, wq, q, ho, T, D, i0);
+      for (let j = 0; j < T; j++) {
+        for (let cc = 0; cc < D; cc++) {
+          let sk = 0;
+          let sv = 0;
+          for (let kk = 0; kk < D; kk++) {
+            const xv = x[xo + j * D + kk]!;
+            sk += xv * p[wk + kk * D + cc]!;
+            sv += xv * p[wv + kk * D + cc]!;
+          }
+          kT[ho + cc * T + j] = sk;
+          vT[ho + cc * T + j] = sv;
         }
+      }
+      if (i0 === 0) {
+        for (let j = 0; j < T; j++) a[ao + j] = 0;
+        for (let cc = 0; cc < D; cc++) c[ho + cc] = 0;
+      }
+      for (let i = i0 === 0 ? 1 : i0; i < T; i++) {
+        const ar = ao + i * T;
+        for (let j = 0; j < i; j++) a[ar + j] = 0;
+        for (let cc = 0; cc < D; cc++) {
+          const qc = q[ho + i * D + cc]! * inv;
+          const kr = ho + cc * T;
+          for (let j = 0; j < i; j++) a[ar + j] = a[ar + j]! + qc * kT[kr + j]!;
+        }
+        let mx = -Infinity;
+        for (let j = 0; j < i; j++) if (a[ar + j]! > mx) mx = a[ar + j]!;
         let sum = 0;
         for (let j = 0; j < i; j++) {
           const e = M_exp(a[ar + j]! - mx);
@@ -144,10 +156,12 @@ function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: St
           sum += e;
         }
         const r = 1 / sum;
-        for (let j = 0; j < i; j++) {
-          const aij = a[ar + j]! * r;
-          a[ar + j] = aij;
-          for (let cc = 0; cc < D; cc++) c[cr + cc] = c[cr + cc]! + aij * v[ho + j * D + cc]!;
+        for (let j = 0; j < i; j++) a[ar + j] = a[ar + j]! * r;
+        for (let cc = 0; cc < D; cc++) {
+          const vr = ho + cc * T;
+          let acc = 0;
+          for (let j = 0; j < i; j++) acc += a[ar + j]! * vT[vr + j]!;
+          c[ho + i * D + cc] = acc;
         }
       }
       // x_{l+1} += C^h Wo^h
@@ -187,7 +201,7 @@ export function stackLossGrad(
   const T = L + 1;
   const H = s.heads;
   const inv = 1 / M_sqrt(D);
-  const { x, q, k, v, c, a, dc, dq, dk, dv, da, grad } = work;
+  const { x, q, k: kT, v: vT, c, a, dc, dq, dk, dv, da, grad } = work;
   let dx = work.dx;
   let dxPrev = work.dxPrev;
   grad.fill(0);
@@ -230,43 +244,47 @@ export function stackLossGrad(
             grad[wo + kk * D + cc] = grad[wo + kk * D + cc]! + acc;
           }
         }
+        // dk, dv hold ∂L/∂Kᵀ, ∂L/∂Vᵀ ([D][T]); dq holds ∂L/∂Q ([T][D])
         dq.fill(0);
         dk.fill(0);
         dv.fill(0);
         for (let i = Math.max(1, i0); i < T; i++) {
           const ar = ao + i * T;
-          // dA_ij = dC_i·V_j; dV_j += A_ij dC_i
-          let dot = 0;
-          for (let j = 0; j < i; j++) {
-            let acc = 0;
-            const aij = a[ar + j]!;
-            for (let cc = 0; cc < D; cc++) {
-              const dci = dc[i * D + cc]!;
-              acc += dci * v[ho + j * D + cc]!;
-              dv[j * D + cc] = dv[j * D + cc]! + aij * dci;
+          // dA_ij = dC_i·V_j and dV_j += A_ij dC_i
+          for (let j = 0; j < i; j++) da[j] = 0;
+          for (let cc = 0; cc < D; cc++) {
+            const dci = dc[i * D + cc]!;
+            const vr = cc * T;
+            for (let j = 0; j < i; j++) {
+              da[j] = da[j]! + dci * vT[ho + vr + j]!;
+              dv[vr + j] = dv[vr + j]! + a[ar + j]! * dci;
             }
-            da[j] = acc;
-            dot += aij * acc;
           }
           // softmax backward, then the scores' 1/√D
-          for (let j = 0; j < i; j++) {
-            const ds = a[ar + j]! * (da[j]! - dot) * inv;
-            if (ds === 0) continue;
-            for (let cc = 0; cc < D; cc++) {
-              dq[i * D + cc] = dq[i * D + cc]! + ds * k[ho + j * D + cc]!;
-              dk[j * D + cc] = dk[j * D + cc]! + ds * q[ho + i * D + cc]!;
+          let dot = 0;
+          for (let j = 0; j < i; j++) dot += a[ar + j]! * da[j]!;
+          for (let j = 0; j < i; j++) da[j] = a[ar + j]! * (da[j]! - dot) * inv;
+          for (let cc = 0; cc < D; cc++) {
+            const kr = cc * T;
+            const qic = q[ho + i * D + cc]!;
+            let acc = 0;
+            for (let j = 0; j < i; j++) {
+              const ds = da[j]!;
+              acc += ds * kT[ho + kr + j]!;
+              dk[kr + j] = dk[kr + j]! + ds * qic;
             }
+            dq[i * D + cc] = acc;
           }
         }
-        // dW = Xᵀ dY; dX += dY Wᵀ for the three projections
+        // dW = Xᵀ dY and dX += dY Wᵀ for the three projections
         for (let r = 0; r < D; r++) {
           for (let cc = 0; cc < D; cc++) {
             let aq = 0, ak = 0, av = 0;
             for (let i = 0; i < T; i++) {
               const xi = x[xo + i * D + r]!;
               aq += xi * dq[i * D + cc]!;
-              ak += xi * dk[i * D + cc]!;
-              av += xi * dv[i * D + cc]!;
+              ak += xi * dk[cc * T + i]!;
+              av += xi * dv[cc * T + i]!;
             }
             grad[wq + r * D + cc] = grad[wq + r * D + cc]! + aq;
             grad[wk + r * D + cc] = grad[wk + r * D + cc]! + ak;
@@ -277,7 +295,7 @@ export function stackLossGrad(
           for (let r = 0; r < D; r++) {
             let acc = 0;
             for (let cc = 0; cc < D; cc++) {
-              acc += dq[i * D + cc]! * p[po + wq + r * D + cc]! + dk[i * D + cc]! * p[po + wk + r * D + cc]! + dv[i * D + cc]! * p[po + wv + r * D + cc]!;
+              acc += dq[i * D + cc]! * p[po + wq + r * D + cc]! + dk[cc * T + i]! * p[po + wk + r * D + cc]! + dv[cc * T + i]! * p[po + wv + r * D + cc]!;
             }
             dxPrev[i * D + r] = dxPrev[i * D + r]! + acc;
           }
