@@ -112,6 +112,11 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         m.dispose();
       }
     }
+    for (const M of [16, 128]) {
+      const multi = await createMultiIclTrainer({ models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })), backend: 'simd' });
+      push(row('fused-simd multi (shared data)', 'wasm-simd', 2, M, await timeLoop(seconds, 5, async (n) => { await multi.step(n); }, 1), `${M} models, one batch per step shared, one thread`));
+      multi.dispose();
+    }
     const w = await createIclWasm();
     const D = d + 1;
     const zi = w.alloc(B * L * D * 4), zqi = w.alloc(B * D * 4), yq = w.alloc(B * 4), nb = w.alloc(256 * 8), tmp = w.alloc(64);
@@ -140,7 +145,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
   }
   {
     const M = 16;
-    const multi = await createMultiIclTrainer({ models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })) });
+    const multi = await createMultiIclTrainer({ models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })), backend: 'js' });
     push(row('fused-js multi (shared data)', 'js', 2, M, await timeLoop(seconds, 5, async (n) => { await multi.step(n); }, 1), `${M} models, one batch per step shared`));
   }
 

@@ -347,3 +347,93 @@ export async function createSimdIclModel(
   };
   return model;
 }
+
+/** One model of `createSimdMultiModel`. */
+export interface SimdMultiSpec {
+  shape: IclShape;
+  /** Seed of the initial weights (initParams), unless `init` is given. */
+  seed: number;
+  /** Seed of the training data; models with the same data seed share each generated batch. */
+  dataSeed: number;
+  adam: AdamConfig;
+  /** Initial parameters (P numbers) instead of initParams(shape, seed). */
+  init?: ArrayLike<number>;
+}
+
+/** Many independent models on the SIMD engine, stepped together (one thread). */
+export interface SimdMultiModel {
+  readonly models: number;
+  /** Completed steps (the same for every model). */
+  t: number;
+  /** n steps of every model; losses[i] holds model i's n losses. */
+  train(n: number): Float64Array[];
+  /** A copy of model i's [params | m | v]. */
+  getState(i: number): Float64Array;
+}
+
+/**
+ * M independent models (own heads, seeds, Adam settings, parameters and moments) trained together
+ * on the SIMD engine: each step makes one batch per distinct data seed and runs every model's
+ * fused step on it. Every shape must satisfy `simdUnsupported(shape, L, B) === undefined`.
+ */
+export async function createSimdMultiModel(specs: SimdMultiSpec[], L: number, B: number, noiseStd = 0.01): Promise<SimdMultiModel> {
+  for (const [i, sp] of specs.entries()) {
+    const why = simdUnsupported(sp.shape, L, B);
+    if (why) throw new RangeError(`createSimdMultiModel: models[${i}]: the SIMD engine ${why}`);
+  }
+  const w = await createIclWasm();
+  const ex = w.exports;
+  const d = 5;
+  const D = d + 1;
+  const n = d + (L + 1) * d + L;
+  const zi = w.alloc(B * L * D * 4);
+  const zqi = w.alloc(B * D * 4);
+  const yq = w.alloc(B * 4);
+  const nb = w.alloc(Math.ceil(n / 16) * 16 * 8);
+  const tmp = w.alloc(64);
+  const hmax = Math.max(...specs.map((s) => s.shape.heads));
+  const sc = w.alloc(ex.scratchBytes(hmax, L));
+  const grad = w.alloc(paramCount({ heads: hmax, d }) * 8);
+  const models = specs.map((sp, i) => {
+    const P = paramCount(sp.shape);
+    const state = w.alloc(3 * P * 8);
+    return { sp, P, state, i };
+  });
+  for (const m of models) {
+    const init = m.sp.init ?? initParams(m.sp.shape, m.sp.seed);
+    if (init.length !== m.P) throw new RangeError(`createSimdMultiModel: init must hold ${m.P} numbers for heads ${m.sp.shape.heads}; got ${init.length}`);
+    w.f64(m.state, m.P).set(init);
+  }
+  // models grouped by data seed, in order of first appearance
+  const groups = new Map<number, typeof models>();
+  for (const m of models) {
+    const g = groups.get(m.sp.dataSeed);
+    if (g) g.push(m); else groups.set(m.sp.dataSeed, [m]);
+  }
+  const noise = Math.sqrt(d) * noiseStd;
+  const multi: SimdMultiModel = {
+    models: models.length, t: 0,
+    train(count: number) {
+      const out = models.map(() => new Float64Array(count));
+      for (let k = 0; k < count; k++) {
+        const step = multi.t;
+        for (const [seed, group] of groups) {
+          ex.iclBatch(zi, zqi, yq, seed >>> 0, Math.floor(seed / 4294967296) >>> 0, step, B, L, d, noise, 0, 0, nb, tmp);
+          for (const m of group) {
+            const a = m.sp.adam;
+            out[m.i]![k] = ex.lossGrad6(m.state, m.sp.shape.heads, L, B, zi, zqi, yq, sc, grad);
+            ex.adam(m.state, m.P, grad, step + 1, a.lr, a.beta1, a.beta2, a.eps);
+          }
+        }
+        multi.t += 1;
+      }
+      return out;
+    },
+    getState(i: number) {
+      const m = models[i];
+      if (!m) throw new RangeError(`SimdMultiModel.getState: i must be an integer in [0, ${models.length - 1}]; got ${i}`);
+      return Float64Array.from(w.f64(m.state, 3 * m.P));
+    },
+  };
+  return multi;
+}

@@ -29,23 +29,28 @@ describeBackends('fused trainers', (ctx) => {
 });
 
 describeBackends('multi-model trainer', () => {
-  it('M models in one pass equal M separate trainers', async () => {
-    const models = [{ heads: 1, seed: 3 }, { heads: 2, seed: 3, lr: 2e-3 }, { heads: 4, seed: 8, dataSeed: 3 }];
-    const multi = await createMultiIclTrainer({ models });
-    const losses = await multi.step(6);
-    for (let i = 0; i < models.length; i++) {
-      const m = models[i]!;
-      const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend: 'js' });
-      let want = await one.step(6);
-      if (m.dataSeed !== undefined) {
-        // Different data seed: compare with a single model built the same way.
-        const single = await createMultiIclTrainer({ models: [m] });
-        want = (await single.step(6))[0]!;
+  for (const backend of ['simd', 'js'] as const) {
+    it(`M models in one pass equal M separate trainers (${backend})`, async () => {
+      const models = [{ heads: 1, seed: 3 }, { heads: 2, seed: 3, lr: 2e-3 }, { heads: 4, seed: 8, dataSeed: 3 }];
+      const multi = await createMultiIclTrainer({ models, ...(backend === 'js' ? { backend } : {}) });
+      expect(multi.backend).toBe(backend);
+      const losses = await multi.step(6);
+      for (let i = 0; i < models.length; i++) {
+        const m = models[i]!;
+        const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend });
+        let want = await one.step(6);
+        one.dispose();
+        if (m.dataSeed !== undefined) {
+          // Different data seed: compare with a single model built the same way.
+          const single = await createMultiIclTrainer({ models: [m], backend });
+          want = (await single.step(6))[0]!;
+        }
+        expect(Array.from(losses[i]!)).toEqual(Array.from(want));
+        expect((await multi.params(i)).flat.length).toBe(paramCount({ heads: m.heads, d: 5 }));
       }
-      expect(Array.from(losses[i]!)).toEqual(Array.from(want));
-      expect((await multi.params(i)).flat.length).toBe(paramCount({ heads: m.heads, d: 5 }));
-    }
-  });
+      await expect(multi.params(3)).rejects.toThrow('params(i): i must be an integer in [0, 2]; got 3');
+    });
+  }
 
   it('defaults to the SIMD engine where it applies, and to js elsewhere', async () => {
     const auto = await createFusedIclTrainer({ heads: 2, seed: 31, lr: 3e-3 });
@@ -65,6 +70,8 @@ describeBackends('multi-model trainer', () => {
     await expect(createFusedIclTrainer({ heads: 2, seed: 1, backend: 'gpu' as never })).rejects.toThrow("backend must be one of auto, simd, js, cpu, wasm, webgpu; got \"gpu\"");
     await expect(createFusedIclTrainer({ heads: 2, seed: 1, betas: [0.9, 1] })).rejects.toThrow('betas[1] must be a number in [0, 1); got 1');
     await expect(createMultiIclTrainer({ models: [] })).rejects.toThrow('createMultiIclTrainer: options.models must be a non-empty array');
+    await expect(createMultiIclTrainer({ models: [{ heads: 1, seed: 1 }], backend: 'gpu' as never })).rejects.toThrow('backend must be one of auto, simd, js, webgpu; got "gpu"');
+    await expect(createMultiIclTrainer({ models: [{ heads: 1, seed: 1 }], batch: 6, backend: 'simd' })).rejects.toThrow("createMultiIclTrainer: backend 'simd' needs a batch that is a multiple of 4; got 6");
     if (tf.getBackend() !== 'wasm') {
       await expect(createFusedIclTrainer({ heads: 2, seed: 1, backend: 'wasm' })).rejects.toThrow("backend 'wasm' needs it to be the active tfjs backend");
     }

@@ -9,6 +9,7 @@ import {
 } from './core.js';
 import { createWebGPUIclTrainer, type ModelSpec, type WebGPUIclTrainer } from './gpu-trainer.js';
 import { createIclEngine } from './engine.js';
+import { createSimdMultiModel, simdUnsupported } from './simd.js';
 import { adamFlatUpdate, iclLossGrad } from './kernels.js';
 import { allocBatch, fillIclBatch } from './philox.js';
 
@@ -216,15 +217,19 @@ export interface MultiTrainerOptions {
   L?: number;
   batch?: number;
   noiseStd?: number;
-  /** 'js' (default) or 'webgpu' (one dispatch trains every model). */
-  backend?: 'js' | 'webgpu';
+  /**
+   * 'auto' (default): 'simd' when every model fits it (d = 5, batch a multiple of 4), else 'js'.
+   * 'simd': the WebAssembly SIMD engine; 'js': plain float64 TypeScript; 'webgpu': one dispatch
+   * trains every model.
+   */
+  backend?: 'auto' | 'simd' | 'js' | 'webgpu';
   stepsPerDispatch?: number;
   dispatchesPerSubmit?: number;
 }
 
 /** Many independent models trained together. */
 export interface MultiIclTrainer {
-  readonly backend: 'js' | 'webgpu';
+  readonly backend: 'simd' | 'js' | 'webgpu';
   readonly models: number;
   readonly completedSteps: number;
   /** Runs n steps of every model; resolves to losses[model][step]. */
@@ -247,12 +252,31 @@ export async function createMultiIclTrainer(options: MultiTrainerOptions): Promi
     throw new RangeError(`${fn}: options.models must be a non-empty array of { heads, seed, lr?, ... }; got ${JSON.stringify(options?.models)}`);
   }
   const d = options.d ?? 5;
-  const backend = options.backend ?? 'js';
-  if (backend !== 'js' && backend !== 'webgpu') throw new RangeError(`${fn}: backend must be 'js' or 'webgpu'; got ${JSON.stringify(backend)}`);
+  const asked = options.backend ?? 'auto';
+  if (!['auto', 'simd', 'js', 'webgpu'].includes(asked)) throw new RangeError(`${fn}: backend must be one of auto, simd, js, webgpu; got ${JSON.stringify(asked)}`);
   const specs = options.models.map((m, i) => {
     const r = resolve(`${fn}: models[${i}]`, { ...m, d, L: options.L, batch: options.batch, noiseStd: options.noiseStd, betas: [m.beta1 ?? 0.9, m.beta2 ?? 0.999] });
     return { spec: m, r };
   });
+  const simdWhy = specs.map(({ r }) => simdUnsupported({ heads: r.heads, d }, r.L, r.batch)).find((x) => x !== undefined);
+  if (asked === 'simd' && simdWhy) throw new RangeError(`${fn}: backend 'simd' ${simdWhy}`);
+  const backend: 'simd' | 'js' | 'webgpu' = asked === 'auto' ? (simdWhy ? 'js' : 'simd') : asked;
+  if (backend === 'simd') {
+    const first = specs[0]!.r;
+    const sm = await createSimdMultiModel(specs.map(({ spec, r }) => ({
+      shape: { heads: r.heads, d }, seed: spec.seed, dataSeed: spec.dataSeed ?? spec.seed, adam: r.adam, ...(spec.init ? { init: spec.init } : {}),
+    })), first.L, first.batch, first.noiseStd);
+    return {
+      backend, models: sm.models,
+      get completedSteps() { return sm.t; },
+      async step(n = 1) { return sm.train(checkInt(`${fn}: step`, 'n', n, 0)).map((x) => Float32Array.from(x)); },
+      async params(i: number) {
+        if (!(Number.isInteger(i) && i >= 0 && i < sm.models)) throw new RangeError(`${fn}: params(i): i must be an integer in [0, ${sm.models - 1}]; got ${i}`);
+        return splitParams({ heads: specs[i]!.r.heads, d }, sm.getState(i).subarray(0, paramCount({ heads: specs[i]!.r.heads, d })));
+      },
+      dispose() { /* nothing to free */ },
+    };
+  }
   if (backend === 'webgpu') {
     const gpu: WebGPUIclTrainer = await createWebGPUIclTrainer({
       device: webgpuDevice(fn), models: options.models, d, L: options.L, batch: options.batch, noiseStd: options.noiseStd,
