@@ -5,7 +5,7 @@
  * of 4) or the plain-TypeScript float64 engine (any shape).
  */
 import { createCpuModel, cpuModelStep, paramCount, type AdamConfig, type IclShape } from './core.js';
-import { createSimdIclModel, simdUnsupported } from './simd.js';
+import { createSimdIclModel, simdUnsupported, type SimdIclModel } from './simd.js';
 
 /** Which CPU engine: 'auto' takes 'simd' when it supports the configuration, else 'js'. */
 export type IclEngineKind = 'auto' | 'simd' | 'js';
@@ -18,21 +18,12 @@ export interface IclEngineOptions {
   dataWorker?: boolean;
 }
 
-/** A single model on a CPU engine. */
-export interface IclEngine {
+/**
+ * A single model on a CPU engine: the SIMD model's interface (t is settable to resume; the next
+ * step trains on the batch of step index t, stream 0, with Adam step t+1) plus which engine it is.
+ */
+export interface IclEngine extends Pick<SimdIclModel, 'shape' | 'workerExamples' | 't' | 'train' | 'getState' | 'setState' | 'dispose'> {
   readonly kind: 'simd' | 'js';
-  readonly shape: IclShape;
-  /** Examples of each batch made on the data worker (SIMD engine; 0 otherwise). */
-  readonly workerExamples: number;
-  /** Completed steps; the next step trains on the batch of step index t (stream 0) with Adam step t+1. Settable to resume. */
-  t: number;
-  /** Runs n steps; returns their losses (before each update). */
-  train(n: number): Float64Array;
-  /** A copy of [params | m | v] (float64, core.ts's layout). */
-  getState(): Float64Array;
-  setState(state: ArrayLike<number>): void;
-  /** Frees the data worker, if any. */
-  dispose(): void;
 }
 
 /**
@@ -49,15 +40,7 @@ export async function createIclEngine(
   if (kind === 'simd' && why) throw new RangeError(`createIclEngine: engine 'simd' ${why}`);
   if (kind !== 'js' && !why) {
     const m = await createSimdIclModel(shape, L, B, seed, adam, noiseStd, { dataWorker: options.dataWorker });
-    return {
-      kind: 'simd', shape, workerExamples: m.workerExamples,
-      get t() { return m.t; },
-      set t(v: number) { m.t = v; },
-      train: (n) => m.train(n),
-      getState: () => m.getState(),
-      setState: (s) => m.setState(s),
-      dispose: () => m.dispose(),
-    };
+    return Object.assign(m, { kind: 'simd' as const });
   }
   const m = createCpuModel(shape, L, B, seed, adam, noiseStd);
   const P = paramCount(shape);
