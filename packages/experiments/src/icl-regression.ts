@@ -13,7 +13,7 @@ import {
   adam, adamw, deserializeCheckpoint, emptyHistory, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
   type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap,
 } from '@attnlab/train';
-import { createIclEngine, createStackModel, paramOffsets, stackOffsets, type StackShape } from '@attnlab/fused';
+import { createIclEngine, createStackEngine, paramOffsets, stackOffsets, type StackShape } from '@attnlab/fused';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
 import { startMeta, throwIfAborted } from './meta.js';
 import { ConfigError, s } from './schema.js';
@@ -296,9 +296,9 @@ function base64(a: Float64Array): string {
 }
 
 /**
- * Seed 004's loop on @attnlab/fused's fastest CPU engine (single layer: the WebAssembly SIMD engine
- * with a data worker where it applies, else the float64 TypeScript engine; stack: the float64
- * TypeScript stack engine): the same initial weights, tasks
+ * Seed 004's loop on @attnlab/fused's fastest CPU engine (the WebAssembly SIMD engine with a data
+ * worker where it applies, else the float64 TypeScript engine; single layer and stack): the same
+ * initial weights, tasks
  * (Philox stream 0, step t), Adam (PyTorch form, float64 state), schedule, probes, history and
  * checkpoints as the reference path. Steps between two recorded steps run as one call.
  */
@@ -326,7 +326,7 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
   const o = c.optimizer;
   const adam = { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps };
   const model = stackShape
-    ? createStackModel(stackShape, c.L, c.batch, c.seed, adam, c.noiseStd, new Float64Array(3 * P))
+    ? await createStackEngine(stackShape, c.L, c.batch, c.seed, adam, c.noiseStd, new Float64Array(3 * P))
     : await createIclEngine({ heads, d: c.d }, c.L, c.batch, c.seed, adam, c.noiseStd);
   try {
     const state = new Float64Array(3 * P);

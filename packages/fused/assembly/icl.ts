@@ -554,3 +554,257 @@ export function train(
     store<f64>(losses + (<usize>s << 3), loss);
   }
 }
+
+// ---------------------------------------------------------------- causal stack, four examples per f32x4
+
+// @ts-ignore: decorator
+@inline function ld(base: usize, i: i32): v128 { return v128.load(base + (<usize>i << 4)); }
+// @ts-ignore: decorator
+@inline function st(base: usize, i: i32, v: v128): void { v128.store(base + (<usize>i << 4), v); }
+// @ts-ignore: decorator
+@inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
+
+/** Bytes of stackLossGrad4's scratch (H heads, `layers` layers of which `stored` have own weights, context L, D = 6). */
+export function stackScratchBytes(H: i32, layers: i32, stored: i32, L: i32): usize {
+  const T = L + 1;
+  const D = 6;
+  const slots = (layers + 1) * T * D // x
+    + 4 * layers * H * T * D // q, kT, vT, c
+    + layers * H * T * T // a
+    + 4 * T * D + 2 * D * T + T // dx, dxPrev, dc, dq, dk, dv, da
+    + 2 * (stored * 4 * H * 36 + D); // weights and their gradient as splats
+  return <usize>slots << 4;
+}
+
+/**
+ * src/stack.ts's `stackLossGrad` (D = 6, same algorithm and parameter layout) with four examples per
+ * f32x4: batches in iclBatch's layout (B a multiple of 4), parameters and the returned gradient in
+ * float64 (grad: P doubles), everything per example in float32. Returns the mean squared error.
+ */
+export function stackLossGrad4(
+  p: usize, H: i32, layers: i32, tied: i32, residual: i32, L: i32, B: i32,
+  zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize,
+): f64 {
+  const D = 6;
+  const T = L + 1;
+  const stored = tied ? 1 : layers;
+  const m = H * 36;
+  const P = stored * 4 * m + D;
+  const inv = f32x4.splat(<f32>(1.0 / Math.sqrt(6.0)));
+  // scratch
+  const X = sc;
+  const Q = X + (<usize>((layers + 1) * T * D) << 4);
+  const KT = Q + (<usize>(layers * H * T * D) << 4);
+  const VT = KT + (<usize>(layers * H * T * D) << 4);
+  const C = VT + (<usize>(layers * H * T * D) << 4);
+  const A = C + (<usize>(layers * H * T * D) << 4);
+  const DX0 = A + (<usize>(layers * H * T * T) << 4);
+  const DX1 = DX0 + (<usize>(T * D) << 4);
+  const DC = DX1 + (<usize>(T * D) << 4);
+  const DQ = DC + (<usize>(T * D) << 4);
+  const DK = DQ + (<usize>(T * D) << 4);
+  const DV = DK + (<usize>(D * T) << 4);
+  const DA = DV + (<usize>(D * T) << 4);
+  const W4 = DA + (<usize>T << 4);
+  const G4 = W4 + (<usize>P << 4);
+  for (let i = 0; i < P; i++) {
+    st(W4, i, f32x4.splat(<f32>load<f64>(p + (<usize>i << 3))));
+    st(G4, i, f32x4.splat(0));
+  }
+  const fin = stored * 4 * m;
+  let loss4 = f32x4.splat(0);
+  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>B));
+  const zero = f32x4.splat(0);
+  const quads = B >> 2;
+  for (let qd = 0; qd < quads; qd++) {
+    // x0 = [z_1 … z_L; z_q]
+    const zb = zi + (<usize>(qd * L * D) << 4);
+    for (let i = 0; i < L * D; i++) st(X, i, ld(zb, i));
+    const qb = zqi + (<usize>(qd * D) << 4);
+    for (let j = 0; j < D; j++) st(X, L * D + j, ld(qb, j));
+    // ---- forward
+    for (let l = 0; l < layers; l++) {
+      const lw = (tied ? 0 : l) * 4 * m;
+      const xo = l * T * D;
+      const xn = (l + 1) * T * D;
+      const i0 = l == layers - 1 ? T - 1 : 0;
+      for (let i = i0 * D; i < T * D; i++) st(X, xn + i, residual ? ld(X, xo + i) : zero);
+      for (let h = 0; h < H; h++) {
+        const ho = (l * H + h) * T * D;
+        const ao = (l * H + h) * T * T;
+        const wq = lw + h * 36, wk = lw + m + h * 36, wv = lw + 2 * m + h * 36, wo = lw + 3 * m + h * 36;
+        for (let i = i0; i < T; i++) {
+          for (let cc = 0; cc < D; cc++) {
+            let acc = zero;
+            for (let kk = 0; kk < D; kk++) acc = fma4(acc, ld(X, xo + i * D + kk), ld(W4, wq + kk * D + cc));
+            st(Q, ho + i * D + cc, acc);
+          }
+        }
+        for (let j = 0; j < T; j++) {
+          for (let cc = 0; cc < D; cc++) {
+            let sk = zero;
+            let sv = zero;
+            for (let kk = 0; kk < D; kk++) {
+              const xv = ld(X, xo + j * D + kk);
+              sk = fma4(sk, xv, ld(W4, wk + kk * D + cc));
+              sv = fma4(sv, xv, ld(W4, wv + kk * D + cc));
+            }
+            st(KT, ho + cc * T + j, sk);
+            st(VT, ho + cc * T + j, sv);
+          }
+        }
+        if (i0 == 0) {
+          for (let j = 0; j < T; j++) st(A, ao + j, zero);
+          for (let cc = 0; cc < D; cc++) st(C, ho + cc, zero);
+        }
+        for (let i = i0 == 0 ? 1 : i0; i < T; i++) {
+          const ar = ao + i * T;
+          for (let j = 0; j < i; j++) st(A, ar + j, zero);
+          for (let cc = 0; cc < D; cc++) {
+            const qc = f32x4.mul(ld(Q, ho + i * D + cc), inv);
+            const kr = ho + cc * T;
+            for (let j = 0; j < i; j++) st(A, ar + j, fma4(ld(A, ar + j), qc, ld(KT, kr + j)));
+          }
+          let mx = f32x4.splat(-Infinity);
+          for (let j = 0; j < i; j++) mx = f32x4.pmax(mx, ld(A, ar + j));
+          let sum = zero;
+          for (let j = 0; j < i; j++) {
+            const e = vexpNeg(f32x4.sub(ld(A, ar + j), mx));
+            st(A, ar + j, e);
+            sum = f32x4.add(sum, e);
+          }
+          const r = f32x4.div(f32x4.splat(1.0), sum);
+          for (let j = 0; j < i; j++) st(A, ar + j, f32x4.mul(ld(A, ar + j), r));
+          for (let cc = 0; cc < D; cc++) {
+            const vr = ho + cc * T;
+            let acc = zero;
+            for (let j = 0; j < i; j++) acc = fma4(acc, ld(A, ar + j), ld(VT, vr + j));
+            st(C, ho + i * D + cc, acc);
+          }
+        }
+        for (let i = i0; i < T; i++) {
+          for (let cc = 0; cc < D; cc++) {
+            let acc = ld(X, xn + i * D + cc);
+            for (let kk = 0; kk < D; kk++) acc = fma4(acc, ld(C, ho + i * D + kk), ld(W4, wo + kk * D + cc));
+            st(X, xn + i * D + cc, acc);
+          }
+        }
+      }
+    }
+    const last = layers * T * D + L * D;
+    let y = zero;
+    for (let j = 0; j < D; j++) y = fma4(y, ld(X, last + j), ld(W4, fin + j));
+    const diff = f32x4.sub(y, v128.load(yq + (<usize>qd << 4)));
+    loss4 = fma4(loss4, diff, diff);
+    const g = f32x4.mul(twoOverB, diff);
+    // ---- backward
+    let dx = DX0;
+    let dxPrev = DX1;
+    for (let i = 0; i < T * D; i++) st(dx, i, zero);
+    for (let j = 0; j < D; j++) {
+      st(G4, fin + j, fma4(ld(G4, fin + j), g, ld(X, last + j)));
+      st(dx, L * D + j, f32x4.mul(g, ld(W4, fin + j)));
+    }
+    for (let l = layers - 1; l >= 0; l--) {
+      const lw = (tied ? 0 : l) * 4 * m;
+      const xo = l * T * D;
+      const i0 = l == layers - 1 ? T - 1 : 0;
+      for (let i = 0; i < T * D; i++) st(dxPrev, i, residual ? ld(dx, i) : zero);
+      for (let h = 0; h < H; h++) {
+        const ho = (l * H + h) * T * D;
+        const ao = (l * H + h) * T * T;
+        const wq = lw + h * 36, wk = lw + m + h * 36, wv = lw + 2 * m + h * 36, wo = lw + 3 * m + h * 36;
+        for (let i = i0; i < T; i++) {
+          for (let kk = 0; kk < D; kk++) {
+            let acc = zero;
+            for (let cc = 0; cc < D; cc++) acc = fma4(acc, ld(dx, i * D + cc), ld(W4, wo + kk * D + cc));
+            st(DC, i * D + kk, acc);
+          }
+        }
+        for (let kk = 0; kk < D; kk++) {
+          for (let cc = 0; cc < D; cc++) {
+            let acc = ld(G4, wo + kk * D + cc);
+            for (let i = i0; i < T; i++) acc = fma4(acc, ld(C, ho + i * D + kk), ld(dx, i * D + cc));
+            st(G4, wo + kk * D + cc, acc);
+          }
+        }
+        for (let i = 0; i < T * D; i++) { st(DQ, i, zero); st(DK, i, zero); st(DV, i, zero); }
+        for (let i = i0 > 1 ? i0 : 1; i < T; i++) {
+          const ar = ao + i * T;
+          for (let j = 0; j < i; j++) st(DA, j, zero);
+          for (let cc = 0; cc < D; cc++) {
+            const dci = ld(DC, i * D + cc);
+            const vr = cc * T;
+            for (let j = 0; j < i; j++) {
+              st(DA, j, fma4(ld(DA, j), dci, ld(VT, ho + vr + j)));
+              st(DV, vr + j, fma4(ld(DV, vr + j), ld(A, ar + j), dci));
+            }
+          }
+          let dot = zero;
+          for (let j = 0; j < i; j++) dot = fma4(dot, ld(A, ar + j), ld(DA, j));
+          for (let j = 0; j < i; j++) st(DA, j, f32x4.mul(f32x4.mul(ld(A, ar + j), f32x4.sub(ld(DA, j), dot)), inv));
+          for (let cc = 0; cc < D; cc++) {
+            const kr = cc * T;
+            const qic = ld(Q, ho + i * D + cc);
+            let acc = zero;
+            for (let j = 0; j < i; j++) {
+              const ds = ld(DA, j);
+              acc = fma4(acc, ds, ld(KT, ho + kr + j));
+              st(DK, kr + j, fma4(ld(DK, kr + j), ds, qic));
+            }
+            st(DQ, i * D + cc, acc);
+          }
+        }
+        for (let r = 0; r < D; r++) {
+          for (let cc = 0; cc < D; cc++) {
+            let aq = ld(G4, wq + r * D + cc), ak = ld(G4, wk + r * D + cc), av = ld(G4, wv + r * D + cc);
+            for (let i = 0; i < T; i++) {
+              const xi = ld(X, xo + i * D + r);
+              aq = fma4(aq, xi, ld(DQ, i * D + cc));
+              ak = fma4(ak, xi, ld(DK, cc * T + i));
+              av = fma4(av, xi, ld(DV, cc * T + i));
+            }
+            st(G4, wq + r * D + cc, aq);
+            st(G4, wk + r * D + cc, ak);
+            st(G4, wv + r * D + cc, av);
+          }
+        }
+        for (let i = 0; i < T; i++) {
+          for (let r = 0; r < D; r++) {
+            let acc = ld(dxPrev, i * D + r);
+            for (let cc = 0; cc < D; cc++) {
+              acc = fma4(acc, ld(DQ, i * D + cc), ld(W4, wq + r * D + cc));
+              acc = fma4(acc, ld(DK, cc * T + i), ld(W4, wk + r * D + cc));
+              acc = fma4(acc, ld(DV, cc * T + i), ld(W4, wv + r * D + cc));
+            }
+            st(dxPrev, i * D + r, acc);
+          }
+        }
+      }
+      const t = dx;
+      dx = dxPrev;
+      dxPrev = t;
+    }
+  }
+  for (let i = 0; i < P; i++) {
+    const v = ld(G4, i);
+    store<f64>(grad + (<usize>i << 3),
+      (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3)));
+  }
+  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>B;
+}
+
+/** n training steps of a stack (D = 6) on its own Philox data, like `train` (stack params, iclBatch layout). */
+export function trainStack(
+  state: usize, H: i32, layers: i32, tied: i32, residual: i32, L: i32, B: i32, k0: u32, k1: u32, stream: u32, noise: f64,
+  t0: i32, n: i32, losses: usize, lr: f64, beta1: f64, beta2: f64, eps: f64,
+  zi: usize, zqi: usize, yq: usize, nb: usize, tmp: usize, sc: usize, grad: usize,
+): void {
+  const P = (tied ? 1 : layers) * 4 * H * 36 + 6;
+  for (let s = 0; s < n; s++) {
+    iclBatch(zi, zqi, yq, k0, k1, <u32>(t0 + s), B, L, 5, noise, stream, 0, nb, tmp);
+    const loss = stackLossGrad4(state, H, layers, tied, residual, L, B, zi, zqi, yq, sc, grad);
+    adam(state, P, grad, t0 + s + 1, lr, beta1, beta2, eps);
+    store<f64>(losses + (<usize>s << 3), loss);
+  }
+}

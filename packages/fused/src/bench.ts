@@ -10,7 +10,8 @@ import { createCpuModel, cpuModelStep, initParams, type IclShape } from './core.
 import { createReferenceModel, referenceStep } from './reference.js';
 import { createFusedIclTrainer, createMultiIclTrainer } from './trainer.js';
 import { createWebGPUIclTrainer } from './gpu-trainer.js';
-import { createIclWasm, createSimdIclModel, simdAvailable } from './simd.js';
+import { createIclWasm, createSimdIclModel, createSimdStackModel, simdAvailable } from './simd.js';
+import { createStackModel, stackParamCount, type StackShape } from './stack.js';
 
 /** Options of `runBenchmark`. */
 export interface BenchmarkOptions {
@@ -116,6 +117,17 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       const multi = await createMultiIclTrainer({ models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })), backend: 'simd' });
       push(row('fused-simd multi (shared data)', 'wasm-simd', 2, M, await timeLoop(seconds, 5, async (n) => { await multi.step(n); }, 1), `${M} models, one batch per step shared, one thread`));
       multi.dispose();
+    }
+    // The causal stack (2 layers), on the SIMD engine and on the float64 TypeScript engine.
+    for (const H of heads) {
+      const shape: StackShape = { heads: H, d, layers: 2, tied: false, residual: false };
+      const P = stackParamCount(shape);
+      const init = new Float64Array(3 * P).map((_, i) => (i < P ? 0.3 * Math.sin(i + 1) : 0));
+      const sm = await createSimdStackModel(shape, L, B, 1, adam, 0.01, init);
+      push(row('fused-simd stack (2 layers)', 'wasm-simd', H, 1, await timeLoop(seconds, 20, (n) => { sm.train(n); }, 8), `causal stack, Philox data each step, ${sm.workerExamples} of ${B} examples on a worker thread`));
+      sm.dispose();
+      const js = createStackModel(shape, L, B, 1, adam, 0.01, init);
+      push(row('fused-js stack (2 layers)', 'js', H, 1, await timeLoop(seconds, 2, (n) => { js.train(n); }, 1), 'causal stack, float64 TypeScript'));
     }
     const w = await createIclWasm();
     const D = d + 1;

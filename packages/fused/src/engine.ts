@@ -1,11 +1,12 @@
 /**
- * One interface over the two CPU engines of the fused single-model trainer, so that callers (the
- * high-level trainer, the icl-regression experiment) pick the fastest one that supports their
- * configuration: the SIMD engine (WebAssembly SIMD, optional data worker; d = 5, batch a multiple
- * of 4) or the plain-TypeScript float64 engine (any shape).
+ * One interface over the CPU engines, so that callers (the high-level trainer, the icl-regression
+ * experiment) pick the fastest one that supports their configuration: the SIMD engine (WebAssembly
+ * SIMD, optional data worker; d = 5, batch a multiple of 4) or the plain-TypeScript float64 engine
+ * (any shape), for the single-layer model and for the causal stack.
  */
 import { createCpuModel, cpuModelStep, paramCount, type AdamConfig, type IclShape } from './core.js';
-import { createSimdIclModel, simdUnsupported, type SimdIclModel } from './simd.js';
+import { createSimdIclModel, createSimdStackModel, simdStackUnsupported, simdUnsupported, type SimdIclModel, type SimdStackModel } from './simd.js';
+import { createStackModel, type StackShape } from './stack.js';
 
 /** Which CPU engine: 'auto' takes 'simd' when it supports the configuration, else 'js'. */
 export type IclEngineKind = 'auto' | 'simd' | 'js';
@@ -60,4 +61,28 @@ export async function createIclEngine(
     },
     dispose() { /* nothing to free */ },
   };
+}
+
+/** A causal stack on a CPU engine (the SIMD stack model's interface plus which engine it is). */
+export interface StackEngine extends Pick<SimdStackModel, 'shape' | 'workerExamples' | 't' | 'train' | 'getState' | 'setState' | 'dispose'> {
+  readonly kind: 'simd' | 'js';
+}
+
+/**
+ * Creates a causal stack from the [params | m | v] state `init` on the requested engine ('auto':
+ * the SIMD engine when it supports the configuration, else the float64 TypeScript stack engine).
+ */
+export async function createStackEngine(
+  shape: StackShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd: number, init: ArrayLike<number>,
+  options: IclEngineOptions = {},
+): Promise<StackEngine> {
+  const kind = options.engine ?? 'auto';
+  if (!ICL_ENGINES.includes(kind)) throw new RangeError(`createStackEngine: engine must be one of ${ICL_ENGINES.join(', ')}; got ${JSON.stringify(kind)}`);
+  const why = simdStackUnsupported(shape, L, B);
+  if (kind === 'simd' && why) throw new RangeError(`createStackEngine: engine 'simd' ${why}`);
+  if (kind !== 'js' && !why) {
+    const m = await createSimdStackModel(shape, L, B, seed, adam, noiseStd, init, { dataWorker: options.dataWorker });
+    return Object.assign(m, { kind: 'simd' as const });
+  }
+  return createStackModel(shape, L, B, seed, adam, noiseStd, init);
 }

@@ -27,9 +27,9 @@ export type {
 } from './trainer.js';
 export { createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, allocStackWork } from './stack.js';
 export type { StackShape, StackOffsets, StackWork, StackModel } from './stack.js';
-export { createIclEngine, ICL_ENGINES } from './engine.js';
-export type { IclEngine, IclEngineKind, IclEngineOptions } from './engine.js';
-export { createSimdIclModel, simdAvailable, simdUnsupported } from './simd.js';
-export type { SimdIclModel, SimdModelOptions } from './simd.js';
+export { createIclEngine, createStackEngine, ICL_ENGINES } from './engine.js';
+export type { IclEngine, StackEngine, IclEngineKind, IclEngineOptions } from './engine.js';
+export { createSimdIclModel, createSimdStackModel, createSimdMultiModel, simdAvailable, simdUnsupported, simdStackUnsupported } from './simd.js';
+export type { SimdIclModel, SimdStackModel, SimdModelBase, SimdModelOptions, SimdMultiModel, SimdMultiSpec } from './simd.js';
 export { runBenchmark } from './bench.js';
 export type { BenchmarkOptions, BenchmarkRow, BenchmarkResult } from './bench.js';

@@ -14,6 +14,7 @@
  */
 import type { AdamConfig, IclShape } from './core.js';
 import { initParams, paramCount } from './core.js';
+import { stackParamCount, type StackShape } from './stack.js';
 import { ICL_WASM_BASE64 } from './generated/icl-wasm.js';
 
 /** The module's exports (pointers are byte offsets into `memory`). */
@@ -35,6 +36,16 @@ export interface IclWasmExports {
   train(
     state: number, H: number, L: number, B: number, k0: number, k1: number, stream: number, noise: number,
     t0: number, n: number, losses: number, lr: number, beta1: number, beta2: number, eps: number,
+    zi: number, zqi: number, yq: number, nb: number, tmp: number, sc: number, grad: number,
+  ): void;
+  stackScratchBytes(H: number, layers: number, stored: number, L: number): number;
+  stackLossGrad4(
+    p: number, H: number, layers: number, tied: number, residual: number, L: number, B: number,
+    zi: number, zqi: number, yq: number, sc: number, grad: number,
+  ): number;
+  trainStack(
+    state: number, H: number, layers: number, tied: number, residual: number, L: number, B: number, k0: number, k1: number,
+    stream: number, noise: number, t0: number, n: number, losses: number, lr: number, beta1: number, beta2: number, eps: number,
     zi: number, zqi: number, yq: number, nb: number, tmp: number, sc: number, grad: number,
   ): void;
 }
@@ -123,9 +134,9 @@ export interface SimdModelOptions {
   dataWorker?: boolean;
 }
 
-/** A single model trained by the SIMD engine: the SIMD counterpart of core.ts's CpuModel. */
-export interface SimdIclModel {
-  readonly shape: IclShape;
+/** A model on the SIMD engine (shape S: IclShape for the single layer, StackShape for the stack). */
+export interface SimdModelBase<S> {
+  readonly shape: S;
   readonly L: number;
   readonly B: number;
   readonly seed: number;
@@ -144,6 +155,12 @@ export interface SimdIclModel {
   /** Stops the data worker (idempotent); the model cannot train afterwards. */
   dispose(): void;
 }
+
+/** A single-layer model trained by the SIMD engine: the SIMD counterpart of core.ts's CpuModel. */
+export type SimdIclModel = SimdModelBase<IclShape>;
+
+/** A causal stack trained by the SIMD engine: the SIMD counterpart of stack.ts's StackModel. */
+export type SimdStackModel = SimdModelBase<StackShape>;
 
 const LOSS_CHUNK = 4096;
 /** Batches the data worker may run ahead of the trainer. */
@@ -194,21 +211,31 @@ function cpuCount(): number {
   return os?.availableParallelism?.() ?? os?.cpus().length ?? 1;
 }
 
-/**
- * Creates a SIMD-engine model with core.ts's initialisation (`initParams(shape, seed)`), Adam
- * state zero, t = 0. Throws when `simdUnsupported` gives a reason.
- */
-export async function createSimdIclModel(
-  shape: IclShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd = 0.01, options: SimdModelOptions = {},
-): Promise<SimdIclModel> {
-  const why = simdUnsupported(shape, L, B);
-  if (why) throw new RangeError(`createSimdIclModel: the SIMD engine ${why}`);
+/** What distinguishes the single-layer and stack models of the SIMD engine. */
+interface SimdKernel {
+  /** Parameter count. */
+  P: number;
+  /** Bytes of the step's scratch. */
+  scratchBytes(ex: IclWasmExports): number;
+  /** Loss and gradient (into grad) of the batch in zi/zqi/yq for the state's parameters. */
+  lossGrad(ex: IclWasmExports, state: number, zi: number, zqi: number, yq: number, sc: number, grad: number): number;
+  /** n fused steps inside the module (data included), losses into `losses`. */
+  train(ex: IclWasmExports, a: {
+    state: number; k0: number; k1: number; noise: number; t0: number; n: number; losses: number;
+    zi: number; zqi: number; yq: number; nb: number; tmp: number; sc: number; grad: number;
+  }): void;
+}
+
+/** A SIMD-engine model (single layer or stack) with the data worker machinery; `init` is P params. */
+async function createSimdModel<S>(
+  fn: string, kernel: SimdKernel, shape: S, L: number, B: number, seed: number, adam: AdamConfig, noiseStd: number,
+  init: ArrayLike<number>, options: SimdModelOptions,
+): Promise<SimdModelBase<S>> {
   const w = await createIclWasm();
   const ex = w.exports;
-  const H = shape.heads;
-  const d = shape.d;
+  const d = 5;
   const D = d + 1;
-  const P = paramCount(shape);
+  const P = kernel.P;
   const n = d + (L + 1) * d + L;
   const state = w.alloc(3 * P * 8);
   const grad = w.alloc(P * 8);
@@ -218,25 +245,25 @@ export async function createSimdIclModel(
   const nbBytes = Math.ceil(n / 16) * 16 * 8;
   const nb = w.alloc(nbBytes);
   const tmp = w.alloc(64);
-  const sc = w.alloc(ex.scratchBytes(H, L));
+  const sc = w.alloc(kernel.scratchBytes(ex));
   const losses = w.alloc(LOSS_CHUNK * 8);
   const k0 = seed >>> 0;
   const k1 = Math.floor(seed / 4294967296) >>> 0;
   const noise = Math.sqrt(d) * noiseStd;
   const { lr, beta1, beta2, eps } = adam;
+  w.f64(state, 3 * P).set(init);
 
   // ---- data worker: share of each batch, calibrated so both threads take equally long
   const Worker = options.dataWorker === false ? undefined : nodeWorkerCtor();
   let Bw = 0;
   if (Worker && (options.dataWorker === true || cpuCount() >= 2)) {
-    w.f64(state, 3 * P).set(initParams(shape, seed));
     const reps = 6;
-    for (let i = 0; i < 2; i++) { ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp); ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad); }
+    for (let i = 0; i < 2; i++) { ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp); kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad); }
     let t0 = performance.now();
     for (let i = 0; i < reps; i++) ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp);
     const perExample = (performance.now() - t0) / reps / B;
     t0 = performance.now();
-    for (let i = 0; i < reps; i++) ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad);
+    for (let i = 0; i < reps; i++) kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad);
     const compute = (performance.now() - t0) / reps;
     Bw = Math.min(B, 4 * Math.round((B * perExample + compute) / (8 * perExample)));
   }
@@ -276,7 +303,7 @@ export async function createSimdIclModel(
   const awaitSlot = (slot: number) => {
     let s: number;
     while ((s = Atomics.load(ctrl!, slot)) !== READY) {
-      if (workerError) throw new Error(`createSimdIclModel: the data worker failed: ${String(workerError)}`);
+      if (workerError) throw new Error(`${fn}: the data worker failed: ${String(workerError)}`);
       Atomics.wait(ctrl!, slot, s, 1000);
     }
   };
@@ -289,19 +316,16 @@ export async function createSimdIclModel(
       pendingSteps.shift();
     }
   };
-  const zView = () => new Uint8Array(w.exports.memory.buffer);
   let disposed = false;
-
-  w.f64(state, 3 * P).set(initParams(shape, seed));
-  const model: SimdIclModel = {
+  const model: SimdModelBase<S> = {
     shape, L, B, seed, noiseStd, adam, t: 0, workerExamples: worker ? Bw : 0,
     train(count: number) {
-      if (disposed) throw new Error('SimdIclModel.train: the model was disposed');
+      if (disposed) throw new Error(`${fn}: train after dispose (the model was disposed)`);
       const out = new Float64Array(count);
       if (!worker) {
         for (let done = 0; done < count;) {
           const k = Math.min(LOSS_CHUNK, count - done);
-          ex.train(state, H, L, B, k0, k1, 0, noise, model.t, k, losses, lr, beta1, beta2, eps, zi, zqi, yq, nb, tmp, sc, grad);
+          kernel.train(ex, { state, k0, k1, noise, t0: model.t, n: k, losses, zi, zqi, yq, nb, tmp, sc, grad });
           out.set(w.f64(losses, k), done);
           model.t += k;
           done += k;
@@ -316,7 +340,7 @@ export async function createSimdIclModel(
         if (Bw < B) ex.iclBatch(zi + zPart, zqi + zqPart, yq + yPart, k0, k1, step, B - Bw, L, d, noise, 0, Bw, nb, tmp);
         const slot = consumed % RING;
         awaitSlot(slot);
-        const mem = zView();
+        const mem = new Uint8Array(ex.memory.buffer);
         const base = dataOffset + slot * slotBytes;
         mem.set(ring!.subarray(base, base + zPart), zi);
         mem.set(ring!.subarray(base + zPart, base + zPart + zqPart), zqi);
@@ -325,16 +349,16 @@ export async function createSimdIclModel(
         consumed += 1;
         pendingSteps.shift();
         request(pendingSteps.length ? pendingSteps[pendingSteps.length - 1]! + 1 : step + 1);
-        out[i] = ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad);
+        out[i] = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad);
         model.t += 1;
         ex.adam(state, P, grad, model.t, lr, beta1, beta2, eps);
       }
       return out;
     },
     getState: () => Float64Array.from(w.f64(state, 3 * P)),
-    setState(s: ArrayLike<number>) {
-      if (s.length !== 3 * P) throw new RangeError(`SimdIclModel.setState: state must hold ${3 * P} numbers ([params | m | v] of ${P}); got ${s.length}`);
-      w.f64(state, 3 * P).set(s);
+    setState(st: ArrayLike<number>) {
+      if (st.length !== 3 * P) throw new RangeError(`${fn}: setState: state must hold ${3 * P} numbers ([params | m | v] of ${P}); got ${st.length}`);
+      w.f64(state, 3 * P).set(st);
     },
     dispose() {
       if (disposed) return;
@@ -346,6 +370,59 @@ export async function createSimdIclModel(
     },
   };
   return model;
+}
+
+/**
+ * Creates a SIMD-engine model with core.ts's initialisation (`initParams(shape, seed)`), Adam
+ * state zero, t = 0. Throws when `simdUnsupported` gives a reason.
+ */
+export async function createSimdIclModel(
+  shape: IclShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd = 0.01, options: SimdModelOptions = {},
+): Promise<SimdIclModel> {
+  const why = simdUnsupported(shape, L, B);
+  if (why) throw new RangeError(`createSimdIclModel: the SIMD engine ${why}`);
+  const H = shape.heads;
+  const { lr, beta1, beta2, eps } = adam;
+  const kernel: SimdKernel = {
+    P: paramCount(shape),
+    scratchBytes: (ex) => ex.scratchBytes(H, L),
+    lossGrad: (ex, state, zi, zqi, yq, sc, grad) => ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad),
+    train: (ex, a) => ex.train(a.state, H, L, B, a.k0, a.k1, 0, a.noise, a.t0, a.n, a.losses, lr, beta1, beta2, eps, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
+  };
+  return createSimdModel('SimdIclModel', kernel, shape, L, B, seed, adam, noiseStd, initParams(shape, seed), options);
+}
+
+/** Why the SIMD engine cannot train this stack, or undefined when it can. */
+export function simdStackUnsupported(shape: StackShape, L: number, B: number): string | undefined {
+  return simdUnsupported({ heads: shape.heads, d: shape.d }, L, B);
+}
+
+/**
+ * The causal stack (src/stack.ts's model and parameter layout) on the SIMD engine: four examples
+ * per f32x4, parameters and Adam in float64, the data worker as for the single layer. `init`: the
+ * [params | m | v] state to start from (3·P numbers).
+ */
+export async function createSimdStackModel(
+  shape: StackShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd: number, init: ArrayLike<number>,
+  options: SimdModelOptions = {},
+): Promise<SimdStackModel> {
+  const why = simdStackUnsupported(shape, L, B);
+  if (why) throw new RangeError(`createSimdStackModel: the SIMD engine ${why}`);
+  const P = stackParamCount(shape);
+  if (init.length !== 3 * P) throw new RangeError(`createSimdStackModel: init must hold ${3 * P} numbers ([params | m | v] of ${P}); got ${init.length}`);
+  const { heads: H, layers } = shape;
+  const tied = shape.tied ? 1 : 0;
+  const residual = shape.residual ? 1 : 0;
+  const { lr, beta1, beta2, eps } = adam;
+  const kernel: SimdKernel = {
+    P,
+    scratchBytes: (ex) => ex.stackScratchBytes(H, layers, tied ? 1 : layers, L),
+    lossGrad: (ex, state, zi, zqi, yq, sc, grad) => ex.stackLossGrad4(state, H, layers, tied, residual, L, B, zi, zqi, yq, sc, grad),
+    train: (ex, a) => ex.trainStack(a.state, H, layers, tied, residual, L, B, a.k0, a.k1, 0, a.noise, a.t0, a.n, a.losses, lr, beta1, beta2, eps, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
+  };
+  const m = await createSimdModel('SimdStackModel', kernel, shape, L, B, seed, adam, noiseStd, Array.from(init).slice(0, P), options);
+  m.setState(init);
+  return m;
 }
 
 /** One model of `createSimdMultiModel`. */

@@ -1,5 +1,6 @@
 import { adamFlat } from './core.js';
 import { allocBatch, fillIclBatch } from './philox.js';
+import { createSimdStackModel } from './simd.js';
 import { allocStackWork, createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, type StackShape } from './stack.js';
 
 function randomParams(n: number, seed: number, scale: number): Float64Array {
@@ -112,5 +113,41 @@ describe('fused causal stack (float64 TypeScript)', () => {
     adamFlat(state, 0, P, work.grad, 1, adam);
     expect(l0).toBe(lb[0]);
     expect(() => a.setState(new Float64Array(2))).toThrow(`state must hold ${3 * P} numbers`);
+  });
+});
+
+describe('causal stack on the SIMD engine', () => {
+  const adam = { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  for (const s of [
+    { heads: 2, d: 5, layers: 2, tied: false, residual: false },
+    { heads: 1, d: 5, layers: 3, tied: true, residual: false },
+    { heads: 2, d: 5, layers: 2, tied: false, residual: true },
+  ] as StackShape[]) {
+    for (const dataWorker of [false, true]) {
+      it(`trains like the float64 stack engine (layers ${s.layers}, tied ${s.tied}, residual ${s.residual}, worker ${dataWorker}): 40 steps within 1e-4`, async () => {
+        const P = stackParamCount(s);
+        const init = new Float64Array(3 * P);
+        init.set(randomParams(P, 11, 0.4));
+        const ref = createStackModel(s, 9, 16, 21, adam, 0.01, init);
+        const simd = await createSimdStackModel(s, 9, 16, 21, adam, 0.01, init, { dataWorker });
+        try {
+          const want = ref.train(40);
+          const got = [...simd.train(25), ...simd.train(15)];
+          for (let i = 0; i < 40; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * want[i]!);
+          const a = simd.getState(), b = ref.getState();
+          for (let i = 0; i < P; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4);
+        } finally {
+          simd.dispose();
+        }
+      });
+    }
+  }
+
+  it('says what it does not support', async () => {
+    const s: StackShape = { heads: 1, d: 3, layers: 2, tied: false, residual: false };
+    const P = stackParamCount(s);
+    await expect(createSimdStackModel(s, 9, 16, 1, adam, 0.01, new Float64Array(3 * P))).rejects.toThrow("createSimdStackModel: the SIMD engine supports d = 5 (the seed's token width) only; got d = 3");
+    const s5 = { ...s, d: 5 };
+    await expect(createSimdStackModel(s5, 9, 16, 1, adam, 0.01, new Float64Array(5))).rejects.toThrow(`createSimdStackModel: init must hold ${3 * stackParamCount(s5)} numbers`);
   });
 });
