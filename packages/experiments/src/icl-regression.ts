@@ -394,7 +394,7 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
       if (ctx.signal?.aborted) { aborted = true; break; }
       // Run plain steps up to the next step that records something, in slices of ≤ 25 ms.
       const sliceEnd = performance.now() + 25;
-      while (model.t < c.steps && performance.now() < sliceEnd) {
+      while (model.t < c.steps && performance.now() < sliceEnd && !ctx.signal?.aborted) {
         // Steps t0 .. t run in one call: none before t records anything but its loss.
         const t0 = model.t;
         let t = Math.min(c.steps, t0 + 64) - 1;
