@@ -11,10 +11,10 @@ export type { IclShape, AdamConfig, StepWork, CpuModel } from './core.js';
 export { allocBatch, fillIclBatch, fillNormals, philoxInto } from './philox.js';
 export type { IclBatch } from './philox.js';
 export {
-  registerFusedKernels, iclForward, iclLossGrad, adamFlatUpdate,
-  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT,
+  registerFusedKernels, iclForward, iclLossGrad, adamFlatUpdate, iclStackForward, iclStackLossGrad,
+  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT, ICL_STACK_FORWARD, ICL_STACK_BACKWARD, ICL_STACK_LOSS_GRAD,
 } from './kernels.js';
-export type { IclAttrs } from './kernels.js';
+export type { IclAttrs, IclStackAttrs } from './kernels.js';
 export { createReferenceModel, referenceForward, referenceLoss, referenceStep, referenceFlat } from './reference.js';
 export type { ReferenceModel } from './reference.js';
 export { createWebGPUIclTrainer } from './gpu-trainer.js';

@@ -4,17 +4,28 @@
  *   AttnlabIclBackward {params, z, zq, dy [B]}                       → dParams [P]
  *   AttnlabIclLossGrad {params, z, zq, yq [B]}                       → [loss [], dParams [P]]
  *   AttnlabAdamFlat    {param, m, v, grad} (lr, beta1, beta2, eps, step) → [param', m', v']
+ * and the causal stack (cpu and wasm; attributes heads, d, layers, tied, residual):
+ *   AttnlabIclStackForward  {params, z, zq}      → pred [B]    (with gradient)
+ *   AttnlabIclStackBackward {params, z, zq, dy}  → dParams [P]
+ *   AttnlabIclStackLossGrad {params, z, zq, yq}  → [loss [], dParams [P]]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
   adamFlat, allocWork, fusedForward, fusedLossGrad, paramCount, type AdamConfig, type IclShape, type StepWork,
 } from './core.js';
+import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape, type StackWork } from './stack.js';
 import { registerWebGPUKernels } from './webgpu-kernels.js';
 
 export const ICL_FORWARD = 'AttnlabIclForward';
 export const ICL_BACKWARD = 'AttnlabIclBackward';
 export const ICL_LOSS_GRAD = 'AttnlabIclLossGrad';
 export const ADAM_FLAT = 'AttnlabAdamFlat';
+export const ICL_STACK_FORWARD = 'AttnlabIclStackForward';
+export const ICL_STACK_BACKWARD = 'AttnlabIclStackBackward';
+export const ICL_STACK_LOSS_GRAD = 'AttnlabIclStackLossGrad';
+
+/** Attributes of the stack kernels. */
+export interface IclStackAttrs { heads: number; d: number; layers: number; tied: boolean; residual: boolean }
 
 /** Attributes of the ICL kernels. */
 export interface IclAttrs { heads: number; d: number }
@@ -53,6 +64,33 @@ export function checkIclInputs(name: string, params: tf.TensorInfo, z: tf.Tensor
   const P = paramCount(shape);
   if (params.shape.length !== 1 || params.shape[0] !== P) {
     throw new RangeError(`${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}; got [${params.shape.join(', ')}]`);
+  }
+  if (z.shape.length !== 3 || z.shape[2] !== D) throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
+  const [B, L] = z.shape as [number, number, number];
+  if (zq.shape.length !== 2 || zq.shape[0] !== B || zq.shape[1] !== D) {
+    throw new RangeError(`${name}: zq must have shape [${B}, ${D}]; got [${zq.shape.join(', ')}]`);
+  }
+  return { shape, L, B };
+}
+
+const stackWorks = new Map<string, StackWork>();
+function stackWorkFor(s: StackShape, L: number): StackWork {
+  const key = `${s.heads}/${s.d}/${s.layers}/${s.tied}/${s.residual}/${L}`;
+  let w = stackWorks.get(key);
+  if (!w) { w = allocStackWork(s, L); stackWorks.set(key, w); }
+  return w;
+}
+
+/** Checks the inputs of a stack kernel and returns the shape, L and B. */
+export function checkStackInputs(name: string, params: tf.TensorInfo, z: tf.TensorInfo, zq: tf.TensorInfo, attrs: IclStackAttrs): { shape: StackShape; L: number; B: number } {
+  const shape: StackShape = { heads: attrs.heads, d: attrs.d, layers: attrs.layers, tied: !!attrs.tied, residual: !!attrs.residual };
+  for (const k of ['heads', 'd', 'layers'] as const) {
+    if (!(Number.isInteger(shape[k]) && shape[k] >= 1)) throw new RangeError(`${name}: attrs.${k} must be an integer ≥ 1; got ${String(attrs[k])}`);
+  }
+  const D = shape.d + 1;
+  const P = stackParamCount(shape);
+  if (params.shape.length !== 1 || params.shape[0] !== P) {
+    throw new RangeError(`${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}, layers ${shape.layers}${shape.tied ? ' (tied)' : ''}; got [${params.shape.join(', ')}]`);
   }
   if (z.shape.length !== 3 || z.shape[2] !== D) throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
   const [B, L] = z.shape as [number, number, number];
@@ -129,6 +167,39 @@ export function registerFusedKernels(): void {
       },
     });
     tf.registerKernel({
+      kernelName: ICL_STACK_FORWARD, backendName: bn,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const be = backend as unknown as AnyBackend;
+        const { params, z, zq } = inputs as Record<string, tf.TensorInfo>;
+        const { shape, L, B } = checkStackInputs(ICL_STACK_FORWARD, params!, z!, zq!, attrs as unknown as IclStackAttrs);
+        const out = new Float32Array(B);
+        stackForward(input(wasm, be, params!), 0, shape, L, B, input(wasm, be, z!), input(wasm, be, zq!), out, stackWorkFor(shape, L));
+        return outputs(wasm, be, [[[B], out]])[0]!;
+      },
+    });
+    tf.registerKernel({
+      kernelName: ICL_STACK_BACKWARD, backendName: bn,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const be = backend as unknown as AnyBackend;
+        const { params, z, zq, dy } = inputs as Record<string, tf.TensorInfo>;
+        const { shape, L, B } = checkStackInputs(ICL_STACK_BACKWARD, params!, z!, zq!, attrs as unknown as IclStackAttrs);
+        const work = stackWorkFor(shape, L);
+        stackLossGrad(input(wasm, be, params!), 0, shape, L, B, input(wasm, be, z!), input(wasm, be, zq!), null, work, input(wasm, be, dy!));
+        return outputs(wasm, be, [[[stackParamCount(shape)], Float32Array.from(work.grad)]])[0]!;
+      },
+    });
+    tf.registerKernel({
+      kernelName: ICL_STACK_LOSS_GRAD, backendName: bn,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const be = backend as unknown as AnyBackend;
+        const { params, z, zq, yq } = inputs as Record<string, tf.TensorInfo>;
+        const { shape, L, B } = checkStackInputs(ICL_STACK_LOSS_GRAD, params!, z!, zq!, attrs as unknown as IclStackAttrs);
+        const work = stackWorkFor(shape, L);
+        const loss = stackLossGrad(Float64Array.from(input(wasm, be, params!)), 0, shape, L, B, asF64(input(wasm, be, z!), 'z'), asF64(input(wasm, be, zq!), 'q'), input(wasm, be, yq!), work);
+        return outputs(wasm, be, [[[], Float32Array.of(loss)], [[stackParamCount(shape)], Float32Array.from(work.grad)]]);
+      },
+    });
+    tf.registerKernel({
       kernelName: ADAM_FLAT, backendName: bn,
       kernelFunc: ({ inputs, backend, attrs }) => {
         const be = backend as unknown as AnyBackend;
@@ -144,6 +215,20 @@ export function registerFusedKernels(): void {
       },
     });
   }
+  tf.registerGradient({
+    kernelName: ICL_STACK_FORWARD, inputsToSave: ['params', 'z', 'zq'],
+    gradFunc: (dy, saved, attrs) => {
+      const [params, z, zq] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const noGrad = (what: string) => () => {
+        throw new Error(`${ICL_STACK_FORWARD}: the gradient with respect to ${what} is not implemented (only params are trained)`);
+      };
+      return {
+        params: () => tf.engine().runKernel(ICL_STACK_BACKWARD, { params, z, zq, dy: dy as tf.Tensor }, attrs as never) as tf.Tensor,
+        z: noGrad('z'),
+        zq: noGrad('zq'),
+      };
+    },
+  });
   tf.registerGradient({
     kernelName: ICL_FORWARD, inputsToSave: ['params', 'z', 'zq'],
     gradFunc: (dy, saved, attrs) => {
@@ -204,4 +289,34 @@ export function adamFlatUpdate(
   if (!Number.isInteger(step) || step < 1) throw new RangeError(`adamFlatUpdate: step must be an integer ≥ 1; got ${step}`);
   const attrs = { lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, step };
   return tf.engine().runKernel(ADAM_FLAT, { param, m, v, grad }, attrs as never) as unknown as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+}
+
+function checkStackBackend(fn: string): void {
+  const b = tf.getBackend();
+  if (b !== 'cpu' && b !== 'wasm') throw new Error(`${fn}: the stack kernels run on the cpu and wasm backends; the active backend is ${b} (use the single-layer kernels or the SIMD engine there)`);
+}
+
+/**
+ * Fused forward of seed 004's causal stack (cpu and wasm backends): predictions [B] from flat
+ * params (stack.ts's layout), z and zq, differentiable with respect to params.
+ *
+ * @example
+ * const pred = iclStackForward(params, z, zq, { heads: 2, d: 5, layers: 2, tied: false, residual: false });
+ */
+export function iclStackForward(params: tf.Tensor1D, z: tf.Tensor3D, zq: tf.Tensor2D, attrs: IclStackAttrs): tf.Tensor1D {
+  registerFusedKernels();
+  checkStackBackend('iclStackForward');
+  return tf.engine().runKernel(ICL_STACK_FORWARD, { params, z, zq }, attrs as never) as tf.Tensor1D;
+}
+
+/**
+ * The causal stack's MSE loss and its parameter gradient in one kernel (cpu and wasm backends).
+ *
+ * @example
+ * const [loss, grad] = iclStackLossGrad(params, z, zq, yq, { heads: 2, d: 5, layers: 2, tied: false, residual: false });
+ */
+export function iclStackLossGrad(params: tf.Tensor1D, z: tf.Tensor3D, zq: tf.Tensor2D, yq: tf.Tensor1D, attrs: IclStackAttrs): [tf.Scalar, tf.Tensor1D] {
+  registerFusedKernels();
+  checkStackBackend('iclStackLossGrad');
+  return tf.engine().runKernel(ICL_STACK_LOSS_GRAD, { params, z, zq, yq }, attrs as never) as unknown as [tf.Scalar, tf.Tensor1D];
 }

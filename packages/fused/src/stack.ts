@@ -190,11 +190,12 @@ export function stackForward(p: ArrayLike<number>, po: number, s: StackShape, L:
 
 /**
  * Mean squared error over the batch and its gradient with respect to every parameter (into
- * work.grad), by forward then analytic backward per example.
+ * work.grad), by forward then analytic backward per example. With `dPred`, the gradient is
+ * Σ_b dPred[b]·∂ŷ_b/∂params instead (the backward of `stackForward`; yq is ignored, returns 0).
  */
 export function stackLossGrad(
   p: ArrayLike<number>, po: number, s: StackShape, L: number, B: number,
-  z: ArrayLike<number>, zq: ArrayLike<number>, yq: ArrayLike<number>, work: StackWork,
+  z: ArrayLike<number>, zq: ArrayLike<number>, yq: ArrayLike<number> | null, work: StackWork, dPred?: ArrayLike<number>,
 ): number {
   const off = stackOffsets(s);
   const D = s.d + 1;
@@ -208,9 +209,14 @@ export function stackLossGrad(
   let loss = 0;
   for (let b = 0; b < B; b++) {
     const pred = exampleForward(p, po, s, off, L, z, b * L * D, zq, b * D, work);
-    const diff = pred - yq[b]!;
-    loss += diff * diff;
-    const g = (2 * diff) / B;
+    let g: number;
+    if (dPred) {
+      g = dPred[b]!;
+    } else {
+      const diff = pred - yq![b]!;
+      loss += diff * diff;
+      g = (2 * diff) / B;
+    }
     // final linear
     const last = s.layers * T * D + L * D;
     dx.fill(0);
