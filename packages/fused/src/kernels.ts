@@ -4,7 +4,7 @@
  *   AttnlabIclBackward {params, z, zq, dy [B]}                       → dParams [P]
  *   AttnlabIclLossGrad {params, z, zq, yq [B]}                       → [loss [], dParams [P]]
  *   AttnlabAdamFlat    {param, m, v, grad} (lr, beta1, beta2, eps, step) → [param', m', v']
- * and the causal stack (cpu and wasm; attributes heads, d, layers, tied, residual):
+ * and the causal stack (cpu, wasm and webgpu; attributes heads, d, layers, tied, residual):
  *   AttnlabIclStackForward  {params, z, zq}      → pred [B]    (with gradient)
  *   AttnlabIclStackBackward {params, z, zq, dy}  → dParams [P]
  *   AttnlabIclStackLossGrad {params, z, zq, yq}  → [loss [], dParams [P]]
@@ -14,7 +14,7 @@ import {
   adamFlat, allocWork, fusedForward, fusedLossGrad, paramCount, type AdamConfig, type IclShape, type StepWork,
 } from './core.js';
 import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape, type StackWork } from './stack.js';
-import { registerWebGPUKernels } from './webgpu-kernels.js';
+import { registerWebGPUKernels, registerWebGPUStackKernels } from './webgpu-kernels.js';
 
 export const ICL_FORWARD = 'AttnlabIclForward';
 export const ICL_BACKWARD = 'AttnlabIclBackward';
@@ -127,6 +127,7 @@ export function registerFusedKernels(): void {
   if (registered) return;
   registered = true;
   registerWebGPUKernels({ forward: ICL_FORWARD, backward: ICL_BACKWARD, lossGrad: ICL_LOSS_GRAD, adam: ADAM_FLAT });
+  registerWebGPUStackKernels({ forward: ICL_STACK_FORWARD, backward: ICL_STACK_BACKWARD, lossGrad: ICL_STACK_LOSS_GRAD }, checkStackInputs as never);
   for (const bn of ['cpu', 'wasm']) {
     const wasm = bn === 'wasm';
     tf.registerKernel({
@@ -291,13 +292,8 @@ export function adamFlatUpdate(
   return tf.engine().runKernel(ADAM_FLAT, { param, m, v, grad }, attrs as never) as unknown as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
 }
 
-function checkStackBackend(fn: string): void {
-  const b = tf.getBackend();
-  if (b !== 'cpu' && b !== 'wasm') throw new Error(`${fn}: the stack kernels run on the cpu and wasm backends; the active backend is ${b} (use the single-layer kernels or the SIMD engine there)`);
-}
-
 /**
- * Fused forward of seed 004's causal stack (cpu and wasm backends): predictions [B] from flat
+ * Fused forward of seed 004's causal stack (cpu, wasm and webgpu backends): predictions [B] from flat
  * params (stack.ts's layout), z and zq, differentiable with respect to params.
  *
  * @example
@@ -305,18 +301,16 @@ function checkStackBackend(fn: string): void {
  */
 export function iclStackForward(params: tf.Tensor1D, z: tf.Tensor3D, zq: tf.Tensor2D, attrs: IclStackAttrs): tf.Tensor1D {
   registerFusedKernels();
-  checkStackBackend('iclStackForward');
   return tf.engine().runKernel(ICL_STACK_FORWARD, { params, z, zq }, attrs as never) as tf.Tensor1D;
 }
 
 /**
- * The causal stack's MSE loss and its parameter gradient in one kernel (cpu and wasm backends).
+ * The causal stack's MSE loss and its parameter gradient in one kernel (cpu, wasm and webgpu backends).
  *
  * @example
  * const [loss, grad] = iclStackLossGrad(params, z, zq, yq, { heads: 2, d: 5, layers: 2, tied: false, residual: false });
  */
 export function iclStackLossGrad(params: tf.Tensor1D, z: tf.Tensor3D, zq: tf.Tensor2D, yq: tf.Tensor1D, attrs: IclStackAttrs): [tf.Scalar, tf.Tensor1D] {
   registerFusedKernels();
-  checkStackBackend('iclStackLossGrad');
   return tf.engine().runKernel(ICL_STACK_LOSS_GRAD, { params, z, zq, yq }, attrs as never) as unknown as [tf.Scalar, tf.Tensor1D];
 }

@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { paramCount } from './core.js';
 import { iclShaderSource, type ShaderConfig } from './wgsl.js';
+import { stackExampleShader, stackReduceShader, stackScratchFloats, type StackShaderMode } from './wgsl-stack.js';
+import { stackParamCount, type StackShape } from './stack.js';
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend we use (public or reachable at run time). */
 interface WebGPUBackendLike {
@@ -140,4 +142,50 @@ export function registerWebGPUKernels(names: { forward: string; backward: string
       return outs;
     }) as tf.KernelFunc,
   });
+}
+
+let stackRegistered = false;
+
+/**
+ * Registers the causal stack's kernels (forward, backward, loss + gradient) for the 'webgpu'
+ * backend: one invocation per example (wgsl-stack.ts), then a reduction over the batch.
+ */
+export function registerWebGPUStackKernels(
+  names: { forward: string; backward: string; lossGrad: string },
+  check: (name: string, params: tf.TensorInfo, z: tf.TensorInfo, zq: tf.TensorInfo, attrs: never) => { shape: StackShape; L: number; B: number },
+): void {
+  if (stackRegistered) return;
+  stackRegistered = true;
+  const run = (mode: StackShaderMode, name: string) => ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+    const be = backend as WebGPUBackendLike;
+    const { params, z, zq } = inputs as Record<string, tf.TensorInfo>;
+    const { shape, L, B } = check(name, params!, z!, zq!, attrs as never);
+    const third = (mode === 'backward' ? inputs.dy : mode === 'lossgrad' ? inputs.yq : inputs.zq)!;
+    const P = stackParamCount(shape);
+    const key = `${shape.heads}/${shape.d}/${shape.layers}/${shape.tied}/${shape.residual}/${L}/${B}`;
+    const scratch = be.makeTensorInfo([B * stackScratchFloats(shape, L)], 'float32');
+    const out1 = be.makeTensorInfo([mode === 'forward' ? B : B * (P + 1)], 'float32');
+    const p1 = pipelineFor(be.device, `stack/${mode}/${key}`, () => stackExampleShader(shape, L, B, mode));
+    dispatch(be, p1, [params!, z!, zq!, third, scratch, out1].map((t) => bufferOf(be, t)), Math.ceil(B / 64));
+    be.disposeData(scratch.dataId);
+    if (mode === 'forward') return out1;
+    const withLoss = mode === 'lossgrad';
+    const out2 = be.makeTensorInfo([withLoss ? P + 1 : P], 'float32');
+    const p2 = pipelineFor(be.device, `stack-reduce/${withLoss}/${P}/${B}`, () => stackReduceShader(P, B, withLoss));
+    dispatch(be, p2, [bufferOf(be, out1), bufferOf(be, out2)], Math.ceil((P + 1) / 64));
+    be.disposeData(out1.dataId);
+    if (!withLoss) return out2;
+    const loss = be.makeTensorInfo([], 'float32');
+    const grad = be.makeTensorInfo([P], 'float32');
+    const lb = bufferOf(be, loss);
+    const gb = bufferOf(be, grad);
+    const ob = bufferOf(be, out2);
+    be.commandEncoder.copyBufferToBuffer(ob, 0, lb, 0, 4);
+    be.commandEncoder.copyBufferToBuffer(ob, 4, gb, 0, 4 * P);
+    be.disposeData(out2.dataId);
+    return [loss, grad];
+  };
+  tf.registerKernel({ kernelName: names.forward, backendName: 'webgpu', kernelFunc: run('forward', names.forward) as tf.KernelFunc });
+  tf.registerKernel({ kernelName: names.backward, backendName: 'webgpu', kernelFunc: run('backward', names.backward) as tf.KernelFunc });
+  tf.registerKernel({ kernelName: names.lossGrad, backendName: 'webgpu', kernelFunc: run('lossgrad', names.lossGrad) as tf.KernelFunc });
 }

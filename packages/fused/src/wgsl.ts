@@ -34,6 +34,18 @@ export function stateStride(d: number, hmax: number): number {
   return 3 * hmax * D * (3 * D + 1);
 }
 
+/** WGSL e^y (our own: several drivers' exp is far less accurate than float32). */
+export const EXP_WGSL = /* wgsl */ `
+// e^y (y ≤ 88): 2^k · e^r with |r| ≤ ln2/2, Taylor to r⁷.
+fn expf(y: f32) -> f32 {
+  let yc = max(y, -87.0);
+  let k = round(yc * 1.4426950408889634);
+  let r = (yc - k * 0.693145751953125) - k * 1.428606765330187e-6;
+  let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666666667 + r * (0.041666666667 + r * (0.0083333333333 + r * (0.0013888888889 + r * 0.00019841269841))))));
+  return ldexp(p, i32(k));
+}
+`;
+
 const PHILOX_WGSL = /* wgsl */ `
 fn mulhi(a: u32, b: u32) -> u32 {
   let aL = a & 0xffffu; let aH = a >> 16u; let bL = b & 0xffffu; let bH = b >> 16u;
@@ -68,15 +80,7 @@ fn lnf(y: f32) -> f32 {
   let p = s * (2.0 + s2 * (0.6666666667 + s2 * (0.4 + s2 * (0.2857142857 + s2 * 0.2222222222))));
   return p + f32(e) * 0.6931471805599453;
 }
-// e^y (y ≤ 88): 2^k · e^r with |r| ≤ ln2/2, Taylor to r⁷.
-fn expf(y: f32) -> f32 {
-  let yc = max(y, -87.0);
-  let k = round(yc * 1.4426950408889634);
-  let r = (yc - k * 0.693145751953125) - k * 1.428606765330187e-6;
-  let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666666667 + r * (0.041666666667 + r * (0.0083333333333 + r * (0.0013888888889 + r * 0.00019841269841))))));
-  return ldexp(p, i32(k));
-}
-// 1 − e^y without cancellation for small |y|.
+${EXP_WGSL}// 1 − e^y without cancellation for small |y|.
 fn oneMinusExp(y: f32) -> f32 {
   if (abs(y) < 0.35) {
     return -y * (1.0 + y * (0.5 + y * (0.16666666667 + y * (0.041666666667 + y * (0.0083333333333 + y * (0.0013888888889 + y * 0.00019841269841))))));
