@@ -68,7 +68,7 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
     lines.push('', bold(c, 'PyTorch (one thread) side by side (same machine, same minute):'));
     for (const t of torch.rows) {
       // The fastest single-model path with fresh data each step (the default CPU trainer first).
-      const fused = ['fused-simd + data worker', 'fused-simd (1 thread)', 'fused-js']
+      const fused = ['fused-simd (2 threads)', 'fused-simd (1 thread)', 'fused-js']
         .map((p) => result.rows.find((r) => r.path === p && r.heads === t.heads)).find((r) => r !== undefined);
       lines.push(`  H=${t.heads}: PyTorch ${t.stepsPerSecond.toFixed(1)} steps/s` + (fused ? `; ${fused.path} ${fused.stepsPerSecond.toFixed(1)} (${(fused.stepsPerSecond / t.stepsPerSecond).toFixed(1)}×)` : ''));
     }

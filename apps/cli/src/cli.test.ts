@@ -152,7 +152,7 @@ describe('attnlab (process): help, parsing, doctor', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { rows: { path: string; backend: string; heads: number; stepsPerSecond: number }[]; memory: { tfNumTensors: number } };
     const paths = out.rows.map((x) => `${x.path}/${x.backend}`);
-    expect(paths).toEqual(expect.arrayContaining(['fused-simd + data worker/wasm-simd', 'fused-simd (1 thread)/wasm-simd', 'fused-js/js', 'reference (tfjs autodiff + adam)/cpu', 'fused tfjs kernels/cpu']));
+    expect(paths).toEqual(expect.arrayContaining(['fused-simd (2 threads)/wasm-simd', 'fused-simd (1 thread)/wasm-simd', 'fused-js/js', 'reference (tfjs autodiff + adam)/cpu', 'fused tfjs kernels/cpu']));
     for (const row of out.rows) expect(row.stepsPerSecond).toBeGreaterThan(0);
     expect(out.rows.filter((x) => x.heads !== 0).every((x) => x.heads === 2)).toBe(true);
     expect(out.memory.tfNumTensors).toBe(0);

@@ -196,7 +196,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'bench',
     summary: "steps/s of seed 004's training: reference (tfjs autodiff) vs fused paths, H ∈ {1,2,4,8}, every backend",
-    details: 'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (the WebAssembly SIMD engine with and without its data worker, plain TypeScript,\nfused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\nMethod and figures: BENCHMARKS.md.',
+    details: 'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (the WebAssembly SIMD engine on one and on two threads, plain TypeScript,\nfused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\nMethod and figures: BENCHMARKS.md.',
     positionals: [],
     flags: [
       backend,

@@ -326,13 +326,14 @@ export function scratchBytes(H: i32, L: i32): usize {
 }
 
 /**
- * Mean squared error of the batch and its gradient (into grad, P = 114·H doubles) for params p
+ * Mean squared error of the batch and its gradient (into grad, P = 114·H doubles) for params p,
+ * normalised by Bnorm examples (B for a whole batch; the full batch size when this is one part of it),
  * (float64, Wq | Wk | Wv | Wo in src/core.ts's layout, D = 6), on a batch in iclBatch's layout.
  * B must be a multiple of 4. A = Wq Wkᵀ/√D, c = Wv Wo and the parameter gradient are float64; the
  * per-example work (scores, softmax, the reductions G and u) runs in float32, four examples per
  * f32x4, and the lane sums are folded in float64.
  */
-export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize): f64 {
+export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize, Bnorm: i32): f64 {
   const D = 6;
   const HDD = <usize>H * 36;
   const oWk = HDD << 3;
@@ -368,7 +369,7 @@ export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usiz
   }
   for (let j: usize = 0; j < (HDD + <usize>H * 6); j++) v128.store(G4 + (j << 4), f32x4.splat(0));
   let loss4 = f32x4.splat(0);
-  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>B));
+  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>Bnorm));
   const quads = B >> 2;
   for (let pb = 0; pb < quads; pb++) {
     const zb = zi + (<usize>pb * <usize>L * 6 << 4);
@@ -510,7 +511,7 @@ export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usiz
       store<f64>(grad + ho + (<usize>c << 3), acc);
     }
   }
-  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>B;
+  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>Bnorm;
 }
 
 // ---------------------------------------------------------------- Adam
@@ -549,7 +550,7 @@ export function train(
   const P = H * 114;
   for (let s = 0; s < n; s++) {
     iclBatch(zi, zqi, yq, k0, k1, <u32>(t0 + s), B, L, 5, noise, stream, 0, nb, tmp);
-    const loss = lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad);
+    const loss = lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad, B);
     adam(state, P, grad, t0 + s + 1, lr, beta1, beta2, eps);
     store<f64>(losses + (<usize>s << 3), loss);
   }
@@ -579,11 +580,12 @@ export function stackScratchBytes(H: i32, layers: i32, stored: i32, L: i32): usi
 /**
  * src/stack.ts's `stackLossGrad` (D = 6, same algorithm and parameter layout) with four examples per
  * f32x4: batches in iclBatch's layout (B a multiple of 4), parameters and the returned gradient in
- * float64 (grad: P doubles), everything per example in float32. Returns the mean squared error.
+ * float64 (grad: P doubles), everything per example in float32. Returns the squared error summed over
+ * the B examples and divided by Bnorm (the gradient likewise), so parts of a batch add up.
  */
 export function stackLossGrad4(
   p: usize, H: i32, layers: i32, tied: i32, residual: i32, L: i32, B: i32,
-  zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize,
+  zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize, Bnorm: i32,
 ): f64 {
   const D = 6;
   const T = L + 1;
@@ -613,7 +615,7 @@ export function stackLossGrad4(
   }
   const fin = stored * 4 * m;
   let loss4 = f32x4.splat(0);
-  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>B));
+  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>Bnorm));
   const zero = f32x4.splat(0);
   const quads = B >> 2;
   for (let qd = 0; qd < quads; qd++) {
@@ -791,7 +793,7 @@ export function stackLossGrad4(
     store<f64>(grad + (<usize>i << 3),
       (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3)));
   }
-  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>B;
+  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>Bnorm;
 }
 
 /** n training steps of a stack (D = 6) on its own Philox data, like `train` (stack params, iclBatch layout). */
@@ -803,7 +805,7 @@ export function trainStack(
   const P = (tied ? 1 : layers) * 4 * H * 36 + 6;
   for (let s = 0; s < n; s++) {
     iclBatch(zi, zqi, yq, k0, k1, <u32>(t0 + s), B, L, 5, noise, stream, 0, nb, tmp);
-    const loss = stackLossGrad4(state, H, layers, tied, residual, L, B, zi, zqi, yq, sc, grad);
+    const loss = stackLossGrad4(state, H, layers, tied, residual, L, B, zi, zqi, yq, sc, grad, B);
     adam(state, P, grad, t0 + s + 1, lr, beta1, beta2, eps);
     store<f64>(losses + (<usize>s << 3), loss);
   }

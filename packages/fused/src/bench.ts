@@ -101,15 +101,15 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     log(`${r.path.padEnd(28)} ${r.backend.padEnd(7)} H=${r.heads} M=${r.models}  ${r.stepsPerSecond.toFixed(1)} steps/s  ${r.modelStepsPerSecond.toFixed(0)} model-steps/s${r.note ? `  (${r.note})` : ''}`);
   };
 
-  // 0. The SIMD engine: with the data worker (the default in Node), on one thread, data alone.
+  // 0. The SIMD engine: on two threads (the default in Node), on one thread, data alone.
   if (simdAvailable()) {
     for (const H of heads) {
       const shape: IclShape = { heads: H, d };
       for (const dataWorker of [true, false]) {
         const m = await createSimdIclModel(shape, L, B, 1, adam, 0.01, { dataWorker });
         const r = await timeLoop(seconds, 300, (n) => { m.train(n); }, 64);
-        push(row(dataWorker ? 'fused-simd + data worker' : 'fused-simd (1 thread)', 'wasm-simd', H, 1, r,
-          dataWorker ? `Philox data made each step, ${m.workerExamples} of ${B} examples on a worker thread` : 'Philox data made each step'));
+        push(row(dataWorker ? 'fused-simd (2 threads)' : 'fused-simd (1 thread)', 'wasm-simd', H, 1, r,
+          dataWorker ? `Philox data made each step; a worker thread takes ${m.workerExamples} of ${B} examples (data and gradient)` : 'Philox data made each step'));
         m.dispose();
       }
     }
@@ -124,7 +124,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       const P = stackParamCount(shape);
       const init = new Float64Array(3 * P).map((_, i) => (i < P ? 0.3 * Math.sin(i + 1) : 0));
       const sm = await createSimdStackModel(shape, L, B, 1, adam, 0.01, init);
-      push(row('fused-simd stack (2 layers)', 'wasm-simd', H, 1, await timeLoop(seconds, 20, (n) => { sm.train(n); }, 8), `causal stack, Philox data each step, ${sm.workerExamples} of ${B} examples on a worker thread`));
+      push(row('fused-simd stack (2 layers)', 'wasm-simd', H, 1, await timeLoop(seconds, 20, (n) => { sm.train(n); }, 8), `causal stack, Philox data each step; a worker thread takes ${sm.workerExamples} of ${B} examples`));
       sm.dispose();
       const js = createStackModel(shape, L, B, 1, adam, 0.01, init);
       push(row('fused-js stack (2 layers)', 'js', H, 1, await timeLoop(seconds, 2, (n) => { js.train(n); }, 1), 'causal stack, float64 TypeScript'));

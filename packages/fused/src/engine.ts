@@ -1,7 +1,7 @@
 /**
  * One interface over the CPU engines, so that callers (the high-level trainer, the icl-regression
  * experiment) pick the fastest one that supports their configuration: the SIMD engine (WebAssembly
- * SIMD, optional data worker; d = 5, batch a multiple of 4) or the plain-TypeScript float64 engine
+ * SIMD, optional worker thread; d = 5, batch a multiple of 4) or the plain-TypeScript float64 engine
  * (any shape), for the single-layer model and for the causal stack.
  */
 import { createCpuModel, cpuModelStep, paramCount, type AdamConfig, type IclShape } from './core.js';
@@ -15,7 +15,7 @@ export const ICL_ENGINES: readonly IclEngineKind[] = ['auto', 'simd', 'js'];
 /** Options of `createIclEngine`. */
 export interface IclEngineOptions {
   engine?: IclEngineKind;
-  /** SIMD engine: make part of each batch on a worker thread (Node; default: when ≥ 2 CPUs). */
+  /** SIMD engine: split each batch (data and gradient) with a worker thread (Node; default: when ≥ 2 CPUs). */
   dataWorker?: boolean;
 }
 

@@ -7,7 +7,8 @@
  * - Step: parameters, Adam moments, A = Wq Wkᵀ/√D, c = Wv Wo and the parameter gradient in float64;
  *   the per-example work (scores, softmax, the reductions) in float32, four examples per f32x4,
  *   like the float32 reference path. Losses agree with core.ts's float64 engine to about 1e-6.
- * - Threads: in Node, a worker makes part of each batch while this thread steps (`dataWorker`).
+ * - Threads: in Node, a worker thread takes half of every batch (its data and its share of the loss
+ *   and gradient) while this thread does the other half (`dataWorker`).
  *
  * Supports the seed's token width (d = 5) and batches that are multiples of 4; `simdUnsupported`
  * says why not otherwise.
@@ -31,7 +32,7 @@ export interface IclWasmExports {
     noise: number, stream: number, first: number, nb: number, tmp: number,
   ): void;
   scratchBytes(H: number, L: number): number;
-  lossGrad6(p: number, H: number, L: number, B: number, zi: number, zqi: number, yq: number, sc: number, grad: number): number;
+  lossGrad6(p: number, H: number, L: number, B: number, zi: number, zqi: number, yq: number, sc: number, grad: number, Bnorm: number): number;
   adam(state: number, n: number, grad: number, t: number, lr: number, beta1: number, beta2: number, eps: number): void;
   train(
     state: number, H: number, L: number, B: number, k0: number, k1: number, stream: number, noise: number,
@@ -41,7 +42,7 @@ export interface IclWasmExports {
   stackScratchBytes(H: number, layers: number, stored: number, L: number): number;
   stackLossGrad4(
     p: number, H: number, layers: number, tied: number, residual: number, L: number, B: number,
-    zi: number, zqi: number, yq: number, sc: number, grad: number,
+    zi: number, zqi: number, yq: number, sc: number, grad: number, Bnorm: number,
   ): number;
   trainStack(
     state: number, H: number, layers: number, tied: number, residual: number, L: number, B: number, k0: number, k1: number,
@@ -127,9 +128,10 @@ function wasmAbort(): never {
 /** Options of `createSimdIclModel`. */
 export interface SimdModelOptions {
   /**
-   * Generate part of every batch on a second thread (Node's worker_threads), overlapped with
-   * the step on this thread; the share is calibrated at creation so both threads take equally
-   * long. Default: true in Node when the machine has at least 2 CPUs; ignored elsewhere.
+   * Split every batch with a second thread (Node's worker_threads): the worker makes the first
+   * half of the examples and their share of the loss and gradient while this thread does the
+   * rest, then Adam runs here; the worker also makes its next batch while it waits. Default:
+   * true in Node when the machine has at least 2 CPUs; ignored elsewhere (browsers).
    */
   dataWorker?: boolean;
 }
@@ -142,7 +144,7 @@ export interface SimdModelBase<S> {
   readonly seed: number;
   readonly noiseStd: number;
   readonly adam: AdamConfig;
-  /** Examples of each batch made on the data worker (0 without one). */
+  /** Examples of each batch handled by the worker thread (0 without one). */
   readonly workerExamples: number;
   /** Completed steps (the next step trains on the batch of step index t and uses Adam step t+1). */
   t: number;
@@ -152,7 +154,7 @@ export interface SimdModelBase<S> {
   getState(): Float64Array;
   /** Replaces the [params | m | v] state. */
   setState(state: ArrayLike<number>): void;
-  /** Stops the data worker (idempotent); the model cannot train afterwards. */
+  /** Stops the worker thread (idempotent); the model cannot train afterwards. */
   dispose(): void;
 }
 
@@ -163,35 +165,43 @@ export type SimdIclModel = SimdModelBase<IclShape>;
 export type SimdStackModel = SimdModelBase<StackShape>;
 
 const LOSS_CHUNK = 4096;
-/** Batches the data worker may run ahead of the trainer. */
-const RING = 4;
-const EMPTY = 0;
+const IDLE = 0;
 const REQUESTED = 1;
 const READY = 2;
 const STOP = 3;
 
-// The data worker (CommonJS, run with eval): makes examples [0, Bw) of each requested step into
-// its own instance's memory and copies them into the request's ring slot of the shared buffer.
+// The worker (CommonJS, run with eval). For each requested step it takes the parameters from the
+// shared buffer, makes examples [0, Bw) of the batch and writes their share of the loss and of the
+// gradient (normalised by the whole batch) back; then it makes its examples of the next step ahead.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, sab, ring, B, L, d, k0, k1, noise, stream, zBytes, zqBytes, yBytes, nbBytes, dataOffset, slotBytes } = workerData;
+const { module, sab, kind, H, layers, tied, residual, B, Bw, L, d, k0, k1, noise, P, zBytes, zqBytes, yBytes, nbBytes, scBytes } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { pow: Math.pow, abort() { throw new Error('SIMD module aborted'); } } }).exports;
 let top = ex.heapBase();
 function alloc(n) { const p = top; top += Math.ceil(n / 16) * 16; const have = ex.memory.buffer.byteLength; if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536)); return p; }
-const zi = alloc(zBytes), zqi = alloc(zqBytes), yq = alloc(yBytes), nb = alloc(nbBytes), tmp = alloc(64);
-const ctrl = new Int32Array(sab, 0, 2 * ring);
-const bytes = new Uint8Array(sab);
-for (let j = 0; ; j++) {
-  const slot = j % ring;
+const zi = alloc(zBytes), zqi = alloc(zqBytes), yq = alloc(yBytes), nb = alloc(nbBytes), tmp = alloc(64), sc = alloc(scBytes);
+const state = alloc(P * 8), grad = alloc(P * 8);
+const ctrl = new Int32Array(sab, 0, 4);
+const shared = new Float64Array(sab, 16, 2 * P + 1); // params [P] | grad [P] | loss
+let ready = -1;
+const make = (t) => { ex.iclBatch(zi, zqi, yq, k0, k1, t >>> 0, Bw, L, d, noise, 0, 0, nb, tmp); ready = t; };
+for (;;) {
   let s;
-  while ((s = Atomics.load(ctrl, slot)) !== ${REQUESTED}) {
+  while ((s = Atomics.load(ctrl, 0)) !== ${REQUESTED}) {
     if (s === ${STOP}) process.exit(0);
-    Atomics.wait(ctrl, slot, s);
+    Atomics.wait(ctrl, 0, s);
   }
-  ex.iclBatch(zi, zqi, yq, k0, k1, ctrl[ring + slot] >>> 0, B, L, d, noise, stream, 0, nb, tmp);
-  bytes.set(new Uint8Array(ex.memory.buffer, zi, zBytes + zqBytes + yBytes), dataOffset + slot * slotBytes);
-  Atomics.store(ctrl, slot, ${READY});
-  Atomics.notify(ctrl, slot);
+  const t = ctrl[1];
+  if (ready !== t) make(t);
+  new Float64Array(ex.memory.buffer, state, P).set(shared.subarray(0, P));
+  const loss = kind === 'stack'
+    ? ex.stackLossGrad4(state, H, layers, tied, residual, L, Bw, zi, zqi, yq, sc, grad, B)
+    : ex.lossGrad6(state, H, L, Bw, zi, zqi, yq, sc, grad, B);
+  shared.set(new Float64Array(ex.memory.buffer, grad, P), P);
+  shared[2 * P] = loss;
+  Atomics.store(ctrl, 0, ${READY});
+  Atomics.notify(ctrl, 0);
+  make(t + 1);
 }
 `;
 
@@ -217,8 +227,10 @@ interface SimdKernel {
   P: number;
   /** Bytes of the step's scratch. */
   scratchBytes(ex: IclWasmExports): number;
-  /** Loss and gradient (into grad) of the batch in zi/zqi/yq for the state's parameters. */
-  lossGrad(ex: IclWasmExports, state: number, zi: number, zqi: number, yq: number, sc: number, grad: number): number;
+  /** Loss and gradient (into grad) of the `part` examples in zi/zqi/yq for the state's parameters, normalised by the batch size. */
+  lossGrad(ex: IclWasmExports, state: number, zi: number, zqi: number, yq: number, sc: number, grad: number, part: number): number;
+  /** What the worker needs to run the same lossGrad. */
+  worker: { kind: 'icl' | 'stack'; H: number; layers: number; tied: number; residual: number };
   /** n fused steps inside the module (data included), losses into `losses`. */
   train(ex: IclWasmExports, a: {
     state: number; k0: number; k1: number; noise: number; t0: number; n: number; losses: number;
@@ -226,7 +238,7 @@ interface SimdKernel {
   }): void;
 }
 
-/** A SIMD-engine model (single layer or stack) with the data worker machinery; `init` is P params. */
+/** A SIMD-engine model (single layer or stack) with the worker-thread machinery; `init` is P params. */
 async function createSimdModel<S>(
   fn: string, kernel: SimdKernel, shape: S, L: number, B: number, seed: number, adam: AdamConfig, noiseStd: number,
   init: ArrayLike<number>, options: SimdModelOptions,
@@ -253,67 +265,36 @@ async function createSimdModel<S>(
   const { lr, beta1, beta2, eps } = adam;
   w.f64(state, 3 * P).set(init);
 
-  // ---- data worker: share of each batch, calibrated so both threads take equally long
+  // ---- worker: the first Bw examples of every batch, data and gradient (about half the batch)
   const Worker = options.dataWorker === false ? undefined : nodeWorkerCtor();
-  let Bw = 0;
-  if (Worker && (options.dataWorker === true || cpuCount() >= 2)) {
-    const reps = 6;
-    for (let i = 0; i < 2; i++) { ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp); kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad); }
-    let t0 = performance.now();
-    for (let i = 0; i < reps; i++) ex.iclBatch(zi, zqi, yq, k0, k1, i, B, L, d, noise, 0, 0, nb, tmp);
-    const perExample = (performance.now() - t0) / reps / B;
-    t0 = performance.now();
-    for (let i = 0; i < reps; i++) kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad);
-    const compute = (performance.now() - t0) / reps;
-    Bw = Math.min(B, 4 * Math.round((B * perExample + compute) / (8 * perExample)));
-  }
-  let worker: NodeWorker | undefined;
-  let ctrl: Int32Array | undefined;
-  let ring: Uint8Array | undefined;
+  const Bw = Worker && (options.dataWorker === true || cpuCount() >= 2) ? 4 * Math.floor(B / 8) : 0;
   const zPart = (Bw / 4) * L * D * 16;
   const zqPart = (Bw / 4) * D * 16;
   const yPart = Bw * 4;
-  const slotBytes = zPart + zqPart + yPart;
-  const dataOffset = 64;
+  let worker: NodeWorker | undefined;
+  let ctrl: Int32Array | undefined;
+  let shared: Float64Array | undefined;
   let workerError: unknown;
   if (Bw > 0 && Worker) {
-    const sab = new SharedArrayBuffer(dataOffset + RING * slotBytes);
-    ctrl = new Int32Array(sab, 0, 2 * RING);
-    ring = new Uint8Array(sab);
+    const sab = new SharedArrayBuffer(16 + (2 * P + 1) * 8);
+    ctrl = new Int32Array(sab, 0, 4);
+    shared = new Float64Array(sab, 16, 2 * P + 1);
     const module = await WebAssembly.compile(wasmBytes());
     worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module, sab, ring: RING, B: Bw, L, d, k0, k1, noise, stream: 0, zBytes: zPart, zqBytes: zqPart, yBytes: yPart, nbBytes, dataOffset, slotBytes },
+      workerData: {
+        module, sab, ...kernel.worker, B, Bw, L, d, k0, k1, noise, P,
+        zBytes: zPart, zqBytes: zqPart, yBytes: yPart, nbBytes, scBytes: kernel.scratchBytes(ex),
+      },
     });
     worker.on('error', (e) => { workerError = e; });
     worker.unref();
   }
-  // requests: seq j lives in slot j % RING; pendingSteps[k] is the step of seq consumed + k
-  let issued = 0;
-  let consumed = 0;
-  const pendingSteps: number[] = [];
-  const request = (step: number) => {
-    const slot = issued % RING;
-    ctrl![RING + slot] = step | 0;
-    Atomics.store(ctrl!, slot, REQUESTED);
-    Atomics.notify(ctrl!, slot);
-    pendingSteps.push(step);
-    issued += 1;
-  };
-  const awaitSlot = (slot: number) => {
+  const awaitWorker = () => {
     let s: number;
-    while ((s = Atomics.load(ctrl!, slot)) !== READY) {
-      if (workerError) throw new Error(`${fn}: the data worker failed: ${String(workerError)}`);
-      Atomics.wait(ctrl!, slot, s, 1000);
-    }
-  };
-  const drain = () => {
-    while (consumed < issued) {
-      const slot = consumed % RING;
-      awaitSlot(slot);
-      Atomics.store(ctrl!, slot, EMPTY);
-      consumed += 1;
-      pendingSteps.shift();
+    while ((s = Atomics.load(ctrl!, 0)) !== READY) {
+      if (workerError) throw new Error(`${fn}: the worker failed: ${String(workerError)}`);
+      Atomics.wait(ctrl!, 0, s, 1000);
     }
   };
   let disposed = false;
@@ -334,22 +315,19 @@ async function createSimdModel<S>(
       }
       for (let i = 0; i < count; i++) {
         const step = model.t;
-        if (pendingSteps.length && pendingSteps[0] !== step) drain();
-        if (!pendingSteps.length) for (let k = 0; k < RING; k++) request(step + k);
-        // this thread's share while the worker makes (or has made) the rest
-        if (Bw < B) ex.iclBatch(zi + zPart, zqi + zqPart, yq + yPart, k0, k1, step, B - Bw, L, d, noise, 0, Bw, nb, tmp);
-        const slot = consumed % RING;
-        awaitSlot(slot);
-        const mem = new Uint8Array(ex.memory.buffer);
-        const base = dataOffset + slot * slotBytes;
-        mem.set(ring!.subarray(base, base + zPart), zi);
-        mem.set(ring!.subarray(base + zPart, base + zPart + zqPart), zqi);
-        mem.set(ring!.subarray(base + zPart + zqPart, base + slotBytes), yq);
-        Atomics.store(ctrl!, slot, EMPTY);
-        consumed += 1;
-        pendingSteps.shift();
-        request(pendingSteps.length ? pendingSteps[pendingSteps.length - 1]! + 1 : step + 1);
-        out[i] = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad);
+        // hand the worker this step's parameters, then do this thread's share of the batch
+        shared!.set(w.f64(state, P));
+        ctrl![1] = step | 0;
+        Atomics.store(ctrl!, 0, REQUESTED);
+        Atomics.notify(ctrl!, 0);
+        ex.iclBatch(zi, zqi, yq, k0, k1, step, B - Bw, L, d, noise, 0, Bw, nb, tmp);
+        let loss = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad, B - Bw);
+        awaitWorker();
+        const g = w.f64(grad, P);
+        for (let j = 0; j < P; j++) g[j] = g[j]! + shared![P + j]!;
+        loss += shared![2 * P]!;
+        Atomics.store(ctrl!, 0, IDLE);
+        out[i] = loss;
         model.t += 1;
         ex.adam(state, P, grad, model.t, lr, beta1, beta2, eps);
       }
@@ -364,7 +342,8 @@ async function createSimdModel<S>(
       if (disposed) return;
       disposed = true;
       if (worker && ctrl) {
-        for (let k = 0; k < RING; k++) { Atomics.store(ctrl, k, STOP); Atomics.notify(ctrl, k); }
+        Atomics.store(ctrl, 0, STOP);
+        Atomics.notify(ctrl, 0);
         void worker.terminate();
       }
     },
@@ -386,7 +365,8 @@ export async function createSimdIclModel(
   const kernel: SimdKernel = {
     P: paramCount(shape),
     scratchBytes: (ex) => ex.scratchBytes(H, L),
-    lossGrad: (ex, state, zi, zqi, yq, sc, grad) => ex.lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad),
+    lossGrad: (ex, state, zi, zqi, yq, sc, grad, part) => ex.lossGrad6(state, H, L, part, zi, zqi, yq, sc, grad, B),
+    worker: { kind: 'icl', H, layers: 1, tied: 0, residual: 0 },
     train: (ex, a) => ex.train(a.state, H, L, B, a.k0, a.k1, 0, a.noise, a.t0, a.n, a.losses, lr, beta1, beta2, eps, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
   };
   return createSimdModel('SimdIclModel', kernel, shape, L, B, seed, adam, noiseStd, initParams(shape, seed), options);
@@ -399,7 +379,7 @@ export function simdStackUnsupported(shape: StackShape, L: number, B: number): s
 
 /**
  * The causal stack (src/stack.ts's model and parameter layout) on the SIMD engine: four examples
- * per f32x4, parameters and Adam in float64, the data worker as for the single layer. `init`: the
+ * per f32x4, parameters and Adam in float64, the worker thread as for the single layer. `init`: the
  * [params | m | v] state to start from (3·P numbers).
  */
 export async function createSimdStackModel(
@@ -417,7 +397,8 @@ export async function createSimdStackModel(
   const kernel: SimdKernel = {
     P,
     scratchBytes: (ex) => ex.stackScratchBytes(H, layers, tied ? 1 : layers, L),
-    lossGrad: (ex, state, zi, zqi, yq, sc, grad) => ex.stackLossGrad4(state, H, layers, tied, residual, L, B, zi, zqi, yq, sc, grad),
+    lossGrad: (ex, state, zi, zqi, yq, sc, grad, part) => ex.stackLossGrad4(state, H, layers, tied, residual, L, part, zi, zqi, yq, sc, grad, B),
+    worker: { kind: 'stack', H, layers, tied, residual },
     train: (ex, a) => ex.trainStack(a.state, H, layers, tied, residual, L, B, a.k0, a.k1, 0, a.noise, a.t0, a.n, a.losses, lr, beta1, beta2, eps, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
   };
   const m = await createSimdModel('SimdStackModel', kernel, shape, L, B, seed, adam, noiseStd, Array.from(init).slice(0, P), options);
@@ -498,7 +479,7 @@ export async function createSimdMultiModel(specs: SimdMultiSpec[], L: number, B:
           ex.iclBatch(zi, zqi, yq, seed >>> 0, Math.floor(seed / 4294967296) >>> 0, step, B, L, d, noise, 0, 0, nb, tmp);
           for (const m of group) {
             const a = m.sp.adam;
-            out[m.i]![k] = ex.lossGrad6(m.state, m.sp.shape.heads, L, B, zi, zqi, yq, sc, grad);
+            out[m.i]![k] = ex.lossGrad6(m.state, m.sp.shape.heads, L, B, zi, zqi, yq, sc, grad, B);
             ex.adam(m.state, m.P, grad, step + 1, a.lr, a.beta1, a.beta2, a.eps);
           }
         }

@@ -37,7 +37,8 @@ describeBackends('multi-model trainer', () => {
       const losses = await multi.step(6);
       for (let i = 0; i < models.length; i++) {
         const m = models[i]!;
-        const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend });
+        // one thread, like the multi trainer: the worker's split batch sums in another order
+        const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend, dataWorker: false });
         let want = await one.step(6);
         one.dispose();
         if (m.dataSeed !== undefined) {

@@ -38,12 +38,12 @@ export interface FusedTrainerOptions {
   noiseStd?: number;
   /**
    * 'auto' (default): 'simd' when it supports the configuration (d = 5, batch a multiple of 4),
-   * else 'js'. 'simd': the WebAssembly SIMD engine (no tfjs), with a data worker thread in Node.
+   * else 'js'. 'simd': the WebAssembly SIMD engine (no tfjs), on two threads in Node.
    * 'js': plain float64 TypeScript, no tfjs. 'cpu' | 'wasm': the fused tfjs kernels on that
    * (active) tfjs backend. 'webgpu': the WGSL trainer on the active webgpu backend's device.
    */
   backend?: FusedBackend;
-  /** 'simd' / 'auto': make part of each batch on a worker thread (Node; default when ≥ 2 CPUs). */
+  /** 'simd' / 'auto': split each batch (data and gradient) with a worker thread (Node; default when ≥ 2 CPUs). */
   dataWorker?: boolean;
   /** webgpu only: steps per dispatch and dispatches per submission (losses read once per submission). */
   stepsPerDispatch?: number;
