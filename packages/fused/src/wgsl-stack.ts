@@ -45,6 +45,14 @@ export function stackExampleShader(s: StackShape, L: number, B: number, mode: St
   const oDV = oDK + T * D;
   const oDA = oDV + T * D;
   const layerBase = (l: string) => (s.tied ? '0u' : `(${l}) * ${4 * H * D * D}u`);
+  // offsets of head h of layer l: activations (ho), weights (ao) and its four matrices
+  const headLets = `      let ho = (l * H + h) * T * D;
+      let ao = A + (l * H + h) * T * T;
+      let wq = lw + h * D * D;
+      let wk = lw + ${H * D * D}u + h * D * D;
+      let wv = lw + ${2 * H * D * D}u + h * D * D;
+      let wo = lw + ${3 * H * D * D}u + h * D * D;
+`;
   return /* wgsl */ `
 ${EXP_WGSL}
 @group(0) @binding(0) var<storage, read> params: array<f32>;
@@ -83,13 +91,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (l == NL - 1u) { i0 = T - 1u; }
     for (var i = i0 * D; i < T * D; i++) { sc[xn + i] = ${s.residual ? 'sc[xo + i]' : '0.0'}; }
     for (var h = 0u; h < H; h++) {
-      let ho = (l * H + h) * T * D;
-      let ao = A + (l * H + h) * T * T;
-      let wq = lw + h * D * D;
-      let wk = lw + ${H * D * D}u + h * D * D;
-      let wv = lw + ${2 * H * D * D}u + h * D * D;
-      let wo = lw + ${3 * H * D * D}u + h * D * D;
-      for (var i = i0; i < T; i++) {
+${headLets}      for (var i = i0; i < T; i++) {
         for (var c = 0u; c < D; c++) {
           var acc = 0.0;
           for (var k = 0u; k < D; k++) { acc += sc[xo + i * D + k] * params[wq + k * D + c]; }
@@ -170,13 +172,7 @@ ${mode === 'forward' ? `  outv[b] = pred;
     if (l == NL - 1u) { i0 = T - 1u; }
     for (var i = 0u; i < T * D; i++) { sc[dxp + i] = ${s.residual ? 'sc[dx + i]' : '0.0'}; }
     for (var h = 0u; h < H; h++) {
-      let ho = (l * H + h) * T * D;
-      let ao = A + (l * H + h) * T * T;
-      let wq = lw + h * D * D;
-      let wk = lw + ${H * D * D}u + h * D * D;
-      let wv = lw + ${2 * H * D * D}u + h * D * D;
-      let wo = lw + ${3 * H * D * D}u + h * D * D;
-      for (var i = i0; i < T; i++) {
+${headLets}      for (var i = i0; i < T; i++) {
         for (var k = 0u; k < D; k++) {
           var acc = 0.0;
           for (var c = 0u; c < D; c++) { acc += sc[dx + i * D + c] * params[wo + k * D + c]; }
