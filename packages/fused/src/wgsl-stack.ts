@@ -45,7 +45,7 @@ export function stackExampleShader(s: StackShape, L: number, B: number, mode: St
   const oDV = oDK + T * D;
   const oDA = oDV + T * D;
   const layerBase = (l: string) => (s.tied ? '0u' : `(${l}) * ${4 * H * D * D}u`);
-  // offsets of head h of layer l: activations (ho), weights (ao) and its four matrices
+  // offsets of head h of layer l: its activations (ho), attention weights (ao) and four matrices
   const headLets = `      let ho = (l * H + h) * T * D;
       let ao = A + (l * H + h) * T * T;
       let wq = lw + h * D * D;
