@@ -33,7 +33,7 @@ const iclModelFlags: FlagSpec[] = [
   at(int('log-every', 1, 1e9, 'record the training loss every N steps'), 'log.loss'),
   at(int('validate-every', 1, 1e9, 'validation loss, circuit dynamics every N steps'), 'log.validation'),
   at(int('checkpoint-every', 1, 1e9, 'steps between checkpoints'), 'checkpointEvery'),
-  at({ name: 'trainer', type: 'enum', values: ['auto', 'fused', 'reference'], valueName: '<name>', description: 'training path: fused (fast CPU trainer, one layer + Adam), reference (tfjs autodiff), auto' }, 'path'),
+  at({ name: 'trainer', type: 'enum', values: ['auto', 'fused', 'reference'], valueName: '<name>', description: 'training path: fused (the SIMD CPU engine, Adam, any depth), reference (tfjs autodiff), auto (fused where it applies)' }, 'path'),
 ];
 /** Flags of the evaluation after training (error-vs-L curves, final validation). */
 const iclEvalFlags: FlagSpec[] = [

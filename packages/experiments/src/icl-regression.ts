@@ -105,7 +105,7 @@ export const iclConfigSchema = s.object({
   }, { default: {} }),
   headCounts: s.array(s.int({ min: 1, max: 64 }), { default: [], maxItems: 16, description: 'head counts to compare, e.g. [1, 2, 4, 8]' }),
   checkpointEvery: pos(1000, 'steps between checkpoints'),
-  path: s.enum(['auto', 'fused', 'reference'], { default: 'auto', description: 'training path: fused (fast, single layer + Adam) or reference (tfjs autodiff)' }),
+  path: s.enum(['auto', 'fused', 'reference'], { default: 'auto', description: 'training path: fused (the fast CPU engines: Adam without weight decay, nOut 1) or reference (tfjs autodiff)' }),
 });
 
 const series = s.object({ step: s.array(s.int()), value: s.array(s.nullable(s.number())) });
