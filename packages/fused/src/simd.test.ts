@@ -1,5 +1,6 @@
 import { philox4x32 } from '@attnlab/data';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allocWork, createCpuModel, cpuModelStep, fusedLossGrad, paramCount, initParams } from './core.js';
 import { allocBatch, fillIclBatch, fillNormals } from './philox.js';
@@ -228,4 +229,31 @@ describe('SIMD engine (WebAssembly)', () => {
     expect(simdUnsupported({ heads: 2, d: 5 }, 40, 126)).toMatch(/multiple of 4/);
     await expect(createSimdIclModel({ heads: 1, d: 4 }, 40, 128, 1, ADAM)).rejects.toThrow(/createSimdIclModel: the SIMD engine supports d = 5/);
   });
+});
+
+describe('SIMD engine worker threads', () => {
+  it('a model dropped without dispose() stops its worker thread once it is garbage-collected', () => {
+    // In a child process with --expose-gc: five models with worker threads are created and dropped.
+    const dir = join(__dirname, '..', 'node_modules', '.cache', 'attnlab-simd-gc');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'child.mjs'), `
+      import { build } from 'esbuild';
+      import { readFileSync } from 'node:fs';
+      await build({ entryPoints: [${JSON.stringify(join(__dirname, 'simd.ts'))}], bundle: true, platform: 'node', format: 'esm',
+        outfile: ${JSON.stringify(join(dir, 'simd.mjs'))}, conditions: ['@attnlab/source'], logLevel: 'error' });
+      const { createSimdIclModel } = await import('./simd.mjs');
+      const threads = () => +readFileSync('/proc/self/status', 'utf8').match(/Threads:\\s+(\\d+)/)[1];
+      const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+      for (let i = 0; i < 5; i++) { const m = await createSimdIclModel({ heads: 1, d: 5 }, 8, 16, 1, adam, 0.01, { dataWorker: true }); m.train(2); }
+      await new Promise((r) => setTimeout(r, 300));
+      const dropped = threads();
+      let after = dropped;
+      for (let k = 0; k < 20 && dropped - after < 4; k++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 250)); after = threads(); }
+      console.log(JSON.stringify({ dropped, after }));
+      process.exit(0); // esbuild's service process would keep this one alive
+    `);
+    const out = execFileSync(process.execPath, ['--expose-gc', join(dir, 'child.mjs')], { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 50_000 });
+    const { dropped, after } = JSON.parse(out.trim().split('\n').pop()!) as { dropped: number; after: number };
+    expect(dropped - after).toBeGreaterThanOrEqual(4);
+  }, 60_000);
 });

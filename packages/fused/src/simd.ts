@@ -206,6 +206,25 @@ for (;;) {
 `;
 
 interface NodeWorker { unref(): void; terminate(): Promise<number>; on(ev: string, f: (e: unknown) => void): void }
+
+/**
+ * Records the worker's errors in `status`. Defined out here on purpose: a listener created inside
+ * createSimdModel would share its closure context, which holds the model, and the worker (held by
+ * the finalization registry) would then keep the model alive forever.
+ */
+function watchWorker(worker: NodeWorker, status: { error?: unknown }): void {
+  worker.on('error', (e) => { status.error = e; });
+}
+
+function stopWorker(worker: NodeWorker, ctrl: Int32Array): void {
+  Atomics.store(ctrl, 0, STOP);
+  Atomics.notify(ctrl, 0);
+  void worker.terminate();
+}
+
+const workerReaper = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<{ worker: NodeWorker; ctrl: Int32Array }>(({ worker, ctrl }) => stopWorker(worker, ctrl))
+  : undefined;
 type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
 
 function nodeWorkerCtor(): WorkerCtor | undefined {
@@ -274,7 +293,7 @@ async function createSimdModel<S>(
   let worker: NodeWorker | undefined;
   let ctrl: Int32Array | undefined;
   let shared: Float64Array | undefined;
-  let workerError: unknown;
+  const workerStatus: { error?: unknown } = {};
   if (Bw > 0 && Worker) {
     const sab = new SharedArrayBuffer(16 + (2 * P + 1) * 8);
     ctrl = new Int32Array(sab, 0, 4);
@@ -287,13 +306,13 @@ async function createSimdModel<S>(
         zBytes: zPart, zqBytes: zqPart, yBytes: yPart, nbBytes, scBytes: kernel.scratchBytes(ex),
       },
     });
-    worker.on('error', (e) => { workerError = e; });
+    watchWorker(worker, workerStatus);
     worker.unref();
   }
   const awaitWorker = () => {
     let s: number;
     while ((s = Atomics.load(ctrl!, 0)) !== READY) {
-      if (workerError) throw new Error(`${fn}: the worker failed: ${String(workerError)}`);
+      if (workerStatus.error) throw new Error(`${fn}: the worker failed: ${String(workerStatus.error)}`);
       Atomics.wait(ctrl!, 0, s, 1000);
     }
   };
@@ -342,12 +361,13 @@ async function createSimdModel<S>(
       if (disposed) return;
       disposed = true;
       if (worker && ctrl) {
-        Atomics.store(ctrl, 0, STOP);
-        Atomics.notify(ctrl, 0);
-        void worker.terminate();
+        workerReaper?.unregister(model);
+        stopWorker(worker, ctrl);
       }
     },
   };
+  // A model dropped without dispose() still stops its thread when it is garbage-collected.
+  if (worker && ctrl) workerReaper?.register(model, { worker, ctrl }, model);
   return model;
 }
 
