@@ -323,41 +323,44 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
     });
     slots.push({ name: 'final', start: off.final, end: off.size, shape: [D, 1] });
   }
+  // The starting [p | m | v] state: the reference path's initial weights (so both paths start
+  // from the same point), or the checkpoint's.
+  const state = new Float64Array(3 * P);
+  const init = initParams(c, heads);
+  for (const k of slots) state.set(await init[k.name]!.data(), k.start);
+  tf.dispose(Object.values(init));
+  let history: History = emptyHistory();
+  let startStep = 0;
+  const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
+  if (resume && exact) {
+    // A fused checkpoint: the exact float64 [p | m | v] state.
+    const bytes = Uint8Array.from(atob(exact), (ch) => ch.charCodeAt(0));
+    const restored = new Float64Array(bytes.buffer);
+    if (restored.length !== state.length) throw new ConfigError('checkpoint', `a fused state of ${state.length} numbers`, restored.length, 'holds a fused state of the wrong size');
+    state.set(restored);
+  } else if (resume) {
+    for (const { name: k, start } of slots) {
+      const saved = resume.params[k];
+      if (!saved) throw new ConfigError('checkpoint', 'every parameter of the model', k, `has no ${k}`);
+      state.set(saved.values, start);
+      const mv = resume.optimizerState?.params[k]?.slots;
+      if (!mv?.m || !mv.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
+      state.set(mv.m.values, P + start);
+      state.set(mv.v.values, 2 * P + start);
+    }
+  }
+  if (resume) {
+    startStep = resume.step;
+    history = resume.history;
+  }
   const o = c.optimizer;
   const adam = { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps };
   const model = stackShape
-    ? await createStackEngine(stackShape, c.L, c.batch, c.seed, adam, c.noiseStd, new Float64Array(3 * P))
+    ? await createStackEngine(stackShape, c.L, c.batch, c.seed, adam, c.noiseStd, state)
     : await createIclEngine({ heads, d: c.d }, c.L, c.batch, c.seed, adam, c.noiseStd);
   try {
-    const state = new Float64Array(3 * P);
-    // The reference path's initial weights, so both paths start from the same point.
-    const init = initParams(c, heads);
-    for (const k of slots) state.set(await init[k.name]!.data(), k.start);
-    tf.dispose(Object.values(init));
-    let history: History = emptyHistory();
-    const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
-    if (resume && exact) {
-      // A fused checkpoint: the exact float64 [p | m | v] state.
-      const bytes = Uint8Array.from(atob(exact), (ch) => ch.charCodeAt(0));
-      const restored = new Float64Array(bytes.buffer);
-      if (restored.length !== state.length) throw new ConfigError('checkpoint', `a fused state of ${state.length} numbers`, restored.length, 'holds a fused state of the wrong size');
-      state.set(restored);
-      model.t = resume.step;
-      history = resume.history;
-    } else if (resume) {
-      for (const { name: k, start } of slots) {
-        const saved = resume.params[k];
-        if (!saved) throw new ConfigError('checkpoint', 'every parameter of the model', k, `has no ${k}`);
-        state.set(saved.values, start);
-        const mv = resume.optimizerState?.params[k]?.slots;
-        if (!mv?.m || !mv.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
-        state.set(mv.m.values, P + start);
-        state.set(mv.v.values, 2 * P + start);
-      }
-      model.t = resume.step;
-      history = resume.history;
-    }
-    model.setState(state);
+    if (!stackShape) model.setState(state);
+    model.t = startStep;
     const paramTensors = (): ParamMap => {
       const state = model.getState();
       const out: ParamMap = {};
@@ -386,8 +389,6 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
       ctx.onEvent?.({ type: 'checkpoint', phase, step: model.t });
     };
     const started = performance.now();
-    const startStep = model.t;
-    let lastProgress = started;
     const progressEvery = Math.max(1, Math.min(1000, Math.floor(c.steps / 50)));
     let aborted = false;
     while (model.t < c.steps) {
@@ -436,13 +437,11 @@ async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done
         if (model.t % progressEvery === 0 || model.t === c.steps) {
           const now = performance.now();
           ctx.onEvent?.({ type: 'progress', phase, done: model.t, total: c.steps, rate: ((model.t - startStep) * 1000) / Math.max(1, now - started), loss });
-          lastProgress = now;
         }
       }
       // Let timers, I/O and abort handlers run.
       await new Promise<void>((r) => setTimeout(r, 0));
     }
-    void lastProgress;
     await writeCheckpoint();
     const elapsed = performance.now() - started;
     const params = paramTensors();

@@ -295,6 +295,12 @@ const I32_127 = memory.data<i32>([127, 127, 127, 127], 16);
 // @ts-ignore: decorator
 @inline function CS(i: i32): v128 { return v128.load(F32_CONSTS + (<usize>i << 4)); }
 
+/** The four float32 lanes of v summed in float64, pairwise. */
+// @ts-ignore: decorator
+@inline function sumLanes(v: v128): f64 {
+  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+}
+
 /** exp of non-positive floats lane-wise (clamped at −87): 2^k · Taylor(r), |r| ≤ ln2/2, degree 7 (≈ 1 ulp). */
 // @ts-ignore: decorator
 @inline
@@ -481,8 +487,7 @@ export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usiz
   const nG = <i32>HDD + H * 6;
   for (let j = 0; j < nG; j++) {
     const v = v128.load(G4 + (<usize>j << 4));
-    store<f64>(Gs + (<usize>j << 3),
-      (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3)));
+    store<f64>(Gs + (<usize>j << 3), sumLanes(v));
   }
   // parameter gradient (src/core.ts's paramGrad)
   for (let h = 0; h < H; h++) {
@@ -511,7 +516,7 @@ export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usiz
       store<f64>(grad + ho + (<usize>c << 3), acc);
     }
   }
-  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>Bnorm;
+  return sumLanes(loss4) / <f64>Bnorm;
 }
 
 // ---------------------------------------------------------------- Adam
@@ -790,10 +795,9 @@ export function stackLossGrad4(
   }
   for (let i = 0; i < P; i++) {
     const v = ld(G4, i);
-    store<f64>(grad + (<usize>i << 3),
-      (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3)));
+    store<f64>(grad + (<usize>i << 3), sumLanes(v));
   }
-  return ((<f64>f32x4.extract_lane(loss4, 0) + <f64>f32x4.extract_lane(loss4, 1)) + (<f64>f32x4.extract_lane(loss4, 2) + <f64>f32x4.extract_lane(loss4, 3))) / <f64>Bnorm;
+  return sumLanes(loss4) / <f64>Bnorm;
 }
 
 /** n training steps of a stack (D = 6) on its own Philox data, like `train` (stack params, iclBatch layout). */

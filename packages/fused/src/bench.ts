@@ -105,11 +105,11 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
   if (simdAvailable()) {
     for (const H of heads) {
       const shape: IclShape = { heads: H, d };
-      for (const dataWorker of [true, false]) {
-        const m = await createSimdIclModel(shape, L, B, 1, adam, 0.01, { dataWorker });
+      for (const workerThread of [true, false]) {
+        const m = await createSimdIclModel(shape, L, B, 1, adam, 0.01, { workerThread });
         const r = await timeLoop(seconds, 300, (n) => { m.train(n); }, 64);
-        push(row(dataWorker ? 'fused-simd (2 threads)' : 'fused-simd (1 thread)', 'wasm-simd', H, 1, r,
-          dataWorker ? `Philox data made each step; a worker thread takes ${m.workerExamples} of ${B} examples (data and gradient)` : 'Philox data made each step'));
+        push(row(workerThread ? 'fused-simd (2 threads)' : 'fused-simd (1 thread)', 'wasm-simd', H, 1, r,
+          workerThread ? `Philox data made each step; a worker thread takes ${m.workerExamples} of ${B} examples (data and gradient)` : 'Philox data made each step'));
         m.dispose();
       }
     }
@@ -130,8 +130,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       push(row('fused-js stack (2 layers)', 'js', H, 1, await timeLoop(seconds, 2, (n) => { js.train(n); }, 1), 'causal stack, float64 TypeScript'));
     }
     const w = await createIclWasm();
-    const D = d + 1;
-    const zi = w.alloc(B * L * D * 4), zqi = w.alloc(B * D * 4), yq = w.alloc(B * 4), nb = w.alloc(256 * 8), tmp = w.alloc(64);
+    const { zi, zqi, yq, nb, tmp } = w.allocBatch(B, L);
     let s = 0;
     push(row('data only (SIMD ICL batch)', 'wasm-simd', 0, 1, await timeLoop(seconds, 50, (n) => {
       for (let i = 0; i < n; i++) w.exports.iclBatch(zi, zqi, yq, 7, 0, s++, B, L, d, Math.sqrt(d) * 0.01, 0, 0, nb, tmp);

@@ -4,7 +4,7 @@ const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
 describe('createIclEngine', () => {
   it("'auto' takes the SIMD engine where it applies and the float64 engine elsewhere; both train alike", async () => {
-    const simd = await createIclEngine({ heads: 2, d: 5 }, 20, 16, 4, ADAM, 0.01, { dataWorker: false });
+    const simd = await createIclEngine({ heads: 2, d: 5 }, 20, 16, 4, ADAM, 0.01, { workerThread: false });
     const js = await createIclEngine({ heads: 2, d: 5 }, 20, 16, 4, ADAM, 0.01, { engine: 'js' });
     const odd = await createIclEngine({ heads: 1, d: 3 }, 20, 16, 4, ADAM);
     expect([simd.kind, js.kind, odd.kind]).toEqual(['simd', 'js', 'js']);

@@ -16,7 +16,7 @@ export const ICL_ENGINES: readonly IclEngineKind[] = ['auto', 'simd', 'js'];
 export interface IclEngineOptions {
   engine?: IclEngineKind;
   /** SIMD engine: split each batch (data and gradient) with a worker thread (Node; default: when ≥ 2 CPUs). */
-  dataWorker?: boolean;
+  workerThread?: boolean;
 }
 
 /**
@@ -40,7 +40,7 @@ export async function createIclEngine(
   const why = simdUnsupported(shape, L, B);
   if (kind === 'simd' && why) throw new RangeError(`createIclEngine: engine 'simd' ${why}`);
   if (kind !== 'js' && !why) {
-    const m = await createSimdIclModel(shape, L, B, seed, adam, noiseStd, { dataWorker: options.dataWorker });
+    const m = await createSimdIclModel(shape, L, B, seed, adam, noiseStd, { workerThread: options.workerThread });
     return Object.assign(m, { kind: 'simd' as const });
   }
   const m = createCpuModel(shape, L, B, seed, adam, noiseStd);
@@ -81,7 +81,7 @@ export async function createStackEngine(
   const why = simdStackUnsupported(shape, L, B);
   if (kind === 'simd' && why) throw new RangeError(`createStackEngine: engine 'simd' ${why}`);
   if (kind !== 'js' && !why) {
-    const m = await createSimdStackModel(shape, L, B, seed, adam, noiseStd, init, { dataWorker: options.dataWorker });
+    const m = await createSimdStackModel(shape, L, B, seed, adam, noiseStd, init, { workerThread: options.workerThread });
     return Object.assign(m, { kind: 'simd' as const });
   }
   return createStackModel(shape, L, B, seed, adam, noiseStd, init);

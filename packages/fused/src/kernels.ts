@@ -57,6 +57,16 @@ function workFor(shape: IclShape, L: number): StepWork {
   return w;
 }
 
+/** Checks z [B, L, D] and zq [B, D] of a kernel; returns B and L. */
+function checkTokens(name: string, z: tf.TensorInfo, zq: tf.TensorInfo, D: number): { B: number; L: number } {
+  if (z.shape.length !== 3 || z.shape[2] !== D) throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
+  const [B, L] = z.shape as [number, number, number];
+  if (zq.shape.length !== 2 || zq.shape[0] !== B || zq.shape[1] !== D) {
+    throw new RangeError(`${name}: zq must have shape [${B}, ${D}]; got [${zq.shape.join(', ')}]`);
+  }
+  return { B, L };
+}
+
 /** Checks the inputs of an ICL kernel and returns the shape, L and B. */
 export function checkIclInputs(name: string, params: tf.TensorInfo, z: tf.TensorInfo, zq: tf.TensorInfo, attrs: IclAttrs): { shape: IclShape; L: number; B: number } {
   const shape = { heads: attrs.heads, d: attrs.d };
@@ -65,12 +75,7 @@ export function checkIclInputs(name: string, params: tf.TensorInfo, z: tf.Tensor
   if (params.shape.length !== 1 || params.shape[0] !== P) {
     throw new RangeError(`${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}; got [${params.shape.join(', ')}]`);
   }
-  if (z.shape.length !== 3 || z.shape[2] !== D) throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
-  const [B, L] = z.shape as [number, number, number];
-  if (zq.shape.length !== 2 || zq.shape[0] !== B || zq.shape[1] !== D) {
-    throw new RangeError(`${name}: zq must have shape [${B}, ${D}]; got [${zq.shape.join(', ')}]`);
-  }
-  return { shape, L, B };
+  return { shape, ...checkTokens(name, z, zq, D) };
 }
 
 const stackWorks = new Map<string, StackWork>();
@@ -92,12 +97,7 @@ export function checkStackInputs(name: string, params: tf.TensorInfo, z: tf.Tens
   if (params.shape.length !== 1 || params.shape[0] !== P) {
     throw new RangeError(`${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}, layers ${shape.layers}${shape.tied ? ' (tied)' : ''}; got [${params.shape.join(', ')}]`);
   }
-  if (z.shape.length !== 3 || z.shape[2] !== D) throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
-  const [B, L] = z.shape as [number, number, number];
-  if (zq.shape.length !== 2 || zq.shape[0] !== B || zq.shape[1] !== D) {
-    throw new RangeError(`${name}: zq must have shape [${B}, ${D}]; got [${zq.shape.join(', ')}]`);
-  }
-  return { shape, L, B };
+  return { shape, ...checkTokens(name, z, zq, D) };
 }
 
 let f64z = new Float64Array(0);
@@ -216,31 +216,27 @@ export function registerFusedKernels(): void {
       },
     });
   }
+  registerParamsGradient(ICL_STACK_FORWARD, ICL_STACK_BACKWARD);
+  registerParamsGradient(ICL_FORWARD, ICL_BACKWARD);
+}
+
+/**
+ * The gradient of a fused forward kernel {params, z, zq} → ŷ: with respect to params through its
+ * backward kernel. z and zq are data, not trained, so their gradients are not provided (asking
+ * for them throws, naming the kernel).
+ */
+function registerParamsGradient(forward: string, backward: string): void {
   tf.registerGradient({
-    kernelName: ICL_STACK_FORWARD, inputsToSave: ['params', 'z', 'zq'],
+    kernelName: forward, inputsToSave: ['params', 'z', 'zq'],
     gradFunc: (dy, saved, attrs) => {
       const [params, z, zq] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const noGrad = (what: string) => () => {
-        throw new Error(`${ICL_STACK_FORWARD}: the gradient with respect to ${what} is not implemented (only params are trained)`);
+      const dataOnly = (what: string) => () => {
+        throw new Error(`${forward}: no gradient with respect to ${what}: the fused kernels differentiate the parameters only (z and zq are data)`);
       };
       return {
-        params: () => tf.engine().runKernel(ICL_STACK_BACKWARD, { params, z, zq, dy: dy as tf.Tensor }, attrs as never) as tf.Tensor,
-        z: noGrad('z'),
-        zq: noGrad('zq'),
-      };
-    },
-  });
-  tf.registerGradient({
-    kernelName: ICL_FORWARD, inputsToSave: ['params', 'z', 'zq'],
-    gradFunc: (dy, saved, attrs) => {
-      const [params, z, zq] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const noGrad = (what: string) => () => {
-        throw new Error(`${ICL_FORWARD}: the gradient with respect to ${what} is not implemented (only params are trained)`);
-      };
-      return {
-        params: () => tf.engine().runKernel(ICL_BACKWARD, { params, z, zq, dy: dy as tf.Tensor }, attrs as never) as tf.Tensor,
-        z: noGrad('z'),
-        zq: noGrad('zq'),
+        params: () => tf.engine().runKernel(backward, { params, z, zq, dy: dy as tf.Tensor }, attrs as never) as tf.Tensor,
+        z: dataOnly('z'),
+        zq: dataOnly('zq'),
       };
     },
   });

@@ -191,12 +191,12 @@ describe('SIMD engine (WebAssembly)', () => {
     }
   });
 
-  for (const dataWorker of [false, true]) {
-    it(`trains like the float64 plain-TS engine (${dataWorker ? 'two threads' : 'one thread'}): 300 steps of H = 2 within 1e-5`, async () => {
+  for (const workerThread of [false, true]) {
+    it(`trains like the float64 plain-TS engine (${workerThread ? 'two threads' : 'one thread'}): 300 steps of H = 2 within 1e-5`, async () => {
       const shape = { heads: 2, d: 5 };
-      const simd = await createSimdIclModel(shape, 40, 32, 1024, ADAM, 0.01, { dataWorker });
+      const simd = await createSimdIclModel(shape, 40, 32, 1024, ADAM, 0.01, { workerThread });
       try {
-        expect(simd.workerExamples > 0).toBe(dataWorker);
+        expect(simd.workerExamples > 0).toBe(workerThread);
         const a = [...simd.train(120), ...simd.train(180)];
         const cpu = createCpuModel(shape, 40, 32, 1024, ADAM);
         const b = Array.from({ length: 300 }, () => cpuModelStep(cpu));
@@ -244,7 +244,7 @@ describe('SIMD engine worker threads', () => {
       const { createSimdIclModel } = await import('./simd.mjs');
       const threads = () => +readFileSync('/proc/self/status', 'utf8').match(/Threads:\\s+(\\d+)/)[1];
       const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-      for (let i = 0; i < 5; i++) { const m = await createSimdIclModel({ heads: 1, d: 5 }, 8, 16, 1, adam, 0.01, { dataWorker: true }); m.train(2); }
+      for (let i = 0; i < 5; i++) { const m = await createSimdIclModel({ heads: 1, d: 5 }, 8, 16, 1, adam, 0.01, { workerThread: true }); m.train(2); }
       await new Promise((r) => setTimeout(r, 300));
       const dropped = threads();
       let after = dropped;

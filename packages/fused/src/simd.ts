@@ -8,7 +8,7 @@
  *   the per-example work (scores, softmax, the reductions) in float32, four examples per f32x4,
  *   like the float32 reference path. Losses agree with core.ts's float64 engine to about 1e-6.
  * - Threads: in Node, a worker thread takes half of every batch (its data and its share of the loss
- *   and gradient) while this thread does the other half (`dataWorker`).
+ *   and gradient) while this thread does the other half (`workerThread`).
  *
  * Supports the seed's token width (d = 5) and batches that are multiples of 4; `simdUnsupported`
  * says why not otherwise.
@@ -91,12 +91,22 @@ export interface IclWasm {
   readonly exports: IclWasmExports;
   /** Reserves `bytes` (16-byte aligned) and returns the pointer; grows memory when needed. */
   alloc(bytes: number): number;
+  /** Reserves one batch in iclBatch's layout (d = 5, B a multiple of 4) plus its normal and Philox scratch. */
+  allocBatch(B: number, L: number): BatchBuffers;
   /** A Float64Array view (valid until the next alloc). */
   f64(ptr: number, n: number): Float64Array;
   /** A Float32Array view (valid until the next alloc). */
   f32(ptr: number, n: number): Float32Array;
   /** A Uint32Array view (valid until the next alloc). */
   u32(ptr: number, n: number): Uint32Array;
+}
+
+/** Pointers of one batch in the module's memory (iclBatch's arguments); nbBytes is the normal buffer's size. */
+export interface BatchBuffers { zi: number; zqi: number; yq: number; nb: number; tmp: number; nbBytes: number }
+
+/** Bytes of iclBatch's normal buffer: 16·⌈n/16⌉ doubles for n = d + (L+1)·d + L normals per example (d = 5). */
+function normalBytes(L: number): number {
+  return Math.ceil((5 + (L + 1) * 5 + L) / 16) * 16 * 8;
 }
 
 /** Compiles (once per process) and instantiates the module. */
@@ -106,14 +116,19 @@ export async function createIclWasm(): Promise<IclWasm> {
   const instance = await WebAssembly.instantiate(await moduleCache, { env: { pow: Math.pow, abort: wasmAbort } });
   const ex = instance.exports as unknown as IclWasmExports;
   let top = ex.heapBase();
+  const alloc = (bytes: number) => {
+    const ptr = top;
+    top = ptr + Math.ceil(bytes / 16) * 16;
+    const have = ex.memory.buffer.byteLength;
+    if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536));
+    return ptr;
+  };
   return {
     exports: ex,
-    alloc(bytes: number) {
-      const ptr = top;
-      top = ptr + Math.ceil(bytes / 16) * 16;
-      const have = ex.memory.buffer.byteLength;
-      if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536));
-      return ptr;
+    alloc,
+    allocBatch(B: number, L: number) {
+      const nbBytes = normalBytes(L);
+      return { zi: alloc(B * L * 6 * 4), zqi: alloc(B * 6 * 4), yq: alloc(B * 4), nb: alloc(nbBytes), tmp: alloc(64), nbBytes };
     },
     f64: (ptr, n) => new Float64Array(ex.memory.buffer, ptr, n),
     f32: (ptr, n) => new Float32Array(ex.memory.buffer, ptr, n),
@@ -133,7 +148,7 @@ export interface SimdModelOptions {
    * rest, then Adam runs here; the worker also makes its next batch while it waits. Default:
    * true in Node when the machine has at least 2 CPUs; ignored elsewhere (browsers).
    */
-  dataWorker?: boolean;
+  workerThread?: boolean;
 }
 
 /** A model on the SIMD engine (shape S: IclShape for the single layer, StackShape for the stack). */
@@ -257,7 +272,7 @@ interface SimdKernel {
   }): void;
 }
 
-/** A SIMD-engine model (single layer or stack) with the worker-thread machinery; `init` is P params. */
+/** A SIMD-engine model (single layer or stack) with the worker-thread machinery; `init` is the [params | m | v] state (3·P). */
 async function createSimdModel<S>(
   fn: string, kernel: SimdKernel, shape: S, L: number, B: number, seed: number, adam: AdamConfig, noiseStd: number,
   init: ArrayLike<number>, options: SimdModelOptions,
@@ -267,15 +282,9 @@ async function createSimdModel<S>(
   const d = 5;
   const D = d + 1;
   const P = kernel.P;
-  const n = d + (L + 1) * d + L;
   const state = w.alloc(3 * P * 8);
   const grad = w.alloc(P * 8);
-  const zi = w.alloc(B * L * D * 4);
-  const zqi = w.alloc(B * D * 4);
-  const yq = w.alloc(B * 4);
-  const nbBytes = Math.ceil(n / 16) * 16 * 8;
-  const nb = w.alloc(nbBytes);
-  const tmp = w.alloc(64);
+  const { zi, zqi, yq, nb, tmp, nbBytes } = w.allocBatch(B, L);
   const sc = w.alloc(kernel.scratchBytes(ex));
   const losses = w.alloc(LOSS_CHUNK * 8);
   const k0 = seed >>> 0;
@@ -285,8 +294,8 @@ async function createSimdModel<S>(
   w.f64(state, 3 * P).set(init);
 
   // ---- worker: the first Bw examples of every batch, data and gradient (about half the batch)
-  const Worker = options.dataWorker === false ? undefined : nodeWorkerCtor();
-  const Bw = Worker && (options.dataWorker === true || cpuCount() >= 2) ? 4 * Math.floor(B / 8) : 0;
+  const Worker = options.workerThread === false ? undefined : nodeWorkerCtor();
+  const Bw = Worker && (options.workerThread === true || cpuCount() >= 2) ? 4 * Math.floor(B / 8) : 0;
   const zPart = (Bw / 4) * L * D * 16;
   const zqPart = (Bw / 4) * D * 16;
   const yPart = Bw * 4;
@@ -389,7 +398,9 @@ export async function createSimdIclModel(
     worker: { kind: 'icl', H, layers: 1, tied: 0, residual: 0 },
     train: (ex, a) => ex.train(a.state, H, L, B, a.k0, a.k1, 0, a.noise, a.t0, a.n, a.losses, lr, beta1, beta2, eps, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
   };
-  return createSimdModel('SimdIclModel', kernel, shape, L, B, seed, adam, noiseStd, initParams(shape, seed), options);
+  const init = new Float64Array(3 * kernel.P);
+  init.set(initParams(shape, seed));
+  return createSimdModel('SimdIclModel', kernel, shape, L, B, seed, adam, noiseStd, init, options);
 }
 
 /** Why the SIMD engine cannot train this stack, or undefined when it can. */
@@ -421,9 +432,7 @@ export async function createSimdStackModel(
     worker: { kind: 'stack', H, layers, tied, residual },
     train: (ex, a) => ex.trainStack(a.state, H, layers, tied, residual, L, B, a.k0, a.k1, 0, a.noise, a.t0, a.n, a.losses, lr, beta1, beta2, eps, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
   };
-  const m = await createSimdModel('SimdStackModel', kernel, shape, L, B, seed, adam, noiseStd, Array.from(init).slice(0, P), options);
-  m.setState(init);
-  return m;
+  return createSimdModel('SimdStackModel', kernel, shape, L, B, seed, adam, noiseStd, init, options);
 }
 
 /** One model of `createSimdMultiModel`. */
@@ -462,13 +471,7 @@ export async function createSimdMultiModel(specs: SimdMultiSpec[], L: number, B:
   const w = await createIclWasm();
   const ex = w.exports;
   const d = 5;
-  const D = d + 1;
-  const n = d + (L + 1) * d + L;
-  const zi = w.alloc(B * L * D * 4);
-  const zqi = w.alloc(B * D * 4);
-  const yq = w.alloc(B * 4);
-  const nb = w.alloc(Math.ceil(n / 16) * 16 * 8);
-  const tmp = w.alloc(64);
+  const { zi, zqi, yq, nb, tmp } = w.allocBatch(B, L);
   const hmax = Math.max(...specs.map((s) => s.shape.heads));
   const sc = w.alloc(ex.scratchBytes(hmax, L));
   const grad = w.alloc(paramCount({ heads: hmax, d }) * 8);

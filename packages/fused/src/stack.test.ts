@@ -123,13 +123,13 @@ describe('causal stack on the SIMD engine', () => {
     { heads: 1, d: 5, layers: 3, tied: true, residual: false },
     { heads: 2, d: 5, layers: 2, tied: false, residual: true },
   ] as StackShape[]) {
-    for (const dataWorker of [false, true]) {
-      it(`trains like the float64 stack engine (layers ${s.layers}, tied ${s.tied}, residual ${s.residual}, worker ${dataWorker}): 40 steps within 1e-4`, async () => {
+    for (const workerThread of [false, true]) {
+      it(`trains like the float64 stack engine (layers ${s.layers}, tied ${s.tied}, residual ${s.residual}, worker ${workerThread}): 40 steps within 1e-4`, async () => {
         const P = stackParamCount(s);
         const init = new Float64Array(3 * P);
         init.set(randomParams(P, 11, 0.4));
         const ref = createStackModel(s, 9, 16, 21, adam, 0.01, init);
-        const simd = await createSimdStackModel(s, 9, 16, 21, adam, 0.01, init, { dataWorker });
+        const simd = await createSimdStackModel(s, 9, 16, 21, adam, 0.01, init, { workerThread });
         try {
           const want = ref.train(40);
           const got = [...simd.train(25), ...simd.train(15)];

@@ -38,7 +38,7 @@ describeBackends('multi-model trainer', () => {
       for (let i = 0; i < models.length; i++) {
         const m = models[i]!;
         // one thread, like the multi trainer: the worker's split batch sums in another order
-        const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend, dataWorker: false });
+        const one = await createFusedIclTrainer({ heads: m.heads, seed: m.seed, lr: m.lr, backend, workerThread: false });
         let want = await one.step(6);
         one.dispose();
         if (m.dataSeed !== undefined) {

@@ -44,7 +44,7 @@ export interface FusedTrainerOptions {
    */
   backend?: FusedBackend;
   /** 'simd' / 'auto': split each batch (data and gradient) with a worker thread (Node; default when ≥ 2 CPUs). */
-  dataWorker?: boolean;
+  workerThread?: boolean;
   /** webgpu only: steps per dispatch and dispatches per submission (losses read once per submission). */
   stepsPerDispatch?: number;
   dispatchesPerSubmit?: number;
@@ -149,7 +149,7 @@ export async function createFusedIclTrainer(options: FusedTrainerOptions): Promi
   }
   if (r.backend === 'js' || r.backend === 'simd' || r.backend === 'auto') {
     const e = await createIclEngine(shape, r.L, r.batch, r.seed, r.adam, r.noiseStd, {
-      engine: r.backend === 'auto' ? 'auto' : r.backend, dataWorker: options.dataWorker,
+      engine: r.backend === 'auto' ? 'auto' : r.backend, workerThread: options.workerThread,
     }).catch((err: unknown) => { throw err instanceof RangeError ? new RangeError(`${fn}: ${err.message.replace(/^createIclEngine: /, '')}`) : err; });
     let disposed = false;
     return {
