@@ -11,7 +11,7 @@ import {
 import type { FigureSpec } from '@attnlab/plot';
 import {
   adam, adamw, deserializeCheckpoint, emptyHistory, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
-  type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap,
+  type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap, type TensorMap,
 } from '@attnlab/train';
 import { createIclEngine, createStackEngine, paramOffsets, stackOffsets, type StackShape } from '@attnlab/fused';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
@@ -163,7 +163,7 @@ function initParams(c: IclConfig, heads: number): ParamMap {
   return out;
 }
 
-function structure(c: IclConfig, p: ParamMap): Structured {
+function structure(c: IclConfig, p: TensorMap): Structured {
   if (c.layers === 1) return { Wq: p.Wq as tf.Tensor3D, Wk: p.Wk as tf.Tensor3D, Wv: p.Wv as tf.Tensor3D, Wo: p.Wo as tf.Tensor3D };
   const n = c.weightTying ? 1 : c.layers;
   return {
@@ -199,7 +199,7 @@ function tokens(c: IclConfig, stream: number, step: number, batch: number, offse
   return { Z: tf.tensor3d(t.Z, [batch, c.L, D]), zq: tf.tensor2d(t.zq, [batch, D]), yq: tf.tensor1d(t.yq) };
 }
 
-async function qkMatrices(c: IclConfig, p: ParamMap): Promise<number[][][][]> {
+async function qkMatrices(c: IclConfig, p: TensorMap): Promise<number[][][][]> {
   // Seed 004's QK_mat_stack: W_Q^h W_K^hᵀ (unscaled) per layer and head.
   const st = structure(c, p);
   const layers = 'layers' in st ? st.layers : [st];
@@ -274,7 +274,7 @@ async function finishRun(c: IclConfig, heads: number, params: ParamMap, history:
   };
 }
 
-async function dynamicsProbe(c: IclConfig, p: ParamMap): Promise<Json> {
+async function dynamicsProbe(c: IclConfig, p: TensorMap): Promise<Json> {
   const { w, mu } = await circuitStatistics(structure(c, p));
   return { w, mu };
 }

@@ -39,7 +39,7 @@ describe('checkpoint format', () => {
     const h = view.getUint32(12, true);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + h)));
     expect(header.format).toBe('attnlab-checkpoint');
-    expect((16 + h + ((8 - ((16 + h) % 8)) % 8)) + header.payload.byteLength).toBe(bytes.byteLength);
+    expect((16 + h + ((8 - ((16 + h) % 8)) % 8)) + header.payload.byteLength + 4).toBe(bytes.byteLength); // + the CRC-32 trailer
 
     const c: Checkpoint = deserializeCheckpoint(bytes);
     expect(c.step).toBe(3);
@@ -56,13 +56,44 @@ describe('checkpoint format', () => {
 
   it('refuses corrupt, truncated or foreign bytes', async () => {
     const bytes = await serializeCheckpoint({ params: { w: { shape: [2], dtype: 'float32', values: new Float32Array([1, 2]) } }, step: 0 });
-    const flipped = bytes.slice(); flipped[flipped.length - 1]! ^= 1;
-    expect(() => deserializeCheckpoint(flipped)).toThrow(/deserializeCheckpoint: payload CRC-32 is \d+, header says \d+; corrupt checkpoint/);
+    const flipped = bytes.slice(); flipped[flipped.length - 5]! ^= 1;
+    expect(() => deserializeCheckpoint(flipped)).toThrow(/deserializeCheckpoint: CRC-32 of the checkpoint is \d+, its last 4 bytes say \d+; truncated or corrupt checkpoint/);
     expect(() => deserializeCheckpoint(bytes.subarray(0, bytes.length - 4))).toThrow(/truncated or corrupt/);
-    expect(() => deserializeCheckpoint(bytes.subarray(0, 30))).toThrow(/truncated checkpoint|not valid JSON/);
+    expect(() => deserializeCheckpoint(bytes.subarray(0, 30))).toThrow(/truncated or corrupt|truncated checkpoint/);
     expect(() => deserializeCheckpoint(new TextEncoder().encode('{"not":"a checkpoint"}'))).toThrow(/magic 'ATTNCKPT'/);
-    const v2 = bytes.slice(); new DataView(v2.buffer).setUint32(8, 2, true);
-    expect(() => deserializeCheckpoint(v2)).toThrow(/format version must be 1; got 2/);
+    const v3 = bytes.slice(); new DataView(v3.buffer).setUint32(8, 3, true);
+    expect(() => deserializeCheckpoint(v3)).toThrow(/format version must be 2; got 3/);
+    const v1 = bytes.slice(); new DataView(v1.buffer).setUint32(8, 1, true);
+    expect(() => deserializeCheckpoint(v1)).toThrow(/got 1 \(written by an older attnlab/);
+  });
+
+  it('refuses a change anywhere in the header: the step, the meta, one digit of a number', async () => {
+    const bytes = await serializeCheckpoint({
+      params: { w: { shape: [2], dtype: 'float32', values: new Float32Array([1, 2]) } }, step: 1234, meta: { experiment: 'x', lr: 0.001 },
+    });
+    const text = new TextDecoder().decode(bytes);
+    for (const needle of ['"step":1234', '"lr":0.001', '"experiment":"x"']) {
+      const at = text.indexOf(needle);
+      expect(at).toBeGreaterThan(0);
+      const edited = bytes.slice();
+      edited[at + needle.length - 2] = edited[at + needle.length - 2] === 0x31 ? 0x32 : 0x31; // same length, one character changed
+      expect(() => deserializeCheckpoint(edited)).toThrow(/CRC-32 of the checkpoint is \d+, its last 4 bytes say \d+; truncated or corrupt checkpoint/);
+    }
+  });
+
+  it('keeps float64 entries as float64, bit for bit (engines that keep float64 state)', async () => {
+    const p = Float64Array.from([Math.PI, -0, 1e-300, Number.NaN, 1 + 2 ** -52]);
+    const bytes = await serializeCheckpoint({
+      params: { w: { shape: [5], dtype: 'float64', values: p } }, step: 2,
+      optimizerState: { type: 'adam', config: { lr: 1e-3, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8 }, params: { w: { step: 2, slots: { m: { shape: [5], dtype: 'float64', values: p }, v: { shape: [5], dtype: 'float64', values: p } } } } },
+    });
+    const c = deserializeCheckpoint(bytes);
+    expect(c.params.w!.dtype).toBe('float64');
+    expect(c.params.w!.values).toBeInstanceOf(Float64Array);
+    expect(new Uint8Array(c.params.w!.values.buffer)).toEqual(new Uint8Array(p.buffer));
+    expect(new Uint8Array(c.optimizerState!.params.w!.slots.v!.values.buffer)).toEqual(new Uint8Array(p.buffer));
+    await expect(serializeCheckpoint({ params: { w: { shape: [5], dtype: 'float32', values: p } }, step: 0 }))
+      .rejects.toThrow(/input.params\['w'\].dtype is 'float32' but its values are Float64Array/);
   });
 });
 
@@ -156,7 +187,7 @@ describeBackends('resume (bitwise, cpu)', () => {
     const rngC = new TestRng(0), valC = new TestRng(0);
     rngC.setState(rs.train); valC.setState(rs.val);
     const rc = await train({ params: pc, optimizer: oc, steps: N, data: streamData(rngC, 8), loss: regressionLoss, schedule, probes,
-      validation: streamData(valC, 16), state: c });
+      validation: streamData(valC, 16), resume: c });
     expect(rc.completed).toBe(N);
 
     for (const name of ['w', 'b']) {

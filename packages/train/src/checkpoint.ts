@@ -1,17 +1,20 @@
 /**
  * Checkpoints in memory (browser-safe): `serializeCheckpoint` → Uint8Array → `deserializeCheckpoint`.
  *
- * Format, version 1 (all integers little-endian):
+ * Format, version 2 (all integers little-endian):
  *   bytes 0–7    magic "ATTNCKPT"
- *   bytes 8–11   uint32 format version (1)
+ *   bytes 8–11   uint32 format version (2)
  *   bytes 12–15  uint32 header length H
  *   bytes 16…    H bytes of UTF-8 JSON header, then zero padding to a multiple of 8
  *   payload      binary blobs, each starting at a multiple of 8 from the payload start
+ *   last 4 bytes uint32 CRC-32 of every byte before it (preamble, header and payload), so a
+ *                change anywhere — the step, the meta, a parameter — is refused on reading
  * The header holds step, meta, rngState, probe values (JSON; NaN/±Infinity are written as
  * {"$nonfinite":"NaN"|"Infinity"|"-Infinity"}), the payload's byte length and CRC-32, and a
  * table of blobs {dtype, offset, byteLength} that parameters, optimizer slots and the loss
- * series refer to by index. Parameters and slots keep their dtype (float32 or int32) and are
- * stored bit-exactly; loss and validation series are float64.
+ * series refer to by index. Parameters and slots keep their dtype (float32, int32, or float64
+ * for engines that keep float64 state) and are stored bit-exactly; loss and validation series
+ * are float64. Version 1 (checksum over the payload only) is refused with a clear message.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { emptyHistory, type History, type Series } from './history.js';
@@ -20,7 +23,7 @@ import type { HostTensor, Json, ParamMap } from './types.js';
 import { checkInt, checkObject, show } from './validate.js';
 
 /** Current checkpoint format version. */
-export const CHECKPOINT_FORMAT_VERSION = 1;
+export const CHECKPOINT_FORMAT_VERSION = 2;
 const MAGIC = 'ATTNCKPT';
 
 /** What a checkpoint is made from: tensors (read asynchronously) or host values. */
@@ -52,7 +55,7 @@ export interface Checkpoint {
 
 type BlobDtype = 'float32' | 'int32' | 'float64';
 interface BlobRef { dtype: BlobDtype; offset: number; byteLength: number }
-interface TensorRef { shape: number[]; dtype: 'float32' | 'int32'; blob: number }
+interface TensorRef { shape: number[]; dtype: BlobDtype; blob: number }
 interface SeriesRef { step: number; value: number }
 
 interface Header {
@@ -115,9 +118,13 @@ function jsonReviver(_key: string, value: unknown): unknown {
 }
 
 function isHostTensor(v: unknown): v is HostTensor {
-  return typeof v === 'object' && v !== null && !(v instanceof tf.Tensor) &&
-    Array.isArray((v as HostTensor).shape) && ((v as HostTensor).values instanceof Float32Array || (v as HostTensor).values instanceof Int32Array);
+  if (typeof v !== 'object' || v === null || v instanceof tf.Tensor || !Array.isArray((v as HostTensor).shape)) return false;
+  const values = (v as HostTensor).values;
+  return values instanceof Float32Array || values instanceof Int32Array || values instanceof Float64Array;
 }
+
+const dtypeOf = (values: HostTensor['values']): BlobDtype =>
+  values instanceof Int32Array ? 'int32' : values instanceof Float64Array ? 'float64' : 'float32';
 
 async function readHost(fn: string, name: string, v: unknown): Promise<HostTensor> {
   if (v instanceof tf.Tensor) {
@@ -128,7 +135,7 @@ async function readHost(fn: string, name: string, v: unknown): Promise<HostTenso
   if (!isHostTensor(v)) throw new TypeError(`${fn}: ${name} must be a tf.Tensor or a host tensor {shape, dtype, values}; got ${show(v)}`);
   const size = v.shape.reduce((a, b) => a * b, 1);
   if (v.values.length !== size) throw new RangeError(`${fn}: ${name} has ${v.values.length} values for shape [${v.shape.join(', ')}]`);
-  const dtype = v.values instanceof Int32Array ? 'int32' : 'float32';
+  const dtype = dtypeOf(v.values);
   if (v.dtype !== dtype) throw new TypeError(`${fn}: ${name}.dtype is '${v.dtype}' but its values are ${v.values.constructor.name}`);
   return v;
 }
@@ -214,13 +221,14 @@ export async function serializeCheckpoint(input: CheckpointInput): Promise<Uint8
 
   const headerBytes = new TextEncoder().encode(JSON.stringify(header, jsonReplacer));
   const payloadStart = 16 + headerBytes.byteLength + ((8 - ((16 + headerBytes.byteLength) % 8)) % 8);
-  const out = new Uint8Array(payloadStart + full.byteLength);
+  const out = new Uint8Array(payloadStart + full.byteLength + 4);
   for (let i = 0; i < MAGIC.length; i++) out[i] = MAGIC.charCodeAt(i);
   const view = new DataView(out.buffer);
   view.setUint32(8, CHECKPOINT_FORMAT_VERSION, true);
   view.setUint32(12, headerBytes.byteLength, true);
   out.set(headerBytes, 16);
   out.set(full, payloadStart);
+  view.setUint32(out.byteLength - 4, crc32(out.subarray(0, out.byteLength - 4)), true);
   return out;
 }
 
@@ -239,8 +247,14 @@ export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== CHECKPOINT_FORMAT_VERSION) {
-    throw new RangeError(`${fn}: format version must be ${CHECKPOINT_FORMAT_VERSION}; got ${version}`);
+    const why = version === 1 ? ' (written by an older attnlab, whose checksum did not cover the header; start the run again)' : '';
+    throw new RangeError(`${fn}: format version must be ${CHECKPOINT_FORMAT_VERSION}; got ${version}${why}`);
   }
+  if (bytes.byteLength < 20) throw new RangeError(`${fn}: bytes is ${bytes.byteLength} bytes long, too short for a version-${version} checkpoint; truncated checkpoint`);
+  const stored = view.getUint32(bytes.byteLength - 4, true);
+  const whole = crc32(bytes.subarray(0, bytes.byteLength - 4));
+  if (stored !== whole) throw new RangeError(`${fn}: CRC-32 of the checkpoint is ${whole}, its last 4 bytes say ${stored}; truncated or corrupt checkpoint`);
+  bytes = bytes.subarray(0, bytes.byteLength - 4);
   const headerLength = view.getUint32(12, true);
   if (16 + headerLength > bytes.byteLength) throw new RangeError(`${fn}: header length ${headerLength} runs past the end (${bytes.byteLength} bytes); truncated checkpoint`);
   let header: Header;
@@ -266,7 +280,7 @@ export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
     if (ref.dtype === 'float64') return new Float64Array(raw.buffer);
     return ref.dtype === 'int32' ? new Int32Array(raw.buffer) : new Float32Array(raw.buffer);
   };
-  const readTensor = (r: TensorRef): HostTensor => ({ shape: r.shape, dtype: r.dtype, values: readBlob(r.blob) as Float32Array | Int32Array });
+  const readTensor = (r: TensorRef): HostTensor => ({ shape: r.shape, dtype: r.dtype, values: readBlob(r.blob) });
 
   const params: Record<string, HostTensor> = {};
   for (const [name, r] of Object.entries(header.params)) params[name] = readTensor(r);
@@ -289,6 +303,11 @@ export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
   return { version, step: header.step, params, optimizerState, rngState: header.rngState, history, meta: header.meta };
 }
 
+/** A host tensor as a tfjs tensor (float64 becomes float32: tfjs has no float64). */
+export function hostToTensor(h: HostTensor): tf.Tensor {
+  return h.dtype === 'float64' ? tf.tensor(Float32Array.from(h.values), h.shape, 'float32') : tf.tensor(h.values, h.shape, h.dtype);
+}
+
 /**
  * Assigns a checkpoint's parameter values to existing variables (same names, shapes and dtypes).
  * @example
@@ -305,13 +324,15 @@ export function restoreParams(params: ParamMap, values: Record<string, HostTenso
   for (const name of want) {
     const p = params[name]!, h = values[name]!;
     if (!(p instanceof tf.Variable)) throw new TypeError(`${fn}: params['${name}'] must be a tf.Variable; got ${show(p)}`);
-    if (!tf.util.arraysEqual(p.shape, h.shape) || p.dtype !== h.dtype) {
+    // float64 values (an engine that keeps float64) go into float32 variables, rounded.
+    const dtypeOk = p.dtype === h.dtype || (p.dtype === 'float32' && h.dtype === 'float64');
+    if (!tf.util.arraysEqual(p.shape, h.shape) || !dtypeOk) {
       throw new RangeError(`${fn}: values['${name}'] must be ${p.dtype} [${p.shape.join(', ')}]; got ${h.dtype} [${h.shape.join(', ')}]`);
     }
   }
   for (const name of want) {
     const h = values[name]!;
-    tf.tidy(() => params[name]!.assign(tf.tensor(h.values, h.shape, h.dtype)));
+    tf.tidy(() => params[name]!.assign(hostToTensor(h)));
   }
 }
 
@@ -323,6 +344,6 @@ export function restoreParams(params: ParamMap, values: Record<string, HostTenso
 export function variablesFromCheckpoint(values: Record<string, HostTensor>): ParamMap {
   checkObject('variablesFromCheckpoint', 'values', values);
   const out: ParamMap = {};
-  for (const [name, h] of Object.entries(values)) out[name] = tf.tidy(() => tf.variable(tf.tensor(h.values, h.shape, h.dtype)));
+  for (const [name, h] of Object.entries(values)) out[name] = tf.tidy(() => tf.variable(hostToTensor(h)));
   return out;
 }

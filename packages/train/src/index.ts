@@ -2,6 +2,8 @@ export { meanSquaredError, crossEntropy } from './losses.js';
 export { sgd, adam, adamw, optimizerFromState } from './optimizers.js';
 export type { Optimizer, OptimizerType, OptimizerState, ParamOptimizerState, SgdConfig, AdamConfig } from './optimizers.js';
 export { train } from './loop.js';
+export { autodiffEngine } from './engine.js';
+export type { Engine, EngineState, AutodiffEngineOptions } from './engine.js';
 export type {
   TrainOptions,
   TrainResult,
@@ -10,6 +12,7 @@ export type {
   DataStream,
   Probe,
   Validation,
+  ResumeFrom,
   CheckpointOptions,
 } from './loop.js';
 export { tensorProbe } from './probes.js';
@@ -22,7 +25,8 @@ export {
   variablesFromCheckpoint,
   crc32,
   CHECKPOINT_FORMAT_VERSION,
+  hostToTensor,
 } from './checkpoint.js';
 export type { Checkpoint, CheckpointInput } from './checkpoint.js';
 export { saveCheckpoint, loadCheckpoint } from './checkpoint-node.js';
-export type { Json, HostTensor, HostDtype, ParamMap, GradMap } from './types.js';
+export type { Json, HostTensor, HostDtype, ParamMap, TensorMap, GradMap } from './types.js';

@@ -1,24 +1,26 @@
 /**
- * The training loop: batches → loss → gradients → optimizer, with recording on a schedule,
- * typed events, abort at a step boundary, checkpoints and exact resume.
+ * The training loop: runs any {@link Engine} (tfjs autodiff by default, or a fast engine) with
+ * recording on a schedule, typed events, abort between engine calls, checkpoints and exact resume.
  *
- * Iteration t (0-based, as seed 004's loop): draw `data.batch(t)`, compute the loss and its
- * gradients, apply the optimizer; the loss is recorded at step t (it is the loss before the
- * update). Then, if `t % every === 0`, validation and probes run on the updated parameters and
- * are recorded at step t. Checkpoints, progress and the result count *completed* iterations:
- * after iteration t, `completed = t + 1`, which is also the `startStep` that resumes the run.
+ * Iteration t (0-based, as seed 004's loop): draw batch t, compute the loss and its gradients,
+ * apply the optimizer; the loss is recorded at step t (it is the loss before the update). Then,
+ * if `t % every === 0`, validation and probes run on the updated parameters and are recorded at
+ * step t. Checkpoints, progress and the result count *completed* iterations: after iteration t,
+ * `completed = t + 1`, which is also the step a resumed run starts from.
  *
- * Loss read-back: each iteration's loss stays on the device as a scalar tensor; the pending
- * ones are stacked and read in one transfer every `readEvery` iterations (and whenever a
- * record, progress event, checkpoint or the end needs them), so a GPU backend is not stalled
- * every step. Between reads at most `readEvery` scalar tensors are alive; at each read point
- * the number of live tensors is the same from one read to the next.
+ * Iterations run in engine calls `engine.run(n)` that never pass a step where something is due
+ * (a record, a checkpoint, a progress event) and that last about 25 ms each (n adapts to the
+ * measured time per iteration, capped by `readEvery`), so that the abort signal, timers and I/O
+ * are served several times a second on any engine and any machine load, while a fast engine
+ * runs thousands of iterations per call. Call boundaries never change the numbers: the same
+ * run gives the same history whatever its calls were.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { cloneHistory, emptyHistory, type History } from './history.js';
 import type { CheckpointInput } from './checkpoint.js';
-import type { Optimizer } from './optimizers.js';
-import type { GradMap, Json, ParamMap } from './types.js';
+import { autodiffEngine, type Engine } from './engine.js';
+import type { Optimizer, OptimizerState } from './optimizers.js';
+import type { HostTensor, Json, ParamMap, TensorMap } from './types.js';
 import { checkFunction, checkInt, checkObject, show } from './validate.js';
 
 /** A deterministic data source: `batch(t)` gives iteration t's batch (tensors in it are disposed by the loop after use). */
@@ -29,19 +31,22 @@ export interface DataStream<B> {
 /** A probe: a function of the parameters recorded every `every` iterations (its output must be JSON). */
 export interface Probe {
   every: number;
-  run(params: ParamMap, step: number): Json | Promise<Json>;
+  run(params: TensorMap, step: number): Json | Promise<Json>;
 }
 
-/** Validation: either fresh batches scored with the training loss, or a function returning the validation loss. */
+/**
+ * Validation: fresh batches scored with the training loss (autodiff only), or a function of the
+ * parameters returning the validation loss.
+ */
 export type Validation<B> =
   | DataStream<B>
-  | ((params: ParamMap, step: number) => number | tf.Tensor | Promise<number | tf.Tensor>);
+  | ((params: TensorMap, step: number) => number | tf.Tensor | Promise<number | tf.Tensor>);
 
 /** How often to record and report. All intervals are in iterations and must be integers ≥ 1. */
 export interface TrainSchedule {
   /** Record the training loss at iterations t with t % lossEvery === 0 (default 1: every step). */
   lossEvery?: number;
-  /** Read pending losses to the host every readEvery iterations (default 20). */
+  /** The most iterations in one engine call, i.e. between two reads of the losses to the host (default 20). */
   readEvery?: number;
   /** Emit a progress event every progressEvery completed iterations (default 100) and at the end. */
   progressEvery?: number;
@@ -63,6 +68,18 @@ export interface CheckpointOptions {
   atEnd?: boolean;
 }
 
+/**
+ * Where a resumed run starts: a loaded {@link Checkpoint} works as it is. With `params` the
+ * engine is restored from it (parameters and optimizer state); without, only the step and the
+ * history are taken (the caller restored the parameters).
+ */
+export interface ResumeFrom {
+  step: number;
+  params?: Record<string, HostTensor>;
+  optimizerState?: OptimizerState | null;
+  history?: History;
+}
+
 /** Events emitted during training. */
 export type TrainEvent =
   | { type: 'progress'; completed: number; steps: number; loss: number | undefined; stepsPerSecond: number; elapsedMs: number }
@@ -71,30 +88,38 @@ export type TrainEvent =
   | { type: 'checkpoint'; completed: number }
   | { type: 'done'; completed: number; steps: number; aborted: boolean; elapsedMs: number };
 
-/** Options of `train`. */
-export interface TrainOptions<B> {
-  /** The trainable parameters by name (variables, updated in place). */
-  params: ParamMap;
-  /** The loss of a batch as a scalar tensor; must be differentiable in the parameters. */
-  loss: (params: ParamMap, batch: B, step: number) => tf.Scalar;
-  /** Training batches. */
-  data: DataStream<B>;
-  optimizer: Optimizer;
+/** What every run takes, whatever runs its iterations. */
+interface TrainCommon<B> {
   /** Total iterations: the run ends after iteration steps − 1 (resumed runs included). */
   steps: number;
   schedule?: TrainSchedule;
   validation?: Validation<B>;
   probes?: Record<string, Probe>;
   checkpoint?: CheckpointOptions;
-  /** Resume: a loaded Checkpoint works as is (its step and history). */
-  state?: { step: number; history?: History };
-  /** First iteration (default `state.step` or 0); must agree with `state.step` when both are given. */
+  /** Resume from a checkpoint (see {@link ResumeFrom}). */
+  resume?: ResumeFrom;
+  /** First iteration (default: `resume.step`, else the engine's step, else 0). */
   startStep?: number;
-  /** Dispose tensors found in each batch after use (default true). */
-  disposeBatches?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: TrainEvent) => void;
 }
+
+/** Options of `train`: an engine, or the parts of the autodiff engine (params, loss, data, optimizer). */
+export type TrainOptions<B> = TrainCommon<B> & (
+  | { engine: Engine; params?: undefined; loss?: undefined; data?: undefined; optimizer?: undefined; disposeBatches?: undefined }
+  | {
+    engine?: undefined;
+    /** The trainable parameters by name (variables, updated in place). */
+    params: ParamMap;
+    /** The loss of a batch as a scalar tensor; must be differentiable in the parameters. */
+    loss: (params: ParamMap, batch: B, step: number) => tf.Scalar;
+    /** Training batches. */
+    data: DataStream<B>;
+    optimizer: Optimizer;
+    /** Dispose tensors found in each batch after use (default true). */
+    disposeBatches?: boolean;
+  }
+);
 
 /** What `train` returns. */
 export interface TrainResult {
@@ -107,6 +132,8 @@ export interface TrainResult {
   elapsedMs: number;
   /** Iterations per second over this call. */
   stepsPerSecond: number;
+  /** The engine's name (what ran the iterations). */
+  engine: string;
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -122,35 +149,23 @@ function interval(fn: string, name: string, v: unknown, dflt: number): number {
   return v === undefined ? dflt : checkInt(fn, name, v, 1);
 }
 
+/** Target length of one engine call, in ms. */
+const CALL_MS = 25;
+
 /**
- * Trains `params` for iterations startStep … steps − 1 and returns what it recorded.
+ * Runs iterations startStep … steps − 1 on an engine and returns what it recorded.
  * @example
  * const result = await train({
  *   params: { w }, optimizer: sgd({ lr: 0.1 }), steps: 200,
  *   data: { batch: (t) => makeBatch(t) },
  *   loss: (p, b) => meanSquaredError(tf.matMul(b.x, p.w!), b.y),
  * });
+ * // or any engine: await train({ engine, steps: 200, probes, checkpoint })
  */
 export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   const fn = 'train';
   checkObject(fn, 'options', options);
-  const { params, loss, data, optimizer, signal, onEvent, probes = {}, validation, checkpoint } = options;
-  checkObject(fn, 'options.params', params);
-  const names = Object.keys(params);
-  if (names.length === 0) throw new RangeError(`${fn}: options.params must hold at least one variable; got {}`);
-  const byVarName = new Map<string, string>();
-  for (const name of names) {
-    const v = params[name];
-    if (!(v instanceof tf.Variable)) throw new TypeError(`${fn}: options.params['${name}'] must be a tf.Variable; got ${show(v)}`);
-    if (byVarName.has(v.name)) throw new RangeError(`${fn}: options.params['${name}'] and ['${byVarName.get(v.name)}'] are the same variable`);
-    byVarName.set(v.name, name);
-  }
-  checkFunction(fn, 'options.loss', loss);
-  checkObject(fn, 'options.data', data);
-  checkFunction(fn, 'options.data.batch', data.batch);
-  if (typeof optimizer?.step !== 'function' || typeof optimizer.getState !== 'function') {
-    throw new TypeError(`${fn}: options.optimizer must be an Optimizer (sgd, adam or adamw); got ${show(optimizer)}`);
-  }
+  const { signal, onEvent, probes = {}, validation, checkpoint, resume } = options;
   const steps = checkInt(fn, 'options.steps', options.steps, 0);
   const sched = options.schedule ?? {};
   checkObject(fn, 'options.schedule', sched);
@@ -162,6 +177,9 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   if (validation !== undefined && typeof validation !== 'function') {
     checkObject(fn, 'options.validation', validation);
     checkFunction(fn, 'options.validation.batch', validation.batch);
+    if (options.engine !== undefined) {
+      throw new TypeError(`${fn}: options.validation must be a function (params, step) => number when options.engine is given (batches need the autodiff loss); got ${show(validation)}`);
+    }
   }
   checkObject(fn, 'options.probes', probes);
   const probeNames = Object.keys(probes);
@@ -177,20 +195,50 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     if (checkpoint.rngState !== undefined) checkFunction(fn, 'options.checkpoint.rngState', checkpoint.rngState);
   }
   if (onEvent !== undefined) checkFunction(fn, 'options.onEvent', onEvent);
-  if (options.state !== undefined) {
-    checkObject(fn, 'options.state', options.state);
-    checkInt(fn, 'options.state.step', options.state.step, 0);
+  if (resume !== undefined) {
+    checkObject(fn, 'options.resume', resume);
+    checkInt(fn, 'options.resume.step', resume.step, 0, steps);
+    if (resume.params !== undefined) checkObject(fn, 'options.resume.params', resume.params);
   }
-  const start = options.startStep ?? options.state?.step ?? 0;
-  checkInt(fn, 'options.startStep', start, 0, steps);
-  if (options.state && options.startStep !== undefined && options.startStep !== options.state.step) {
-    throw new RangeError(`${fn}: options.startStep must equal options.state.step (${options.state.step}) when both are given; got ${options.startStep}`);
+  if (options.startStep !== undefined) checkInt(fn, 'options.startStep', options.startStep, 0, steps);
+  if (resume && options.startStep !== undefined && options.startStep !== resume.step) {
+    throw new RangeError(`${fn}: options.startStep must equal options.resume.step (${resume.step}) when both are given; got ${options.startStep}`);
   }
-  const disposeBatches = options.disposeBatches ?? true;
 
-  const history = options.state?.history ? cloneHistory(options.state.history) : emptyHistory();
+  let engine: Engine;
+  let scoreBatch: ((params: TensorMap, step: number) => Promise<number>) | undefined;
+  if (options.engine !== undefined) {
+    engine = options.engine;
+    checkObject(fn, 'options.engine', engine);
+    for (const k of ['run', 'params', 'state', 'restore', 'dispose'] as const) checkFunction(fn, `options.engine.${k}`, engine[k]);
+    for (const k of ['params', 'loss', 'data', 'optimizer'] as const) {
+      if ((options as Record<string, unknown>)[k] !== undefined) throw new TypeError(`${fn}: options.${k} must be left out when options.engine is given (the engine owns its model and optimizer)`);
+    }
+  } else {
+    const { params, loss, data, optimizer, disposeBatches = true } = options;
+    engine = autodiffEngine({ params, loss, data, optimizer, disposeBatches, step: options.startStep ?? resume?.step ?? 0 }, fn);
+    if (validation !== undefined && typeof validation !== 'function') {
+      scoreBatch = async (_p, t) => {
+        const vb = await validation.batch(t);
+        try {
+          const l = tf.tidy(() => loss(params, vb, t));
+          try { return (await l.data())[0]!; } finally { l.dispose(); }
+        } finally {
+          if (disposeBatches) tf.dispose(vb as unknown as tf.TensorContainer);
+        }
+      };
+    }
+  }
+  if (resume?.params !== undefined) {
+    await engine.restore({ step: resume.step, params: resume.params, optimizer: resume.optimizerState ?? null });
+  }
+  const start = options.startStep ?? resume?.step ?? engine.step;
+  if (engine.step !== start) {
+    throw new RangeError(`${fn}: the engine is at step ${engine.step} but the run starts at ${start} (options.startStep / options.resume.step); restore the engine or leave startStep out`);
+  }
+
+  const history = resume?.history ? cloneHistory(resume.history) : emptyHistory();
   for (const name of probeNames) history.probes[name] ??= { step: [], value: [] };
-  const vars = names.map((n) => params[n]!);
   const emit = (e: TrainEvent): void => onEvent?.(e);
 
   const t0 = now();
@@ -199,30 +247,14 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   let lastLoss: number | undefined = history.loss.value[history.loss.value.length - 1];
   let lastCheckpoint = start;
   let aborted = false;
-  const pending: { step: number; t: tf.Scalar }[] = [];
-
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const batch = pending.splice(0, pending.length);
-    let values: ArrayLike<number>;
-    if (batch.length === 1) values = await batch[0]!.t.data();
-    else {
-      const stacked = tf.stack(batch.map((p) => p.t));
-      try { values = await stacked.data(); } finally { stacked.dispose(); }
-    }
-    for (let i = 0; i < batch.length; i++) {
-      history.loss.step.push(batch[i]!.step);
-      history.loss.value.push(values[i]!);
-      batch[i]!.t.dispose();
-    }
-    lastLoss = values[batch.length - 1];
-  };
+  let msPerStep = CALL_MS; // first call: one iteration, then adapt
 
   const writeCheckpoint = async (): Promise<void> => {
     if (!checkpoint) return;
+    const st = await engine.state();
     await checkpoint.write({
-      params,
-      optimizerState: await optimizer.getState(),
+      params: st.params,
+      optimizerState: st.optimizer,
       rngState: checkpoint.rngState ? checkpoint.rngState() : null,
       step: completed,
       history,
@@ -231,79 +263,72 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     lastCheckpoint = completed;
     emit({ type: 'checkpoint', completed });
   };
+  /** After iteration t: is a record, progress event or checkpoint due? */
+  const dueAfter = (t: number): boolean => {
+    const c = t + 1;
+    if (c === steps || c % progressEvery === 0) return true;
+    if (checkpoint !== undefined && c % checkpointEvery === 0) return true;
+    if (validation !== undefined && t % validationEvery === 0) return true;
+    for (const name of probeNames) if (t % probes[name]!.every === 0) return true;
+    return false;
+  };
 
-  try {
-    for (let t = start; t < steps; t++) {
-      if (signal?.aborted) { aborted = true; break; }
-      const batch = await data.batch(t);
-      let lossTensor: tf.Scalar;
-      try {
-        lossTensor = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => loss(params, batch, t), vars);
-          const named: GradMap = {};
-          for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
-          optimizer.step(params, named);
-          return value;
-        });
-      } finally {
-        if (disposeBatches) tf.dispose(batch as unknown as tf.TensorContainer);
-      }
-      if (t % lossEvery === 0) pending.push({ step: t, t: lossTensor });
-      else lossTensor.dispose();
-      completed = t + 1;
+  while (completed < steps) {
+    if (signal?.aborted) { aborted = true; break; }
+    const t = completed;
+    const budget = Math.max(1, Math.min(readEvery, Math.floor(CALL_MS / Math.max(1e-6, msPerStep))));
+    let last = t;
+    while (last < steps - 1 && last - t + 1 < budget && !dueAfter(last)) last++;
+    const n = last - t + 1;
+    const callStart = now();
+    const losses = await engine.run(n);
+    if (losses.length !== n) throw new RangeError(`${fn}: engine '${engine.name}' ran ${n} iterations but gave ${losses.length} losses`);
+    msPerStep = Math.max(1e-6, (now() - callStart) / n);
+    for (let i = 0; i < n; i++) {
+      if ((t + i) % lossEvery === 0) { history.loss.step.push(t + i); history.loss.value.push(losses[i]!); }
+    }
+    lastLoss = history.loss.value[history.loss.value.length - 1];
+    completed = last + 1;
 
-      const validationDue = validation !== undefined && t % validationEvery === 0;
-      const dueProbes = probeNames.filter((n) => t % probes[n]!.every === 0);
-      const progressDue = completed % progressEvery === 0 || completed === steps;
-      const checkpointDue = checkpoint !== undefined &&
-        (completed % checkpointEvery === 0 || (completed === steps && checkpoint.atEnd !== false));
-      if (completed % readEvery === 0 || validationDue || dueProbes.length > 0 || progressDue || checkpointDue) await flush();
-
+    const validationDue = validation !== undefined && last % validationEvery === 0;
+    const dueProbes = probeNames.filter((name) => last % probes[name]!.every === 0);
+    if (validationDue || dueProbes.length > 0) {
+      const params = engine.params();
       if (validationDue) {
         let value: number;
-        if (typeof validation === 'function') {
-          const r = await validation(params, t);
+        if (scoreBatch) value = await scoreBatch(params, last);
+        else {
+          const r = await (validation as (p: TensorMap, s: number) => number | tf.Tensor | Promise<number | tf.Tensor>)(params, last);
           if (r instanceof tf.Tensor) {
             try { value = (await r.data())[0]!; } finally { r.dispose(); }
           } else value = r;
-        } else {
-          const vb = await validation!.batch(t);
-          try {
-            const l = tf.tidy(() => loss(params, vb, t));
-            try { value = (await l.data())[0]!; } finally { l.dispose(); }
-          } finally {
-            if (disposeBatches) tf.dispose(vb as unknown as tf.TensorContainer);
-          }
         }
         if (typeof value !== 'number') throw new TypeError(`${fn}: options.validation must give a number or a scalar tensor; got ${show(value)}`);
-        history.validation.step.push(t);
+        history.validation.step.push(last);
         history.validation.value.push(value);
-        const recorded = history.loss.step[history.loss.step.length - 1] === t ? lastLoss : undefined;
-        emit({ type: 'metrics', step: t, validationLoss: value, loss: recorded });
+        const recorded = history.loss.step[history.loss.step.length - 1] === last ? lastLoss : undefined;
+        emit({ type: 'metrics', step: last, validationLoss: value, loss: recorded });
       }
       for (const name of dueProbes) {
-        const value = await probes[name]!.run(params, t);
+        const value = await probes[name]!.run(params, last);
         if (value instanceof tf.Tensor) {
           throw new TypeError(`${fn}: probe '${name}' must return JSON, not a tensor (wrap it with tensorProbe); got ${show(value)}`);
         }
-        history.probes[name]!.step.push(t);
+        history.probes[name]!.step.push(last);
         history.probes[name]!.value.push(value);
-        emit({ type: 'snapshot', step: t, name, value });
+        emit({ type: 'snapshot', step: last, name, value });
       }
-      if (progressDue) {
-        const tNow = now();
-        const rate = (completed - windowCompleted) / Math.max(1e-9, (tNow - windowStart) / 1000);
-        windowStart = tNow; windowCompleted = completed;
-        emit({ type: 'progress', completed, steps, loss: lastLoss, stepsPerSecond: rate, elapsedMs: tNow - t0 });
-      }
-      if (checkpointDue) await writeCheckpoint();
-      if (now() - lastYield > 50) { await macrotask(); lastYield = now(); }
     }
-    await flush();
-    if (aborted && checkpoint && checkpoint.atEnd !== false && completed !== lastCheckpoint) await writeCheckpoint();
-  } finally {
-    for (const p of pending.splice(0)) p.t.dispose();
+    if (completed % progressEvery === 0 || completed === steps) {
+      const tNow = now();
+      const rate = (completed - windowCompleted) / Math.max(1e-9, (tNow - windowStart) / 1000);
+      windowStart = tNow; windowCompleted = completed;
+      emit({ type: 'progress', completed, steps, loss: lastLoss, stepsPerSecond: rate, elapsedMs: tNow - t0 });
+    }
+    if (checkpoint !== undefined && (completed % checkpointEvery === 0 || (completed === steps && checkpoint.atEnd !== false))) await writeCheckpoint();
+    if (now() - lastYield > CALL_MS) { await macrotask(); lastYield = now(); }
   }
+  if (aborted && checkpoint && checkpoint.atEnd !== false && completed !== lastCheckpoint) await writeCheckpoint();
   const elapsedMs = now() - t0;
   emit({ type: 'done', completed, steps, aborted, elapsedMs });
   return {
@@ -313,5 +338,6 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     lastLoss,
     elapsedMs,
     stepsPerSecond: (completed - start) / Math.max(1e-9, elapsedMs / 1000),
+    engine: engine.name,
   };
 }

@@ -192,7 +192,7 @@ abstract class BaseOptimizer implements Optimizer {
           if (h.values.length !== size) {
             throw new RangeError(`${fn}: state.params['${name}'].slots.${s} has ${h.values.length} values for shape [${h.shape.join(', ')}]`);
           }
-          tensors[s] = tf.tidy(() => tf.variable(tf.tensor(h.values, h.shape, h.dtype), false));
+          tensors[s] = tf.tidy(() => tf.variable(h.dtype === 'float64' ? tf.tensor(Float32Array.from(h.values), h.shape, 'float32') : tf.tensor(h.values, h.shape, h.dtype), false));
         }
       }
     } catch (e) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Probe } from './loop.js';
-import type { Json, ParamMap } from './types.js';
+import type { Json, TensorMap } from './types.js';
 import { checkFunction, checkInt } from './validate.js';
 
 type TensorOutput = tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
@@ -11,7 +11,7 @@ type TensorOutput = tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
  * @example
  * const qk = tensorProbe(1000, (p) => tf.matMul(p.wq!, p.wk!, false, true)); // QK snapshots
  */
-export function tensorProbe(every: number, fn: (params: ParamMap, step: number) => TensorOutput): Probe {
+export function tensorProbe(every: number, fn: (params: TensorMap, step: number) => TensorOutput): Probe {
   checkInt('tensorProbe', 'every', every, 1);
   checkFunction('tensorProbe', 'fn', fn);
   return {

@@ -19,3 +19,5 @@ export { iclAttention, iclStack } from './model.js';
 export type { IclForwardOptions, IclAttentionResult, IclStackResult } from './model.js';
 export { iclCircuits, disposeIclCircuits, iclCircuitStatistics } from './circuits.js';
 export type { IclHeadCircuit, IclCircuitStatistics } from './circuits.js';
+export { iclModelShape, iclParamLayout, iclInitialParams, iclStructure, iclNamedParams } from './layout.js';
+export type { IclModelConfig, IclModelShape, IclHostParam } from './layout.js';

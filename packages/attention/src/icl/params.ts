@@ -97,7 +97,7 @@ function setIdentity(buf: Float32Array, D: number, cols: number, head: number, v
   for (let i = 0; i < Math.min(D, cols); i++) buf[base + i * cols + i] = value;
 }
 
-interface HostLayer {
+export interface HostLayer {
   Wq: Float32Array;
   Wk: Float32Array;
   Wv: Float32Array;
@@ -173,13 +173,18 @@ export function initIclAttention(config: IclAttentionConfig): IclAttentionParams
   if (typeof config !== 'object' || config === null) throw new TypeError(`${fn}: config must be { d, numHeads, nOut?, init?, seed?, stream? }; got ${String(config)}`);
   const d = checkInt(fn, 'config.d', config.d, 1);
   const H = checkInt(fn, 'config.numHeads', config.numHeads, 1);
-  const D = d + 1;
   const nOut = checkInt(fn, 'config.nOut', config.nOut ?? 1, 1);
   const init = checkOneOf(fn, 'config.init', config.init ?? 'random', ICL_INITS);
-  const rng = new Rng(checkSeed(fn, 'config.seed', config.seed ?? 0), checkU32(fn, 'config.stream', config.stream ?? 0));
-  const layer = drawLayer(rng, H, D, nOut);
+  const layer = drawIclAttention(fn, d, H, nOut, init, checkSeed(fn, 'config.seed', config.seed ?? 0), checkU32(fn, 'config.stream', config.stream ?? 0));
+  return layerTensors(layer, H, d + 1, nOut);
+}
+
+/** The single layer's initial values on the host (internal: the layout module and initIclAttention share it). */
+export function drawIclAttention(fn: string, d: number, H: number, nOut: number, init: IclInit, seed: number, stream: number): HostLayer {
+  const D = d + 1;
+  const layer = drawLayer(new Rng(seed, stream), H, D, nOut);
   applyInit(fn, layer, init, H, D, nOut, false);
-  return layerTensors(layer, H, D, nOut);
+  return layer;
 }
 
 /**
@@ -204,22 +209,29 @@ export function initIclStack(config: IclStackConfig): IclStackParams {
   if (typeof tied !== 'boolean') throw new TypeError(`${fn}: config.tied must be a boolean; got ${String(tied)}`);
   if (typeof residual !== 'boolean') throw new TypeError(`${fn}: config.residual must be a boolean; got ${String(residual)}`);
   const D = d + 1;
-  const rng = new Rng(checkSeed(fn, 'config.seed', config.seed ?? 0), checkU32(fn, 'config.stream', config.stream ?? 0));
-  const stored = tied ? 1 : numLayers;
-  const hostLayers: HostLayer[] = [];
-  for (let l = 0; l < stored; l++) {
-    const layer = drawLayer(rng, H, D, D);
-    applyInit(fn, layer, init, H, D, D, true);
-    hostLayers.push(layer);
-  }
-  const final = uniformInit(rng, D * nOut, 1 / Math.sqrt(D));
+  const host = drawIclStack(fn, d, H, numLayers, nOut, tied, init, checkSeed(fn, 'config.seed', config.seed ?? 0), checkU32(fn, 'config.stream', config.stream ?? 0));
   return {
-    layers: hostLayers.map((l) => layerTensors(l, H, D, D)),
-    final: tf.tensor2d(final, [D, nOut]),
+    layers: host.layers.map((l) => layerTensors(l, H, D, D)),
+    final: tf.tensor2d(host.final, [D, nOut]),
     numLayers,
     tied,
     residual,
   };
+}
+
+/** The stack's initial values on the host (internal: the layout module and initIclStack share it). */
+export function drawIclStack(
+  fn: string, d: number, H: number, numLayers: number, nOut: number, tied: boolean, init: IclInit, seed: number, stream: number,
+): { layers: HostLayer[]; final: Float32Array } {
+  const D = d + 1;
+  const rng = new Rng(seed, stream);
+  const layers: HostLayer[] = [];
+  for (let l = 0; l < (tied ? 1 : numLayers); l++) {
+    const layer = drawLayer(rng, H, D, D);
+    applyInit(fn, layer, init, H, D, D, true);
+    layers.push(layer);
+  }
+  return { layers, final: uniformInit(rng, D * nOut, 1 / Math.sqrt(D)) };
 }
 
 /** Shape facts of single-layer params, validated. */

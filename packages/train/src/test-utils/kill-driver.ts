@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { initBackend } from '@attnlab/backend';
-import { adamw, loadCheckpoint, optimizerFromState, saveCheckpoint, train, variablesFromCheckpoint, type Checkpoint } from '../index.js';
+import { adamw, loadCheckpoint, saveCheckpoint, train, type Checkpoint } from '../index.js';
 import { TestRng, hostBatch, makeParams, regressionLoss, toTensors } from './regression.js';
 
 async function main(): Promise<void> {
@@ -16,12 +16,10 @@ async function main(): Promise<void> {
   const file = path.join(dir!, 'ckpt.bin');
   const rng = new TestRng(2024), valRng = new TestRng(77);
   let ckpt: Checkpoint | undefined;
-  let params = makeParams();
-  let optimizer = adamw({ lr: 0.02, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
+  const params = makeParams();
+  const optimizer = adamw({ lr: 0.02, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
   if (mode === 'resume') {
     ckpt = await loadCheckpoint(file);
-    params = variablesFromCheckpoint(ckpt.params);
-    optimizer = optimizerFromState(ckpt.optimizerState!);
     const s = ckpt.rngState as { train: number; val: number };
     rng.state = s.train; valRng.state = s.val;
     process.stdout.write(`resumed ${ckpt.step}\n`);
@@ -32,7 +30,7 @@ async function main(): Promise<void> {
     validation: { batch: () => toTensors(hostBatch(valRng, 32)) },
     probes: { w: { every: 25, run: async (p) => Array.from(await p.w!.data()) } },
     schedule: { checkpointEvery: every, validationEvery: 20, readEvery: 10 },
-    state: ckpt,
+    resume: ckpt,
     checkpoint: {
       rngState: () => ({ train: rng.state, val: valRng.state }),
       meta: { driver: 'kill-driver' },
