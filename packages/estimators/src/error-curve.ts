@@ -3,6 +3,15 @@ import { iclBatch, EVALUATION_STREAM, type IclTaskConfig } from '@attnlab/data';
 import type { Estimator } from './types.js';
 import { fail, finiteNumber } from './validate.js';
 
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+/** Lets timers, I/O and signal handlers run (awaiting a resolved promise only drains microtasks). */
+function macrotask(): Promise<void> {
+  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
+  return new Promise((r) => setTimeout(r, 0));
+}
+
 export interface ErrorCurve {
   contextLengths: number[];
   samples: number;
@@ -15,7 +24,7 @@ export interface ErrorCurveOptions {
   /** Tasks per context length (the seed uses 100). */
   samples: number;
   seed: number;
-  /** Tasks evaluated per batch (memory bound); default 1000. */
+  /** Tasks evaluated per batch (memory bound; the abort signal is checked between batches); default 1000. */
   chunk?: number;
   /** Called after each context length (for progress bars). */
   onProgress?: (done: number, total: number) => void;
@@ -51,17 +60,25 @@ export async function errorCurve(
   const chunk = finiteNumber(fn, 'options.chunk', options.chunk ?? 1000, { integer: true, min: 1 });
 
   const sums = estimators.map(() => contextLengths.map(() => ({ s: 0, s2: 0 })));
+  let lastYield = now();
   for (let li = 0; li < contextLengths.length; li++) {
     if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
     const L = contextLengths[li]!;
     for (let start = 0; start < samples; start += chunk) {
+      // Serve timers, signals and I/O at least every ~25 ms of work, then honour an abort.
+      if (now() - lastYield > 25) { await macrotask(); lastYield = now(); }
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       const n = Math.min(chunk, samples - start);
       // step = L keeps the tasks for a given L independent of which other lengths are evaluated,
       // and offset makes chunking invisible: task i is always example i of that step.
       const batch = iclBatch({ ...task, L }, { seed, stream: EVALUATION_STREAM, step: L, offset: start, batch: n });
+      const target = batch.yq.rank === 2 ? tf.squeeze(batch.yq, [1]) : batch.yq;
       try {
-        const target = batch.yq.rank === 2 ? tf.squeeze(batch.yq, [1]) : batch.yq;
         for (let ei = 0; ei < estimators.length; ei++) {
+          if (ei > 0 && now() - lastYield > 25) {
+            await macrotask(); lastYield = now();
+            if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+          }
           const pred = await estimators[ei]!.predict({ x: batch.x, y: batch.y, xq: batch.xq });
           const sq = tf.tidy(() => tf.square(tf.sub(pred, target)));
           const v = await sq.data();
@@ -69,8 +86,8 @@ export async function errorCurve(
           const acc = sums[ei]![li]!;
           for (let i = 0; i < v.length; i++) { acc.s += v[i]!; acc.s2 += v[i]! * v[i]!; }
         }
-        if (target !== batch.yq) target.dispose();
       } finally {
+        if (target !== batch.yq) target.dispose();
         tf.dispose([batch.x, batch.y, batch.xq, batch.yq, batch.beta]);
       }
     }

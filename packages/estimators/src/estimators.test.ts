@@ -156,6 +156,29 @@ describeBackends('errorCurve', (ctx) => {
     void ctx;
   });
 
+  it('serves timers while it works: an abort from a timer stops it within one batch and leaks nothing', async () => {
+    const { errorCurve } = await import('./index.js');
+    let calls = 0;
+    // An estimator that only ever awaits resolved promises (as cpu/wasm reads do): without
+    // macrotask yields inside errorCurve, the timer below could never fire before the end.
+    const slow = {
+      name: 'slow',
+      async predict(b: { xq: tf.Tensor2D }) {
+        calls++;
+        const until = Date.now() + 2;
+        while (Date.now() < until) { /* burn ~2 ms of work */ }
+        return tf.zeros([b.xq.shape[0]]) as tf.Tensor1D;
+      },
+    };
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new DOMException('stop', 'AbortError')), 0);
+    const before = tf.memory().numTensors;
+    await expect(errorCurve([slow], { dx: 2, noiseStd: 0 }, [3], { samples: 400, seed: 1, chunk: 1, signal: ac.signal })).rejects.toThrow(/stop/);
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThan(400);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad arguments by name', async () => {
     const { errorCurve } = await import('./index.js');
     await expect(errorCurve([], { dx: 2, noiseStd: 0 }, [1], { samples: 4, seed: 0 })).rejects.toThrow(/estimators must be a non-empty array/);
