@@ -4,9 +4,9 @@
  * SIMD, optional worker thread; d = 5, batch a multiple of 4) or the plain-TypeScript float64 engine
  * (any shape), for the single-layer model and for the causal stack.
  */
-import { createCpuModel, cpuModelStep, paramCount, type AdamConfig, type IclShape } from './core.js';
-import { createSimdIclModel, createSimdStackModel, simdStackUnsupported, simdUnsupported, type SimdIclModel, type SimdStackModel } from './simd.js';
-import { createStackModel, type StackShape } from './stack.js';
+import { createCpuModel, cpuModelStep, paramCount, type AdamConfig, type IclShape } from './single/float64.js';
+import { createSimdIclModel, createSimdStackModel, simdStackUnsupported, simdUnsupported, type SimdIclModel, type SimdStackModel } from './simd/module.js';
+import { createStackModel, type StackShape } from './stack/float64.js';
 
 /** Which CPU engine: 'auto' takes 'simd' when it supports the configuration, else 'js'. */
 export type IclEngineKind = 'auto' | 'simd' | 'js';

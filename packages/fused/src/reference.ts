@@ -4,7 +4,7 @@
  * MultiHeadAttention: q = z_q Wq, k = Z Wk, v = Z Wv per head, softmax(q kᵀ/√(d+1)) v, then Wo.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { paramOffsets, type IclShape } from './core.js';
+import { paramOffsets, type IclShape } from './single/float64.js';
 
 /** Reference model variables in the seed's layout. */
 export interface ReferenceModel {

@@ -11,9 +11,9 @@
  * Parameter layout ("x·W" orientation, row-major), per stored layer (one when `tied`):
  *   Wq [H, D, D] | Wk [H, D, D] | Wv [H, D, D] | Wo [H, D, D], then final [D, 1].
  */
-import type { AdamConfig } from './core.js';
-import { adamFlat } from './core.js';
-import { allocBatch, fillIclBatch, type IclBatch } from './philox.js';
+import type { AdamConfig } from '../single/float64.js';
+import { adamFlat } from '../single/float64.js';
+import { allocBatch, fillIclBatch, type IclBatch } from '../data.js';
 
 const { sqrt: M_sqrt, exp: M_exp } = Math;
 

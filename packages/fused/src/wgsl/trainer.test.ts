@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends } from '@attnlab/backend/testing';
 import { normals, philox4x32 } from '@attnlab/data';
-import { createCpuModel, cpuModelStep, paramCount } from './core.js';
-import { createWebGPUIclTrainer, checkShader } from './gpu-trainer.js';
-import { PHILOX_TEST_WGSL } from './wgsl.js';
+import { createCpuModel, cpuModelStep, paramCount } from '../single/float64.js';
+import { createWebGPUIclTrainer, checkShader } from './trainer.js';
+import { PHILOX_TEST_WGSL } from './single.js';
 
 function device(): GPUDevice {
   return (tf.backend() as unknown as { device: GPUDevice }).device;

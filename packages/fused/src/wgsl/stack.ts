@@ -5,8 +5,8 @@
  * that buffer over the batch (one invocation per parameter). Straightforward rather than fast:
  * the SIMD engine and the WGSL single-layer trainer are the fast paths.
  */
-import { EXP_WGSL } from './wgsl.js';
-import { stackOffsets, type StackShape } from './stack.js';
+import { EXP_WGSL } from './single.js';
+import { stackOffsets, type StackShape } from '../stack/float64.js';
 
 /** What the per-example pass computes. */
 export type StackShaderMode = 'forward' | 'backward' | 'lossgrad';

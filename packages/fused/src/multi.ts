@@ -6,12 +6,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   createCpuModel, cpuModelStep, initParams, paramCount, paramOffsets, type AdamConfig, type CpuModel, type IclShape,
-} from './core.js';
-import { createWebGPUIclTrainer, type ModelSpec, type WebGPUIclTrainer } from './gpu-trainer.js';
+} from './single/float64.js';
+import { createWebGPUIclTrainer, type ModelSpec, type WebGPUIclTrainer } from './wgsl/trainer.js';
 import { createIclEngine } from './engine.js';
-import { createSimdMultiModel, simdUnsupported } from './simd.js';
-import { adamFlatUpdate, iclLossGrad } from './kernels.js';
-import { allocBatch, fillIclBatch } from './philox.js';
+import { createSimdMultiModel, simdUnsupported } from './simd/module.js';
+import { adamFlatUpdate, iclLossGrad } from './kernels/register.js';
+import { allocBatch, fillIclBatch } from './data.js';
 
 /** Where a fused trainer runs ('auto': 'simd' when it supports the configuration, else 'js'). */
 export type FusedBackend = 'auto' | 'simd' | 'js' | 'cpu' | 'wasm' | 'webgpu';

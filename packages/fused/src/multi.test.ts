@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak } from '@attnlab/backend/testing';
-import { initParams, paramCount } from './core.js';
-import { createFusedIclTrainer, createMultiIclTrainer } from './trainer.js';
+import { initParams, paramCount } from './single/float64.js';
+import { createFusedIclTrainer, createMultiIclTrainer } from './multi.js';
 
 describeBackends('fused trainers', (ctx) => {
   it('the trainer on this backend reproduces the float64 js trainer\'s losses (1e-4 relative)', async () => {

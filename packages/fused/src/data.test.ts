@@ -1,5 +1,5 @@
 import { iclBatchArrays, iclTokensArrays, normals, philox4x32 } from '@attnlab/data';
-import { allocBatch, fillIclBatch, fillNormals, philoxInto } from './philox.js';
+import { allocBatch, fillIclBatch, fillNormals, philoxInto } from './data.js';
 
 // The fused path's allocation-free generator must produce @attnlab/data's numbers exactly.
 describe('fused Philox / ICL fill', () => {

@@ -3,10 +3,10 @@
  * encoder (so they stay ordered with tfjs ops), reading and writing tfjs tensors' GPU buffers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { paramCount } from './core.js';
-import { iclShaderSource, type ShaderConfig } from './wgsl.js';
-import { stackExampleShader, stackReduceShader, stackScratchFloats, type StackShaderMode } from './wgsl-stack.js';
-import { stackParamCount, type StackShape } from './stack.js';
+import { paramCount } from '../single/float64.js';
+import { iclShaderSource, type ShaderConfig } from '../wgsl/single.js';
+import { stackExampleShader, stackReduceShader, stackScratchFloats, type StackShaderMode } from '../wgsl/stack.js';
+import { stackParamCount, type StackShape } from '../stack/float64.js';
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend we use (public or reachable at run time). */
 interface WebGPUBackendLike {

@@ -12,7 +12,7 @@
  * then needs only two reductions per head, G = Σ_b z_q ⊗ ∂L/∂w (w = Aᵀ z_q) and u = Σ_b g z̄:
  *   dWq = G Wk/√D,  dWk = Gᵀ Wq/√D,  dWv = u ⊗ Wo,  dWo = Wvᵀ u.
  */
-import { allocBatch, fillIclBatch, philoxInto, type IclBatch } from './philox.js';
+import { allocBatch, fillIclBatch, philoxInto, type IclBatch } from '../data.js';
 
 // Module-level aliases: global lookups are slow inside sandboxed contexts (jest's vm).
 const { sqrt: M_sqrt, exp: M_exp } = Math;

@@ -5,13 +5,13 @@
  * unless a row says otherwise), after warm-up; losses are awaited at the end of each timed block.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { allocBatch, fillIclBatch } from './philox.js';
-import { createCpuModel, cpuModelStep, initParams, type IclShape } from './core.js';
-import { createReferenceModel, referenceStep } from './reference.js';
-import { createFusedIclTrainer, createMultiIclTrainer } from './trainer.js';
-import { createWebGPUIclTrainer } from './gpu-trainer.js';
-import { createIclWasm, createSimdIclModel, createSimdStackModel, simdAvailable } from './simd.js';
-import { createStackModel, stackParamCount, type StackShape } from './stack.js';
+import { allocBatch, fillIclBatch } from '../data.js';
+import { createCpuModel, cpuModelStep, initParams, type IclShape } from '../single/float64.js';
+import { createReferenceModel, referenceStep } from '../reference.js';
+import { createFusedIclTrainer, createMultiIclTrainer } from '../multi.js';
+import { createWebGPUIclTrainer } from '../wgsl/trainer.js';
+import { createIclWasm, createSimdIclModel, createSimdStackModel, simdAvailable } from '../simd/module.js';
+import { createStackModel, stackParamCount, type StackShape } from '../stack/float64.js';
 
 /** Options of `runBenchmark`. */
 export interface BenchmarkOptions {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak, read } from '@attnlab/backend/testing';
-import { allocWork, fusedLossGrad, initParams, paramCount } from './core.js';
-import { adamFlatUpdate, iclForward, iclLossGrad } from './kernels.js';
-import { allocBatch, fillIclBatch } from './philox.js';
-import { createReferenceModel, referenceForward, referenceLoss, referenceStep } from './reference.js';
+import { allocWork, fusedLossGrad, initParams, paramCount } from '../single/float64.js';
+import { adamFlatUpdate, iclForward, iclLossGrad } from './register.js';
+import { allocBatch, fillIclBatch } from '../data.js';
+import { createReferenceModel, referenceForward, referenceLoss, referenceStep } from '../reference.js';
 import { initBackend } from '@attnlab/backend';
 
 const shape = { heads: 2, d: 5 };

@@ -2,9 +2,9 @@ import { philox4x32 } from '@attnlab/data';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { allocWork, createCpuModel, cpuModelStep, fusedLossGrad, paramCount, initParams } from './core.js';
-import { allocBatch, fillIclBatch, fillNormals } from './philox.js';
-import { createIclWasm, createSimdIclModel, simdAvailable, simdUnsupported, type IclWasm } from './simd.js';
+import { allocWork, createCpuModel, cpuModelStep, fusedLossGrad, paramCount, initParams } from '../single/float64.js';
+import { allocBatch, fillIclBatch, fillNormals } from '../data.js';
+import { createIclWasm, createSimdIclModel, simdAvailable, simdUnsupported, type IclWasm } from './module.js';
 
 const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
@@ -23,7 +23,7 @@ describe('SIMD engine (WebAssembly)', () => {
   });
 
   it('the committed module is what assembly/icl.ts compiles to', () => {
-    const script = join(__dirname, '..', 'scripts', 'build-wasm.mjs');
+    const script = join(__dirname, '..', '..', 'scripts', 'build-wasm.mjs');
     expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
@@ -234,12 +234,12 @@ describe('SIMD engine (WebAssembly)', () => {
 describe('SIMD engine worker threads', () => {
   it('a model dropped without dispose() stops its worker thread once it is garbage-collected', () => {
     // In a child process with --expose-gc: five models with worker threads are created and dropped.
-    const dir = join(__dirname, '..', 'node_modules', '.cache', 'attnlab-simd-gc');
+    const dir = join(__dirname, '..', '..', 'node_modules', '.cache', 'attnlab-simd-gc');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'child.mjs'), `
       import { build } from 'esbuild';
       import { readFileSync } from 'node:fs';
-      await build({ entryPoints: [${JSON.stringify(join(__dirname, 'simd.ts'))}], bundle: true, platform: 'node', format: 'esm',
+      await build({ entryPoints: [${JSON.stringify(join(__dirname, 'module.ts'))}], bundle: true, platform: 'node', format: 'esm',
         outfile: ${JSON.stringify(join(dir, 'simd.mjs'))}, conditions: ['@attnlab/source'], logLevel: 'error' });
       const { createSimdIclModel } = await import('./simd.mjs');
       const threads = () => +readFileSync('/proc/self/status', 'utf8').match(/Threads:\\s+(\\d+)/)[1];
@@ -252,7 +252,7 @@ describe('SIMD engine worker threads', () => {
       console.log(JSON.stringify({ dropped, after }));
       process.exit(0); // esbuild's service process would keep this one alive
     `);
-    const out = execFileSync(process.execPath, ['--expose-gc', join(dir, 'child.mjs')], { cwd: join(__dirname, '..'), encoding: 'utf8', timeout: 50_000 });
+    const out = execFileSync(process.execPath, ['--expose-gc', join(dir, 'child.mjs')], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 50_000 });
     const { dropped, after } = JSON.parse(out.trim().split('\n').pop()!) as { dropped: number; after: number };
     expect(dropped - after).toBeGreaterThanOrEqual(4);
   }, 60_000);

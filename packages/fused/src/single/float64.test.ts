@@ -1,7 +1,7 @@
 import {
   adamFlat, allocWork, createCpuModel, cpuModelStep, fusedForward, fusedLossGrad, initParams, paramCount, paramOffsets,
-} from './core.js';
-import { allocBatch, fillIclBatch } from './philox.js';
+} from './float64.js';
+import { allocBatch, fillIclBatch } from '../data.js';
 
 // Pure-TS tests (no tfjs backend involved): the analytic gradient against central finite
 // differences of the fused loss in float64, and Adam against a hand computation.

@@ -3,8 +3,8 @@
  * parameters and Adam state) × K steps per dispatch, several dispatches per submission, Philox
  * data generated in-shader, losses read back once per submission.
  */
-import { initParams, paramCount, type IclShape } from './core.js';
-import { iclShaderSource, stateStride } from './wgsl.js';
+import { initParams, paramCount, type IclShape } from '../single/float64.js';
+import { iclShaderSource, stateStride } from './single.js';
 
 /** One model of a multi-model run. */
 export interface ModelSpec {

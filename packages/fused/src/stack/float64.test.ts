@@ -1,7 +1,7 @@
-import { adamFlat } from './core.js';
-import { allocBatch, fillIclBatch } from './philox.js';
-import { createSimdStackModel } from './simd.js';
-import { allocStackWork, createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, type StackShape } from './stack.js';
+import { adamFlat } from '../single/float64.js';
+import { allocBatch, fillIclBatch } from '../data.js';
+import { createSimdStackModel } from '../simd/module.js';
+import { allocStackWork, createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, type StackShape } from './float64.js';
 
 function randomParams(n: number, seed: number, scale: number): Float64Array {
   const p = new Float64Array(n);

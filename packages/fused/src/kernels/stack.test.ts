@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak, read } from '@attnlab/backend/testing';
-import { iclStackForward, iclStackLossGrad } from './kernels.js';
-import { allocBatch, fillIclBatch } from './philox.js';
-import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape } from './stack.js';
+import { iclStackForward, iclStackLossGrad } from './register.js';
+import { allocBatch, fillIclBatch } from '../data.js';
+import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape } from '../stack/float64.js';
 
 const shape: StackShape = { heads: 2, d: 3, layers: 2, tied: false, residual: false };
 const attrs = { ...shape };

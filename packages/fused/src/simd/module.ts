@@ -13,10 +13,10 @@
  * Supports the seed's token width (d = 5) and batches that are multiples of 4; `simdUnsupported`
  * says why not otherwise.
  */
-import type { AdamConfig, IclShape } from './core.js';
-import { initParams, paramCount } from './core.js';
-import { stackParamCount, type StackShape } from './stack.js';
-import { ICL_WASM_BASE64 } from './generated/icl-wasm.js';
+import type { AdamConfig, IclShape } from '../single/float64.js';
+import { initParams, paramCount } from '../single/float64.js';
+import { stackParamCount, type StackShape } from '../stack/float64.js';
+import { ICL_WASM_BASE64 } from '../generated/icl-wasm.js';
 
 /** The module's exports (pointers are byte offsets into `memory`). */
 export interface IclWasmExports {

@@ -12,9 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   adamFlat, allocWork, fusedForward, fusedLossGrad, paramCount, type AdamConfig, type IclShape, type StepWork,
-} from './core.js';
-import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape, type StackWork } from './stack.js';
-import { registerWebGPUKernels, registerWebGPUStackKernels } from './webgpu-kernels.js';
+} from '../single/float64.js';
+import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape, type StackWork } from '../stack/float64.js';
+import { registerWebGPUKernels, registerWebGPUStackKernels } from './webgpu.js';
 
 export const ICL_FORWARD = 'AttnlabIclForward';
 export const ICL_BACKWARD = 'AttnlabIclBackward';
