@@ -1,5 +1,5 @@
-import { iclBatchArrays, iclTokensArrays, normals, philox4x32 } from '@attnlab/data';
-import { allocBatch, fillIclBatch, fillNormals, philoxInto } from './data.js';
+import { iclBatchArrays, iclNormalsPerExample, iclTokensArrays, normals, philox4x32, type IclTaskConfig } from '@attnlab/data';
+import { allocBatch, fillIclBatch, fillNormals, iclDataParams, normalsPerExample, philoxInto } from './data.js';
 
 // The fused path's allocation-free generator must produce @attnlab/data's numbers exactly.
 describe('fused Philox / ICL fill', () => {
@@ -26,17 +26,26 @@ describe('fused Philox / ICL fill', () => {
     expect(Array.from(mine)).toEqual(Array.from(normals(77, 1, 5, 9, 250)));
   });
 
-  it('fills the same batch as iclTokensArrays(iclBatchArrays(...)), bit for bit', () => {
-    const L = 40;
-    const d = 5;
+  const tasks: Array<[string, IclTaskConfig]> = [
+    ["seed 004's task (d 5, δ 0.01)", { L: 40, dx: 5, noiseStd: 0.01 }],
+    ['the paper setting (inverse-d β, σ² = 0.1, noisy y_q)', { L: 40, dx: 5, noiseStd: Math.sqrt(0.1 / 5), betaScale: 'inverse-d', queryNoise: true }],
+    ['a covariance, d 3', { L: 7, dx: 3, noiseStd: 0.3, covariance: [[2, 0.5, -0.2], [0.5, 1, 0.1], [-0.2, 0.1, 0.7]] }],
+    ['everything, d 2', { L: 5, dx: 2, noiseStd: 1.5, betaScale: 'inverse-d', queryNoise: true, covariance: [[1, 0.9], [0.9, 1]] }],
+  ];
+  it.each(tasks)('fills the same batch as iclTokensArrays(iclBatchArrays(...)), bit for bit: %s', (_, task) => {
     const B = 16;
-    const b = allocBatch(B, L, d);
-    fillIclBatch(b, 2 ** 32 + 3, 7, B, L, d, 0.01, 1, 0);
-    const t = iclTokensArrays(iclBatchArrays({ L, dx: d, noiseStd: 0.01 }, { seed: 2 ** 32 + 3, stream: 1, step: 7, batch: B }));
-    expect(Array.from(Float32Array.from(b.z))).toEqual(Array.from(t.Z));
-    expect(Array.from(Float32Array.from(b.zq))).toEqual(Array.from(t.zq));
-    expect(Array.from(Float32Array.from(b.yq))).toEqual(Array.from(t.yq));
-    // Already float32-exact (no further rounding when uploaded).
-    expect(Array.from(b.z)).toEqual(Array.from(t.Z));
+    const seed = 2 ** 32 + 3;
+    const b = allocBatch(B, task.L, task.dx);
+    fillIclBatch(b, iclDataParams(task, seed, 1), 7, B - 3, 3);
+    const t = iclTokensArrays(iclBatchArrays(task, { seed, stream: 1, step: 7, batch: B - 3, offset: 3 }));
+    const D = task.dx + 1;
+    expect(Array.from(b.z.subarray(0, (B - 3) * task.L * D))).toEqual(Array.from(t.Z));
+    expect(Array.from(b.zq.subarray(0, (B - 3) * D))).toEqual(Array.from(t.zq));
+    expect(Array.from(b.yq.subarray(0, B - 3))).toEqual(Array.from(t.yq));
+    expect(normalsPerExample(iclDataParams(task, seed))).toBe(iclNormalsPerExample(task));
+  });
+
+  it('iclDataParams validates the task with @attnlab/data\'s messages', () => {
+    expect(() => iclDataParams({ L: 3, dx: 2, noiseStd: 0.1, covariance: [[1, 2], [2, 1]] }, 1)).toThrow(/iclNormalsPerExample: config.covariance must be positive definite/);
   });
 });

@@ -1,116 +1,63 @@
 /**
- * High-level fused trainers: one model (`createFusedIclTrainer`) or many independent models
- * (`createMultiIclTrainer`), on the plain-TS core ('js'), through the custom tfjs kernels
- * ('cpu', 'wasm'), or on the WGSL trainer ('webgpu').
+ * Many independent single-layer models of seed 004 trained together (`createMultiIclTrainer`):
+ * own heads, seeds, Adam settings, parameters and moments; models with the same data seed share
+ * each generated batch. On the SIMD engine (one thread), the float64 engine, or the WGSL trainer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  createCpuModel, cpuModelStep, initParams, paramCount, paramOffsets, type AdamConfig, type CpuModel, type IclShape,
-} from './single/float64.js';
-import { createWebGPUIclTrainer, type ModelSpec, type WebGPUIclTrainer } from './wgsl/trainer.js';
-import { createIclEngine } from './engine.js';
-import { createSimdMultiModel, simdUnsupported } from './simd/module.js';
-import { adamFlatUpdate, iclLossGrad } from './kernels/register.js';
-import { allocBatch, fillIclBatch } from './data.js';
+import type { IclHostParam } from '@attnlab/attention';
+import { allocBatch, fillIclBatch, iclDataParams, normalsPerExample } from './data.js';
+import { optimizeFlat, type FlatOptimizer } from './optimizer.js';
+import { allocWork, fusedLossGrad, paramOffsets, type IclShape } from './single/float64.js';
+import { initialSingleParams } from './single/init.js';
+import { simdAvailable } from './simd/module.js';
+import { createSimdMultiModel } from './simd/multi.js';
+import { checkInt, checkNumber, checkOneOf, show } from './validate.js';
+import { createWebGPUIclTrainer, type ModelSpec } from './wgsl/trainer.js';
 
-/** Where a fused trainer runs ('auto': 'simd' when it supports the configuration, else 'js'). */
-export type FusedBackend = 'auto' | 'simd' | 'js' | 'cpu' | 'wasm' | 'webgpu';
-export const FUSED_BACKENDS: readonly FusedBackend[] = ['auto', 'simd', 'js', 'cpu', 'wasm', 'webgpu'];
+/** Where a multi-model trainer runs. */
+export const MULTI_BACKENDS = ['auto', 'simd', 'float64', 'webgpu'] as const;
 
-/** Options of `createFusedIclTrainer`. */
-export interface FusedTrainerOptions {
-  heads: number;
-  /** Input dimension (tokens have width d + 1); default 5. */
+/** Options of `createMultiIclTrainer`. */
+export interface MultiTrainerOptions {
+  /** The models: heads, seed (initial weights `iclInitialParams` and data), optional dataSeed, lr, beta1, beta2, eps, init. */
+  models: ModelSpec[];
+  /** Input dimension (default 5). */
   d?: number;
-  /** Context length; default 40. */
+  /** Context length (default 40). */
   L?: number;
-  /** Batch size; default 128. */
+  /** Batch size (default 128). */
   batch?: number;
-  /** Adam learning rate; default 1e-3. */
-  lr?: number;
-  /** Adam betas; default [0.9, 0.999]. */
-  betas?: [number, number];
-  /** Adam epsilon; default 1e-8. */
-  eps?: number;
-  /** Seed of the initial weights and of the training data (Philox, stream 0). */
-  seed: number;
-  /** Noise level δ of the data (noise std √d·δ); default 0.01. */
+  /** δ of the task (y noise √d·δ; default 0.01); β ~ N(0, I), y_q noiseless (seed 004's task). */
   noiseStd?: number;
-  /**
-   * 'auto' (default): 'simd' when it supports the configuration (d = 5, batch a multiple of 4),
-   * else 'js'. 'simd': the WebAssembly SIMD engine (no tfjs), on two threads in Node.
-   * 'js': plain float64 TypeScript, no tfjs. 'cpu' | 'wasm': the fused tfjs kernels on that
-   * (active) tfjs backend. 'webgpu': the WGSL trainer on the active webgpu backend's device.
-   */
-  backend?: FusedBackend;
-  /** 'simd' / 'auto': split each batch (data and gradient) with a worker thread (Node; default when ≥ 2 CPUs). */
-  workerThread?: boolean;
-  /** webgpu only: steps per dispatch and dispatches per submission (losses read once per submission). */
+  /** 'auto' (default): 'simd' where WebAssembly SIMD runs, else 'float64'; 'webgpu': one dispatch trains every model. */
+  backend?: (typeof MULTI_BACKENDS)[number];
+  /** webgpu only: steps per dispatch and dispatches per submission. */
   stepsPerDispatch?: number;
   dispatchesPerSubmit?: number;
 }
 
-/** Parameters in the reference model's layout (x·W orientation, row-major). */
-export interface IclParams {
-  heads: number;
-  d: number;
-  /** [H, d+1, d+1] */
-  wq: Float32Array;
-  /** [H, d+1, d+1] */
-  wk: Float32Array;
-  /** [H, d+1, d+1] */
-  wv: Float32Array;
-  /** [H, d+1, 1] */
-  wo: Float32Array;
-  /** All of them, in the order wq, wk, wv, wo. */
-  flat: Float32Array;
-}
-
-/** A fused single-model trainer. */
-export interface FusedIclTrainer {
-  readonly backend: FusedBackend;
-  /** Completed training steps. */
+/** Many independent models trained together. */
+export interface MultiIclTrainer {
+  readonly backend: 'simd' | 'float64' | 'webgpu';
+  readonly models: number;
   readonly completedSteps: number;
-  /** Runs n steps; resolves to the n training losses (before each update). */
-  step(n?: number): Promise<Float32Array>;
-  /** Current parameters. */
-  params(): Promise<IclParams>;
+  /** Runs n steps of every model; resolves to losses[model][step]. */
+  step(n?: number): Promise<Float32Array[]>;
+  /** Model i's parameters in `iclParamLayout`'s names (Wq, Wk, Wv [H, D, D], Wo [H, D, 1]). */
+  params(i: number): Promise<Record<string, IclHostParam>>;
   dispose(): void;
 }
 
-/** Splits a flat parameter vector into the reference layout. */
-export function splitParams(shape: IclShape, flat: ArrayLike<number>): IclParams {
-  const off = paramOffsets(shape);
-  const f = Float32Array.from(flat as ArrayLike<number>);
-  if (f.length !== off.size) throw new RangeError(`splitParams: flat must have ${off.size} floats for heads ${shape.heads}, d ${shape.d}; got ${f.length}`);
+function named(shape: IclShape, flat: ArrayLike<number>): Record<string, IclHostParam> {
+  const o = paramOffsets(shape);
+  const H = shape.heads, D = shape.d + 1;
+  const f = Float32Array.from(flat);
   return {
-    heads: shape.heads, d: shape.d,
-    wq: f.slice(off.wq, off.wk), wk: f.slice(off.wk, off.wv), wv: f.slice(off.wv, off.wo), wo: f.slice(off.wo), flat: f,
+    Wq: { shape: [H, D, D], values: f.slice(o.wq, o.wk) },
+    Wk: { shape: [H, D, D], values: f.slice(o.wk, o.wv) },
+    Wv: { shape: [H, D, D], values: f.slice(o.wv, o.wo) },
+    Wo: { shape: [H, D, 1], values: f.slice(o.wo, o.size) },
   };
-}
-
-function checkInt(fn: string, name: string, v: unknown, min: number): number {
-  if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw new RangeError(`${fn}: ${name} must be an integer ≥ ${min}; got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function resolve(fn: string, o: FusedTrainerOptions) {
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object { heads, seed, ... }; got ${JSON.stringify(o)}`);
-  const heads = checkInt(fn, 'heads', o.heads, 1);
-  const d = checkInt(fn, 'd', o.d ?? 5, 1);
-  const L = checkInt(fn, 'L', o.L ?? 40, 1);
-  const batch = checkInt(fn, 'batch', o.batch ?? 128, 1);
-  if (!(Number.isSafeInteger(o.seed) && o.seed >= 0)) throw new RangeError(`${fn}: seed must be a non-negative safe integer; got ${JSON.stringify(o.seed)}`);
-  const backend = o.backend ?? 'auto';
-  if (!FUSED_BACKENDS.includes(backend)) throw new RangeError(`${fn}: backend must be one of ${FUSED_BACKENDS.join(', ')}; got ${JSON.stringify(backend)}`);
-  const [beta1, beta2] = o.betas ?? [0.9, 0.999];
-  const adam: AdamConfig = { lr: o.lr ?? 1e-3, beta1, beta2, eps: o.eps ?? 1e-8 };
-  for (const [k, v, lo, hi] of [['lr', adam.lr, 0, Infinity], ['betas[0]', beta1, 0, 1], ['betas[1]', beta2, 0, 1], ['eps', adam.eps, 0, Infinity]] as const) {
-    if (!(typeof v === 'number' && v >= lo && v < hi)) throw new RangeError(`${fn}: ${k} must be a number in [${lo}, ${hi}); got ${JSON.stringify(v)}`);
-  }
-  const noiseStd = o.noiseStd ?? 0.01;
-  if (!(typeof noiseStd === 'number' && noiseStd >= 0)) throw new RangeError(`${fn}: noiseStd must be a number ≥ 0; got ${JSON.stringify(noiseStd)}`);
-  return { heads, d, L, batch, seed: o.seed, backend, adam, noiseStd };
 }
 
 function webgpuDevice(fn: string): GPUDevice {
@@ -121,126 +68,7 @@ function webgpuDevice(fn: string): GPUDevice {
 }
 
 /**
- * Creates a fused trainer for seed 004's single-layer model (PyTorch-style init from `seed`,
- * Philox training data from `seed`, Adam with PyTorch semantics).
- *
- * @example
- * const trainer = await createFusedIclTrainer({ heads: 2, seed: 1024 });
- * const losses = await trainer.step(1000);
- * const { wq, wk, wv, wo } = await trainer.params();
- */
-export async function createFusedIclTrainer(options: FusedTrainerOptions): Promise<FusedIclTrainer> {
-  const fn = 'createFusedIclTrainer';
-  const r = resolve(fn, options);
-  const shape: IclShape = { heads: r.heads, d: r.d };
-  if (r.backend === 'webgpu') {
-    const gpu = await createWebGPUIclTrainer({
-      device: webgpuDevice(fn), d: r.d, L: r.L, batch: r.batch, noiseStd: r.noiseStd,
-      models: [{ heads: r.heads, seed: r.seed, lr: r.adam.lr, beta1: r.adam.beta1, beta2: r.adam.beta2, eps: r.adam.eps }],
-      stepsPerDispatch: options.stepsPerDispatch, dispatchesPerSubmit: options.dispatchesPerSubmit,
-    });
-    return {
-      backend: 'webgpu',
-      get completedSteps() { return gpu.step; },
-      async step(n = 1) { return (await gpu.run(checkInt(`${fn}: step`, 'n', n, 0)))[0]!; },
-      async params() { return splitParams(shape, await gpu.params(0)); },
-      dispose() { gpu.dispose(); },
-    };
-  }
-  if (r.backend === 'js' || r.backend === 'simd' || r.backend === 'auto') {
-    const e = await createIclEngine(shape, r.L, r.batch, r.seed, r.adam, r.noiseStd, {
-      engine: r.backend === 'auto' ? 'auto' : r.backend, workerThread: options.workerThread,
-    }).catch((err: unknown) => { throw err instanceof RangeError ? new RangeError(`${fn}: ${err.message.replace(/^createIclEngine: /, '')}`) : err; });
-    let disposed = false;
-    return {
-      backend: e.kind,
-      get completedSteps() { return e.t; },
-      async step(n = 1) {
-        checkInt(`${fn}: step`, 'n', n, 0);
-        if (disposed) throw new Error(`${fn}: step after dispose`);
-        return Float32Array.from(e.train(n));
-      },
-      async params() { return splitParams(shape, e.getState().subarray(0, paramCount(shape))); },
-      dispose() { disposed = true; e.dispose(); },
-    };
-  }
-  // tfjs kernel path on the active cpu or wasm backend.
-  if (tf.getBackend() !== r.backend) {
-    throw new Error(`${fn}: backend '${r.backend}' needs it to be the active tfjs backend (initBackend({ prefer: '${r.backend}' })); active: ${tf.getBackend()}`);
-  }
-  const P = paramCount(shape);
-  let p = tf.tensor1d(Float32Array.from(initParams(shape, r.seed)));
-  let m = tf.zeros([P]) as tf.Tensor1D;
-  let v = tf.zeros([P]) as tf.Tensor1D;
-  const host = allocBatch(r.batch, r.L, r.d);
-  const D = r.d + 1;
-  let t = 0;
-  let disposed = false;
-  return {
-    backend: r.backend,
-    get completedSteps() { return t; },
-    async step(n = 1) {
-      checkInt(`${fn}: step`, 'n', n, 0);
-      if (disposed) throw new Error(`${fn}: step after dispose`);
-      const losses: tf.Scalar[] = [];
-      for (let i = 0; i < n; i++) {
-        fillIclBatch(host, r.seed, t, r.batch, r.L, r.d, r.noiseStd, 0);
-        const z = tf.tensor3d(Float32Array.from(host.z), [r.batch, r.L, D]);
-        const zq = tf.tensor2d(Float32Array.from(host.zq), [r.batch, D]);
-        const yq = tf.tensor1d(Float32Array.from(host.yq));
-        const [loss, g] = iclLossGrad(p, z, zq, yq, shape);
-        t += 1;
-        const [p1, m1, v1] = adamFlatUpdate(p, m, v, g, r.adam, t);
-        tf.dispose([p, m, v, g, z, zq, yq]);
-        p = p1; m = m1; v = v1;
-        losses.push(loss);
-      }
-      if (!losses.length) return new Float32Array(0);
-      const all = tf.stack(losses);
-      const out = (await all.data()) as Float32Array;
-      tf.dispose([all, ...losses]);
-      return Float32Array.from(out);
-    },
-    async params() { return splitParams(shape, (await p.data()) as Float32Array); },
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      tf.dispose([p, m, v]);
-    },
-  };
-}
-
-/** Options of `createMultiIclTrainer`. */
-export interface MultiTrainerOptions {
-  models: ModelSpec[];
-  d?: number;
-  L?: number;
-  batch?: number;
-  noiseStd?: number;
-  /**
-   * 'auto' (default): 'simd' when every model fits it (d = 5, batch a multiple of 4), else 'js'.
-   * 'simd': the WebAssembly SIMD engine; 'js': plain float64 TypeScript; 'webgpu': one dispatch
-   * trains every model.
-   */
-  backend?: 'auto' | 'simd' | 'js' | 'webgpu';
-  stepsPerDispatch?: number;
-  dispatchesPerSubmit?: number;
-}
-
-/** Many independent models trained together. */
-export interface MultiIclTrainer {
-  readonly backend: 'simd' | 'js' | 'webgpu';
-  readonly models: number;
-  readonly completedSteps: number;
-  /** Runs n steps of every model; resolves to losses[model][step]. */
-  step(n?: number): Promise<Float32Array[]>;
-  params(i: number): Promise<IclParams>;
-  dispose(): void;
-}
-
-/**
- * Trains M independent models (own seeds, head counts, learning rates, parameters and Adam
- * state) in one pass per step; models with the same data seed share each generated batch.
+ * Trains M independent models in one pass per step.
  *
  * @example
  * const multi = await createMultiIclTrainer({ models: [1, 2, 3, 4].map((seed) => ({ heads: 2, seed })) });
@@ -249,79 +77,87 @@ export interface MultiIclTrainer {
 export async function createMultiIclTrainer(options: MultiTrainerOptions): Promise<MultiIclTrainer> {
   const fn = 'createMultiIclTrainer';
   if (typeof options !== 'object' || options === null || !Array.isArray(options.models) || options.models.length === 0) {
-    throw new RangeError(`${fn}: options.models must be a non-empty array of { heads, seed, lr?, ... }; got ${JSON.stringify(options?.models)}`);
+    throw new RangeError(`${fn}: options.models must be a non-empty array of { heads, seed, lr?, ... }; got ${show(options?.models)}`);
   }
-  const d = options.d ?? 5;
-  const asked = options.backend ?? 'auto';
-  if (!['auto', 'simd', 'js', 'webgpu'].includes(asked)) throw new RangeError(`${fn}: backend must be one of auto, simd, js, webgpu; got ${JSON.stringify(asked)}`);
+  const d = checkInt(fn, 'options.d', options.d ?? 5, 1);
+  const L = checkInt(fn, 'options.L', options.L ?? 40, 1);
+  const B = checkInt(fn, 'options.batch', options.batch ?? 128, 1);
+  const noiseStd = checkNumber(fn, 'options.noiseStd', options.noiseStd ?? 0.01, 0);
+  const asked = checkOneOf(fn, 'options.backend', options.backend ?? 'auto', MULTI_BACKENDS);
   const specs = options.models.map((m, i) => {
-    const r = resolve(`${fn}: models[${i}]`, { ...m, d, L: options.L, batch: options.batch, noiseStd: options.noiseStd, betas: [m.beta1 ?? 0.9, m.beta2 ?? 0.999] });
-    return { spec: m, r };
-  });
-  const simdWhy = specs.map(({ r }) => simdUnsupported({ heads: r.heads, d }, r.L, r.batch)).find((x) => x !== undefined);
-  if (asked === 'simd' && simdWhy) throw new RangeError(`${fn}: backend 'simd' ${simdWhy}`);
-  const backend: 'simd' | 'js' | 'webgpu' = asked === 'auto' ? (simdWhy ? 'js' : 'simd') : asked;
-  if (backend === 'simd') {
-    const first = specs[0]!.r;
-    const sm = await createSimdMultiModel(specs.map(({ spec, r }) => ({
-      shape: { heads: r.heads, d }, seed: spec.seed, dataSeed: spec.dataSeed ?? spec.seed, adam: r.adam, ...(spec.init ? { init: spec.init } : {}),
-    })), first.L, first.batch, first.noiseStd);
-    return {
-      backend, models: sm.models,
-      get completedSteps() { return sm.t; },
-      async step(n = 1) { return sm.train(checkInt(`${fn}: step`, 'n', n, 0)).map((x) => Float32Array.from(x)); },
-      async params(i: number) {
-        if (!(Number.isInteger(i) && i >= 0 && i < sm.models)) throw new RangeError(`${fn}: params(i): i must be an integer in [0, ${sm.models - 1}]; got ${i}`);
-        return splitParams({ heads: specs[i]!.r.heads, d }, sm.getState(i).subarray(0, paramCount({ heads: specs[i]!.r.heads, d })));
-      },
-      dispose() { /* nothing to free */ },
+    const at = `options.models[${i}]`;
+    const heads = checkInt(fn, `${at}.heads`, m.heads, 1);
+    if (!(Number.isSafeInteger(m.seed) && m.seed >= 0)) throw new RangeError(`${fn}: ${at}.seed must be an integer in [0, 2^53 − 1]; got ${show(m.seed)}`);
+    const optimizer: FlatOptimizer = {
+      method: 'adam', weightDecay: 0,
+      lr: checkNumber(fn, `${at}.lr`, m.lr ?? 1e-3, 0),
+      betas: [checkNumber(fn, `${at}.beta1`, m.beta1 ?? 0.9, 0, 1, true), checkNumber(fn, `${at}.beta2`, m.beta2 ?? 0.999, 0, 1, true)],
+      eps: checkNumber(fn, `${at}.eps`, m.eps ?? 1e-8, 0),
     };
-  }
+    const shape: IclShape = { heads, d };
+    const init = m.init ?? initialSingleParams(shape, m.seed);
+    const P = paramOffsets(shape).size;
+    if (init.length !== P) throw new RangeError(`${fn}: ${at}.init must hold ${P} numbers for heads ${heads}, d ${d}; got ${init.length}`);
+    return { shape, optimizer, init, dataSeed: m.dataSeed ?? m.seed, P };
+  });
+  if (asked === 'simd' && !simdAvailable()) throw new RangeError(`${fn}: options.backend 'simd' needs WebAssembly SIMD, which this JavaScript engine lacks; use 'auto' or 'float64'`);
+  const backend = asked === 'auto' ? (simdAvailable() ? 'simd' : 'float64') : asked;
+  const checkIndex = (i: number) => {
+    if (!(Number.isInteger(i) && i >= 0 && i < specs.length)) throw new RangeError(`${fn}: params(i): i must be an integer in [0, ${specs.length - 1}]; got ${show(i)}`);
+  };
+  const data = iclDataParams({ L, dx: d, noiseStd }, 0, 0);
   if (backend === 'webgpu') {
-    const gpu: WebGPUIclTrainer = await createWebGPUIclTrainer({
-      device: webgpuDevice(fn), models: options.models, d, L: options.L, batch: options.batch, noiseStd: options.noiseStd,
+    const gpu = await createWebGPUIclTrainer({
+      device: webgpuDevice(fn), models: options.models.map((m, i) => ({ ...m, init: specs[i]!.init })), d, L, batch: B, noiseStd,
       stepsPerDispatch: options.stepsPerDispatch, dispatchesPerSubmit: options.dispatchesPerSubmit,
     });
     return {
       backend, models: gpu.models,
       get completedSteps() { return gpu.step; },
       async step(n = 1) { return gpu.run(checkInt(`${fn}: step`, 'n', n, 0)); },
-      async params(i: number) { return splitParams({ heads: options.models[i]!.heads, d }, await gpu.params(i)); },
+      async params(i: number) { checkIndex(i); return named(specs[i]!.shape, await gpu.params(i)); },
       dispose() { gpu.dispose(); },
     };
   }
-  const cpus: CpuModel[] = specs.map(({ spec, r }) => {
-    const m = createCpuModel({ heads: r.heads, d }, r.L, r.batch, spec.seed, r.adam, r.noiseStd);
-    if (spec.init) m.state.set(Array.from(spec.init), 0);
-    return m;
-  });
-  const dataSeeds = specs.map(({ spec }) => spec.dataSeed ?? spec.seed);
-  const first = specs[0]!.r;
-  const shared = allocBatch(first.batch, first.L, d);
+  if (backend === 'simd') {
+    const sm = await createSimdMultiModel(specs, data, B);
+    return {
+      backend, models: sm.models,
+      get completedSteps() { return sm.t; },
+      async step(n = 1) { return sm.train(checkInt(`${fn}: step`, 'n', n, 0)).map((x) => Float32Array.from(x)); },
+      async params(i: number) { checkIndex(i); return named(specs[i]!.shape, sm.params(i)); },
+      dispose() { /* nothing to free */ },
+    };
+  }
+  const models = specs.map((s) => ({
+    ...s, params: Float64Array.from(s.init), m: new Float64Array(s.P), v: new Float64Array(s.P), steps: [0],
+    work: allocWork(s.shape, L), segments: [{ offset: 0, length: s.P }],
+  }));
+  const host = allocBatch(B, L, d);
+  const normals = new Float64Array(normalsPerExample(data));
+  const scratch = new Uint32Array(4);
   let t = 0;
   return {
-    backend, models: cpus.length,
+    backend, models: models.length,
     get completedSteps() { return t; },
     async step(n = 1) {
       checkInt(`${fn}: step`, 'n', n, 0);
-      const out = cpus.map(() => new Float32Array(n));
+      const out = models.map(() => new Float32Array(n));
       for (let k = 0; k < n; k++) {
         let filledFor = -1;
-        for (let i = 0; i < cpus.length; i++) {
-          const ds = dataSeeds[i]!;
-          if (ds !== filledFor) { fillIclBatch(shared, ds, t, first.batch, first.L, d, first.noiseStd, 0); filledFor = ds; }
-          cpus[i]!.t = t;
-          out[i]![k] = cpuModelStep(cpus[i]!, shared);
-        }
+        models.forEach((m, i) => {
+          if (m.dataSeed !== filledFor) {
+            fillIclBatch(host, { ...data, k0: m.dataSeed >>> 0, k1: Math.floor(m.dataSeed / 4294967296) >>> 0 }, t, B, 0, normals, scratch);
+            filledFor = m.dataSeed;
+          }
+          out[i]![k] = fusedLossGrad(m.params, 0, m.shape, L, B, host.z, host.zq, host.yq, m.work);
+          optimizeFlat(m.optimizer, m.params, m.m, m.v, m.work.grad, m.segments, m.steps);
+        });
         t += 1;
       }
       return out;
     },
-    async params(i: number) {
-      const m = cpus[i];
-      if (!m) throw new RangeError(`${fn}: params(i): i must be an integer in [0, ${cpus.length - 1}]; got ${i}`);
-      return splitParams(m.shape, m.state.subarray(0, paramCount(m.shape)));
-    },
+    async params(i: number) { checkIndex(i); return named(specs[i]!.shape, models[i]!.params); },
     dispose() { /* nothing to free */ },
   };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak, read } from '@attnlab/backend/testing';
-import { iclStackForward, iclStackLossGrad } from './register.js';
-import { allocBatch, fillIclBatch } from '../data.js';
+import { iclStackForward, iclStackLossGrad } from './ops.js';
+import { allocBatch, fillIclBatch, iclDataParams } from '../data.js';
 import { allocStackWork, stackForward, stackLossGrad, stackParamCount, type StackShape } from '../stack/float64.js';
 
 const shape: StackShape = { heads: 2, d: 3, layers: 2, tied: false, residual: false };
@@ -17,7 +17,7 @@ function params64(): Float64Array {
 describeBackends('causal stack kernels', () => {
   it('forward equals stack.ts; the gradient of Σ dy·ŷ equals central differences of the float64 forward', async () => {
     const batch = allocBatch(B, L, shape.d);
-    fillIclBatch(batch, 3, 2, B, L, shape.d);
+    fillIclBatch(batch, iclDataParams({ L, dx: shape.d, noiseStd: 0.01 }, 3), 2, B);
     const p = params64();
     const dyv = Float64Array.from({ length: B }, (_, b) => (b % 2 ? -1 : 1) * (0.5 + b));
     const work = allocStackWork(shape, L);
@@ -57,7 +57,7 @@ describeBackends('causal stack kernels', () => {
 
   it('loss + gradient in one kernel equal stack.ts (untied, tied, residual); bad shapes name the field', async () => {
     const batch = allocBatch(B, L, shape.d);
-    fillIclBatch(batch, 4, 0, B, L, shape.d);
+    fillIclBatch(batch, iclDataParams({ L, dx: shape.d, noiseStd: 0.01 }, 4), 0, B);
     for (const sh of [shape, { ...shape, layers: 3, tied: true }, { ...shape, residual: true }] as StackShape[]) {
       const Pk = stackParamCount(sh);
       const pk = Float64Array.from({ length: Pk }, (_, i) => 0.5 * Math.sin(1.3 * i + 0.1));

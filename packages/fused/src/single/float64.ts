@@ -1,18 +1,17 @@
 /**
- * The fused training step of seed 004's single-layer query-only attention, in plain TypeScript
- * over flat Float64Array buffers: forward (query row only), loss, analytic backward and Adam in
- * one call, with no allocation per step.
+ * The fused loss and gradient of seed 004's single-layer query-only attention in plain
+ * TypeScript over flat Float64Array buffers: forward (query row only), MSE loss on the last output
+ * and the analytic backward in one call, with no allocation per step.
  *
- * Parameter layout (one model, D = d + 1, nOut = 1), "x·W" orientation as in the reference model:
- *   Wq [H, D, D] | Wk [H, D, D] | Wv [H, D, D] | Wo [H, D]       (P = H·D·(3D + 1) floats)
- * The optimizer state buffer is [params (P) | m (P) | v (P)].
+ * Parameter layout (`iclParamLayout` of @attnlab/attention flattened, D = d + 1), "x·W" orientation:
+ *   Wq [H, D, D] | Wk [H, D, D] | Wv [H, D, D] | Wo [H, D, nOut]     (P = H·D·(3D + nOut) floats)
+ * The prediction is the last output column; the other columns of Wo get zero gradient.
  *
- * The algebra that makes it cheap: with A = Wq Wkᵀ/√D and c = Wv Wo (per head), the score of
- * token i is s_i = z_qᵀ A z_i and the head's output is ŷ^h = Σ_i a_i (z_i·c). The batch gradient
+ * The algebra that makes it cheap: with A = Wq Wkᵀ/√D and c = Wv Wo[:, last] (per head), the score
+ * of token i is s_i = z_qᵀ A z_i and the head's output is ŷ^h = Σ_i a_i (z_i·c). The batch gradient
  * then needs only two reductions per head, G = Σ_b z_q ⊗ ∂L/∂w (w = Aᵀ z_q) and u = Σ_b g z̄:
- *   dWq = G Wk/√D,  dWk = Gᵀ Wq/√D,  dWv = u ⊗ Wo,  dWo = Wvᵀ u.
+ *   dWq = G Wk/√D,  dWk = Gᵀ Wq/√D,  dWv = u ⊗ Wo[:, last],  dWo[:, last] = Wvᵀ u.
  */
-import { allocBatch, fillIclBatch, philoxInto, type IclBatch } from '../data.js';
 
 // Module-level aliases: global lookups are slow inside sandboxed contexts (jest's vm).
 const { sqrt: M_sqrt, exp: M_exp } = Math;
@@ -23,27 +22,21 @@ export interface IclShape {
   heads: number;
   /** Input dimension; tokens have width d + 1. */
   d: number;
+  /** Output width (default 1); the prediction is the last output. */
+  nOut?: number;
 }
 
-/** Number of parameter floats of one model: H·(d+1)·(3(d+1) + 1). */
+/** Number of parameter floats of one model: H·(d+1)·(3(d+1) + nOut). */
 export function paramCount(shape: IclShape): number {
   const D = shape.d + 1;
-  return shape.heads * D * (3 * D + 1);
+  return shape.heads * D * (3 * D + (shape.nOut ?? 1));
 }
 
 /** Offsets of Wq, Wk, Wv, Wo in the flat parameter vector. */
 export function paramOffsets(shape: IclShape): { wq: number; wk: number; wv: number; wo: number; size: number } {
   const D = shape.d + 1;
   const m = shape.heads * D * D;
-  return { wq: 0, wk: m, wv: 2 * m, wo: 3 * m, size: 3 * m + shape.heads * D };
-}
-
-/** Adam hyper-parameters (PyTorch semantics). */
-export interface AdamConfig {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
+  return { wq: 0, wk: m, wv: 2 * m, wo: 3 * m, size: 3 * m + shape.heads * D * (shape.nOut ?? 1) };
 }
 
 /** Scratch buffers of one fused step. */
@@ -85,9 +78,10 @@ export function fusedForward(
   for (let b = 0; b < B; b++) out[b] = exampleForward(shape, L, b, z, zq, work, H);
 }
 
-/** A = Wq Wkᵀ/√D and c = Wv Wo per head, into work. */
+/** A = Wq Wkᵀ/√D and c = Wv Wo[:, last] per head, into work. */
 function prepare(p: ArrayLike<number>, po: number, shape: IclShape, work: StepWork): void {
   const H = shape.heads;
+  const nOut = shape.nOut ?? 1;
   const D = shape.d + 1;
   const off = paramOffsets(shape);
   const inv = 1 / M_sqrt(D);
@@ -96,7 +90,7 @@ function prepare(p: ArrayLike<number>, po: number, shape: IclShape, work: StepWo
     const hq = po + off.wq + h * D * D;
     const hk = po + off.wk + h * D * D;
     const hv = po + off.wv + h * D * D;
-    const ho = po + off.wo + h * D;
+    const ho = po + off.wo + h * D * nOut + nOut - 1;
     for (let r = 0; r < D; r++) {
       for (let s = 0; s < D; s++) {
         let acc = 0;
@@ -104,7 +98,7 @@ function prepare(p: ArrayLike<number>, po: number, shape: IclShape, work: StepWo
         A[h * D * D + r * D + s] = acc * inv;
       }
       let acc = 0;
-      for (let k = 0; k < D; k++) acc += p[hv + r * D + k]! * p[ho + k]!;
+      for (let k = 0; k < D; k++) acc += p[hv + r * D + k]! * p[ho + k * nOut]!;
       c[h * D + r] = acc;
     }
   }
@@ -227,9 +221,11 @@ export function fusedLossGrad(
   return loss / B;
 }
 
-/** Parameter gradient from the reductions G and u. */
+/** Parameter gradient from the reductions G and u (zero for the columns of Wo before the last). */
 function paramGrad(p: ArrayLike<number>, po: number, shape: IclShape, work: StepWork, grad: Float64Array): void {
   const H = shape.heads;
+  const nOut = shape.nOut ?? 1;
+  const last = nOut - 1;
   const D = shape.d + 1;
   const off = paramOffsets(shape);
   const inv = 1 / M_sqrt(D);
@@ -238,7 +234,7 @@ function paramGrad(p: ArrayLike<number>, po: number, shape: IclShape, work: Step
     const hq = off.wq + h * D * D;
     const hk = off.wk + h * D * D;
     const hv = off.wv + h * D * D;
-    const ho = off.wo + h * D;
+    const ho = off.wo + h * D * nOut;
     const gh = h * D * D;
     for (let r = 0; r < D; r++) {
       for (let c = 0; c < D; c++) {
@@ -250,113 +246,16 @@ function paramGrad(p: ArrayLike<number>, po: number, shape: IclShape, work: Step
         }
         grad[hq + r * D + c] = aq * inv;
         grad[hk + r * D + c] = ak * inv;
-        grad[hv + r * D + c] = u[h * D + r]! * p[po + ho + c]!;
+        grad[hv + r * D + c] = u[h * D + r]! * p[po + ho + c * nOut + last]!;
       }
     }
     for (let c = 0; c < D; c++) {
       let acc = 0;
       for (let r = 0; r < D; r++) acc += u[h * D + r]! * p[po + hv + r * D + c]!;
-      grad[ho + c] = acc;
+      for (let j = 0; j < last; j++) grad[ho + c * nOut + j] = 0;
+      grad[ho + c * nOut + last] = acc;
     }
   }
-}
-
-/**
- * In-place Adam (PyTorch form) on state = [p | m | v] of n parameters each, starting at `so`,
- * with gradient `grad` and 1-based step t.
- */
-export function adamFlat(
-  state: Float64Array | Float32Array, so: number, n: number, grad: ArrayLike<number>, t: number, cfg: AdamConfig,
-): void {
-  const { lr, beta1, beta2, eps } = cfg;
-  const bc1 = 1 - beta1 ** t;
-  const bc2 = 1 - beta2 ** t;
-  const stepSize = lr / bc1;
-  const rbc2 = 1 / M_sqrt(bc2);
-  const mo = so + n;
-  const vo = so + 2 * n;
-  for (let i = 0; i < n; i++) {
-    const g = grad[i]!;
-    const m = beta1 * state[mo + i]! + (1 - beta1) * g;
-    const v = beta2 * state[vo + i]! + (1 - beta2) * g * g;
-    state[mo + i] = m;
-    state[vo + i] = v;
-    state[so + i] = state[so + i]! - (stepSize * m) / (M_sqrt(v) * rbc2 + eps);
-  }
-}
-
-/**
- * One complete training step on the batch (loss, gradient, Adam) for the model whose state
- * [p | m | v] starts at `so`; t is the 1-based Adam step. Returns the loss before the update.
- */
-export function fusedStep(
-  state: Float64Array, so: number, shape: IclShape, L: number, batch: IclBatch, B: number, t: number,
-  adam: AdamConfig, work: StepWork,
-): number {
-  const loss = fusedLossGrad(state, so, shape, L, B, batch.z, batch.zq, batch.yq, work);
-  adamFlat(state, so, paramCount(shape), work.grad, t, adam);
-  return loss;
-}
-
-/**
- * PyTorch nn.Linear's default initialisation, U(−1/√fan_in, 1/√fan_in), drawn from Philox
- * (key of `seed`, stream 3, counter [i/4, 0, 0, 3], output i%4, u = (x+0.5)·2^-32) in the flat
- * parameter order; fan_in is d+1 for Wq, Wk, Wv and H·(d+1) for Wo (the seed's o_proj).
- */
-export function initParams(shape: IclShape, seed: number, out?: Float64Array): Float64Array {
-  const P = paramCount(shape);
-  const D = shape.d + 1;
-  const p = out ?? new Float64Array(P);
-  const off = paramOffsets(shape);
-  const u = new Float64Array(P);
-  fillUniform(u, seed);
-  const bqkv = 1 / M_sqrt(D);
-  const bo = 1 / M_sqrt(shape.heads * D);
-  for (let i = 0; i < P; i++) p[i] = (2 * u[i]! - 1) * (i < off.wo ? bqkv : bo);
-  return p;
-}
-
-function fillUniform(out: Float64Array, seed: number): void {
-  const k0 = seed >>> 0;
-  const k1 = Math.floor(seed / 2 ** 32) >>> 0;
-  const s = new Uint32Array(4);
-  for (let i = 0; i < out.length; i += 4) {
-    philoxInto(s, i / 4, 0, 0, 3, k0, k1);
-    for (let j = 0; j < 4 && i + j < out.length; j++) out[i + j] = (s[j]! + 0.5) * 2 ** -32;
-  }
-}
-
-
-/** Everything a single fused CPU model needs between steps. */
-export interface CpuModel {
-  shape: IclShape;
-  L: number;
-  B: number;
-  seed: number;
-  noiseStd: number;
-  adam: AdamConfig;
-  /** [p | m | v], Float64. */
-  state: Float64Array;
-  /** Completed steps. */
-  t: number;
-  work: StepWork;
-  batch: IclBatch;
-}
-
-/** Creates a CPU model with PyTorch-style initial weights drawn from `seed`. */
-export function createCpuModel(shape: IclShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd = 0.01): CpuModel {
-  const P = paramCount(shape);
-  const state = new Float64Array(3 * P);
-  initParams(shape, seed, state.subarray(0, P));
-  return { shape, L, B, seed, noiseStd, adam, state, t: 0, work: allocWork(shape, L), batch: allocBatch(B, L, shape.d) };
-}
-
-/** Runs one step of a CPU model on its own Philox data (stream 0, step index = t). */
-export function cpuModelStep(m: CpuModel, batch?: IclBatch): number {
-  const bt = batch ?? m.batch;
-  if (!batch) fillIclBatch(bt, m.seed, m.t, m.B, m.L, m.shape.d, m.noiseStd, 0);
-  m.t += 1;
-  return fusedStep(m.state, 0, m.shape, m.L, bt, m.B, m.t, m.adam, m.work);
 }
 
 /**

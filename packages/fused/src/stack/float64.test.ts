@@ -1,7 +1,9 @@
-import { adamFlat } from '../single/float64.js';
-import { allocBatch, fillIclBatch } from '../data.js';
-import { createSimdStackModel } from '../simd/module.js';
-import { allocStackWork, createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, type StackShape } from './float64.js';
+import { allocBatch, fillIclBatch, iclDataParams } from '../data.js';
+import { optimizeFlat } from '../optimizer.js';
+import { allocStackWork, stackForward, stackLossGrad, stackOffsets, stackParamCount, type StackShape } from './float64.js';
+
+const fill = (b: ReturnType<typeof allocBatch>, seed: number, step: number, B: number, L: number, d: number) =>
+  fillIclBatch(b, iclDataParams({ L, dx: d, noiseStd: 0.01 }, seed), step, B);
 
 function randomParams(n: number, seed: number, scale: number): Float64Array {
   const p = new Float64Array(n);
@@ -18,6 +20,7 @@ describe('fused causal stack (float64 TypeScript)', () => {
     { heads: 2, d: 3, layers: 2, tied: false, residual: false },
     { heads: 1, d: 2, layers: 3, tied: true, residual: false },
     { heads: 3, d: 2, layers: 2, tied: false, residual: true },
+    { heads: 2, d: 2, layers: 2, tied: false, residual: false, nOut: 3 },
   ];
   it('lays out parameters per stored layer, then the final linear', () => {
     const o = stackOffsets({ heads: 2, d: 5, layers: 3, tied: false, residual: false });
@@ -25,6 +28,7 @@ describe('fused causal stack (float64 TypeScript)', () => {
     expect(o.layers[1]).toEqual({ wq: 288, wk: 360, wv: 432, wo: 504 });
     expect(o.final).toBe(864);
     expect(stackParamCount({ heads: 2, d: 5, layers: 3, tied: true, residual: false })).toBe(288 + 6);
+    expect(stackParamCount({ heads: 2, d: 5, layers: 3, tied: true, residual: false, nOut: 2 })).toBe(288 + 12);
   });
 
   it('a one-token-context stack by hand: token 1 attends only to token 0', () => {
@@ -43,13 +47,13 @@ describe('fused causal stack (float64 TypeScript)', () => {
   });
 
   for (const s of shapes) {
-    it(`gradient equals central differences (H=${s.heads}, layers=${s.layers}, tied=${s.tied}, residual=${s.residual})`, () => {
+    it(`gradient equals central differences (H=${s.heads}, layers=${s.layers}, tied=${s.tied}, residual=${s.residual}, nOut=${s.nOut ?? 1})`, () => {
       const L = 7;
       const B = 4;
       const P = stackParamCount(s);
       const p = randomParams(P, 17 + s.heads, 0.6);
       const batch = allocBatch(B, L, s.d);
-      fillIclBatch(batch, 5, 1, B, L, s.d);
+      fill(batch, 5, 1, B, L, s.d);
       const work = allocStackWork(s, L);
       stackLossGrad(p, 0, s, L, B, batch.z, batch.zq, batch.yq, work);
       const grad = Float64Array.from(work.grad);
@@ -75,79 +79,16 @@ describe('fused causal stack (float64 TypeScript)', () => {
     const state = new Float64Array(3 * P);
     state.set(randomParams(P, 3, 0.4));
     const batch = allocBatch(8, 10, 5);
-    fillIclBatch(batch, 4, 0, 8, 10, 5);
+    fill(batch, 4, 0, 8, 10, 5);
     const work = allocStackWork(s, 10);
-    const adam = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+    const adam = { method: 'adam' as const, lr: 1e-2, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0 };
     const first = stackLossGrad(state, 0, s, 10, 8, batch.z, batch.zq, batch.yq, work);
     let loss = first;
+    const steps = [0];
     for (let t = 1; t <= 400; t++) {
-      adamFlat(state, 0, P, work.grad, t, adam);
+      optimizeFlat(adam, state.subarray(0, P), state.subarray(P, 2 * P), state.subarray(2 * P), work.grad, [{ offset: 0, length: P }], steps);
       loss = stackLossGrad(state, 0, s, 10, 8, batch.z, batch.zq, batch.yq, work);
     }
     expect(loss).toBeLessThan(0.1 * first);
-  });
-
-  it('trains on its own Philox batches, deterministically, resumable by state and t', () => {
-    const s: StackShape = { heads: 2, d: 5, layers: 2, tied: false, residual: false };
-    const P = stackParamCount(s);
-    const init = new Float64Array(3 * P);
-    init.set(randomParams(P, 3, 0.4));
-    const adam = { lr: 3e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-    const a = createStackModel(s, 10, 16, 9, adam, 0.01, init);
-    const b = createStackModel(s, 10, 16, 9, adam, 0.01, init);
-    const la = [...a.train(150), ...a.train(150)];
-    const lb = b.train(300);
-    expect(Array.from(la)).toEqual(Array.from(lb));
-    const c = createStackModel(s, 10, 16, 9, adam, 0.01, init);
-    c.train(150);
-    const resumed = createStackModel(s, 10, 16, 9, adam, 0.01, c.getState());
-    resumed.t = 150;
-    expect(Array.from(resumed.train(150))).toEqual(Array.from(la.slice(150)));
-    expect(a.t).toBe(300);
-    // the same first step by hand: stackLossGrad + adamFlat
-    const state = Float64Array.from(init);
-    const batch = allocBatch(16, 10, 5);
-    fillIclBatch(batch, 9, 0, 16, 10, 5);
-    const work = allocStackWork(s, 10);
-    const l0 = stackLossGrad(state, 0, s, 10, 16, batch.z, batch.zq, batch.yq, work);
-    adamFlat(state, 0, P, work.grad, 1, adam);
-    expect(l0).toBe(lb[0]);
-    expect(() => a.setState(new Float64Array(2))).toThrow(`state must hold ${3 * P} numbers`);
-  });
-});
-
-describe('causal stack on the SIMD engine', () => {
-  const adam = { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-  for (const s of [
-    { heads: 2, d: 5, layers: 2, tied: false, residual: false },
-    { heads: 1, d: 5, layers: 3, tied: true, residual: false },
-    { heads: 2, d: 5, layers: 2, tied: false, residual: true },
-  ] as StackShape[]) {
-    for (const workerThread of [false, true]) {
-      it(`trains like the float64 stack engine (layers ${s.layers}, tied ${s.tied}, residual ${s.residual}, worker ${workerThread}): 40 steps within 1e-4`, async () => {
-        const P = stackParamCount(s);
-        const init = new Float64Array(3 * P);
-        init.set(randomParams(P, 11, 0.4));
-        const ref = createStackModel(s, 9, 16, 21, adam, 0.01, init);
-        const simd = await createSimdStackModel(s, 9, 16, 21, adam, 0.01, init, { workerThread });
-        try {
-          const want = ref.train(40);
-          const got = [...simd.train(25), ...simd.train(15)];
-          for (let i = 0; i < 40; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * want[i]!);
-          const a = simd.getState(), b = ref.getState();
-          for (let i = 0; i < P; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4);
-        } finally {
-          simd.dispose();
-        }
-      });
-    }
-  }
-
-  it('says what it does not support', async () => {
-    const s: StackShape = { heads: 1, d: 3, layers: 2, tied: false, residual: false };
-    const P = stackParamCount(s);
-    await expect(createSimdStackModel(s, 9, 16, 1, adam, 0.01, new Float64Array(3 * P))).rejects.toThrow("createSimdStackModel: the SIMD engine supports d = 5 (the seed's token width) only; got d = 3");
-    const s5 = { ...s, d: 5 };
-    await expect(createSimdStackModel(s5, 9, 16, 1, adam, 0.01, new Float64Array(5))).rejects.toThrow(`createSimdStackModel: init must hold ${3 * stackParamCount(s5)} numbers`);
   });
 });

@@ -1,19 +1,17 @@
 /**
- * The fused training step of seed 004's causal stack (attention's `iclStack`) in plain float64
- * TypeScript: forward, analytic backward, MSE loss and Adam in one call per step, one example at a
- * time with no allocation per step.
+ * The fused loss and gradient of seed 004's causal stack (attention's `iclStack`) in plain float64
+ * TypeScript: forward, MSE loss on the last output and the analytic backward in one call, one
+ * example at a time with no allocation per step.
  *
  * Model (per example): x₀ = [z_1 … z_L; z_q] (T = L + 1 tokens of width D = d + 1). Each layer
  * lets token i attend to tokens j < i with one softmax over q_i·k_j/√D (token 0 attends to nothing
  * and outputs 0), out = Σ_h (A^h V^h) Wo^h, and x ← out (or x + out with `residual`). The
- * prediction is x_n[T−1]·final.
+ * prediction is x_n[T−1]·final[:, last].
  *
- * Parameter layout ("x·W" orientation, row-major), per stored layer (one when `tied`):
- *   Wq [H, D, D] | Wk [H, D, D] | Wv [H, D, D] | Wo [H, D, D], then final [D, 1].
+ * Parameter layout (`iclParamLayout` of @attnlab/attention flattened; "x·W" orientation,
+ * row-major), per stored layer (one when `tied`):
+ *   Wq [H, D, D] | Wk [H, D, D] | Wv [H, D, D] | Wo [H, D, D], then final [D, nOut].
  */
-import type { AdamConfig } from '../single/float64.js';
-import { adamFlat } from '../single/float64.js';
-import { allocBatch, fillIclBatch, type IclBatch } from '../data.js';
 
 const { sqrt: M_sqrt, exp: M_exp } = Math;
 
@@ -28,6 +26,8 @@ export interface StackShape {
   tied: boolean;
   /** x ← x + layer(x) instead of x ← layer(x). */
   residual: boolean;
+  /** Width of the final linear (default 1); the prediction is its last output. */
+  nOut?: number;
 }
 
 /** Offsets of one stored layer's matrices and of the final linear in the flat parameter vector. */
@@ -43,7 +43,7 @@ export function stackOffsets(s: StackShape): StackOffsets {
   const m = s.heads * D * D;
   const stored = s.tied ? 1 : s.layers;
   const layers = Array.from({ length: stored }, (_, l) => ({ wq: 4 * m * l, wk: 4 * m * l + m, wv: 4 * m * l + 2 * m, wo: 4 * m * l + 3 * m }));
-  return { layers, final: 4 * m * stored, size: 4 * m * stored + D };
+  return { layers, final: 4 * m * stored, size: 4 * m * stored + D * (s.nOut ?? 1) };
 }
 
 /** Number of parameters of a stack. */
@@ -177,7 +177,8 @@ function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: St
   }
   const last = s.layers * T * D + L * D;
   let y = 0;
-  for (let j = 0; j < D; j++) y += x[last + j]! * p[po + off.final + j]!;
+  const nOut = s.nOut ?? 1;
+  for (let j = 0; j < D; j++) y += x[last + j]! * p[po + off.final + j * nOut + nOut - 1]!;
   return y;
 }
 
@@ -201,6 +202,7 @@ export function stackLossGrad(
   const D = s.d + 1;
   const T = L + 1;
   const H = s.heads;
+  const nOut = s.nOut ?? 1;
   const inv = 1 / M_sqrt(D);
   const { x, q, k: kT, v: vT, c, a, dc, dq, dk, dv, da, grad } = work;
   let dx = work.dx;
@@ -221,8 +223,9 @@ export function stackLossGrad(
     const last = s.layers * T * D + L * D;
     dx.fill(0);
     for (let j = 0; j < D; j++) {
-      grad[off.final + j] = grad[off.final + j]! + g * x[last + j]!;
-      dx[L * D + j] = g * p[po + off.final + j]!;
+      const f = off.final + j * nOut + nOut - 1;
+      grad[f] = grad[f]! + g * x[last + j]!;
+      dx[L * D + j] = g * p[po + f]!;
     }
     for (let l = s.layers - 1; l >= 0; l--) {
       const lw = off.layers[s.tied ? 0 : l]!;
@@ -313,49 +316,4 @@ export function stackLossGrad(
     }
   }
   return loss / B;
-}
-
-/** A causal-stack model on the float64 TypeScript engine (the IclEngine interface of engine.ts). */
-export interface StackModel {
-  readonly kind: 'js';
-  readonly shape: StackShape;
-  readonly workerExamples: 0;
-  t: number;
-  train(n: number): Float64Array;
-  getState(): Float64Array;
-  setState(state: ArrayLike<number>): void;
-  dispose(): void;
-}
-
-/**
- * A stack trained on its own Philox data (stream 0, step index t, `seed`), from the [params | m | v]
- * state `init` (3·P numbers; m and v usually zero), with Adam (PyTorch form).
- */
-export function createStackModel(shape: StackShape, L: number, B: number, seed: number, adam: AdamConfig, noiseStd: number, init: ArrayLike<number>): StackModel {
-  const P = stackParamCount(shape);
-  const state = new Float64Array(3 * P);
-  const setState = (s: ArrayLike<number>) => {
-    if (s.length !== 3 * P) throw new RangeError(`createStackModel: state must hold ${3 * P} numbers ([params | m | v] of ${P}); got ${s.length}`);
-    state.set(s);
-  };
-  setState(init);
-  const work = allocStackWork(shape, L);
-  const batch: IclBatch = allocBatch(B, L, shape.d);
-  const m: StackModel = {
-    kind: 'js', shape, workerExamples: 0, t: 0,
-    train(n: number) {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        fillIclBatch(batch, seed, m.t, B, L, shape.d, noiseStd, 0);
-        out[i] = stackLossGrad(state, 0, shape, L, B, batch.z, batch.zq, batch.yq, work);
-        m.t += 1;
-        adamFlat(state, 0, P, work.grad, m.t, adam);
-      }
-      return out;
-    },
-    getState: () => Float64Array.from(state),
-    setState,
-    dispose() { /* nothing to free */ },
-  };
-  return m;
 }

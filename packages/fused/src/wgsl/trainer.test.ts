@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends } from '@attnlab/backend/testing';
 import { normals, philox4x32 } from '@attnlab/data';
-import { createCpuModel, cpuModelStep, paramCount } from '../single/float64.js';
+import { createIclEngine } from '../engine.js';
+import { paramCount } from '../single/float64.js';
 import { createWebGPUIclTrainer, checkShader } from './trainer.js';
 import { PHILOX_TEST_WGSL } from './single.js';
 
@@ -63,8 +64,7 @@ describeBackends('WGSL trainer', () => {
     expect(worst).toBeLessThan(2e-5);
   });
 
-  it('trains several models per dispatch with the CPU fused path\'s losses (1e-4 relative)', async () => {
-    const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  it('trains several models per dispatch with the float64 engine\'s losses (1e-4 relative)', async () => {
     const specs = [{ heads: 2, seed: 1 }, { heads: 1, seed: 7, lr: 3e-3 }, { heads: 3, seed: 2 ** 33 + 5 }];
     const steps = 12;
     const gpu = await createWebGPUIclTrainer({ device: device(), models: specs, stepsPerDispatch: 5, dispatchesPerSubmit: 2 });
@@ -72,17 +72,23 @@ describeBackends('WGSL trainer', () => {
     expect(gpu.step).toBe(steps);
     for (let i = 0; i < specs.length; i++) {
       const s = specs[i]!;
-      const cpu = createCpuModel({ heads: s.heads, d: 5 }, 40, 128, s.seed, { ...adam, lr: s.lr ?? adam.lr });
+      const cpu = await createIclEngine({
+        model: { d: 5, numHeads: s.heads, layers: 1, seed: s.seed }, task: { L: 40, dx: 5, noiseStd: 0.01 }, batch: 128, dataSeed: s.seed,
+        optimizer: { method: 'adam', lr: s.lr ?? 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
+      }, { engine: 'float64' });
+      const want = await cpu.run(steps);
       for (let k = 0; k < steps; k++) {
-        const want = cpuModelStep(cpu);
         const got = losses[i]![k]!;
-        if (!(Math.abs(got - want) <= 1e-4 * Math.abs(want))) throw new Error(`model ${i} step ${k}: GPU loss ${got}, CPU ${want}`);
+        if (!(Math.abs(got - want[k]!) <= 1e-4 * Math.abs(want[k]!))) throw new Error(`model ${i} step ${k}: GPU loss ${got}, CPU ${want[k]}`);
       }
       const p = await gpu.params(i);
       expect(p.length).toBe(paramCount({ heads: s.heads, d: 5 }));
+      const st = await cpu.state();
+      const flat = [...st.params.Wq!.values, ...st.params.Wk!.values, ...st.params.Wv!.values, ...st.params.Wo!.values];
       let worst = 0;
-      for (let j = 0; j < p.length; j++) worst = Math.max(worst, Math.abs(p[j]! - cpu.state[j]!));
+      for (let j = 0; j < p.length; j++) worst = Math.max(worst, Math.abs(p[j]! - flat[j]!));
       expect(worst).toBeLessThan(1e-5);
+      cpu.dispose();
     }
     gpu.dispose();
   });

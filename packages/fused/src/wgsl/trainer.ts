@@ -3,13 +3,14 @@
  * parameters and Adam state) × K steps per dispatch, several dispatches per submission, Philox
  * data generated in-shader, losses read back once per submission.
  */
-import { initParams, paramCount, type IclShape } from '../single/float64.js';
+import { paramCount, type IclShape } from '../single/float64.js';
+import { initialSingleParams } from '../single/init.js';
 import { iclShaderSource, stateStride } from './single.js';
 
 /** One model of a multi-model run. */
 export interface ModelSpec {
   heads: number;
-  /** Seed of the initial weights and of the data stream. */
+  /** Seed of the initial weights (`iclInitialParams` of @attnlab/attention, init 'random') and of the data stream. */
   seed: number;
   /** Seed of the data stream when it should differ from `seed`. */
   dataSeed?: number;
@@ -17,7 +18,7 @@ export interface ModelSpec {
   beta1?: number;
   beta2?: number;
   eps?: number;
-  /** Initial flat parameters (layout of `paramCount`); default PyTorch-style init from `seed`. */
+  /** Initial flat parameters (layout of `paramCount`); default `iclInitialParams({ d, numHeads: heads, layers: 1, seed })`. */
   init?: ArrayLike<number>;
 }
 
@@ -100,7 +101,7 @@ export async function createWebGPUIclTrainer(options: WebGPUTrainerOptions): Pro
   models.forEach((m, i) => {
     const shape: IclShape = { heads: m.heads, d };
     const P = paramCount(shape);
-    const p0 = m.init ?? initParams(shape, m.seed);
+    const p0 = m.init ?? initialSingleParams(shape, m.seed);
     check(fn, `models[${i}].init`, `length ${p0.length}`, p0.length === P, `${P} floats`);
     for (let j = 0; j < P; j++) state[i * stride + j] = p0[j]!;
     const ds = m.dataSeed ?? m.seed;
