@@ -7,16 +7,12 @@
  */
 export { createIclEngine, iclEngineCandidates, ICL_ENGINE_KINDS } from './engine.js';
 export type { IclEngine, IclEngineKind, IclEngineCandidate, IclEngineOptions } from './engine.js';
-export { ICL_OPTIMIZERS } from './spec.js';
 export type { IclTrainingSpec, IclOptimizerSpec } from './spec.js';
-export { createMultiIclTrainer, MULTI_BACKENDS } from './multi.js';
+export { createMultiIclTrainer } from './multi.js';
 export type { MultiTrainerOptions, MultiIclTrainer } from './multi.js';
 export { createWebGPUIclTrainer } from './wgsl/trainer.js';
 export type { ModelSpec, WebGPUTrainerOptions, WebGPUIclTrainer } from './wgsl/trainer.js';
 export { registerFusedKernels } from './kernels/register.js';
 export { iclForward, iclLossGrad, adamFlatUpdate, iclStackForward, iclStackLossGrad } from './kernels/ops.js';
 export type { AdamFlatConfig } from './kernels/ops.js';
-export {
-  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT, ICL_STACK_FORWARD, ICL_STACK_BACKWARD, ICL_STACK_LOSS_GRAD,
-} from './kernels/names.js';
 export type { IclAttrs, IclStackAttrs } from './kernels/names.js';

@@ -6,7 +6,7 @@ export { allocBatch, fillIclBatch, fillNormals, philoxInto, iclDataParams, norma
 export type { IclBatch, IclDataParams } from './data.js';
 export { optimizeFlat, METHOD_CODES } from './optimizer.js';
 export type { FlatOptimizer, Segment } from './optimizer.js';
-export { resolveIclSpec } from './spec.js';
+export { resolveIclSpec, ICL_OPTIMIZERS } from './spec.js';
 export type { ResolvedIclSpec } from './spec.js';
 export { paramCount, paramOffsets, allocWork, fusedForward, fusedLossGrad } from './single/float64.js';
 export type { IclShape, StepWork } from './single/float64.js';
@@ -28,3 +28,8 @@ export { iclShaderSource, stateStride } from './wgsl/single.js';
 export type { ShaderConfig } from './wgsl/single.js';
 export { stackExampleShader, stackReduceShader } from './wgsl/stack.js';
 export { pickEngine } from './engine.js';
+export {
+  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT, ICL_STACK_FORWARD, ICL_STACK_BACKWARD, ICL_STACK_LOSS_GRAD,
+} from './kernels/names.js';
+export type { AdamFlatAttrs } from './kernels/names.js';
+export { MULTI_BACKENDS } from './multi.js';
