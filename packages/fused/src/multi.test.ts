@@ -1,4 +1,5 @@
 import { iclInitialParams } from '@attnlab/attention';
+import { initBackend } from '@attnlab/backend';
 import { createIclEngine } from './engine.js';
 import { createMultiIclTrainer } from './multi.js';
 import type { IclTrainingSpec } from './spec.js';
@@ -42,6 +43,7 @@ describe('multi-model trainer', () => {
     await expect(createMultiIclTrainer({ models: [{ heads: 1, seed: 1 }], backend: 'gpu' as never })).rejects.toThrow("createMultiIclTrainer: options.backend must be one of 'auto', 'simd', 'float64', 'webgpu'; got 'gpu'");
     await expect(createMultiIclTrainer({ models: [{ heads: 0, seed: 1 }] })).rejects.toThrow('createMultiIclTrainer: options.models[0].heads must be an integer ≥ 1; got 0');
     await expect(createMultiIclTrainer({ models: [{ heads: 1, seed: 1, beta2: 1 }] })).rejects.toThrow('createMultiIclTrainer: options.models[0].beta2 must be a finite number in [0, 1); got 1');
+    await initBackend({ prefer: 'cpu' });
     await expect(createMultiIclTrainer({ models: [{ heads: 1, seed: 1 }], backend: 'webgpu' })).rejects.toThrow("backend 'webgpu' needs the active tfjs backend to be webgpu");
   });
 });

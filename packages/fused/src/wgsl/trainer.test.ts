@@ -60,7 +60,6 @@ describeBackends('WGSL trainer', () => {
     const ref = normals(2 ** 32 + 77, 2, 9, 4, 4 * 4096);
     let worst = 0;
     for (let j = 0; j < ref.length; j++) worst = Math.max(worst, Math.abs(g[12 + j]! - ref[j]!) / (1 + Math.abs(ref[j]!)));
-    { let wi = 0, w2 = 0; for (let j = 0; j < ref.length; j++) { const e = Math.abs(g[12 + j]! - ref[j]!); if (e > w2) { w2 = e; wi = j; } } console.log("DBG", wi, ref[wi], g[12 + wi], ref.slice(wi - (wi % 4), wi - (wi % 4) + 4), g.slice(12 + wi - (wi % 4), 16 + wi - (wi % 4))); }
     expect(worst).toBeLessThan(2e-5);
   });
 
