@@ -37,7 +37,7 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   const seconds = (f.seconds as number | undefined) ?? 2;
   const json = f.json === true;
   const log = (line: string) => { if (!f.quiet) io.err(line); };
-  const { runBenchmark } = await import('@attnlab/fused');
+  const { runBenchmark } = await import('@attnlab/fused/bench');
   const result = await runBenchmark({
     heads, seconds, backends: backends as ('cpu' | 'wasm' | 'webgpu')[],
     reference: f['no-reference'] !== true,

@@ -57,6 +57,29 @@ describe('iclBatchArrays (host)', () => {
     expect(Array.from(a.x.subarray(2 * 12, 3 * 12))).toEqual(Array.from(Float32Array.from(z.subarray(3, 15))));
     expect(Array.from(a.xq.subarray(6, 9))).toEqual(Array.from(Float32Array.from(z.subarray(15, 18))));
   });
+  it('queryNoise: y_q gains √dx·δ·ε_q with ε_q the normal after all the others; every other number is unchanged', () => {
+    const cfg = { L: 4, dx: 3, noiseStd: 0.2 };
+    const opts = { seed: 5, stream: 2, step: 9, batch: 3 };
+    const plain = iclBatchArrays(cfg, opts);
+    expect(Array.from(iclBatchArrays({ ...cfg, queryNoise: false }, opts).yq)).toEqual(Array.from(plain.yq));
+    const noisy = iclBatchArrays({ ...cfg, queryNoise: true }, opts);
+    for (const k of ['x', 'y', 'xq', 'beta'] as const) expect(Array.from(noisy[k])).toEqual(Array.from(plain[k]));
+    expect(iclNormalsPerExample({ ...cfg, queryNoise: true })).toBe(3 + 15 + 4 + 1);
+    for (let b = 0; b < 3; b++) {
+      const z = normals(5, 2, 9, b, 23); // example b: β (3), x_1..x_4, x_q (15), ε_1..ε_4, ε_q
+      const beta = Float32Array.from(z.subarray(0, 3));
+      const xq = Float32Array.from(z.subarray(15, 18));
+      const clean = xq[0]! * beta[0]! + xq[1]! * beta[1]! + xq[2]! * beta[2]!;
+      expect(noisy.yq[b]).toBe(Math.fround(clean + Math.sqrt(3) * 0.2 * z[22]!));
+      expect(plain.yq[b]).toBe(Math.fround(clean));
+    }
+    const wide = iclBatchArrays({ L: 2, dx: 2, dy: 2, noiseStd: 0.5, queryNoise: true }, { seed: 1, batch: 1 });
+    const zw = normals(1, 0, 0, 0, 4 + 6 + 4 + 2);
+    const b2 = Float32Array.from(zw.subarray(0, 4));
+    const q2 = Float32Array.from(zw.subarray(8, 10));
+    for (let j = 0; j < 2; j++) expect(wide.yq[j]).toBe(Math.fround(q2[0]! * b2[j]! + q2[1]! * b2[2 + j]! + Math.sqrt(2) * 0.5 * zw[14 + j]!));
+    expect(() => iclBatchArrays({ ...cfg, queryNoise: 1 as never }, opts)).toThrow(new TypeError('iclBatchArrays: config.queryNoise must be a boolean; got 1'));
+  });
   it('example e does not depend on the batch size; offset selects examples', () => {
     const cfg = { L: 5, dx: 2, noiseStd: 0.01 };
     const big = iclBatchArrays(cfg, { seed: 3, step: 2, batch: 6 });

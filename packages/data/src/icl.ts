@@ -30,6 +30,12 @@ export interface IclTaskConfig {
   betaScale?: BetaScale;
   /** Optional dx×dx symmetric positive-definite Σ: x = chol(Σ)·g with g ~ N(0, I). */
   covariance?: number[][];
+  /**
+   * Noisy query targets (default false: y_q = x_q β, as seed 004): y_q = x_q β + √dx·δ·ε_q with
+   * ε_q ~ N(0, I_dy) drawn after all the other normals of the example, so every other number of
+   * every stream is the same with or without it.
+   */
+  queryNoise?: boolean;
 }
 
 /** Where a batch sits in the counter space. */
@@ -58,7 +64,7 @@ export interface IclBatchArrays {
   y: Float32Array;
   /** [B, dx] */
   xq: Float32Array;
-  /** [B, dy], noiseless */
+  /** [B, dy]: x_q β, plus √dx·δ·ε_q with `queryNoise` */
   yq: Float32Array;
   /** [B, dx, dy] */
   beta: Float32Array;
@@ -101,6 +107,7 @@ interface ResolvedConfig {
   dy: number;
   noiseStd: number;
   betaScale: BetaScale;
+  queryNoise: boolean;
   /** Lower Cholesky factor, row-major dx×dx, or null. */
   chol: Float64Array | null;
 }
@@ -135,31 +142,36 @@ function cholesky(fn: string, a: number[][], n: number): Float64Array {
 }
 
 function resolveConfig(fn: string, config: IclTaskConfig): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) throw new TypeError(`${fn}: config must be an object { L, dx, dy?, noiseStd, betaScale?, covariance? }; got ${show(config)}`);
+  if (typeof config !== 'object' || config === null) throw new TypeError(`${fn}: config must be an object { L, dx, dy?, noiseStd, betaScale?, covariance?, queryNoise? }; got ${show(config)}`);
   const L = checkInt(fn, 'config.L', config.L, 1);
   const dx = checkInt(fn, 'config.dx', config.dx, 1);
   const dy = checkInt(fn, 'config.dy', config.dy ?? 1, 1);
   const noiseStd = checkNumber(fn, 'config.noiseStd', config.noiseStd, 0);
   const betaScale = checkOneOf(fn, 'config.betaScale', config.betaScale ?? 'unit', BETA_SCALES);
+  const queryNoise = config.queryNoise ?? false;
+  if (typeof queryNoise !== 'boolean') throw new TypeError(`${fn}: config.queryNoise must be a boolean; got ${show(queryNoise)}`);
   const chol = config.covariance === undefined ? null : cholesky(fn, config.covariance, dx);
-  return { L, dx, dy, noiseStd, betaScale, chol };
+  return { L, dx, dy, noiseStd, betaScale, queryNoise, chol };
 }
 
 /**
- * Number of normals one example draws: dx·dy (β) + (L+1)·dx (x_1..x_L, x_q) + L·dy (ε).
+ * Number of normals one example draws: dx·dy (β) + (L+1)·dx (x_1..x_L, x_q) + L·dy (ε), plus dy
+ * (ε_q) with `queryNoise`.
  * @example
  * iclNormalsPerExample({ L: 40, dx: 5, noiseStd: 0.01 }); // 5 + 205 + 40 = 250
+ * iclNormalsPerExample({ L: 40, dx: 5, noiseStd: 0.01, queryNoise: true }); // 251
  */
 export function iclNormalsPerExample(config: IclTaskConfig): number {
   const c = resolveConfig('iclNormalsPerExample', config);
-  return c.dx * c.dy + (c.L + 1) * c.dx + c.L * c.dy;
+  return c.dx * c.dy + (c.L + 1) * c.dx + c.L * c.dy + (c.queryNoise ? c.dy : 0);
 }
 
 /**
  * A batch of in-context regression tasks as float32 host arrays (the fast path; no tensors).
  * Example b is example `offset + b` of step `step`: its normals are the sequence (stream, c1 = step,
  * c2 = offset + b), drawn in the order β (row-major [dx][dy]), x_1..x_L then x_q (token-major),
- * ε_1..ε_L; y_i = x_i β + √dx·noiseStd·ε_i, y_q = x_q β.
+ * ε_1..ε_L, then ε_q (with `queryNoise` only); y_i = x_i β + √dx·noiseStd·ε_i, y_q = x_q β
+ * (+ √dx·noiseStd·ε_q with `queryNoise`).
  * @example
  * const a = iclBatchArrays({ L: 40, dx: 5, noiseStd: 0.01 }, { seed: 1, step: 0, batch: 128 });
  * a.x.length; // 128 * 40 * 5
@@ -174,11 +186,11 @@ export function iclBatchArrays(config: IclTaskConfig, options: IclBatchOptions):
   const B = checkInt(fn, 'options.batch', options.batch, 1);
   const offset = checkU32(fn, 'options.offset', options.offset ?? 0);
   if (offset + B - 1 > 0xffffffff) throw new RangeError(`${fn}: options.offset + options.batch − 1 must be ≤ 2^32 − 1 (example index is a u32); got ${offset + B - 1}`);
-  const { L, dx, dy, noiseStd, betaScale, chol } = c;
+  const { L, dx, dy, noiseStd, betaScale, queryNoise, chol } = c;
   const nBeta = dx * dy;
   const nX = (L + 1) * dx;
   const nEps = L * dy;
-  const per = nBeta + nX + nEps;
+  const per = nBeta + nX + nEps + (queryNoise ? dy : 0);
   const buf = new Float64Array(per);
   const g = new Float64Array(dx);
   const xRow = new Float64Array(dx);
@@ -223,7 +235,7 @@ export function iclBatchArrays(config: IclTaskConfig, options: IclBatchOptions):
       for (let j = 0; j < dy; j++) {
         let s = 0;
         for (let a = 0; a < dx; a++) s += x32[a]! * beta32[a * dy + j]!;
-        if (isQuery) out.yq[b * dy + j] = s;
+        if (isQuery) out.yq[b * dy + j] = queryNoise ? s + noiseMul * buf[nBeta + nX + nEps + j]! : s;
         else out.y[(b * L + t) * dy + j] = s + noiseMul * buf[nBeta + nX + t * dy + j]!;
       }
     }

@@ -2,16 +2,18 @@
 //
 // Compiled by `node scripts/build-wasm.mjs` into src/generated/icl-wasm.ts (committed; a test
 // checks it is up to date). Every function works on raw pointers into the module's memory,
-// which the JS side lays out (src/simd.ts); nothing here allocates, so two instances may
+// which the JS side lays out (src/simd/module.ts); nothing here allocates, so two instances may
 // share one memory.
 //
 // What it computes is defined by the TypeScript code it mirrors:
-// - philox4 / exampleNormals / iclBatch: src/philox.ts (`fillNormals`, `fillIclBatch`), i.e.
-//   @attnlab/data's Philox4x32-10 stream and Box–Muller. The Philox words are identical; log is
-//   fdlibm's algorithm (the one V8's Math.log implements); sin/cos use fdlibm's kernels after an
-//   exact quadrant reduction, so a normal may differ from Math.cos/Math.sin's in the last bit.
-// - lossGrad6 / adam: src/core.ts (`fusedLossGrad`'s D = 6 loop, `paramGrad`, `adamFlat`), with
-//   two examples per f64x2 (even examples in lane 0, odd in lane 1).
+// - philox4 / exampleNormals / iclBatch: src/data.ts (`fillNormals`, `fillIclBatch`), i.e.
+//   @attnlab/data's Philox4x32-10 stream, Box–Muller and `iclBatchArrays` (β scale, covariance,
+//   query noise). The Philox words are identical; log is fdlibm's algorithm (the one V8's
+//   Math.log implements); cos/sin come from a correctly rounded table plus short polynomials, so
+//   a normal may differ from Math.cos/Math.sin's in the last bit.
+// - lossGrad: src/single/float64.ts (`lossGrad`, `paramGrad`), four examples per f32x4;
+//   stackLossGrad4: src/stack/float64.ts (`stackLossGrad`), four examples per f32x4;
+//   optimize: src/optimizer.ts (`optimizeFlat`): SGD, Adam, AdamW as @attnlab/train's.
 
 import { TRIG_TABLE, PIO32_1, PIO32_1T } from "./trig-table";
 
@@ -221,24 +223,63 @@ export function exampleNormals(nb: usize, nBlocks: i32, k0: u32, k1: u32, stream
   }
 }
 
+// The data block: what iclBatch needs besides the step and the examples, as f64 slots written by
+// the JS side (src/simd/module.ts, `writeDataBlock`).
+const DB_K0 = 0; // key word 0 (seed low 32 bits)
+const DB_K1 = 8; // key word 1
+const DB_STREAM = 16; // counter word 3
+const DB_L = 24; // context length
+const DB_D = 32; // input dimension d (tokens have width d + 1)
+const DB_NOISE = 40; // √d·δ
+const DB_BETA = 48; // β multiplier: 1 ('unit') or 1/√d ('inverse-d')
+const DB_QNOISE = 56; // 1: y_q gets √d·δ·ε_q (ε_q drawn after every other normal); 0: y_q = x_q β
+const DB_CHOL = 64; // pointer to the lower Cholesky factor of Σ (d×d f64, row-major), or 0 for x = g
+
+/** Normals one example draws for the data block db: d (β) + (L+1)·d (x) + L (ε) + 1 (ε_q, with query noise). */
+export function normalsPerExample(db: usize): i32 {
+  const L = <i32>load<f64>(db, DB_L);
+  const d = <i32>load<f64>(db, DB_D);
+  return d + (L + 1) * d + L + (load<f64>(db, DB_QNOISE) != 0 ? 1 : 0);
+}
+
 /**
- * ICL examples first .. first+B−1 of step `step`, with src/philox.ts's `fillIclBatch` numbers (all
- * of them float32 values), as float32 in the 4-example-interleaved layout of lossGrad6: z at
- * zi[((b>>2)·L + i)·D + k][b&3], zq at zqi[(b>>2)·D + k][b&3] (f32x4 slots), y_q at yq[b].
- * B must be a multiple of 4. nb: a buffer of 16·⌈n/16⌉ doubles (n normals per example); tmp: 64 bytes.
+ * ICL examples first .. first+B−1 of step `step` under the data block db, with @attnlab/data's
+ * `iclBatchArrays` numbers (src/data.ts's `fillIclBatch`; all of them float32 values), as float32
+ * in the 4-example-interleaved layout of the loss kernels: z at zi[((b>>2)·L + i)·D + k][b&3], zq at
+ * zqi[(b>>2)·D + k][b&3] (f32x4 slots), y_q at yq[b]. The lanes after the last example of the last
+ * quad are zeros (z, zq and y_q), which the loss kernels' arithmetic turns into zero loss and
+ * gradient: any B. nb: a buffer of 16·⌈n/16⌉ doubles (n = normalsPerExample); tmp: 64 bytes.
  */
-export function iclBatch(
-  zi: usize, zqi: usize, yq: usize, k0: u32, k1: u32, step: u32, B: i32, L: i32, d: i32, noise: f64,
-  stream: u32, first: u32, nb: usize, tmp: usize,
-): void {
+export function iclBatch(db: usize, zi: usize, zqi: usize, yq: usize, step: u32, B: i32, first: u32, nb: usize, tmp: usize): void {
+  const k0 = <u32>load<f64>(db, DB_K0);
+  const k1 = <u32>load<f64>(db, DB_K1);
+  const stream = <u32>load<f64>(db, DB_STREAM);
+  const L = <i32>load<f64>(db, DB_L);
+  const d = <i32>load<f64>(db, DB_D);
+  const noise = load<f64>(db, DB_NOISE);
+  const betaMul = load<f64>(db, DB_BETA);
+  const qnoise = load<f64>(db, DB_QNOISE) != 0;
+  const chol = <usize>load<f64>(db, DB_CHOL);
   const D = d + 1;
-  const n = d + (L + 1) * d + L;
-  const nBlocks = (n + 3) >> 2;
+  const nBlocks = (normalsPerExample(db) + 3) >> 2;
   const xo = <usize>d << 3;
   const eo = (<usize>(d + (L + 1) * d)) << 3;
+  const qe = eo + (<usize>L << 3);
   for (let b = 0; b < B; b++) {
     exampleNormals(nb, nBlocks, k0, k1, stream, step, first + <u32>b, tmp);
-    for (let j = 0; j < d; j++) store<f64>(nb + (<usize>j << 3), <f64><f32>load<f64>(nb + (<usize>j << 3)));
+    for (let j = 0; j < d; j++) store<f64>(nb + (<usize>j << 3), <f64><f32>(load<f64>(nb + (<usize>j << 3)) * betaMul));
+    if (chol != 0) {
+      // x = chol·g per token, in place (row a needs g_0..g_a, so rows go from the last one down),
+      // each row summed k = 0..a from 0 in float64 as @attnlab/data does
+      for (let t = 0; t <= L; t++) {
+        const g = nb + xo + (<usize>(t * d) << 3);
+        for (let a = d - 1; a >= 0; a--) {
+          let s: f64 = 0;
+          for (let k = 0; k <= a; k++) s += load<f64>(chol + (<usize>(a * d + k) << 3)) * load<f64>(g + (<usize>k << 3));
+          store<f64>(g + (<usize>a << 3), s);
+        }
+      }
+    }
     const lane = (<usize>(b & 3)) << 2;
     const zb = zi + (<usize>(b >> 2) * <usize>L * <usize>D << 4) + lane;
     for (let i = 0; i < L; i++) {
@@ -261,7 +302,16 @@ export function iclBatch(
       y += <f64>x * load<f64>(nb + (<usize>j << 3));
     }
     store<f32>(qo + (<usize>d << 4), 0);
-    store<f32>(yq + (<usize>b << 2), <f32>y);
+    store<f32>(yq + (<usize>b << 2), qnoise ? <f32>(y + noise * load<f64>(nb + qe)) : <f32>y);
+  }
+  // zero lanes after the last example
+  for (let b = B; b < ((B + 3) & ~3); b++) {
+    const lane = (<usize>(b & 3)) << 2;
+    const zb = zi + (<usize>(b >> 2) * <usize>L * <usize>D << 4) + lane;
+    for (let i = 0; i < L * D; i++) store<f32>(zb + (<usize>i << 4), 0);
+    const qo = zqi + (<usize>(b >> 2) * <usize>D << 4) + lane;
+    for (let j = 0; j < D; j++) store<f32>(qo + (<usize>j << 4), 0);
+    store<f32>(yq + (<usize>b << 2), 0);
   }
 }
 
@@ -324,59 +374,37 @@ export function expInto(out: usize, p: usize, n: i32): void {
   for (let i = 0; i < n; i += 4) v128.store(out + (<usize>i << 2), vexpNeg(v128.load(p + (<usize>i << 2))));
 }
 
-// ---------------------------------------------------------------- fused loss + gradient, D = 6
+// ---------------------------------------------------------------- fused loss + gradient, single layer
 
-/** Bytes of lossGrad6's scratch for H heads and context L. */
-export function scratchBytes(H: i32, L: i32): usize {
-  return <usize>(H * (36 + 6 + 36 + 6 + 2 * L + 2) * 16 + H * 42 * 8);
+// @ts-ignore: decorator
+@inline function ld(base: usize, i: i32): v128 { return v128.load(base + (<usize>i << 4)); }
+// @ts-ignore: decorator
+@inline function st(base: usize, i: i32, v: v128): void { v128.store(base + (<usize>i << 4), v); }
+// @ts-ignore: decorator
+@inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
+
+// Scratch of the single layer's loss (v128 slots): A4 [H·D·D] | c4 [H·D] | G4 [H·D·D] | u4 [H·D] |
+// av [H·L] | tv [H·L] | yh [H] | sums [H] | W [D] | S [D] | R [D], then float64 G [H·D·D] | u [H·D].
+
+/** Bytes of the single layer's loss scratch for H heads, input dimension d and context L. */
+export function scratchBytes(H: i32, d: i32, L: i32): usize {
+  const D = d + 1;
+  return <usize>((H * (2 * D * D + 2 * D + 2 * L + 2) + 3 * D) * 16 + H * (D * D + D) * 8);
 }
 
-/**
- * Mean squared error of the batch and its gradient (into grad, P = 114·H doubles) for params p,
- * normalised by Bnorm examples (B for a whole batch; the full batch size when this is one part of it),
- * (float64, Wq | Wk | Wv | Wo in src/core.ts's layout, D = 6), on a batch in iclBatch's layout.
- * B must be a multiple of 4. A = Wq Wkᵀ/√D, c = Wv Wo and the parameter gradient are float64; the
- * per-example work (scores, softmax, the reductions G and u) runs in float32, four examples per
- * f32x4, and the lane sums are folded in float64.
- */
-export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize, Bnorm: i32): f64 {
-  const D = 6;
-  const HDD = <usize>H * 36;
-  const oWk = HDD << 3;
-  const oWv = oWk << 1;
-  const oWo = oWk * 3;
-  // scratch layout (v128 slots): A4 [H·36] | c4 [H·6] | G4 [H·36] | u4 [H·6] | av [H·L] | tv [H·L] | yh [H] | sums [H]
-  const A4 = sc;
-  const c4 = A4 + (HDD << 4);
-  const G4 = c4 + (<usize>H * 6 << 4);
-  const u4 = G4 + (HDD << 4);
-  const av = u4 + (<usize>H * 6 << 4);
-  const tv = av + (<usize>(H * L) << 4);
-  const yh = tv + (<usize>(H * L) << 4);
-  const sums = yh + (<usize>H << 4);
-  const Gs = sums + (<usize>H << 4); // float64 G [H·36] then u [H·6]
-  const us = Gs + (HDD << 3);
-  const inv = 1.0 / Math.sqrt(<f64>D);
-  for (let h = 0; h < H; h++) {
-    const hq = p + (<usize>(h * 36) << 3);
-    const hk = hq + oWk;
-    const hv = hq + oWv;
-    const ho = p + oWo + (<usize>(h * 6) << 3);
-    for (let r = 0; r < D; r++) {
-      for (let s = 0; s < D; s++) {
-        let acc: f64 = 0;
-        for (let k = 0; k < D; k++) acc += load<f64>(hq + (<usize>(r * D + k) << 3)) * load<f64>(hk + (<usize>(s * D + k) << 3));
-        v128.store(A4 + (<usize>(h * 36 + r * D + s) << 4), f32x4.splat(<f32>(acc * inv)));
-      }
-      let acc: f64 = 0;
-      for (let k = 0; k < D; k++) acc += load<f64>(hv + (<usize>(r * D + k) << 3)) * load<f64>(ho + (<usize>k << 3));
-      v128.store(c4 + (<usize>(h * 6 + r) << 4), f32x4.splat(<f32>acc));
-    }
-  }
-  for (let j: usize = 0; j < (HDD + <usize>H * 6); j++) v128.store(G4 + (j << 4), f32x4.splat(0));
+/** Parameters of the single layer: Wq, Wk, Wv [H, D, D] and Wo [H, D, nOut]. */
+// @ts-ignore: decorator
+@inline function singleParams(H: i32, D: i32, nOut: i32): i32 { return H * D * (3 * D + nOut); }
+
+/** The four examples of quad pb, D = 6, unrolled (w, c and the token in locals); adds to G4, u4; returns the quad's squared errors. */
+// @ts-ignore: decorator
+@inline
+function quads6(
+  H: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, A4: usize, c4: usize, G4: usize, u4: usize,
+  av: usize, tv: usize, yh: usize, sums: usize, twoOverB: v128,
+): v128 {
   let loss4 = f32x4.splat(0);
-  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>Bnorm));
-  const quads = B >> 2;
+  const quads = (B + 3) >> 2;
   for (let pb = 0; pb < quads; pb++) {
     const zb = zi + (<usize>pb * <usize>L * 6 << 4);
     const qb = zqi + (<usize>pb * 6 << 4);
@@ -483,20 +511,164 @@ export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usiz
       }
     }
   }
-  // fold the four lanes of G and u in float64
-  const nG = <i32>HDD + H * 6;
-  for (let j = 0; j < nG; j++) {
-    const v = v128.load(G4 + (<usize>j << 4));
-    store<f64>(Gs + (<usize>j << 3), sumLanes(v));
+  return loss4;
+}
+
+/** quads6 for any width D: w, c and the reductions in memory (W, S, R), the same operations in the same order. */
+function quadsN(
+  H: i32, D: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, A4: usize, c4: usize, G4: usize, u4: usize,
+  av: usize, tv: usize, yh: usize, sums: usize, W: usize, S: usize, R: usize, twoOverB: v128,
+): v128 {
+  let loss4 = f32x4.splat(0);
+  const quads = (B + 3) >> 2;
+  const DD = D * D;
+  const zero = f32x4.splat(0);
+  for (let pb = 0; pb < quads; pb++) {
+    const zb = zi + (<usize>pb * <usize>L * <usize>D << 4);
+    const qb = zqi + (<usize>pb * <usize>D << 4);
+    let pred = zero;
+    for (let h = 0; h < H; h++) {
+      const ah = A4 + (<usize>(h * DD) << 4);
+      // w_s = Σ_r q_r A_rs
+      for (let c = 0; c < D; c++) {
+        let acc = f32x4.mul(ld(qb, 0), ld(ah, c));
+        for (let r = 1; r < D; r++) acc = f32x4.add(acc, f32x4.mul(ld(qb, r), ld(ah, r * D + c)));
+        st(W, c, acc);
+      }
+      const ch = c4 + (<usize>(h * D) << 4);
+      const ah2 = av + (<usize>(h * L) << 4);
+      const th2 = tv + (<usize>(h * L) << 4);
+      let mx = f32x4.splat(-Infinity);
+      for (let i = 0; i < L; i++) {
+        const zo = zb + (<usize>(i * D) << 4);
+        let s = f32x4.mul(ld(zo, 0), ld(W, 0));
+        let t = f32x4.mul(ld(zo, 0), ld(ch, 0));
+        for (let k = 1; k < D; k++) {
+          const zk = ld(zo, k);
+          s = f32x4.add(s, f32x4.mul(zk, ld(W, k)));
+          t = f32x4.add(t, f32x4.mul(zk, ld(ch, k)));
+        }
+        v128.store(ah2 + (<usize>i << 4), s);
+        v128.store(th2 + (<usize>i << 4), t);
+        mx = f32x4.pmax(mx, s);
+      }
+      let sum = zero;
+      let num = zero;
+      for (let i = 0; i < L; i++) {
+        const o = <usize>i << 4;
+        const e = vexpNeg(f32x4.sub(v128.load(ah2 + o), mx));
+        v128.store(ah2 + o, e);
+        sum = f32x4.add(sum, e);
+        num = f32x4.add(num, f32x4.mul(e, v128.load(th2 + o)));
+      }
+      const y = f32x4.div(num, sum);
+      v128.store(yh + (<usize>h << 4), y);
+      v128.store(sums + (<usize>h << 4), sum);
+      pred = f32x4.add(pred, y);
+    }
+    const diff = f32x4.sub(pred, v128.load(yq + (<usize>pb << 4)));
+    loss4 = f32x4.add(loss4, f32x4.mul(diff, diff));
+    const g = f32x4.mul(twoOverB, diff);
+    for (let h = 0; h < H; h++) {
+      const ah2 = av + (<usize>(h * L) << 4);
+      const th2 = tv + (<usize>(h * L) << 4);
+      for (let k = 0; k < D; k++) { st(S, k, zero); st(R, k, zero); }
+      for (let i = 0; i < L; i++) {
+        const o = <usize>i << 4;
+        const ai = v128.load(ah2 + o);
+        const at = f32x4.mul(ai, v128.load(th2 + o));
+        const zo = zb + (<usize>(i * D) << 4);
+        for (let k = 0; k < D; k++) {
+          const zk = ld(zo, k);
+          st(S, k, f32x4.add(ld(S, k), f32x4.mul(ai, zk)));
+          st(R, k, f32x4.add(ld(R, k), f32x4.mul(at, zk)));
+        }
+      }
+      const gs = f32x4.div(g, v128.load(sums + (<usize>h << 4)));
+      const y = v128.load(yh + (<usize>h << 4));
+      const uh = u4 + (<usize>(h * D) << 4);
+      for (let k = 0; k < D; k++) {
+        st(uh, k, f32x4.add(ld(uh, k), f32x4.mul(gs, ld(S, k))));
+        // R_k now holds ∂L/∂w_k
+        st(R, k, f32x4.mul(gs, f32x4.sub(ld(R, k), f32x4.mul(y, ld(S, k)))));
+      }
+      for (let r = 0; r < D; r++) {
+        const zr = ld(qb, r);
+        const o = G4 + (<usize>(h * DD + r * D) << 4);
+        for (let c = 0; c < D; c++) st(o, c, f32x4.add(ld(o, c), f32x4.mul(zr, ld(R, c))));
+      }
+    }
   }
-  // parameter gradient (src/core.ts's paramGrad)
+  return loss4;
+}
+
+/**
+ * Mean squared error of the batch (on the last of nOut outputs) and its gradient (into grad, all
+ * H·D·(3D + nOut) doubles; the other output columns of Wo get 0) for the float64 params p
+ * (Wq | Wk | Wv [H, D, D] | Wo [H, D, nOut], src/single/float64.ts's layout), normalised by Bnorm
+ * examples (B for a whole batch; the full batch size when this is one part of it), on B examples
+ * in iclBatch's layout (any B: the zero lanes after the last one add nothing). A = Wq Wkᵀ/√D,
+ * c = Wv Wo[:, last] and the parameter gradient are float64; the per-example work (scores,
+ * softmax, the reductions G and u) runs in float32, four examples per f32x4, and the lane sums
+ * are folded in float64. D = 6 takes the unrolled loop unless `generic` (a test hook: both give
+ * the same numbers).
+ */
+export function lossGrad(
+  p: usize, H: i32, d: i32, nOut: i32, L: i32, B: i32, zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize, Bnorm: i32, generic: i32,
+): f64 {
+  const D = d + 1;
+  const DD = D * D;
+  const HDD = <usize>(H * DD);
+  const oWk = HDD << 3;
+  const oWv = oWk << 1;
+  const oWo = oWk * 3;
+  const last = nOut - 1;
+  const A4 = sc;
+  const c4 = A4 + (HDD << 4);
+  const G4 = c4 + (<usize>(H * D) << 4);
+  const u4 = G4 + (HDD << 4);
+  const av = u4 + (<usize>(H * D) << 4);
+  const tv = av + (<usize>(H * L) << 4);
+  const yh = tv + (<usize>(H * L) << 4);
+  const sums = yh + (<usize>H << 4);
+  const W = sums + (<usize>H << 4);
+  const S = W + (<usize>D << 4);
+  const R = S + (<usize>D << 4);
+  const Gs = R + (<usize>D << 4); // float64 G [H·D·D] then u [H·D]
+  const us = Gs + (HDD << 3);
+  const inv = 1.0 / Math.sqrt(<f64>D);
   for (let h = 0; h < H; h++) {
-    const hq = <usize>(h * 36) << 3;
+    const hq = p + (<usize>(h * DD) << 3);
     const hk = hq + oWk;
     const hv = hq + oWv;
-    const ho = oWo + (<usize>(h * 6) << 3);
+    const ho = p + oWo + (<usize>(h * D * nOut) << 3);
+    for (let r = 0; r < D; r++) {
+      for (let s = 0; s < D; s++) {
+        let acc: f64 = 0;
+        for (let k = 0; k < D; k++) acc += load<f64>(hq + (<usize>(r * D + k) << 3)) * load<f64>(hk + (<usize>(s * D + k) << 3));
+        v128.store(A4 + (<usize>(h * DD + r * D + s) << 4), f32x4.splat(<f32>(acc * inv)));
+      }
+      let acc: f64 = 0;
+      for (let k = 0; k < D; k++) acc += load<f64>(hv + (<usize>(r * D + k) << 3)) * load<f64>(ho + (<usize>(k * nOut + last) << 3));
+      v128.store(c4 + (<usize>(h * D + r) << 4), f32x4.splat(<f32>acc));
+    }
+  }
+  const nG = <i32>HDD + H * D;
+  for (let j = 0; j < nG; j++) v128.store(G4 + (<usize>j << 4), f32x4.splat(0));
+  const twoOverB = f32x4.splat(<f32>(2.0 / <f64>Bnorm));
+  const loss4 = D == 6 && generic == 0
+    ? quads6(H, L, B, zi, zqi, yq, A4, c4, G4, u4, av, tv, yh, sums, twoOverB)
+    : quadsN(H, D, L, B, zi, zqi, yq, A4, c4, G4, u4, av, tv, yh, sums, W, S, R, twoOverB);
+  // fold the four lanes of G and u in float64
+  for (let j = 0; j < nG; j++) store<f64>(Gs + (<usize>j << 3), sumLanes(v128.load(G4 + (<usize>j << 4))));
+  // parameter gradient (src/single/float64.ts's paramGrad)
+  for (let h = 0; h < H; h++) {
+    const hq = <usize>(h * DD) << 3;
+    const hk = hq + oWk;
+    const hv = hq + oWv;
+    const ho = oWo + (<usize>(h * D * nOut) << 3);
     const gh = Gs + hq;
-    const uh = us + (<usize>(h * 6) << 3);
+    const uh = us + (<usize>(h * D) << 3);
     for (let r = 0; r < D; r++) {
       for (let c = 0; c < D; c++) {
         let aq: f64 = 0;
@@ -507,97 +679,143 @@ export function lossGrad6(p: usize, H: i32, L: i32, B: i32, zi: usize, zqi: usiz
         }
         store<f64>(grad + hq + (<usize>(r * D + c) << 3), aq * inv);
         store<f64>(grad + hk + (<usize>(r * D + c) << 3), ak * inv);
-        store<f64>(grad + hv + (<usize>(r * D + c) << 3), load<f64>(uh + (<usize>r << 3)) * load<f64>(p + ho + (<usize>c << 3)));
+        store<f64>(grad + hv + (<usize>(r * D + c) << 3), load<f64>(uh + (<usize>r << 3)) * load<f64>(p + ho + (<usize>(c * nOut + last) << 3)));
       }
     }
     for (let c = 0; c < D; c++) {
       let acc: f64 = 0;
       for (let r = 0; r < D; r++) acc += load<f64>(uh + (<usize>r << 3)) * load<f64>(p + hv + (<usize>(r * D + c) << 3));
-      store<f64>(grad + ho + (<usize>c << 3), acc);
+      for (let j = 0; j < last; j++) store<f64>(grad + ho + (<usize>(c * nOut + j) << 3), 0);
+      store<f64>(grad + ho + (<usize>(c * nOut + last) << 3), acc);
     }
   }
   return sumLanes(loss4) / <f64>Bnorm;
 }
 
-// ---------------------------------------------------------------- Adam
+// ---------------------------------------------------------------- optimizers
 
-/** In-place Adam (PyTorch form, src/core.ts's adamFlat) on state [p | m | v] of n doubles each; 1-based step t. */
-export function adam(state: usize, n: i32, grad: usize, t: i32, lr: f64, beta1: f64, beta2: f64, eps: f64): void {
-  const bc1 = 1.0 - jspow(beta1, <f64>t);
-  const bc2 = 1.0 - jspow(beta2, <f64>t);
-  const stepSize = lr / bc1;
-  const rbc2 = 1.0 / Math.sqrt(bc2);
-  const mo = state + (<usize>n << 3);
-  const vo = mo + (<usize>n << 3);
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 3;
-    const g = load<f64>(grad + o);
-    const m = beta1 * load<f64>(mo + o) + (1.0 - beta1) * g;
-    const v = beta2 * load<f64>(vo + o) + (1.0 - beta2) * g * g;
-    store<f64>(mo + o, m);
-    store<f64>(vo + o, v);
-    store<f64>(state + o, load<f64>(state + o) - (stepSize * m) / (Math.sqrt(v) * rbc2 + eps));
+// The optimizer block (f64 slots written by src/simd/module.ts's `writeOptimizerBlock`).
+const OB_METHOD = 0; // 0 SGD, 1 Adam, 2 AdamW
+const OB_LR = 8;
+const OB_BETA1 = 16;
+const OB_BETA2 = 24;
+const OB_EPS = 32;
+const OB_WD = 40;
+const OB_NSEG = 48; // number of parameter segments (named parameters)
+const OB_SEGS = 56; // pointer to i32 triples [offset, length, step] per segment; step is that parameter's completed updates
+
+/**
+ * One optimizer update of the P float64 parameters in state [p | m | v] (m, v unused by SGD) with
+ * gradient grad, each named parameter (segment) at its own step, which this advances. PyTorch's
+ * rules as @attnlab/train's optimizers (scalars in float64 as PyTorch's Python floats):
+ *   SGD:   g ← g + p·wd (wd ≠ 0);  p ← p − g·lr
+ *   Adam:  g ← g + p·wd (wd ≠ 0);  AdamW: p ← p·(1 − lr·wd) (wd ≠ 0)
+ *          m ← m·β1 + g·(1−β1);  v ← v·β2 + (g·(1−β2))·g;  p ← p + (m / (√v / √(1−β2ᵗ) + eps))·(−lr/(1−β1ᵗ))
+ */
+export function optimize(ob: usize, state: usize, P: i32, grad: usize): void {
+  const method = <i32>load<f64>(ob, OB_METHOD);
+  const lr = load<f64>(ob, OB_LR);
+  const b1 = load<f64>(ob, OB_BETA1);
+  const b2 = load<f64>(ob, OB_BETA2);
+  const eps = load<f64>(ob, OB_EPS);
+  const wd = load<f64>(ob, OB_WD);
+  const nseg = <i32>load<f64>(ob, OB_NSEG);
+  const segs = <usize>load<f64>(ob, OB_SEGS);
+  const mo = state + (<usize>P << 3);
+  const vo = mo + (<usize>P << 3);
+  const decay = 1.0 - lr * wd;
+  for (let sg = 0; sg < nseg; sg++) {
+    const so = segs + (<usize>(sg * 12));
+    const off = load<i32>(so);
+    const len = load<i32>(so, 4);
+    const t = load<i32>(so, 8) + 1;
+    store<i32>(so, t, 8);
+    if (method == 0) {
+      for (let i = off; i < off + len; i++) {
+        const o = <usize>i << 3;
+        let g = load<f64>(grad + o);
+        const p = load<f64>(state + o);
+        if (wd != 0) g = g + p * wd;
+        store<f64>(state + o, p - g * lr);
+      }
+      continue;
+    }
+    const stepSize = lr / (1.0 - jspow(b1, <f64>t));
+    const bc2Sqrt = Math.sqrt(1.0 - jspow(b2, <f64>t));
+    for (let i = off; i < off + len; i++) {
+      const o = <usize>i << 3;
+      let g = load<f64>(grad + o);
+      let p = load<f64>(state + o);
+      if (wd != 0) {
+        if (method == 2) p = p * decay;
+        else g = g + p * wd;
+      }
+      const m = load<f64>(mo + o) * b1 + g * (1.0 - b1);
+      const v = load<f64>(vo + o) * b2 + (g * (1.0 - b2)) * g;
+      store<f64>(mo + o, m);
+      store<f64>(vo + o, v);
+      store<f64>(state + o, p + (m / (Math.sqrt(v) / bc2Sqrt + eps)) * -stepSize);
+    }
   }
 }
 
 // ---------------------------------------------------------------- training loop
 
 /**
- * n training steps of one model (d = 5, D = 6) on its own Philox data: step s uses the batch of
- * step t0+s (stream `stream`, key k0/k1), then Adam with step t0+s+1. Losses (before each update)
- * into losses[0..n) as f64. Buffers as in iclBatch and lossGrad6.
+ * n training steps of a single-layer model on its own data (data block db): step s trains on the
+ * batch of step t0 + s, then the optimizer (block ob) updates state [p | m | v]. Losses (before
+ * each update) into losses[0..n) as f64. Buffers as in iclBatch and lossGrad.
  */
 export function train(
-  state: usize, H: i32, L: i32, B: i32, k0: u32, k1: u32, stream: u32, noise: f64, t0: i32, n: i32, losses: usize,
-  lr: f64, beta1: f64, beta2: f64, eps: f64,
+  db: usize, ob: usize, state: usize, H: i32, nOut: i32, B: i32, t0: u32, n: i32, losses: usize,
   zi: usize, zqi: usize, yq: usize, nb: usize, tmp: usize, sc: usize, grad: usize,
 ): void {
-  const P = H * 114;
+  const d = <i32>load<f64>(db, DB_D);
+  const L = <i32>load<f64>(db, DB_L);
+  const P = singleParams(H, d + 1, nOut);
   for (let s = 0; s < n; s++) {
-    iclBatch(zi, zqi, yq, k0, k1, <u32>(t0 + s), B, L, 5, noise, stream, 0, nb, tmp);
-    const loss = lossGrad6(state, H, L, B, zi, zqi, yq, sc, grad, B);
-    adam(state, P, grad, t0 + s + 1, lr, beta1, beta2, eps);
+    iclBatch(db, zi, zqi, yq, t0 + <u32>s, B, 0, nb, tmp);
+    const loss = lossGrad(state, H, d, nOut, L, B, zi, zqi, yq, sc, grad, B, 0);
+    optimize(ob, state, P, grad);
     store<f64>(losses + (<usize>s << 3), loss);
   }
 }
 
 // ---------------------------------------------------------------- causal stack, four examples per f32x4
 
-// @ts-ignore: decorator
-@inline function ld(base: usize, i: i32): v128 { return v128.load(base + (<usize>i << 4)); }
-// @ts-ignore: decorator
-@inline function st(base: usize, i: i32, v: v128): void { v128.store(base + (<usize>i << 4), v); }
-// @ts-ignore: decorator
-@inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
 
-/** Bytes of stackLossGrad4's scratch (H heads, `layers` layers of which `stored` have own weights, context L, D = 6). */
-export function stackScratchBytes(H: i32, layers: i32, stored: i32, L: i32): usize {
+/** Bytes of stackLossGrad4's scratch (H heads, input dimension d, `layers` layers of which `stored` have own weights, context L, nOut outputs). */
+export function stackScratchBytes(H: i32, d: i32, layers: i32, stored: i32, L: i32, nOut: i32): usize {
   const T = L + 1;
-  const D = 6;
+  const D = d + 1;
   const slots = (layers + 1) * T * D // x
     + 4 * layers * H * T * D // q, kT, vT, c
     + layers * H * T * T // a
     + 4 * T * D + 2 * D * T + T // dx, dxPrev, dc, dq, dk, dv, da
-    + 2 * (stored * 4 * H * 36 + D); // weights and their gradient as splats
+    + 2 * (stored * 4 * H * D * D + D * nOut); // weights and their gradient as splats
   return <usize>slots << 4;
 }
 
 /**
- * src/stack.ts's `stackLossGrad` (D = 6, same algorithm and parameter layout) with four examples per
- * f32x4: batches in iclBatch's layout (B a multiple of 4), parameters and the returned gradient in
- * float64 (grad: P doubles), everything per example in float32. Returns the squared error summed over
- * the B examples and divided by Bnorm (the gradient likewise), so parts of a batch add up.
+ * src/stack/float64.ts's `stackLossGrad` (same algorithm and parameter layout, any d, the loss on
+ * the last of nOut outputs) with four examples per f32x4: batches in iclBatch's layout (any B: the
+ * zero lanes after the last example add nothing), parameters and the returned gradient in float64
+ * (grad: P doubles; the other output columns of `final` get 0), everything per example in float32.
+ * Returns the squared error summed over the B examples and divided by Bnorm (the gradient
+ * likewise), so parts of a batch add up.
  */
 export function stackLossGrad4(
-  p: usize, H: i32, layers: i32, tied: i32, residual: i32, L: i32, B: i32,
+  p: usize, H: i32, d: i32, layers: i32, tied: i32, residual: i32, nOut: i32, L: i32, B: i32,
   zi: usize, zqi: usize, yq: usize, sc: usize, grad: usize, Bnorm: i32,
 ): f64 {
-  const D = 6;
+  const D = d + 1;
+  const DD = D * D;
   const T = L + 1;
   const stored = tied ? 1 : layers;
-  const m = H * 36;
-  const P = stored * 4 * m + D;
-  const inv = f32x4.splat(<f32>(1.0 / Math.sqrt(6.0)));
+  const m = H * DD;
+  const P = stored * 4 * m + D * nOut;
+  const last = nOut - 1;
+  const inv = f32x4.splat(<f32>(1.0 / Math.sqrt(<f64>D)));
   // scratch
   const X = sc;
   const Q = X + (<usize>((layers + 1) * T * D) << 4);
@@ -622,7 +840,7 @@ export function stackLossGrad4(
   let loss4 = f32x4.splat(0);
   const twoOverB = f32x4.splat(<f32>(2.0 / <f64>Bnorm));
   const zero = f32x4.splat(0);
-  const quads = B >> 2;
+  const quads = (B + 3) >> 2;
   for (let qd = 0; qd < quads; qd++) {
     // x0 = [z_1 … z_L; z_q]
     const zb = zi + (<usize>(qd * L * D) << 4);
@@ -639,7 +857,7 @@ export function stackLossGrad4(
       for (let h = 0; h < H; h++) {
         const ho = (l * H + h) * T * D;
         const ao = (l * H + h) * T * T;
-        const wq = lw + h * 36, wk = lw + m + h * 36, wv = lw + 2 * m + h * 36, wo = lw + 3 * m + h * 36;
+        const wq = lw + h * DD, wk = lw + m + h * DD, wv = lw + 2 * m + h * DD, wo = lw + 3 * m + h * DD;
         for (let i = i0; i < T; i++) {
           for (let cc = 0; cc < D; cc++) {
             let acc = zero;
@@ -698,9 +916,9 @@ export function stackLossGrad4(
         }
       }
     }
-    const last = layers * T * D + L * D;
+    const lastRow = layers * T * D + L * D;
     let y = zero;
-    for (let j = 0; j < D; j++) y = fma4(y, ld(X, last + j), ld(W4, fin + j));
+    for (let j = 0; j < D; j++) y = fma4(y, ld(X, lastRow + j), ld(W4, fin + j * nOut + last));
     const diff = f32x4.sub(y, v128.load(yq + (<usize>qd << 4)));
     loss4 = fma4(loss4, diff, diff);
     const g = f32x4.mul(twoOverB, diff);
@@ -709,8 +927,9 @@ export function stackLossGrad4(
     let dxPrev = DX1;
     for (let i = 0; i < T * D; i++) st(dx, i, zero);
     for (let j = 0; j < D; j++) {
-      st(G4, fin + j, fma4(ld(G4, fin + j), g, ld(X, last + j)));
-      st(dx, L * D + j, f32x4.mul(g, ld(W4, fin + j)));
+      const f = fin + j * nOut + last;
+      st(G4, f, fma4(ld(G4, f), g, ld(X, lastRow + j)));
+      st(dx, L * D + j, f32x4.mul(g, ld(W4, f)));
     }
     for (let l = layers - 1; l >= 0; l--) {
       const lw = (tied ? 0 : l) * 4 * m;
@@ -720,7 +939,7 @@ export function stackLossGrad4(
       for (let h = 0; h < H; h++) {
         const ho = (l * H + h) * T * D;
         const ao = (l * H + h) * T * T;
-        const wq = lw + h * 36, wk = lw + m + h * 36, wv = lw + 2 * m + h * 36, wo = lw + 3 * m + h * 36;
+        const wq = lw + h * DD, wk = lw + m + h * DD, wv = lw + 2 * m + h * DD, wo = lw + 3 * m + h * DD;
         for (let i = i0; i < T; i++) {
           for (let kk = 0; kk < D; kk++) {
             let acc = zero;
@@ -800,17 +1019,19 @@ export function stackLossGrad4(
   return sumLanes(loss4) / <f64>Bnorm;
 }
 
-/** n training steps of a stack (D = 6) on its own Philox data, like `train` (stack params, iclBatch layout). */
+/** n training steps of a causal stack on its own data, like `train` (stack params, iclBatch layout). */
 export function trainStack(
-  state: usize, H: i32, layers: i32, tied: i32, residual: i32, L: i32, B: i32, k0: u32, k1: u32, stream: u32, noise: f64,
-  t0: i32, n: i32, losses: usize, lr: f64, beta1: f64, beta2: f64, eps: f64,
+  db: usize, ob: usize, state: usize, H: i32, layers: i32, tied: i32, residual: i32, nOut: i32, B: i32, t0: u32, n: i32, losses: usize,
   zi: usize, zqi: usize, yq: usize, nb: usize, tmp: usize, sc: usize, grad: usize,
 ): void {
-  const P = (tied ? 1 : layers) * 4 * H * 36 + 6;
+  const d = <i32>load<f64>(db, DB_D);
+  const L = <i32>load<f64>(db, DB_L);
+  const D = d + 1;
+  const P = (tied ? 1 : layers) * 4 * H * D * D + D * nOut;
   for (let s = 0; s < n; s++) {
-    iclBatch(zi, zqi, yq, k0, k1, <u32>(t0 + s), B, L, 5, noise, stream, 0, nb, tmp);
-    const loss = stackLossGrad4(state, H, layers, tied, residual, L, B, zi, zqi, yq, sc, grad, B);
-    adam(state, P, grad, t0 + s + 1, lr, beta1, beta2, eps);
+    iclBatch(db, zi, zqi, yq, t0 + <u32>s, B, 0, nb, tmp);
+    const loss = stackLossGrad4(state, H, d, layers, tied, residual, nOut, L, B, zi, zqi, yq, sc, grad, B);
+    optimize(ob, state, P, grad);
     store<f64>(losses + (<usize>s << 3), loss);
   }
 }

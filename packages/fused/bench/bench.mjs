@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs @attnlab/fused's benchmark from source: bundles src/bench.ts with esbuild (workspace
+// Runs @attnlab/fused's benchmark from source: bundles src/bench/index.ts with esbuild (workspace
 // packages through their "@attnlab/source" condition) and prints a table plus JSON.
 //
 //   node packages/fused/bench/bench.mjs [--heads 1,2,4,8] [--backends cpu,wasm,webgpu]
@@ -22,7 +22,7 @@ const outDir = join(pkg, 'node_modules', '.cache', 'attnlab-fused-bench');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, 'bench.mjs');
 await build({
-  entryPoints: [join(pkg, 'src', 'bench.ts')],
+  entryPoints: [join(pkg, 'src', 'bench', 'index.ts')],
   bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning',
   conditions: ['@attnlab/source'],
   external: ['@tensorflow/*', 'webgpu'],

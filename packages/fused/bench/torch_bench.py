@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Optional PyTorch baseline for BENCHMARKS.md (not part of the test suite).
+"""Optional PyTorch baseline for BENCHMARKS.md and `attnlab bench --torch` (not part of the test suite).
 
-Seed 004's single-layer query-only multi-head attention (d = 5, L = 40, batch 128, no bias,
-n_out = 1), fresh torch.randn data every step, MSELoss, Adam(lr 1e-3), on the CPU with one
-thread by default. Prints JSON: steps/s per head count.
+Seed 004's single-layer query-only multi-head attention (d = 5, L = 40, no bias, n_out = 1),
+fresh torch.randn data every step, MSELoss, Adam(lr 1e-3), on the CPU with one thread by default,
+in two settings (the rows of @attnlab/fused's benchmark, `benchmarkSpec`):
+  seed:  seed 004's task: beta ~ N(0, I), noise_std 0.01, y_q noiseless, batch 128
+  paper: beta ~ N(0, I/d), sigma^2 = 0.1 (noise_std = sqrt(0.1/d)), noisy y_q, batch 256
+Prints JSON: steps/s per setting and head count (rows without "setting" are seed rows).
 
-    /usr/bin/python3 packages/fused/bench/torch_bench.py [--heads 1,2,4,8] [--seconds 3] [--threads 1]
+    /usr/bin/python3 packages/fused/bench/torch_bench.py [--heads 1,2,4,8] [--settings seed,paper] [--seconds 3] [--threads 1]
 """
 import argparse, json, math, time
 import torch
@@ -29,46 +32,55 @@ class QueryAttention(torch.nn.Module):
         return self.o((a @ v).transpose(1, 2).reshape(b, 1, h * w))
 
 
-def batch(n, L, d, noise=0.01):
+def batch(n, L, d, beta_scale, noise, query_noise):
     x = torch.randn(n, L, d)
     xq = torch.randn(n, 1, d)
-    beta = torch.randn(n, d, 1)
+    beta = beta_scale * torch.randn(n, d, 1)
     y = x @ beta + math.sqrt(d) * noise * torch.randn(n, L, 1)
     yq = xq @ beta
+    if query_noise:
+        yq = yq + math.sqrt(d) * noise * torch.randn(n, 1, 1)
     return torch.cat([xq, torch.zeros_like(yq)], 2), torch.cat([x, y], 2), yq
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument('--heads', default='1,2,4,8')
+    p.add_argument('--settings', default='seed', help='comma-separated: seed, paper')
     p.add_argument('--seconds', type=float, default=3)
     p.add_argument('--threads', type=int, default=1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    d, L, B = 5, 40, 128
+    d, L = 5, 40
+    # setting -> (batch, beta scale, noise_std, noisy y_q)
+    settings = {'seed': (128, 1.0, 0.01, False), 'paper': (256, 1 / math.sqrt(d), math.sqrt(0.1 / d), True)}
     out = {'torch': torch.__version__, 'threads': args.threads, 'rows': []}
-    for h in [int(s) for s in args.heads.split(',')]:
-        model = QueryAttention(d + 1, h)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        loss_fn = torch.nn.MSELoss()
+    for setting in [s.strip() for s in args.settings.split(',') if s.strip()]:
+        if setting not in settings:
+            p.error(f"--settings: unknown setting {setting!r}; allowed: seed, paper")
+        B, beta_scale, noise, query_noise = settings[setting]
+        for h in [int(s) for s in args.heads.split(',')]:
+            model = QueryAttention(d + 1, h)
+            opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+            loss_fn = torch.nn.MSELoss()
 
-        def step():
-            zq, z, yq = batch(B, L, d)
-            opt.zero_grad()
-            loss = loss_fn(model(zq, z), yq)
-            loss.backward()
-            opt.step()
-            return loss.item()
+            def step():
+                zq, z, yq = batch(B, L, d, beta_scale, noise, query_noise)
+                opt.zero_grad()
+                loss = loss_fn(model(zq, z), yq)
+                loss.backward()
+                opt.step()
+                return loss.item()
 
-        for _ in range(20):
-            step()
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < args.seconds:
-            step()
-            n += 1
-        secs = time.perf_counter() - t0
-        out['rows'].append({'heads': h, 'steps': n, 'seconds': secs, 'stepsPerSecond': n / secs})
+            for _ in range(20):
+                step()
+            n, t0 = 0, time.perf_counter()
+            while time.perf_counter() - t0 < args.seconds:
+                step()
+                n += 1
+            secs = time.perf_counter() - t0
+            out['rows'].append({'setting': setting, 'heads': h, 'batch': B, 'steps': n, 'seconds': secs, 'stepsPerSecond': n / secs})
     print(json.dumps(out, indent=2))
 
 

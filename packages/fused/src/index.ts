@@ -1,35 +1,18 @@
 /**
- * @attnlab/fused: fused training of seed 004's single-layer in-context-regression attention
- * (forward, backward, loss and Adam in one pass) in plain TypeScript, as custom tfjs kernels
- * (cpu, wasm, webgpu), and as a many-models WGSL trainer with Philox data made on the GPU.
+ * @attnlab/fused: fast training of seed 004's in-context-regression attention (the single
+ * query-only layer and the causal stack). `createIclEngine(spec)` gives an @attnlab/train `Engine`
+ * on the fastest engine that runs the spec (WebAssembly SIMD, else float64 TypeScript), for
+ * `train({ engine })`; plus a many-models trainer (SIMD, float64 or WebGPU), a WebGPU trainer, and
+ * the fused forward/backward/loss kernels as tfjs ops (cpu, wasm, webgpu).
  */
-export {
-  paramCount, paramOffsets, initParams, allocWork, fusedForward, fusedLossGrad, adamFlat, fusedStep,
-  createCpuModel, cpuModelStep,
-} from './core.js';
-export type { IclShape, AdamConfig, StepWork, CpuModel } from './core.js';
-export { allocBatch, fillIclBatch, fillNormals, philoxInto } from './philox.js';
-export type { IclBatch } from './philox.js';
-export {
-  registerFusedKernels, iclForward, iclLossGrad, adamFlatUpdate, iclStackForward, iclStackLossGrad,
-  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT, ICL_STACK_FORWARD, ICL_STACK_BACKWARD, ICL_STACK_LOSS_GRAD,
-} from './kernels.js';
-export type { IclAttrs, IclStackAttrs } from './kernels.js';
-export { createReferenceModel, referenceForward, referenceLoss, referenceStep, referenceFlat } from './reference.js';
-export type { ReferenceModel } from './reference.js';
-export { createWebGPUIclTrainer } from './gpu-trainer.js';
-export type { ModelSpec, WebGPUTrainerOptions, WebGPUIclTrainer } from './gpu-trainer.js';
-export { iclShaderSource } from './wgsl.js';
-export type { ShaderConfig } from './wgsl.js';
-export { createFusedIclTrainer, createMultiIclTrainer, splitParams, FUSED_BACKENDS } from './trainer.js';
-export type {
-  FusedBackend, FusedTrainerOptions, FusedIclTrainer, IclParams, MultiTrainerOptions, MultiIclTrainer,
-} from './trainer.js';
-export { createStackModel, stackForward, stackLossGrad, stackOffsets, stackParamCount, allocStackWork } from './stack.js';
-export type { StackShape, StackOffsets, StackWork, StackModel } from './stack.js';
-export { createIclEngine, createStackEngine, ICL_ENGINES } from './engine.js';
-export type { IclEngine, StackEngine, IclEngineKind, IclEngineOptions } from './engine.js';
-export { createSimdIclModel, createSimdStackModel, createSimdMultiModel, simdAvailable, simdUnsupported, simdStackUnsupported } from './simd.js';
-export type { SimdIclModel, SimdStackModel, SimdModelBase, SimdModelOptions, SimdMultiModel, SimdMultiSpec } from './simd.js';
-export { runBenchmark } from './bench.js';
-export type { BenchmarkOptions, BenchmarkRow, BenchmarkResult } from './bench.js';
+export { createIclEngine, iclEngineCandidates, ICL_ENGINE_KINDS } from './engine.js';
+export type { IclEngine, IclEngineKind, IclEngineCandidate, IclEngineOptions } from './engine.js';
+export type { IclTrainingSpec, IclOptimizerSpec } from './spec.js';
+export { createMultiIclTrainer } from './multi.js';
+export type { MultiTrainerOptions, MultiIclTrainer } from './multi.js';
+export { createWebGPUIclTrainer } from './wgsl/trainer.js';
+export type { ModelSpec, WebGPUTrainerOptions, WebGPUIclTrainer } from './wgsl/trainer.js';
+export { registerFusedKernels } from './kernels/register.js';
+export { iclForward, iclLossGrad, adamFlatUpdate, iclStackForward, iclStackLossGrad } from './kernels/ops.js';
+export type { AdamFlatConfig } from './kernels/ops.js';
+export type { IclAttrs, IclStackAttrs } from './kernels/names.js';
