@@ -62,7 +62,7 @@ describe('parseArgs: flags', () => {
     expect(fails(['icl', 'train', '--lr', '1e-3x']).message).toBe("--lr must be a number > 0 and ≤ 10; got '1e-3x'");
     expect(fails(['icl', 'train', '--lr', 'Infinity']).message).toMatch(/^--lr must be a number/);
     expect(fails(['doctor', '--backend', 'gpu']).message).toBe("--backend must be one of auto, tensorflow, webgpu, wasm, cpu; got 'gpu' (did you mean cpu?)");
-    expect(fails(['icl', 'train', '--preset', 'slow']).message).toBe("--preset must be one of quick, seed; got 'slow'");
+    expect(fails(['icl', 'train', '--preset', 'slow']).message).toBe("--preset must be one of quick, seed, paper; got 'slow'");
   });
   it('a negative number is a value, not a flag; a missing value is named', () => {
     expect(fails(['icl', 'train', '--lr', '-0.5']).message).toBe("--lr must be a number > 0 and ≤ 10; got '-0.5'");

@@ -93,7 +93,7 @@ describe('attnlab (process): help, parsing, doctor', () => {
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('Usage: attnlab icl train [flags]');
     expect(h.stdout).toContain('--backend <auto|tensorflow|webgpu|wasm|cpu>');
-    expect(h.stdout).toMatch(/-L, --context <n> +examples per prompt L/);
+    expect(h.stdout).toMatch(/-L, --context <n> +context length L during training \(an integer in \[1, 4096\]\)/);
     expect(h.stdout).toContain('Examples:\n  attnlab icl train --preset quick --heads 2');
     expect(cli(['icl', '--help']).stdout).toMatch(/icl eval +error vs context length/);
   });
@@ -308,7 +308,7 @@ describe('attnlab (process): run files, resume, report, errors', () => {
   it.each([
     ['malformed.json', '{\n  "experiment": "icl-regression",\n  "config": { "steps": 10, }\n}', 'malformed.json: malformed JSON at line 3, column 28: expected double-quoted property name'],
     ['wrong-type.json', { experiment: 'icl-regression', config: { heads: 'two' } }, 'wrong-type.json: config.heads: must be an integer ≥ 1 and ≤ 64; got "two"'],
-    ['nested.json', { experiment: 'icl-regression', config: { optimizer: { lr: -1 } } }, 'nested.json: config.optimizer.lr: must be a number > 0; got -1'],
+    ['nested.json', { experiment: 'icl-regression', config: { optimizer: { lr: -1 } } }, 'nested.json: config.optimizer.lr: must be a number > 0 and ≤ 10; got -1'],
     ['unknown-field.json', { experiment: 'icl-regression', config: { stepz: 10 } }, 'unknown-field.json: config.stepz: is not a known field (known: layers, heads,'],
     ['no-experiment.json', { config: {} }, 'no-experiment.json: experiment is required: one of icl-regression'],
     ['bad-experiment.json', { experiment: 'icl' }, 'bad-experiment.json: experiment must be one of icl-regression'],

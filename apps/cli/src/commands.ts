@@ -1,3 +1,6 @@
+import {
+  cvSweepConfigSchema, iclConfigSchema, iclRegression, schemaAt, valueMatrixConfigSchema, walkthroughConfigSchema, type Schema,
+} from '@attnlab/experiments';
 import type { CommandSpec, FlagSpec } from './args.js';
 
 /** Backends a user can force from the command line (Node). */
@@ -15,33 +18,71 @@ const run = [backend, seed, preset, out];
 
 const int = (name: string, min: number, max: number, description: string): FlagSpec => ({ name, type: 'int', min, max, valueName: '<n>', description });
 
-const num = (name: string, description: string, o: Partial<FlagSpec> = {}): FlagSpec => ({ name, type: 'number', valueName: '<x>', description, ...o });
 const at = (f: FlagSpec, config: string, short?: string): FlagSpec => ({ ...f, config, ...(short ? { short } : {}) });
 
 const seedAt = (path: string): FlagSpec => at(seed, path);
+
+/**
+ * A flag that sets the config field at `path`, its type, bounds, allowed values and description
+ * read from the experiment's one config schema (so the command line cannot drift from it).
+ */
+export function schemaFlag(schema: Schema, path: string, name: string, short?: string): FlagSpec {
+  const node = schemaAt(schema, path);
+  const description = node.description ?? path;
+  const base = { name, description, config: path, ...(short ? { short } : {}) };
+  switch (node.kind) {
+    case 'number':
+      return {
+        ...base, type: node.integer ? 'int' : 'number', valueName: node.integer ? '<n>' : '<x>',
+        ...(node.min !== undefined ? (node.exclusiveMin ? { gt: node.min } : { min: node.min }) : {}),
+        ...(node.max !== undefined ? { max: node.max } : {}),
+      };
+    case 'enum': return { ...base, type: 'enum', values: node.values.map(String), valueName: '<name>' };
+    case 'boolean': return { ...base, type: 'boolean' };
+    case 'string': return { ...base, type: 'string', valueName: '<text>' };
+    case 'array':
+      if (node.items.kind === 'number' && node.items.integer) {
+        return { ...base, type: 'int-list', valueName: '<n[,n…]>', ...(node.items.min !== undefined ? { min: node.items.min } : {}), ...(node.items.max !== undefined ? { max: node.items.max } : {}) };
+      }
+      break;
+    default:
+      break;
+  }
+  throw new RangeError(`schemaFlag: ${path} (${node.kind}) has no command-line form`);
+}
+
+const icl = (path: string, name: string, short?: string): FlagSpec => schemaFlag(iclConfigSchema, path, name, short);
 /** The flags of the in-context regression commands that set training fields (all but --heads). */
 const iclModelFlags: FlagSpec[] = [
-  at(int('steps', 1, 100_000_000, 'training steps'), 'steps'),
-  at(int('layers', 1, 16, 'attention layers (1 = the query-only model)'), 'layers'),
-  at(int('dim', 1, 256, 'input dimension d'), 'd', 'd'),
-  at(int('context', 1, 4096, 'examples per prompt L during training'), 'L', 'L'),
-  at(int('batch', 1, 65536, 'prompts per step'), 'batch'),
-  at(num('lr', 'learning rate', { gt: 0, max: 10 }), 'optimizer.lr'),
-  at({ name: 'optimizer', type: 'enum', values: ['adam', 'adamw', 'sgd'], valueName: '<name>', description: 'optimizer (PyTorch update rules)' }, 'optimizer.method'),
-  at({ name: 'init', type: 'enum', values: ['random', 'small_id', 'small_id_qk', 'oppo_small_id'], valueName: '<name>', description: 'initialisation' }, 'init'),
-  at(num('noise', 'label noise δ', { min: 0, max: 100 }), 'noiseStd'),
-  at(int('log-every', 1, 1e9, 'record the training loss every N steps'), 'log.loss'),
-  at(int('validate-every', 1, 1e9, 'validation loss, circuit dynamics every N steps'), 'log.validation'),
-  at(int('checkpoint-every', 1, 1e9, 'steps between checkpoints'), 'checkpointEvery'),
-  at({ name: 'trainer', type: 'enum', values: ['auto', 'fused', 'reference'], valueName: '<name>', description: 'training path: fused (the SIMD CPU engine, Adam, any depth), reference (tfjs autodiff), auto (fused where it applies)' }, 'path'),
+  icl('steps', 'steps'),
+  icl('layers', 'layers'),
+  icl('d', 'dim', 'd'),
+  icl('L', 'context', 'L'),
+  icl('batch', 'batch'),
+  icl('optimizer.lr', 'lr'),
+  icl('optimizer.method', 'optimizer'),
+  icl('optimizer.weightDecay', 'weight-decay'),
+  icl('init', 'init'),
+  icl('noiseVariance', 'noise-var'),
+  icl('queryNoise', 'query-noise'),
+  icl('betaScale', 'beta-scale'),
+  icl('log.loss', 'log-every'),
+  icl('log.validation', 'validate-every'),
+  icl('checkpointEvery', 'checkpoint-every'),
+  icl('trainer', 'trainer'),
 ];
 /** Flags of the evaluation after training (error-vs-L curves, final validation). */
 const iclEvalFlags: FlagSpec[] = [
-  at(int('max-context', 1, 100000, 'longest context length L of the error curves'), 'evaluation.maxL'),
-  at(int('context-step', 1, 100000, 'step between the context lengths of the error curves'), 'evaluation.stepL'),
-  at(int('eval-samples', 0, 1_000_000, 'tasks per context length for the error curves (0 = skip them)'), 'evaluation.samples'),
-  at(int('final-samples', 0, 10_000_000, 'fresh tasks for the final validation MSE (0 = skip)'), 'finalValidationSamples'),
+  icl('evaluation.maxL', 'max-context'),
+  icl('evaluation.stepL', 'context-step'),
+  icl('evaluation.samples', 'eval-samples'),
+  icl('finalValidationSamples', 'final-samples'),
 ];
+/** `--preset` for icl-regression: its own presets (quick, seed, paper). */
+const iclPreset: FlagSpec = {
+  ...preset, values: Object.keys(iclRegression.presets),
+  description: "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings; paper: the paper authors' sampling (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256)",
+};
 
 /** Commands that run an experiment and write a run folder, with the experiment id each drives. */
 export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; folder: string }>> = {
@@ -87,10 +128,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [],
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
-      at({ name: 'causal', type: 'boolean', description: 'apply a causal mask (token i sees j ≤ i)' }, 'causal'),
-      at({ name: 'mode', type: 'enum', values: ['qkv', 'embeddings'], valueName: '<name>', description: 'qkv: seed 002 (given Q, K, V); embeddings: seed 001 (projected, several heads)' }, 'mode'),
-      at(int('heads', 1, 16, 'heads (embeddings mode)'), 'heads'),
-      at(int('head-dim', 1, 256, 'width of each head (embeddings mode)'), 'headDim'),
+      schemaFlag(walkthroughConfigSchema, 'causal', 'causal'),
+      schemaFlag(walkthroughConfigSchema, 'mode', 'mode'),
+      schemaFlag(walkthroughConfigSchema, 'heads', 'heads'),
+      schemaFlag(walkthroughConfigSchema, 'headDim', 'head-dim'),
     ],
     examples: ['attnlab walkthrough', 'attnlab walkthrough --causal --json', 'attnlab walkthrough --mode embeddings --heads 2 --causal'],
   },
@@ -100,8 +141,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [],
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
-      at(int('epochs', 1, 1_000_000, 'full-batch Adam steps of the learned compression'), 'learning.epochs'),
-      at(num('lr', 'learning rate of the learned compression', { gt: 0, max: 10 }), 'learning.lr'),
+      schemaFlag(valueMatrixConfigSchema, 'learning.epochs', 'epochs'),
+      schemaFlag(valueMatrixConfigSchema, 'learning.lr', 'lr'),
     ],
     examples: ['attnlab value-matrix --preset quick', 'attnlab value-matrix --epochs 200 --json'],
   },
@@ -110,11 +151,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'seed 003: simplex-volume CV of embeddings and weights over widths and head counts',
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('?seed') : f)),
-      at(int('epochs', 1, 100000, 'training epochs per configuration'), '?epochs'),
-      at({ name: 'widths', type: 'int-list', min: 1, max: 4096, valueName: '<D[,D…]>', description: 'model widths D' }, '?widths'),
-      at({ name: 'heads', type: 'int-list', min: 1, max: 256, valueName: '<H[,H…]>', description: 'head counts (each width divisible by each)' }, '?heads'),
-      at(num('lr', 'Adam learning rate', { gt: 0, max: 10 }), '?lr'),
+      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      schemaFlag(cvSweepConfigSchema, 'epochs', 'epochs'),
+      schemaFlag(cvSweepConfigSchema, 'widths', 'widths'),
+      schemaFlag(cvSweepConfigSchema, 'heads', 'heads'),
+      schemaFlag(cvSweepConfigSchema, 'lr', 'lr'),
     ],
     examples: ['attnlab cv-sweep --preset quick', 'attnlab cv-sweep --widths 32,64 --heads 1,4 --epochs 20 --json'],
   },
@@ -124,18 +165,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: 'Trains one model (H heads), then evaluates it: final validation MSE and the error against context\nlength beside its kernel estimator, one-step GD, optimal one-step GD and ridge. Ctrl-C saves a\ncheckpoint; `attnlab resume <run>` continues it to the same result.',
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
-      at(int('heads', 1, 64, 'attention heads per layer (H)'), 'heads'),
+      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
+      icl('heads', 'heads'),
       ...iclModelFlags,
       ...iclEvalFlags,
     ],
-    examples: ['attnlab icl train --preset quick --heads 2', 'attnlab icl train --steps 20000 --lr 1e-3 --out runs/h2', 'attnlab icl train -d 5 -L 40 --heads 4 --json'],
+    examples: ['attnlab icl train --preset quick --heads 2', 'attnlab icl train --preset paper --heads 2 --steps 20000', 'attnlab icl train --steps 20000 --lr 1e-3 --out runs/h2', 'attnlab icl train -d 5 -L 40 --heads 4 --json'],
   },
   {
     name: 'icl heads',
     summary: 'seed 004: compare H ∈ {1, 2, 4, 8} heads and name the dummy heads',
     positionals: [],
-    flags: [...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)), ...iclModelFlags, ...iclEvalFlags],
+    flags: [...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)), ...iclModelFlags, ...iclEvalFlags],
     examples: ['attnlab icl heads --preset quick', 'attnlab icl heads --steps 3000 --out runs/heads'],
   },
   {

@@ -1,4 +1,4 @@
-import type { ExperimentEvent } from '@attnlab/experiments';
+import { formatValue, type ExperimentEvent } from '@attnlab/experiments';
 import { dim, type Io } from './term.js';
 
 /** Seconds as `42s`, `3m05s`, `1h02m`. */
@@ -8,14 +8,6 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** A loss or rate with about 4 significant digits. */
-export function formatValue(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(4)).toExponential();
-  return Number(v.toPrecision(4)).toString();
 }
 
 interface ProgressState { phase: string; done: number; total: number; rate?: number; loss?: number }

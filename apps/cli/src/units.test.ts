@@ -37,9 +37,9 @@ describe('flags → config', () => {
     expect(o).toEqual({ a: 1, b: { c: { d: 2 } } });
   });
   it('a ?field flag on an experiment without that field is a one-line error (exit 2)', () => {
-    const e = cliError(() => flagOverrides(cmd('cv-sweep'), { epochs: 3 }, kvCache.configSchema, 'kv-cache'));
+    const e = cliError(() => flagOverrides(cmd('run'), { seed: 3 }, kvCache.configSchema, 'kv-cache'));
     expect(e.exitCode).toBe(2);
-    expect(e.message).toMatch(/^--epochs: the kv-cache experiment has no setting 'epochs' \(its settings: models, custom, seqLens/);
+    expect(e.message).toMatch(/^--seed: the kv-cache experiment has no setting 'seed' \(its settings: models, custom, seqLens/);
   });
   it('names the flag behind a config field', () => {
     expect(flagForField(cmd('icl train'), 'config.optimizer.lr', iclRegression.configSchema)).toBe('--lr');

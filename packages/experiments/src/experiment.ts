@@ -54,6 +54,7 @@ export interface ExperimentResult<C = unknown, R = unknown> {
 }
 
 export type ExperimentId = 'icl-regression' | 'value-matrix' | 'attention-walkthrough' | 'cv-sweep' | 'kv-cache';
+/** The presets every experiment has; an experiment may add its own (icl-regression's `paper`). */
 export const PRESET_NAMES = ['quick', 'seed'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
@@ -65,7 +66,8 @@ export interface Experiment<C = unknown, R = unknown> {
   configSchema: ObjectSchema;
   /** Schema of `result.data`. */
   dataSchema: Schema;
-  presets: Record<PresetName, C>;
+  /** Named configs: at least `quick` and `seed`. */
+  presets: Record<PresetName, C> & Record<string, C>;
   run(config: C, ctx?: RunContext): Promise<ExperimentResult<C, R>>;
 }
 
@@ -77,8 +79,9 @@ export interface Experiment<C = unknown, R = unknown> {
  */
 export function resolveConfig<C>(exp: Experiment<C>, opts: { preset?: string; overrides?: unknown } = {}): C {
   const preset = opts.preset ?? 'quick';
-  if (!(PRESET_NAMES as readonly string[]).includes(preset)) throw new ConfigError('preset', `one of ${PRESET_NAMES.join(', ')}`, preset);
-  return validate<C>(exp.configSchema, merge(exp.presets[preset as PresetName], opts.overrides), 'config');
+  const names = Object.keys(exp.presets);
+  if (!Object.hasOwn(exp.presets, preset)) throw new ConfigError('preset', `one of ${names.join(', ')}`, preset);
+  return validate<C>(exp.configSchema, merge(exp.presets[preset], opts.overrides), 'config');
 }
 
 /** Validates a result object (e.g. parsed `results.json`) against its experiment's schemas. */

@@ -1,7 +1,15 @@
+/**
+ * Your own data as an in-context regression task: parse a CSV of x columns and a y column, and
+ * compare every estimator of seed 004's story on it (least squares, ridge, one-step GD, the
+ * kernel estimator of a trained model, the trained transformer itself).
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import { iclTaskFromArrays } from '@attnlab/data';
-import type { Estimator } from '@attnlab/estimators';
+import { leastSquares, type Estimator } from '@attnlab/estimators';
 import { parseCsv } from '@attnlab/plot';
+import { deserializeCheckpoint, type HostTensor } from '@attnlab/train';
+import type { ExperimentResult } from './experiment.js';
+import { iclEstimators, type IclConfig, type IclData } from './icl-regression.js';
 
 /** Your own (x, y) data as one in-context regression task: the context and the queries. */
 export interface CsvTask {
@@ -81,7 +89,7 @@ export function parseCsvTask(text: string): CsvTask {
 export interface EstimatorRow { name: string; predictions: number[]; mse: number | null }
 
 /** Runs every estimator on the task (tokens built by `@attnlab/data`'s `iclTaskFromArrays`). */
-export async function evaluateCsvTask(task: CsvTask, estimators: Estimator[]): Promise<EstimatorRow[]> {
+export async function evaluateCsvTask(task: CsvTask, estimators: readonly Estimator[]): Promise<EstimatorRow[]> {
   const t = iclTaskFromArrays(task.x, task.y, task.xq, task.yq ?? undefined);
   const d = task.x[0]!.length;
   const [B, L] = [t.Z.shape[0], t.Z.shape[1]];
@@ -104,4 +112,48 @@ export async function evaluateCsvTask(task: CsvTask, estimators: Estimator[]): P
   } finally {
     tf.dispose([t.Z, t.zq, ...(t.yq ? [t.yq] : []), batch.x, batch.y, batch.xq]);
   }
+}
+
+/**
+ * Your task against a trained icl-regression run: least squares, ridge (Bayes λ for the run's
+ * prior), one-step GD (seed step and optimal step), the run's kernel estimator and, when its
+ * weights are given (a checkpoint's params) and its d matches the data's, the trained transformer.
+ * @example
+ * const rows = await evaluateOwnTask(parseCsvTask(text), result, checkpoint.params);
+ */
+export async function evaluateOwnTask(
+  task: CsvTask, result: ExperimentResult<IclConfig, IclData>, weights?: IclWeights,
+): Promise<{ rows: EstimatorRow[]; usedModel: boolean }> {
+  const d = task.x[0]!.length;
+  const c = result.config;
+  const run = result.data.runs.find((x) => x.heads === (weights?.heads ?? c.heads)) ?? result.data.runs[0]!;
+  const params: Record<string, tf.Tensor> | undefined = weights && c.d === d
+    ? Object.fromEntries(Object.entries(weights.params).map(([k, h]) => [k, tf.tensor(Float32Array.from(h.values), h.shape)]))
+    : undefined;
+  try {
+    const set = iclEstimators({ ...c, d }, task.x.length, [{ run, ...(params ? { params } : {}) }], { tag: false });
+    const rows = await evaluateCsvTask(task, [leastSquares(), ...set]);
+    return { rows, usedModel: params !== undefined };
+  } finally {
+    if (params) tf.dispose(Object.values(params));
+  }
+}
+
+/** A trained model's weights as a checkpoint holds them: which head count, at which step. */
+export interface IclWeights {
+  heads: number;
+  step: number;
+  params: Record<string, HostTensor>;
+}
+
+/**
+ * The weights in an icl-regression checkpoint (the last head count it was training).
+ * @example
+ * const weights = readCheckpointWeights(result.config, bytes); // { heads: 2, step: 3000, params: { Wq, … } }
+ */
+export function readCheckpointWeights(config: IclConfig, bytes: Uint8Array): IclWeights {
+  const cp = deserializeCheckpoint(bytes);
+  const runIndex = (cp.meta as { runIndex?: number } | null)?.runIndex ?? 0;
+  const heads = (config.headCounts.length ? config.headCounts : [config.heads])[runIndex] ?? config.heads;
+  return { heads, step: cp.step, params: cp.params };
 }

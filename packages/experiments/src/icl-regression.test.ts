@@ -24,18 +24,18 @@ describeBackends('icl-regression (short runs)', () => {
     const names = r.data.errorCurves!.series.map((x) => x.name);
     expect(names).toEqual(['transformer', 'kernel estimator', 'one-step GD', 'optimal one-step GD', 'ridge (Bayes λ)']);
     expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
-    expect(r.data.path).toBe('fused');
-    console.log(`[${tf.getBackend()}] ${r.data.path} path: ${run.stepsPerSecond.toFixed(1)} steps/s (with probes every 20 steps)`);
+    expect(run.engine.name).toMatch(/^simd/);
+    expect(run.engine.reason).not.toBe('');
   });
 }, ['cpu', 'wasm']);
 
-describe('icl-regression paths', () => {
-  it('the fused path and the tfjs reference path give the same losses for 100 steps (1e-4 relative)', async () => {
-    const cfg = (path: 'fused' | 'reference') => resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 100, log: { loss: 1, validation: 50, dynamics: 50, qk: 100 }, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
-    const fused = await iclRegression.run(cfg('fused'));
+describe('icl-regression trainers', () => {
+  it('the fast engine and the tfjs reference give the same losses for 100 steps (1e-4 relative)', async () => {
+    const cfg = (trainer: 'auto' | 'reference') => resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 100, log: { loss: 1, validation: 50, dynamics: 50, qk: 100 }, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
+    const fused = await iclRegression.run(cfg('auto'));
     const ref = await iclRegression.run(cfg('reference'));
-    expect(fused.data.path).toBe('fused');
-    expect(ref.data.path).toBe('reference');
+    expect(fused.data.runs[0]!.engine.name).toMatch(/^simd/);
+    expect(ref.data.runs[0]!.engine.name).toMatch(/^reference: tfjs autodiff/);
     const a = fused.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
     expect(a).toHaveLength(100);
     for (let i = 0; i < 100; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
@@ -43,15 +43,15 @@ describe('icl-regression paths', () => {
     for (let i = 0; i < vb.length; i++) expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
   });
 
-  it('the fused stack and the tfjs reference stack give the same losses for 60 steps (1e-4 relative)', async () => {
+  it('the fast stack engine and the tfjs reference stack give the same losses for 60 steps (1e-4 relative)', async () => {
     for (const weightTying of [false, true]) {
-      const cfg = (path: 'fused' | 'reference') => resolveConfig(iclRegression, {
+      const cfg = (trainer: 'auto' | 'reference') => resolveConfig(iclRegression, {
         preset: 'quick',
-        overrides: { ...small, layers: 2, weightTying, L: 12, batch: 32, steps: 60, log: { loss: 1, validation: 30, dynamics: 30, qk: 60 }, evaluation: { samples: 0 }, finalValidationSamples: 0, path },
+        overrides: { ...small, layers: 2, weightTying, L: 12, batch: 32, steps: 60, log: { loss: 1, validation: 30, dynamics: 30, qk: 60 }, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer },
       });
-      const fused = await iclRegression.run(cfg('fused'));
+      const fused = await iclRegression.run(cfg('auto'));
       const ref = await iclRegression.run(cfg('reference'));
-      expect(fused.data.path).toBe('fused');
+      expect(fused.data.runs[0]!.engine.name).not.toMatch(/reference/);
       const a = fused.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
       expect(a).toHaveLength(60);
       for (let i = 0; i < 60; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
@@ -64,17 +64,47 @@ describe('icl-regression paths', () => {
     }
   });
 
-  it("refuses path 'fused' where the fused trainer does not apply, saying why", async () => {
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, optimizer: { method: 'sgd' }, path: 'fused' } });
-    await expect(iclRegression.run(cfg)).rejects.toThrow(/config.path: cannot be 'fused': the fused trainer implements Adam only \(optimizer.method = adam\)/);
+  it('the paper setting (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256) trains on the SIMD engine and matches the reference', async () => {
+    const cfg = (trainer: 'auto' | 'reference') => resolveConfig(iclRegression, { preset: 'paper', overrides: { ...small, steps: 100, log: { loss: 1, validation: 50, dynamics: 50, qk: 100 }, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
+    const fast = await iclRegression.run(cfg('auto'));
+    const ref = await iclRegression.run(cfg('reference'));
+    expect(fast.config).toMatchObject({ betaScale: 'inverse-d', noiseVariance: 0.1, queryNoise: true, batch: 256 });
+    expect(fast.data.runs[0]!.engine.name).toMatch(/^simd/);
+    const a = fast.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
+    for (let i = 0; i < 100; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
+  });
+
+  it("refuses a trainer that cannot run the config, naming the field and why", async () => {
+    // Within every field's own bounds, but 256-wide tokens × 4096 × 65536 tasks are far past the SIMD engine's memory.
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, d: 256, L: 4096, batch: 65536, trainer: 'simd' } });
+    await expect(iclRegression.run(cfg)).rejects.toThrow(/^config.trainer: cannot be 'simd': .*MiB of WebAssembly memory.*; got "simd"$/);
+  });
+
+  it('a checkpoint of the reference trainer resumes on the fast engine (one checkpoint format)', async () => {
+    let saved: Uint8Array | undefined;
+    const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
+    const base = { ...small, steps: 40, checkpointEvery: 20, evaluation: { samples: 0 }, finalValidationSamples: 0 };
+    const ac = new AbortController();
+    const first = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'reference' } }), {
+      checkpoints: store, signal: ac.signal, onEvent: (e) => { if (e.type === 'checkpoint') ac.abort(); },
+    });
+    expect(first.meta.aborted).toBe(true);
+    const resumed = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'auto' } }), { checkpoints: store });
+    expect(resumed.meta.resumedFrom).toBe(20);
+    expect(resumed.data.runs[0]!.completedSteps).toBe(40);
+    expect(resumed.data.runs[0]!.engine.name).toMatch(/^simd/);
+    const straight = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'reference' } }));
+    const a = resumed.data.runs[0]!.loss.value, b = straight.data.runs[0]!.loss.value;
+    expect(a).toHaveLength(b.length);
+    for (let i = 0; i < b.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
   });
 });
 
-describe.each(['fused', 'reference', 'fused stack'] as const)('icl-regression checkpoints (%s path)', (which) => {
-  const path = which === 'reference' ? 'reference' : 'fused';
-  const stack = which === 'fused stack' ? { layers: 2, L: 12, batch: 16 } : {};
+describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression checkpoints (%s trainer)', (which) => {
+  const trainer = which === 'reference' ? 'reference' : 'auto';
+  const stack = which === 'auto stack' ? { layers: 2, L: 12, batch: 16 } : {};
   it('an aborted run resumes from its checkpoint to the same final parameters as an uninterrupted run', async () => {
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
     const straight = await iclRegression.run(cfg);
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
@@ -93,7 +123,7 @@ describe.each(['fused', 'reference', 'fused stack'] as const)('icl-regression ch
   it('refuses a checkpoint of a different configuration', async () => {
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, path } });
+    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
     await iclRegression.run(cfg, { checkpoints: store });
     await expect(iclRegression.run({ ...cfg, heads: 4 }, { checkpoints: store })).rejects.toThrow(/checkpoint: was written for a different configuration/);
   });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ICL_INITS, iclAttention, iclStack, initIclAttention, initIclStack,
-  type IclAttentionParams, type IclCircuitStatistics, type IclInit, type IclStackParams,
+  ICL_INITS, iclAttention, iclInitialParams, iclStack, iclStructure,
+  type IclAttentionParams, type IclCircuitStatistics, type IclInit, type IclModelConfig, type IclStackParams,
 } from '@attnlab/attention';
 import { circuitStatistics } from '@attnlab/metrics';
 import { BETA_SCALES, EVALUATION_STREAM, TRAIN_STREAM, VALIDATION_STREAM, iclBatchArrays, iclTokensArrays, type BetaScale, type IclTaskConfig } from '@attnlab/data';
@@ -10,42 +10,25 @@ import {
 } from '@attnlab/estimators';
 import type { FigureSpec } from '@attnlab/plot';
 import {
-  adam, adamw, deserializeCheckpoint, emptyHistory, meanSquaredError, restoreParams, serializeCheckpoint, sgd, train,
-  type Checkpoint, type History, type Json, type Optimizer, type OptimizerState, type ParamMap, type TensorMap,
+  adam, adamw, autodiffEngine, deserializeCheckpoint, meanSquaredError, serializeCheckpoint, sgd, train,
+  type Checkpoint, type Engine, type Json, type Optimizer, type ParamMap, type TensorMap,
 } from '@attnlab/train';
-import { createIclEngine, createStackEngine, paramOffsets, stackOffsets, type StackShape } from '@attnlab/fused';
+import { ICL_ENGINE_KINDS, createIclEngine, type IclTrainingSpec } from '@attnlab/fused';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
-import { startMeta, throwIfAborted } from './meta.js';
-import { ConfigError, s } from './schema.js';
+import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
+import { ConfigError, s, type Infer } from './schema.js';
 
-export interface IclConfig {
-  layers: number;
-  heads: number;
-  nOut: number;
-  d: number;
-  L: number;
-  optimizer: { method: 'adam' | 'adamw' | 'sgd'; lr: number; betas: [number, number]; eps: number; weightDecay: number };
-  batch: number;
-  steps: number;
-  log: { loss: number; validation: number; dynamics: number; qk: number };
-  noiseStd: number;
-  betaScale: BetaScale;
-  init: IclInit;
-  weightTying: boolean;
-  seed: number;
-  /** Fresh tasks for the final validation MSE (0 = skip). */
-  finalValidationSamples: number;
-  /** Error-vs-context-length curves: L = 1, 1 + stepL, … ≤ maxL, `samples` tasks each (0 = skip). */
-  evaluation: { maxL: number; stepL: number; samples: number };
-  /** Train one model per head count (the head-count comparison); empty = only `heads`. */
-  headCounts: number[];
-  checkpointEvery: number;
-  /** `fused`: the fused CPU trainer (@attnlab/fused); `reference`: tfjs autodiff; `auto`: fused when it supports the config. */
-  path: 'auto' | 'fused' | 'reference';
-}
+/** The config of an icl-regression run: derived from {@link iclConfigSchema}, its one definition. */
+export type IclConfig = Infer<typeof iclConfigSchema>;
+
+/** The trainers: the fast engines of @attnlab/fused, the tfjs autodiff reference, or the fastest that applies. */
+export type IclTrainer = 'auto' | 'simd' | 'float64' | 'reference';
+export const ICL_TRAINERS: readonly IclTrainer[] = ['auto', ...ICL_ENGINE_KINDS, 'reference'];
 
 export interface IclRunData {
   heads: number;
+  /** What ran the training iterations, and why it was chosen. */
+  engine: { name: string; reason: string };
   completedSteps: number;
   stepsPerSecond: number;
   loss: { step: number[]; value: number[] };
@@ -61,8 +44,6 @@ export interface IclRunData {
 }
 
 export interface IclData {
-  /** The training path used: the fused trainer or tfjs autodiff. */
-  path: 'fused' | 'reference';
   runs: IclRunData[];
   errorCurves: ErrorCurve | null;
   /** 1/√d, the seed's hypothesised |w^h|. */
@@ -79,10 +60,10 @@ export const iclConfigSchema = s.object({
   L: pos(40, 'context length L during training', 4096),
   optimizer: s.object({
     method: s.enum(['adam', 'adamw', 'sgd'], { default: 'adam', description: 'optimizer (PyTorch semantics)' }),
-    lr: s.number({ min: 0, exclusiveMin: true, default: 1e-3, description: 'learning rate' }),
+    lr: s.number({ min: 0, exclusiveMin: true, max: 10, default: 1e-3, description: 'learning rate' }),
     betas: s.array(s.number({ min: 0, max: 0.999999 }), { minItems: 2, maxItems: 2, default: [0.9, 0.999], description: 'Adam betas' }),
-    eps: s.number({ min: 0, default: 1e-8, description: 'Adam epsilon (outside the square root)' }),
-    weightDecay: s.number({ min: 0, default: 0, description: 'weight decay (L2 for adam/sgd, decoupled for adamw)' }),
+    eps: s.number({ min: 0, max: 1, default: 1e-8, description: 'Adam epsilon (outside the square root)' }),
+    weightDecay: s.number({ min: 0, max: 10, default: 0, description: 'weight decay (L2 for adam/sgd, decoupled for adamw)' }),
   }, { default: {} }),
   batch: pos(128, 'tasks per training step', 1 << 16),
   steps: pos(20000, 'training steps', 1e8),
@@ -92,8 +73,9 @@ export const iclConfigSchema = s.object({
     dynamics: pos(1000, 'record w^h and μ^h every N steps'),
     qk: pos(1000, 'snapshot the QK matrices every N steps'),
   }, { default: {} }),
-  noiseStd: s.number({ min: 0, default: 0.01, description: 'label noise δ (y noise is √d·δ·ε)' }),
-  betaScale: s.enum(BETA_SCALES, { default: 'unit', description: "prior on β: 'unit' N(0, I) as the seed, 'inverse-d' N(0, I/d)" }),
+  noiseVariance: s.number({ min: 0, max: 1e6, default: 5e-4, description: 'σ², the variance of the noise on y (the seed: 5e-4; the paper: 0.1)' }),
+  queryNoise: s.boolean({ default: false, description: 'noisy query target y_q (the paper) instead of noiseless (the seed)' }),
+  betaScale: s.enum(BETA_SCALES, { default: 'unit', description: "prior on β: 'unit' N(0, I) as the seed, 'inverse-d' N(0, I/d) as the paper" }),
   init: s.enum(ICL_INITS, { default: 'random', description: 'initialisation' }),
   weightTying: s.boolean({ default: false, description: 'share one layer across the stack' }),
   seed: s.int({ min: 0, max: 2 ** 32 - 1, default: 0, description: 'seed of the initialisation and of every task' }),
@@ -105,7 +87,7 @@ export const iclConfigSchema = s.object({
   }, { default: {} }),
   headCounts: s.array(s.int({ min: 1, max: 64 }), { default: [], maxItems: 16, description: 'head counts to compare, e.g. [1, 2, 4, 8]' }),
   checkpointEvery: pos(1000, 'steps between checkpoints'),
-  path: s.enum(['auto', 'fused', 'reference'], { default: 'auto', description: 'training path: fused (the fast CPU engines: Adam without weight decay, nOut 1) or reference (tfjs autodiff)' }),
+  trainer: s.enum(ICL_TRAINERS, { default: 'auto', description: 'what trains: auto (the fastest engine that runs this config), simd (WebAssembly SIMD), float64 (TypeScript), reference (tfjs autodiff)' }),
 });
 
 const series = s.object({ step: s.array(s.int()), value: s.array(s.nullable(s.number())) });
@@ -114,7 +96,7 @@ const stat = s.object({
   qk: s.array(s.array(s.number())), ov: s.array(s.array(s.number())),
 });
 const runSchema = s.object({
-  heads: s.int(), completedSteps: s.int(), stepsPerSecond: s.number(), loss: series, validation: series,
+  heads: s.int(), engine: s.object({ name: s.string(), reason: s.string() }), completedSteps: s.int(), stepsPerSecond: s.number(), loss: series, validation: series,
   dynamics: s.object({ step: s.array(s.int()), w: s.array(s.array(s.array(s.number()))), mu: s.array(s.array(s.array(s.number()))) }),
   qkSnapshots: s.object({ step: s.array(s.int()), matrices: s.array(s.array(s.array(s.array(s.array(s.number()))))) }),
   statistics: s.array(stat),
@@ -122,7 +104,6 @@ const runSchema = s.object({
   dummyHeads: s.array(s.object({ layer: s.int(), head: s.int() })),
 });
 export const iclDataSchema = s.object({
-  path: s.enum(['fused', 'reference']),
   runs: s.array(runSchema, { minItems: 1 }),
   errorCurves: s.nullable(s.object({
     contextLengths: s.array(s.int()), samples: s.int(), seed: s.int(),
@@ -136,40 +117,28 @@ const seedPreset: IclConfig = {
   optimizer: { method: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
   batch: 128, steps: 500000,
   log: { loss: 1000, validation: 1000, dynamics: 1000, qk: 1000 },
-  noiseStd: 0.01, betaScale: 'unit', init: 'random', weightTying: false, seed: 0,
-  finalValidationSamples: 10000, evaluation: { maxL: 500, stepL: 5, samples: 100 }, headCounts: [], checkpointEvery: 10000, path: 'auto',
+  noiseVariance: 5e-4, queryNoise: false, betaScale: 'unit', init: 'random', weightTying: false, seed: 0,
+  finalValidationSamples: 10000, evaluation: { maxL: 500, stepL: 5, samples: 100 }, headCounts: [], checkpointEvery: 10000, trainer: 'auto',
 };
 const quickPreset: IclConfig = {
   ...seedPreset, steps: 3000, log: { loss: 10, validation: 100, dynamics: 100, qk: 500 },
   finalValidationSamples: 2000, evaluation: { maxL: 201, stepL: 20, samples: 200 }, checkpointEvery: 500,
+};
+/**
+ * The authors' sampling in their public code for the paper (He, Pan, Chen, Yang, ICML 2025):
+ * β ~ N(0, I/d), y noise variance σ² = 0.1 on the context and on the query target, batch 256;
+ * model, d = 5, L = 40, Adam 1e-3 and the schedule as the seed.
+ */
+const paperPreset: IclConfig = {
+  ...seedPreset, steps: 20000, batch: 256, noiseVariance: 0.1, queryNoise: true, betaScale: 'inverse-d', checkpointEvery: 1000,
 };
 
 // ---- model plumbing ---------------------------------------------------------------------------
 
 type Structured = IclAttentionParams | IclStackParams;
 
-function initParams(c: IclConfig, heads: number): ParamMap {
-  const init = { d: c.d, numHeads: heads, nOut: c.nOut, init: c.init, seed: c.seed };
-  const out: ParamMap = {};
-  const add = (name: string, t: tf.Tensor) => { out[name] = tf.variable(t, true, undefined); t.dispose(); };
-  if (c.layers === 1) {
-    const p = initIclAttention(init);
-    (['Wq', 'Wk', 'Wv', 'Wo'] as const).forEach((k) => add(k, p[k]));
-  } else {
-    const p = initIclStack({ ...init, numLayers: c.layers, tied: c.weightTying });
-    p.layers.forEach((l, i) => (['Wq', 'Wk', 'Wv', 'Wo'] as const).forEach((k) => add(`l${i}.${k}`, l[k])));
-    add('final', p.final);
-  }
-  return out;
-}
-
-function structure(c: IclConfig, p: TensorMap): Structured {
-  if (c.layers === 1) return { Wq: p.Wq as tf.Tensor3D, Wk: p.Wk as tf.Tensor3D, Wv: p.Wv as tf.Tensor3D, Wo: p.Wo as tf.Tensor3D };
-  const n = c.weightTying ? 1 : c.layers;
-  return {
-    layers: Array.from({ length: n }, (_, i) => ({ Wq: p[`l${i}.Wq`] as tf.Tensor3D, Wk: p[`l${i}.Wk`] as tf.Tensor3D, Wv: p[`l${i}.Wv`] as tf.Tensor3D, Wo: p[`l${i}.Wo`] as tf.Tensor3D })),
-    final: p.final as tf.Tensor2D, numLayers: c.layers, tied: c.weightTying, residual: false,
-  } as IclStackParams;
+function modelConfig(c: IclConfig, heads: number): IclModelConfig {
+  return { d: c.d, numHeads: heads, layers: c.layers, nOut: c.nOut, tied: c.layers > 1 && c.weightTying, init: c.init, seed: c.seed };
 }
 
 /** The model's prediction of y_q: the last output column, `[B]`. */
@@ -187,8 +156,9 @@ function makeOptimizer(c: IclConfig): Optimizer {
   return o.method === 'adam' ? adam(cfg) : adamw(cfg);
 }
 
-function task(c: IclConfig): IclTaskConfig {
-  return { L: c.L, dx: c.d, dy: 1, noiseStd: c.noiseStd, betaScale: c.betaScale };
+/** The task family in @attnlab/data's terms: its δ is σ/√d (its y noise is √d·δ·ε). */
+function task(c: IclConfig, L = c.L): IclTaskConfig {
+  return { L, dx: c.d, dy: 1, noiseStd: Math.sqrt(c.noiseVariance / c.d), betaScale: c.betaScale, queryNoise: c.queryNoise };
 }
 
 interface TokenBatch { Z: tf.Tensor3D; zq: tf.Tensor2D; yq: tf.Tensor1D }
@@ -199,9 +169,8 @@ function tokens(c: IclConfig, stream: number, step: number, batch: number, offse
   return { Z: tf.tensor3d(t.Z, [batch, c.L, D]), zq: tf.tensor2d(t.zq, [batch, D]), yq: tf.tensor1d(t.yq) };
 }
 
-async function qkMatrices(c: IclConfig, p: TensorMap): Promise<number[][][][]> {
+async function qkMatrices(st: Structured): Promise<number[][][][]> {
   // Seed 004's QK_mat_stack: W_Q^h W_K^hᵀ (unscaled) per layer and head.
-  const st = structure(c, p);
   const layers = 'layers' in st ? st.layers : [st];
   const out: number[][][][] = [];
   for (const l of layers) {
@@ -212,11 +181,13 @@ async function qkMatrices(c: IclConfig, p: TensorMap): Promise<number[][][][]> {
   return out;
 }
 
-async function finalValidation(c: IclConfig, p: Structured, samples: number): Promise<IclRunData['finalValidation']> {
+async function finalValidation(c: IclConfig, p: Structured, samples: number, signal?: AbortSignal): Promise<IclRunData['finalValidation']> {
   if (samples === 0) return null;
   let sum = 0;
   let sum2 = 0;
   for (let start = 0; start < samples; start += 1000) {
+    await yieldToEvents();
+    throwIfAborted(signal);
     const n = Math.min(1000, samples - start);
     // Evaluation stream, step 0: disjoint from the error curves (step = L ≥ 1) and from training.
     const b = tokens(c, EVALUATION_STREAM, 0, n, start);
@@ -231,279 +202,166 @@ async function finalValidation(c: IclConfig, p: Structured, samples: number): Pr
 
 interface ResumeState { runIndex: number; runs: IclRunData[]; checkpoint: Checkpoint | null }
 
+/** What a checkpoint must agree on: everything but the length of the run, evaluation, checkpointing and the trainer. */
 function configKey(c: IclConfig): string {
-  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, path: _p, ...rest } = c;
+  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, trainer: _t, ...rest } = c;
   return JSON.stringify({ ...rest, steps: undefined });
 }
 
 async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
   const bytes = await ctx.checkpoints?.load();
   if (!bytes) return { runIndex: 0, runs: [], checkpoint: null };
-  const cp = deserializeCheckpoint(bytes);
+  let cp: Checkpoint;
+  try {
+    cp = deserializeCheckpoint(bytes);
+  } catch (e) {
+    throw new ConfigError('checkpoint', 'an intact checkpoint', 'unreadable bytes', `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`);
+  }
   const meta = cp.meta as { experiment?: string; configKey?: string; runIndex?: number; runs?: IclRunData[] } | null;
   if (!meta || meta.experiment !== 'icl-regression' || typeof meta.runIndex !== 'number') {
     throw new ConfigError('checkpoint', 'a checkpoint written by icl-regression', meta?.experiment, 'is not an icl-regression checkpoint');
   }
   if (meta.configKey !== configKey(c)) {
-    throw new ConfigError('checkpoint', 'a checkpoint of the same model, data and optimizer settings', 'a different config', 'was written for a different configuration (only steps, evaluation and checkpoint settings may change on resume)');
+    throw new ConfigError('checkpoint', 'a checkpoint of the same model, data and optimizer settings', 'a different config', 'was written for a different configuration (only steps, evaluation, checkpoint and trainer settings may change on resume)');
   }
   return { runIndex: meta.runIndex, runs: meta.runs ?? [], checkpoint: cp };
 }
 
-async function finishRun(c: IclConfig, heads: number, params: ParamMap, history: History, completed: number, stepsPerSecond: number, aborted: boolean): Promise<IclRunData> {
-  const st = structure(c, params);
-  const table = await circuitStatistics(st);
-  const statistics = table.layers.flat();
-  const dyn = history.probes.dynamics ?? { step: [], value: [] };
-  const qk = history.probes.qk ?? { step: [], value: [] };
-  return {
-    heads,
-    completedSteps: completed,
-    stepsPerSecond,
-    loss: { step: history.loss.step, value: history.loss.value },
-    validation: { step: history.validation.step, value: history.validation.value },
-    dynamics: {
-      step: dyn.step,
-      w: dyn.value.map((v) => (v as { w: number[][] }).w),
-      mu: dyn.value.map((v) => (v as { mu: number[][] }).mu),
-    },
-    qkSnapshots: { step: qk.step, matrices: qk.value as unknown as number[][][][][] },
-    statistics,
-    finalValidation: aborted ? null : await finalValidation(c, st, c.finalValidationSamples),
-    dummyHeads: table.dummyHeads,
-  };
-}
-
-async function dynamicsProbe(c: IclConfig, p: TensorMap): Promise<Json> {
-  const { w, mu } = await circuitStatistics(structure(c, p));
+async function dynamicsProbe(st: Structured): Promise<Json> {
+  const { w, mu } = await circuitStatistics(st);
   return { w, mu };
 }
 
-/** Why the fused trainer cannot run this config, or undefined when it can. */
-export function fusedUnsupported(c: IclConfig): string | undefined {
-  if (c.nOut !== 1) return 'trains nOut = 1 only';
-  if (c.optimizer.method !== 'adam') return 'implements Adam only (optimizer.method = adam)';
-  if (c.optimizer.weightDecay !== 0) return 'implements Adam without weight decay only (optimizer.weightDecay = 0)';
-  if (c.betaScale !== 'unit') return "draws β ~ N(0, I) only (betaScale = 'unit')";
-  return undefined;
+/**
+ * The estimators that seed 004's story compares with a trained model, for context length L:
+ * per trained run, the transformer itself (when its weights are given) and its kernel estimator
+ * from the learned (w^h, μ^h) (single layer); then one-step GD (the seed's step), one-step GD
+ * with the optimal step, and ridge with the Bayes λ of the run's prior and noise. The run's error
+ * curves and the own-data comparison use this one set.
+ */
+export function iclEstimators(
+  c: IclConfig, L: number, trained: readonly { run: IclRunData; params?: TensorMap }[], options: { tag?: boolean } = {},
+): Estimator[] {
+  const betaVar = c.betaScale === 'unit' ? 1 : 1 / c.d;
+  const noiseVar = c.noiseVariance;
+  const out: Estimator[] = [];
+  for (const { run, params } of trained) {
+    const tag = (options.tag ?? trained.length > 1) ? ` (H=${run.heads})` : '';
+    if (params) {
+      const st = iclStructure(modelConfig(c, run.heads), params);
+      out.push(modelEstimator(`transformer${tag}`, (Z, zq) => predict(c, st, Z, zq)));
+    }
+    const stats = run.statistics.filter((x) => x.layer === 0);
+    if (c.layers === 1) out.push(kernelEstimator({ w: stats.map((x) => x.w), mu: stats.map((x) => x.mu) }, `kernel estimator${tag}`));
+  }
+  out.push(oneStepGd(), optimalOneStepGd({ betaVar, noiseVar }), bayesPosteriorMean({ d: c.d, L, betaVar, noiseVar }, 'ridge (Bayes λ)'));
+  return out;
 }
 
-function base64(a: Float64Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
+/** An engine that trains one model of this config, the name it reports, and why it was chosen. */
+interface BuiltEngine { engine: Engine; reason: string; dispose(): void }
 
 /**
- * Seed 004's loop on @attnlab/fused's fastest CPU engine (the WebAssembly SIMD engine with a data
- * worker where it applies, else the float64 TypeScript engine; single layer and stack): the same
- * initial weights, tasks
- * (Philox stream 0, step t), Adam (PyTorch form, float64 state), schedule, probes, history and
- * checkpoints as the reference path. Steps between two recorded steps run as one call.
+ * The engine for one head count: the fastest @attnlab/fused engine that runs the config (or the
+ * one asked for), else — or when asked — the tfjs reference (attention's model, @attnlab/train's
+ * optimizer, autodiff). Every engine starts from the same weights (attention's initialisation).
  */
-async function trainOneFused(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {
-  const D = c.d + 1;
-  // Named parameter slots of the flat float64 vector, in the reference path's ParamMap names.
-  const slots: Array<{ name: string; start: number; end: number; shape: number[] }> = [];
-  let P: number;
-  let stackShape: StackShape | undefined;
-  if (c.layers === 1) {
-    const off = paramOffsets({ heads, d: c.d });
-    P = off.size;
-    slots.push({ name: 'Wq', start: off.wq, end: off.wk, shape: [heads, D, D] }, { name: 'Wk', start: off.wk, end: off.wv, shape: [heads, D, D] },
-      { name: 'Wv', start: off.wv, end: off.wo, shape: [heads, D, D] }, { name: 'Wo', start: off.wo, end: off.size, shape: [heads, D, 1] });
-  } else {
-    stackShape = { heads, d: c.d, layers: c.layers, tied: c.weightTying, residual: false };
-    const off = stackOffsets(stackShape);
-    P = off.size;
-    const m = heads * D * D;
-    off.layers.forEach((l, i) => {
-      for (const [k, start] of [['Wq', l.wq], ['Wk', l.wk], ['Wv', l.wv], ['Wo', l.wo]] as const) slots.push({ name: `l${i}.${k}`, start, end: start + m, shape: [heads, D, D] });
-    });
-    slots.push({ name: 'final', start: off.final, end: off.size, shape: [D, 1] });
-  }
-  // The starting [p | m | v] state: the reference path's initial weights (so both paths start
-  // from the same point), or the checkpoint's.
-  const state = new Float64Array(3 * P);
-  const init = initParams(c, heads);
-  for (const k of slots) state.set(await init[k.name]!.data(), k.start);
-  tf.dispose(Object.values(init));
-  let history: History = emptyHistory();
-  let startStep = 0;
-  const exact = (resume?.meta as { fusedState?: string } | null)?.fusedState;
-  if (resume && exact) {
-    // A fused checkpoint: the exact float64 [p | m | v] state.
-    const bytes = Uint8Array.from(atob(exact), (ch) => ch.charCodeAt(0));
-    const restored = new Float64Array(bytes.buffer);
-    if (restored.length !== state.length) throw new ConfigError('checkpoint', `a fused state of ${state.length} numbers`, restored.length, 'holds a fused state of the wrong size');
-    state.set(restored);
-  } else if (resume) {
-    for (const { name: k, start } of slots) {
-      const saved = resume.params[k];
-      if (!saved) throw new ConfigError('checkpoint', 'every parameter of the model', k, `has no ${k}`);
-      state.set(saved.values, start);
-      const mv = resume.optimizerState?.params[k]?.slots;
-      if (!mv?.m || !mv.v) throw new ConfigError('checkpoint', 'Adam moments for every parameter', k, `has no Adam moments for ${k}`);
-      state.set(mv.m.values, P + start);
-      state.set(mv.v.values, 2 * P + start);
+async function buildEngine(c: IclConfig, heads: number): Promise<BuiltEngine> {
+  const model = modelConfig(c, heads);
+  if (c.trainer !== 'reference') {
+    const spec: IclTrainingSpec = { model, task: task(c), batch: c.batch, dataSeed: c.seed, optimizer: c.optimizer };
+    try {
+      const engine = await createIclEngine(spec, { engine: c.trainer });
+      return { engine, reason: engine.reason, dispose: () => engine.dispose() };
+    } catch (e) {
+      if (c.trainer === 'auto' || !(e instanceof RangeError)) throw e;
+      throw new ConfigError('config.trainer', `one of ${ICL_TRAINERS.join(', ')} that runs this config`, c.trainer, `cannot be '${c.trainer}': ${e.message.replace(/^createIclEngine: /, '')}`);
     }
   }
-  if (resume) {
-    startStep = resume.step;
-    history = resume.history;
-  }
-  const o = c.optimizer;
-  const adam = { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps };
-  const model = stackShape
-    ? await createStackEngine(stackShape, c.L, c.batch, c.seed, adam, c.noiseStd, state)
-    : await createIclEngine({ heads, d: c.d }, c.L, c.batch, c.seed, adam, c.noiseStd);
-  try {
-    if (!stackShape) model.setState(state);
-    model.t = startStep;
-    const paramTensors = (): ParamMap => {
-      const state = model.getState();
-      const out: ParamMap = {};
-      for (const { name, start, end, shape } of slots) {
-        const t = tf.tensor(Float32Array.from(state.subarray(start, end)), shape);
-        out[name] = tf.variable(t, false);
-        t.dispose();
-      }
-      return out;
-    };
-    const hostOf = (state: Float64Array, base: number) => Object.fromEntries(slots.map(({ name, start, end, shape }) => [name, { values: Float32Array.from(state.subarray(base + start, base + end)), shape, dtype: 'float32' as const }]));
-    const phase = `train H=${heads}`;
-    const writeCheckpoint = async () => {
-      if (!ctx.checkpoints) return;
-      const state = model.getState();
-      const m = hostOf(state, P), v = hostOf(state, 2 * P);
-      const optimizerState: OptimizerState = {
-        type: 'adam',
-        config: { lr: o.lr, weightDecay: 0, betas: [o.betas[0], o.betas[1]], eps: o.eps },
-        params: Object.fromEntries(slots.map(({ name: k }) => [k, { step: model.t, slots: { m: m[k]!, v: v[k]! } }])),
-      };
-      await ctx.checkpoints.save(await serializeCheckpoint({
-        params: hostOf(state, 0), optimizerState, step: model.t, history,
-        meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json, fusedState: base64(state) },
-      }));
-      ctx.onEvent?.({ type: 'checkpoint', phase, step: model.t });
-    };
-    const started = performance.now();
-    const progressEvery = Math.max(1, Math.min(1000, Math.floor(c.steps / 50)));
-    let aborted = false;
-    while (model.t < c.steps) {
-      if (ctx.signal?.aborted) { aborted = true; break; }
-      // Run plain steps up to the next step that records something, in slices of ≤ 25 ms.
-      const sliceEnd = performance.now() + 25;
-      while (model.t < c.steps && performance.now() < sliceEnd && !ctx.signal?.aborted) {
-        // Steps t0 .. t run in one call: none before t records anything but its loss.
-        const t0 = model.t;
-        let t = Math.min(c.steps, t0 + 64) - 1;
-        for (let s = t0; s < t; s++) {
-          if (s % c.log.validation === 0 || s % c.log.dynamics === 0 || s % c.log.qk === 0 || (s + 1) % c.checkpointEvery === 0 || (s + 1) % progressEvery === 0) { t = s; break; }
-        }
-        const losses = model.train(t - t0 + 1);
-        for (let s = t0; s <= t; s++) if (s % c.log.loss === 0) { history.loss.step.push(s); history.loss.value.push(losses[s - t0]!); }
-        const loss = losses[t - t0]!;
-        const doVal = t % c.log.validation === 0, doDyn = t % c.log.dynamics === 0, doQk = t % c.log.qk === 0;
-        if (doVal || doDyn || doQk) {
-          const p = paramTensors();
-          try {
-            if (doVal) {
-              const b = tokens(c, VALIDATION_STREAM, t, c.batch);
-              const l = tf.tidy(() => meanSquaredError(predict(c, structure(c, p), b.Z, b.zq), b.yq));
-              const vl = (await l.data())[0]!;
-              tf.dispose([l, b.Z, b.zq, b.yq]);
-              history.validation.step.push(t); history.validation.value.push(vl);
-              ctx.onEvent?.({ type: 'metrics', phase, step: t, values: { validationLoss: vl, loss } });
-            }
-            if (doDyn) {
-              const value = await dynamicsProbe(c, p);
-              (history.probes.dynamics ??= { step: [], value: [] }).step.push(t);
-              history.probes.dynamics.value.push(value);
-              ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'dynamics', value });
-            }
-            if (doQk) {
-              const value = (await qkMatrices(c, p)) as unknown as Json;
-              (history.probes.qk ??= { step: [], value: [] }).step.push(t);
-              history.probes.qk.value.push(value);
-              ctx.onEvent?.({ type: 'snapshot', phase, step: t, name: 'qk', value });
-            }
-          } finally {
-            tf.dispose(Object.values(p));
-          }
-        }
-        if (model.t % c.checkpointEvery === 0 && model.t < c.steps) await writeCheckpoint();
-        if (model.t % progressEvery === 0 || model.t === c.steps) {
-          const now = performance.now();
-          ctx.onEvent?.({ type: 'progress', phase, done: model.t, total: c.steps, rate: ((model.t - startStep) * 1000) / Math.max(1, now - started), loss });
-        }
-      }
-      // Let timers, I/O and abort handlers run.
-      await new Promise<void>((r) => setTimeout(r, 0));
-    }
-    await writeCheckpoint();
-    const elapsed = performance.now() - started;
-    const params = paramTensors();
-    const run = await finishRun(c, heads, params, history, model.t, ((model.t - startStep) * 1000) / Math.max(1, elapsed), aborted);
-    return { run, params, aborted };
-  } finally {
-    model.dispose();
-  }
+  const params: ParamMap = {};
+  for (const [name, h] of Object.entries(iclInitialParams(model))) params[name] = tf.variable(tf.tensor(h.values, h.shape), true);
+  const optimizer = makeOptimizer(c);
+  const engine = autodiffEngine<TokenBatch>({
+    params,
+    optimizer,
+    data: { batch: (t) => tokens(c, TRAIN_STREAM, t, c.batch) },
+    loss: (p, b) => meanSquaredError(predict(c, iclStructure(model, p), b.Z, b.zq), b.yq),
+    name: `reference: tfjs autodiff (${tf.getBackend()})`,
+  });
+  return {
+    engine,
+    reason: 'asked for (trainer: reference)',
+    dispose: () => { tf.dispose(Object.values(params)); optimizer.dispose(); },
+  };
 }
 
-async function trainOne(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: ParamMap; aborted: boolean }> {
-  const params = initParams(c, heads);
-  const optimizer = makeOptimizer(c);
-  let history: History | undefined;
-  let startStep = 0;
-  if (resume) {
-    restoreParams(params, resume.params);
-    if (resume.optimizerState) optimizer.setState(resume.optimizerState);
-    history = resume.history;
-    startStep = resume.step;
-  }
+/** Trains one head count through `train()` and returns its record and its final weights (tensors the caller disposes). */
+async function trainOne(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: TensorMap; aborted: boolean }> {
+  const model = modelConfig(c, heads);
+  const built = await buildEngine(c, heads);
+  const { engine } = built;
   const phase = `train H=${heads}`;
-  const lossOf = (p: ParamMap, b: TokenBatch) => meanSquaredError(predict(c, structure(c, p), b.Z, b.zq), b.yq);
+  ctx.onEvent?.({ type: 'phase', phase, message: `Training on ${engine.name}: ${built.reason}` });
   try {
-    const result = await train<TokenBatch>({
-      params,
-      loss: lossOf,
-      data: { batch: (t) => tokens(c, TRAIN_STREAM, t, c.batch) },
-      validation: { batch: (t) => tokens(c, VALIDATION_STREAM, t, c.batch) },
-      optimizer,
+    const result = await train({
+      engine,
       steps: c.steps,
-      ...(history ? { state: { step: startStep, history } } : {}),
-      schedule: { lossEvery: c.log.loss, validationEvery: c.log.validation, progressEvery: Math.max(1, Math.min(1000, Math.floor(c.steps / 50))), checkpointEvery: c.checkpointEvery },
+      ...(resume ? { resume } : {}),
+      schedule: { lossEvery: c.log.loss, validationEvery: c.log.validation, progressEvery: Math.max(1, Math.min(1000, Math.floor(c.steps / 50))), checkpointEvery: c.checkpointEvery, readEvery: 4096 },
+      validation: async (p, t) => {
+        const b = tokens(c, VALIDATION_STREAM, t, c.batch);
+        const l = tf.tidy(() => meanSquaredError(predict(c, iclStructure(model, p), b.Z, b.zq), b.yq));
+        tf.dispose([b.Z, b.zq, b.yq]);
+        return l;
+      },
       probes: {
-        dynamics: { every: c.log.dynamics, run: (p) => dynamicsProbe(c, p) },
-        qk: { every: c.log.qk, run: async (p) => (await qkMatrices(c, p)) as unknown as Json },
+        dynamics: { every: c.log.dynamics, run: (p) => dynamicsProbe(iclStructure(model, p)) },
+        qk: { every: c.log.qk, run: async (p) => (await qkMatrices(iclStructure(model, p))) as unknown as Json },
       },
       ...(ctx.checkpoints ? {
         checkpoint: {
+          meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json },
           write: async (input) => {
-            await ctx.checkpoints!.save(await serializeCheckpoint({
-              ...input,
-              meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json },
-            }));
+            await ctx.checkpoints!.save(await serializeCheckpoint(input));
             ctx.onEvent?.({ type: 'checkpoint', phase, step: input.step });
           },
         },
       } : {}),
-      signal: ctx.signal,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
       onEvent: (e) => {
         if (e.type === 'progress') ctx.onEvent?.({ type: 'progress', phase, done: e.completed, total: e.steps, rate: e.stepsPerSecond, ...(e.loss !== undefined ? { loss: e.loss } : {}) });
         else if (e.type === 'metrics') ctx.onEvent?.({ type: 'metrics', phase, step: e.step, values: { validationLoss: e.validationLoss, ...(e.loss !== undefined ? { loss: e.loss } : {}) } });
         else if (e.type === 'snapshot') ctx.onEvent?.({ type: 'snapshot', phase, step: e.step, name: e.name, value: e.value });
       },
     });
-    const run = await finishRun(c, heads, params, result.history, result.completed, result.stepsPerSecond, result.aborted);
+    // The final weights outlive the engine (evaluation runs after every head count has trained).
+    const params: TensorMap = {};
+    for (const [k, t] of Object.entries(engine.params())) params[k] = tf.clone(t);
+    const st = iclStructure(model, params);
+    const table = await circuitStatistics(st);
+    const history = result.history;
+    const dyn = history.probes.dynamics ?? { step: [], value: [] };
+    const qk = history.probes.qk ?? { step: [], value: [] };
+    const run: IclRunData = {
+      heads,
+      engine: { name: engine.name, reason: built.reason },
+      completedSteps: result.completed,
+      stepsPerSecond: result.stepsPerSecond,
+      loss: { step: history.loss.step, value: history.loss.value },
+      validation: { step: history.validation.step, value: history.validation.value },
+      dynamics: {
+        step: dyn.step,
+        w: dyn.value.map((v) => (v as { w: number[][] }).w),
+        mu: dyn.value.map((v) => (v as { mu: number[][] }).mu),
+      },
+      qkSnapshots: { step: qk.step, matrices: qk.value as unknown as number[][][][][] },
+      statistics: table.layers.flat(),
+      finalValidation: result.aborted ? null : await finalValidation(c, st, c.finalValidationSamples, ctx.signal),
+      dummyHeads: table.dummyHeads,
+    };
     return { run, params, aborted: result.aborted };
-  } catch (err) {
-    tf.dispose(Object.values(params));
-    throw err;
   } finally {
-    optimizer.dispose();
+    built.dispose();
   }
 }
 
@@ -619,7 +477,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
   summary: 'Train multi-head softmax attention on in-context linear regression; circuits, dynamics, kernel estimator, error-vs-L curves, head-count comparison.',
   configSchema: iclConfigSchema,
   dataSchema: iclDataSchema,
-  presets: { seed: seedPreset, quick: quickPreset },
+  presets: { quick: quickPreset, seed: seedPreset, paper: paperPreset },
   async run(config, ctx = {}): Promise<ExperimentResult<IclConfig, IclData>> {
     const meta = startMeta();
     if (config.layers > 1 && config.nOut !== 1) throw new ConfigError('config.nOut', '1 for a stack', config.nOut, 'must be 1 when layers > 1 (the stack predicts through its final linear)');
@@ -629,19 +487,15 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
         if (h % 2 !== 0) throw new ConfigError(config.headCounts.length ? `config.headCounts[${i}]` : 'config.heads', 'an even number with init oppo_small_id', h, 'must be even with init oppo_small_id (two halves of opposite sign)');
       });
     }
-    const unsupported = fusedUnsupported(config);
-    if (config.path === 'fused' && unsupported) throw new ConfigError('config.path', "'reference' or 'auto' for this config", 'fused', `cannot be 'fused': the fused trainer ${unsupported}`);
-    const path: IclData['path'] = config.path === 'reference' || unsupported ? 'reference' : 'fused';
     const resume = await loadResume(config, ctx);
     const runs: IclRunData[] = [...resume.runs];
-    const trained: { heads: number; params: ParamMap }[] = [];
+    const trained: { heads: number; params: TensorMap }[] = [];
     let aborted = false;
     try {
       for (let i = resume.runIndex; i < headCounts.length; i++) {
         throwIfAborted(ctx.signal);
         ctx.onEvent?.({ type: 'phase', phase: `train H=${headCounts[i]}`, message: `Training H = ${headCounts[i]} (${i + 1} of ${headCounts.length})` });
-        const trainer = path === 'fused' ? trainOneFused : trainOne;
-        const r = await trainer(config, headCounts[i]!, i, runs, i === resume.runIndex ? resume.checkpoint : null, ctx);
+        const r = await trainOne(config, headCounts[i]!, i, runs, i === resume.runIndex ? resume.checkpoint : null, ctx);
         runs.push(r.run);
         trained.push({ heads: r.run.heads, params: r.params });
         if (r.aborted) { aborted = true; break; }
@@ -649,26 +503,17 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
       let errorCurves: ErrorCurve | null = null;
       if (!aborted && config.evaluation.samples > 0 && trained.length === runs.length) {
         ctx.onEvent?.({ type: 'phase', phase: 'evaluate', message: 'Error against context length' });
-        const noiseVar = config.d * config.noiseStd ** 2;
-        const betaVar = config.betaScale === 'unit' ? 1 : 1 / config.d;
-        const estimators: Estimator[] = [];
-        for (const t of trained) {
-          const tag = runs.length > 1 ? ` (H=${t.heads})` : '';
-          const st = structure(config, t.params);
-          estimators.push(modelEstimator(`transformer${tag}`, (Z, zq) => predict(config, st, Z, zq)));
-          const stats = runs.find((r) => r.heads === t.heads)!.statistics.filter((x) => x.layer === 0);
-          if (config.layers === 1) estimators.push(kernelEstimator({ w: stats.map((x) => x.w), mu: stats.map((x) => x.mu) }, `kernel estimator${tag}`));
-        }
-        estimators.push(oneStepGd(), optimalOneStepGd({ betaVar, noiseVar }), bayesPosteriorMean({ d: config.d, L: config.L, betaVar, noiseVar }, 'ridge (Bayes λ)'));
+        const estimators = iclEstimators(config, config.L, trained.map((t) => ({ run: runs.find((r) => r.heads === t.heads)!, params: t.params })));
         const Ls: number[] = [];
         for (let L = 1; L <= config.evaluation.maxL; L += config.evaluation.stepL) Ls.push(L);
-        errorCurves = await errorCurve(estimators, { dx: config.d, noiseStd: config.noiseStd, betaScale: config.betaScale }, Ls, {
+        const { L: _L, ...family } = task(config);
+        errorCurves = await errorCurve(estimators, family, Ls, {
           samples: config.evaluation.samples, seed: config.seed,
           onProgress: (done, total) => ctx.onEvent?.({ type: 'progress', phase: 'evaluate', done, total }),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
       }
-      const data: IclData = { path, runs, errorCurves, hypothesisedW: 1 / Math.sqrt(config.d) };
+      const data: IclData = { runs, errorCurves, hypothesisedW: 1 / Math.sqrt(config.d) };
       return {
         experiment: 'icl-regression', schemaVersion: RESULT_SCHEMA_VERSION, config, data, figures: figures(config, data),
         meta: meta.finish({ aborted, ...(resume.checkpoint ? { resumedFrom: resume.checkpoint.step } : {}) }),

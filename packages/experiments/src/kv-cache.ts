@@ -2,24 +2,10 @@ import { KV_CACHE_PRESETS, kvCacheBytes, kvCacheBytesPerToken, mebibytes, type K
 import type { FigureSpec } from '@attnlab/plot';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure } from './experiment.js';
 import { startMeta } from './meta.js';
-import { ConfigError, s } from './schema.js';
+import { ConfigError, s, type Infer } from './schema.js';
 
 const PRESET_IDS = Object.keys(KV_CACHE_PRESETS) as KvCachePresetName[];
 const KINDS = ['mha', 'mqa', 'gqa', 'mla'] as const;
-
-export interface KvCacheSectionConfig {
-  /** Named models (presets) in the table. */
-  models: KvCachePresetName[];
-  /** Custom shapes added to the table. */
-  custom: (KvCacheModel & { label: string })[];
-  seqLens: number[];
-  batch: number;
-  bytesPerElement: number;
-  /** MHA vs MQA vs GQA vs MLA for one model at one length (seed 000: LLaMA-7B, 2048, 4 KV heads). */
-  compare: { model: KvCachePresetName; seqLen: number; gqaKvHeads: number; mlaKvLoraRank: number; mlaRopeHeadDim: number };
-  /** Cache size against context length up to this many tokens. */
-  curveMaxSeqLen: number;
-}
 
 interface ModelRow {
   model: string; label: string; attention: string; layers: number; heads: number;
@@ -52,6 +38,9 @@ export const kvCacheSectionSchema = s.object({
   }, { default: {} }),
   curveMaxSeqLen: s.int({ min: 2, default: 131072, description: 'longest context on the size curve' }),
 }, { default: {} });
+
+/** The config of the KV-cache section: derived from {@link kvCacheSectionSchema}. */
+export type KvCacheSectionConfig = Infer<typeof kvCacheSectionSchema>;
 
 const rowSchema = s.object({
   model: s.string(), label: s.string(), attention: s.string(), layers: s.int(), heads: s.int(),

@@ -21,12 +21,34 @@ interface Base {
 }
 export interface NumberSchema extends Base { kind: 'number'; integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean; default?: number }
 export interface StringSchema extends Base { kind: 'string'; minLength?: number; default?: string }
-export interface EnumSchema extends Base { kind: 'enum'; values: readonly (string | number)[]; default?: string | number }
+export interface EnumSchema<V extends string | number = string | number> extends Base { kind: 'enum'; values: readonly V[]; default?: V }
 export interface BooleanSchema extends Base { kind: 'boolean'; default?: boolean }
-export interface ArraySchema extends Base { kind: 'array'; items: Schema; minItems?: number; maxItems?: number; default?: unknown[] }
-export interface ObjectSchema extends Base { kind: 'object'; fields: Record<string, Schema>; default?: Record<string, unknown> }
-export interface RecordSchema extends Base { kind: 'record'; values: Schema }
-export interface NullableSchema extends Base { kind: 'nullable'; inner: Schema }
+export interface ArraySchema<I extends Schema = Schema> extends Base { kind: 'array'; items: I; minItems?: number; maxItems?: number; default?: readonly unknown[] }
+export interface ObjectSchema<F extends Record<string, Schema> = Record<string, Schema>> extends Base { kind: 'object'; fields: F; default?: Record<string, unknown> }
+export interface RecordSchema<V extends Schema = Schema> extends Base { kind: 'record'; values: V }
+export interface NullableSchema<I extends Schema = Schema> extends Base { kind: 'nullable'; inner: I }
+
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type OptionalKeys<F> = { [K in keyof F]: F[K] extends { optional: true } ? K : never }[keyof F];
+
+/**
+ * The TypeScript type of the values a schema accepts (after defaults): configs declare their
+ * schema once and derive their type from it. A list with minItems = maxItems = 2 is a pair.
+ * @example
+ * const schema = s.object({ steps: s.int({ default: 10 }), method: s.enum(['adam', 'sgd']) });
+ * type Config = Infer<typeof schema>; // { steps: number; method: 'adam' | 'sgd' }
+ */
+export type Infer<S> =
+  S extends { kind: 'number' } ? number
+  : S extends { kind: 'string' } ? string
+  : S extends { kind: 'boolean' } ? boolean
+  : S extends EnumSchema<infer V> ? V
+  : S extends ArraySchema<infer I> ? (S extends { minItems: 2; maxItems: 2 } ? [Infer<I>, Infer<I>] : Infer<I>[])
+  : S extends NullableSchema<infer I> ? Infer<I> | null
+  : S extends RecordSchema<infer V> ? Record<string, Infer<V>>
+  : S extends ObjectSchema<infer F>
+    ? Simplify<{ [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & { [K in OptionalKeys<F>]?: Infer<F[K]> }>
+    : never;
 
 /** Thrown for any invalid config or result; `.field` is the dotted path (e.g. `config.optimizer.lr`). */
 export class ConfigError extends Error {
@@ -53,15 +75,15 @@ function describe(v: unknown): string {
 // ---- builders -------------------------------------------------------------------------------
 
 export const s = {
-  number: (o: Omit<NumberSchema, 'kind'> = {}): NumberSchema => ({ kind: 'number', ...o }),
-  int: (o: Omit<NumberSchema, 'kind' | 'integer'> = {}): NumberSchema => ({ kind: 'number', integer: true, ...o }),
-  string: (o: Omit<StringSchema, 'kind'> = {}): StringSchema => ({ kind: 'string', ...o }),
-  enum: <T extends string | number>(values: readonly T[], o: Omit<EnumSchema, 'kind' | 'values'> = {}): EnumSchema => ({ kind: 'enum', values, ...o }),
-  boolean: (o: Omit<BooleanSchema, 'kind'> = {}): BooleanSchema => ({ kind: 'boolean', ...o }),
-  array: (items: Schema, o: Omit<ArraySchema, 'kind' | 'items'> = {}): ArraySchema => ({ kind: 'array', items, ...o }),
-  object: (fields: Record<string, Schema>, o: Omit<ObjectSchema, 'kind' | 'fields'> = {}): ObjectSchema => ({ kind: 'object', fields, ...o }),
-  record: (values: Schema, o: Omit<RecordSchema, 'kind' | 'values'> = {}): RecordSchema => ({ kind: 'record', values, ...o }),
-  nullable: (inner: Schema, o: Omit<NullableSchema, 'kind' | 'inner'> = {}): NullableSchema => ({ kind: 'nullable', inner, ...o }),
+  number: <const O extends Omit<NumberSchema, 'kind'>>(o: O = {} as O): NumberSchema & O => ({ kind: 'number', ...o }),
+  int: <const O extends Omit<NumberSchema, 'kind' | 'integer'>>(o: O = {} as O): NumberSchema & O => ({ kind: 'number', integer: true, ...o }),
+  string: <const O extends Omit<StringSchema, 'kind'>>(o: O = {} as O): StringSchema & O => ({ kind: 'string', ...o }),
+  enum: <const T extends string | number, const O extends Omit<EnumSchema<T>, 'kind' | 'values'> = Omit<EnumSchema<T>, 'kind' | 'values'>>(values: readonly T[], o: O = {} as O): EnumSchema<T> & O => ({ kind: 'enum', values, ...o }),
+  boolean: <const O extends Omit<BooleanSchema, 'kind'>>(o: O = {} as O): BooleanSchema & O => ({ kind: 'boolean', ...o }),
+  array: <I extends Schema, const O extends Omit<ArraySchema<I>, 'kind' | 'items'> = Omit<ArraySchema<I>, 'kind' | 'items'>>(items: I, o: O = {} as O): ArraySchema<I> & O => ({ kind: 'array', items, ...o }),
+  object: <F extends Record<string, Schema>, const O extends Omit<ObjectSchema<F>, 'kind' | 'fields'> = Omit<ObjectSchema<F>, 'kind' | 'fields'>>(fields: F, o: O = {} as O): ObjectSchema<F> & O => ({ kind: 'object', fields, ...o }),
+  record: <V extends Schema, const O extends Omit<RecordSchema<V>, 'kind' | 'values'> = Omit<RecordSchema<V>, 'kind' | 'values'>>(values: V, o: O = {} as O): RecordSchema<V> & O => ({ kind: 'record', values, ...o }),
+  nullable: <I extends Schema, const O extends Omit<NullableSchema<I>, 'kind' | 'inner'> = Omit<NullableSchema<I>, 'kind' | 'inner'>>(inner: I, o: O = {} as O): NullableSchema<I> & O => ({ kind: 'nullable', inner, ...o }),
 };
 
 /** Words for what a schema allows, used in error messages and `--help`. */
@@ -131,7 +153,8 @@ function check(schema: Schema, value: unknown, path: string): unknown {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(path, allowedText(schema), value);
       const src = value as Record<string, unknown>;
       for (const k of Object.keys(src)) {
-        if (!(k in schema.fields)) {
+        // Own fields only: '__proto__', 'constructor' or 'toString' are not fields of any schema.
+        if (!Object.hasOwn(schema.fields, k)) {
           throw new ConfigError(`${path}.${k}`, `one of the fields ${Object.keys(schema.fields).join(', ')}`, src[k], `is not a known field (known: ${Object.keys(schema.fields).join(', ')})`);
         }
       }
@@ -156,7 +179,7 @@ export function merge<T>(base: T, patch: unknown): T {
   if (patch === undefined) return structuredClone(base);
   if (isPlainObject(base) && isPlainObject(patch)) {
     const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(patch)) out[k] = k in out ? merge(out[k], v) : structuredClone(v);
+    for (const [k, v] of Object.entries(patch)) out[k] = Object.hasOwn(out, k) ? merge(out[k], v) : structuredClone(v);
     return out as T;
   }
   return structuredClone(patch) as T;
@@ -193,4 +216,26 @@ export function toJsonSchema(schema: Schema): Record<string, unknown> {
     case 'record': return { type: 'object', additionalProperties: toJsonSchema(schema.values), ...d };
     case 'nullable': return { anyOf: [toJsonSchema(schema.inner), { type: 'null' }], ...d };
   }
+}
+
+/**
+ * The schema of the field at a dotted path inside an object schema (e.g. `optimizer.lr`), for
+ * tools that build flags or form controls from a config's one schema; a clear error when the
+ * path names no field.
+ * @example
+ * schemaAt(iclConfigSchema, 'optimizer.lr'); // { kind: 'number', min: 0, exclusiveMin: true, … }
+ */
+export function schemaAt(schema: Schema, path: string): Schema {
+  let node: Schema = schema;
+  const seen: string[] = [];
+  for (const part of path.split('.')) {
+    while (node.kind === 'nullable') node = node.inner;
+    if (node.kind !== 'object' || !Object.hasOwn(node.fields, part)) {
+      const known = node.kind === 'object' ? Object.keys(node.fields).join(', ') : 'none (not an object)';
+      throw new RangeError(`schemaAt: ${[...seen, part].join('.')} is not a field; the fields of ${seen.join('.') || 'the config'} are ${known}`);
+    }
+    node = node.fields[part]!;
+    seen.push(part);
+  }
+  return node;
 }

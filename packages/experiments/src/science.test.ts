@@ -3,7 +3,7 @@ import { iclRegression, resolveConfig } from './index.js';
 
 /**
  * Issue 4's acceptance for seed 004 at 20,000 steps (d = 5, L = 40, batch 128, Adam 1e-3), run on the
- * fused path (the same science as the reference path, checked step by step in icl-regression.test.ts).
+ * SIMD engine (the same science as the reference path, checked step by step in icl-regression.test.ts).
  * PyTorch on this machine reaches validation MSE 0.65 for H = 2 (w ≈ ±0.17, μ ≈ ±2.6) and 1.43 for
  * H = 1 (w = −0.52, μ = −1.52).
  */
@@ -14,7 +14,7 @@ describeBackends('seed 004 science at 20,000 steps', () => {
       preset: 'seed',
       overrides: {
         steps: 20000, headCounts: [1, 2], log: { loss: 100, validation: 1000, dynamics: 1000, qk: 5000 },
-        finalValidationSamples: 10000, evaluation: { maxL: 200, stepL: 10, samples: 2000 }, path: 'fused',
+        finalValidationSamples: 10000, evaluation: { maxL: 200, stepL: 10, samples: 2000 }, trainer: 'simd',
       },
     }));
     const [h1, h2] = r.data.runs;

@@ -4,7 +4,7 @@ import { Rng } from '@attnlab/data';
 import type { FigureSpec } from '@attnlab/plot';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure } from './experiment.js';
 import { startMeta, toJsonMatrix } from './meta.js';
-import { ConfigError, s } from './schema.js';
+import { ConfigError, s, type Infer } from './schema.js';
 
 /** Seed 002's complete-attention example: three tokens, d_k = 4. */
 export const SEED_002 = {
@@ -19,20 +19,6 @@ export const SEED_001 = {
   tokens: ['The', 'dog', 'ran', 'quickly', 'around', 'the'],
   embeddings: [[0.3, 0.2, 0.1], [0.5, 0.1, 0.3], [0.8, 0.4, 0.2], [0.2, 0.7, 0.1], [0.2, 0.7, 0.1], [0.3, 0.2, 0.1]],
 };
-
-export interface WalkthroughConfig {
-  /** `qkv`: attend with the given Q, K, V (one head). `embeddings`: project embeddings with seeded random W_Q, W_K, W_V per head, concatenate, project with W_O. */
-  mode: 'qkv' | 'embeddings';
-  tokens: string[];
-  q: number[][];
-  k: number[][];
-  v: number[][];
-  embeddings: number[][];
-  heads: number;
-  headDim: number;
-  causal: boolean;
-  seed: number;
-}
 
 type Matrix = (number | null)[][];
 export interface WalkthroughHead {
@@ -66,6 +52,9 @@ export const walkthroughConfigSchema = s.object({
   causal: s.boolean({ default: true, description: 'mask future tokens (token i sees j ≤ i)' }),
   seed: s.int({ min: 0, default: 0, description: 'seed of the random projections (embeddings mode)' }),
 });
+
+/** The config of a walkthrough: derived from {@link walkthroughConfigSchema}. */
+export type WalkthroughConfig = Infer<typeof walkthroughConfigSchema>;
 
 const headSchema = s.object({
   q: nullableMatrix, k: nullableMatrix, v: nullableMatrix, scores: nullableMatrix, scaledScores: nullableMatrix,

@@ -1,10 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { iclAttention, type IclAttentionParams } from '@attnlab/attention';
-import { bayesPosteriorMean, kernelEstimator, leastSquares, modelEstimator, oneStepGd, optimalOneStepGd, type Estimator } from '@attnlab/estimators';
-import { iclRegression, resolveConfig, type ExperimentEvent, type ExperimentResult, type IclConfig, type IclData } from '@attnlab/experiments';
+import {
+  EXAMPLE_CSV, evaluateOwnTask, iclRegression, parseCsvTask, readCheckpointWeights, resolveConfig,
+  type ExperimentEvent, type ExperimentResult, type IclConfig, type IclData, type IclWeights,
+} from '@attnlab/experiments';
 import type { FigureSpec, LineSeries } from '@attnlab/plot';
-import { deserializeCheckpoint, type HostTensor } from '@attnlab/train';
-import { EXAMPLE_CSV, evaluateCsvTask, parseCsvTask } from '../csv-task.js';
 import { button, download, fmtSig, frameThrottle, h, reducedMotion } from '../dom.js';
 import { figurePanel, type FigurePanel } from '../figure.js';
 import example from '../fixtures/icl-example.json';
@@ -83,7 +81,7 @@ export const iclPage: Page = {
     let runConfig: IclConfig = config;
     let liveData = emptyLive();
     let shown: IclResult = EXAMPLE;
-    let weights: { heads: number; step: number; params: Record<string, HostTensor> } | undefined;
+    let weights: IclWeights | undefined;
     const livePanels = new Map<string, FigurePanel>();
 
     const trainBtn = button('Train', () => start(false), { id: 'icl-train', class: 'primary' });
@@ -222,11 +220,7 @@ export const iclPage: Page = {
           setState('paused', `Paused at step ${main.completedSteps} of ${res.config.steps}${res.data.runs.length > 1 ? ` (H=${main.heads})` : ''}. Resume continues from the checkpoint kept in memory.`);
           return;
         }
-        if (checkpoint) {
-          const cp = deserializeCheckpoint(checkpoint);
-          const runIndex = (cp.meta as { runIndex?: number } | null)?.runIndex ?? 0;
-          weights = { heads: (res.config.headCounts.length ? res.config.headCounts : [res.config.heads])[runIndex] ?? res.config.heads, step: cp.step, params: cp.params };
-        }
+        if (checkpoint) weights = readCheckpointWeights(res.config, checkpoint);
         live.replaceChildren();
         livePanels.clear();
         showResult(res, 'Your run', `Trained on ${res.meta.backend} in ${(res.meta.durationMs / 1000).toFixed(1)} s${res.meta.resumedFrom !== undefined ? ` (resumed from step ${res.meta.resumedFrom})` : ''}.`);
@@ -293,29 +287,7 @@ export const iclPage: Page = {
       try {
         const task = parseCsvTask(csvIn.value);
         const d = task.x[0]!.length;
-        const cfg = shown.config;
-        const noiseVar = d * cfg.noiseStd ** 2;
-        const betaVar = cfg.betaScale === 'unit' ? 1 : 1 / d;
-        const estimators: Estimator[] = [
-          leastSquares(), bayesPosteriorMean({ d, L: task.x.length, betaVar, noiseVar }, 'ridge (Bayes λ)'), oneStepGd(), optimalOneStepGd({ betaVar, noiseVar }),
-        ];
-        const run = shown.data.runs.find((x) => x.heads === shown.config.heads) ?? shown.data.runs[0]!;
-        const l0 = run.statistics.filter((s) => s.layer === 0);
-        if (cfg.layers === 1) estimators.push(kernelEstimator({ w: l0.map((s) => s.w), mu: l0.map((s) => s.mu) }, `kernel estimator of the ${shown === EXAMPLE ? 'example' : 'trained'} model (H=${run.heads})`));
-        let params: IclAttentionParams | undefined;
-        if (weights && runConfig.layers === 1 && runConfig.d === d) {
-          const w = weights.params;
-          const t3 = (k: string) => tf.tensor3d(w[k]!.values as Float32Array, w[k]!.shape as [number, number, number]);
-          params = { Wq: t3('Wq'), Wk: t3('Wk'), Wv: t3('Wv'), Wo: t3('Wo') };
-          const p = params;
-          estimators.push(modelEstimator(`trained transformer (H=${weights.heads})`, (Z, zq) => iclAttention(p, Z, zq).output));
-        }
-        let rows;
-        try {
-          rows = await evaluateCsvTask(task, estimators);
-        } finally {
-          if (params) tf.dispose(Object.values(params));
-        }
+        const { rows } = await evaluateOwnTask(task, shown, weights && runConfig.layers === 1 ? weights : undefined);
         const n = task.xq.length;
         const shownQ = Math.min(n, 6);
         csvInfo.textContent = `${task.split}; d = ${d}.${weights && runConfig.d !== d ? ` The trained transformer expects d = ${runConfig.d}, so only the estimators are compared.` : ''}${!weights ? ' Train a model (with this d) to add the transformer itself.' : ''}`;

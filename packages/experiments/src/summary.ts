@@ -1,0 +1,107 @@
+/**
+ * What a run found, in a few lines: the key numbers of each experiment's result, as [label, value]
+ * rows that the CLI prints, report.html tabulates and the web lab can show. Presentation only:
+ * every number comes from the result.
+ */
+import type { ExperimentResult } from './experiment.js';
+
+/** A number in about 4 significant digits (exponent form below 1e-3 and from 1e5). */
+export function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return Number(v.toPrecision(4)).toExponential();
+  return Number(v.toPrecision(4)).toString();
+}
+
+type Cell = string | number | boolean | null | undefined;
+const fmt = (v: Cell): string => (v === null || v === undefined ? '–' : typeof v === 'number' ? (Number.isSafeInteger(v) ? String(v) : formatValue(v)) : String(v));
+const list = (xs: number[]): string => xs.map((x) => formatValue(x)).join(', ');
+const last = <T>(xs: readonly T[]): T | undefined => xs[xs.length - 1];
+
+interface IclRun {
+  heads: number; completedSteps: number; stepsPerSecond: number; engine: { name: string; reason: string };
+  loss: { value: (number | null)[] }; validation: { value: (number | null)[] };
+  statistics: { layer: number; head: number; w: number; mu: number }[];
+  finalValidation: { samples: number; mse: number; stderr: number } | null;
+  dummyHeads: { layer: number; head: number }[];
+}
+
+/**
+ * The key numbers of a result: `[label, value]` rows.
+ * @example
+ * keyNumbers(result); // [['steps', '3000 of 3000 at 3800 steps/s'], ['engine', 'simd (2 threads): …'], …]
+ */
+export function keyNumbers(result: ExperimentResult): [string, string][] {
+  const rows: [string, string][] = [];
+  const d = result.data as Record<string, unknown>;
+  try {
+    switch (result.experiment) {
+      case 'icl-regression': {
+        const runs = d.runs as IclRun[];
+        const c = result.config as { steps: number; d: number };
+        for (const r of runs) {
+          const tag = runs.length > 1 ? ` (H=${r.heads})` : '';
+          rows.push([`steps${tag}`, `${r.completedSteps} of ${c.steps} at ${formatValue(r.stepsPerSecond)} steps/s`]);
+          rows.push([`engine${tag}`, `${r.engine.name} — ${r.engine.reason.replace(/^[a-z0-9]+: /, '')}`]);
+          rows.push([`final training loss${tag}`, fmt(last(r.loss.value))]);
+          rows.push([`last validation loss${tag}`, fmt(last(r.validation.value))]);
+          if (r.finalValidation) rows.push([`final validation MSE${tag}`, `${formatValue(r.finalValidation.mse)} ± ${formatValue(r.finalValidation.stderr)} (${r.finalValidation.samples} tasks)`]);
+          rows.push([`w^h${tag}`, list(r.statistics.map((x) => x.w))]);
+          rows.push([`μ^h${tag}`, list(r.statistics.map((x) => x.mu))]);
+          if (r.statistics.length > 1) rows.push([`dummy heads${tag}`, r.dummyHeads.map((h) => `L${h.layer}h${h.head}`).join(', ') || 'none']);
+        }
+        rows.push(['hypothesised |w^h| = 1/√d', formatValue(d.hypothesisedW as number)]);
+        const ec = d.errorCurves as { contextLengths: number[]; series: { name: string; mse: number[] }[] } | null;
+        if (ec && ec.contextLengths.length) {
+          for (const sr of ec.series) rows.push([`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, fmt(last(sr.mse))]);
+        }
+        break;
+      }
+      case 'value-matrix': {
+        const c = d.compression as { compressionRatio: number; relativeError: number; effectiveRank: number; maxRank: number };
+        const m = d.multihead as { meanAbsCorrelation: number; diverse: boolean };
+        const l = d.learning as { finalLoss: number; ratio: number; focused: boolean };
+        rows.push(['compression ratio d_model/d_v', fmt(c.compressionRatio)]);
+        rows.push(['reconstruction relative error', `${(c.relativeError * 100).toFixed(2)}%`]);
+        rows.push(['effective rank (95% energy)', `${c.effectiveRank} of ${c.maxRank}`]);
+        rows.push(['mean |head correlation|', `${fmt(m.meanAbsCorrelation)} (${m.diverse ? 'diverse' : 'not diverse'})`]);
+        rows.push(['learned compression: final loss', fmt(l.finalLoss)]);
+        rows.push(['learned colour/noise weight ratio', `${fmt(l.ratio)}× (${l.focused ? 'focused on colour' : 'not focused'})`]);
+        break;
+      }
+      case 'kv-cache': {
+        const cmp = d.comparison as { model: string; seqLen: number; variants: { name: string; attention: string; mebibytes: number; reduction: number }[] };
+        const custom = new Set(((result.config as { custom?: { label: string }[] }).custom ?? []).map((m) => m.label));
+        const mine = (d.table as { label: string; attention: string; sizes: { seqLen: number; mebibytes: number }[] }[]).filter((r) => custom.has(r.label));
+        const base = mine.find((r) => r.attention === 'mha');
+        for (const r of mine) {
+          const at = last(r.sizes);
+          const ref = base ? last(base.sizes) : undefined;
+          if (!at) continue;
+          const ratio = ref && r !== base ? ` (${(ref.mebibytes / at.mebibytes).toFixed(1)}× smaller than MHA)` : '';
+          rows.push([`${r.label} @ ${at.seqLen} tokens`, `${at.mebibytes.toFixed(1)} MB${ratio}`]);
+        }
+        if (mine.length > 0 && (result.config as { models?: unknown[] }).models?.length === 0) break;
+        for (const v of cmp.variants) rows.push([`${cmp.model} @ ${cmp.seqLen} tokens: ${v.name}`, `${v.mebibytes.toFixed(1)} MB${v.attention === 'mha' ? '' : ` (${v.reduction.toFixed(1)}× smaller than MHA)`}`]);
+        break;
+      }
+      case 'attention-walkthrough': {
+        const heads = d.heads as unknown[];
+        rows.push(['tokens', (d.tokens as string[]).join(' ')]);
+        rows.push(['heads', String(heads.length)]);
+        rows.push(['scale 1/√d', formatValue(d.scale as number)]);
+        break;
+      }
+      default:
+        break;
+    }
+  } catch {
+    // An unexpected data shape: fall back to the generic rows below.
+  }
+  rows.push(['backend', result.meta.backend]);
+  rows.push(['duration', `${(result.meta.durationMs / 1000).toFixed(1)} s`]);
+  if (result.meta.resumedFrom !== undefined) rows.push(['resumed from step', String(result.meta.resumedFrom)]);
+  if (result.meta.aborted) rows.push(['status', 'interrupted (partial result)']);
+  return rows;
+}
+
