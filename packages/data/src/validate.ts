@@ -29,7 +29,7 @@ export function checkSeed(fn: string, v: unknown, name = 'seed'): number {
   return v;
 }
 
-export const U32_MAX = 0xffffffff;
+const U32_MAX = 0xffffffff;
 
 export function checkU32(fn: string, name: string, v: unknown): number {
   return checkInt(fn, name, v, 0, U32_MAX);
