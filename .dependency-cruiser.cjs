@@ -33,7 +33,8 @@ function readArchitecture(root = ROOT) {
   for (const [name, info] of Object.entries(workspace)) {
     const row = packages[name];
     if (!row) throw new Error(`${file}: workspace package ${name} (${info.dir}) has no row in the rules block`);
-    if (row.dir !== info.dir) throw new Error(`${file}: ${name} has dir ${row.dir} in the rules block but lives in ${info.dir}`);
+    if (row.dir !== info.dir)
+      throw new Error(`${file}: ${name} has dir ${row.dir} in the rules block but lives in ${info.dir}`);
   }
   for (const [name, row] of Object.entries(packages)) {
     if (!workspace[name]) throw new Error(`${file}: rules block lists ${name}, which is not a workspace package`);
@@ -44,7 +45,8 @@ function readArchitecture(root = ROOT) {
   for (const v of knownViolations) {
     if (!v.from || !v.to) throw new Error(`${file}: a known violation needs "from" (a file) and "to" (a package)`);
     if (!workspace[v.to]) throw new Error(`${file}: known violation ${v.from} → ${v.to}: not a workspace package`);
-    if (!fs.existsSync(path.join(root, v.from))) throw new Error(`${file}: known violation ${v.from} → ${v.to}: no such file (delete the entry)`);
+    if (!fs.existsSync(path.join(root, v.from)))
+      throw new Error(`${file}: known violation ${v.from} → ${v.to}: no such file (delete the entry)`);
   }
   return { packages, tests, knownViolations, workspace };
 }

@@ -32,7 +32,13 @@ try {
 } catch (e) {
   report({ ok: false, fatal: `dependency-cruiser failed: ${e.message}`, errors: [], warnings: [], stale: [] });
 }
-const shape = (v) => ({ rule: v.rule.name, severity: v.rule.severity, from: v.from, to: v.to, comment: ruleComment(v.rule.name) });
+const shape = (v) => ({
+  rule: v.rule.name,
+  severity: v.rule.severity,
+  from: v.from,
+  to: v.to,
+  comment: ruleComment(v.rule.name),
+});
 const errors = summary.violations.filter((v) => v.rule.severity === 'error').map(shape);
 const warnings = summary.violations.filter((v) => v.rule.severity === 'warn').map(shape);
 
@@ -67,7 +73,9 @@ function report(r) {
   for (const w of r.warnings) console.log(`warn  ${w.rule}: ${w.from} → ${w.to}`);
   for (const e of r.errors) console.error(`error ${e.rule}: ${e.from} → ${e.to}\n      ${e.comment}`);
   for (const s of r.stale) {
-    console.error(`error stale known violation: ${s.from} → ${s.to} no longer occurs; delete it from ARCHITECTURE.md's knownViolations`);
+    console.error(
+      `error stale known violation: ${s.from} → ${s.to} no longer occurs; delete it from ARCHITECTURE.md's knownViolations`,
+    );
   }
   const bad = r.errors.length + r.stale.length;
   console.log(

@@ -7,8 +7,18 @@
 //   node scripts/check-architecture.selftest.mjs
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
-  appendFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync,
-  rmSync, symlinkSync, writeFileSync,
+  appendFileSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,7 +39,10 @@ const check = (what, ok, detail = '') => {
 /** A copy of the working tree (tracked and untracked, not ignored) whose node_modules link back. */
 function copyTree() {
   const dir = mkdtempSync(path.join(tmpdir(), 'attnlab-deps-selftest-'));
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
     .split('\0')
     .filter((f) => f && existsSync(path.join(root, f)));
   for (const f of files) {
@@ -60,7 +73,10 @@ function copyTree() {
 }
 
 function runCheck(dir) {
-  const r = spawnSync(process.execPath, [path.join(dir, 'scripts', 'check-architecture.mjs'), '--json'], { cwd: dir, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(dir, 'scripts', 'check-architecture.mjs'), '--json'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   let out;
   try {
     out = JSON.parse(r.stdout);
@@ -72,9 +88,18 @@ function runCheck(dir) {
 
 const has = (list, rule, from, toDir) =>
   list.some((v) => v.rule.startsWith(rule) && v.from === from && (!toDir || v.to.startsWith(`${toDir}/`)));
-const show = (r) => JSON.stringify({ fatal: r.fatal, errors: r.errors?.map((e) => `${e.rule}: ${e.from} → ${e.to}`), stale: r.stale }, null, 1);
+const show = (r) =>
+  JSON.stringify(
+    { fatal: r.fatal, errors: r.errors?.map((e) => `${e.rule}: ${e.from} → ${e.to}`), stale: r.stale },
+    null,
+    1,
+  );
 
-const arch = JSON.parse(/```json\n([\s\S]*?)\n```/.exec(readFileSync(path.join(root, 'ARCHITECTURE.md'), 'utf8').split('<!-- dependency-rules')[1])[1]);
+const arch = JSON.parse(
+  /```json\n([\s\S]*?)\n```/.exec(
+    readFileSync(path.join(root, 'ARCHITECTURE.md'), 'utf8').split('<!-- dependency-rules')[1],
+  )[1],
+);
 const tmp = copyTree();
 try {
   // 0. The tree as it is passes, and reports its known violations as warnings.
@@ -94,25 +119,71 @@ try {
   add('apps/web/src/pages/icl.ts', "import { Rng as _Rng } from '@attnlab/data';"); // known file, new target
   add('packages/metrics/src/index.ts', "export * as linalgDeep from '../../linalg/src/index.js';");
   add('packages/plot/src/index.ts', "import './test-utils/xml.js';");
-  writeFileSync(path.join(tmp, 'packages/plot/src/cycle-a.ts'), "import { b } from './cycle-b.js';\nexport const a = (): number => b() + 1;\n");
-  writeFileSync(path.join(tmp, 'packages/plot/src/cycle-b.ts'), "import { a } from './cycle-a.js';\nexport const b = (): number => a() - 1;\n");
+  writeFileSync(
+    path.join(tmp, 'packages/plot/src/cycle-a.ts'),
+    "import { b } from './cycle-b.js';\nexport const a = (): number => b() + 1;\n",
+  );
+  writeFileSync(
+    path.join(tmp, 'packages/plot/src/cycle-b.ts'),
+    "import { a } from './cycle-a.js';\nexport const b = (): number => a() - 1;\n",
+  );
   add('packages/plot/src/index.ts', "export { a } from './cycle-a.js';");
   // A known violation whose import is gone must be deleted: make one stale.
   const bench = path.join(tmp, 'apps/cli/src/bench.ts');
-  writeFileSync(bench, readFileSync(bench, 'utf8').replaceAll("import('@attnlab/fused')", "import('@attnlab/experiments')"));
+  writeFileSync(
+    bench,
+    readFileSync(bench, 'utf8').replaceAll("import('@attnlab/fused')", "import('@attnlab/experiments')"),
+  );
 
   const bad = runCheck(tmp);
   if (process.env.SELFTEST_DEBUG) console.log(show(bad));
   check('the check fails on wrong edges', bad.status !== 0 && !bad.ok, show(bad));
-  check('data → backend is a layer error', has(bad.errors, 'layer: @attnlab/data -> @attnlab/backend', 'packages/data/src/rng.ts'), show(bad));
-  check('data → backend (a devDependency only) is undeclared', has(bad.errors, 'undeclared: @attnlab/data -> @attnlab/backend', 'packages/data/src/rng.ts'), show(bad));
-  check('train → backend is a layer error', has(bad.errors, 'layer: @attnlab/train -> @attnlab/backend', 'packages/train/src/loop.ts'), show(bad));
-  check('another app file importing train is an error (type-only imports count)', has(bad.errors, 'layer: @attnlab/web -> @attnlab/train', 'apps/web/src/router.ts'), show(bad));
-  check('a known-violation file importing a new package is an error', has(bad.errors, 'layer: @attnlab/web -> @attnlab/data', 'apps/web/src/pages/icl.ts'), show(bad));
-  check('the known violations of that file stay warnings', has(bad.warnings, 'known-violation: @attnlab/web -> @attnlab/train', 'apps/web/src/pages/icl.ts'), show(bad));
-  check('a relative import across packages is an error', has(bad.errors, 'no-relative-across-packages', 'packages/metrics/src/index.ts', 'packages/linalg'), show(bad));
-  check('src importing test-utils is an error', has(bad.errors, 'not-to-test', 'packages/plot/src/index.ts'), show(bad));
-  check('a cycle is an error', has(bad.errors, 'no-circular', 'packages/plot/src/cycle-a.ts') || has(bad.errors, 'no-circular', 'packages/plot/src/cycle-b.ts'), show(bad));
+  check(
+    'data → backend is a layer error',
+    has(bad.errors, 'layer: @attnlab/data -> @attnlab/backend', 'packages/data/src/rng.ts'),
+    show(bad),
+  );
+  check(
+    'data → backend (a devDependency only) is undeclared',
+    has(bad.errors, 'undeclared: @attnlab/data -> @attnlab/backend', 'packages/data/src/rng.ts'),
+    show(bad),
+  );
+  check(
+    'train → backend is a layer error',
+    has(bad.errors, 'layer: @attnlab/train -> @attnlab/backend', 'packages/train/src/loop.ts'),
+    show(bad),
+  );
+  check(
+    'another app file importing train is an error (type-only imports count)',
+    has(bad.errors, 'layer: @attnlab/web -> @attnlab/train', 'apps/web/src/router.ts'),
+    show(bad),
+  );
+  check(
+    'a known-violation file importing a new package is an error',
+    has(bad.errors, 'layer: @attnlab/web -> @attnlab/data', 'apps/web/src/pages/icl.ts'),
+    show(bad),
+  );
+  check(
+    'the known violations of that file stay warnings',
+    has(bad.warnings, 'known-violation: @attnlab/web -> @attnlab/train', 'apps/web/src/pages/icl.ts'),
+    show(bad),
+  );
+  check(
+    'a relative import across packages is an error',
+    has(bad.errors, 'no-relative-across-packages', 'packages/metrics/src/index.ts', 'packages/linalg'),
+    show(bad),
+  );
+  check(
+    'src importing test-utils is an error',
+    has(bad.errors, 'not-to-test', 'packages/plot/src/index.ts'),
+    show(bad),
+  );
+  check(
+    'a cycle is an error',
+    has(bad.errors, 'no-circular', 'packages/plot/src/cycle-a.ts') ||
+      has(bad.errors, 'no-circular', 'packages/plot/src/cycle-b.ts'),
+    show(bad),
+  );
   check(
     'a known violation that no longer occurs is an error',
     bad.stale?.some((s) => s.from === 'apps/cli/src/bench.ts' && s.to === '@attnlab/fused'),
@@ -124,10 +195,17 @@ try {
   const tmp2 = copyTree();
   try {
     mkdirSync(path.join(tmp2, 'packages/newpkg/src'), { recursive: true });
-    writeFileSync(path.join(tmp2, 'packages/newpkg/package.json'), JSON.stringify({ name: '@attnlab/newpkg', version: '0.0.0' }));
+    writeFileSync(
+      path.join(tmp2, 'packages/newpkg/package.json'),
+      JSON.stringify({ name: '@attnlab/newpkg', version: '0.0.0' }),
+    );
     writeFileSync(path.join(tmp2, 'packages/newpkg/src/index.ts'), 'export const x = 1;\n');
     const r = runCheck(tmp2);
-    check('a package missing from the rules block is an error', r.status !== 0 && /@attnlab\/newpkg .*has no row/.test(r.fatal ?? ''), show(r));
+    check(
+      'a package missing from the rules block is an error',
+      r.status !== 0 && /@attnlab\/newpkg .*has no row/.test(r.fatal ?? ''),
+      show(r),
+    );
   } finally {
     rmSync(tmp2, { recursive: true, force: true });
   }
