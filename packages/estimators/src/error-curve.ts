@@ -37,14 +37,16 @@ export async function errorCurve(
   options: ErrorCurveOptions,
 ): Promise<ErrorCurve> {
   const fn = 'errorCurve';
-  if (!Array.isArray(estimators) || estimators.length === 0) fail(fn, 'estimators must be a non-empty array of Estimator');
+  if (!Array.isArray(estimators) || estimators.length === 0)
+    fail(fn, 'estimators must be a non-empty array of Estimator');
   const names = new Set<string>();
   for (const e of estimators) {
     if (!e || typeof e.predict !== 'function') fail(fn, 'every estimator must have a name and a predict(batch) method');
     if (names.has(e.name)) fail(fn, `estimator names must be unique; '${e.name}' appears twice`);
     names.add(e.name);
   }
-  if (!Array.isArray(contextLengths) || contextLengths.length === 0) fail(fn, 'contextLengths must be a non-empty array of integers ≥ 1');
+  if (!Array.isArray(contextLengths) || contextLengths.length === 0)
+    fail(fn, 'contextLengths must be a non-empty array of integers ≥ 1');
   contextLengths.forEach((L, i) => finiteNumber(fn, `contextLengths[${i}]`, L, { integer: true, min: 1 }));
   const samples = finiteNumber(fn, 'options.samples', options?.samples, { integer: true, min: 2 });
   const seed = finiteNumber(fn, 'options.seed', options.seed, { integer: true, min: 0 });
@@ -67,7 +69,10 @@ export async function errorCurve(
           const v = await sq.data();
           tf.dispose([pred, sq]);
           const acc = sums[ei]![li]!;
-          for (let i = 0; i < v.length; i++) { acc.s += v[i]!; acc.s2 += v[i]! * v[i]!; }
+          for (let i = 0; i < v.length; i++) {
+            acc.s += v[i]!;
+            acc.s2 += v[i]! * v[i]!;
+          }
         }
         if (target !== batch.yq) target.dispose();
       } finally {

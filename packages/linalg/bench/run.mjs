@@ -7,5 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const compare = join(dirname(fileURLToPath(import.meta.url)), 'compare.ts');
 const out = join(mkdtempSync(join(tmpdir(), 'linalg-bench-')), 'compare.mjs');
-execFileSync('npx', ['esbuild', compare, '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`], { stdio: 'inherit' });
+execFileSync('npx', ['esbuild', compare, '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`], {
+  stdio: 'inherit',
+});
 execFileSync('node', [out], { stdio: 'inherit' });
