@@ -2,9 +2,17 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 const [name, description, deps = ''] = process.argv.slice(2);
 const dir = `packages/${name}`;
-if (existsSync(`${dir}/package.json`)) { console.log(`${dir} exists`); process.exit(0); }
+if (existsSync(`${dir}/package.json`)) {
+  console.log(`${dir} exists`);
+  process.exit(0);
+}
 mkdirSync(`${dir}/src`, { recursive: true });
-const workspaceDeps = Object.fromEntries(deps.split(',').filter(Boolean).map((d) => [`@attnlab/${d}`, 'workspace:^']));
+const workspaceDeps = Object.fromEntries(
+  deps
+    .split(',')
+    .filter(Boolean)
+    .map((d) => [`@attnlab/${d}`, 'workspace:^']),
+);
 const pkg = {
   name: `@attnlab/${name}`,
   version: '0.1.0',
@@ -38,8 +46,18 @@ const pkg = {
   publishConfig: { access: 'public' },
 };
 writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
-writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '@attnlab/tsconfig/base.json', compilerOptions: { noEmit: true }, include: ['src'] }, null, 2) + '\n');
-writeFileSync(`${dir}/tsconfig.build.json`, JSON.stringify({ extends: '@attnlab/tsconfig/library.json', compilerOptions: { types: ['node'] } }, null, 2) + '\n');
+writeFileSync(
+  `${dir}/tsconfig.json`,
+  JSON.stringify(
+    { extends: '@attnlab/tsconfig/base.json', compilerOptions: { noEmit: true }, include: ['src'] },
+    null,
+    2,
+  ) + '\n',
+);
+writeFileSync(
+  `${dir}/tsconfig.build.json`,
+  JSON.stringify({ extends: '@attnlab/tsconfig/library.json', compilerOptions: { types: ['node'] } }, null, 2) + '\n',
+);
 writeFileSync(`${dir}/jest.config.cjs`, "module.exports = { preset: '@attnlab/jest-preset' };\n");
 writeFileSync(`${dir}/eslint.config.js`, "import base from '@attnlab/eslint-config';\nexport default [...base];\n");
 console.log(`created ${dir}`);
