@@ -17,7 +17,6 @@ const coreDist = path.join(corePkg, 'dist');
 const tf = require('@tensorflow/tfjs-core');
 const version = JSON.parse(readFileSync(path.join(corePkg, 'package.json'), 'utf8')).version;
 
-const namespaces = { util: 'util', base: null };
 const shimmed = new Set();
 const bundled = new Set();
 
@@ -49,7 +48,6 @@ const plugin = {
       if (rel.startsWith('gradients') || rel === 'register_all_gradients') return { path: target + '.js' };
       const importer = readFileSync(args.importer, 'utf8');
       const { named, star } = importsOf(importer, target, args.resolveDir);
-      const base = path.basename(rel);
       // Namespaces that the root exports as objects.
       if (rel === 'util' || rel === 'base' || rel === 'engine') {
         shimmed.add(rel);
