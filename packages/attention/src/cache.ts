@@ -163,7 +163,7 @@ export function decodeStep(
   assertTensor(fn, 'x', x);
   assertRank(fn, 'x', x, 3, '[B, Tnew, dModel]');
   assertFloat(fn, 'x', x);
-  const b = x.shape[0]!;
+  const b = x.shape[0];
   const cachedB = cache.kind === 'mha' ? cache.keys?.shape[0] : cache.latent?.shape[0];
   if (cachedB !== undefined && cachedB !== b)
     throw new RangeError(`${fn}: x must have the cache's batch size ${cachedB}; got shape ${shapeStr(x.shape)}`);

@@ -317,7 +317,7 @@ export function multiHeadAttention(
         `${fn}: ${name} must have last dim ${w} = ${width} [B, T, ${w}]; got shape ${shapeStr(t.shape)}`,
       );
   }
-  const b = query.shape[0]!;
+  const b = query.shape[0];
   if (key.shape[0] !== b || value.shape[0] !== b) {
     throw new RangeError(
       `${fn}: query, key and value must share the batch size B = ${b}; got key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)}`,
@@ -362,7 +362,7 @@ function toTensor(fn: string, name: string, x: TensorInput | undefined): tf.Tens
   }
   if (!Array.isArray(x))
     throw new TypeError(`${fn}: stateDict['${name}'] must be a tf.Tensor or nested number arrays; got ${typeof x}`);
-  return tf.tensor(x as number[], undefined, 'float32');
+  return tf.tensor(x, undefined, 'float32');
 }
 
 /**

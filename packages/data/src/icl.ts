@@ -441,7 +441,7 @@ export class IclTaskStream {
 function toRows(fn: string, name: string, v: unknown, width: number | undefined): number[][] {
   if (!Array.isArray(v) || v.length === 0)
     throw new RangeError(`${fn}: ${name} must be a non-empty array; got ${show(v)}`);
-  const rows = v.map((r) => (typeof r === 'number' ? [r] : r)) as unknown[];
+  const rows = (v as unknown[]).map((r): unknown => (typeof r === 'number' ? [r] : r));
   const w = width ?? (Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : 0);
   rows.forEach((r, i) => {
     if (!Array.isArray(r) || r.length !== w || w === 0)

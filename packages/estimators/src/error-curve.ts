@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { iclBatch, EVALUATION_STREAM, type IclTaskConfig } from '@attnlab/data';
 import type { Estimator } from './types.js';
-import { fail, finiteNumber } from './validate.js';
+import { fail, finiteNumber, isArray } from './validate.js';
 
 export interface ErrorCurve {
   contextLengths: number[];
@@ -37,15 +37,14 @@ export async function errorCurve(
   options: ErrorCurveOptions,
 ): Promise<ErrorCurve> {
   const fn = 'errorCurve';
-  if (!Array.isArray(estimators) || estimators.length === 0)
-    fail(fn, 'estimators must be a non-empty array of Estimator');
+  if (!isArray(estimators) || estimators.length === 0) fail(fn, 'estimators must be a non-empty array of Estimator');
   const names = new Set<string>();
   for (const e of estimators) {
     if (!e || typeof e.predict !== 'function') fail(fn, 'every estimator must have a name and a predict(batch) method');
     if (names.has(e.name)) fail(fn, `estimator names must be unique; '${e.name}' appears twice`);
     names.add(e.name);
   }
-  if (!Array.isArray(contextLengths) || contextLengths.length === 0)
+  if (!isArray(contextLengths) || contextLengths.length === 0)
     fail(fn, 'contextLengths must be a non-empty array of integers ≥ 1');
   contextLengths.forEach((L, i) => finiteNumber(fn, `contextLengths[${i}]`, L, { integer: true, min: 1 }));
   const samples = finiteNumber(fn, 'options.samples', options?.samples, { integer: true, min: 2 });

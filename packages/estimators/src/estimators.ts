@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { solveHost } from '@attnlab/linalg';
 import type { Estimator, GaussianTaskModel, IclTaskBatch } from './types.js';
-import { checkBatch, checkTaskModel, fail, finiteNumber } from './validate.js';
+import { checkBatch, checkTaskModel, fail, finiteNumber, isArray } from './validate.js';
 
 const y2d = (y: tf.Tensor2D | tf.Tensor3D): tf.Tensor2D => (y.rank === 3 ? tf.squeeze(y, [2]) : y) as tf.Tensor2D;
 
@@ -22,7 +22,7 @@ export function kernelEstimator(
   name = 'kernel estimator',
 ): Estimator {
   const fn = 'kernelEstimator';
-  if (!params || !Array.isArray(params.w) || !Array.isArray(params.mu))
+  if (!params || !isArray(params.w) || !isArray(params.mu))
     fail(fn, 'params must be { w: number[], mu: number[] } (one entry per head)');
   if (params.w.length !== params.mu.length || params.w.length === 0)
     fail(

@@ -1,6 +1,9 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { GaussianTaskModel, IclTaskBatch } from './types.js';
 
+/** `Array.isArray` that keeps a readonly array's element type (the built-in narrows it to `any[]`). */
+export const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
+
 export function fail(fn: string, msg: string): never {
   throw new RangeError(`${fn}: ${msg}`);
 }
@@ -27,7 +30,7 @@ export function finiteNumber(
       .join(' ');
     fail(fn, `${name} must be ${want}; got ${JSON.stringify(v)}`);
   }
-  return v as number;
+  return v;
 }
 
 /** Checks shapes and returns (B, L, d) with y as [B, L]. */

@@ -74,5 +74,5 @@ export function matrixAt(batch: MatrixBatch, b: number): HostMatrix {
 
 /** A float32 tensor from float64 host values. */
 export function toTensor(values: ArrayLike<number>, shape: number[]): tf.Tensor {
-  return tf.tensor(Float32Array.from(values as ArrayLike<number>), shape, 'float32');
+  return tf.tensor(Float32Array.from(values), shape, 'float32');
 }

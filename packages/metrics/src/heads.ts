@@ -42,7 +42,7 @@ export async function meanAbsHeadCorrelation(heads: tf.Tensor | tf.Tensor[]): Pr
       throw new RangeError(`${fn}: heads must be rank ≥ 2 [H, ...]; got shape [${heads.shape.join(', ')}]`);
     stacked = heads;
   }
-  const h = stacked.shape[0]!;
+  const h = stacked.shape[0];
   const size = stacked.size / Math.max(h, 1);
   const data = Float64Array.from(await stacked.data());
   if (stacked !== heads) stacked.dispose();

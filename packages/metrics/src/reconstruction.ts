@@ -35,8 +35,8 @@ export async function pinvReconstructionError(
   }
   const rcond = options.rcond ?? 1e-15;
   checkNumber(fn, 'options.rcond', rcond, 0, 1);
-  const X = { rows: x.shape[0]!, cols: x.shape[1]!, data: Float64Array.from(await x.data()) };
-  const W = { rows: w.shape[0]!, cols: w.shape[1]!, data: Float64Array.from(await w.data()) };
+  const X = { rows: x.shape[0], cols: x.shape[1], data: Float64Array.from(await x.data()) };
+  const W = { rows: w.shape[0], cols: w.shape[1]!, data: Float64Array.from(await w.data()) };
   const V = matmul(X, W);
   const Xhat = matmul(V, pinvHost(W, rcond));
   let se = 0;

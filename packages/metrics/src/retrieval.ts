@@ -48,7 +48,7 @@ export async function retrievalNorms(
   }
   const v = await values.data();
   const w = await weights.data();
-  const s = weights.rank === 1 ? 1 : weights.shape[0]!;
+  const s = weights.rank === 1 ? 1 : weights.shape[0];
   const out: RetrievalNorms[] = [];
   const o = new Float64Array(dv);
   for (let p = 0; p < s; p++) {

@@ -14,7 +14,7 @@ export async function singularSpectrum(matrix: tf.Tensor, options: { top?: numbe
   const s = await singularValues(matrix);
   if (options.top === undefined) return s as tf.Tensor1D;
   checkInteger('singularSpectrum', 'options.top', options.top, 1);
-  const k = Math.min(options.top, s.shape[0]!);
+  const k = Math.min(options.top, s.shape[0]);
   const out = tf.slice(s, [0], [k]) as tf.Tensor1D;
   s.dispose();
   return out;
@@ -38,7 +38,7 @@ async function spectrumOf(fn: string, x: tf.Tensor): Promise<Float64Array> {
     if (!Number.isFinite(values[i]!))
       throw new RangeError(`${fn}: x contains NaN or Infinity; only finite values are allowed`);
   }
-  return singularValuesHost({ rows: x.shape[0]!, cols: x.shape[1]!, data: values });
+  return singularValuesHost({ rows: x.shape[0], cols: x.shape[1]!, data: values });
 }
 
 /**

@@ -359,7 +359,7 @@ describe('validation errors name the function, the field, the value and what is 
   it('accepts a JSON round trip of every example (null as a gap)', () => {
     for (const s of [line, attn, grid]) expect(() => validateFigure(JSON.parse(JSON.stringify(s)))).not.toThrow();
     expect(() =>
-      renderSvg(JSON.parse('{"kind":"line","series":[{"name":"a","x":[1,2,3],"y":[1,null,2]}]}')),
+      renderSvg(JSON.parse('{"kind":"line","series":[{"name":"a","x":[1,2,3],"y":[1,null,2]}]}') as FigureSpec),
     ).not.toThrow();
   });
 });

@@ -72,7 +72,7 @@ export function iclCircuits(params: IclAttentionParams | IclStackParams): IclHea
         const WO = pick(p.Wo);
         const QK = tf.mul(tf.matMul(WQ, WK, false, true), 1 / Math.sqrt(D)) as tf.Tensor2D;
         let OV = tf.matMul(WV, WO) as tf.Tensor2D;
-        if (withFinal) OV = tf.matMul(OV, (params as IclStackParams).final) as tf.Tensor2D;
+        if (withFinal) OV = tf.matMul(OV, params.final) as tf.Tensor2D;
         const c: IclHeadCircuit = { layer: l, head: h, WQ, WK, WV, WO, QK, OV };
         for (const t of [WQ, WK, WV, WO, QK, OV]) tf.keep(t);
         out.push(c);

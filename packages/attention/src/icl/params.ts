@@ -276,7 +276,7 @@ export function attentionDims(
 export function stackDims(fn: string, p: IclStackParams): { H: number; D: number; nOut: number } {
   if (typeof p !== 'object' || p === null || !Array.isArray(p.layers) || p.layers.length === 0) {
     throw new TypeError(
-      `${fn}: params must be { layers, final, numLayers, tied, residual } (from initIclStack); got ${String(p)}`,
+      `${fn}: params must be { layers, final, numLayers, tied, residual } (from initIclStack); got ${typeof p === 'object' && p !== null ? 'an object without a non-empty layers array' : String(p)}`,
     );
   }
   checkInt(fn, 'params.numLayers', p.numLayers, 1);
@@ -295,7 +295,7 @@ export function stackDims(fn: string, p: IclStackParams): { H: number; D: number
   checkTensor(fn, 'params.final', p.final);
   if (p.final.rank !== 2 || p.final.shape[0] !== D)
     throw new RangeError(`${fn}: params.final must be [D = ${D}, nOut]; got ${shapeStr(p.final.shape)}`);
-  return { H, D, nOut: p.final.shape[1]! };
+  return { H, D, nOut: p.final.shape[1] };
 }
 
 /**
@@ -309,7 +309,7 @@ export function iclAttentionFromTorch(w: IclTorchWeights, numHeads: number): Icl
   if (typeof w !== 'object' || w === null)
     throw new TypeError(`${fn}: weights must be { qProj, kProj, vProj, oProj } tensors; got ${String(w)}`);
   for (const k of ['qProj', 'kProj', 'vProj', 'oProj'] as const) checkTensor(fn, `weights.${k}`, w[k]);
-  const D = w.qProj.shape[1]!;
+  const D = w.qProj.shape[1];
   for (const k of ['qProj', 'kProj', 'vProj'] as const) {
     if (w[k].rank !== 2 || w[k].shape[0] !== H * D || w[k].shape[1] !== D) {
       throw new RangeError(`${fn}: weights.${k} must be [H·D, D] = [${H * D}, ${D}]; got ${shapeStr(w[k].shape)}`);
@@ -317,7 +317,7 @@ export function iclAttentionFromTorch(w: IclTorchWeights, numHeads: number): Icl
   }
   if (w.oProj.rank !== 2 || w.oProj.shape[1] !== H * D)
     throw new RangeError(`${fn}: weights.oProj must be [nOut, H·D = ${H * D}]; got ${shapeStr(w.oProj.shape)}`);
-  const nOut = w.oProj.shape[0]!;
+  const nOut = w.oProj.shape[0];
   return tf.tidy(() => {
     const proj = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [H, D, D]), [0, 2, 1]) as tf.Tensor3D;
     return {
