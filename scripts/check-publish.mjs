@@ -9,8 +9,14 @@ import { formatMessage } from 'publint/utils';
 
 let passed = 0;
 let failed = 0;
-const fail = (what, why) => { failed++; console.error(`✕ ${what}\n  ${why.split('\n').join('\n  ')}`); };
-const pass = (what) => { passed++; console.log(`✓ ${what}`); };
+const fail = (what, why) => {
+  failed++;
+  console.error(`✕ ${what}\n  ${why.split('\n').join('\n  ')}`);
+};
+const pass = (what) => {
+  passed++;
+  console.log(`✓ ${what}`);
+};
 
 for (const dir of readdirSync('packages').sort()) {
   const pkgDir = path.join('packages', dir);
@@ -21,8 +27,10 @@ for (const dir of readdirSync('packages').sort()) {
   const problems = [];
   for (const m of messages) problems.push(`${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
   if (!existsSync(path.join(pkgDir, 'README.md'))) problems.push('error: README.md is missing');
-  if (pkg.name !== '@attnlab/plot' && pkg.peerDependencies?.['@tensorflow/tfjs-core'] == null) problems.push('error: @tensorflow/tfjs-core must be a peer dependency');
-  if (pkg.dependencies?.['@tensorflow/tfjs-core']) problems.push('error: @tensorflow/tfjs-core must not be a regular dependency');
+  if (pkg.name !== '@attnlab/plot' && pkg.peerDependencies?.['@tensorflow/tfjs-core'] == null)
+    problems.push('error: @tensorflow/tfjs-core must be a peer dependency');
+  if (pkg.dependencies?.['@tensorflow/tfjs-core'])
+    problems.push('error: @tensorflow/tfjs-core must not be a regular dependency');
   if (!pkg.exports?.['.']?.types) problems.push('error: exports["."] has no types condition');
   if (typeof pkg.sideEffects === 'undefined') problems.push('error: sideEffects is not declared');
   if (problems.length) fail(`publint ${pkg.name}`, problems.join('\n'));

@@ -17,7 +17,6 @@ const coreDist = path.join(corePkg, 'dist');
 const tf = require('@tensorflow/tfjs-core');
 const version = JSON.parse(readFileSync(path.join(corePkg, 'package.json'), 'utf8')).version;
 
-const namespaces = { util: 'util', base: null };
 const shimmed = new Set();
 const bundled = new Set();
 
@@ -30,10 +29,11 @@ function importsOf(src, resolvedTarget, importerDir) {
     const target = path.resolve(importerDir, m[2]);
     if (target !== resolvedTarget) continue;
     if (m[1].startsWith('*')) out.star = true;
-    else for (const part of m[1].slice(1, -1).split(',')) {
-      const name = part.trim().split(/\s+as\s+/)[0];
-      if (name) out.named.add(name);
-    }
+    else
+      for (const part of m[1].slice(1, -1).split(',')) {
+        const name = part.trim().split(/\s+as\s+/)[0];
+        if (name) out.named.add(name);
+      }
   }
   return out;
 }
@@ -48,7 +48,6 @@ const plugin = {
       if (rel.startsWith('gradients') || rel === 'register_all_gradients') return { path: target + '.js' };
       const importer = readFileSync(args.importer, 'utf8');
       const { named, star } = importsOf(importer, target, args.resolveDir);
-      const base = path.basename(rel);
       // Namespaces that the root exports as objects.
       if (rel === 'util' || rel === 'base' || rel === 'engine') {
         shimmed.add(rel);
@@ -57,7 +56,11 @@ const plugin = {
       const allRoot = !star && [...named].every((n) => n in tf || (tf.backend_util && n in tf.backend_util));
       if (allRoot) {
         shimmed.add(rel);
-        return { path: `${rel}:${[...named].sort().join(',')}`, namespace: 'shim', pluginData: { rel, named: [...named], star } };
+        return {
+          path: `${rel}:${[...named].sort().join(',')}`,
+          namespace: 'shim',
+          pluginData: { rel, named: [...named], star },
+        };
       }
       bundled.add(rel);
       return { path: target + '.js' };
@@ -65,13 +68,24 @@ const plugin = {
     b.onLoad({ filter: /.*/, namespace: 'shim' }, (args) => {
       const { rel, named } = args.pluginData;
       let code;
-      if (rel === 'util') code = `import { util } from '@tensorflow/tfjs-core';\n` +
-        [...new Set([...named, ...Object.keys(tf.util)])].filter((n) => n in tf.util).map((n) => `export const ${n} = util.${n};`).join('\n');
+      if (rel === 'util')
+        code =
+          `import { util } from '@tensorflow/tfjs-core';\n` +
+          [...new Set([...named, ...Object.keys(tf.util)])]
+            .filter((n) => n in tf.util)
+            .map((n) => `export const ${n} = util.${n};`)
+            .join('\n');
       else if (rel === 'base') code = `export { backend_util } from '@tensorflow/tfjs-core';`;
-      else if (rel === 'engine') code = `import { engine } from '@tensorflow/tfjs-core';\nexport const ENGINE = engine();`;
-      else code = named.map((n) => n in tf
-        ? `export { ${n} } from '@tensorflow/tfjs-core';`
-        : `import { backend_util as bu_${n} } from '@tensorflow/tfjs-core';\nexport const ${n} = bu_${n}.${n};`).join('\n');
+      else if (rel === 'engine')
+        code = `import { engine } from '@tensorflow/tfjs-core';\nexport const ENGINE = engine();`;
+      else
+        code = named
+          .map((n) =>
+            n in tf
+              ? `export { ${n} } from '@tensorflow/tfjs-core';`
+              : `import { backend_util as bu_${n} } from '@tensorflow/tfjs-core';\nexport const ${n} = bu_${n}.${n};`,
+          )
+          .join('\n');
       return { contents: code, loader: 'js', resolveDir: coreDist };
     });
   },
@@ -101,7 +115,12 @@ mkdirSync(outDir, { recursive: true });
 // and only when @attnlab/backend decides (no import-order side effects).
 const wrapped = body
   .replace(/^(import [^;]+;\n)+/m, (imports) => imports)
-  .replace(/\n(for \(const gradientConfig of gradConfigs\) \{\n\s*registerGradient\(gradientConfig\);\n\})/, '\nexport function registerAllGradients() {\n  $1\n  return gradConfigs.length;\n}');
+  .replace(
+    /\n(for \(const gradientConfig of gradConfigs\) \{\n\s*registerGradient\(gradientConfig\);\n\})/,
+    '\nexport function registerAllGradients() {\n  $1\n  return gradConfigs.length;\n}',
+  );
 if (wrapped === body) throw new Error('could not find the registration loop in the bundle');
 writeFileSync(path.join(outDir, 'register-gradients.ts'), header + wrapped);
-console.log(`wrote ${outDir}/register-gradients.ts (${(header + wrapped).length} bytes); shimmed ${shimmed.size}, bundled ${bundled.size}: ${[...bundled].join(', ')}`);
+console.log(
+  `wrote ${outDir}/register-gradients.ts (${(header + wrapped).length} bytes); shimmed ${shimmed.size}, bundled ${bundled.size}: ${[...bundled].join(', ')}`,
+);

@@ -2,9 +2,19 @@
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 const [name, description, deps = ''] = process.argv.slice(2);
 const dir = `packages/${name}`;
-if (existsSync(`${dir}/package.json`)) { console.log(`${dir} exists`); process.exit(0); }
+if (existsSync(`${dir}/package.json`)) {
+  console.log(`${dir} exists`);
+  process.exit(0);
+}
 mkdirSync(`${dir}/src`, { recursive: true });
-const workspaceDeps = Object.fromEntries(deps.split(',').filter(Boolean).map((d) => [`@attnlab/${d}`, 'workspace:^']));
+// Dependency keys in order, as sherif (`pnpm manifests`) wants them.
+const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+const workspaceDeps = Object.fromEntries(
+  deps
+    .split(',')
+    .filter(Boolean)
+    .map((d) => [`@attnlab/${d}`, 'workspace:^']),
+);
 const pkg = {
   name: `@attnlab/${name}`,
   version: '0.1.0',
@@ -20,9 +30,9 @@ const pkg = {
   types: './dist/index.d.ts',
   files: ['dist', 'src', '!src/**/*.test.ts'],
   scripts: { build: 'tsc -p tsconfig.build.json', test: 'jest', lint: 'eslint src', typecheck: 'tsc --noEmit' },
-  dependencies: workspaceDeps,
+  ...(Object.keys(workspaceDeps).length ? { dependencies: sorted(workspaceDeps) } : {}),
   peerDependencies: { '@tensorflow/tfjs-core': '4.22.0' },
-  devDependencies: {
+  devDependencies: sorted({
     '@attnlab/eslint-config': 'workspace:*',
     '@attnlab/jest-preset': 'workspace:*',
     '@attnlab/tsconfig': 'workspace:*',
@@ -33,13 +43,24 @@ const pkg = {
     jest: '^29.7.0',
     typescript: '~5.9.3',
     ...(workspaceDeps['@attnlab/backend'] ? {} : { '@attnlab/backend': 'workspace:^' }),
-  },
+  }),
   repository: { type: 'git', url: 'git+https://github.com/attnlab/attnlab.git', directory: dir },
   publishConfig: { access: 'public' },
 };
 writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
-writeFileSync(`${dir}/tsconfig.json`, JSON.stringify({ extends: '@attnlab/tsconfig/base.json', compilerOptions: { noEmit: true }, include: ['src'] }, null, 2) + '\n');
-writeFileSync(`${dir}/tsconfig.build.json`, JSON.stringify({ extends: '@attnlab/tsconfig/library.json', compilerOptions: { types: ['node'] } }, null, 2) + '\n');
+writeFileSync(
+  `${dir}/tsconfig.json`,
+  JSON.stringify(
+    { extends: '@attnlab/tsconfig/base.json', compilerOptions: { noEmit: true }, include: ['src'] },
+    null,
+    2,
+  ) + '\n',
+);
+writeFileSync(
+  `${dir}/tsconfig.build.json`,
+  JSON.stringify({ extends: '@attnlab/tsconfig/library.json', compilerOptions: { types: ['node'] } }, null, 2) + '\n',
+);
 writeFileSync(`${dir}/jest.config.cjs`, "module.exports = { preset: '@attnlab/jest-preset' };\n");
 writeFileSync(`${dir}/eslint.config.js`, "import base from '@attnlab/eslint-config';\nexport default [...base];\n");
-console.log(`created ${dir}`);
+console.log(`created ${dir}. Next: add its row to the rules block of ARCHITECTURE.md (pnpm deps fails until then) and a
+paragraph describing it, then run pnpm install.`);

@@ -10,8 +10,14 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 // A machine with a GPU has /dev/nvidia* or /dev/dri/renderD*; without one, Mesa's ICDs
 // (lavapipe, too old for Dawn) are all the loader would find.
 const hasGpuDevice = () => {
-  try { return fs.readdirSync('/dev').some((f) => f.startsWith('nvidia')) ||
-    fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD')); } catch { return false; }
+  try {
+    return (
+      fs.readdirSync('/dev').some((f) => f.startsWith('nvidia')) ||
+      fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))
+    );
+  } catch {
+    return false;
+  }
 };
 if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD) && !hasGpuDevice()) {
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;

@@ -26,7 +26,7 @@ const seedAt = (path: string): FlagSpec => at(seed, path);
  * A flag that sets the config field at `path`, its type, bounds, allowed values and description
  * read from the experiment's one config schema (so the command line cannot drift from it).
  */
-export function schemaFlag(schema: Schema, path: string, name: string, short?: string): FlagSpec {
+function schemaFlag(schema: Schema, path: string, name: string, short?: string): FlagSpec {
   const node = schemaAt(schema, path);
   const description = node.description ?? path;
   const base = { name, description, config: path, ...(short ? { short } : {}) };

@@ -1,9 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { linear, tidy, splitHeads } from './linear.js';
-import { attendHeads, validateMhaOptions, type MultiHeadAttentionParams, type MultiHeadAttentionResult } from './mha.js';
 import {
-  attendLatent, latentKv, validateLatentInput, validateLatentOptions, validateLatentParams,
-  type AbsorbedLatentWeights, type LatentAttentionForm, type MultiHeadLatentAttentionParams, type MultiHeadLatentAttentionResult,
+  attendHeads,
+  validateMhaOptions,
+  type MultiHeadAttentionParams,
+  type MultiHeadAttentionResult,
+} from './mha.js';
+import {
+  attendLatent,
+  latentKv,
+  validateLatentInput,
+  validateLatentOptions,
+  validateLatentParams,
+  type AbsorbedLatentWeights,
+  type LatentAttentionForm,
+  type MultiHeadLatentAttentionParams,
+  type MultiHeadLatentAttentionResult,
 } from './mla.js';
 import { assertFloat, assertRank, assertTensor, shapeStr } from './validate.js';
 
@@ -57,28 +69,54 @@ export interface DecodeStepOptions {
  */
 export function createKvCache(params: MultiHeadAttentionParams): KvCache;
 export function createKvCache(params: MultiHeadLatentAttentionParams): LatentKvCache;
-export function createKvCache(params: MultiHeadAttentionParams | MultiHeadLatentAttentionParams): KvCache | LatentKvCache {
+export function createKvCache(
+  params: MultiHeadAttentionParams | MultiHeadLatentAttentionParams,
+): KvCache | LatentKvCache {
   const fn = 'createKvCache';
   if (params?.kind === 'mla') {
     validateLatentParams(fn, params);
     const c = params.config;
     const cache: LatentKvCache = {
-      kind: 'mla', latent: null, ropeKey: null, length: 0,
+      kind: 'mla',
+      latent: null,
+      ropeKey: null,
+      length: 0,
       elementsPerToken: c.kvLoraRank + c.qkRopeHeadDim,
-      size() { return (this.latent?.size ?? 0) + (this.ropeKey?.size ?? 0); },
-      dispose() { this.latent?.dispose(); this.ropeKey?.dispose(); this.latent = null; this.ropeKey = null; this.length = 0; },
+      size() {
+        return (this.latent?.size ?? 0) + (this.ropeKey?.size ?? 0);
+      },
+      dispose() {
+        this.latent?.dispose();
+        this.ropeKey?.dispose();
+        this.latent = null;
+        this.ropeKey = null;
+        this.length = 0;
+      },
     };
     return cache;
   }
   if (params?.kind !== 'mha') {
-    throw new TypeError(`${fn}: params must be attention parameters of kind 'mha' or 'mla'; got ${params === null || typeof params !== 'object' ? String(params) : `kind ${String((params as { kind?: unknown }).kind)}`}`);
+    throw new TypeError(
+      `${fn}: params must be attention parameters of kind 'mha' or 'mla'; got ${params === null || typeof params !== 'object' ? String(params) : `kind ${String((params as { kind?: unknown }).kind)}`}`,
+    );
   }
   const c = params.config;
   const cache: KvCache = {
-    kind: 'mha', keys: null, values: null, length: 0,
+    kind: 'mha',
+    keys: null,
+    values: null,
+    length: 0,
     elementsPerToken: 2 * c.numKvHeads * c.headDim,
-    size() { return (this.keys?.size ?? 0) + (this.values?.size ?? 0); },
-    dispose() { this.keys?.dispose(); this.values?.dispose(); this.keys = null; this.values = null; this.length = 0; },
+    size() {
+      return (this.keys?.size ?? 0) + (this.values?.size ?? 0);
+    },
+    dispose() {
+      this.keys?.dispose();
+      this.values?.dispose();
+      this.keys = null;
+      this.values = null;
+      this.length = 0;
+    },
   };
   return cache;
 }
@@ -95,8 +133,18 @@ function appendAlong(old: tf.Tensor | null, next: tf.Tensor, axis: number): tf.T
  * const cache = createKvCache(p);
  * for (const xt of tokens) { const { output, weights } = decodeStep(p, cache, xt); ... }
  */
-export function decodeStep(params: MultiHeadAttentionParams, cache: KvCache, x: tf.Tensor, options?: DecodeStepOptions): MultiHeadAttentionResult;
-export function decodeStep(params: MultiHeadLatentAttentionParams, cache: LatentKvCache, x: tf.Tensor, options?: DecodeStepOptions): MultiHeadLatentAttentionResult;
+export function decodeStep(
+  params: MultiHeadAttentionParams,
+  cache: KvCache,
+  x: tf.Tensor,
+  options?: DecodeStepOptions,
+): MultiHeadAttentionResult;
+export function decodeStep(
+  params: MultiHeadLatentAttentionParams,
+  cache: LatentKvCache,
+  x: tf.Tensor,
+  options?: DecodeStepOptions,
+): MultiHeadLatentAttentionResult;
 export function decodeStep(
   params: MultiHeadAttentionParams | MultiHeadLatentAttentionParams,
   cache: KvCache | LatentKvCache,
@@ -108,29 +156,41 @@ export function decodeStep(
     throw new TypeError(`${fn}: params must be attention parameters of kind 'mha' or 'mla'; got ${String(params)}`);
   }
   if (cache === null || typeof cache !== 'object' || cache.kind !== params.kind) {
-    throw new TypeError(`${fn}: cache must be a KV cache of kind '${params.kind}' (from createKvCache(params)); got ${cache === null || typeof cache !== 'object' ? String(cache) : `kind ${String(cache.kind)}`}`);
+    throw new TypeError(
+      `${fn}: cache must be a KV cache of kind '${params.kind}' (from createKvCache(params)); got ${cache === null || typeof cache !== 'object' ? String(cache) : `kind ${String(cache.kind)}`}`,
+    );
   }
   assertTensor(fn, 'x', x);
   assertRank(fn, 'x', x, 3, '[B, Tnew, dModel]');
   assertFloat(fn, 'x', x);
-  const b = x.shape[0]!;
+  const b = x.shape[0];
   const cachedB = cache.kind === 'mha' ? cache.keys?.shape[0] : cache.latent?.shape[0];
-  if (cachedB !== undefined && cachedB !== b) throw new RangeError(`${fn}: x must have the cache's batch size ${cachedB}; got shape ${shapeStr(x.shape)}`);
+  if (cachedB !== undefined && cachedB !== b)
+    throw new RangeError(`${fn}: x must have the cache's batch size ${cachedB}; got shape ${shapeStr(x.shape)}`);
   const tq = x.shape[1]!;
   const tk = cache.length + tq;
   if (params.kind === 'mha') {
     const c = params.config;
     if (c.kdim !== c.embedDim || c.vdim !== c.embedDim) {
-      throw new RangeError(`${fn}: self-attention decoding needs kdim = vdim = embedDim; got kdim ${c.kdim}, vdim ${c.vdim}, embedDim ${c.embedDim}`);
+      throw new RangeError(
+        `${fn}: self-attention decoding needs kdim = vdim = embedDim; got kdim ${c.kdim}, vdim ${c.vdim}, embedDim ${c.embedDim}`,
+      );
     }
-    if (x.shape[2] !== c.embedDim) throw new RangeError(`${fn}: x must have last dim embedDim = ${c.embedDim} [B, Tnew, embedDim]; got shape ${shapeStr(x.shape)}`);
+    if (x.shape[2] !== c.embedDim)
+      throw new RangeError(
+        `${fn}: x must have last dim embedDim = ${c.embedDim} [B, Tnew, embedDim]; got shape ${shapeStr(x.shape)}`,
+      );
     const mopts = { causal: true, alignment: 'bottom-right' as const, averageWeights: options.averageWeights };
     validateMhaOptions(fn, mopts);
     const kv = cache as KvCache;
     const r = tidy(() => {
       const q = splitHeads(linear(x, params.wQ, params.bQ), c.numHeads);
       const keys = appendAlong(kv.keys, splitHeads(linear(x, params.wK, params.bK), c.numKvHeads), 2) as tf.Tensor4D;
-      const values = appendAlong(kv.values, splitHeads(linear(x, params.wV, params.bV), c.numKvHeads), 2) as tf.Tensor4D;
+      const values = appendAlong(
+        kv.values,
+        splitHeads(linear(x, params.wV, params.bV), c.numKvHeads),
+        2,
+      ) as tf.Tensor4D;
       const res = attendHeads(params, q, keys, values, mopts, undefined);
       return { ...res, keys, values };
     });
@@ -144,7 +204,13 @@ export function decodeStep(
     return out;
   }
   const lc = cache as LatentKvCache;
-  const lopts = { causal: true, alignment: 'bottom-right' as const, form: options.form ?? 'absorbed', absorbed: options.absorbed, positionOffset: lc.length };
+  const lopts = {
+    causal: true,
+    alignment: 'bottom-right' as const,
+    form: options.form ?? 'absorbed',
+    absorbed: options.absorbed,
+    positionOffset: lc.length,
+  };
   validateLatentParams(fn, params);
   validateLatentOptions(fn, lopts, params);
   validateLatentInput(fn, params, x);

@@ -5,19 +5,37 @@ export type { AttentionOptions, AttentionResult, AttentionStepsResult } from './
 export { rope } from './rope.js';
 export type { RopeOptions, RopeStyle } from './rope.js';
 export {
-  multiHeadAttention, initMultiHeadAttention, resolveMultiHeadAttentionConfig, repeatKvHeads,
-  fromPyTorchStateDict, toPyTorchStateDict, disposeParams,
+  multiHeadAttention,
+  initMultiHeadAttention,
+  resolveMultiHeadAttentionConfig,
+  repeatKvHeads,
+  fromPyTorchStateDict,
+  toPyTorchStateDict,
+  disposeParams,
 } from './mha.js';
 export type {
-  MultiHeadAttentionConfig, ResolvedMultiHeadAttentionConfig, MultiHeadAttentionParams, MultiHeadAttentionOptions,
-  MultiHeadAttentionResult, PyTorchMultiheadAttentionStateDict, TensorInput,
+  MultiHeadAttentionConfig,
+  ResolvedMultiHeadAttentionConfig,
+  MultiHeadAttentionParams,
+  MultiHeadAttentionOptions,
+  MultiHeadAttentionResult,
+  PyTorchMultiheadAttentionStateDict,
+  TensorInput,
 } from './mha.js';
 export {
-  multiHeadLatentAttention, initMultiHeadLatentAttention, resolveMultiHeadLatentAttentionConfig, absorbLatentAttention,
+  multiHeadLatentAttention,
+  initMultiHeadLatentAttention,
+  resolveMultiHeadLatentAttentionConfig,
+  absorbLatentAttention,
 } from './mla.js';
 export type {
-  MultiHeadLatentAttentionConfig, ResolvedMultiHeadLatentAttentionConfig, MultiHeadLatentAttentionParams,
-  MultiHeadLatentAttentionOptions, MultiHeadLatentAttentionResult, AbsorbedLatentWeights, LatentAttentionForm,
+  MultiHeadLatentAttentionConfig,
+  ResolvedMultiHeadLatentAttentionConfig,
+  MultiHeadLatentAttentionParams,
+  MultiHeadLatentAttentionOptions,
+  MultiHeadLatentAttentionResult,
+  AbsorbedLatentWeights,
+  LatentAttentionForm,
 } from './mla.js';
 export { createKvCache, decodeStep } from './cache.js';
 export type { KvCache, LatentKvCache, DecodeStepOptions } from './cache.js';

@@ -49,11 +49,16 @@ export interface PaddingMaskOptions {
  * @example
  * paddingMask([2, 3], 3); // [[[[T,T,F]]],[[[T,T,T]]]]
  */
-export function paddingMask(lengths: readonly number[] | tf.Tensor1D, tk: number, options: PaddingMaskOptions = {}): tf.Tensor {
+export function paddingMask(
+  lengths: readonly number[] | tf.Tensor1D,
+  tk: number,
+  options: PaddingMaskOptions = {},
+): tf.Tensor {
   const fn = 'paddingMask';
   assertPositiveInt(fn, 'tk', tk);
   const rank = options.rank ?? 4;
-  if (!Number.isInteger(rank) || rank < 2) throw new RangeError(`${fn}: options.rank must be an integer ≥ 2; got ${String(rank)}`);
+  if (!Number.isInteger(rank) || rank < 2)
+    throw new RangeError(`${fn}: options.rank must be an integer ≥ 2; got ${String(rank)}`);
   if (Array.isArray(lengths)) {
     const ls = lengths as readonly number[];
     if (ls.length === 0) throw new RangeError(`${fn}: lengths must be non-empty; got []`);
@@ -66,7 +71,8 @@ export function paddingMask(lengths: readonly number[] | tf.Tensor1D, tk: number
     return tf.tensor(data, [ls.length, ...new Array<number>(rank - 2).fill(1), tk], 'bool');
   }
   assertTensor(fn, 'lengths', lengths);
-  if (lengths.rank !== 1) throw new RangeError(`${fn}: lengths must be rank 1 [B]; got shape ${shapeStr(lengths.shape)}`);
+  if (lengths.rank !== 1)
+    throw new RangeError(`${fn}: lengths must be rank 1 [B]; got shape ${shapeStr(lengths.shape)}`);
   const b = lengths.shape[0];
   return tf.tidy(() => {
     const pos = tf.reshape(tf.range(0, tk, 1, 'int32'), [1, tk]);
@@ -85,7 +91,8 @@ export function combineMasks(...masks: tf.Tensor[]): tf.Tensor {
   if (masks.length === 0) throw new RangeError(`${fn}: masks must contain at least one mask; got none`);
   masks.forEach((m, i) => {
     assertTensor(fn, `masks[${i}]`, m);
-    if (m.dtype !== 'bool') throw new TypeError(`${fn}: masks[${i}] must have dtype bool (true = may attend); got ${m.dtype}`);
+    if (m.dtype !== 'bool')
+      throw new TypeError(`${fn}: masks[${i}] must have dtype bool (true = may attend); got ${m.dtype}`);
   });
   if (masks.length === 1) return masks[0]!.clone();
   return tf.tidy(() => masks.slice(1).reduce<tf.Tensor>((acc, m) => tf.logicalAnd(acc, m), masks[0]!));

@@ -2,7 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MASK_ALIGNMENTS, type MaskAlignment } from './masks.js';
 import { linear, tidy, mergeHeads, splitHeads, uniform } from './linear.js';
 import { scaledDotProductAttention } from './sdpa.js';
-import { assertBoolean, assertFloat, assertOneOf, assertPositiveInt, assertRank, assertShape, assertTensor, broadcastsTo, shapeStr } from './validate.js';
+import {
+  assertBoolean,
+  assertFloat,
+  assertOneOf,
+  assertPositiveInt,
+  assertRank,
+  assertShape,
+  assertTensor,
+  broadcastsTo,
+  shapeStr,
+} from './validate.js';
 
 /** Shape of a multi-head attention layer (PyTorch `nn.MultiheadAttention` plus `numKvHeads`). */
 export interface MultiHeadAttentionConfig {
@@ -80,8 +90,12 @@ export interface MultiHeadAttentionResult {
  * @example
  * resolveMultiHeadAttentionConfig({ embedDim: 8, numHeads: 4, numKvHeads: 2 }).headDim; // 2
  */
-export function resolveMultiHeadAttentionConfig(config: MultiHeadAttentionConfig, fn = 'resolveMultiHeadAttentionConfig'): ResolvedMultiHeadAttentionConfig {
-  if (config === null || typeof config !== 'object') throw new TypeError(`${fn}: config must be an object; got ${String(config)}`);
+export function resolveMultiHeadAttentionConfig(
+  config: MultiHeadAttentionConfig,
+  fn = 'resolveMultiHeadAttentionConfig',
+): ResolvedMultiHeadAttentionConfig {
+  if (config === null || typeof config !== 'object')
+    throw new TypeError(`${fn}: config must be an object; got ${String(config)}`);
   const { embedDim, numHeads } = config;
   assertPositiveInt(fn, 'config.embedDim', embedDim);
   assertPositiveInt(fn, 'config.numHeads', numHeads);
@@ -91,7 +105,9 @@ export function resolveMultiHeadAttentionConfig(config: MultiHeadAttentionConfig
   const numKvHeads = config.numKvHeads ?? numHeads;
   assertPositiveInt(fn, 'config.numKvHeads', numKvHeads);
   if (numHeads % numKvHeads !== 0) {
-    throw new RangeError(`${fn}: config.numHeads (${numHeads}) must be divisible by config.numKvHeads; got numKvHeads = ${numKvHeads} (allowed: divisors of ${numHeads})`);
+    throw new RangeError(
+      `${fn}: config.numHeads (${numHeads}) must be divisible by config.numKvHeads; got numKvHeads = ${numKvHeads} (allowed: divisors of ${numHeads})`,
+    );
   }
   const kdim = config.kdim ?? embedDim;
   const vdim = config.vdim ?? embedDim;
@@ -105,14 +121,22 @@ export function resolveMultiHeadAttentionConfig(config: MultiHeadAttentionConfig
 function paramShapes(c: ResolvedMultiHeadAttentionConfig) {
   const kv = c.numKvHeads * c.headDim;
   return {
-    wQ: [c.embedDim, c.embedDim], wK: [c.kdim, kv], wV: [c.vdim, kv], wO: [c.embedDim, c.embedDim],
-    bQ: [c.embedDim], bK: [kv], bV: [kv], bO: [c.embedDim],
+    wQ: [c.embedDim, c.embedDim],
+    wK: [c.kdim, kv],
+    wV: [c.vdim, kv],
+    wO: [c.embedDim, c.embedDim],
+    bQ: [c.embedDim],
+    bK: [kv],
+    bV: [kv],
+    bO: [c.embedDim],
   } as const;
 }
 
 function validateParams(fn: string, params: MultiHeadAttentionParams): void {
   if (params === null || typeof params !== 'object' || params.kind !== 'mha') {
-    throw new TypeError(`${fn}: params must be multi-head attention parameters (kind 'mha', from initMultiHeadAttention or fromPyTorchStateDict); got ${params === null ? 'null' : typeof params === 'object' ? `kind ${String((params as { kind?: unknown }).kind)}` : typeof params}`);
+    throw new TypeError(
+      `${fn}: params must be multi-head attention parameters (kind 'mha', from initMultiHeadAttention or fromPyTorchStateDict); got ${params === null ? 'null' : typeof params === 'object' ? `kind ${String((params as { kind?: unknown }).kind)}` : typeof params}`,
+    );
   }
   const shapes = paramShapes(params.config);
   for (const name of ['wQ', 'wK', 'wV', 'wO', 'bQ', 'bK', 'bV', 'bO'] as const) {
@@ -136,7 +160,8 @@ function validateParams(fn: string, params: MultiHeadAttentionParams): void {
 export function initMultiHeadAttention(config: MultiHeadAttentionConfig, seed: number): MultiHeadAttentionParams {
   const fn = 'initMultiHeadAttention';
   const c = resolveMultiHeadAttentionConfig(config, fn);
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new TypeError(`${fn}: seed must be a finite number; got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed))
+    throw new TypeError(`${fn}: seed must be a finite number; got ${String(seed)}`);
   const kv = c.numKvHeads * c.headDim;
   const stacked = c.kdim === c.embedDim && c.vdim === c.embedDim;
   const xavier = (fanIn: number, fanOut: number) => Math.sqrt(6 / (fanIn + fanOut));
@@ -170,41 +195,64 @@ export function repeatKvHeads(x: tf.Tensor, numHeads: number): tf.Tensor4D {
   assertRank(fn, 'x', x, 4, '[B, Hkv, T, d]');
   assertPositiveInt(fn, 'numHeads', numHeads);
   const hkv = x.shape[1]!;
-  if (numHeads % hkv !== 0) throw new RangeError(`${fn}: numHeads must be a multiple of x's Hkv = ${hkv}; got ${numHeads}`);
+  if (numHeads % hkv !== 0)
+    throw new RangeError(`${fn}: numHeads must be a multiple of x's Hkv = ${hkv}; got ${numHeads}`);
   if (hkv === numHeads) return x.clone() as tf.Tensor4D;
   const group = numHeads / hkv;
-  return tidy(() => tf.gather(x, tf.tensor1d(Array.from({ length: numHeads }, (_, h) => Math.floor(h / group)), 'int32'), 1)) as tf.Tensor4D;
+  return tidy(() =>
+    tf.gather(
+      x,
+      tf.tensor1d(
+        Array.from({ length: numHeads }, (_, h) => Math.floor(h / group)),
+        'int32',
+      ),
+      1,
+    ),
+  ) as tf.Tensor4D;
 }
 
 /** Internal: validates the options shared by the layers. */
 export function validateMhaOptions(fn: string, options: MultiHeadAttentionOptions): void {
-  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object; got ${String(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${fn}: options must be an object; got ${String(options)}`);
   assertBoolean(fn, 'options.causal', options.causal);
   assertBoolean(fn, 'options.strictCausal', options.strictCausal);
   assertBoolean(fn, 'options.averageWeights', options.averageWeights);
   if (options.alignment !== undefined) assertOneOf(fn, 'options.alignment', options.alignment, MASK_ALIGNMENTS);
-  if (options.causal && options.strictCausal) throw new RangeError(`${fn}: options.causal and options.strictCausal are exclusive; got both true`);
+  if (options.causal && options.strictCausal)
+    throw new RangeError(`${fn}: options.causal and options.strictCausal are exclusive; got both true`);
   if (options.scale !== undefined && (typeof options.scale !== 'number' || !Number.isFinite(options.scale))) {
     throw new RangeError(`${fn}: options.scale must be a finite number; got ${String(options.scale)}`);
   }
 }
 
 /** Internal: combined boolean mask for `[B, H, Tq, Tk]` from `mask` and `keyPaddingMask` (inside a tidy). */
-export function layerMask(fn: string, options: MultiHeadAttentionOptions, b: number, h: number, tq: number, tk: number): tf.Tensor | undefined {
+export function layerMask(
+  fn: string,
+  options: MultiHeadAttentionOptions,
+  b: number,
+  h: number,
+  tq: number,
+  tk: number,
+): tf.Tensor | undefined {
   const target = [b, h, tq, tk];
   let m: tf.Tensor | undefined;
   if (options.mask !== undefined) {
     assertTensor(fn, 'options.mask', options.mask);
-    if (options.mask.dtype !== 'bool') throw new TypeError(`${fn}: options.mask must have dtype bool (true = may attend); got ${options.mask.dtype}`);
+    if (options.mask.dtype !== 'bool')
+      throw new TypeError(`${fn}: options.mask must have dtype bool (true = may attend); got ${options.mask.dtype}`);
     if (!broadcastsTo(options.mask.shape, target)) {
-      throw new RangeError(`${fn}: options.mask must broadcast to [B, H, Tq, Tk] = ${shapeStr(target)}; got ${shapeStr(options.mask.shape)}`);
+      throw new RangeError(
+        `${fn}: options.mask must broadcast to [B, H, Tq, Tk] = ${shapeStr(target)}; got ${shapeStr(options.mask.shape)}`,
+      );
     }
     m = options.mask;
   }
   if (options.keyPaddingMask !== undefined) {
     const kp = options.keyPaddingMask;
     assertTensor(fn, 'options.keyPaddingMask', kp);
-    if (kp.dtype !== 'bool') throw new TypeError(`${fn}: options.keyPaddingMask must have dtype bool (true = real key); got ${kp.dtype}`);
+    if (kp.dtype !== 'bool')
+      throw new TypeError(`${fn}: options.keyPaddingMask must have dtype bool (true = real key); got ${kp.dtype}`);
     assertShape(fn, 'options.keyPaddingMask', kp, [b, tk], '[B, Tk]');
     const k4 = tf.reshape(kp, [b, 1, 1, tk]);
     m = m ? tf.logicalAnd(m, k4) : k4;
@@ -225,7 +273,11 @@ export function attendHeads(
   const kk = c.numKvHeads === c.numHeads ? k : repeatKvHeads(k, c.numHeads);
   const vv = c.numKvHeads === c.numHeads ? v : repeatKvHeads(v, c.numHeads);
   const { output, weights } = scaledDotProductAttention(q, kk, vv, {
-    mask, causal: options.causal, strictCausal: options.strictCausal, alignment: options.alignment, scale: options.scale,
+    mask,
+    causal: options.causal,
+    strictCausal: options.strictCausal,
+    alignment: options.alignment,
+    scale: options.scale,
   });
   const out = linear(mergeHeads(output), params.wO, params.bO) as tf.Tensor3D;
   const result: MultiHeadAttentionResult = { output: out, weights: weights as tf.Tensor4D };
@@ -252,18 +304,29 @@ export function multiHeadAttention(
   validateParams(fn, params);
   validateMhaOptions(fn, options);
   const c = params.config;
-  for (const [name, t, width, w] of [['query', query, c.embedDim, 'embedDim'], ['key', key, c.kdim, 'kdim'], ['value', value, c.vdim, 'vdim']] as const) {
+  for (const [name, t, width, w] of [
+    ['query', query, c.embedDim, 'embedDim'],
+    ['key', key, c.kdim, 'kdim'],
+    ['value', value, c.vdim, 'vdim'],
+  ] as const) {
     assertTensor(fn, name, t);
     assertRank(fn, name, t, 3, `[B, T, ${w}]`);
     assertFloat(fn, name, t);
-    if (t.shape[2] !== width) throw new RangeError(`${fn}: ${name} must have last dim ${w} = ${width} [B, T, ${w}]; got shape ${shapeStr(t.shape)}`);
+    if (t.shape[2] !== width)
+      throw new RangeError(
+        `${fn}: ${name} must have last dim ${w} = ${width} [B, T, ${w}]; got shape ${shapeStr(t.shape)}`,
+      );
   }
-  const b = query.shape[0]!;
+  const b = query.shape[0];
   if (key.shape[0] !== b || value.shape[0] !== b) {
-    throw new RangeError(`${fn}: query, key and value must share the batch size B = ${b}; got key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)}`);
+    throw new RangeError(
+      `${fn}: query, key and value must share the batch size B = ${b}; got key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)}`,
+    );
   }
   if (key.shape[1] !== value.shape[1]) {
-    throw new RangeError(`${fn}: key and value must have the same Tk; got key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)}`);
+    throw new RangeError(
+      `${fn}: key and value must have the same Tk; got key ${shapeStr(key.shape)}, value ${shapeStr(value.shape)}`,
+    );
   }
   return tidy(() => {
     const q = splitHeads(linear(query, params.wQ, params.bQ), c.numHeads);
@@ -297,8 +360,9 @@ function toTensor(fn: string, name: string, x: TensorInput | undefined): tf.Tens
     assertFloat(fn, `stateDict['${name}']`, x);
     return x;
   }
-  if (!Array.isArray(x)) throw new TypeError(`${fn}: stateDict['${name}'] must be a tf.Tensor or nested number arrays; got ${typeof x}`);
-  return tf.tensor(x as number[], undefined, 'float32');
+  if (!Array.isArray(x))
+    throw new TypeError(`${fn}: stateDict['${name}'] must be a tf.Tensor or nested number arrays; got ${typeof x}`);
+  return tf.tensor(x, undefined, 'float32');
 }
 
 /**
@@ -308,9 +372,13 @@ function toTensor(fn: string, name: string, x: TensorInput | undefined): tf.Tens
  * @example
  * const p = fromPyTorchStateDict({ in_proj_weight, in_proj_bias, 'out_proj.weight': wo, 'out_proj.bias': bo }, { embedDim: 8, numHeads: 2 });
  */
-export function fromPyTorchStateDict(stateDict: PyTorchMultiheadAttentionStateDict, config: MultiHeadAttentionConfig): MultiHeadAttentionParams {
+export function fromPyTorchStateDict(
+  stateDict: PyTorchMultiheadAttentionStateDict,
+  config: MultiHeadAttentionConfig,
+): MultiHeadAttentionParams {
   const fn = 'fromPyTorchStateDict';
-  if (stateDict === null || typeof stateDict !== 'object') throw new TypeError(`${fn}: stateDict must be an object; got ${String(stateDict)}`);
+  if (stateDict === null || typeof stateDict !== 'object')
+    throw new TypeError(`${fn}: stateDict must be an object; got ${String(stateDict)}`);
   const hasBias = stateDict.in_proj_bias !== undefined || stateDict['out_proj.bias'] !== undefined;
   const c = { ...resolveMultiHeadAttentionConfig(config, fn), bias: hasBias };
   const kv = c.numKvHeads * c.headDim;
@@ -324,26 +392,45 @@ export function fromPyTorchStateDict(stateDict: PyTorchMultiheadAttentionStateDi
     const inW = get('in_proj_weight');
     if (inW) {
       if (c.kdim !== c.embedDim || c.vdim !== c.embedDim) {
-        throw new RangeError(`${fn}: stateDict.in_proj_weight is only valid when kdim = vdim = embedDim; got kdim ${c.kdim}, vdim ${c.vdim} (use q/k/v_proj_weight)`);
+        throw new RangeError(
+          `${fn}: stateDict.in_proj_weight is only valid when kdim = vdim = embedDim; got kdim ${c.kdim}, vdim ${c.vdim} (use q/k/v_proj_weight)`,
+        );
       }
-      assertShape(fn, "stateDict['in_proj_weight']", inW, [c.embedDim + 2 * kv, c.embedDim], '[E + 2·Hkv·headDim, E] (PyTorch layout)');
+      assertShape(
+        fn,
+        "stateDict['in_proj_weight']",
+        inW,
+        [c.embedDim + 2 * kv, c.embedDim],
+        '[E + 2·Hkv·headDim, E] (PyTorch layout)',
+      );
       [wq, wk, wv] = tf.split(inW, [c.embedDim, kv, kv], 0) as [tf.Tensor, tf.Tensor, tf.Tensor];
     } else {
       const q = get('q_proj_weight', [c.embedDim, c.embedDim]);
       const k = get('k_proj_weight', [kv, c.kdim]);
       const v = get('v_proj_weight', [kv, c.vdim]);
-      if (!q || !k || !v) throw new TypeError(`${fn}: stateDict needs in_proj_weight or all of q_proj_weight, k_proj_weight, v_proj_weight; got keys ${Object.keys(stateDict).join(', ')}`);
+      if (!q || !k || !v)
+        throw new TypeError(
+          `${fn}: stateDict needs in_proj_weight or all of q_proj_weight, k_proj_weight, v_proj_weight; got keys ${Object.keys(stateDict).join(', ')}`,
+        );
       [wq, wk, wv] = [q, k, v];
     }
     const wo = get('out_proj.weight', [c.embedDim, c.embedDim]);
     if (!wo) throw new TypeError(`${fn}: stateDict['out_proj.weight'] is required; got undefined`);
     const params: MultiHeadAttentionParams = {
-      kind: 'mha', config: c,
-      wQ: tf.transpose(wq) as tf.Tensor2D, wK: tf.transpose(wk) as tf.Tensor2D,
-      wV: tf.transpose(wv) as tf.Tensor2D, wO: tf.transpose(wo) as tf.Tensor2D,
+      kind: 'mha',
+      config: c,
+      wQ: tf.transpose(wq) as tf.Tensor2D,
+      wK: tf.transpose(wk) as tf.Tensor2D,
+      wV: tf.transpose(wv) as tf.Tensor2D,
+      wO: tf.transpose(wo) as tf.Tensor2D,
     };
     const inB = get('in_proj_bias', [c.embedDim + 2 * kv]);
-    if (inB) [params.bQ, params.bK, params.bV] = tf.split(inB, [c.embedDim, kv, kv], 0) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    if (inB)
+      [params.bQ, params.bK, params.bV] = tf.split(inB, [c.embedDim, kv, kv], 0) as [
+        tf.Tensor1D,
+        tf.Tensor1D,
+        tf.Tensor1D,
+      ];
     const ob = get('out_proj.bias', [c.embedDim]);
     if (ob) params.bO = (ob === stateDict['out_proj.bias'] ? ob.clone() : ob) as tf.Tensor1D;
     return params;

@@ -4,7 +4,16 @@ import { linear, tidy, mergeHeads, splitHeads, uniform } from './linear.js';
 import { layerMask, validateMhaOptions } from './mha.js';
 import { rope, type RopeStyle } from './rope.js';
 import { scaledDotProductAttention } from './sdpa.js';
-import { assertFloat, assertNonNegativeInt, assertOneOf, assertPositiveInt, assertRank, assertShape, assertTensor, shapeStr } from './validate.js';
+import {
+  assertFloat,
+  assertNonNegativeInt,
+  assertOneOf,
+  assertPositiveInt,
+  assertRank,
+  assertShape,
+  assertTensor,
+  shapeStr,
+} from './validate.js';
 
 /** Shape of a DeepSeek-V2 multi-head latent attention layer (names follow DeepSeek's config). */
 export interface MultiHeadLatentAttentionConfig {
@@ -95,22 +104,35 @@ export interface AbsorbedLatentWeights {
  * @example
  * resolveMultiHeadLatentAttentionConfig({ dModel: 16, numHeads: 2, kvLoraRank: 4, qkNopeHeadDim: 4, qkRopeHeadDim: 2, vHeadDim: 3 }).scale; // 1/√6
  */
-export function resolveMultiHeadLatentAttentionConfig(config: MultiHeadLatentAttentionConfig, fn = 'resolveMultiHeadLatentAttentionConfig'): ResolvedMultiHeadLatentAttentionConfig {
-  if (config === null || typeof config !== 'object') throw new TypeError(`${fn}: config must be an object; got ${String(config)}`);
+export function resolveMultiHeadLatentAttentionConfig(
+  config: MultiHeadLatentAttentionConfig,
+  fn = 'resolveMultiHeadLatentAttentionConfig',
+): ResolvedMultiHeadLatentAttentionConfig {
+  if (config === null || typeof config !== 'object')
+    throw new TypeError(`${fn}: config must be an object; got ${String(config)}`);
   for (const name of ['dModel', 'numHeads', 'kvLoraRank', 'qkNopeHeadDim', 'qkRopeHeadDim', 'vHeadDim'] as const) {
     assertPositiveInt(fn, `config.${name}`, config[name]);
   }
   const qLoraRank = config.qLoraRank ?? 0;
   assertNonNegativeInt(fn, 'config.qLoraRank', qLoraRank);
-  if (config.qkRopeHeadDim % 2 !== 0) throw new RangeError(`${fn}: config.qkRopeHeadDim must be even (RoPE rotates pairs); got ${config.qkRopeHeadDim}`);
+  if (config.qkRopeHeadDim % 2 !== 0)
+    throw new RangeError(`${fn}: config.qkRopeHeadDim must be even (RoPE rotates pairs); got ${config.qkRopeHeadDim}`);
   const ropeBase = config.ropeBase ?? 10000;
-  if (typeof ropeBase !== 'number' || !(ropeBase > 0) || !Number.isFinite(ropeBase)) throw new RangeError(`${fn}: config.ropeBase must be a finite number > 0; got ${String(ropeBase)}`);
+  if (typeof ropeBase !== 'number' || !(ropeBase > 0) || !Number.isFinite(ropeBase))
+    throw new RangeError(`${fn}: config.ropeBase must be a finite number > 0; got ${String(ropeBase)}`);
   const ropeStyle = config.ropeStyle ?? 'interleaved';
   assertOneOf(fn, 'config.ropeStyle', ropeStyle, ['interleaved', 'half'] as const);
   return {
-    dModel: config.dModel, numHeads: config.numHeads, kvLoraRank: config.kvLoraRank, qLoraRank,
-    qkNopeHeadDim: config.qkNopeHeadDim, qkRopeHeadDim: config.qkRopeHeadDim, vHeadDim: config.vHeadDim,
-    ropeBase, ropeStyle, scale: 1 / Math.sqrt(config.qkNopeHeadDim + config.qkRopeHeadDim),
+    dModel: config.dModel,
+    numHeads: config.numHeads,
+    kvLoraRank: config.kvLoraRank,
+    qLoraRank,
+    qkNopeHeadDim: config.qkNopeHeadDim,
+    qkRopeHeadDim: config.qkRopeHeadDim,
+    vHeadDim: config.vHeadDim,
+    ropeBase,
+    ropeStyle,
+    scale: 1 / Math.sqrt(config.qkNopeHeadDim + config.qkRopeHeadDim),
   };
 }
 
@@ -118,21 +140,31 @@ function shapesOf(c: ResolvedMultiHeadLatentAttentionConfig) {
   const qIn = c.qLoraRank > 0 ? c.qLoraRank : c.dModel;
   const h = c.numHeads;
   return {
-    wDQ: [c.dModel, c.qLoraRank], wUQ: [qIn, h * c.qkNopeHeadDim], wQR: [qIn, h * c.qkRopeHeadDim],
-    wDKV: [c.dModel, c.kvLoraRank], wUK: [c.kvLoraRank, h * c.qkNopeHeadDim], wUV: [c.kvLoraRank, h * c.vHeadDim],
-    wKR: [c.dModel, c.qkRopeHeadDim], wO: [h * c.vHeadDim, c.dModel],
+    wDQ: [c.dModel, c.qLoraRank],
+    wUQ: [qIn, h * c.qkNopeHeadDim],
+    wQR: [qIn, h * c.qkRopeHeadDim],
+    wDKV: [c.dModel, c.kvLoraRank],
+    wUK: [c.kvLoraRank, h * c.qkNopeHeadDim],
+    wUV: [c.kvLoraRank, h * c.vHeadDim],
+    wKR: [c.dModel, c.qkRopeHeadDim],
+    wO: [h * c.vHeadDim, c.dModel],
   } as const;
 }
 
 export function validateLatentParams(fn: string, params: MultiHeadLatentAttentionParams): void {
   if (params === null || typeof params !== 'object' || params.kind !== 'mla') {
-    throw new TypeError(`${fn}: params must be multi-head latent attention parameters (kind 'mla', from initMultiHeadLatentAttention); got ${params === null ? 'null' : typeof params === 'object' ? `kind ${String((params as { kind?: unknown }).kind)}` : typeof params}`);
+    throw new TypeError(
+      `${fn}: params must be multi-head latent attention parameters (kind 'mla', from initMultiHeadLatentAttention); got ${params === null ? 'null' : typeof params === 'object' ? `kind ${String((params as { kind?: unknown }).kind)}` : typeof params}`,
+    );
   }
   const shapes = shapesOf(params.config);
   for (const name of ['wDQ', 'wUQ', 'wQR', 'wDKV', 'wUK', 'wUV', 'wKR', 'wO'] as const) {
     const t = params[name];
     if (name === 'wDQ' && params.config.qLoraRank === 0) {
-      if (t !== undefined) throw new TypeError(`${fn}: params.wDQ must be absent when config.qLoraRank = 0; got shape ${shapeStr(t.shape)}`);
+      if (t !== undefined)
+        throw new TypeError(
+          `${fn}: params.wDQ must be absent when config.qLoraRank = 0; got shape ${shapeStr(t.shape)}`,
+        );
       continue;
     }
     if (t === undefined) throw new TypeError(`${fn}: params.${name} is required; got undefined`);
@@ -146,16 +178,27 @@ export function validateLatentParams(fn: string, params: MultiHeadLatentAttentio
  * @example
  * const p = initMultiHeadLatentAttention({ dModel: 16, numHeads: 2, kvLoraRank: 4, qLoraRank: 6, qkNopeHeadDim: 4, qkRopeHeadDim: 2, vHeadDim: 3 }, 7);
  */
-export function initMultiHeadLatentAttention(config: MultiHeadLatentAttentionConfig, seed: number): MultiHeadLatentAttentionParams {
+export function initMultiHeadLatentAttention(
+  config: MultiHeadLatentAttentionConfig,
+  seed: number,
+): MultiHeadLatentAttentionParams {
   const fn = 'initMultiHeadLatentAttention';
   const c = resolveMultiHeadLatentAttentionConfig(config, fn);
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new TypeError(`${fn}: seed must be a finite number; got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed))
+    throw new TypeError(`${fn}: seed must be a finite number; got ${String(seed)}`);
   const s = shapesOf(c);
-  const draw = (shape: readonly [number, number], i: number) => uniform([...shape], 1 / Math.sqrt(shape[0]), seed + i) as tf.Tensor2D;
+  const draw = (shape: readonly [number, number], i: number) =>
+    uniform([...shape], 1 / Math.sqrt(shape[0]), seed + i) as tf.Tensor2D;
   const p: MultiHeadLatentAttentionParams = {
-    kind: 'mla', config: c,
-    wUQ: draw(s.wUQ, 1), wQR: draw(s.wQR, 2), wDKV: draw(s.wDKV, 3), wUK: draw(s.wUK, 4),
-    wUV: draw(s.wUV, 5), wKR: draw(s.wKR, 6), wO: draw(s.wO, 7),
+    kind: 'mla',
+    config: c,
+    wUQ: draw(s.wUQ, 1),
+    wQR: draw(s.wQR, 2),
+    wDKV: draw(s.wDKV, 3),
+    wUK: draw(s.wUK, 4),
+    wUV: draw(s.wUV, 5),
+    wKR: draw(s.wKR, 6),
+    wO: draw(s.wO, 7),
   };
   if (c.qLoraRank > 0) p.wDQ = draw(s.wDQ, 0);
   return p;
@@ -182,7 +225,11 @@ export function absorbLatentAttention(params: MultiHeadLatentAttentionParams): A
 }
 
 /** Internal: latent c_KV `[B, T, r]` and RoPE key `[B, T, dRope]` of tokens x at positions offset…. */
-export function latentKv(params: MultiHeadLatentAttentionParams, x: tf.Tensor, offset: number): { latent: tf.Tensor3D; ropeKey: tf.Tensor3D } {
+export function latentKv(
+  params: MultiHeadLatentAttentionParams,
+  x: tf.Tensor,
+  offset: number,
+): { latent: tf.Tensor3D; ropeKey: tf.Tensor3D } {
   const c = params.config;
   const latent = linear(x, params.wDKV) as tf.Tensor3D;
   const ropeKey = rope(linear(x, params.wKR), { offset, base: c.ropeBase, style: c.ropeStyle }) as tf.Tensor3D;
@@ -207,7 +254,10 @@ export function attendLatent(
   // Combined boolean mask [B, H, Tq, Tk] (or undefined).
   let mask = layerMask(fn, options, b, h, tq, tk);
   if (options.causal || options.strictCausal) {
-    const cm = causalMask(tq, tk, { strict: options.strictCausal === true, alignment: options.alignment ?? 'top-left' });
+    const cm = causalMask(tq, tk, {
+      strict: options.strictCausal === true,
+      alignment: options.alignment ?? 'top-left',
+    });
     mask = mask ? tf.logicalAnd(mask, cm) : cm;
   }
   const cq = params.wDQ ? linear(x, params.wDQ) : x; // [B, Tq, qIn]
@@ -217,7 +267,10 @@ export function attendLatent(
     const kC = splitHeads(linear(latent, params.wUK), h); // [B, H, Tk, dNope]
     const v = splitHeads(linear(latent, params.wUV), h); // [B, H, Tk, dV]
     const kR = tf.broadcastTo(tf.expandDims(ropeKey, 1), [b, h, tk, c.qkRopeHeadDim]);
-    const { output, weights } = scaledDotProductAttention(tf.concat([qC, qR], -1), tf.concat([kC, kR], -1), v, { mask, scale: c.scale });
+    const { output, weights } = scaledDotProductAttention(tf.concat([qC, qR], -1), tf.concat([kC, kR], -1), v, {
+      mask,
+      scale: c.scale,
+    });
     return { output: linear(mergeHeads(output), params.wO) as tf.Tensor3D, weights: weights as tf.Tensor4D };
   }
   const abs = options.absorbed ?? absorbLatentAttention(params);
@@ -232,12 +285,20 @@ export function attendLatent(
   const mAll = mask ? tf.reshape(tf.broadcastTo(mask, [b, h, tq, tk]), [b, h * tq, tk]) : undefined;
   const { output, weights } = scaledDotProductAttention(qAll, kAll, latent, { mask: mAll, scale: c.scale }); // [B, H·Tq, r]
   // Output: Σ_h (A_h c_KV) (W_UV_h W_O_h).
-  const oH = tf.reshape(tf.transpose(tf.reshape(output, [b, h, tq, c.kvLoraRank]), [1, 0, 2, 3]), [h, b * tq, c.kvLoraRank]);
+  const oH = tf.reshape(tf.transpose(tf.reshape(output, [b, h, tq, c.kvLoraRank]), [1, 0, 2, 3]), [
+    h,
+    b * tq,
+    c.kvLoraRank,
+  ]);
   const out = tf.reshape(tf.sum(tf.matMul(oH, abs.wVO), 0), [b, tq, c.dModel]) as tf.Tensor3D;
   return { output: out, weights: tf.reshape(weights, [b, h, tq, tk]) as tf.Tensor4D };
 }
 
-export function validateLatentOptions(fn: string, options: MultiHeadLatentAttentionOptions, params: MultiHeadLatentAttentionParams): void {
+export function validateLatentOptions(
+  fn: string,
+  options: MultiHeadLatentAttentionOptions,
+  params: MultiHeadLatentAttentionParams,
+): void {
   validateMhaOptions(fn, options);
   if (options.form !== undefined) assertOneOf(fn, 'options.form', options.form, FORMS);
   if (options.positionOffset !== undefined) assertNonNegativeInt(fn, 'options.positionOffset', options.positionOffset);
@@ -245,9 +306,21 @@ export function validateLatentOptions(fn: string, options: MultiHeadLatentAttent
     const c = params.config;
     const qIn = c.qLoraRank > 0 ? c.qLoraRank : c.dModel;
     assertTensor(fn, 'options.absorbed.wQK', options.absorbed.wQK);
-    assertShape(fn, 'options.absorbed.wQK', options.absorbed.wQK, [c.numHeads, qIn, c.kvLoraRank], '[H, qIn, kvLoraRank]');
+    assertShape(
+      fn,
+      'options.absorbed.wQK',
+      options.absorbed.wQK,
+      [c.numHeads, qIn, c.kvLoraRank],
+      '[H, qIn, kvLoraRank]',
+    );
     assertTensor(fn, 'options.absorbed.wVO', options.absorbed.wVO);
-    assertShape(fn, 'options.absorbed.wVO', options.absorbed.wVO, [c.numHeads, c.kvLoraRank, c.dModel], '[H, kvLoraRank, dModel]');
+    assertShape(
+      fn,
+      'options.absorbed.wVO',
+      options.absorbed.wVO,
+      [c.numHeads, c.kvLoraRank, c.dModel],
+      '[H, kvLoraRank, dModel]',
+    );
   }
 }
 
@@ -255,7 +328,10 @@ export function validateLatentInput(fn: string, params: MultiHeadLatentAttention
   assertTensor(fn, 'x', x);
   assertRank(fn, 'x', x, 3, '[B, T, dModel]');
   assertFloat(fn, 'x', x);
-  if (x.shape[2] !== params.config.dModel) throw new RangeError(`${fn}: x must have last dim dModel = ${params.config.dModel} [B, T, dModel]; got shape ${shapeStr(x.shape)}`);
+  if (x.shape[2] !== params.config.dModel)
+    throw new RangeError(
+      `${fn}: x must have last dim dModel = ${params.config.dModel} [B, T, dModel]; got shape ${shapeStr(x.shape)}`,
+    );
 }
 
 /**
@@ -265,7 +341,11 @@ export function validateLatentInput(fn: string, params: MultiHeadLatentAttention
  * @example
  * const { output, weights } = multiHeadLatentAttention(p, x, { causal: true, form: 'absorbed' });
  */
-export function multiHeadLatentAttention(params: MultiHeadLatentAttentionParams, x: tf.Tensor, options: MultiHeadLatentAttentionOptions = {}): MultiHeadLatentAttentionResult {
+export function multiHeadLatentAttention(
+  params: MultiHeadLatentAttentionParams,
+  x: tf.Tensor,
+  options: MultiHeadLatentAttentionOptions = {},
+): MultiHeadLatentAttentionResult {
   const fn = 'multiHeadLatentAttention';
   validateLatentParams(fn, params);
   validateLatentOptions(fn, options, params);

@@ -34,14 +34,18 @@ export function rope(x: tf.Tensor, options: RopeOptions = {}): tf.Tensor {
   const style = options.style ?? 'interleaved';
   assertOneOf(fn, 'options.style', style, ROPE_STYLES);
   const base = options.base ?? 10000;
-  if (typeof base !== 'number' || !(base > 0) || !Number.isFinite(base)) throw new RangeError(`${fn}: options.base must be a finite number > 0; got ${String(base)}`);
+  if (typeof base !== 'number' || !(base > 0) || !Number.isFinite(base))
+    throw new RangeError(`${fn}: options.base must be a finite number > 0; got ${String(base)}`);
   let positions: readonly number[];
   if (options.positions !== undefined) {
     if (!Array.isArray(options.positions) || options.positions.length !== t) {
-      throw new RangeError(`${fn}: options.positions must be an array of T = ${t} numbers; got ${Array.isArray(options.positions) ? `length ${options.positions.length}` : String(options.positions)}`);
+      throw new RangeError(
+        `${fn}: options.positions must be an array of T = ${t} numbers; got ${Array.isArray(options.positions) ? `length ${options.positions.length}` : String(options.positions)}`,
+      );
     }
     options.positions.forEach((p, i) => {
-      if (typeof p !== 'number' || !Number.isFinite(p)) throw new RangeError(`${fn}: options.positions[${i}] must be a finite number; got ${String(p)}`);
+      if (typeof p !== 'number' || !Number.isFinite(p))
+        throw new RangeError(`${fn}: options.positions[${i}] must be a finite number; got ${String(p)}`);
     });
     positions = options.positions;
   } else {

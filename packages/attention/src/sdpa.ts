@@ -38,26 +38,39 @@ export interface AttentionStepsResult extends AttentionResult {
 /** Most negative finite float32: masked scores become this inside the softmax, so nothing is ever −∞ − (−∞). */
 const FLOAT32_LOWEST = -3.4028234663852886e38;
 
-function validate(fn: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions): { scale: number; weightsShape: number[] } {
+function validate(
+  fn: string,
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: AttentionOptions,
+): { scale: number; weightsShape: number[] } {
   assertTensor(fn, 'q', q);
   assertTensor(fn, 'k', k);
   assertTensor(fn, 'v', v);
   if (q.rank < 2) throw new RangeError(`${fn}: q must be rank ≥ 2 [..., Tq, dk]; got shape ${shapeStr(q.shape)}`);
-  if (k.rank !== q.rank) throw new RangeError(`${fn}: k must have the rank of q (${q.rank}) [..., Tk, dk]; got shape ${shapeStr(k.shape)}`);
-  if (v.rank !== q.rank) throw new RangeError(`${fn}: v must have the rank of q (${q.rank}) [..., Tk, dv]; got shape ${shapeStr(v.shape)}`);
+  if (k.rank !== q.rank)
+    throw new RangeError(`${fn}: k must have the rank of q (${q.rank}) [..., Tk, dk]; got shape ${shapeStr(k.shape)}`);
+  if (v.rank !== q.rank)
+    throw new RangeError(`${fn}: v must have the rank of q (${q.rank}) [..., Tk, dv]; got shape ${shapeStr(v.shape)}`);
   assertFloat(fn, 'q', q);
   assertFloat(fn, 'k', k);
   assertFloat(fn, 'v', v);
   const r = q.rank;
   const lead = q.shape.slice(0, r - 2);
   const same = (t: tf.Tensor) => t.shape.slice(0, r - 2).every((d, i) => d === lead[i]);
-  if (!same(k)) throw new RangeError(`${fn}: k's leading dims must equal q's ${shapeStr(lead)}; got k shape ${shapeStr(k.shape)}`);
-  if (!same(v)) throw new RangeError(`${fn}: v's leading dims must equal q's ${shapeStr(lead)}; got v shape ${shapeStr(v.shape)}`);
+  if (!same(k))
+    throw new RangeError(`${fn}: k's leading dims must equal q's ${shapeStr(lead)}; got k shape ${shapeStr(k.shape)}`);
+  if (!same(v))
+    throw new RangeError(`${fn}: v's leading dims must equal q's ${shapeStr(lead)}; got v shape ${shapeStr(v.shape)}`);
   const dk = q.shape[r - 1]!;
-  if (k.shape[r - 1] !== dk) throw new RangeError(`${fn}: k's last dim must equal q's dk = ${dk}; got k shape ${shapeStr(k.shape)}`);
+  if (k.shape[r - 1] !== dk)
+    throw new RangeError(`${fn}: k's last dim must equal q's dk = ${dk}; got k shape ${shapeStr(k.shape)}`);
   const tk = k.shape[r - 2]!;
-  if (v.shape[r - 2] !== tk) throw new RangeError(`${fn}: v must have Tk = ${tk} rows (as k); got v shape ${shapeStr(v.shape)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object; got ${String(options)}`);
+  if (v.shape[r - 2] !== tk)
+    throw new RangeError(`${fn}: v must have Tk = ${tk} rows (as k); got v shape ${shapeStr(v.shape)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${fn}: options must be an object; got ${String(options)}`);
   assertBoolean(fn, 'options.causal', options.causal);
   assertBoolean(fn, 'options.strictCausal', options.strictCausal);
   if (options.causal && options.strictCausal) {
@@ -75,7 +88,9 @@ function validate(fn: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options:
       throw new TypeError(`${fn}: options.mask must have dtype bool (true = may attend); got ${options.mask.dtype}`);
     }
     if (!broadcastsTo(options.mask.shape, weightsShape)) {
-      throw new RangeError(`${fn}: options.mask must broadcast to the weights' shape ${shapeStr(weightsShape)} [..., Tq, Tk]; got ${shapeStr(options.mask.shape)}`);
+      throw new RangeError(
+        `${fn}: options.mask must broadcast to the weights' shape ${shapeStr(weightsShape)} [..., Tq, Tk]; got ${shapeStr(options.mask.shape)}`,
+      );
     }
   }
   return { scale, weightsShape };
@@ -104,9 +119,12 @@ export function maskedSoftmax(scores: tf.Tensor, allowed: tf.Tensor | null): tf.
   assertTensor(fn, 'scores', scores);
   if (allowed === null) return tf.softmax(scores);
   assertTensor(fn, 'allowed', allowed);
-  if (allowed.dtype !== 'bool') throw new TypeError(`${fn}: allowed must have dtype bool (true = may attend); got ${allowed.dtype}`);
+  if (allowed.dtype !== 'bool')
+    throw new TypeError(`${fn}: allowed must have dtype bool (true = may attend); got ${allowed.dtype}`);
   if (!broadcastsTo(allowed.shape, scores.shape)) {
-    throw new RangeError(`${fn}: allowed must broadcast to scores' shape ${shapeStr(scores.shape)}; got ${shapeStr(allowed.shape)}`);
+    throw new RangeError(
+      `${fn}: allowed must broadcast to scores' shape ${shapeStr(scores.shape)}; got ${shapeStr(allowed.shape)}`,
+    );
   }
   return tidy(() => {
     // Row max over allowed entries (the lowest finite float for an empty row); masked entries are
@@ -123,7 +141,14 @@ export function maskedSoftmax(scores: tf.Tensor, allowed: tf.Tensor | null): tf.
   });
 }
 
-function compute(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions, r: { scale: number; weightsShape: number[] }, steps: boolean) {
+function compute(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: AttentionOptions,
+  r: { scale: number; weightsShape: number[] },
+  steps: boolean,
+) {
   const scores = tf.matMul(q, k, false, true);
   const scaledScores = tf.mul(scores, tf.scalar(r.scale));
   const mask = resolveMask(options, r.weightsShape);
@@ -141,7 +166,12 @@ function compute(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOpt
  * @example
  * const { output, weights } = scaledDotProductAttention(q, k, v, { causal: true });
  */
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionResult {
+export function scaledDotProductAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: AttentionOptions = {},
+): AttentionResult {
   const r = validate('scaledDotProductAttention', q, k, v, options);
   return tidy(() => compute(q, k, v, options, r, false));
 }
@@ -152,7 +182,12 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
  * @example
  * const s = attentionSteps(q, k, v, { causal: true }); // s.scores, s.scaledScores, s.maskedScores, s.weights, s.output
  */
-export function attentionSteps(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionStepsResult {
+export function attentionSteps(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  options: AttentionOptions = {},
+): AttentionStepsResult {
   const r = validate('attentionSteps', q, k, v, options);
   return tidy(() => compute(q, k, v, options, r, true) as AttentionStepsResult);
 }

@@ -6,7 +6,13 @@ export function shapeStr(shape: readonly number[]): string {
 }
 
 export function assertTensor(fn: string, name: string, t: unknown): asserts t is tf.Tensor {
-  if (t === null || typeof t !== 'object' || !('shape' in t) || !('dtype' in t) || !Array.isArray((t as tf.Tensor).shape)) {
+  if (
+    t === null ||
+    typeof t !== 'object' ||
+    !('shape' in t) ||
+    !('dtype' in t) ||
+    !Array.isArray((t as tf.Tensor).shape)
+  ) {
     throw new TypeError(`${fn}: ${name} must be a tf.Tensor; got ${t === null ? 'null' : typeof t}`);
   }
 }
@@ -35,9 +41,16 @@ export function assertNonNegativeInt(fn: string, name: string, v: unknown): asse
   }
 }
 
-export function assertOneOf<T extends string>(fn: string, name: string, v: unknown, allowed: readonly T[]): asserts v is T {
+export function assertOneOf<T extends string>(
+  fn: string,
+  name: string,
+  v: unknown,
+  allowed: readonly T[],
+): asserts v is T {
   if (!allowed.includes(v as T)) {
-    throw new RangeError(`${fn}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(v)}`);
+    throw new RangeError(
+      `${fn}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${JSON.stringify(v)}`,
+    );
   }
 }
 

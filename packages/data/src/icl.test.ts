@@ -22,16 +22,30 @@ const REF_A = {
   config: { L: 3, dx: 2, dy: 1, noiseStd: 0.1 },
   options: { seed: 1234567, stream: 1, step: 5, batch: 2 },
   x: [
-    -0.2742489278316498, 0.059568703174591064, 0.20338325202465057, 0.16487184166908264, -0.33781513571739197, 1.2382749319076538,
-    -0.8852773904800415, -0.6548703908920288, -2.3881092071533203, -0.785325825214386, 0.02504969947040081, -0.6384150981903076,
+    -0.2742489278316498, 0.059568703174591064, 0.20338325202465057, 0.16487184166908264, -0.33781513571739197,
+    1.2382749319076538, -0.8852773904800415, -0.6548703908920288, -2.3881092071533203, -0.785325825214386,
+    0.02504969947040081, -0.6384150981903076,
   ],
-  y: [0.4466789662837982, -0.1799754500389099, 1.316721796989441, -0.18653038144111633, -0.8352718949317932, -0.2613113224506378],
+  y: [
+    0.4466789662837982, -0.1799754500389099, 1.316721796989441, -0.18653038144111633, -0.8352718949317932,
+    -0.2613113224506378,
+  ],
   xq: [-0.547050952911377, 1.1842589378356934, -0.6358579993247986, -0.3577800393104553],
   yq: [1.8440113067626953, -0.24340835213661194],
   beta: [-2.1349477767944336, 0.5708938241004944, 0.4669155478477478, -0.1494874656200409],
 };
 const REF_B = {
-  config: { L: 2, dx: 2, dy: 2, noiseStd: 0.05, betaScale: 'inverse-d' as const, covariance: [[2, 0.5], [0.5, 1]] },
+  config: {
+    L: 2,
+    dx: 2,
+    dy: 2,
+    noiseStd: 0.05,
+    betaScale: 'inverse-d' as const,
+    covariance: [
+      [2, 0.5],
+      [0.5, 1],
+    ],
+  },
   options: { seed: 77, stream: 0, step: 0, batch: 1 },
   x: [-2.544611930847168, -1.473808765411377, 0.1135912835597992, -1.2590173482894897],
   y: [1.209327220916748, -2.718421459197998, 0.6870818138122559, 0.26436856389045715],
@@ -41,7 +55,10 @@ const REF_B = {
 };
 
 describe('iclBatchArrays (host)', () => {
-  it.each([['seed defaults, stream 1, step 5', REF_A], ['covariance, inverse-d β, dy = 2', REF_B]])('matches the reference: %s', async (_, ref) => {
+  it.each([
+    ['seed defaults, stream 1, step 5', REF_A],
+    ['covariance, inverse-d β, dy = 2', REF_B],
+  ])('matches the reference: %s', async (_, ref) => {
     const a = iclBatchArrays(ref.config, ref.options);
     for (const k of ['x', 'y', 'xq', 'yq', 'beta'] as const) await expectClose(Array.from(a[k]), ref[k], 2e-7, 1e-6);
   });
@@ -77,8 +94,11 @@ describe('iclBatchArrays (host)', () => {
     const zw = normals(1, 0, 0, 0, 4 + 6 + 4 + 2);
     const b2 = Float32Array.from(zw.subarray(0, 4));
     const q2 = Float32Array.from(zw.subarray(8, 10));
-    for (let j = 0; j < 2; j++) expect(wide.yq[j]).toBe(Math.fround(q2[0]! * b2[j]! + q2[1]! * b2[2 + j]! + Math.sqrt(2) * 0.5 * zw[14 + j]!));
-    expect(() => iclBatchArrays({ ...cfg, queryNoise: 1 as never }, opts)).toThrow(new TypeError('iclBatchArrays: config.queryNoise must be a boolean; got 1'));
+    for (let j = 0; j < 2; j++)
+      expect(wide.yq[j]).toBe(Math.fround(q2[0]! * b2[j]! + q2[1]! * b2[2 + j]! + Math.sqrt(2) * 0.5 * zw[14 + j]!));
+    expect(() => iclBatchArrays({ ...cfg, queryNoise: 1 as never }, opts)).toThrow(
+      new TypeError('iclBatchArrays: config.queryNoise must be a boolean; got 1'),
+    );
   });
   it('example e does not depend on the batch size; offset selects examples', () => {
     const cfg = { L: 5, dx: 2, noiseStd: 0.01 };
@@ -117,7 +137,10 @@ describe('iclBatchArrays (host)', () => {
     const meanSq = (v: Float32Array) => v.reduce((s, x) => s + x * x, 0) / v.length;
     expect(Math.abs(meanSq(unit.beta) - 1)).toBeLessThan(5 * Math.sqrt(2 / (4 * B)));
     expect(Math.abs(meanSq(inv.beta) - 0.25)).toBeLessThan(5 * 0.25 * Math.sqrt(2 / (4 * B)));
-    const cov = [[4, 1.2], [1.2, 1]];
+    const cov = [
+      [4, 1.2],
+      [1.2, 1],
+    ];
     const c = iclBatchArrays({ L: 50, dx: 2, noiseStd: 0, covariance: cov }, { seed: 2, batch: 400 });
     let s00 = 0;
     let s01 = 0;
@@ -135,15 +158,43 @@ describe('iclBatchArrays (host)', () => {
   });
   it('validates the config and options', () => {
     const ok = { L: 3, dx: 2, noiseStd: 0.1 };
-    expect(() => iclBatchArrays({ ...ok, L: 0 }, { seed: 1, batch: 1 })).toThrow(/iclBatchArrays: config.L must be an integer ≥ 1; got 0/);
+    expect(() => iclBatchArrays({ ...ok, L: 0 }, { seed: 1, batch: 1 })).toThrow(
+      /iclBatchArrays: config.L must be an integer ≥ 1; got 0/,
+    );
     expect(() => iclBatchArrays({ ...ok, betaScale: 'x' as never }, { seed: 1, batch: 1 })).toThrow(
       /iclBatchArrays: config.betaScale must be one of 'unit', 'inverse-d'; got 'x'/,
     );
-    expect(() => iclBatchArrays({ ...ok, covariance: [[1, 2], [2, 1]] }, { seed: 1, batch: 1 })).toThrow(/must be positive definite/);
-    expect(() => iclBatchArrays({ ...ok, covariance: [[1, 0], [0.5, 1]] }, { seed: 1, batch: 1 })).toThrow(/must be symmetric/);
-    expect(() => iclBatchArrays({ ...ok, covariance: [[1]] }, { seed: 1, batch: 1 })).toThrow(/config.covariance must be a 2×2 array/);
+    expect(() =>
+      iclBatchArrays(
+        {
+          ...ok,
+          covariance: [
+            [1, 2],
+            [2, 1],
+          ],
+        },
+        { seed: 1, batch: 1 },
+      ),
+    ).toThrow(/must be positive definite/);
+    expect(() =>
+      iclBatchArrays(
+        {
+          ...ok,
+          covariance: [
+            [1, 0],
+            [0.5, 1],
+          ],
+        },
+        { seed: 1, batch: 1 },
+      ),
+    ).toThrow(/must be symmetric/);
+    expect(() => iclBatchArrays({ ...ok, covariance: [[1]] }, { seed: 1, batch: 1 })).toThrow(
+      /config.covariance must be a 2×2 array/,
+    );
     expect(() => iclBatchArrays(ok, { seed: 1, batch: 0 })).toThrow(/options.batch must be an integer ≥ 1; got 0/);
-    expect(() => iclBatchArrays(ok, { seed: 1, batch: 1, step: -1 })).toThrow(/options.step must be an integer in \[0, 4294967295\]; got -1/);
+    expect(() => iclBatchArrays(ok, { seed: 1, batch: 1, step: -1 })).toThrow(
+      /options.step must be an integer in \[0, 4294967295\]; got -1/,
+    );
     expect(() => iclBatchArrays({ ...ok, noiseStd: -1 }, { seed: 1, batch: 1 })).toThrow(/config.noiseStd/);
   });
   it('iclTokensArrays lays out [x, y] and [x_q, 0]', () => {
@@ -169,11 +220,15 @@ describe('IclTaskStream', () => {
     const x = s.nextArrays();
     const y = resumed.nextArrays();
     expect(Array.from(y.y)).toEqual(Array.from(x.y));
-    expect(Array.from(resumed.arraysAt(1).x)).toEqual(Array.from(iclBatchArrays(cfg, { seed: 8, batch: 4, stream: 1, step: 1 }).x));
+    expect(Array.from(resumed.arraysAt(1).x)).toEqual(
+      Array.from(iclBatchArrays(cfg, { seed: 8, batch: 4, stream: 1, step: 1 }).x),
+    );
     expect(resumed.currentStep).toBe(3);
   });
   it('validates', () => {
-    expect(() => new IclTaskStream({ L: 1, dx: 1, noiseStd: 0 }, { seed: 1, batch: -2 })).toThrow(/IclTaskStream: options.batch must be an integer ≥ 1; got -2/);
+    expect(() => new IclTaskStream({ L: 1, dx: 1, noiseStd: 0 }, { seed: 1, batch: -2 })).toThrow(
+      /IclTaskStream: options.batch must be an integer ≥ 1; got -2/,
+    );
   });
 });
 
@@ -196,12 +251,19 @@ describeBackends('@attnlab/data in-context regression tensors', (ctx) => {
   });
   it('iclTokens concatenates [x, y] and [x_q, 0] without leaks', async () => {
     const b = iclBatch(REF_B.config, REF_B.options);
-    const t = await expectNoLeak(() => iclTokens(b), (r) => tf.dispose([r.Z, r.zq, r.yq]));
+    const t = await expectNoLeak(
+      () => iclTokens(b),
+      (r) => tf.dispose([r.Z, r.zq, r.yq]),
+    );
     expect(t.Z.isDisposed).toBe(true);
     const again = iclTokens(b);
     expect(again.Z.shape).toEqual([1, 2, 4]);
     expect(again.zq.shape).toEqual([1, 4]);
-    await expectClose(again.Z, [REF_B.x[0]!, REF_B.x[1]!, REF_B.y[0]!, REF_B.y[1]!, REF_B.x[2]!, REF_B.x[3]!, REF_B.y[2]!, REF_B.y[3]!], ctx.tol);
+    await expectClose(
+      again.Z,
+      [REF_B.x[0]!, REF_B.x[1]!, REF_B.y[0]!, REF_B.y[1]!, REF_B.x[2]!, REF_B.x[3]!, REF_B.y[2]!, REF_B.y[3]!],
+      ctx.tol,
+    );
     expect(await read(again.zq)).toEqual([...REF_B.xq.map((v) => Math.fround(v)), 0, 0]);
     const host = iclTokensArrays(iclBatchArrays(REF_B.config, REF_B.options));
     expect(await read(again.Z)).toEqual(Array.from(host.Z));
@@ -210,25 +272,53 @@ describeBackends('@attnlab/data in-context regression tensors', (ctx) => {
     expect(() => iclTokens({ x: b.x } as never)).toThrow(/iclTokens: batch must be \{ x, y, xq, yq \} tensors/);
   });
   it('IclTaskStream.next returns tensors of the current step', async () => {
-    const s = new IclTaskStream({ L: 2, dx: 2, noiseStd: 0 }, { seed: 3, batch: 2, stream: EVALUATION_STREAM, step: 7 });
+    const s = new IclTaskStream(
+      { L: 2, dx: 2, noiseStd: 0 },
+      { seed: 3, batch: 2, stream: EVALUATION_STREAM, step: 7 },
+    );
     const b = s.next();
-    expect(await read(b.xq)).toEqual(Array.from(iclBatchArrays({ L: 2, dx: 2, noiseStd: 0 }, { seed: 3, batch: 2, stream: 2, step: 7 }).xq));
+    expect(await read(b.xq)).toEqual(
+      Array.from(iclBatchArrays({ L: 2, dx: 2, noiseStd: 0 }, { seed: 3, batch: 2, stream: 2, step: 7 }).xq),
+    );
     tf.dispose([b.x, b.y, b.xq, b.yq, b.beta]);
   });
   it('iclTaskFromArrays builds tokens from user data', async () => {
-    const t = iclTaskFromArrays([[0, 1], [1, 0], [2, 2]], [2, 3, 4], [[1, 1], [0, 2]], [5, 6]);
+    const t = iclTaskFromArrays(
+      [
+        [0, 1],
+        [1, 0],
+        [2, 2],
+      ],
+      [2, 3, 4],
+      [
+        [1, 1],
+        [0, 2],
+      ],
+      [5, 6],
+    );
     expect(t.Z.shape).toEqual([2, 3, 3]);
     expect(await read(t.Z)).toEqual([0, 1, 2, 1, 0, 3, 2, 2, 4, 0, 1, 2, 1, 0, 3, 2, 2, 4]);
     expect(await read(t.zq)).toEqual([1, 1, 0, 0, 2, 0]);
     expect(await read(t.yq!)).toEqual([5, 6]);
     tf.dispose([t.Z, t.zq, t.yq!]);
-    const one = iclTaskFromArrays([[1], [2]], [[1, 2], [3, 4]], [3]);
+    const one = iclTaskFromArrays(
+      [[1], [2]],
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [3],
+    );
     expect(one.Z.shape).toEqual([1, 2, 3]);
     expect(await read(one.zq)).toEqual([3, 0, 0]);
     expect(one.yq).toBeUndefined();
     tf.dispose([one.Z, one.zq]);
-    expect(() => iclTaskFromArrays([[0, 1]], [1, 2], [0, 0])).toThrow(/iclTaskFromArrays: y must have one row per row of x \(1\); got 2/);
-    expect(() => iclTaskFromArrays([[0, 1]], [1], [0])).toThrow(/iclTaskFromArrays: xq\[0\] must have 2 numbers; got \[0\]/);
+    expect(() => iclTaskFromArrays([[0, 1]], [1, 2], [0, 0])).toThrow(
+      /iclTaskFromArrays: y must have one row per row of x \(1\); got 2/,
+    );
+    expect(() => iclTaskFromArrays([[0, 1]], [1], [0])).toThrow(
+      /iclTaskFromArrays: xq\[0\] must have 2 numbers; got \[0\]/,
+    );
     expect(() => iclTaskFromArrays([[0, NaN]], [1], [0, 0])).toThrow(/x\[0\]\[1\] must be a finite number; got NaN/);
   });
 });

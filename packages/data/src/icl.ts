@@ -120,16 +120,21 @@ function cholesky(fn: string, a: number[][], n: number): Float64Array {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       const v = a[i]![j]!;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`${fn}: config.covariance[${i}][${j}] must be a finite number; got ${show(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new RangeError(`${fn}: config.covariance[${i}][${j}] must be a finite number; got ${show(v)}`);
       const s = Math.abs(v - a[j]![i]!);
-      if (s > 1e-9 * Math.max(1, Math.abs(v))) throw new RangeError(`${fn}: config.covariance must be symmetric; [${i}][${j}] = ${v} but [${j}][${i}] = ${a[j]![i]}`);
+      if (s > 1e-9 * Math.max(1, Math.abs(v)))
+        throw new RangeError(
+          `${fn}: config.covariance must be symmetric; [${i}][${j}] = ${v} but [${j}][${i}] = ${a[j]![i]}`,
+        );
     }
   }
   const l = new Float64Array(n * n);
   for (let j = 0; j < n; j++) {
     let d = a[j]![j]!;
     for (let k = 0; k < j; k++) d -= l[j * n + k]! ** 2;
-    if (!(d > 0)) throw new RangeError(`${fn}: config.covariance must be positive definite; the Cholesky pivot ${j} is ${d}`);
+    if (!(d > 0))
+      throw new RangeError(`${fn}: config.covariance must be positive definite; the Cholesky pivot ${j} is ${d}`);
     const ljj = Math.sqrt(d);
     l[j * n + j] = ljj;
     for (let i = j + 1; i < n; i++) {
@@ -142,14 +147,18 @@ function cholesky(fn: string, a: number[][], n: number): Float64Array {
 }
 
 function resolveConfig(fn: string, config: IclTaskConfig): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) throw new TypeError(`${fn}: config must be an object { L, dx, dy?, noiseStd, betaScale?, covariance?, queryNoise? }; got ${show(config)}`);
+  if (typeof config !== 'object' || config === null)
+    throw new TypeError(
+      `${fn}: config must be an object { L, dx, dy?, noiseStd, betaScale?, covariance?, queryNoise? }; got ${show(config)}`,
+    );
   const L = checkInt(fn, 'config.L', config.L, 1);
   const dx = checkInt(fn, 'config.dx', config.dx, 1);
   const dy = checkInt(fn, 'config.dy', config.dy ?? 1, 1);
   const noiseStd = checkNumber(fn, 'config.noiseStd', config.noiseStd, 0);
   const betaScale = checkOneOf(fn, 'config.betaScale', config.betaScale ?? 'unit', BETA_SCALES);
   const queryNoise = config.queryNoise ?? false;
-  if (typeof queryNoise !== 'boolean') throw new TypeError(`${fn}: config.queryNoise must be a boolean; got ${show(queryNoise)}`);
+  if (typeof queryNoise !== 'boolean')
+    throw new TypeError(`${fn}: config.queryNoise must be a boolean; got ${show(queryNoise)}`);
   const chol = config.covariance === undefined ? null : cholesky(fn, config.covariance, dx);
   return { L, dx, dy, noiseStd, betaScale, queryNoise, chol };
 }
@@ -179,13 +188,17 @@ export function iclNormalsPerExample(config: IclTaskConfig): number {
 export function iclBatchArrays(config: IclTaskConfig, options: IclBatchOptions): IclBatchArrays {
   const fn = 'iclBatchArrays';
   const c = resolveConfig(fn, config);
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be { seed, stream?, step?, batch, offset? }; got ${show(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${fn}: options must be { seed, stream?, step?, batch, offset? }; got ${show(options)}`);
   const seed = checkSeed(fn, options.seed, 'options.seed');
   const stream = checkU32(fn, 'options.stream', options.stream ?? TRAIN_STREAM);
   const step = checkU32(fn, 'options.step', options.step ?? 0);
   const B = checkInt(fn, 'options.batch', options.batch, 1);
   const offset = checkU32(fn, 'options.offset', options.offset ?? 0);
-  if (offset + B - 1 > 0xffffffff) throw new RangeError(`${fn}: options.offset + options.batch − 1 must be ≤ 2^32 − 1 (example index is a u32); got ${offset + B - 1}`);
+  if (offset + B - 1 > 0xffffffff)
+    throw new RangeError(
+      `${fn}: options.offset + options.batch − 1 must be ≤ 2^32 − 1 (example index is a u32); got ${offset + B - 1}`,
+    );
   const { L, dx, dy, noiseStd, betaScale, queryNoise, chol } = c;
   const nBeta = dx * dy;
   const nX = (L + 1) * dx;
@@ -266,7 +279,14 @@ function iclBatchFromArrays(a: IclBatchArrays): IclBatch {
 }
 
 function checkBatchTensors(fn: string, batch: IclBatch): [number, number, number, number] {
-  if (typeof batch !== 'object' || batch === null || !(batch.x instanceof tf.Tensor) || !(batch.y instanceof tf.Tensor) || !(batch.xq instanceof tf.Tensor) || !(batch.yq instanceof tf.Tensor)) {
+  if (
+    typeof batch !== 'object' ||
+    batch === null ||
+    !(batch.x instanceof tf.Tensor) ||
+    !(batch.y instanceof tf.Tensor) ||
+    !(batch.xq instanceof tf.Tensor) ||
+    !(batch.yq instanceof tf.Tensor)
+  ) {
     throw new TypeError(`${fn}: batch must be { x, y, xq, yq } tensors (as returned by iclBatch); got ${show(batch)}`);
   }
   const [B, L, dx] = batch.x.shape;
@@ -354,7 +374,8 @@ export class IclTaskStream {
   constructor(config: IclTaskConfig, options: { seed: number; batch: number; stream?: number; step?: number }) {
     const fn = 'IclTaskStream';
     resolveConfig(fn, config);
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be { seed, batch, stream?, step? }; got ${show(options)}`);
+    if (typeof options !== 'object' || options === null)
+      throw new TypeError(`${fn}: options must be { seed, batch, stream?, step? }; got ${show(options)}`);
     this.config = JSON.parse(JSON.stringify(config)) as IclTaskConfig;
     this.seed = checkSeed(fn, options.seed, 'options.seed');
     this.batch = checkInt(fn, 'options.batch', options.batch, 1);
@@ -368,8 +389,16 @@ export class IclTaskStream {
    * const s = IclTaskStream.fromState(JSON.parse(savedJson));
    */
   static fromState(state: IclTaskStreamState): IclTaskStream {
-    if (typeof state !== 'object' || state === null) throw new TypeError(`IclTaskStream.fromState: state must be { config, seed, stream, batch, step }; got ${show(state)}`);
-    return new IclTaskStream(state.config, { seed: state.seed, batch: state.batch, stream: state.stream, step: state.step });
+    if (typeof state !== 'object' || state === null)
+      throw new TypeError(
+        `IclTaskStream.fromState: state must be { config, seed, stream, batch, step }; got ${show(state)}`,
+      );
+    return new IclTaskStream(state.config, {
+      seed: state.seed,
+      batch: state.batch,
+      stream: state.stream,
+      step: state.step,
+    });
   }
 
   /**
@@ -378,7 +407,13 @@ export class IclTaskStream {
    * JSON.stringify(stream.state());
    */
   state(): IclTaskStreamState {
-    return { config: JSON.parse(JSON.stringify(this.config)) as IclTaskConfig, seed: this.seed, stream: this.stream, batch: this.batch, step: this.step };
+    return {
+      config: JSON.parse(JSON.stringify(this.config)) as IclTaskConfig,
+      seed: this.seed,
+      stream: this.stream,
+      batch: this.batch,
+      step: this.step,
+    };
   }
 
   /** The step the next call returns. */
@@ -417,13 +452,16 @@ export class IclTaskStream {
 }
 
 function toRows(fn: string, name: string, v: unknown, width: number | undefined): number[][] {
-  if (!Array.isArray(v) || v.length === 0) throw new RangeError(`${fn}: ${name} must be a non-empty array; got ${show(v)}`);
-  const rows = v.map((r) => (typeof r === 'number' ? [r] : r)) as unknown[];
+  if (!Array.isArray(v) || v.length === 0)
+    throw new RangeError(`${fn}: ${name} must be a non-empty array; got ${show(v)}`);
+  const rows: unknown[] = (v as unknown[]).map((r: unknown) => (typeof r === 'number' ? [r] : r));
   const w = width ?? (Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : 0);
   rows.forEach((r, i) => {
-    if (!Array.isArray(r) || r.length !== w || w === 0) throw new RangeError(`${fn}: ${name}[${i}] must have ${w || '≥ 1'} numbers; got ${show(r)}`);
+    if (!Array.isArray(r) || r.length !== w || w === 0)
+      throw new RangeError(`${fn}: ${name}[${i}] must have ${w || '≥ 1'} numbers; got ${show(r)}`);
     r.forEach((x, j) => {
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`${fn}: ${name}[${i}][${j}] must be a finite number; got ${show(x)}`);
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        throw new RangeError(`${fn}: ${name}[${i}][${j}] must be a finite number; got ${show(x)}`);
     });
   });
   return rows as number[][];
@@ -463,12 +501,20 @@ export function iclTaskFromArrays(
   qRows.forEach((r, b) => zq.set(r, b * w));
   let yqT: tf.Tensor2D | undefined;
   if (yq !== undefined) {
-    const yqs = Array.isArray(yq) && yq.length > 0 && typeof yq[0] === 'number' ? (B === 1 && dy > 1 ? [yq as number[]] : (yq as number[]).map((v) => [v])) : (yq as number[][]);
+    const yqs =
+      Array.isArray(yq) && yq.length > 0 && typeof yq[0] === 'number'
+        ? B === 1 && dy > 1
+          ? [yq as number[]]
+          : (yq as number[]).map((v) => [v])
+        : (yq as number[][]);
     const yRows = toRows(fn, 'yq', yqs, dy);
     if (yRows.length !== B) throw new RangeError(`${fn}: yq must have one entry per query (${B}); got ${yRows.length}`);
     yqT = tf.tensor2d(yRows.flat(), [B, dy]);
   }
-  const out: { Z: tf.Tensor3D; zq: tf.Tensor2D; yq?: tf.Tensor2D } = { Z: tf.tensor3d(Z, [B, L, w]), zq: tf.tensor2d(zq, [B, w]) };
+  const out: { Z: tf.Tensor3D; zq: tf.Tensor2D; yq?: tf.Tensor2D } = {
+    Z: tf.tensor3d(Z, [B, L, w]),
+    zq: tf.tensor2d(zq, [B, w]),
+  };
   if (yqT) out.yq = yqT;
   return out;
 }

@@ -1,4 +1,14 @@
-import { philox4x32, philoxKey, uint32ToUniform, normalAt, normals, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from './index.js';
+import {
+  philox4x32,
+  philoxKey,
+  uint32ToUniform,
+  normalAt,
+  normals,
+  PHILOX_M0,
+  PHILOX_M1,
+  PHILOX_W0,
+  PHILOX_W1,
+} from './index.js';
 
 describe('philox4x32 (Random123 known-answer vectors)', () => {
   // Random123 kat_vectors, philox4x32_10 lines.
@@ -22,7 +32,9 @@ describe('philox4x32 (Random123 known-answer vectors)', () => {
     expect(philox4x32([0, 5, 3, 2], philoxKey(2 ** 40 + 7))).toEqual([0x9e000f0a, 0x5bc76812, 0x6faaa4ec, 0xd8fb36e3]);
   });
   it('rejects non-u32 words with a clear message', () => {
-    expect(() => philox4x32([0, 0, 0, -1], [0, 0])).toThrow(/philox4x32: counter\[3\] must be an integer in \[0, 4294967295\]; got -1/);
+    expect(() => philox4x32([0, 0, 0, -1], [0, 0])).toThrow(
+      /philox4x32: counter\[3\] must be an integer in \[0, 4294967295\]; got -1/,
+    );
     expect(() => philox4x32([0, 0, 0] as never, [0, 0])).toThrow(/philox4x32: counter must be 4 u32 words/);
     expect(() => philox4x32([0, 0, 0, 0], [0, 2 ** 32])).toThrow(/key\[1\]/);
   });
@@ -33,7 +45,9 @@ describe('philoxKey and uniforms', () => {
     expect(philoxKey(0)).toEqual([0, 0]);
     expect(philoxKey(2 ** 32 + 5)).toEqual([5, 1]);
     expect(philoxKey(2 ** 53 - 1)).toEqual([0xffffffff, 2 ** 21 - 1]);
-    expect(() => philoxKey(2 ** 53)).toThrow(/philoxKey: seed must be an integer in \[0, 2\^53 − 1\]; got 9007199254740992/);
+    expect(() => philoxKey(2 ** 53)).toThrow(
+      /philoxKey: seed must be an integer in \[0, 2\^53 − 1\]; got 9007199254740992/,
+    );
     expect(() => philoxKey(1.5)).toThrow(/seed/);
   });
   it('maps u32 to the open interval (0, 1)', () => {
@@ -52,8 +66,8 @@ describe('normalAt / normals', () => {
   });
   it('matches an independent Python implementation across blocks (seed 2^40 + 7, stream 2, c1 5, c2 3)', () => {
     const expected = [
-      -0.6191151320863613, 0.7627964151517905, 0.7412417008174208, -1.0535087626999062, -0.9955462225200804, -0.641510257030361,
-      0.8474494904603967, 0.29501423322367265, -0.5498528707435217,
+      -0.6191151320863613, 0.7627964151517905, 0.7412417008174208, -1.0535087626999062, -0.9955462225200804,
+      -0.641510257030361, 0.8474494904603967, 0.29501423322367265, -0.5498528707435217,
     ];
     const got = normals(2 ** 40 + 7, 2, 5, 3, 9);
     expected.forEach((e, i) => expect(got[i]).toBeCloseTo(e, 13));
@@ -63,7 +77,11 @@ describe('normalAt / normals', () => {
   });
   it('different addresses give different sequences', () => {
     const a = normals(1, 0, 0, 0, 8);
-    for (const [s, c1, c2] of [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as const) {
+    for (const [s, c1, c2] of [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ] as const) {
       const b = normals(1, s, c1, c2, 8);
       expect(Array.from(b)).not.toEqual(Array.from(a));
     }

@@ -152,7 +152,8 @@ export function fillNormalsUnchecked(
     const r2 = Math.sqrt(-2 * Math.log(uint32ToUniform(BLOCK[2]!)));
     const t2 = TWO_PI * uint32ToUniform(BLOCK[3]!);
     for (let j = i % 4; j < 4 && i < end; j++, i++, o++) {
-      out[o] = j === 0 ? r1 * Math.cos(t1) : j === 1 ? r1 * Math.sin(t1) : j === 2 ? r2 * Math.cos(t2) : r2 * Math.sin(t2);
+      out[o] =
+        j === 0 ? r1 * Math.cos(t1) : j === 1 ? r1 * Math.sin(t1) : j === 2 ? r2 * Math.cos(t2) : r2 * Math.sin(t2);
     }
   }
 }
@@ -190,7 +191,9 @@ export function normals(seed: number, stream: number, c1: number, c2: number, co
   checkInt(fn, 'count', count, 0);
   checkInt(fn, 'start', start, 0);
   if (start + count > 4 * 4294967296) {
-    throw new RangeError(`normals: start + count must be ≤ 2^34 (the counter's first word is 32 bits); got ${start + count}`);
+    throw new RangeError(
+      `normals: start + count must be ≤ 2^34 (the counter's first word is 32 bits); got ${start + count}`,
+    );
   }
   const out = new Float64Array(count);
   fillNormalsUnchecked(seed >>> 0, Math.floor(seed / 4294967296) >>> 0, stream, c1, c2, start, count, out, 0);

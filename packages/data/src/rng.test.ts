@@ -64,7 +64,11 @@ describe('Rng', () => {
     expect(() => new Rng(-1)).toThrow(/Rng: seed must be an integer in \[0, 2\^53 − 1\]; got -1/);
     expect(() => new Rng(1, 2 ** 32)).toThrow(/Rng: stream must be an integer in \[0, 4294967295\]; got 4294967296/);
     expect(() => new Rng(1).int(3, 0)).toThrow(/Rng.int: high must be an integer in \[1, 2147483648\]; got 0/);
-    expect(() => new Rng(1).normal(2, 0, -1)).toThrow(/Rng.normal: std must be a finite number in \[0, Infinity\]; got -1/);
-    expect(() => Rng.fromState({ seed: 1, stream: 0, word: -3 })).toThrow(/Rng.fromState: state.word must be an integer ≥ 0; got -3/);
+    expect(() => new Rng(1).normal(2, 0, -1)).toThrow(
+      /Rng.normal: std must be a finite number in \[0, Infinity\]; got -1/,
+    );
+    expect(() => Rng.fromState({ seed: 1, stream: 0, word: -3 })).toThrow(
+      /Rng.fromState: state.word must be an integer ≥ 0; got -3/,
+    );
   });
 });

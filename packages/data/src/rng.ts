@@ -82,7 +82,15 @@ export class Rng {
   private wordAt(w: number): number {
     const b = Math.floor(w / 4);
     if (b !== this.blockIndex) {
-      philox4x32Into(b >>> 0, Math.floor(b / TWO_POW_32) >>> 0, RNG_COUNTER_TAG, this.stream, this.k0, this.k1, this.block);
+      philox4x32Into(
+        b >>> 0,
+        Math.floor(b / TWO_POW_32) >>> 0,
+        RNG_COUNTER_TAG,
+        this.stream,
+        this.k0,
+        this.k1,
+        this.block,
+      );
       this.blockIndex = b;
     }
     return this.block[w % 4]!;

@@ -31,15 +31,29 @@ describe('tokenPatternArrays (seed 003 make_data)', () => {
     expect(Math.abs(frac - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / 4000));
   });
   it('perturbProb 0 gives exact copies; unshuffled keeps class order; seeds reproduce', () => {
-    const d = tokenPatternArrays({ perturbProb: 0, shuffle: false, nClasses: 3, samplesPerClass: 2, seqLen: 4, vocab: 5 });
+    const d = tokenPatternArrays({
+      perturbProb: 0,
+      shuffle: false,
+      nClasses: 3,
+      samplesPerClass: 2,
+      seqLen: 4,
+      vocab: 5,
+    });
     expect(Array.from(d.y)).toEqual([0, 0, 1, 1, 2, 2]);
-    for (let i = 0; i < 6; i++) expect(Array.from(d.x.subarray(i * 4, i * 4 + 4))).toEqual(Array.from(d.basePatterns.subarray(d.y[i]! * 4, d.y[i]! * 4 + 4)));
+    for (let i = 0; i < 6; i++)
+      expect(Array.from(d.x.subarray(i * 4, i * 4 + 4))).toEqual(
+        Array.from(d.basePatterns.subarray(d.y[i]! * 4, d.y[i]! * 4 + 4)),
+      );
     expect(tokenPatternArrays({ seed: 3 }).x).toEqual(tokenPatternArrays({ seed: 3 }).x);
     expect(tokenPatternArrays({ seed: 3 }).x).not.toEqual(tokenPatternArrays({ seed: 4 }).x);
   });
   it('validates', () => {
-    expect(() => tokenPatternArrays({ perturbProb: 2 })).toThrow(/tokenPatternArrays: options.perturbProb must be a finite number in \[0, 1\]; got 2/);
-    expect(() => tokenPatternArrays({ vocab: 0 })).toThrow(/options.vocab must be an integer in \[1, 2147483648\]; got 0/);
+    expect(() => tokenPatternArrays({ perturbProb: 2 })).toThrow(
+      /tokenPatternArrays: options.perturbProb must be a finite number in \[0, 1\]; got 2/,
+    );
+    expect(() => tokenPatternArrays({ vocab: 0 })).toThrow(
+      /options.vocab must be an integer in \[1, 2147483648\]; got 0/,
+    );
   });
 });
 
@@ -55,6 +69,9 @@ describeBackends('tokenPatternData', () => {
     expect(await read(t.y)).toEqual(Array.from(a.y));
     expect(await read(t.basePatterns)).toEqual(Array.from(a.basePatterns));
     tf.dispose([t.x, t.y, t.basePatterns]);
-    await expectNoLeak(() => tokenPatternData({ nClasses: 2, samplesPerClass: 3 }), (r) => tf.dispose([r.x, r.y, r.basePatterns]));
+    await expectNoLeak(
+      () => tokenPatternData({ nClasses: 2, samplesPerClass: 3 }),
+      (r) => tf.dispose([r.x, r.y, r.basePatterns]),
+    );
   });
 });

@@ -48,7 +48,8 @@ export interface TokenPatternArrays {
  */
 export function tokenPatternArrays(options: TokenPatternOptions = {}): TokenPatternArrays {
   const fn = 'tokenPatternArrays';
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${fn}: options must be an object; got ${show(options)}`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${fn}: options must be an object; got ${show(options)}`);
   const nClasses = checkInt(fn, 'options.nClasses', options.nClasses ?? 10, 1);
   const per = checkInt(fn, 'options.samplesPerClass', options.samplesPerClass ?? 50, 1);
   const seqLen = checkInt(fn, 'options.seqLen', options.seqLen ?? 8, 1);
@@ -93,7 +94,11 @@ export function tokenPatternArrays(options: TokenPatternOptions = {}): TokenPatt
  * @example
  * const { x, y } = tokenPatternData({ seed: 42 }); // x [500, 8], y [500]
  */
-export function tokenPatternData(options: TokenPatternOptions = {}): { x: tf.Tensor2D; y: tf.Tensor1D; basePatterns: tf.Tensor2D } {
+export function tokenPatternData(options: TokenPatternOptions = {}): {
+  x: tf.Tensor2D;
+  y: tf.Tensor1D;
+  basePatterns: tf.Tensor2D;
+} {
   const a = tokenPatternArrays(options);
   return {
     x: tf.tensor2d(a.x, [a.n, a.seqLen], 'int32'),

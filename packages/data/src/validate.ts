@@ -2,8 +2,12 @@
 
 export function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
-  if (Array.isArray(v)) return `[${v.length > 8 ? `${v.slice(0, 8).map(show).join(', ')}, …` : v.map(show).join(', ')}]`;
-  if (typeof v === 'object' && v !== null) return ArrayBuffer.isView(v) ? `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})` : JSON.stringify(v);
+  if (Array.isArray(v))
+    return `[${v.length > 8 ? `${v.slice(0, 8).map(show).join(', ')}, …` : v.map(show).join(', ')}]`;
+  if (typeof v === 'object' && v !== null)
+    return ArrayBuffer.isView(v)
+      ? `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`
+      : JSON.stringify(v);
   return String(v);
 }
 
@@ -29,7 +33,7 @@ export function checkSeed(fn: string, v: unknown, name = 'seed'): number {
   return v;
 }
 
-export const U32_MAX = 0xffffffff;
+const U32_MAX = 0xffffffff;
 
 export function checkU32(fn: string, name: string, v: unknown): number {
   return checkInt(fn, name, v, 0, U32_MAX);

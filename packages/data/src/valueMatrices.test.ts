@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak, read } from '@attnlab/backend/testing';
-import { Rng, colorCompressionData, randomEmbeddings, randomValueProjection, retrievalAttentionPatterns, structuredValueMatrix } from './index.js';
+import {
+  Rng,
+  colorCompressionData,
+  randomEmbeddings,
+  randomValueProjection,
+  retrievalAttentionPatterns,
+  structuredValueMatrix,
+} from './index.js';
 
 const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 
@@ -32,7 +39,11 @@ describeBackends('seed 000 data', (ctx) => {
     const row = (i: number) => v.slice(i * 64, (i + 1) * 64);
     expect(row(0)).toEqual([...new Array<number>(32).fill(1), ...new Array<number>(32).fill(0)]);
     expect(row(1)).toEqual([...new Array<number>(32).fill(Math.fround(0.8)), ...new Array<number>(32).fill(0)]);
-    expect(row(3)).toEqual([...new Array<number>(16).fill(0), ...new Array<number>(32).fill(Math.fround(0.7)), ...new Array<number>(16).fill(0)]);
+    expect(row(3)).toEqual([
+      ...new Array<number>(16).fill(0),
+      ...new Array<number>(32).fill(Math.fround(0.7)),
+      ...new Array<number>(16).fill(0),
+    ]);
     expect(row(5).slice(32)).toEqual(new Array<number>(32).fill(Math.fround(0.9)));
     expect(row(6)).toEqual(Array.from(Float32Array.from(new Rng(42).normal(128, 0, 0.1).subarray(0, 64))));
     // Focus on person tokens: output = 0.5·(V0 + V1) = 0.9 on dims 0–31, 0 elsewhere → norm 0.9·√32
@@ -45,7 +56,7 @@ describeBackends('seed 000 data', (ctx) => {
     const o = await read(out);
     await expectClose(norm(o), 0.9 * Math.sqrt(32), ctx.tol);
     await expectClose(norm(o.slice(32)), 0, ctx.tol, 1e-6);
-    tf.dispose([V, person, uniform, location, mixed, out]);;
+    tf.dispose([V, person, uniform, location, mixed, out]);
   });
   it('colorCompressionData: colour columns have sd colorScale, Y = X[:, :3]', async () => {
     const { X, Y } = colorCompressionData({ nSamples: 2000 });
@@ -68,11 +79,23 @@ describeBackends('seed 000 data', (ctx) => {
     tf.dispose([X, Y]);
   });
   it('no leaks and clear errors', async () => {
-    await expectNoLeak(() => structuredValueMatrix({ nTokens: 6, dV: 8 }), (r) => r.V.dispose());
-    await expectNoLeak(() => retrievalAttentionPatterns(), (r) => tf.dispose([r.uniform, r.person, r.location, r.mixed]));
-    expect(() => structuredValueMatrix({ dV: 10 })).toThrow(/structuredValueMatrix: options.dV must be a multiple of 4; got 10/);
-    expect(() => structuredValueMatrix({ nTokens: 5 })).toThrow(/structuredValueMatrix: options.nTokens must be an integer ≥ 6; got 5/);
+    await expectNoLeak(
+      () => structuredValueMatrix({ nTokens: 6, dV: 8 }),
+      (r) => r.V.dispose(),
+    );
+    await expectNoLeak(
+      () => retrievalAttentionPatterns(),
+      (r) => tf.dispose([r.uniform, r.person, r.location, r.mixed]),
+    );
+    expect(() => structuredValueMatrix({ dV: 10 })).toThrow(
+      /structuredValueMatrix: options.dV must be a multiple of 4; got 10/,
+    );
+    expect(() => structuredValueMatrix({ nTokens: 5 })).toThrow(
+      /structuredValueMatrix: options.nTokens must be an integer ≥ 6; got 5/,
+    );
     expect(() => randomEmbeddings(0, 3)).toThrow(/randomEmbeddings: nTokens must be an integer ≥ 1; got 0/);
-    expect(() => colorCompressionData({ colorDims: 20 })).toThrow(/colorCompressionData: options.colorDims must be an integer in \[1, 16\]; got 20/);
+    expect(() => colorCompressionData({ colorDims: 20 })).toThrow(
+      /colorCompressionData: options.colorDims must be an integer in \[1, 16\]; got 20/,
+    );
   });
 });

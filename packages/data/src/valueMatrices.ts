@@ -95,7 +95,12 @@ export function structuredValueMatrix(options: StructuredValueOptions = {}): { V
  * @example
  * const { person } = retrievalAttentionPatterns(); // [0.5, 0.5, 0, 0, 0, 0, 0, 0]
  */
-export function retrievalAttentionPatterns(nTokens = 8): { uniform: tf.Tensor1D; person: tf.Tensor1D; location: tf.Tensor1D; mixed: tf.Tensor1D } {
+export function retrievalAttentionPatterns(nTokens = 8): {
+  uniform: tf.Tensor1D;
+  person: tf.Tensor1D;
+  location: tf.Tensor1D;
+  mixed: tf.Tensor1D;
+} {
   const n = checkInt('retrievalAttentionPatterns', 'nTokens', nTokens, 6);
   const make = (entries: [number, number][]) => {
     const a = new Float32Array(n);
@@ -104,9 +109,20 @@ export function retrievalAttentionPatterns(nTokens = 8): { uniform: tf.Tensor1D;
   };
   return {
     uniform: tf.tensor1d(new Float32Array(n).fill(1 / n)),
-    person: make([[0, 0.5], [1, 0.5]]),
-    location: make([[2, 0.5], [3, 0.5]]),
-    mixed: make([[0, 0.3], [1, 0.3], [4, 0.2], [5, 0.2]]),
+    person: make([
+      [0, 0.5],
+      [1, 0.5],
+    ]),
+    location: make([
+      [2, 0.5],
+      [3, 0.5],
+    ]),
+    mixed: make([
+      [0, 0.3],
+      [1, 0.3],
+      [4, 0.2],
+      [5, 0.2],
+    ]),
   };
 }
 

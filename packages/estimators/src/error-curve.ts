@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { iclBatch, EVALUATION_STREAM, type IclTaskConfig } from '@attnlab/data';
 import type { Estimator } from './types.js';
-import { fail, finiteNumber } from './validate.js';
+import { fail, finiteNumber, isArray } from './validate.js';
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
@@ -46,14 +46,15 @@ export async function errorCurve(
   options: ErrorCurveOptions,
 ): Promise<ErrorCurve> {
   const fn = 'errorCurve';
-  if (!Array.isArray(estimators) || estimators.length === 0) fail(fn, 'estimators must be a non-empty array of Estimator');
+  if (!isArray(estimators) || estimators.length === 0) fail(fn, 'estimators must be a non-empty array of Estimator');
   const names = new Set<string>();
   for (const e of estimators) {
     if (!e || typeof e.predict !== 'function') fail(fn, 'every estimator must have a name and a predict(batch) method');
     if (names.has(e.name)) fail(fn, `estimator names must be unique; '${e.name}' appears twice`);
     names.add(e.name);
   }
-  if (!Array.isArray(contextLengths) || contextLengths.length === 0) fail(fn, 'contextLengths must be a non-empty array of integers ≥ 1');
+  if (!isArray(contextLengths) || contextLengths.length === 0)
+    fail(fn, 'contextLengths must be a non-empty array of integers ≥ 1');
   contextLengths.forEach((L, i) => finiteNumber(fn, `contextLengths[${i}]`, L, { integer: true, min: 1 }));
   const samples = finiteNumber(fn, 'options.samples', options?.samples, { integer: true, min: 2 });
   const seed = finiteNumber(fn, 'options.seed', options.seed, { integer: true, min: 0 });
@@ -66,7 +67,10 @@ export async function errorCurve(
     const L = contextLengths[li]!;
     for (let start = 0; start < samples; start += chunk) {
       // Serve timers, signals and I/O at least every ~25 ms of work, then honour an abort.
-      if (now() - lastYield > 25) { await macrotask(); lastYield = now(); }
+      if (now() - lastYield > 25) {
+        await macrotask();
+        lastYield = now();
+      }
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       const n = Math.min(chunk, samples - start);
       // step = L keeps the tasks for a given L independent of which other lengths are evaluated,
@@ -76,7 +80,8 @@ export async function errorCurve(
       try {
         for (let ei = 0; ei < estimators.length; ei++) {
           if (ei > 0 && now() - lastYield > 25) {
-            await macrotask(); lastYield = now();
+            await macrotask();
+            lastYield = now();
             if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
           }
           const pred = await estimators[ei]!.predict({ x: batch.x, y: batch.y, xq: batch.xq });
@@ -84,7 +89,10 @@ export async function errorCurve(
           const v = await sq.data();
           tf.dispose([pred, sq]);
           const acc = sums[ei]![li]!;
-          for (let i = 0; i < v.length; i++) { acc.s += v[i]!; acc.s2 += v[i]! * v[i]!; }
+          for (let i = 0; i < v.length; i++) {
+            acc.s += v[i]!;
+            acc.s2 += v[i]! * v[i]!;
+          }
         }
       } finally {
         if (target !== batch.yq) target.dispose();

@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak, read } from '@attnlab/backend/testing';
 import {
-  bayesPosteriorMean, debiasedGd, kernelEstimator, leastSquares, modelEstimator, oneStepGd,
-  oneStepGdRisk, optimalOneStepGd, optimalOneStepGdStep, ridge, type IclTaskBatch,
+  bayesPosteriorMean,
+  debiasedGd,
+  kernelEstimator,
+  leastSquares,
+  modelEstimator,
+  oneStepGd,
+  oneStepGdRisk,
+  optimalOneStepGd,
+  optimalOneStepGdStep,
+  ridge,
+  type IclTaskBatch,
 } from './index.js';
 
 /** One task: x = [[1], [2]], y = [3, 4], x_q = [1] (d = 1, L = 2). */
@@ -33,8 +42,15 @@ describeBackends('estimators', (ctx) => {
   it('kernel estimator equals Σ_h μ^h Σ_i y_i softmax(x_q·x_i w^h) by hand', async () => {
     const b = tiny();
     const est = kernelEstimator({ w: [0.5, -1], mu: [2, 0.5] });
-    const s = (w: number) => { const e1 = Math.exp(1 * w), e2 = Math.exp(2 * w); return (3 * e1 + 4 * e2) / (e1 + e2); };
-    await expectNoLeak(() => est.predict(b), (t) => t.dispose());
+    const s = (w: number) => {
+      const e1 = Math.exp(1 * w),
+        e2 = Math.exp(2 * w);
+      return (3 * e1 + 4 * e2) / (e1 + e2);
+    };
+    await expectNoLeak(
+      () => est.predict(b),
+      (t) => t.dispose(),
+    );
     const out = await est.predict(b);
     await expectClose(out, [2 * s(0.5) + 0.5 * s(-1)], ctx.tol);
     tf.dispose(out);
@@ -63,14 +79,24 @@ describeBackends('estimators', (ctx) => {
     free(b);
     // Noiseless d = 3, L = 5: least squares recovers x_q·β exactly.
     const beta = [0.5, -1, 2];
-    const xs = [[1, 0, 2], [0, 1, 1], [2, 1, 0], [-1, 3, 1], [0.5, 0.5, -2]];
+    const xs = [
+      [1, 0, 2],
+      [0, 1, 1],
+      [2, 1, 0],
+      [-1, 3, 1],
+      [0.5, 0.5, -2],
+    ];
     const x = tf.tensor3d([xs]);
     const y = tf.tensor2d([xs.map((r) => r[0]! * beta[0]! + r[1]! * beta[1]! + r[2]! * beta[2]!)]);
     const xq = tf.tensor2d([[1, 2, 3]]);
     const ls = await leastSquares().predict({ x, y, xq });
     await expectClose(ls, [0.5 - 2 + 6], 1e-4);
     // L < d: the minimum-norm solution. x = [1, 1, 0], y = 2 → β = [1, 1, 0], x_q·β = 3.
-    const mn = await leastSquares().predict({ x: tf.tensor3d([[[1, 1, 0]]]), y: tf.tensor2d([[2]]), xq: tf.tensor2d([[1, 2, 3]]) });
+    const mn = await leastSquares().predict({
+      x: tf.tensor3d([[[1, 1, 0]]]),
+      y: tf.tensor2d([[2]]),
+      xq: tf.tensor2d([[1, 2, 3]]),
+    });
     await expectClose(mn, [3], 1e-5);
     tf.dispose([x, y, xq, ls, mn]);
   });
@@ -85,51 +111,65 @@ describeBackends('estimators', (ctx) => {
     const before = tf.memory().numTensors;
     const out = await est.predict(b);
     expect(tf.memory().numTensors).toBe(before + 1);
-    expect(seen).toEqual([[1, 3, 2, 4], [1, 0]]);
+    expect(seen).toEqual([
+      [1, 3, 2, 4],
+      [1, 0],
+    ]);
     await expectClose(out, [10], ctx.tol);
     tf.dispose(out);
     free(b);
   });
 
   it('validates its arguments, naming them', async () => {
-    expect(() => kernelEstimator({ w: [1], mu: [1, 2] })).toThrow(/kernelEstimator: w and mu must have the same non-zero length/);
+    expect(() => kernelEstimator({ w: [1], mu: [1, 2] })).toThrow(
+      /kernelEstimator: w and mu must have the same non-zero length/,
+    );
     expect(() => ridge({ lambda: -1 })).toThrow(/ridge: lambda must be a finite number ≥ 0; got -1/);
-    expect(() => optimalOneStepGdStep({ d: 0, L: 4, betaVar: 1, noiseVar: 0 })).toThrow(/model.d must be an integer ≥ 1; got 0/);
-    const bad = { x: tf.zeros([2, 3, 4]) as tf.Tensor3D, y: tf.zeros([2, 3]) as tf.Tensor2D, xq: tf.zeros([2, 5]) as tf.Tensor2D };
+    expect(() => optimalOneStepGdStep({ d: 0, L: 4, betaVar: 1, noiseVar: 0 })).toThrow(
+      /model.d must be an integer ≥ 1; got 0/,
+    );
+    const bad = {
+      x: tf.zeros([2, 3, 4]) as tf.Tensor3D,
+      y: tf.zeros([2, 3]) as tf.Tensor2D,
+      xq: tf.zeros([2, 5]) as tf.Tensor2D,
+    };
     await expect(oneStepGd().predict(bad)).rejects.toThrow(/batch.xq must be \[2, 4\] to match x; got shape \[2, 5\]/);
     free(bad);
   });
 });
 
 // Monte Carlo checks of closed forms: a statistical property, not a kernel; cpu only keeps CI fast.
-describeBackends('estimator risks', () => {
-  it('one-step GD risk matches its closed form by Monte Carlo, and η* beats η = 1', async () => {
-    const model = { d: 3, L: 10, betaVar: 1, noiseVar: 0.25 };
-    const B = 20000;
-    const t = gaussianTasks(B, model.L, model.d, model.betaVar, model.noiseVar, 11);
-    const etaStar = optimalOneStepGdStep(model);
-    for (const eta of [1, etaStar]) {
-      const pred = await oneStepGd({ stepSize: eta }).predict(t);
-      const { mean, se } = await mcRisk(pred, t.yq);
-      const closed = oneStepGdRisk(model, eta);
-      expect(Math.abs(mean - closed)).toBeLessThan(4 * se);
-      pred.dispose();
-    }
-    const auto = await optimalOneStepGd({ betaVar: model.betaVar, noiseVar: model.noiseVar }).predict(t);
-    const byHand = await oneStepGd({ stepSize: etaStar }).predict(t);
-    await expectClose(auto, await read(byHand), 1e-5, 1e-6);
-    tf.dispose([auto, byHand]);
-    expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, 1));
-    expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, etaStar * 1.05));
-    expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, etaStar * 0.95));
-    // The Bayes predictor is better than optimal one-step GD.
-    const bayes = await bayesPosteriorMean(model).predict(t);
-    const rb = await mcRisk(bayes, t.yq);
-    expect(rb.mean).toBeLessThan(oneStepGdRisk(model));
-    tf.dispose([bayes, t.x, t.y, t.xq, t.yq]);
-  });
-
-}, ['cpu']);
+describeBackends(
+  'estimator risks',
+  () => {
+    it('one-step GD risk matches its closed form by Monte Carlo, and η* beats η = 1', async () => {
+      const model = { d: 3, L: 10, betaVar: 1, noiseVar: 0.25 };
+      const B = 20000;
+      const t = gaussianTasks(B, model.L, model.d, model.betaVar, model.noiseVar, 11);
+      const etaStar = optimalOneStepGdStep(model);
+      for (const eta of [1, etaStar]) {
+        const pred = await oneStepGd({ stepSize: eta }).predict(t);
+        const { mean, se } = await mcRisk(pred, t.yq);
+        const closed = oneStepGdRisk(model, eta);
+        expect(Math.abs(mean - closed)).toBeLessThan(4 * se);
+        pred.dispose();
+      }
+      const auto = await optimalOneStepGd({ betaVar: model.betaVar, noiseVar: model.noiseVar }).predict(t);
+      const byHand = await oneStepGd({ stepSize: etaStar }).predict(t);
+      await expectClose(auto, await read(byHand), 1e-5, 1e-6);
+      tf.dispose([auto, byHand]);
+      expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, 1));
+      expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, etaStar * 1.05));
+      expect(oneStepGdRisk(model)).toBeLessThan(oneStepGdRisk(model, etaStar * 0.95));
+      // The Bayes predictor is better than optimal one-step GD.
+      const bayes = await bayesPosteriorMean(model).predict(t);
+      const rb = await mcRisk(bayes, t.yq);
+      expect(rb.mean).toBeLessThan(oneStepGdRisk(model));
+      tf.dispose([bayes, t.x, t.y, t.xq, t.yq]);
+    });
+  },
+  ['cpu'],
+);
 
 describe('closed forms', () => {
   it('match the numbers derived by hand for the seed configuration', () => {
@@ -144,7 +184,8 @@ describeBackends('errorCurve', (ctx) => {
   it('averages squared errors per context length; chunking does not change the tasks', async () => {
     const { errorCurve } = await import('./index.js');
     const task = { dx: 3, noiseStd: 0, betaScale: 'unit' as const };
-    const run = (chunk: number) => errorCurve([oneStepGd(), leastSquares()], task, [2, 6, 12], { samples: 40, seed: 5, chunk });
+    const run = (chunk: number) =>
+      errorCurve([oneStepGd(), leastSquares()], task, [2, 6, 12], { samples: 40, seed: 5, chunk });
     const a = await expectNoLeak(() => run(40));
     const b = await run(7);
     expect(a.contextLengths).toEqual([2, 6, 12]);
@@ -166,14 +207,18 @@ describeBackends('errorCurve', (ctx) => {
       async predict(b: { xq: tf.Tensor2D }) {
         calls++;
         const until = Date.now() + 2;
-        while (Date.now() < until) { /* burn ~2 ms of work */ }
+        while (Date.now() < until) {
+          /* burn ~2 ms of work */
+        }
         return tf.zeros([b.xq.shape[0]]) as tf.Tensor1D;
       },
     };
     const ac = new AbortController();
     setTimeout(() => ac.abort(new DOMException('stop', 'AbortError')), 0);
     const before = tf.memory().numTensors;
-    await expect(errorCurve([slow], { dx: 2, noiseStd: 0 }, [3], { samples: 400, seed: 1, chunk: 1, signal: ac.signal })).rejects.toThrow(/stop/);
+    await expect(
+      errorCurve([slow], { dx: 2, noiseStd: 0 }, [3], { samples: 400, seed: 1, chunk: 1, signal: ac.signal }),
+    ).rejects.toThrow(/stop/);
     expect(calls).toBeGreaterThan(0);
     expect(calls).toBeLessThan(400);
     expect(tf.memory().numTensors).toBe(before);
@@ -181,8 +226,14 @@ describeBackends('errorCurve', (ctx) => {
 
   it('rejects bad arguments by name', async () => {
     const { errorCurve } = await import('./index.js');
-    await expect(errorCurve([], { dx: 2, noiseStd: 0 }, [1], { samples: 4, seed: 0 })).rejects.toThrow(/estimators must be a non-empty array/);
-    await expect(errorCurve([oneStepGd()], { dx: 2, noiseStd: 0 }, [0], { samples: 4, seed: 0 })).rejects.toThrow(/contextLengths\[0\] must be an integer ≥ 1; got 0/);
-    await expect(errorCurve([oneStepGd(), oneStepGd()], { dx: 2, noiseStd: 0 }, [1], { samples: 4, seed: 0 })).rejects.toThrow(/names must be unique/);
+    await expect(errorCurve([], { dx: 2, noiseStd: 0 }, [1], { samples: 4, seed: 0 })).rejects.toThrow(
+      /estimators must be a non-empty array/,
+    );
+    await expect(errorCurve([oneStepGd()], { dx: 2, noiseStd: 0 }, [0], { samples: 4, seed: 0 })).rejects.toThrow(
+      /contextLengths\[0\] must be an integer ≥ 1; got 0/,
+    );
+    await expect(
+      errorCurve([oneStepGd(), oneStepGd()], { dx: 2, noiseStd: 0 }, [1], { samples: 4, seed: 0 }),
+    ).rejects.toThrow(/names must be unique/);
   });
 });

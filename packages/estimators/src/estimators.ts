@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { solveHost } from '@attnlab/linalg';
 import type { Estimator, GaussianTaskModel, IclTaskBatch } from './types.js';
-import { checkBatch, checkTaskModel, fail, finiteNumber } from './validate.js';
+import { checkBatch, checkTaskModel, fail, finiteNumber, isArray } from './validate.js';
 
 const y2d = (y: tf.Tensor2D | tf.Tensor3D): tf.Tensor2D => (y.rank === 3 ? tf.squeeze(y, [2]) : y) as tf.Tensor2D;
 
@@ -17,10 +17,18 @@ function queryDots(x: tf.Tensor3D, xq: tf.Tensor2D): tf.Tensor2D {
  * const est = kernelEstimator({ w: [-0.139, 0.142], mu: [-3.17, 3.19] });
  * const yhat = await est.predict({ x, y, xq });
  */
-export function kernelEstimator(params: { w: readonly number[]; mu: readonly number[] }, name = 'kernel estimator'): Estimator {
+export function kernelEstimator(
+  params: { w: readonly number[]; mu: readonly number[] },
+  name = 'kernel estimator',
+): Estimator {
   const fn = 'kernelEstimator';
-  if (!params || !Array.isArray(params.w) || !Array.isArray(params.mu)) fail(fn, 'params must be { w: number[], mu: number[] } (one entry per head)');
-  if (params.w.length !== params.mu.length || params.w.length === 0) fail(fn, `w and mu must have the same non-zero length (one per head); got ${params.w.length} and ${params.mu.length}`);
+  if (!params || !isArray(params.w) || !isArray(params.mu))
+    fail(fn, 'params must be { w: number[], mu: number[] } (one entry per head)');
+  if (params.w.length !== params.mu.length || params.w.length === 0)
+    fail(
+      fn,
+      `w and mu must have the same non-zero length (one per head); got ${params.w.length} and ${params.mu.length}`,
+    );
   params.w.forEach((v, h) => finiteNumber(fn, `w[${h}]`, v));
   params.mu.forEach((v, h) => finiteNumber(fn, `mu[${h}]`, v));
   const w = [...params.w];
@@ -56,7 +64,9 @@ export function oneStepGd(options: { stepSize?: number } = {}, name?: string): E
     name: name ?? (eta === 1 ? 'one-step GD' : `one-step GD (η=${+eta.toPrecision(4)})`),
     async predict(batch) {
       const { L } = checkBatch('oneStepGd.predict', batch);
-      return tf.tidy(() => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D);
+      return tf.tidy(
+        () => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D,
+      );
     },
   };
 }
@@ -67,7 +77,10 @@ export function oneStepGd(options: { stepSize?: number } = {}, name?: string): E
  * @example
  * const best = optimalOneStepGd({ betaVar: 1, noiseVar: 5e-4 });
  */
-export function optimalOneStepGd(prior: { betaVar: number; noiseVar: number }, name = 'optimal one-step GD'): Estimator {
+export function optimalOneStepGd(
+  prior: { betaVar: number; noiseVar: number },
+  name = 'optimal one-step GD',
+): Estimator {
   const fn = 'optimalOneStepGd';
   finiteNumber(fn, 'prior.betaVar', prior?.betaVar, { positive: true });
   finiteNumber(fn, 'prior.noiseVar', prior.noiseVar, { min: 0 });
@@ -76,7 +89,9 @@ export function optimalOneStepGd(prior: { betaVar: number; noiseVar: number }, n
     async predict(batch) {
       const { L, d } = checkBatch(`${fn}.predict`, batch);
       const eta = optimalOneStepGdStep({ d, L, betaVar: prior.betaVar, noiseVar: prior.noiseVar });
-      return tf.tidy(() => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D);
+      return tf.tidy(
+        () => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D,
+      );
     },
   };
 }
@@ -127,7 +142,10 @@ async function ridgePredict(batch: IclTaskBatch, lambda: number, fn: string): Pr
           for (let c = 0; c <= r; c++) A[r * d + c]! += xr * X(i, c);
         }
       }
-      for (let r = 0; r < d; r++) { A[r * d + r]! += lambda; for (let c = 0; c < r; c++) A[c * d + r] = A[r * d + c]!; }
+      for (let r = 0; r < d; r++) {
+        A[r * d + r]! += lambda;
+        for (let c = 0; c < r; c++) A[c * d + r] = A[r * d + c]!;
+      }
       const beta = spdSolve(A, rhs, n, fn);
       let s = 0;
       for (let r = 0; r < d; r++) s += qs[b * d + r]! * beta[r]!;
@@ -171,7 +189,10 @@ function spdSolve(A: Float64Array, rhs: Float64Array, n: number, fn: string): Fl
  */
 export function ridge(options: { lambda: number }, name?: string): Estimator {
   const lambda = finiteNumber('ridge', 'lambda', options?.lambda, { min: 0 });
-  return { name: name ?? `ridge (λ=${+lambda.toPrecision(4)})`, predict: (b) => ridgePredict(b, lambda, 'ridge.predict') };
+  return {
+    name: name ?? `ridge (λ=${+lambda.toPrecision(4)})`,
+    predict: (b) => ridgePredict(b, lambda, 'ridge.predict'),
+  };
 }
 
 /**
@@ -200,8 +221,12 @@ export function leastSquares(name = 'least squares'): Estimator {
  * @example
  * const tfEst = modelEstimator('transformer', (Z, zq) => iclAttentionForward(params, Z, zq));
  */
-export function modelEstimator(name: string, forward: (Z: tf.Tensor3D, zq: tf.Tensor2D) => tf.Tensor | Promise<tf.Tensor>): Estimator {
-  if (typeof forward !== 'function') fail('modelEstimator', `forward must be a function (Z, zq) => prediction; got ${typeof forward}`);
+export function modelEstimator(
+  name: string,
+  forward: (Z: tf.Tensor3D, zq: tf.Tensor2D) => tf.Tensor | Promise<tf.Tensor>,
+): Estimator {
+  if (typeof forward !== 'function')
+    fail('modelEstimator', `forward must be a function (Z, zq) => prediction; got ${typeof forward}`);
   return {
     name,
     async predict(batch) {
@@ -244,7 +269,8 @@ export function optimalOneStepGdStep(model: GaussianTaskModel): number {
  */
 export function oneStepGdRisk(model: GaussianTaskModel, stepSize?: number): number {
   const { d, L, betaVar: s2, noiseVar: n2 } = checkTaskModel('oneStepGdRisk', model);
-  const eta = stepSize === undefined ? optimalOneStepGdStep(model) : finiteNumber('oneStepGdRisk', 'stepSize', stepSize);
+  const eta =
+    stepSize === undefined ? optimalOneStepGdStep(model) : finiteNumber('oneStepGdRisk', 'stepSize', stepSize);
   const second = d * (s2 * (1 + (d + 1) / L) + n2 / L);
   return eta * eta * second - 2 * eta * d * s2 + d * s2;
 }

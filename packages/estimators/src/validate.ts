@@ -1,20 +1,36 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { GaussianTaskModel, IclTaskBatch } from './types.js';
 
+/** `Array.isArray` that keeps a readonly array's element type (the built-in narrows it to `any[]`). */
+export const isArray = (v: unknown): v is readonly unknown[] => Array.isArray(v);
+
 export function fail(fn: string, msg: string): never {
   throw new RangeError(`${fn}: ${msg}`);
 }
 
-export function finiteNumber(fn: string, name: string, v: unknown, opts: { min?: number; positive?: boolean; integer?: boolean } = {}): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) &&
+export function finiteNumber(
+  fn: string,
+  name: string,
+  v: unknown,
+  opts: { min?: number; positive?: boolean; integer?: boolean } = {},
+): number {
+  const ok =
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
     (!opts.integer || Number.isInteger(v)) &&
     (opts.min === undefined || v >= opts.min) &&
     (!opts.positive || v > 0);
   if (!ok) {
-    const want = [opts.integer ? 'an integer' : 'a finite number', opts.positive ? '> 0' : '', opts.min !== undefined ? `≥ ${opts.min}` : ''].filter(Boolean).join(' ');
+    const want = [
+      opts.integer ? 'an integer' : 'a finite number',
+      opts.positive ? '> 0' : '',
+      opts.min !== undefined ? `≥ ${opts.min}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     fail(fn, `${name} must be ${want}; got ${JSON.stringify(v)}`);
   }
-  return v as number;
+  return v;
 }
 
 /** Checks shapes and returns (B, L, d) with y as [B, L]. */
@@ -23,8 +39,12 @@ export function checkBatch(fn: string, b: IclTaskBatch): { B: number; L: number;
   const { x, y, xq } = b;
   if (!x || x.rank !== 3) fail(fn, `batch.x must be rank 3 [B, L, d]; got shape ${shapeOf(x)}`);
   const [B, L, d] = x.shape;
-  if (!xq || xq.rank !== 2 || xq.shape[0] !== B || xq.shape[1] !== d) fail(fn, `batch.xq must be [${B}, ${d}] to match x; got shape ${shapeOf(xq)}`);
-  const yOk = y && ((y.rank === 2 && y.shape[0] === B && y.shape[1] === L) || (y.rank === 3 && y.shape[0] === B && y.shape[1] === L && y.shape[2] === 1));
+  if (!xq || xq.rank !== 2 || xq.shape[0] !== B || xq.shape[1] !== d)
+    fail(fn, `batch.xq must be [${B}, ${d}] to match x; got shape ${shapeOf(xq)}`);
+  const yOk =
+    y &&
+    ((y.rank === 2 && y.shape[0] === B && y.shape[1] === L) ||
+      (y.rank === 3 && y.shape[0] === B && y.shape[1] === L && y.shape[2] === 1));
   if (!yOk) fail(fn, `batch.y must be [${B}, ${L}] or [${B}, ${L}, 1] to match x; got shape ${shapeOf(y)}`);
   return { B, L, d };
 }

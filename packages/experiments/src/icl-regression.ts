@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   ICL_INITS, iclAttention, iclInitialParams, iclStack, iclStructure,
-  type IclAttentionParams, type IclCircuitStatistics, type IclInit, type IclModelConfig, type IclStackParams,
+  type IclAttentionParams, type IclCircuitStatistics, type IclModelConfig, type IclStackParams,
 } from '@attnlab/attention';
 import { circuitStatistics } from '@attnlab/metrics';
-import { BETA_SCALES, EVALUATION_STREAM, TRAIN_STREAM, VALIDATION_STREAM, iclBatchArrays, iclTokensArrays, type BetaScale, type IclTaskConfig } from '@attnlab/data';
+import { BETA_SCALES, EVALUATION_STREAM, TRAIN_STREAM, VALIDATION_STREAM, iclBatchArrays, iclTokensArrays, type IclTaskConfig } from '@attnlab/data';
 import {
   bayesPosteriorMean, errorCurve, kernelEstimator, modelEstimator, oneStepGd, optimalOneStepGd, type ErrorCurve, type Estimator,
 } from '@attnlab/estimators';

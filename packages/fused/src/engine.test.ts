@@ -119,7 +119,7 @@ describe('fast engines', () => {
       expect(maxRel(a!, c!)).toBeLessThanOrEqual(1e-5);
       expect(maxRel(b!, c!)).toBeLessThanOrEqual(1e-5);
       // continue the float64 engine from the SIMD engine's state: the same next losses
-      engines[2]!.restore(await engines[0]!.state());
+      await engines[2]!.restore(await engines[0]!.state());
       expect(maxRel(await engines[0]!.run(20), await engines[2]!.run(20))).toBeLessThanOrEqual(1e-5);
     } finally {
       for (const e of engines) e.dispose();

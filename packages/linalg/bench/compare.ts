@@ -10,9 +10,10 @@ import { fromRows, type HostMatrix } from '../src/host/matrix.js';
 
 // Singular values of the 10×10 Hilbert matrix as stored in float64 (entries 1/(i+j+1) rounded to
 // double), by mpmath at 100 digits (eigsy; the matrix is symmetric positive definite).
-const HILBERT10 = [1.7519196702651776, 0.3429295484835091, 0.035741816271639235, 0.0025308907686700287,
-  0.0001287496142763734, 4.729689293190096e-06, 1.2289677387429186e-07, 2.1474388217975424e-09,
-  2.2667455503810733e-11, 1.0932524334974553e-13];
+const HILBERT10 = [
+  1.7519196702651776, 0.3429295484835091, 0.035741816271639235, 0.0025308907686700287, 0.0001287496142763734,
+  4.729689293190096e-6, 1.2289677387429186e-7, 2.1474388217975424e-9, 2.2667455503810733e-11, 1.0932524334974553e-13,
+];
 
 function hilbert(n: number): number[][] {
   return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => 1 / (i + j + 1)));
@@ -31,10 +32,12 @@ function mulberry32(seed: number): () => number {
 
 function gaussian(rows: number, cols: number, seed: number): number[][] {
   const r = mulberry32(seed);
-  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => {
-    const u = 1 - r();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
-  }));
+  return Array.from({ length: rows }, () =>
+    Array.from({ length: cols }, () => {
+      const u = 1 - r();
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * r());
+    }),
+  );
 }
 
 function time(label: string, reps: number, f: () => void): number {
@@ -54,11 +57,12 @@ function maxRelErr(got: ArrayLike<number>, want: number[]): string {
 
 function reconstructionError(a: number[][], U: number[][], S: number[], V: number[][]): number {
   let worst = 0;
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < a[0]!.length; j++) {
-    let s = 0;
-    for (let k = 0; k < S.length; k++) s += U[i]![k]! * S[k]! * V[j]![k]!;
-    worst = Math.max(worst, Math.abs(s - a[i]![j]!));
-  }
+  for (let i = 0; i < a.length; i++)
+    for (let j = 0; j < a[0]!.length; j++) {
+      let s = 0;
+      for (let k = 0; k < S.length; k++) s += U[i]![k]! * S[k]! * V[j]![k]!;
+      worst = Math.max(worst, Math.abs(s - a[i]![j]!));
+    }
   return worst;
 }
 
@@ -72,7 +76,14 @@ console.log('ours (QR + one-sided Jacobi):          ', maxRelErr(ours, HILBERT10
 console.log('--- Hilbert 12×12 (float64-rounded) determinant; mpmath at 100 digits: 2.687225581661903e-78 ---');
 const exactDet12 = 2.687225581661903e-78;
 const h12 = hilbert(12);
-console.log('exact', exactDet12.toExponential(6), 'ml-matrix', determinant(new Matrix(h12)).toExponential(6), 'ours', detHost(fromRows(h12)).toExponential(6));
+console.log(
+  'exact',
+  exactDet12.toExponential(6),
+  'ml-matrix',
+  determinant(new Matrix(h12)).toExponential(6),
+  'ours',
+  detHost(fromRows(h12)).toExponential(6),
+);
 
 console.log('--- speed, 512×64 Gaussian, full thin SVD (U, S, Vt) ---');
 const g = gaussian(512, 64, 1);
@@ -82,7 +93,15 @@ time('ml-matrix SVD', 10, () => void new SVD(gm, { autoTranspose: true }));
 time('ours svdHost', 10, () => void svdHost(gh));
 time('ours singularValuesHost', 10, () => void singularValuesHost(gh));
 const mlSvd = new SVD(gm, { autoTranspose: true });
-console.log('ml-matrix reconstruction max |err|:', reconstructionError(g, mlSvd.leftSingularVectors.to2DArray(), mlSvd.diagonal, mlSvd.rightSingularVectors.to2DArray()).toExponential(2));
+console.log(
+  'ml-matrix reconstruction max |err|:',
+  reconstructionError(
+    g,
+    mlSvd.leftSingularVectors.to2DArray(),
+    mlSvd.diagonal,
+    mlSvd.rightSingularVectors.to2DArray(),
+  ).toExponential(2),
+);
 const o = svdHost(gh);
 const oU = Array.from({ length: 512 }, (_, i) => Array.from(o.U.data.subarray(i * 64, i * 64 + 64)));
 const oV = Array.from({ length: 64 }, (_, j) => Array.from({ length: 64 }, (_, k) => o.Vt.data[k * 64 + j]!));
@@ -106,5 +125,10 @@ console.log('--- agreement of eigenvalues, 64×64 Gaussian: ours vs ml-matrix (m
     for (const [r2, i2] of mlPairs) best = Math.min(best, Math.hypot(re - r2, im - i2));
     worst = Math.max(worst, best);
   }
-  console.log('max distance to nearest ml-matrix eigenvalue:', worst.toExponential(2), '; complex pairs:', oursE.imag.filter((x) => x > 0).length);
+  console.log(
+    'max distance to nearest ml-matrix eigenvalue:',
+    worst.toExponential(2),
+    '; complex pairs:',
+    oursE.imag.filter((x) => x > 0).length,
+  );
 }

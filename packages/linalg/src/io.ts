@@ -22,7 +22,13 @@ export interface ReadOptions {
 
 /** Throws unless `t` is a numeric tfjs tensor. */
 export function checkTensor(fn: string, arg: string, t: unknown): asserts t is tf.Tensor {
-  if (typeof t !== 'object' || t === null || !('shape' in t) || !('dtype' in t) || typeof (t as tf.Tensor).data !== 'function') {
+  if (
+    typeof t !== 'object' ||
+    t === null ||
+    !('shape' in t) ||
+    !('dtype' in t) ||
+    typeof (t as tf.Tensor).data !== 'function'
+  ) {
     throw new TypeError(`${fn}: ${arg} must be a tf.Tensor; got ${t === null ? 'null' : typeof t}`);
   }
   const dtype = (t as tf.Tensor).dtype;
@@ -32,7 +38,12 @@ export function checkTensor(fn: string, arg: string, t: unknown): asserts t is t
 }
 
 /** Reads a tensor `[...batch, rows, cols]` to float64 on the host, validating its shape. */
-export async function readMatrices(fn: string, arg: string, t: tf.Tensor, options: ReadOptions = {}): Promise<MatrixBatch> {
+export async function readMatrices(
+  fn: string,
+  arg: string,
+  t: tf.Tensor,
+  options: ReadOptions = {},
+): Promise<MatrixBatch> {
   checkTensor(fn, arg, t);
   const minRank = options.minRank ?? 2;
   const shape = t.shape;
@@ -42,7 +53,9 @@ export async function readMatrices(fn: string, arg: string, t: tf.Tensor, option
   const rows = shape[shape.length - 2]!;
   const cols = shape[shape.length - 1]!;
   if (options.square && rows !== cols) {
-    throw new RangeError(`${fn}: ${arg} must be square in its last two dimensions [..., n, n]; got shape [${shape.join(', ')}]`);
+    throw new RangeError(
+      `${fn}: ${arg} must be square in its last two dimensions [..., n, n]; got shape [${shape.join(', ')}]`,
+    );
   }
   const batchShape = shape.slice(0, -2);
   const count = batchShape.reduce((a, b) => a * b, 1);
@@ -61,5 +74,5 @@ export function matrixAt(batch: MatrixBatch, b: number): HostMatrix {
 
 /** A float32 tensor from float64 host values. */
 export function toTensor(values: ArrayLike<number>, shape: number[]): tf.Tensor {
-  return tf.tensor(Float32Array.from(values as ArrayLike<number>), shape, 'float32');
+  return tf.tensor(Float32Array.from(values), shape, 'float32');
 }

@@ -29,16 +29,22 @@ export async function solve(a: tf.Tensor, b: tf.Tensor): Promise<tf.Tensor> {
   const vector = b.rank === 1;
   if (vector) {
     if (A.batchShape.length !== 0 || b.shape[0] !== n) {
-      throw new RangeError(`solve: a vector b [n] needs a single matrix a [n, n] with n = ${b.shape[0]}; got a [${a.shape.join(', ')}], b [${b.shape.join(', ')}]`);
+      throw new RangeError(
+        `solve: a vector b [n] needs a single matrix a [n, n] with n = ${b.shape[0]}; got a [${a.shape.join(', ')}], b [${b.shape.join(', ')}]`,
+      );
     }
   } else {
     const expected = [...A.batchShape, n];
     const ok = b.rank === A.batchShape.length + 2 && expected.every((d, i) => b.shape[i] === d);
     if (!ok) {
-      throw new RangeError(`solve: b must be [${expected.join(', ')}, k] (same batch dims as a, ${n} rows) or [${n}] for a single a; got b [${b.shape.join(', ')}] with a [${a.shape.join(', ')}]`);
+      throw new RangeError(
+        `solve: b must be [${expected.join(', ')}, k] (same batch dims as a, ${n} rows) or [${n}] for a single a; got b [${b.shape.join(', ')}] with a [${a.shape.join(', ')}]`,
+      );
     }
   }
-  const B = vector ? { rows: n, cols: 1, count: 1, batchShape: [], data: Float64Array.from(await b.data()) } : await readMatrices('solve', 'b', b);
+  const B = vector
+    ? { rows: n, cols: 1, count: 1, batchShape: [], data: Float64Array.from(await b.data()) }
+    : await readMatrices('solve', 'b', b);
   const k = B.cols;
   const out = new Float64Array(A.count * n * k);
   for (let i = 0; i < A.count; i++) {
@@ -62,7 +68,9 @@ export async function cholesky(a: tf.Tensor): Promise<tf.Tensor> {
     const r = choleskyHost(matrixAt(batch, b));
     if ('failedAt' in r) {
       const where = batch.count > 1 ? ` (matrix ${b} of the batch)` : '';
-      throw new RangeError(`cholesky: a must be symmetric positive definite${where}; the leading ${r.failedAt + 1}×${r.failedAt + 1} minor is not (pivot ${r.pivot})`);
+      throw new RangeError(
+        `cholesky: a must be symmetric positive definite${where}; the leading ${r.failedAt + 1}×${r.failedAt + 1} minor is not (pivot ${r.pivot})`,
+      );
     }
     out.set(r.L.data, b * n * n);
   }

@@ -13,7 +13,9 @@ import { matrixAt, readMatrices, toTensor } from './io.js';
 export async function corrcoef(x: tf.Tensor): Promise<tf.Tensor> {
   const batch = await readMatrices('corrcoef', 'x', x);
   if (batch.cols < 2) {
-    throw new RangeError(`corrcoef: x needs at least 2 observations (columns) per variable (row); got shape [${x.shape.join(', ')}]`);
+    throw new RangeError(
+      `corrcoef: x needs at least 2 observations (columns) per variable (row); got shape [${x.shape.join(', ')}]`,
+    );
   }
   const v = batch.rows;
   const out = new Float64Array(batch.count * v * v);
@@ -31,10 +33,13 @@ export async function corrcoef(x: tf.Tensor): Promise<tf.Tensor> {
 export async function cayleyMengerVolumeSquared(points: tf.Tensor): Promise<tf.Tensor> {
   const batch = await readMatrices('cayleyMengerVolumeSquared', 'points', points);
   if (batch.rows < 1) {
-    throw new RangeError(`cayleyMengerVolumeSquared: points must hold at least 1 point [..., N ≥ 1, D]; got shape [${points.shape.join(', ')}]`);
+    throw new RangeError(
+      `cayleyMengerVolumeSquared: points must hold at least 1 point [..., N ≥ 1, D]; got shape [${points.shape.join(', ')}]`,
+    );
   }
   const out = new Float64Array(batch.count);
   const size = batch.rows * batch.cols;
-  for (let b = 0; b < batch.count; b++) out[b] = cayleyMengerVolumeSquaredHost(batch.data, batch.rows, batch.cols, b * size);
+  for (let b = 0; b < batch.count; b++)
+    out[b] = cayleyMengerVolumeSquaredHost(batch.data, batch.rows, batch.cols, b * size);
   return toTensor(out, batch.batchShape);
 }

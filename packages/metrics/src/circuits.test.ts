@@ -6,8 +6,13 @@ describeBackends('circuitStatistics', (ctx) => {
   it('tables w^h and μ^h per layer and head and names a dummy head (hand-built weights)', async () => {
     // d = 2, D = 3, H = 3. Head h: Wq = a_h·I, Wk = I → QK = a_h·I/√3, so w^h = a_h/√3.
     // Wv = I, Wo = e_last·b_h → OV = Wv Wo has OV[last, last] = b_h = μ^h.
-    const a = [0.6, -0.6, 0.01], b = [2, -2, 1.5];
-    const eye = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+    const a = [0.6, -0.6, 0.01],
+      b = [2, -2, 1.5];
+    const eye = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
     const params = {
       Wq: tf.tensor3d(a.map((x) => eye.map((r) => r.map((v) => v * x)))),
       Wk: tf.tensor3d([eye, eye, eye]),
@@ -15,11 +20,18 @@ describeBackends('circuitStatistics', (ctx) => {
       Wo: tf.tensor3d(b.map((x) => [[0], [0], [x]])),
     };
     const t = await expectNoLeak(() => circuitStatistics(params));
-    await expectClose(t.w[0]!, a.map((x) => x / Math.sqrt(3)), ctx.tol, 1e-6);
+    await expectClose(
+      t.w[0]!,
+      a.map((x) => x / Math.sqrt(3)),
+      ctx.tol,
+      1e-6,
+    );
     await expectClose(t.mu[0]!, b, ctx.tol, 1e-6);
     expect(t.layers[0]!.map((s) => s.head)).toEqual([0, 1, 2]);
     expect(t.dummyHeads).toEqual([{ layer: 0, head: 2 }]); // |w| = 0.01/√3 < 10% of 0.6/√3
-    await expect(circuitStatistics(params, { dummyThreshold: 1 })).rejects.toThrow(/dummyThreshold must be a number in \[0, 1\); got 1/);
+    await expect(circuitStatistics(params, { dummyThreshold: 1 })).rejects.toThrow(
+      /dummyThreshold must be a number in \[0, 1\); got 1/,
+    );
     tf.dispose(Object.values(params));
   });
 });

@@ -11,7 +11,16 @@ describeBackends('meanAbsHeadCorrelation', () => {
     expect(r.pairs).toBe(3);
     expect(r.diverse).toBe(false);
     await expectNoLeak(() => meanAbsHeadCorrelation(heads));
-    const list = [tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[1, 3], [2, 5]])];
+    const list = [
+      tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      tf.tensor2d([
+        [1, 3],
+        [2, 5],
+      ]),
+    ];
     // flattened [1,2,3,4] vs [1,3,2,5]: centred [−1.5,−0.5,0.5,1.5]·[−1.75,0.25,−0.75,2.25] = 5.5;
     // sums of squares 5 and 8.75 → r = 5.5/√43.75 = 0.8315218
     const l = await expectNoLeak(() => meanAbsHeadCorrelation(list));
@@ -23,7 +32,11 @@ describeBackends('meanAbsHeadCorrelation', () => {
     // X [20, 512], 8 heads W_h [512, 64]/√512, V_h = X·W_h. numpy over 300 draws: mean 0.0227, sd 0.0031.
     const v = tf.tidy(() => {
       const x = tf.randomNormal([20, 512], 0, 1, 'float32', 11);
-      return tf.stack(Array.from({ length: 8 }, (_, h) => tf.matMul(x, tf.div(tf.randomNormal([512, 64], 0, 1, 'float32', 100 + h), Math.sqrt(512)))));
+      return tf.stack(
+        Array.from({ length: 8 }, (_, h) =>
+          tf.matMul(x, tf.div(tf.randomNormal([512, 64], 0, 1, 'float32', 100 + h), Math.sqrt(512))),
+        ),
+      );
     });
     const r = await meanAbsHeadCorrelation(v);
     expect(r.meanAbs).toBeGreaterThan(0.01);
@@ -48,9 +61,18 @@ describeBackends('retrievalNorms', () => {
     // Seed 000's V [8, 64]; its noise rows 6–7 are fixed here to +0.1 and −0.1 (they cancel).
     const rows = Array.from({ length: 8 }, () => new Array<number>(64).fill(0));
     for (let j = 0; j < 64; j++) {
-      if (j < 32) { rows[0]![j] = 1; rows[1]![j] = 0.8; }
-      if (j >= 16 && j < 48) { rows[2]![j] = 1; rows[3]![j] = 0.7; }
-      if (j >= 32) { rows[4]![j] = 1; rows[5]![j] = 0.9; }
+      if (j < 32) {
+        rows[0]![j] = 1;
+        rows[1]![j] = 0.8;
+      }
+      if (j >= 16 && j < 48) {
+        rows[2]![j] = 1;
+        rows[3]![j] = 0.7;
+      }
+      if (j >= 32) {
+        rows[4]![j] = 1;
+        rows[5]![j] = 0.9;
+      }
       rows[6]![j] = 0.1;
       rows[7]![j] = -0.1;
     }
@@ -83,9 +105,13 @@ describeBackends('retrievalNorms', () => {
   it('validates shapes and groups', async () => {
     const v = tf.zeros([4, 8]);
     const w = tf.zeros([3]);
-    await expect(retrievalNorms(v, w)).rejects.toThrow('retrievalNorms: weights must be [T] or [S, T] with T = values.shape[0] = 4; got weights [3]');
+    await expect(retrievalNorms(v, w)).rejects.toThrow(
+      'retrievalNorms: weights must be [T] or [S, T] with T = values.shape[0] = 4; got weights [3]',
+    );
     const w4 = tf.zeros([4]);
-    await expect(retrievalNorms(v, w4, { a: [0, 9] })).rejects.toThrow('retrievalNorms: groups.a must be [start, end) with 0 ≤ start < end ≤ 8; got [0, 9]');
+    await expect(retrievalNorms(v, w4, { a: [0, 9] })).rejects.toThrow(
+      'retrievalNorms: groups.a must be [start, end) with 0 ≤ start < end ≤ 8; got [0, 9]',
+    );
     tf.dispose([v, w, w4]);
   });
 });

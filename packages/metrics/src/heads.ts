@@ -30,16 +30,19 @@ export async function meanAbsHeadCorrelation(heads: tf.Tensor | tf.Tensor[]): Pr
     const shape = heads[0]?.shape ?? [];
     heads.forEach((h, i) => {
       if (h.shape.length !== shape.length || h.shape.some((d, k) => d !== shape[k])) {
-        throw new RangeError(`${fn}: every head must have the same shape; heads[0] is [${shape.join(', ')}], heads[${i}] is [${h.shape.join(', ')}]`);
+        throw new RangeError(
+          `${fn}: every head must have the same shape; heads[0] is [${shape.join(', ')}], heads[${i}] is [${h.shape.join(', ')}]`,
+        );
       }
     });
     stacked = heads.length > 0 ? tf.stack(heads) : tf.zeros([0, 0]);
   } else {
     checkTensor(fn, 'heads', heads);
-    if (heads.rank < 2) throw new RangeError(`${fn}: heads must be rank ≥ 2 [H, ...]; got shape [${heads.shape.join(', ')}]`);
+    if (heads.rank < 2)
+      throw new RangeError(`${fn}: heads must be rank ≥ 2 [H, ...]; got shape [${heads.shape.join(', ')}]`);
     stacked = heads;
   }
-  const h = stacked.shape[0]!;
+  const h = stacked.shape[0];
   const size = stacked.size / Math.max(h, 1);
   const data = Float64Array.from(await stacked.data());
   if (stacked !== heads) stacked.dispose();

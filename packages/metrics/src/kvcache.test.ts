@@ -7,16 +7,28 @@ import type { KvCacheModel, KvCachePresetName } from './index.js';
 // 512: 2·512·64·12·12·2 = 18 874 368 B = 18.0 MB), in the seed's print format.
 const SEED_TABLE: Array<[KvCachePresetName, string[]]> = [
   ['gpt2-small', ['Seq len 512: 18.0 MB', 'Seq len 1024: 36.0 MB', 'Seq len 2048: 72.0 MB', 'Seq len 4096: 144.0 MB']],
-  ['gpt2-large', ['Seq len 512: 90.0 MB', 'Seq len 1024: 180.0 MB', 'Seq len 2048: 360.0 MB', 'Seq len 4096: 720.0 MB']],
-  ['llama-7b', ['Seq len 512: 256.0 MB', 'Seq len 1024: 512.0 MB', 'Seq len 2048: 1024.0 MB', 'Seq len 4096: 2048.0 MB']],
-  ['llama-13b', ['Seq len 512: 400.0 MB', 'Seq len 1024: 800.0 MB', 'Seq len 2048: 1600.0 MB', 'Seq len 4096: 3200.0 MB']],
+  [
+    'gpt2-large',
+    ['Seq len 512: 90.0 MB', 'Seq len 1024: 180.0 MB', 'Seq len 2048: 360.0 MB', 'Seq len 4096: 720.0 MB'],
+  ],
+  [
+    'llama-7b',
+    ['Seq len 512: 256.0 MB', 'Seq len 1024: 512.0 MB', 'Seq len 2048: 1024.0 MB', 'Seq len 4096: 2048.0 MB'],
+  ],
+  [
+    'llama-13b',
+    ['Seq len 512: 400.0 MB', 'Seq len 1024: 800.0 MB', 'Seq len 2048: 1600.0 MB', 'Seq len 4096: 3200.0 MB'],
+  ],
 ];
 
 describe('kvCacheBytes', () => {
   it('reproduces seed 000’s KV-cache table to the printed digit', () => {
     for (const [name, rows] of SEED_TABLE) {
       const model = KV_CACHE_PRESETS[name];
-      const printed = [512, 1024, 2048, 4096].map((seqLen) => `Seq len ${seqLen}: ${mebibytes(kvCacheBytes({ ...model, seqLen, bytesPerElement: 2 })).toFixed(1)} MB`);
+      const printed = [512, 1024, 2048, 4096].map(
+        (seqLen) =>
+          `Seq len ${seqLen}: ${mebibytes(kvCacheBytes({ ...model, seqLen, bytesPerElement: 2 })).toFixed(1)} MB`,
+      );
       expect(printed).toEqual(rows);
     }
     expect(KV_CACHE_PRESETS['gpt2-large']).toMatchObject({ layers: 36, heads: 20, headDim: 64 });
@@ -39,7 +51,9 @@ describe('kvCacheBytes', () => {
     expect(kvCacheBytesPerToken(KV_CACHE_PRESETS['mistral-7b'])).toBe(131072);
     // DeepSeek-V2 MLA: (kv_lora_rank 512 + qk_rope_head_dim 64) elements per token per layer, 60 layers.
     expect(kvCacheBytesPerToken(KV_CACHE_PRESETS['deepseek-v2'])).toBe(576 * 60 * 2);
-    expect(kvCacheBytes({ ...KV_CACHE_PRESETS['deepseek-v2'], seqLen: 1000, batch: 3, bytesPerElement: 1 })).toBe(576 * 60 * 1000 * 3);
+    expect(kvCacheBytes({ ...KV_CACHE_PRESETS['deepseek-v2'], seqLen: 1000, batch: 3, bytesPerElement: 1 })).toBe(
+      576 * 60 * 1000 * 3,
+    );
     // Against DeepSeek-V2 as MHA with 128 heads of width 128 (its nope head dim): 2·128·128 / 576 ≈ 56.9×.
     const asMha: KvCacheModel = { attention: 'mha', layers: 60, heads: 128, headDim: 128 };
     expect(kvCacheReduction(asMha, KV_CACHE_PRESETS['deepseek-v2'])).toBeCloseTo(32768 / 576, 12);
@@ -53,12 +67,24 @@ describe('kvCacheBytes', () => {
 
   it('rejects inconsistent configurations with a clear message', () => {
     const m = KV_CACHE_PRESETS['llama-7b'];
-    expect(() => kvCacheBytes({ ...m, attention: 'gqa', kvHeads: 5, seqLen: 1 })).toThrow('kvCacheBytes: heads (32) must be divisible by kvHeads for \'gqa\'; got kvHeads 5');
-    expect(() => kvCacheBytes({ ...m, attention: 'gqa', seqLen: 1 })).toThrow('kvCacheBytes: kvHeads must be an integer ≥ 1; got undefined');
-    expect(() => kvCacheBytes({ ...m, attention: 'mqa', kvHeads: 2, seqLen: 1 })).toThrow('kvCacheBytes: kvHeads must be 1 for attention \'mqa\'; got 2');
+    expect(() => kvCacheBytes({ ...m, attention: 'gqa', kvHeads: 5, seqLen: 1 })).toThrow(
+      "kvCacheBytes: heads (32) must be divisible by kvHeads for 'gqa'; got kvHeads 5",
+    );
+    expect(() => kvCacheBytes({ ...m, attention: 'gqa', seqLen: 1 })).toThrow(
+      'kvCacheBytes: kvHeads must be an integer ≥ 1; got undefined',
+    );
+    expect(() => kvCacheBytes({ ...m, attention: 'mqa', kvHeads: 2, seqLen: 1 })).toThrow(
+      "kvCacheBytes: kvHeads must be 1 for attention 'mqa'; got 2",
+    );
     expect(() => kvCacheBytes({ ...m, seqLen: 1.5 })).toThrow('kvCacheBytes: seqLen must be an integer ≥ 0; got 1.5');
-    expect(() => kvCacheBytes({ ...m, attention: 'xyz' as 'mha', seqLen: 1 })).toThrow('kvCacheBytes: attention must be one of mha, mqa, gqa, mla; got xyz');
-    expect(() => kvCacheBytesPerToken({ ...KV_CACHE_PRESETS['deepseek-v2'], kvLoraRank: undefined })).toThrow('kvCacheBytesPerToken: kvLoraRank must be an integer ≥ 1; got undefined');
-    expect(() => kvCacheBytes({ ...m, seqLen: 1, bytesPerElement: 0 })).toThrow('kvCacheBytes: bytesPerElement must be a number > 0');
+    expect(() => kvCacheBytes({ ...m, attention: 'xyz' as 'mha', seqLen: 1 })).toThrow(
+      'kvCacheBytes: attention must be one of mha, mqa, gqa, mla; got xyz',
+    );
+    expect(() => kvCacheBytesPerToken({ ...KV_CACHE_PRESETS['deepseek-v2'], kvLoraRank: undefined })).toThrow(
+      'kvCacheBytesPerToken: kvLoraRank must be an integer ≥ 1; got undefined',
+    );
+    expect(() => kvCacheBytes({ ...m, seqLen: 1, bytesPerElement: 0 })).toThrow(
+      'kvCacheBytes: bytesPerElement must be a number > 0',
+    );
   });
 });

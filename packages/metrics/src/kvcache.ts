@@ -39,7 +39,8 @@ export interface KvCacheUsage {
 
 export type KvCacheConfig = KvCacheModel & KvCacheUsage;
 
-export type KvCachePresetName = 'gpt2-small' | 'gpt2-large' | 'llama-7b' | 'llama-13b' | 'llama-2-70b' | 'mistral-7b' | 'deepseek-v2';
+export type KvCachePresetName =
+  'gpt2-small' | 'gpt2-large' | 'llama-7b' | 'llama-13b' | 'llama-2-70b' | 'mistral-7b' | 'deepseek-v2';
 
 /**
  * Named configurations: seed 000's four MHA models, two GQA models and DeepSeek-V2's MLA
@@ -73,7 +74,9 @@ function elementsPerTokenPerLayer(fn: string, m: KvCacheModel): number {
   let kv: number;
   if (m.attention === 'mha') {
     if (m.kvHeads !== undefined && m.kvHeads !== m.heads) {
-      throw new RangeError(`${fn}: kvHeads must equal heads (${m.heads}) for attention 'mha'; got ${m.kvHeads} (use 'gqa' or 'mqa')`);
+      throw new RangeError(
+        `${fn}: kvHeads must equal heads (${m.heads}) for attention 'mha'; got ${m.kvHeads} (use 'gqa' or 'mqa')`,
+      );
     }
     kv = m.heads;
   } else if (m.attention === 'mqa') {
@@ -84,7 +87,9 @@ function elementsPerTokenPerLayer(fn: string, m: KvCacheModel): number {
   } else {
     checkInteger(fn, 'kvHeads', m.kvHeads, 1);
     if (m.heads % m.kvHeads !== 0) {
-      throw new RangeError(`${fn}: heads (${m.heads}) must be divisible by kvHeads for 'gqa'; got kvHeads ${m.kvHeads}`);
+      throw new RangeError(
+        `${fn}: heads (${m.heads}) must be divisible by kvHeads for 'gqa'; got kvHeads ${m.kvHeads}`,
+      );
     }
     kv = m.kvHeads;
   }
@@ -94,7 +99,9 @@ function elementsPerTokenPerLayer(fn: string, m: KvCacheModel): number {
 function bytesPerElementOf(fn: string, u: { bytesPerElement?: number }): number {
   const b = u.bytesPerElement ?? 2;
   if (typeof b !== 'number' || !(b > 0) || !Number.isFinite(b)) {
-    throw new RangeError(`${fn}: bytesPerElement must be a number > 0 (e.g. 4 fp32, 2 fp16, 1 int8, 0.5 int4); got ${String(b)}`);
+    throw new RangeError(
+      `${fn}: bytesPerElement must be a number > 0 (e.g. 4 fp32, 2 fp16, 1 int8, 0.5 int4); got ${String(b)}`,
+    );
   }
   return b;
 }

@@ -20,17 +20,23 @@ export interface ReconstructionError {
  * @example
  * const { relativeError } = await pinvReconstructionError(x, wV);   // ≈ 0.875 for 512 → 64
  */
-export async function pinvReconstructionError(x: tf.Tensor, w: tf.Tensor, options: { rcond?: number } = {}): Promise<ReconstructionError> {
+export async function pinvReconstructionError(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  options: { rcond?: number } = {},
+): Promise<ReconstructionError> {
   const fn = 'pinvReconstructionError';
   checkTensor(fn, 'x', x, [2]);
   checkTensor(fn, 'w', w, [2]);
   if (x.shape[1] !== w.shape[0]) {
-    throw new RangeError(`${fn}: w must be [dIn, dOut] with dIn = x.shape[1] = ${x.shape[1]}; got x [${x.shape.join(', ')}], w [${w.shape.join(', ')}]`);
+    throw new RangeError(
+      `${fn}: w must be [dIn, dOut] with dIn = x.shape[1] = ${x.shape[1]}; got x [${x.shape.join(', ')}], w [${w.shape.join(', ')}]`,
+    );
   }
   const rcond = options.rcond ?? 1e-15;
   checkNumber(fn, 'options.rcond', rcond, 0, 1);
-  const X = { rows: x.shape[0]!, cols: x.shape[1]!, data: Float64Array.from(await x.data()) };
-  const W = { rows: w.shape[0]!, cols: w.shape[1]!, data: Float64Array.from(await w.data()) };
+  const X = { rows: x.shape[0], cols: x.shape[1], data: Float64Array.from(await x.data()) };
+  const W = { rows: w.shape[0], cols: w.shape[1]!, data: Float64Array.from(await w.data()) };
   const V = matmul(X, W);
   const Xhat = matmul(V, pinvHost(W, rcond));
   let se = 0;

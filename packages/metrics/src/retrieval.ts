@@ -25,14 +25,20 @@ export interface RetrievalNorms {
  * @example
  * const [r] = await retrievalNorms(v, tf.tensor2d([[0.5, 0.5, 0, 0, 0, 0, 0, 0]]), SEED_RETRIEVAL_GROUPS);
  */
-export async function retrievalNorms(values: tf.Tensor, weights: tf.Tensor, groups: DimensionGroups = SEED_RETRIEVAL_GROUPS): Promise<RetrievalNorms[]> {
+export async function retrievalNorms(
+  values: tf.Tensor,
+  weights: tf.Tensor,
+  groups: DimensionGroups = SEED_RETRIEVAL_GROUPS,
+): Promise<RetrievalNorms[]> {
   const fn = 'retrievalNorms';
   checkTensor(fn, 'values', values, [2]);
   checkTensor(fn, 'weights', weights, [1, 2]);
   const [t, dv] = values.shape as [number, number];
   const tw = weights.shape[weights.rank - 1];
   if (tw !== t) {
-    throw new RangeError(`${fn}: weights must be [T] or [S, T] with T = values.shape[0] = ${t}; got weights [${weights.shape.join(', ')}]`);
+    throw new RangeError(
+      `${fn}: weights must be [T] or [S, T] with T = values.shape[0] = ${t}; got weights [${weights.shape.join(', ')}]`,
+    );
   }
   for (const [name, range] of Object.entries(groups)) {
     const [a, b] = range;
@@ -42,7 +48,7 @@ export async function retrievalNorms(values: tf.Tensor, weights: tf.Tensor, grou
   }
   const v = await values.data();
   const w = await weights.data();
-  const s = weights.rank === 1 ? 1 : weights.shape[0]!;
+  const s = weights.rank === 1 ? 1 : weights.shape[0];
   const out: RetrievalNorms[] = [];
   const o = new Float64Array(dv);
   for (let p = 0; p < s; p++) {

@@ -5,7 +5,11 @@ import { CV_BAND, inCvBand, mulberry32, simplexVolumeCV } from './index.js';
 // CV of the volume of a 4-simplex with i.i.d. N(0, I_D) vertices, in closed form: the volume is a
 // constant times Π_{i=0..3} χ_{D−i} (independent chi variables), so
 // CV² = Π (D−i) / Π E[χ_{D−i}]² − 1 with E[χ_n] = √2 Γ((n+1)/2)/Γ(n/2) (evaluated with lgamma in Python).
-const GAUSSIAN_CV: Array<[number, number]> = [[64, 0.1803515230623969], [128, 0.12624186260546116], [256, 0.08882363462924146]];
+const GAUSSIAN_CV: Array<[number, number]> = [
+  [64, 0.1803515230623969],
+  [128, 0.12624186260546116],
+  [256, 0.08882363462924146],
+];
 
 describeBackends('simplexVolumeCV', () => {
   it('falls near the closed form for i.i.d. Gaussian rows (D = 64, 128, 256)', async () => {
@@ -49,8 +53,12 @@ describeBackends('simplexVolumeCV', () => {
   it('flags the seed’s band strictly and validates options', async () => {
     expect([0.13, 0.131, 0.299, 0.3, null].map(inCvBand)).toEqual([false, true, true, false, false]);
     const x = tf.zeros([4, 3]);
-    await expect(simplexVolumeCV(x)).rejects.toThrow('simplexVolumeCV: matrix needs at least options.points = 5 rows; got shape [4, 3]');
-    await expect(simplexVolumeCV(x, { points: 3, samples: 1 })).rejects.toThrow('simplexVolumeCV: options.samples must be an integer ≥ 2; got 1');
+    await expect(simplexVolumeCV(x)).rejects.toThrow(
+      'simplexVolumeCV: matrix needs at least options.points = 5 rows; got shape [4, 3]',
+    );
+    await expect(simplexVolumeCV(x, { points: 3, samples: 1 })).rejects.toThrow(
+      'simplexVolumeCV: options.samples must be an integer ≥ 2; got 1',
+    );
     x.dispose();
   });
 });

@@ -56,7 +56,10 @@ export interface SimplexVolumeCV {
  * @example
  * const { cv, inBand } = await simplexVolumeCV(embedding, { samples: 300, seed: 1 });
  */
-export async function simplexVolumeCV(matrix: tf.Tensor, options: SimplexVolumeCVOptions = {}): Promise<SimplexVolumeCV> {
+export async function simplexVolumeCV(
+  matrix: tf.Tensor,
+  options: SimplexVolumeCVOptions = {},
+): Promise<SimplexVolumeCV> {
   const fn = 'simplexVolumeCV';
   checkTensor(fn, 'matrix', matrix, [2]);
   const samples = options.samples ?? 300;

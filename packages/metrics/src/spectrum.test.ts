@@ -4,12 +4,20 @@ import { energyEffectiveRank, entropyEffectiveRank, pinvReconstructionError, sin
 
 describeBackends('singularSpectrum and effective ranks', () => {
   it('returns the descending spectrum, optionally the top k', async () => {
-    const a = tf.tensor2d([[0, 3, 0], [1, 0, 0], [0, 0, 2], [0, 0, 0]]);
+    const a = tf.tensor2d([
+      [0, 3, 0],
+      [1, 0, 0],
+      [0, 0, 2],
+      [0, 0, 0],
+    ]);
     const s = await singularSpectrum(a);
     await expectClose(s, [3, 2, 1], 1e-6);
     const top = await singularSpectrum(a, { top: 2 });
     await expectClose(top, [3, 2], 1e-6);
-    await expectNoLeak(() => singularSpectrum(a, { top: 2 }), (t) => t.dispose());
+    await expectNoLeak(
+      () => singularSpectrum(a, { top: 2 }),
+      (t) => t.dispose(),
+    );
     tf.dispose([a, s, top]);
   });
 
@@ -22,9 +30,13 @@ describeBackends('singularSpectrum and effective ranks', () => {
     expect(await energyEffectiveRank(s, 1)).toBe(3);
     const z = tf.zeros([3, 2]);
     expect(await energyEffectiveRank(z)).toBe(0);
-    await expect(energyEffectiveRank(s, 1.5)).rejects.toThrow('energyEffectiveRank: threshold must be a number in (0, 1]; got 1.5');
+    await expect(energyEffectiveRank(s, 1.5)).rejects.toThrow(
+      'energyEffectiveRank: threshold must be a number in (0, 1]; got 1.5',
+    );
     const neg = tf.tensor1d([1, -1]);
-    await expect(energyEffectiveRank(neg)).rejects.toThrow('energyEffectiveRank: x as a spectrum (rank 1) must hold finite singular values ≥ 0; got -1 at index 1');
+    await expect(energyEffectiveRank(neg)).rejects.toThrow(
+      'energyEffectiveRank: x as a spectrum (rank 1) must hold finite singular values ≥ 0; got -1 at index 1',
+    );
     tf.dispose([s, z, neg]);
   });
 
@@ -36,7 +48,10 @@ describeBackends('singularSpectrum and effective ranks', () => {
     await expectClose(await entropyEffectiveRank(b), 2.381101577952299, 1e-12);
     const eye = tf.eye(5);
     await expectClose(await entropyEffectiveRank(eye), 5, 1e-12);
-    const rank1 = tf.tensor2d([[1, 2], [2, 4]]);
+    const rank1 = tf.tensor2d([
+      [1, 2],
+      [2, 4],
+    ]);
     await expectClose(await entropyEffectiveRank(rank1), 1, 1e-6);
     tf.dispose([a, b, eye, rank1]);
   });
@@ -58,8 +73,24 @@ describeBackends('singularSpectrum and effective ranks', () => {
 describeBackends('pinvReconstructionError', () => {
   it('keeps exactly the column space of W (hand-computed)', async () => {
     // W spans e1, e2 of R⁴: X̂ keeps columns 0–1. Lost energy 9+16+4+4 = 33 of 39 over 8 entries.
-    const x = tf.tensor2d([[1, 2, 3, 4], [-1, 0, 2, -2]]);
-    for (const wRows of [[[1, 0], [0, 1], [0, 0], [0, 0]], [[2, 1], [0, 3], [0, 0], [0, 0]]]) {
+    const x = tf.tensor2d([
+      [1, 2, 3, 4],
+      [-1, 0, 2, -2],
+    ]);
+    for (const wRows of [
+      [
+        [1, 0],
+        [0, 1],
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [2, 1],
+        [0, 3],
+        [0, 0],
+        [0, 0],
+      ],
+    ]) {
       const w = tf.tensor2d(wRows);
       const r = await pinvReconstructionError(x, w);
       await expectClose([r.mse, r.relativeError, r.meanSquare], [33 / 8, 33 / 39, 39 / 8], 1e-12);
@@ -81,7 +112,9 @@ describeBackends('pinvReconstructionError', () => {
   it('rejects mismatched shapes', async () => {
     const x = tf.zeros([2, 3]);
     const w = tf.zeros([4, 2]);
-    await expect(pinvReconstructionError(x, w)).rejects.toThrow('pinvReconstructionError: w must be [dIn, dOut] with dIn = x.shape[1] = 3; got x [2, 3], w [4, 2]');
+    await expect(pinvReconstructionError(x, w)).rejects.toThrow(
+      'pinvReconstructionError: w must be [dIn, dOut] with dIn = x.shape[1] = 3; got x [2, 3], w [4, 2]',
+    );
     tf.dispose([x, w]);
   });
 });

@@ -14,7 +14,7 @@ export async function singularSpectrum(matrix: tf.Tensor, options: { top?: numbe
   const s = await singularValues(matrix);
   if (options.top === undefined) return s as tf.Tensor1D;
   checkInteger('singularSpectrum', 'options.top', options.top, 1);
-  const k = Math.min(options.top, s.shape[0]!);
+  const k = Math.min(options.top, s.shape[0]);
   const out = tf.slice(s, [0], [k]) as tf.Tensor1D;
   s.dispose();
   return out;
@@ -27,14 +27,18 @@ async function spectrumOf(fn: string, x: tf.Tensor): Promise<Float64Array> {
   if (x.rank === 1) {
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${fn}: x as a spectrum (rank 1) must hold finite singular values ≥ 0; got ${v} at index ${i}`);
+      if (!(v >= 0) || !Number.isFinite(v))
+        throw new RangeError(
+          `${fn}: x as a spectrum (rank 1) must hold finite singular values ≥ 0; got ${v} at index ${i}`,
+        );
     }
     return Float64Array.from(values).sort().reverse();
   }
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i]!)) throw new RangeError(`${fn}: x contains NaN or Infinity; only finite values are allowed`);
+    if (!Number.isFinite(values[i]!))
+      throw new RangeError(`${fn}: x contains NaN or Infinity; only finite values are allowed`);
   }
-  return singularValuesHost({ rows: x.shape[0]!, cols: x.shape[1]!, data: values });
+  return singularValuesHost({ rows: x.shape[0], cols: x.shape[1]!, data: values });
 }
 
 /**

@@ -20,7 +20,15 @@ export function checkInteger(fn: string, arg: string, v: unknown, min: number): 
   }
 }
 
-export function checkNumber(fn: string, arg: string, v: unknown, min: number, max: number, openLow = false): asserts v is number {
+export function checkNumber(
+  fn: string,
+  arg: string,
+  v: unknown,
+  min: number,
+  max: number,
+  openLow = false,
+): asserts v is number {
   const ok = typeof v === 'number' && Number.isFinite(v) && (openLow ? v > min : v >= min) && v <= max;
-  if (!ok) throw new RangeError(`${fn}: ${arg} must be a number in ${openLow ? '(' : '['}${min}, ${max}]; got ${String(v)}`);
+  if (!ok)
+    throw new RangeError(`${fn}: ${arg} must be a number in ${openLow ? '(' : '['}${min}, ${max}]; got ${String(v)}`);
 }

@@ -14,10 +14,12 @@ function lines(rows: TableCell[][]): string {
 
 function panelRows(p: HeatmapPanel, prefix: TableCell[]): TableCell[][] {
   const out: TableCell[][] = [];
-  p.values.forEach((row, i) => row.forEach((v, j) => {
-    const masked = Boolean(p.masked?.[i]?.[j]);
-    out.push([...prefix, i, j, p.rowLabels?.[i] ?? null, p.colLabels?.[j] ?? null, v, masked]);
-  }));
+  p.values.forEach((row, i) =>
+    row.forEach((v, j) => {
+      const masked = Boolean(p.masked?.[i]?.[j]);
+      out.push([...prefix, i, j, p.rowLabels?.[i] ?? null, p.colLabels?.[j] ?? null, v, masked]);
+    }),
+  );
   return out;
 }
 
@@ -37,7 +39,9 @@ export function toCsv(spec: FigureSpec): string {
       const band = spec.series.some((s) => s.lower);
       const rows: TableCell[][] = [band ? ['series', 'x', 'y', 'lower', 'upper'] : ['series', 'x', 'y']];
       for (const s of spec.series) {
-        s.x.forEach((x, k) => rows.push(band ? [s.name, x, s.y[k]!, s.lower?.[k] ?? null, s.upper?.[k] ?? null] : [s.name, x, s.y[k]!]));
+        s.x.forEach((x, k) =>
+          rows.push(band ? [s.name, x, s.y[k]!, s.lower?.[k] ?? null, s.upper?.[k] ?? null] : [s.name, x, s.y[k]!]),
+        );
       }
       return lines(rows);
     }
@@ -83,7 +87,11 @@ export function parseCsv(text: string): string[][] {
     const ch = text[i]!;
     if (quoted) {
       if (ch === '"') {
-        if (text[i + 1] === '"') { cur += '"'; i += 2; continue; }
+        if (text[i + 1] === '"') {
+          cur += '"';
+          i += 2;
+          continue;
+        }
         quoted = false;
       } else {
         if (ch === '\n') line++;
@@ -92,10 +100,30 @@ export function parseCsv(text: string): string[][] {
       i++;
       continue;
     }
-    if (ch === '"' && cur === '') { quoted = true; quoteLine = line; i++; continue; }
-    if (ch === ',') { row.push(cur); cur = ''; i++; continue; }
-    if (ch === '\r' && text[i + 1] === '\n') { endRow(); line++; i += 2; continue; }
-    if (ch === '\n') { endRow(); line++; i++; continue; }
+    if (ch === '"' && cur === '') {
+      quoted = true;
+      quoteLine = line;
+      i++;
+      continue;
+    }
+    if (ch === ',') {
+      row.push(cur);
+      cur = '';
+      i++;
+      continue;
+    }
+    if (ch === '\r' && text[i + 1] === '\n') {
+      endRow();
+      line++;
+      i += 2;
+      continue;
+    }
+    if (ch === '\n') {
+      endRow();
+      line++;
+      i++;
+      continue;
+    }
     cur += ch;
     i++;
   }

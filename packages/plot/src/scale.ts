@@ -7,7 +7,8 @@ import type { AxisScale } from './types.js';
  * niceTicks(0, 1, 5); // { ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], step: 0.2 }
  */
 export function niceTicks(min: number, max: number, count = 5): { ticks: number[]; step: number } {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) throw new RangeError(`niceTicks: min and max must be finite; got ${min}, ${max}`);
+  if (!Number.isFinite(min) || !Number.isFinite(max))
+    throw new RangeError(`niceTicks: min and max must be finite; got ${min}, ${max}`);
   if (max < min) [min, max] = [max, min];
   if (max === min) {
     const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
@@ -63,7 +64,14 @@ export interface Scale {
 }
 
 /** Builds a linear or log scale over `data` (plus optional fixed ends) onto [r0, r1]. */
-export function makeScale(kind: AxisScale, data: number[], r0: number, r1: number, fixed: { min?: number; max?: number } = {}, count = 5): Scale {
+export function makeScale(
+  kind: AxisScale,
+  data: number[],
+  r0: number,
+  r1: number,
+  fixed: { min?: number; max?: number } = {},
+  count = 5,
+): Scale {
   const vals = data.filter((v) => Number.isFinite(v) && (kind === 'linear' || v > 0));
   let lo = fixed.min ?? (vals.length ? Math.min(...vals) : kind === 'log' ? 1 : 0);
   let hi = fixed.max ?? (vals.length ? Math.max(...vals) : kind === 'log' ? 10 : 1);

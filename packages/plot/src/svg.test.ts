@@ -12,7 +12,13 @@ const line: LineChartSpec = {
   x: { label: 'context length', scale: 'log' },
   y: { label: 'MSE', scale: 'log' },
   series: [
-    { name: 'transformer', x: L, y: L.map((l) => 0.6 + 5 / l), lower: L.map((l) => 0.5 + 4 / l), upper: L.map((l) => 0.7 + 6 / l) },
+    {
+      name: 'transformer',
+      x: L,
+      y: L.map((l) => 0.6 + 5 / l),
+      lower: L.map((l) => 0.5 + 4 / l),
+      upper: L.map((l) => 0.7 + 6 / l),
+    },
     { name: 'ridge', x: L, y: L.map((l) => 0.01 + 4 / l), dashed: true },
     { name: 'one-step GD', x: L, y: L.map((l) => 0.8 + 3 / l) },
   ],
@@ -22,16 +28,37 @@ const attn: HeatmapSpec = {
   title: 'scores',
   rowLabels: ['Me', 'against', 'the'],
   colLabels: ['Me', 'against', 'the'],
-  values: [[-2, 0, 1], [0.5, 2, -1], [0, 0, 0]],
-  masked: [[false, true, true], [false, false, true], [false, false, false]],
+  values: [
+    [-2, 0, 1],
+    [0.5, 2, -1],
+    [0, 0, 0],
+  ],
+  masked: [
+    [false, true, true],
+    [false, false, true],
+    [false, false, false],
+  ],
 };
 const grid: HeatmapGridSpec = {
   kind: 'heatmap-grid',
   title: 'QK per head',
-  panels: [1, 2, 3, 4].map((h) => ({ title: `head ${h}`, values: [[h, -h], [0, h / 2]] })),
+  panels: [1, 2, 3, 4].map((h) => ({
+    title: `head ${h}`,
+    values: [
+      [h, -h],
+      [0, h / 2],
+    ],
+  })),
   colorbarLabel: 'QK',
 };
-const texts = (svg: XmlElement, cls: string): string[] => findAll(svg, byClass(cls)).map((e) => e.text.trim() || findAll(e, (c) => c.name === 'text').map((t) => t.text).join(''));
+const texts = (svg: XmlElement, cls: string): string[] =>
+  findAll(svg, byClass(cls)).map(
+    (e) =>
+      e.text.trim() ||
+      findAll(e, (c) => c.name === 'text')
+        .map((t) => t.text)
+        .join(''),
+  );
 
 describe('renderSvg: line chart', () => {
   const svg = parseXml(renderSvg(line));
@@ -59,13 +86,19 @@ describe('renderSvg: line chart', () => {
     expect(texts(svg, 'x-tick')).toEqual(['1', '10', '100', '1000']);
   });
   it('linear axes get nice ticks; a single series has no legend by default', () => {
-    const s = parseXml(renderSvg({ kind: 'line', series: [{ name: 'loss', x: [0, 1, 2, 3], y: [1, 0.5, 0.3, 0.27] }] }));
+    const s = parseXml(
+      renderSvg({ kind: 'line', series: [{ name: 'loss', x: [0, 1, 2, 3], y: [1, 0.5, 0.3, 0.27] }] }),
+    );
     expect(findAll(s, byClass('legend'))).toHaveLength(0);
     expect(findAll(s, byClass('y-tick')).map((e) => Number(e.attrs['data-value']))).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
     expect(texts(s, 'y-tick')).toEqual(['0.2', '0.4', '0.6', '0.8', '1.0']);
   });
   it('breaks the line at non-finite values and at values ≤ 0 on a log axis', () => {
-    const s = renderSvg({ kind: 'line', y: { scale: 'log' }, series: [{ name: 'a', x: [1, 2, 3, 4, 5], y: [1, NaN, 2, 0, 3] }] });
+    const s = renderSvg({
+      kind: 'line',
+      y: { scale: 'log' },
+      series: [{ name: 'a', x: [1, 2, 3, 4, 5], y: [1, NaN, 2, 0, 3] }],
+    });
     const d = findAll(parseXml(s), byClass('line'))[0]!.attrs.d!;
     expect(d.match(/M/g)).toHaveLength(3);
     expect(d.match(/L/g)).toBeNull();
@@ -100,7 +133,17 @@ describe('renderSvg: heatmaps', () => {
     expect(neg.attrs.fill).toBe('#053061');
   });
   it('sequential (viridis) for non-negative data, and cell text contrasts with its cell', () => {
-    const svg = parseXml(renderSvg({ kind: 'heatmap', values: [[0, 0.5], [1, 0.25]], showValues: true, cellSize: 40 }));
+    const svg = parseXml(
+      renderSvg({
+        kind: 'heatmap',
+        values: [
+          [0, 0.5],
+          [1, 0.25],
+        ],
+        showValues: true,
+        cellSize: 40,
+      }),
+    );
     const fills = findAll(svg, byClass('cell')).map((c) => c.attrs.fill);
     expect(fills[0]).toBe('#440154');
     expect(fills[2]).toBe('#fde725');
@@ -116,7 +159,8 @@ describe('renderSvg: heatmaps', () => {
     expect(findAll(svg, byClass('colorbar'))).toHaveLength(1);
     expect(findAll(svg, byClass('cell'))).toHaveLength(16);
     // shared domain ±4 (the largest |value|): head 4's 4 is the darkest red, head 1's 1 is lighter
-    const cell = (p: number, v: string): XmlElement => findAll(findAll(svg, byClass('panel'))[p]!, byClass('cell')).find((c) => c.attrs['data-value'] === v)!;
+    const cell = (p: number, v: string): XmlElement =>
+      findAll(findAll(svg, byClass('panel'))[p]!, byClass('cell')).find((c) => c.attrs['data-value'] === v)!;
     expect(cell(3, '4').attrs.fill).toBe('#67001f');
     expect(luminance(cell(0, '1').attrs.fill!)).toBeGreaterThan(luminance(cell(3, '4').attrs.fill!));
   });
@@ -124,7 +168,16 @@ describe('renderSvg: heatmaps', () => {
 
 describe('renderSvg: bars and tables', () => {
   it('grouped bars: categories × groups rects, legend per group, negative bars below zero', () => {
-    const svg = parseXml(renderSvg({ kind: 'bar', categories: ['MHA', 'GQA', 'MQA'], groups: [{ name: 'fp16', values: [4, 2, -1] }, { name: 'fp32', values: [8, 4, 2] }] }));
+    const svg = parseXml(
+      renderSvg({
+        kind: 'bar',
+        categories: ['MHA', 'GQA', 'MQA'],
+        groups: [
+          { name: 'fp16', values: [4, 2, -1] },
+          { name: 'fp32', values: [8, 4, 2] },
+        ],
+      }),
+    );
     const bars = findAll(svg, byClass('bar'));
     expect(bars).toHaveLength(6);
     expect(texts(svg, 'legend-entry')).toEqual(['fp16', 'fp32']);
@@ -136,7 +189,15 @@ describe('renderSvg: bars and tables', () => {
     expect(Number(pos.attrs.y) + Number(pos.attrs.height)).toBeCloseTo(zeroY, 1);
   });
   it('tables: header plus one row group per row, text escaped', () => {
-    const s = renderSvg({ kind: 'table', title: 'a & b', columns: ['head', 'note'], rows: [[1, '<b>"x"</b> & \'y\''], [2, null]] });
+    const s = renderSvg({
+      kind: 'table',
+      title: 'a & b',
+      columns: ['head', 'note'],
+      rows: [
+        [1, '<b>"x"</b> & \'y\''],
+        [2, null],
+      ],
+    });
     expect(s).not.toMatch(/<b>/);
     const svg = parseXml(s);
     expect(texts(svg, 'header')).toEqual(['head', 'note']);
@@ -146,7 +207,15 @@ describe('renderSvg: bars and tables', () => {
   });
   it('escapes hostile text in titles, labels and series names', () => {
     const evil = '</text><script>alert("x")</script>&';
-    const s = renderSvg({ kind: 'line', title: evil, x: { label: evil }, series: [{ name: evil, x: [1, 2], y: [1, 2] }, { name: 'b', x: [1], y: [1] }] });
+    const s = renderSvg({
+      kind: 'line',
+      title: evil,
+      x: { label: evil },
+      series: [
+        { name: evil, x: [1, 2], y: [1, 2] },
+        { name: 'b', x: [1], y: [1] },
+      ],
+    });
     expect(s).not.toContain('<script>');
     const svg = parseXml(s);
     expect(findAll(svg, (e) => e.name === 'script')).toHaveLength(0);
@@ -160,7 +229,10 @@ describe('toCsv / parseCsv', () => {
     const rows = parseCsv(toCsv(line));
     expect(rows[0]).toEqual(['series', 'x', 'y', 'lower', 'upper']);
     expect(rows).toHaveLength(1 + 3 * L.length);
-    const back = rows.slice(1).filter((r) => r[0] === 'transformer').map((r) => Number(r[2]));
+    const back = rows
+      .slice(1)
+      .filter((r) => r[0] === 'transformer')
+      .map((r) => Number(r[2]));
     expect(back).toEqual(line.series[0]!.y);
     expect(rows.slice(1).find((r) => r[0] === 'ridge')![3]).toBe(''); // no band: empty
   });
@@ -183,11 +255,22 @@ describe('toCsv / parseCsv', () => {
     expect(parseCsv(csv)).toEqual([cells, ['1.5', '-0.1', '1e-7', '', 'true', 'x']]);
   });
   it('bar: category × group', () => {
-    expect(toCsv({ kind: 'bar', categories: ['a', 'b'], groups: [{ name: 'g', values: [1, 2] }, { name: 'h', values: [3, 4] }] }))
-      .toBe('category,group,value\r\na,g,1\r\na,h,3\r\nb,g,2\r\nb,h,4\r\n');
+    expect(
+      toCsv({
+        kind: 'bar',
+        categories: ['a', 'b'],
+        groups: [
+          { name: 'g', values: [1, 2] },
+          { name: 'h', values: [3, 4] },
+        ],
+      }),
+    ).toBe('category,group,value\r\na,g,1\r\na,h,3\r\nb,g,2\r\nb,h,4\r\n');
   });
   it('parseCsv accepts LF line ends and reports an unterminated quote', () => {
-    expect(parseCsv('x,y\n1,2\n')).toEqual([['x', 'y'], ['1', '2']]);
+    expect(parseCsv('x,y\n1,2\n')).toEqual([
+      ['x', 'y'],
+      ['1', '2'],
+    ]);
     expect(() => parseCsv('x,y\n1,"2\n3')).toThrow('parseCsv: unterminated quoted field starting on line 2');
   });
 });
@@ -203,33 +286,80 @@ describe('validation errors name the function, the field, the value and what is 
     throw new Error('no error thrown');
   };
   it.each([
-    [{ kind: 'pie' }, `renderSvg: spec.kind must be one of 'line', 'heatmap', 'heatmap-grid', 'bar', 'table'; got "pie"`],
+    [
+      { kind: 'pie' },
+      `renderSvg: spec.kind must be one of 'line', 'heatmap', 'heatmap-grid', 'bar', 'table'; got "pie"`,
+    ],
     [null, 'renderSvg: spec.(root) must be an object; got null'],
-    [{ kind: 'line', version: 2, series: [] }, 'renderSvg: spec.version must be 1 (the only spec version this @attnlab/plot reads); got 2'],
+    [
+      { kind: 'line', version: 2, series: [] },
+      'renderSvg: spec.version must be 1 (the only spec version this @attnlab/plot reads); got 2',
+    ],
     [{ kind: 'line', series: [] }, 'renderSvg: spec.series must have at least 1 entry; got 0'],
-    [{ kind: 'line', series: [{ name: 'a', x: [1, 2], y: [1] }] }, 'renderSvg: spec.series[0].y must have 2 entries (one per x); got 1'],
-    [{ kind: 'line', series: [{ name: 'a', x: [1, '2'], y: [1, 2] }] }, 'renderSvg: spec.series[0].x[1] must be a number; got string "2"'],
-    [{ kind: 'line', x: { scale: 'ln' }, series: [{ name: 'a', x: [1], y: [1] }] }, `renderSvg: spec.x.scale must be one of 'linear', 'log'; got "ln"`],
-    [{ kind: 'line', y: { scale: 'log', min: 0 }, series: [{ name: 'a', x: [1], y: [1] }] }, 'renderSvg: spec.y.min must be > 0 on a log axis; got 0'],
-    [{ kind: 'line', series: [{ name: 'a', x: [1], y: [1], lower: [0] }] }, 'renderSvg: spec.series[0].upper is required when the other error-band bound is given'],
-    [{ kind: 'heatmap', values: [[1, 2], [3]] }, 'renderSvg: spec.values[1] must have 2 entries like row 0 (a rectangular matrix); got 1'],
+    [
+      { kind: 'line', series: [{ name: 'a', x: [1, 2], y: [1] }] },
+      'renderSvg: spec.series[0].y must have 2 entries (one per x); got 1',
+    ],
+    [
+      { kind: 'line', series: [{ name: 'a', x: [1, '2'], y: [1, 2] }] },
+      'renderSvg: spec.series[0].x[1] must be a number; got string "2"',
+    ],
+    [
+      { kind: 'line', x: { scale: 'ln' }, series: [{ name: 'a', x: [1], y: [1] }] },
+      `renderSvg: spec.x.scale must be one of 'linear', 'log'; got "ln"`,
+    ],
+    [
+      { kind: 'line', y: { scale: 'log', min: 0 }, series: [{ name: 'a', x: [1], y: [1] }] },
+      'renderSvg: spec.y.min must be > 0 on a log axis; got 0',
+    ],
+    [
+      { kind: 'line', series: [{ name: 'a', x: [1], y: [1], lower: [0] }] },
+      'renderSvg: spec.series[0].upper is required when the other error-band bound is given',
+    ],
+    [
+      { kind: 'heatmap', values: [[1, 2], [3]] },
+      'renderSvg: spec.values[1] must have 2 entries like row 0 (a rectangular matrix); got 1',
+    ],
     [{ kind: 'heatmap', values: [[1]], rowLabels: ['a', 'b'] }, 'renderSvg: spec.rowLabels must have 1 entries; got 2'],
-    [{ kind: 'heatmap', values: [[1]], scale: 'diverging', domain: [1, 2] }, 'renderSvg: spec.domain must contain 0 for a diverging scale (0 is the white centre); got [1,2]'],
-    [{ kind: 'heatmap-grid', panels: [{ values: [[1]] }, { values: 'x' }] }, 'renderSvg: spec.panels[1].values must be an array; got string "x"'],
-    [{ kind: 'bar', categories: ['a', 'b'], groups: [{ name: 'g', values: [1] }] }, 'renderSvg: spec.groups[0].values must have 2 entries (one per category); got 1'],
-    [{ kind: 'table', columns: ['a', 'b'], rows: [[1]] }, 'renderSvg: spec.rows[0] must have 2 cells (one per column); got 1'],
-    [{ kind: 'line', width: -5, series: [{ name: 'a', x: [1], y: [1] }] }, 'renderSvg: spec.width must be a number in (0, 10000]; got -5'],
+    [
+      { kind: 'heatmap', values: [[1]], scale: 'diverging', domain: [1, 2] },
+      'renderSvg: spec.domain must contain 0 for a diverging scale (0 is the white centre); got [1,2]',
+    ],
+    [
+      { kind: 'heatmap-grid', panels: [{ values: [[1]] }, { values: 'x' }] },
+      'renderSvg: spec.panels[1].values must be an array; got string "x"',
+    ],
+    [
+      { kind: 'bar', categories: ['a', 'b'], groups: [{ name: 'g', values: [1] }] },
+      'renderSvg: spec.groups[0].values must have 2 entries (one per category); got 1',
+    ],
+    [
+      { kind: 'table', columns: ['a', 'b'], rows: [[1]] },
+      'renderSvg: spec.rows[0] must have 2 cells (one per column); got 1',
+    ],
+    [
+      { kind: 'line', width: -5, series: [{ name: 'a', x: [1], y: [1] }] },
+      'renderSvg: spec.width must be a number in (0, 10000]; got -5',
+    ],
   ])('%j', (spec, message) => {
     expect(bad(spec)).toBe(message);
   });
   it('toCsv and validateFigure name themselves', () => {
     expect(() => toCsv({ kind: 'x' } as unknown as FigureSpec)).toThrow(/^toCsv: spec.kind/);
     expect(() => validateFigure({ kind: 'x' })).toThrow(/^validateFigure: spec.kind/);
-    const e = (() => { try { validateFigure({ kind: 'bar', categories: [], groups: [] }); } catch (err) { return err as FigureSpecError; } })();
+    const e = (() => {
+      try {
+        validateFigure({ kind: 'bar', categories: [], groups: [] });
+      } catch (err) {
+        return err as FigureSpecError;
+      }
+    })();
     expect(e?.field).toBe('categories');
   });
   it('accepts a JSON round trip of every example (null as a gap)', () => {
     for (const s of [line, attn, grid]) expect(() => validateFigure(JSON.parse(JSON.stringify(s)))).not.toThrow();
-    expect(() => renderSvg(JSON.parse('{"kind":"line","series":[{"name":"a","x":[1,2,3],"y":[1,null,2]}]}'))).not.toThrow();
+    expect(() =>
+      renderSvg(JSON.parse('{"kind":"line","series":[{"name":"a","x":[1,2,3],"y":[1,null,2]}]}') as FigureSpec),
+    ).not.toThrow();
   });
 });

@@ -2,7 +2,15 @@ import { colorFor, luminance, SERIES_COLORS } from './color.js';
 import { escapeXml, formatNumber, formatTick, hash, px, textWidth } from './format.js';
 import { makeScale, niceTicks, type Scale } from './scale.js';
 import type {
-  BarChartSpec, ColorScaleName, FigureSpec, HeatmapGridSpec, HeatmapPanel, HeatmapSpec, LineChartSpec, TableCell, TableSpec,
+  BarChartSpec,
+  ColorScaleName,
+  FigureSpec,
+  HeatmapGridSpec,
+  HeatmapPanel,
+  HeatmapSpec,
+  LineChartSpec,
+  TableCell,
+  TableSpec,
 } from './types.js';
 import { panelValues, validateFigure } from './validate.js';
 
@@ -36,7 +44,14 @@ function text(x: number, y: number, s: string, attrs = ''): string {
 }
 
 function titleText(spec: FigureSpec, width: number): string {
-  return spec.title ? text(width / 2, 22, spec.title, 'class="figure-title" text-anchor="middle" font-size="15" font-weight="600" fill="' + INK + '"') : '';
+  return spec.title
+    ? text(
+        width / 2,
+        22,
+        spec.title,
+        'class="figure-title" text-anchor="middle" font-size="15" font-weight="600" fill="' + INK + '"',
+      )
+    : '';
 }
 
 function tickLabel(scale: Scale, v: number): string {
@@ -44,39 +59,70 @@ function tickLabel(scale: Scale, v: number): string {
 }
 
 /** Axes with ticks, grid lines and labels for a plot area [x0, x1] × [y0, y1] (y0 at top). */
-function axes(xs: Scale | null, ys: Scale, area: { x0: number; x1: number; y0: number; y1: number }, xLabel?: string, yLabel?: string): string {
+function axes(
+  xs: Scale | null,
+  ys: Scale,
+  area: { x0: number; x1: number; y0: number; y1: number },
+  xLabel?: string,
+  yLabel?: string,
+): string {
   const out: string[] = ['<g class="axes">'];
   const yTickW = Math.max(...ys.ticks.map((t) => textWidth(tickLabel(ys, t), FONT)), 10);
   for (const t of ys.ticks) {
     const y = ys(t);
-    out.push(`<line class="grid" x1="${px(area.x0)}" x2="${px(area.x1)}" y1="${px(y)}" y2="${px(y)}" stroke="${GRID}"/>`);
-    out.push(`<g class="tick y-tick" data-value="${t}">${text(area.x0 - 6, y + 4, tickLabel(ys, t), `text-anchor="end" fill="${MUTED}"`)}</g>`);
+    out.push(
+      `<line class="grid" x1="${px(area.x0)}" x2="${px(area.x1)}" y1="${px(y)}" y2="${px(y)}" stroke="${GRID}"/>`,
+    );
+    out.push(
+      `<g class="tick y-tick" data-value="${t}">${text(area.x0 - 6, y + 4, tickLabel(ys, t), `text-anchor="end" fill="${MUTED}"`)}</g>`,
+    );
   }
   if (xs) {
     for (const t of xs.ticks) {
       const x = xs(t);
-      out.push(`<line class="grid" x1="${px(x)}" x2="${px(x)}" y1="${px(area.y0)}" y2="${px(area.y1)}" stroke="${GRID}"/>`);
-      out.push(`<g class="tick x-tick" data-value="${t}">${text(x, area.y1 + 16, tickLabel(xs, t), `text-anchor="middle" fill="${MUTED}"`)}</g>`);
+      out.push(
+        `<line class="grid" x1="${px(x)}" x2="${px(x)}" y1="${px(area.y0)}" y2="${px(area.y1)}" stroke="${GRID}"/>`,
+      );
+      out.push(
+        `<g class="tick x-tick" data-value="${t}">${text(x, area.y1 + 16, tickLabel(xs, t), `text-anchor="middle" fill="${MUTED}"`)}</g>`,
+      );
     }
   }
-  out.push(`<path class="frame" d="M${px(area.x0)},${px(area.y0)}V${px(area.y1)}H${px(area.x1)}" fill="none" stroke="${INK}"/>`);
-  if (xLabel) out.push(text((area.x0 + area.x1) / 2, area.y1 + 36, xLabel, `class="axis-label x-label" text-anchor="middle" fill="${INK}"`));
+  out.push(
+    `<path class="frame" d="M${px(area.x0)},${px(area.y0)}V${px(area.y1)}H${px(area.x1)}" fill="none" stroke="${INK}"/>`,
+  );
+  if (xLabel)
+    out.push(
+      text(
+        (area.x0 + area.x1) / 2,
+        area.y1 + 36,
+        xLabel,
+        `class="axis-label x-label" text-anchor="middle" fill="${INK}"`,
+      ),
+    );
   if (yLabel) {
     const x = area.x0 - yTickW - 16;
     const y = (area.y0 + area.y1) / 2;
-    out.push(`<text class="axis-label y-label" x="${px(x)}" y="${px(y)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${px(x)} ${px(y)})">${esc(yLabel)}</text>`);
+    out.push(
+      `<text class="axis-label y-label" x="${px(x)}" y="${px(y)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${px(x)} ${px(y)})">${esc(yLabel)}</text>`,
+    );
   }
   out.push('</g>');
   return out.join('\n');
 }
 
-function legend(entries: { name: string; color: string; kind: 'line' | 'box'; dashed?: boolean }[], x: number, y: number): string {
+function legend(
+  entries: { name: string; color: string; kind: 'line' | 'box'; dashed?: boolean }[],
+  x: number,
+  y: number,
+): string {
   const out: string[] = ['<g class="legend">'];
   entries.forEach((e, i) => {
     const yy = y + i * 18;
-    const swatch = e.kind === 'line'
-      ? `<line x1="${px(x)}" x2="${px(x + 18)}" y1="${px(yy)}" y2="${px(yy)}" stroke="${esc(e.color)}" stroke-width="2"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/>`
-      : `<rect x="${px(x + 3)}" y="${px(yy - 6)}" width="12" height="12" fill="${esc(e.color)}"/>`;
+    const swatch =
+      e.kind === 'line'
+        ? `<line x1="${px(x)}" x2="${px(x + 18)}" y1="${px(yy)}" y2="${px(yy)}" stroke="${esc(e.color)}" stroke-width="2"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/>`
+        : `<rect x="${px(x + 3)}" y="${px(yy - 6)}" width="12" height="12" fill="${esc(e.color)}"/>`;
     out.push(`<g class="legend-entry">${swatch}${text(x + 24, yy + 4, e.name, `fill="${INK}"`)}</g>`);
   });
   out.push('</g>');
@@ -106,8 +152,13 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const xs = makeScale(xKind, allX, area.x0, area.x1, spec.x ?? {}, Math.max(2, Math.round((area.x1 - area.x0) / 90)));
   const ys = makeScale(yKind, allY, area.y1, area.y0, spec.y ?? {});
   const ok = (v: number, kind: string): boolean => Number.isFinite(v) && (kind === 'linear' || v > 0);
-  const out = [open(ctx, width, height, `Line chart of ${spec.series.map((s) => s.name).join(', ')}.`), titleText(spec, width)];
-  out.push(`<defs><clipPath id="${ctx.id}-clip"><rect x="${px(area.x0)}" y="${px(area.y0)}" width="${px(area.x1 - area.x0)}" height="${px(area.y1 - area.y0)}"/></clipPath></defs>`);
+  const out = [
+    open(ctx, width, height, `Line chart of ${spec.series.map((s) => s.name).join(', ')}.`),
+    titleText(spec, width),
+  ];
+  out.push(
+    `<defs><clipPath id="${ctx.id}-clip"><rect x="${px(area.x0)}" y="${px(area.y0)}" width="${px(area.x1 - area.x0)}" height="${px(area.y1 - area.y0)}"/></clipPath></defs>`,
+  );
   out.push(axes(xs, ys, area, spec.x?.label, spec.y?.label));
   out.push(`<g class="plot-area" clip-path="url(#${ctx.id}-clip)">`);
   spec.series.forEach((s, i) => {
@@ -119,12 +170,19 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
       const flush = (): void => {
         if (run.length > 1) {
           const upper = run.map((k) => `${px(xs(s.x[k]!))},${px(ys(s.upper![k]!))}`);
-          const lower = run.slice().reverse().map((k) => `${px(xs(s.x[k]!))},${px(ys(s.lower![k]!))}`);
-          out.push(`<path class="band" d="M${upper.join('L')}L${lower.join('L')}Z" fill="${esc(color)}" fill-opacity="0.18" stroke="none"/>`);
+          const lower = run
+            .slice()
+            .reverse()
+            .map((k) => `${px(xs(s.x[k]!))},${px(ys(s.lower![k]!))}`);
+          out.push(
+            `<path class="band" d="M${upper.join('L')}L${lower.join('L')}Z" fill="${esc(color)}" fill-opacity="0.18" stroke="none"/>`,
+          );
         }
         run = [];
       };
-      s.x.forEach((x, k) => (ok(x, xKind) && ok(s.lower![k]!, yKind) && ok(s.upper![k]!, yKind) ? run.push(k) : flush()));
+      s.x.forEach((x, k) =>
+        ok(x, xKind) && ok(s.lower![k]!, yKind) && ok(s.upper![k]!, yKind) ? run.push(k) : flush(),
+      );
       flush();
     }
     const parts: string[] = [];
@@ -136,17 +194,32 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
         pen = true;
       } else pen = false;
     });
-    if (parts.length) out.push(`<path class="line" d="${parts.join('')}" fill="none" stroke="${esc(color)}" stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    if (parts.length)
+      out.push(
+        `<path class="line" d="${parts.join('')}" fill="none" stroke="${esc(color)}" stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     if (s.markers) {
       s.x.forEach((x, k) => {
-        if (ok(x, xKind) && ok(s.y[k]!, yKind)) out.push(`<circle class="marker" cx="${px(xs(x))}" cy="${px(ys(s.y[k]!))}" r="3" fill="${esc(color)}"/>`);
+        if (ok(x, xKind) && ok(s.y[k]!, yKind))
+          out.push(`<circle class="marker" cx="${px(xs(x))}" cy="${px(ys(s.y[k]!))}" r="3" fill="${esc(color)}"/>`);
       });
     }
     out.push('</g>');
   });
   out.push('</g>');
   if (showLegend) {
-    out.push(legend(spec.series.map((s, i) => ({ name: s.name, color: s.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!, kind: 'line' as const, dashed: s.dashed })), area.x1 + 16, area.y0 + 8));
+    out.push(
+      legend(
+        spec.series.map((s, i) => ({
+          name: s.name,
+          color: s.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!,
+          kind: 'line' as const,
+          dashed: s.dashed,
+        })),
+        area.x1 + 16,
+        area.y0 + 8,
+      ),
+    );
   }
   out.push('</svg>');
   return out.filter(Boolean).join('\n') + '\n';
@@ -169,7 +242,15 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
   const left = yTickW + 14 + (spec.yLabel ? 22 : 0);
   const area = { x0: left, x1: width - right, y0: top, y1: height - bottom };
   const ys = makeScale('linear', data, area.y1, area.y0);
-  const out = [open(ctx, width, height, `Bar chart of ${spec.groups.map((g) => g.name).join(', ')} over ${spec.categories.length} categories.`), titleText(spec, width)];
+  const out = [
+    open(
+      ctx,
+      width,
+      height,
+      `Bar chart of ${spec.groups.map((g) => g.name).join(', ')} over ${spec.categories.length} categories.`,
+    ),
+    titleText(spec, width),
+  ];
   out.push(axes(null, ys, area, undefined, spec.yLabel));
   const band = (area.x1 - area.x0) / spec.categories.length;
   const inner = band * 0.8;
@@ -183,17 +264,42 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
       if (!Number.isFinite(v)) return;
       const y = ys(v);
       const color = g.color ?? SERIES_COLORS[gi % SERIES_COLORS.length]!;
-      out.push(`<rect class="bar" x="${px(bx + gi * barW)}" y="${px(Math.min(y, zero))}" width="${px(Math.max(1, barW - 1))}" height="${px(Math.abs(zero - y))}" fill="${esc(color)}" data-category="${esc(cat)}" data-group="${esc(g.name)}" data-value="${v}"><title>${esc(`${g.name} · ${cat}: ${formatNumber(v)}`)}</title></rect>`);
+      out.push(
+        `<rect class="bar" x="${px(bx + gi * barW)}" y="${px(Math.min(y, zero))}" width="${px(Math.max(1, barW - 1))}" height="${px(Math.abs(zero - y))}" fill="${esc(color)}" data-category="${esc(cat)}" data-group="${esc(g.name)}" data-value="${v}"><title>${esc(`${g.name} · ${cat}: ${formatNumber(v)}`)}</title></rect>`,
+      );
     });
     const cx = area.x0 + (ci + 0.5) * band;
-    out.push(rotate
-      ? `<text class="category" x="${px(cx)}" y="${px(area.y1 + 12)}" text-anchor="end" fill="${MUTED}" transform="rotate(-40 ${px(cx)} ${px(area.y1 + 12)})">${esc(cat)}</text>`
-      : text(cx, area.y1 + 16, cat, `class="category" text-anchor="middle" fill="${MUTED}"`));
+    out.push(
+      rotate
+        ? `<text class="category" x="${px(cx)}" y="${px(area.y1 + 12)}" text-anchor="end" fill="${MUTED}" transform="rotate(-40 ${px(cx)} ${px(area.y1 + 12)})">${esc(cat)}</text>`
+        : text(cx, area.y1 + 16, cat, `class="category" text-anchor="middle" fill="${MUTED}"`),
+    );
   });
   out.push('</g>');
-  out.push(`<line class="zero" x1="${px(area.x0)}" x2="${px(area.x1)}" y1="${px(zero)}" y2="${px(zero)}" stroke="${INK}"/>`);
-  if (spec.xLabel) out.push(text((area.x0 + area.x1) / 2, height - 8, spec.xLabel, `class="axis-label x-label" text-anchor="middle" fill="${INK}"`));
-  if (showLegend) out.push(legend(spec.groups.map((g, i) => ({ name: g.name, color: g.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!, kind: 'box' as const })), area.x1 + 16, area.y0 + 8));
+  out.push(
+    `<line class="zero" x1="${px(area.x0)}" x2="${px(area.x1)}" y1="${px(zero)}" y2="${px(zero)}" stroke="${INK}"/>`,
+  );
+  if (spec.xLabel)
+    out.push(
+      text(
+        (area.x0 + area.x1) / 2,
+        height - 8,
+        spec.xLabel,
+        `class="axis-label x-label" text-anchor="middle" fill="${INK}"`,
+      ),
+    );
+  if (showLegend)
+    out.push(
+      legend(
+        spec.groups.map((g, i) => ({
+          name: g.name,
+          color: g.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!,
+          kind: 'box' as const,
+        })),
+        area.x1 + 16,
+        area.y0 + 8,
+      ),
+    );
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -205,7 +311,11 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
  * @example
  * heatmapDomain([{ values: [[-1, 3]] }], 'diverging'); // [-3, 3]
  */
-export function heatmapDomain(panels: HeatmapPanel[], scale: ColorScaleName, fixed?: [number, number]): [number, number] {
+export function heatmapDomain(
+  panels: HeatmapPanel[],
+  scale: ColorScaleName,
+  fixed?: [number, number],
+): [number, number] {
   if (fixed) return fixed;
   const vals = panels.flatMap(panelValues);
   if (!vals.length) return scale === 'diverging' ? [-1, 1] : [0, 1];
@@ -244,7 +354,17 @@ function panelLayout(p: HeatmapPanel, cellSize: number | undefined, maxSide: num
   return { cell, rowLabelW, colLabelH, rotateCols, w: rowLabelW + cols * cell, h: rows * cell + colLabelH };
 }
 
-function drawPanel(p: HeatmapPanel, ox: number, oy: number, lay: PanelLayout, scale: ColorScaleName, domain: [number, number], showValues: boolean | undefined, ctx: Ctx, index: number): string {
+function drawPanel(
+  p: HeatmapPanel,
+  ox: number,
+  oy: number,
+  lay: PanelLayout,
+  scale: ColorScaleName,
+  domain: [number, number],
+  showValues: boolean | undefined,
+  ctx: Ctx,
+  index: number,
+): string {
   const out: string[] = [`<g class="panel" data-panel="${index}">`];
   const rows = p.values.length;
   const cols = p.values[0]!.length;
@@ -261,35 +381,55 @@ function drawPanel(p: HeatmapPanel, ox: number, oy: number, lay: PanelLayout, sc
       const rl = p.rowLabels?.[i] ?? `row ${i}`;
       const cl = p.colLabels?.[j] ?? `col ${j}`;
       const label = `${rl} → ${cl}: ${masked ? 'masked' : formatNumber(v)}`;
-      out.push(`<rect class="cell${masked ? ' masked' : ''}" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cell)}" fill="${fill}" data-row="${i}" data-col="${j}" data-value="${masked ? 'masked' : v}"><title>${esc(label)}</title></rect>`);
+      out.push(
+        `<rect class="cell${masked ? ' masked' : ''}" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cell)}" fill="${fill}" data-row="${i}" data-col="${j}" data-value="${masked ? 'masked' : v}"><title>${esc(label)}</title></rect>`,
+      );
       if (show && !masked) {
         const fg = luminance(fill) > 0.4 ? '#000000' : '#ffffff';
         const fs = Math.min(FONT, cell / 3.2);
-        out.push(`<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${fg}" pointer-events="none">${esc(formatNumber(v, cell >= 44 ? 3 : 2))}</text>`);
+        out.push(
+          `<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${fg}" pointer-events="none">${esc(formatNumber(v, cell >= 44 ? 3 : 2))}</text>`,
+        );
       } else if (show && masked) {
         const fs = Math.min(FONT, cell / 3.2);
-        out.push(`<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${MUTED}" pointer-events="none">×</text>`);
+        out.push(
+          `<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${MUTED}" pointer-events="none">×</text>`,
+        );
       }
     }
   }
-  out.push(`<rect class="panel-frame" x="${px(gx)}" y="${px(oy)}" width="${px(cols * cell)}" height="${px(rows * cell)}" fill="none" stroke="${INK}" stroke-width="0.5"/>`);
+  out.push(
+    `<rect class="panel-frame" x="${px(gx)}" y="${px(oy)}" width="${px(cols * cell)}" height="${px(rows * cell)}" fill="none" stroke="${INK}" stroke-width="0.5"/>`,
+  );
   if (p.rowLabels) {
-    p.rowLabels.forEach((l, i) => out.push(text(gx - 5, oy + (i + 0.5) * cell + 4, l, `class="row-label" text-anchor="end" fill="${MUTED}"`)));
+    p.rowLabels.forEach((l, i) =>
+      out.push(text(gx - 5, oy + (i + 0.5) * cell + 4, l, `class="row-label" text-anchor="end" fill="${MUTED}"`)),
+    );
   }
   if (p.colLabels) {
     p.colLabels.forEach((l, j) => {
       const cx = gx + (j + 0.5) * cell;
       const cy = oy + rows * cell + 14;
-      out.push(lay.rotateCols
-        ? `<text class="col-label" x="${px(cx + 4)}" y="${px(cy - 4)}" text-anchor="end" fill="${MUTED}" transform="rotate(-45 ${px(cx + 4)} ${px(cy - 4)})">${esc(l)}</text>`
-        : text(cx, cy, l, `class="col-label" text-anchor="middle" fill="${MUTED}"`));
+      out.push(
+        lay.rotateCols
+          ? `<text class="col-label" x="${px(cx + 4)}" y="${px(cy - 4)}" text-anchor="end" fill="${MUTED}" transform="rotate(-45 ${px(cx + 4)} ${px(cy - 4)})">${esc(l)}</text>`
+          : text(cx, cy, l, `class="col-label" text-anchor="middle" fill="${MUTED}"`),
+      );
     });
   }
   out.push('</g>');
   return out.join('\n');
 }
 
-function colorbar(x: number, y: number, h: number, scale: ColorScaleName, domain: [number, number], label: string | undefined, ctx: Ctx): string {
+function colorbar(
+  x: number,
+  y: number,
+  h: number,
+  scale: ColorScaleName,
+  domain: [number, number],
+  label: string | undefined,
+  ctx: Ctx,
+): string {
   const w = 14;
   const out: string[] = ['<g class="colorbar">'];
   const stops: string[] = [];
@@ -298,18 +438,26 @@ function colorbar(x: number, y: number, h: number, scale: ColorScaleName, domain
     const v = hi - ((hi - lo) * k) / 20;
     stops.push(`<stop offset="${px(k * 5)}%" stop-color="${colorFor(v, scale, domain)}"/>`);
   }
-  out.push(`<defs><linearGradient id="${ctx.id}-cbar" x1="0" y1="0" x2="0" y2="1">${stops.join('')}</linearGradient></defs>`);
-  out.push(`<rect x="${px(x)}" y="${px(y)}" width="${w}" height="${px(h)}" fill="url(#${ctx.id}-cbar)" stroke="${INK}" stroke-width="0.5"/>`);
+  out.push(
+    `<defs><linearGradient id="${ctx.id}-cbar" x1="0" y1="0" x2="0" y2="1">${stops.join('')}</linearGradient></defs>`,
+  );
+  out.push(
+    `<rect x="${px(x)}" y="${px(y)}" width="${w}" height="${px(h)}" fill="url(#${ctx.id}-cbar)" stroke="${INK}" stroke-width="0.5"/>`,
+  );
   const { ticks, step } = niceTicks(lo, hi, Math.max(2, Math.min(6, Math.floor(h / 40))));
   for (const t of ticks) {
     if (t < lo - 1e-12 * Math.abs(hi - lo) || t > hi + 1e-12 * Math.abs(hi - lo)) continue;
     const ty = y + ((hi - t) / (hi - lo)) * h;
-    out.push(`<g class="tick cbar-tick" data-value="${t}"><line x1="${px(x + w)}" x2="${px(x + w + 4)}" y1="${px(ty)}" y2="${px(ty)}" stroke="${INK}"/>${text(x + w + 7, ty + 4, formatTick(t, step), `fill="${MUTED}"`)}</g>`);
+    out.push(
+      `<g class="tick cbar-tick" data-value="${t}"><line x1="${px(x + w)}" x2="${px(x + w + 4)}" y1="${px(ty)}" y2="${px(ty)}" stroke="${INK}"/>${text(x + w + 7, ty + 4, formatTick(t, step), `fill="${MUTED}"`)}</g>`,
+    );
   }
   if (label) {
     const lx = x + w + 7 + Math.max(...ticks.map((t) => textWidth(formatTick(t, step), FONT))) + 14;
     const ly = y + h / 2;
-    out.push(`<text class="colorbar-label" x="${px(lx)}" y="${px(ly)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${px(lx)} ${px(ly)})">${esc(label)}</text>`);
+    out.push(
+      `<text class="colorbar-label" x="${px(lx)}" y="${px(ly)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${px(lx)} ${px(ly)})">${esc(label)}</text>`,
+    );
   }
   out.push('</g>');
   return out.join('\n');
@@ -340,16 +488,24 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
   const width = Math.max(spec.width ?? 0, cbarX + 14 + cbarTickW, spec.title ? textWidth(spec.title, 15) + 24 : 0);
   const height = top + gridH + bottom;
   const n = panels.reduce((a, p) => a + p.values.length * p.values[0]!.length, 0);
-  const summary = spec.kind === 'heatmap'
-    ? `Heatmap of ${spec.values.length}×${spec.values[0]!.length} values from ${formatNumber(domain[0])} to ${formatNumber(domain[1])} on a ${scale} scale.`
-    : `${panels.length} heatmaps (${n} cells) on one ${scale} scale from ${formatNumber(domain[0])} to ${formatNumber(domain[1])}.`;
+  const summary =
+    spec.kind === 'heatmap'
+      ? `Heatmap of ${spec.values.length}×${spec.values[0]!.length} values from ${formatNumber(domain[0])} to ${formatNumber(domain[1])} on a ${scale} scale.`
+      : `${panels.length} heatmaps (${n} cells) on one ${scale} scale from ${formatNumber(domain[0])} to ${formatNumber(domain[1])}.`;
   const out = [open(ctx, width, height, summary), titleText(spec, width), HATCH(ctx.id)];
   panels.forEach((p, k) => {
     const gx = left + (k % ncols) * colW;
     const gy = top + Math.floor(k / ncols) * rowH;
     if (hasPanelTitles && p.title) {
       const lay = lays[k]!;
-      out.push(text(gx + lay.rowLabelW + (lay.w - lay.rowLabelW) / 2, gy + 13, p.title, `class="panel-title" text-anchor="middle" font-weight="600" fill="${INK}"`));
+      out.push(
+        text(
+          gx + lay.rowLabelW + (lay.w - lay.rowLabelW) / 2,
+          gy + 13,
+          p.title,
+          `class="panel-title" text-anchor="middle" font-weight="600" fill="${INK}"`,
+        ),
+      );
     }
     out.push(drawPanel(p, gx, gy + panelTitleH, lays[k]!, scale, domain, spec.showValues, ctx, k));
   });
@@ -357,10 +513,15 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
   const firstRowCells = Math.max(...panels.slice(0, ncols).map((p, k) => p.values.length * lays[k]!.cell));
   const cbarH = Math.max(60, nrows === 1 ? firstRowCells + panelTitleH : Math.min(gridH - 12, 360));
   out.push(colorbar(cbarX, top + panelTitleH, cbarH - panelTitleH, scale, domain, spec.colorbarLabel, ctx));
-  if (spec.xLabel) out.push(text(left + gridW / 2, height - 10, spec.xLabel, `class="axis-label x-label" text-anchor="middle" fill="${INK}"`));
+  if (spec.xLabel)
+    out.push(
+      text(left + gridW / 2, height - 10, spec.xLabel, `class="axis-label x-label" text-anchor="middle" fill="${INK}"`),
+    );
   if (spec.yLabel) {
     const ly = top + gridH / 2;
-    out.push(`<text class="axis-label y-label" x="14" y="${px(ly)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 14 ${px(ly)})">${esc(spec.yLabel)}</text>`);
+    out.push(
+      `<text class="axis-label y-label" x="14" y="${px(ly)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 14 ${px(ly)})">${esc(spec.yLabel)}</text>`,
+    );
   }
   out.push('</svg>');
   return out.join('\n') + '\n';
@@ -375,20 +536,35 @@ function cellText(v: TableCell): string {
 function table(spec: TableSpec, ctx: Ctx): string {
   const rowH = 22;
   const padX = 10;
-  const colW = spec.columns.map((c, j) => Math.max(textWidth(c, FONT) * 1.08, ...spec.rows.map((r) => textWidth(cellText(r[j] ?? null), FONT))) + 2 * padX);
-  const numeric = spec.columns.map((_, j) => spec.rows.length > 0 && spec.rows.every((r) => typeof r[j] === 'number' || r[j] === null));
+  const colW = spec.columns.map(
+    (c, j) =>
+      Math.max(textWidth(c, FONT) * 1.08, ...spec.rows.map((r) => textWidth(cellText(r[j] ?? null), FONT))) + 2 * padX,
+  );
+  const numeric = spec.columns.map(
+    (_, j) => spec.rows.length > 0 && spec.rows.every((r) => typeof r[j] === 'number' || r[j] === null),
+  );
   const top = spec.title ? 36 : 8;
   const tableW = colW.reduce((a, b) => a + b, 0);
   const width = Math.max(spec.width ?? 0, tableW + 16, spec.title ? textWidth(spec.title, 15) + 24 : 0);
   const height = top + (spec.rows.length + 1) * rowH + 8;
-  const out = [open(ctx, width, height, `Table with ${spec.rows.length} rows and columns ${spec.columns.join(', ')}.`), titleText(spec, width)];
+  const out = [
+    open(ctx, width, height, `Table with ${spec.rows.length} rows and columns ${spec.columns.join(', ')}.`),
+    titleText(spec, width),
+  ];
   const x0 = 8;
   out.push('<g class="table">');
   out.push(`<rect x="${x0}" y="${top}" width="${px(tableW)}" height="${rowH}" fill="#f0f0f0"/>`);
   let x = x0;
   spec.columns.forEach((c, j) => {
     const w = colW[j]!;
-    out.push(text(numeric[j] ? x + w - padX : x + padX, top + 15, c, `class="header" font-weight="600" fill="${INK}"${numeric[j] ? ' text-anchor="end"' : ''}`));
+    out.push(
+      text(
+        numeric[j] ? x + w - padX : x + padX,
+        top + 15,
+        c,
+        `class="header" font-weight="600" fill="${INK}"${numeric[j] ? ' text-anchor="end"' : ''}`,
+      ),
+    );
     x += w;
   });
   spec.rows.forEach((r, i) => {
@@ -398,7 +574,14 @@ function table(spec: TableSpec, ctx: Ctx): string {
     let cx = x0;
     r.forEach((v, j) => {
       const w = colW[j]!;
-      out.push(text(numeric[j] ? cx + w - padX : cx + padX, y + 15, cellText(v), `class="table-cell" fill="${INK}"${numeric[j] ? ' text-anchor="end"' : ''}`));
+      out.push(
+        text(
+          numeric[j] ? cx + w - padX : cx + padX,
+          y + 15,
+          cellText(v),
+          `class="table-cell" fill="${INK}"${numeric[j] ? ' text-anchor="end"' : ''}`,
+        ),
+      );
       cx += w;
     });
     out.push('</g>');
@@ -420,10 +603,14 @@ export function renderSvg(spec: FigureSpec): string {
   validateFigure(spec, 'renderSvg');
   const ctx: Ctx = { id: `attnlab-${hash(JSON.stringify(spec))}`, spec };
   switch (spec.kind) {
-    case 'line': return lineChart(spec, ctx);
-    case 'bar': return barChart(spec, ctx);
+    case 'line':
+      return lineChart(spec, ctx);
+    case 'bar':
+      return barChart(spec, ctx);
     case 'heatmap':
-    case 'heatmap-grid': return heatmaps(spec, ctx);
-    case 'table': return table(spec, ctx);
+    case 'heatmap-grid':
+      return heatmaps(spec, ctx);
+    case 'table':
+      return table(spec, ctx);
   }
 }

@@ -24,31 +24,41 @@ class Checker {
     throw new FigureSpecError(this.fn, field, msg);
   }
   object(v: unknown, field: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, `must be an object; got ${typeName(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      this.fail(field, `must be an object; got ${typeName(v)}`);
     return v as Record<string, unknown>;
   }
   array(v: unknown, field: string, minLength = 0): unknown[] {
     if (!Array.isArray(v)) this.fail(field, `must be an array; got ${typeName(v)} ${show(v)}`);
-    if (v.length < minLength) this.fail(field, `must have at least ${minLength} entr${minLength === 1 ? 'y' : 'ies'}; got ${v.length}`);
+    if (v.length < minLength)
+      this.fail(field, `must have at least ${minLength} entr${minLength === 1 ? 'y' : 'ies'}; got ${v.length}`);
     return v;
   }
   optString(o: Record<string, unknown>, key: string, path: string): void {
-    if (o[key] !== undefined && typeof o[key] !== 'string') this.fail(`${path}${key}`, `must be a string; got ${typeName(o[key])} ${show(o[key])}`);
+    if (o[key] !== undefined && typeof o[key] !== 'string')
+      this.fail(`${path}${key}`, `must be a string; got ${typeName(o[key])} ${show(o[key])}`);
   }
   optBool(o: Record<string, unknown>, key: string, path: string): void {
-    if (o[key] !== undefined && typeof o[key] !== 'boolean') this.fail(`${path}${key}`, `must be a boolean; got ${show(o[key])}`);
+    if (o[key] !== undefined && typeof o[key] !== 'boolean')
+      this.fail(`${path}${key}`, `must be a boolean; got ${show(o[key])}`);
   }
   optPositive(o: Record<string, unknown>, key: string, path: string, max = 10000): void {
     const v = o[key];
     if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) this.fail(`${path}${key}`, `must be a number in (0, ${max}]; got ${show(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max)
+      this.fail(`${path}${key}`, `must be a number in (0, ${max}]; got ${show(v)}`);
   }
   numbers(v: unknown, field: string, length?: number): number[] {
     const a = this.array(v, field);
-    if (length !== undefined && a.length !== length) this.fail(field, `must have ${length} entries (one per ${field.includes('values') ? 'category' : 'x'}); got ${a.length}`);
+    if (length !== undefined && a.length !== length)
+      this.fail(
+        field,
+        `must have ${length} entries (one per ${field.includes('values') ? 'category' : 'x'}); got ${a.length}`,
+      );
     a.forEach((x, i) => {
       // null is accepted as a gap (JSON cannot hold NaN).
-      if (typeof x !== 'number' && x !== null) this.fail(`${field}[${i}]`, `must be a number; got ${typeName(x)} ${show(x)}`);
+      if (typeof x !== 'number' && x !== null)
+        this.fail(`${field}[${i}]`, `must be a number; got ${typeName(x)} ${show(x)}`);
     });
     return a as number[];
   }
@@ -61,7 +71,8 @@ class Checker {
   }
   oneOf(o: Record<string, unknown>, key: string, path: string, allowed: readonly string[]): void {
     const v = o[key];
-    if (v !== undefined && !allowed.includes(v as string)) this.fail(`${path}${key}`, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${show(v)}`);
+    if (v !== undefined && !allowed.includes(v as string))
+      this.fail(`${path}${key}`, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')}; got ${show(v)}`);
   }
 }
 
@@ -71,10 +82,13 @@ function checkAxis(c: Checker, v: unknown, field: string): void {
   c.optString(a, 'label', `${field}.`);
   c.oneOf(a, 'scale', `${field}.`, ['linear', 'log']);
   for (const k of ['min', 'max']) {
-    if (a[k] !== undefined && (typeof a[k] !== 'number' || !Number.isFinite(a[k]))) c.fail(`${field}.${k}`, `must be a finite number; got ${show(a[k])}`);
-    if (a.scale === 'log' && typeof a[k] === 'number' && a[k] <= 0) c.fail(`${field}.${k}`, `must be > 0 on a log axis; got ${show(a[k])}`);
+    if (a[k] !== undefined && (typeof a[k] !== 'number' || !Number.isFinite(a[k])))
+      c.fail(`${field}.${k}`, `must be a finite number; got ${show(a[k])}`);
+    if (a.scale === 'log' && typeof a[k] === 'number' && a[k] <= 0)
+      c.fail(`${field}.${k}`, `must be > 0 on a log axis; got ${show(a[k])}`);
   }
-  if (typeof a.min === 'number' && typeof a.max === 'number' && !(a.min < a.max)) c.fail(`${field}.min`, `must be less than ${field}.max (${a.max}); got ${a.min}`);
+  if (typeof a.min === 'number' && typeof a.max === 'number' && !(a.min < a.max))
+    c.fail(`${field}.min`, `must be less than ${field}.max (${a.max}); got ${a.min}`);
 }
 
 function checkPanel(c: Checker, p: Record<string, unknown>, path: string): void {
@@ -84,7 +98,8 @@ function checkPanel(c: Checker, p: Record<string, unknown>, path: string): void 
     const row = c.numbers(r, `${path}values[${i}]`);
     if (row.length === 0) c.fail(`${path}values[${i}]`, 'must not be empty');
     if (cols === -1) cols = row.length;
-    else if (row.length !== cols) c.fail(`${path}values[${i}]`, `must have ${cols} entries like row 0 (a rectangular matrix); got ${row.length}`);
+    else if (row.length !== cols)
+      c.fail(`${path}values[${i}]`, `must have ${cols} entries like row 0 (a rectangular matrix); got ${row.length}`);
   });
   c.optString(p, 'title', path);
   if (p.rowLabels !== undefined) c.strings(p.rowLabels, `${path}rowLabels`, rows.length);
@@ -94,7 +109,8 @@ function checkPanel(c: Checker, p: Record<string, unknown>, path: string): void 
     if (m.length !== rows.length) c.fail(`${path}masked`, `must have ${rows.length} rows like values; got ${m.length}`);
     m.forEach((r, i) => {
       const row = c.array(r, `${path}masked[${i}]`);
-      if (row.length !== cols) c.fail(`${path}masked[${i}]`, `must have ${cols} entries like values; got ${row.length}`);
+      if (row.length !== cols)
+        c.fail(`${path}masked[${i}]`, `must have ${cols} entries like values; got ${row.length}`);
       row.forEach((x, j) => {
         if (typeof x !== 'boolean') c.fail(`${path}masked[${i}][${j}]`, `must be a boolean; got ${show(x)}`);
       });
@@ -109,8 +125,10 @@ function checkHeatmapCommon(c: Checker, s: Record<string, unknown>): void {
   c.optPositive(s, 'cellSize', '', 400);
   if (s.domain !== undefined) {
     const d = c.numbers(s.domain, 'domain');
-    if (d.length !== 2 || !d.every(Number.isFinite) || !(d[0]! < d[1]!)) c.fail('domain', `must be [min, max] with finite min < max; got ${show(s.domain)}`);
-    if (s.scale === 'diverging' && !(d[0]! <= 0 && d[1]! >= 0)) c.fail('domain', `must contain 0 for a diverging scale (0 is the white centre); got ${show(s.domain)}`);
+    if (d.length !== 2 || !d.every(Number.isFinite) || !(d[0]! < d[1]!))
+      c.fail('domain', `must be [min, max] with finite min < max; got ${show(s.domain)}`);
+    if (s.scale === 'diverging' && !(d[0]! <= 0 && d[1]! >= 0))
+      c.fail('domain', `must contain 0 for a diverging scale (0 is the white centre); got ${show(s.domain)}`);
   }
 }
 
@@ -124,8 +142,13 @@ function checkHeatmapCommon(c: Checker, s: Record<string, unknown>): void {
 export function validateFigure(spec: unknown, fn = 'validateFigure'): FigureSpec {
   const c = new Checker(fn);
   const s = c.object(spec, '(root)');
-  if (s.version !== undefined && s.version !== FIGURE_SPEC_VERSION) c.fail('version', `must be ${FIGURE_SPEC_VERSION} (the only spec version this @attnlab/plot reads); got ${show(s.version)}`);
-  if (!FIGURE_KINDS.includes(s.kind as never)) c.fail('kind', `must be one of ${FIGURE_KINDS.map((k) => `'${k}'`).join(', ')}; got ${show(s.kind)}`);
+  if (s.version !== undefined && s.version !== FIGURE_SPEC_VERSION)
+    c.fail(
+      'version',
+      `must be ${FIGURE_SPEC_VERSION} (the only spec version this @attnlab/plot reads); got ${show(s.version)}`,
+    );
+  if (!FIGURE_KINDS.includes(s.kind as never))
+    c.fail('kind', `must be one of ${FIGURE_KINDS.map((k) => `'${k}'`).join(', ')}; got ${show(s.kind)}`);
   c.optString(s, 'title', '');
   c.optString(s, 'description', '');
   c.optPositive(s, 'width', '');
@@ -139,10 +162,15 @@ export function validateFigure(spec: unknown, fn = 'validateFigure'): FigureSpec
       series.forEach((raw, i) => {
         const p = `series[${i}].`;
         const se = c.object(raw, `series[${i}]`);
-        if (typeof se.name !== 'string') c.fail(`${p}name`, `must be a string; got ${typeName(se.name)} ${show(se.name)}`);
+        if (typeof se.name !== 'string')
+          c.fail(`${p}name`, `must be a string; got ${typeName(se.name)} ${show(se.name)}`);
         const x = c.numbers(se.x, `${p}x`);
         c.numbers(se.y, `${p}y`, x.length);
-        if ((se.lower === undefined) !== (se.upper === undefined)) c.fail(`${p}${se.lower === undefined ? 'lower' : 'upper'}`, 'is required when the other error-band bound is given');
+        if ((se.lower === undefined) !== (se.upper === undefined))
+          c.fail(
+            `${p}${se.lower === undefined ? 'lower' : 'upper'}`,
+            'is required when the other error-band bound is given',
+          );
         if (se.lower !== undefined) c.numbers(se.lower, `${p}lower`, x.length);
         if (se.upper !== undefined) c.numbers(se.upper, `${p}upper`, x.length);
         c.optString(se, 'color', p);
@@ -159,7 +187,8 @@ export function validateFigure(spec: unknown, fn = 'validateFigure'): FigureSpec
       checkHeatmapCommon(c, s);
       const panels = c.array(s.panels, 'panels', 1);
       panels.forEach((p, i) => checkPanel(c, c.object(p, `panels[${i}]`), `panels[${i}].`));
-      if (s.columns !== undefined && (!Number.isInteger(s.columns) || (s.columns as number) < 1)) c.fail('columns', `must be a positive integer; got ${show(s.columns)}`);
+      if (s.columns !== undefined && (!Number.isInteger(s.columns) || (s.columns as number) < 1))
+        c.fail('columns', `must be a positive integer; got ${show(s.columns)}`);
       break;
     }
     case 'bar': {
@@ -169,7 +198,8 @@ export function validateFigure(spec: unknown, fn = 'validateFigure'): FigureSpec
       const groups = c.array(s.groups, 'groups', 1);
       groups.forEach((raw, i) => {
         const g = c.object(raw, `groups[${i}]`);
-        if (typeof g.name !== 'string') c.fail(`groups[${i}].name`, `must be a string; got ${typeName(g.name)} ${show(g.name)}`);
+        if (typeof g.name !== 'string')
+          c.fail(`groups[${i}].name`, `must be a string; got ${typeName(g.name)} ${show(g.name)}`);
         c.numbers(g.values, `groups[${i}].values`, cats.length);
         c.optString(g, 'color', `groups[${i}].`);
       });
@@ -183,9 +213,11 @@ export function validateFigure(spec: unknown, fn = 'validateFigure'): FigureSpec
       c.strings(cols, 'columns', cols.length);
       c.array(s.rows, 'rows').forEach((r, i) => {
         const row = c.array(r, `rows[${i}]`);
-        if (row.length !== cols.length) c.fail(`rows[${i}]`, `must have ${cols.length} cells (one per column); got ${row.length}`);
+        if (row.length !== cols.length)
+          c.fail(`rows[${i}]`, `must have ${cols.length} cells (one per column); got ${row.length}`);
         row.forEach((x, j) => {
-          if (x !== null && !['string', 'number', 'boolean'].includes(typeof x)) c.fail(`rows[${i}][${j}]`, `must be a string, number, boolean or null; got ${typeName(x)}`);
+          if (x !== null && !['string', 'number', 'boolean'].includes(typeof x))
+            c.fail(`rows[${i}][${j}]`, `must be a string, number, boolean or null; got ${typeName(x)}`);
         });
       });
       break;
@@ -197,8 +229,10 @@ export function validateFigure(spec: unknown, fn = 'validateFigure'): FigureSpec
 /** Finite values of a panel that are not masked (for colour domains). */
 export function panelValues(p: HeatmapPanel): number[] {
   const out: number[] = [];
-  p.values.forEach((row, i) => row.forEach((v, j) => {
-    if (Number.isFinite(v) && !p.masked?.[i]?.[j]) out.push(v);
-  }));
+  p.values.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (Number.isFinite(v) && !p.masked?.[i]?.[j]) out.push(v);
+    }),
+  );
   return out;
 }

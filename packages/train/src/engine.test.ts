@@ -121,7 +121,7 @@ describeBackends('train() on an engine', (ctx) => {
       const params = makeParams();
       const opt = sgd({ lr: 0.05 });
       const engine = autodiffEngine({ params, optimizer: opt, loss: regressionLoss, data: { batch: (t) => toTensors(batchAt(t)) } });
-      engine.restore({ step: 5, params: { w: { shape: [3, 1], dtype: 'float64', values: Float64Array.from([1, 2, 3]) }, b: { shape: [], dtype: 'float64', values: Float64Array.from([0.5]) } }, optimizer: null });
+      void engine.restore({ step: 5, params: { w: { shape: [3, 1], dtype: 'float64', values: Float64Array.from([1, 2, 3]) }, b: { shape: [], dtype: 'float64', values: Float64Array.from([0.5]) } }, optimizer: null });
       expect(engine.step).toBe(5);
       await expectClose(params.w!, [1, 2, 3], 0);
       const losses = await engine.run(3);

@@ -10,9 +10,8 @@
  * step s, step is s + n and the next iteration trains on batch s + n.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataStream } from './loop.js';
 import type { Optimizer, OptimizerState } from './optimizers.js';
-import type { GradMap, HostTensor, ParamMap, TensorMap } from './types.js';
+import type { DataStream, GradMap, HostTensor, ParamMap, TensorMap } from './types.js';
 import { restoreParams } from './checkpoint.js';
 import { checkFunction, checkInt, checkObject, show } from './validate.js';
 

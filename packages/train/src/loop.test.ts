@@ -98,7 +98,7 @@ describeBackends('train', (ctx) => {
     // head 1: diag(QK) = [0.5·2, −1·1, 3·1] = [1, −1, 3]; w = 0
     // (numpy: wq @ wk.transpose(0, 2, 1) gives the same matrices)
     const expectedW = [1.5 / Math.sqrt(3), 0];
-    const qkOf = (p: Record<string, tf.Variable>) => tf.matMul(p.wq!, p.wk!, false, true);
+    const qkOf = (p: Record<string, tf.Tensor>) => tf.matMul(p.wq!, p.wk!, false, true);
     const r = await train({
       params, optimizer: sgd({ lr: 0 }), steps: 3, data: { batch: () => 0 },
       loss: (p) => tf.mul(0, tf.add(tf.sum(p.wq!), tf.sum(p.wk!))) as tf.Scalar,

@@ -20,13 +20,10 @@ import { cloneHistory, emptyHistory, type History } from './history.js';
 import type { CheckpointInput } from './checkpoint.js';
 import { autodiffEngine, type Engine } from './engine.js';
 import type { Optimizer, OptimizerState } from './optimizers.js';
-import type { HostTensor, Json, ParamMap, TensorMap } from './types.js';
-import { checkFunction, checkInt, checkObject, show } from './validate.js';
+import type { DataStream, HostTensor, Json, ParamMap, TensorMap } from './types.js';
 
-/** A deterministic data source: `batch(t)` gives iteration t's batch (tensors in it are disposed by the loop after use). */
-export interface DataStream<B> {
-  batch(step: number): B | Promise<B>;
-}
+export type { DataStream };
+import { checkFunction, checkInt, checkObject, show } from './validate.js';
 
 /** A probe: a function of the parameters recorded every `every` iterations (its output must be JSON). */
 export interface Probe {

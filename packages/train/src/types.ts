@@ -21,3 +21,8 @@ export type TensorMap = Record<string, tf.Tensor>;
 
 /** Named gradients, keyed like the parameters (a missing entry means "no gradient": the parameter is skipped). */
 export type GradMap = Record<string, tf.Tensor | null | undefined>;
+
+/** A deterministic data source: `batch(t)` gives iteration t's batch (tensors in it are disposed by the loop after use). */
+export interface DataStream<B> {
+  batch(step: number): B | Promise<B>;
+}

@@ -56,20 +56,23 @@ export function iclCircuits(params: IclAttentionParams | IclStackParams): IclHea
   const fn = 'iclCircuits';
   const stack = isStack(params);
   const { H, D } = stack ? stackDims(fn, params) : attentionDims(fn, params);
-  const layers = stack ? Array.from({ length: params.numLayers }, (_, l) => (params.tied ? params.layers[0]! : params.layers[l]!)) : [params];
+  const layers = stack
+    ? Array.from({ length: params.numLayers }, (_, l) => (params.tied ? params.layers[0]! : params.layers[l]!))
+    : [params];
   const out: IclHeadCircuit[] = [];
   tf.tidy(() => {
     layers.forEach((p, l) => {
       const withFinal = stack && params.numLayers > 1 && l === params.numLayers - 1;
       for (let h = 0; h < H; h++) {
-        const pick = (W: tf.Tensor3D) => tf.reshape(tf.slice(W, [h, 0, 0], [1, D, W.shape[2]]), [D, W.shape[2]]) as tf.Tensor2D;
+        const pick = (W: tf.Tensor3D) =>
+          tf.reshape(tf.slice(W, [h, 0, 0], [1, D, W.shape[2]]), [D, W.shape[2]]) as tf.Tensor2D;
         const WQ = pick(p.Wq);
         const WK = pick(p.Wk);
         const WV = pick(p.Wv);
         const WO = pick(p.Wo);
         const QK = tf.mul(tf.matMul(WQ, WK, false, true), 1 / Math.sqrt(D)) as tf.Tensor2D;
         let OV = tf.matMul(WV, WO) as tf.Tensor2D;
-        if (withFinal) OV = tf.matMul(OV, (params as IclStackParams).final) as tf.Tensor2D;
+        if (withFinal) OV = tf.matMul(OV, params.final) as tf.Tensor2D;
         const c: IclHeadCircuit = { layer: l, head: h, WQ, WK, WV, WO, QK, OV };
         for (const t of [WQ, WK, WV, WO, QK, OV]) tf.keep(t);
         out.push(c);
@@ -100,7 +103,9 @@ function rows(values: Float32Array | Int32Array | Uint8Array, r: number, c: numb
  * const stats = await iclCircuitStatistics(params);
  * stats.map((s) => [s.w, s.mu]); // [[w^1, μ^1], [w^2, μ^2], …]
  */
-export async function iclCircuitStatistics(params: IclAttentionParams | IclStackParams): Promise<IclCircuitStatistics[]> {
+export async function iclCircuitStatistics(
+  params: IclAttentionParams | IclStackParams,
+): Promise<IclCircuitStatistics[]> {
   const circuits = iclCircuits(params);
   try {
     const out: IclCircuitStatistics[] = [];
@@ -113,7 +118,8 @@ export async function iclCircuitStatistics(params: IclAttentionParams | IclStack
       const w = diag.reduce((s, x) => s + x, 0) / d;
       const diagVariance = diag.reduce((s, x) => s + (x - w) ** 2, 0) / d;
       let offDiagSupNorm = 0;
-      for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) if (i !== j) offDiagSupNorm = Math.max(offDiagSupNorm, Math.abs(qk[i]![j]!));
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++) if (i !== j) offDiagSupNorm = Math.max(offDiagSupNorm, Math.abs(qk[i]![j]!));
       const mu = ov[D - 1]![C - 1]!;
       let ovRestSupNorm = 0;
       for (let i = 0; i < d; i++) ovRestSupNorm = Math.max(ovRestSupNorm, Math.abs(ov[i]![C - 1]!));

@@ -18,14 +18,24 @@ import {
 import { SINGLE, STACK } from './torch-reference.fixture.js';
 
 // ---- an independent float64 host implementation (plain loops), used only for finite differences ----
-type HostParams = { H: number; D: number; nOut: number; Wq: Float64Array; Wk: Float64Array; Wv: Float64Array; Wo: Float64Array };
+type HostParams = {
+  H: number;
+  D: number;
+  nOut: number;
+  Wq: Float64Array;
+  Wk: Float64Array;
+  Wv: Float64Array;
+  Wo: Float64Array;
+};
 
 /** Query-only model in float64: per head softmax(q·k_i/√D) over context tokens, Σ_h ctx_h·Wo^h. */
 function hostForward(p: HostParams, Z: number[], zq: number[], B: number, L: number): number[] {
   const { H, D, nOut } = p;
   const out = new Array<number>(B * nOut).fill(0);
   const proj = (W: Float64Array, h: number, x: number[], off: number) =>
-    Array.from({ length: D }, (_, j) => x.slice(off, off + D).reduce((s, xi, i) => s + xi * W[(h * D + i) * D + j]!, 0));
+    Array.from({ length: D }, (_, j) =>
+      x.slice(off, off + D).reduce((s, xi, i) => s + xi * W[(h * D + i) * D + j]!, 0),
+    );
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const q = proj(p.Wq, h, zq, b * D);
@@ -37,7 +47,8 @@ function hostForward(p: HostParams, Z: number[], zq: number[], B: number, L: num
       const tot = e.reduce((a, x) => a + x, 0);
       const ctx = new Array<number>(D).fill(0);
       vs.forEach((v, i) => v.forEach((vj, j) => (ctx[j]! += (e[i]! / tot) * vj)));
-      for (let o = 0; o < nOut; o++) for (let j = 0; j < D; j++) out[b * nOut + o]! += ctx[j]! * p.Wo[(h * D + j) * nOut + o]!;
+      for (let o = 0; o < nOut; o++)
+        for (let j = 0; j < D; j++) out[b * nOut + o]! += ctx[j]! * p.Wo[(h * D + j) * nOut + o]!;
     }
   }
   return out;
@@ -118,7 +129,10 @@ describeBackends('seed 004 attention: single-layer query-only model', (ctx) => {
     };
     const Z = tf.tensor3d([1, 2, 0, 1, 1, 2, 0, 1], [2, 2, 2]);
     const zq = tf.tensor2d([1, 0, 0, 0], [2, 2]);
-    const r = await expectNoLeak(() => iclAttention(params, Z, zq, { returnWeights: true }), (res) => tf.dispose([res.output, res.weights!]));
+    const r = await expectNoLeak(
+      () => iclAttention(params, Z, zq, { returnWeights: true }),
+      (res) => tf.dispose([res.output, res.weights!]),
+    );
     expect(r.output.isDisposed).toBe(true);
     const { output, weights } = iclAttention(params, Z, zq, { returnWeights: true });
     expect(output.shape).toEqual([2, 1]);
@@ -182,8 +196,16 @@ describeBackends('seed 004 attention: single-layer query-only model', (ctx) => {
     const Z = tf.tensor3d(zArr, [B, L, D]);
     const zq = tf.tensor2d(zqArr, [B, D]);
     const y = tf.tensor2d(yArr, [B, 1]);
-    const vars = { Wq: tf.variable(init.Wq), Wk: tf.variable(init.Wk), Wv: tf.variable(init.Wv), Wo: tf.variable(init.Wo) };
-    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(iclAttention(vars, Z, zq).output, y))) as tf.Scalar, Object.values(vars));
+    const vars = {
+      Wq: tf.variable(init.Wq),
+      Wk: tf.variable(init.Wk),
+      Wv: tf.variable(init.Wv),
+      Wo: tf.variable(init.Wo),
+    };
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(tf.square(tf.sub(iclAttention(vars, Z, zq).output, y))) as tf.Scalar,
+      Object.values(vars),
+    );
     const host = await toHost(init);
     // Z and zq as the float32 values the model sees
     const Zf = await read(Z);
@@ -221,13 +243,19 @@ describeBackends('seed 004 attention: single-layer query-only model', (ctx) => {
     expect(wq[16 + 1 * 4 + 2]).toBe(qp[(4 + 2) * 4 + 1]);
     const back = iclAttentionFromTorch(t, 2);
     for (const k of ['Wq', 'Wk', 'Wv', 'Wo'] as const) expect(await read(back[k])).toEqual(await read(p[k]));
-    expect(() => iclAttentionFromTorch(t, 3)).toThrow(/iclAttentionFromTorch: weights.qProj must be \[H·D, D\] = \[12, 4\]; got \[8, 4\]/);
+    expect(() => iclAttentionFromTorch(t, 3)).toThrow(
+      /iclAttentionFromTorch: weights.qProj must be \[H·D, D\] = \[12, 4\]; got \[8, 4\]/,
+    );
     const Z = tf.zeros([2, 5, 3]) as tf.Tensor3D;
     const zq = tf.zeros([2, 4]) as tf.Tensor2D;
-    expect(() => iclAttention(p, Z, zq)).toThrow(/iclAttention: Z must be rank 3 \[B, L, d\+1 = 4\]; got shape \[2, 5, 3\]/);
+    expect(() => iclAttention(p, Z, zq)).toThrow(
+      /iclAttention: Z must be rank 3 \[B, L, d\+1 = 4\]; got shape \[2, 5, 3\]/,
+    );
     const Z2 = tf.zeros([3, 5, 4]) as tf.Tensor3D;
     expect(() => iclAttention(p, Z2, zq)).toThrow(/iclAttention: zq must be \[B = 3, d\+1 = 4\]; got shape \[2, 4\]/);
-    expect(() => iclAttention({ ...p, Wk: p.Wo }, Z2, zq)).toThrow(/iclAttention: params must be Wq, Wk, Wv \[H, D, D\] and Wo \[H, D, nOut\]/);
+    expect(() => iclAttention({ ...p, Wk: p.Wo }, Z2, zq)).toThrow(
+      /iclAttention: params must be Wq, Wk, Wv \[H, D, D\] and Wo \[H, D, nOut\]/,
+    );
     tf.dispose([Z, zq, Z2, t.qProj, t.kProj, t.vProj, t.oProj]);
     disposeIclParams(p);
     disposeIclParams(back);
@@ -260,7 +288,8 @@ describeBackends('seed 004 attention: initialisations', () => {
   });
 
   it("'small_id': 1e-6·I on Q, K, V; O = 1e-6·I only when nOut = d + 1", async () => {
-    const eye = (D: number, v: number) => Array.from({ length: D * D }, (_, i) => (i % (D + 1) === 0 ? Math.fround(v) : 0));
+    const eye = (D: number, v: number) =>
+      Array.from({ length: D * D }, (_, i) => (i % (D + 1) === 0 ? Math.fround(v) : 0));
     const p = initIclAttention({ d: 2, numHeads: 2, init: 'small_id', seed: 4 });
     for (const k of ['Wq', 'Wk', 'Wv'] as const) expect(await read(p[k])).toEqual([...eye(3, 1e-6), ...eye(3, 1e-6)]);
     const random = initIclAttention({ d: 2, numHeads: 2, seed: 4 });
@@ -298,7 +327,9 @@ describeBackends('seed 004 attention: initialisations', () => {
     expect(() => initIclAttention({ d: 2, numHeads: 2, init: 'eye' as never })).toThrow(
       /initIclAttention: config.init must be one of 'random', 'small_id', 'small_id_qk', 'oppo_small_id'; got 'eye'/,
     );
-    expect(() => initIclAttention({ d: 0, numHeads: 2 })).toThrow(/initIclAttention: config.d must be an integer ≥ 1; got 0/);
+    expect(() => initIclAttention({ d: 0, numHeads: 2 })).toThrow(
+      /initIclAttention: config.d must be an integer ≥ 1; got 0/,
+    );
   });
 
   it('the causal stack follows CausalMultiHeadAttention: oppo_small_id sets Q, K, V, O to ±1e-6·I', async () => {
@@ -306,7 +337,8 @@ describeBackends('seed 004 attention: initialisations', () => {
     const eye = (v: number) => Array.from({ length: 9 }, (_, i) => (i % 4 === 0 ? v : 0));
     const s = initIclStack({ d: 2, numHeads: 2, numLayers: 2, init: 'oppo_small_id', seed: 1 });
     expect(s.layers.length).toBe(2);
-    for (const k of ['Wq', 'Wk', 'Wv', 'Wo'] as const) expect(await read(s.layers[1]![k])).toEqual([...eye(e), ...eye(-e)]);
+    for (const k of ['Wq', 'Wk', 'Wv', 'Wo'] as const)
+      expect(await read(s.layers[1]![k])).toEqual([...eye(e), ...eye(-e)]);
     expect(s.final.shape).toEqual([3, 1]);
     const t = initIclStack({ d: 2, numHeads: 2, numLayers: 4, tied: true, seed: 1 });
     expect(t.layers.length).toBe(1);
@@ -316,8 +348,12 @@ describeBackends('seed 004 attention: initialisations', () => {
     expect(await read(small.layers[0]!.Wv)).toEqual([...eye(e), ...eye(e)]);
     expect(await read(small.layers[0]!.Wo)).toEqual(await read(rand.layers[0]!.Wo)); // the causal class never sets O for small_id
     [s, t, small, rand].forEach(disposeIclParams);
-    expect(() => initIclStack({ d: 2, numHeads: 1, numLayers: 2, init: 'oppo_small_id' })).toThrow(/initIclStack: init 'oppo_small_id' needs an even number of heads/);
-    expect(() => initIclStack({ d: 2, numHeads: 2, numLayers: 0 })).toThrow(/initIclStack: config.numLayers must be an integer ≥ 1; got 0/);
+    expect(() => initIclStack({ d: 2, numHeads: 1, numLayers: 2, init: 'oppo_small_id' })).toThrow(
+      /initIclStack: init 'oppo_small_id' needs an even number of heads/,
+    );
+    expect(() => initIclStack({ d: 2, numHeads: 2, numLayers: 0 })).toThrow(
+      /initIclStack: config.numLayers must be an integer ≥ 1; got 0/,
+    );
   });
 });
 
@@ -333,7 +369,10 @@ describeBackends('seed 004 attention: causal stack', (ctx) => {
   ] as const)('matches PyTorch (single masked softmax): %s', async (_, idx, tied, residual, expected) => {
     const p = stackFromTorch([...idx], tied, residual);
     const { Z, zq } = inputs();
-    const r = await expectNoLeak(() => iclStack(p, Z, zq), (res) => res.output.dispose());
+    const r = await expectNoLeak(
+      () => iclStack(p, Z, zq),
+      (res) => res.output.dispose(),
+    );
     expect(r.output.isDisposed).toBe(true);
     const { output } = iclStack(p, Z, zq);
     expect(output.shape).toEqual([2, 1]);
@@ -384,7 +423,8 @@ describeBackends('seed 004 attention: causal stack', (ctx) => {
     const { Z, zq } = inputs();
     const y = tf.tensor2d([0.3, -0.7], [2, 1]);
     const p = stackFromTorch([0, 0, 0], true, false);
-    const loss = (q: IclStackParams) => tf.tidy(() => tf.mean(tf.square(tf.sub(iclStack(q, Z, zq).output, y))) as tf.Scalar);
+    const loss = (q: IclStackParams) =>
+      tf.tidy(() => tf.mean(tf.square(tf.sub(iclStack(q, Z, zq).output, y))) as tf.Scalar);
     const wq = p.layers[0]!.Wq;
     const [g] = tf.grads((w: tf.Tensor) => loss({ ...p, layers: [{ ...p.layers[0]!, Wq: w as tf.Tensor3D }] }))([wq]);
     const grad = await read(g!);
@@ -472,22 +512,25 @@ describeBackends('seed 004 attention: circuits and statistics', (ctx) => {
   it.each([
     ['untied two-layer stack', [0, 1], false, STACK.statsUntied],
     ['one layer tied three times', [0, 0, 0], true, STACK.statsTied3],
-  ] as const)("stack: per layer and head, the final linear on the last layer's OV: %s", async (_, idx, tied, expected) => {
-    const p = stackFromTorch([...idx], tied, false);
-    const stats = await expectNoLeak(() => iclCircuitStatistics(p));
-    expect(stats.length).toBe(expected.length);
-    stats.forEach((s, i) => {
-      const e = expected[i]!;
-      expect([s.layer, s.head]).toEqual([Math.floor(i / 2), i % 2]);
-      near(s.w, e.w);
-      near(s.mu, e.mu);
-      near(s.ovRestSupNorm, e.ovRestSupNorm);
-      near(s.offDiagSupNorm, e.offDiagSupNorm);
-      near(s.diagVariance, e.diagVariance);
-      expect(s.ov.flat().length).toBe(e.ov.length);
-    });
-    disposeIclParams(p);
-  });
+  ] as const)(
+    "stack: per layer and head, the final linear on the last layer's OV: %s",
+    async (_, idx, tied, expected) => {
+      const p = stackFromTorch([...idx], tied, false);
+      const stats = await expectNoLeak(() => iclCircuitStatistics(p));
+      expect(stats.length).toBe(expected.length);
+      stats.forEach((s, i) => {
+        const e = expected[i]!;
+        expect([s.layer, s.head]).toEqual([Math.floor(i / 2), i % 2]);
+        near(s.w, e.w);
+        near(s.mu, e.mu);
+        near(s.ovRestSupNorm, e.ovRestSupNorm);
+        near(s.offDiagSupNorm, e.offDiagSupNorm);
+        near(s.diagVariance, e.diagVariance);
+        expect(s.ov.flat().length).toBe(e.ov.length);
+      });
+      disposeIclParams(p);
+    },
+  );
 
   it('d = 1 has no off-diagonal entries (sup-norm 0)', async () => {
     const p = initIclAttention({ d: 1, numHeads: 2, init: 'small_id', seed: 0 });

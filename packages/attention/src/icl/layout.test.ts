@@ -23,7 +23,8 @@ describeBackends('seed 004 parameter layout', () => {
       const named = iclNamedParams(p);
       expect(Object.keys(host)).toEqual(Object.keys(named));
       expect(Object.keys(host)).toEqual(iclParamLayout({ d: 2, numHeads: 2, layers: 3, tied }).map((x) => x.name));
-      for (const [k, t] of Object.entries(named)) expect(Array.from(host[k]!.values)).toEqual(Array.from(await t.data()));
+      for (const [k, t] of Object.entries(named))
+        expect(Array.from(host[k]!.values)).toEqual(Array.from(await t.data()));
       disposeIclParams(p);
     }
   });
@@ -39,11 +40,17 @@ describeBackends('seed 004 parameter layout', () => {
   });
 
   it('names the field and the allowed values on bad input', () => {
-    expect(() => iclModelShape({ d: 5, numHeads: 0, layers: 1 })).toThrow(/config\.numHeads must be an integer ≥ 1; got 0/);
-    expect(() => iclModelShape({ d: 5, numHeads: 2, layers: 1, init: 'zeros' as never })).toThrow(/config\.init must be one of 'random'/);
+    expect(() => iclModelShape({ d: 5, numHeads: 0, layers: 1 })).toThrow(
+      /config\.numHeads must be an integer ≥ 1; got 0/,
+    );
+    expect(() => iclModelShape({ d: 5, numHeads: 2, layers: 1, init: 'zeros' as never })).toThrow(
+      /config\.init must be one of 'random'/,
+    );
     expect(() => iclModelShape({ d: 5, numHeads: 2, layers: 1, tied: true })).toThrow(/apply to the stack/);
     const w = tf.zeros([2, 6, 6]);
-    expect(() => iclStructure({ d: 5, numHeads: 2, layers: 1 }, { Wq: w, Wk: w, Wv: w })).toThrow(/named\['Wo'\] must be a tf.Tensor of shape \[2, 6, 1\]/);
+    expect(() => iclStructure({ d: 5, numHeads: 2, layers: 1 }, { Wq: w, Wk: w, Wv: w })).toThrow(
+      /named\['Wo'\] must be a tf.Tensor of shape \[2, 6, 1\]/,
+    );
     w.dispose();
   });
 });

@@ -9,7 +9,14 @@
  * as in {@link initIclAttention}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ICL_INITS, drawIclAttention, drawIclStack, type IclAttentionParams, type IclInit, type IclStackParams } from './params.js';
+import {
+  ICL_INITS,
+  drawIclAttention,
+  drawIclStack,
+  type IclAttentionParams,
+  type IclInit,
+  type IclStackParams,
+} from './params.js';
 import { checkInt, checkOneOf, checkSeed, shapeStr } from './validate.js';
 
 /** Seed 004's model: the query-only single layer (`layers` 1) or the causal stack (`layers` ≥ 2). */
@@ -48,7 +55,9 @@ export type IclModelShape = Required<IclModelConfig>;
  */
 export function iclModelShape(config: IclModelConfig, fn = 'iclModelShape'): IclModelShape {
   if (typeof config !== 'object' || config === null) {
-    throw new TypeError(`${fn}: config must be { d, numHeads, layers, nOut?, tied?, residual?, init?, seed? }; got ${String(config)}`);
+    throw new TypeError(
+      `${fn}: config must be { d, numHeads, layers, nOut?, tied?, residual?, init?, seed? }; got ${String(config)}`,
+    );
   }
   const out: IclModelShape = {
     d: checkInt(fn, 'config.d', config.d, 1),
@@ -64,7 +73,9 @@ export function iclModelShape(config: IclModelConfig, fn = 'iclModelShape'): Icl
     if (typeof out[k] !== 'boolean') throw new TypeError(`${fn}: config.${k} must be a boolean; got ${String(out[k])}`);
   }
   if (out.layers === 1 && (out.tied || out.residual)) {
-    throw new RangeError(`${fn}: config.tied and config.residual apply to the stack (layers ≥ 2); got layers 1 with tied ${out.tied}, residual ${out.residual}`);
+    throw new RangeError(
+      `${fn}: config.tied and config.residual apply to the stack (layers ≥ 2); got layers 1 with tied ${out.tied}, residual ${out.residual}`,
+    );
   }
   return out;
 }
@@ -76,11 +87,14 @@ export function iclModelShape(config: IclModelConfig, fn = 'iclModelShape'): Icl
  */
 export function iclParamLayout(config: IclModelConfig): { name: string; shape: number[] }[] {
   const c = iclModelShape(config, 'iclParamLayout');
-  const H = c.numHeads, D = c.d + 1;
+  const H = c.numHeads,
+    D = c.d + 1;
   if (c.layers === 1) {
     return [
-      { name: 'Wq', shape: [H, D, D] }, { name: 'Wk', shape: [H, D, D] },
-      { name: 'Wv', shape: [H, D, D] }, { name: 'Wo', shape: [H, D, c.nOut] },
+      { name: 'Wq', shape: [H, D, D] },
+      { name: 'Wk', shape: [H, D, D] },
+      { name: 'Wv', shape: [H, D, D] },
+      { name: 'Wo', shape: [H, D, c.nOut] },
     ];
   }
   const out: { name: string; shape: number[] }[] = [];
@@ -100,7 +114,8 @@ export function iclParamLayout(config: IclModelConfig): { name: string; shape: n
 export function iclInitialParams(config: IclModelConfig): Record<string, IclHostParam> {
   const fn = 'iclInitialParams';
   const c = iclModelShape(config, fn);
-  const H = c.numHeads, D = c.d + 1;
+  const H = c.numHeads,
+    D = c.d + 1;
   const out: Record<string, IclHostParam> = {};
   if (c.layers === 1) {
     const l = drawIclAttention(fn, c.d, H, c.nOut, c.init, c.seed, 0);
@@ -124,19 +139,29 @@ export function iclInitialParams(config: IclModelConfig): Record<string, IclHost
  * @example
  * const st = iclStructure(config, { Wq, Wk, Wv, Wo }); // IclAttentionParams
  */
-export function iclStructure(config: IclModelConfig, named: Record<string, tf.Tensor>): IclAttentionParams | IclStackParams {
+export function iclStructure(
+  config: IclModelConfig,
+  named: Record<string, tf.Tensor>,
+): IclAttentionParams | IclStackParams {
   const fn = 'iclStructure';
   const c = iclModelShape(config, fn);
   for (const { name, shape } of iclParamLayout(c)) {
     const t = named[name];
-    if (!(t instanceof tf.Tensor)) throw new TypeError(`${fn}: named['${name}'] must be a tf.Tensor of shape ${shapeStr(shape)}; got ${t === undefined ? 'nothing' : String(t)}`);
-    if (!tf.util.arraysEqual(t.shape, shape)) throw new RangeError(`${fn}: named['${name}'] must have shape ${shapeStr(shape)}; got ${shapeStr(t.shape)}`);
+    if (!(t instanceof tf.Tensor))
+      throw new TypeError(
+        `${fn}: named['${name}'] must be a tf.Tensor of shape ${shapeStr(shape)}; got ${t === undefined ? 'nothing' : String(t)}`,
+      );
+    if (!tf.util.arraysEqual(t.shape, shape))
+      throw new RangeError(`${fn}: named['${name}'] must have shape ${shapeStr(shape)}; got ${shapeStr(t.shape)}`);
   }
   const get = (k: string) => named[k] as tf.Tensor3D;
   if (c.layers === 1) return { Wq: get('Wq'), Wk: get('Wk'), Wv: get('Wv'), Wo: get('Wo') };
   return {
     layers: Array.from({ length: c.tied ? 1 : c.layers }, (_, i) => ({
-      Wq: get(`l${i}.Wq`), Wk: get(`l${i}.Wk`), Wv: get(`l${i}.Wv`), Wo: get(`l${i}.Wo`),
+      Wq: get(`l${i}.Wq`),
+      Wk: get(`l${i}.Wk`),
+      Wv: get(`l${i}.Wv`),
+      Wo: get(`l${i}.Wo`),
     })),
     final: named.final as tf.Tensor2D,
     numLayers: c.layers,

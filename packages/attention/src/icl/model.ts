@@ -31,9 +31,11 @@ export type IclStackResult = {
 function checkInputs(fn: string, Z: tf.Tensor, zq: tf.Tensor, D: number): [number, number] {
   checkTensor(fn, 'Z', Z);
   checkTensor(fn, 'zq', zq);
-  if (Z.rank !== 3 || Z.shape[2] !== D) throw new RangeError(`${fn}: Z must be rank 3 [B, L, d+1 = ${D}]; got shape ${shapeStr(Z.shape)}`);
+  if (Z.rank !== 3 || Z.shape[2] !== D)
+    throw new RangeError(`${fn}: Z must be rank 3 [B, L, d+1 = ${D}]; got shape ${shapeStr(Z.shape)}`);
   const [B, L] = Z.shape as [number, number, number];
-  if (zq.rank !== 2 || zq.shape[0] !== B || zq.shape[1] !== D) throw new RangeError(`${fn}: zq must be [B = ${B}, d+1 = ${D}]; got shape ${shapeStr(zq.shape)}`);
+  if (zq.rank !== 2 || zq.shape[0] !== B || zq.shape[1] !== D)
+    throw new RangeError(`${fn}: zq must be [B = ${B}, d+1 = ${D}]; got shape ${shapeStr(zq.shape)}`);
   if (L < 1) throw new RangeError(`${fn}: Z must hold at least one context token; got shape ${shapeStr(Z.shape)}`);
   return [B, L];
 }
@@ -58,7 +60,12 @@ function project(x2d: tf.Tensor2D, W: tf.Tensor3D, B: number, T: number): tf.Ten
  * const p = initIclAttention({ d: 5, numHeads: 2, seed: 0 });
  * const { output } = iclAttention(p, Z, zq); // Z [B, L, 6], zq [B, 6] → output [B, 1]
  */
-export function iclAttention(params: IclAttentionParams, Z: tf.Tensor3D, zq: tf.Tensor2D, options: IclForwardOptions = {}): IclAttentionResult {
+export function iclAttention(
+  params: IclAttentionParams,
+  Z: tf.Tensor3D,
+  zq: tf.Tensor2D,
+  options: IclForwardOptions = {},
+): IclAttentionResult {
   const fn = 'iclAttention';
   const { H, D, nOut } = attentionDims(fn, params);
   const [B, L] = checkInputs(fn, Z, zq, D);
@@ -94,7 +101,11 @@ function strictCausal(T: number): { bias: tf.Tensor2D; keep: tf.Tensor2D } {
  * One causal layer on x [B, T, D]: token i attends to tokens j < i (softmax once, over the allowed
  * scores; token 0 has nothing to attend to and gets weights 0 and output 0), then Wo.
  */
-function causalLayer(p: IclAttentionParams, x: tf.Tensor3D, mask: { bias: tf.Tensor2D; keep: tf.Tensor2D }): { out: tf.Tensor3D; weights: tf.Tensor4D } {
+function causalLayer(
+  p: IclAttentionParams,
+  x: tf.Tensor3D,
+  mask: { bias: tf.Tensor2D; keep: tf.Tensor2D },
+): { out: tf.Tensor3D; weights: tf.Tensor4D } {
   const [B, T, D] = x.shape;
   const H = p.Wq.shape[0];
   const x2d = tf.reshape(x, [B * T, D]) as tf.Tensor2D;
@@ -118,7 +129,12 @@ function causalLayer(p: IclAttentionParams, x: tf.Tensor3D, mask: { bias: tf.Ten
  * const p = initIclStack({ d: 5, numHeads: 2, numLayers: 2, seed: 0 });
  * const { output } = iclStack(p, Z, zq); // [B, 1]
  */
-export function iclStack(params: IclStackParams, Z: tf.Tensor3D, zq: tf.Tensor2D, options: IclForwardOptions = {}): IclStackResult {
+export function iclStack(
+  params: IclStackParams,
+  Z: tf.Tensor3D,
+  zq: tf.Tensor2D,
+  options: IclForwardOptions = {},
+): IclStackResult {
   const fn = 'iclStack';
   const { D } = stackDims(fn, params);
   const [B, L] = checkInputs(fn, Z, zq, D);

@@ -118,7 +118,15 @@ function drawLayer(rng: Rng, H: number, D: number, nOut: number): HostLayer {
   };
 }
 
-function applyInit(fn: string, layer: HostLayer, init: IclInit, H: number, D: number, nOut: number, causal: boolean): void {
+function applyInit(
+  fn: string,
+  layer: HostLayer,
+  init: IclInit,
+  H: number,
+  D: number,
+  nOut: number,
+  causal: boolean,
+): void {
   if (init === 'random') return;
   if (init === 'small_id' || init === 'small_id_qk') {
     const v = init === 'small_id' ? 1e-6 : 1e-4;
@@ -129,12 +137,15 @@ function applyInit(fn: string, layer: HostLayer, init: IclInit, H: number, D: nu
     }
     // MultiHeadAttention sets o_proj only when n_out is None (nOut = D here); the causal layer
     // never does (its n_out is always set), so its O stays random.
-    if (init === 'small_id' && !causal && nOut === D) for (let h = 0; h < H; h++) setIdentity(layer.Wo, D, nOut, h, 1e-6);
+    if (init === 'small_id' && !causal && nOut === D)
+      for (let h = 0; h < H; h++) setIdentity(layer.Wo, D, nOut, h, 1e-6);
     return;
   }
   // oppo_small_id
   if (H % 2 !== 0) {
-    throw new RangeError(`${fn}: init 'oppo_small_id' needs an even number of heads (half +1e-6·I, half −1e-6·I); got numHeads = ${H}`);
+    throw new RangeError(
+      `${fn}: init 'oppo_small_id' needs an even number of heads (half +1e-6·I, half −1e-6·I); got numHeads = ${H}`,
+    );
   }
   for (let h = 0; h < H; h++) {
     const sign = h < H / 2 ? 1 : -1;
@@ -170,17 +181,34 @@ function layerTensors(l: HostLayer, H: number, D: number, nOut: number): IclAtte
  */
 export function initIclAttention(config: IclAttentionConfig): IclAttentionParams {
   const fn = 'initIclAttention';
-  if (typeof config !== 'object' || config === null) throw new TypeError(`${fn}: config must be { d, numHeads, nOut?, init?, seed?, stream? }; got ${String(config)}`);
+  if (typeof config !== 'object' || config === null)
+    throw new TypeError(`${fn}: config must be { d, numHeads, nOut?, init?, seed?, stream? }; got ${String(config)}`);
   const d = checkInt(fn, 'config.d', config.d, 1);
   const H = checkInt(fn, 'config.numHeads', config.numHeads, 1);
   const nOut = checkInt(fn, 'config.nOut', config.nOut ?? 1, 1);
   const init = checkOneOf(fn, 'config.init', config.init ?? 'random', ICL_INITS);
-  const layer = drawIclAttention(fn, d, H, nOut, init, checkSeed(fn, 'config.seed', config.seed ?? 0), checkU32(fn, 'config.stream', config.stream ?? 0));
+  const layer = drawIclAttention(
+    fn,
+    d,
+    H,
+    nOut,
+    init,
+    checkSeed(fn, 'config.seed', config.seed ?? 0),
+    checkU32(fn, 'config.stream', config.stream ?? 0),
+  );
   return layerTensors(layer, H, d + 1, nOut);
 }
 
 /** The single layer's initial values on the host (internal: the layout module and initIclAttention share it). */
-export function drawIclAttention(fn: string, d: number, H: number, nOut: number, init: IclInit, seed: number, stream: number): HostLayer {
+export function drawIclAttention(
+  fn: string,
+  d: number,
+  H: number,
+  nOut: number,
+  init: IclInit,
+  seed: number,
+  stream: number,
+): HostLayer {
   const D = d + 1;
   const layer = drawLayer(new Rng(seed, stream), H, D, nOut);
   applyInit(fn, layer, init, H, D, nOut, false);
@@ -198,7 +226,10 @@ export function drawIclAttention(fn: string, d: number, H: number, nOut: number,
  */
 export function initIclStack(config: IclStackConfig): IclStackParams {
   const fn = 'initIclStack';
-  if (typeof config !== 'object' || config === null) throw new TypeError(`${fn}: config must be { d, numHeads, numLayers, nOut?, tied?, residual?, init?, seed?, stream? }; got ${String(config)}`);
+  if (typeof config !== 'object' || config === null)
+    throw new TypeError(
+      `${fn}: config must be { d, numHeads, numLayers, nOut?, tied?, residual?, init?, seed?, stream? }; got ${String(config)}`,
+    );
   const d = checkInt(fn, 'config.d', config.d, 1);
   const H = checkInt(fn, 'config.numHeads', config.numHeads, 1);
   const numLayers = checkInt(fn, 'config.numLayers', config.numLayers, 1);
@@ -207,9 +238,20 @@ export function initIclStack(config: IclStackConfig): IclStackParams {
   const tied = config.tied ?? false;
   const residual = config.residual ?? false;
   if (typeof tied !== 'boolean') throw new TypeError(`${fn}: config.tied must be a boolean; got ${String(tied)}`);
-  if (typeof residual !== 'boolean') throw new TypeError(`${fn}: config.residual must be a boolean; got ${String(residual)}`);
+  if (typeof residual !== 'boolean')
+    throw new TypeError(`${fn}: config.residual must be a boolean; got ${String(residual)}`);
   const D = d + 1;
-  const host = drawIclStack(fn, d, H, numLayers, nOut, tied, init, checkSeed(fn, 'config.seed', config.seed ?? 0), checkU32(fn, 'config.stream', config.stream ?? 0));
+  const host = drawIclStack(
+    fn,
+    d,
+    H,
+    numLayers,
+    nOut,
+    tied,
+    init,
+    checkSeed(fn, 'config.seed', config.seed ?? 0),
+    checkU32(fn, 'config.stream', config.stream ?? 0),
+  );
   return {
     layers: host.layers.map((l) => layerTensors(l, H, D, D)),
     final: tf.tensor2d(host.final, [D, nOut]),
@@ -221,7 +263,15 @@ export function initIclStack(config: IclStackConfig): IclStackParams {
 
 /** The stack's initial values on the host (internal: the layout module and initIclStack share it). */
 export function drawIclStack(
-  fn: string, d: number, H: number, numLayers: number, nOut: number, tied: boolean, init: IclInit, seed: number, stream: number,
+  fn: string,
+  d: number,
+  H: number,
+  numLayers: number,
+  nOut: number,
+  tied: boolean,
+  init: IclInit,
+  seed: number,
+  stream: number,
 ): { layers: HostLayer[]; final: Float32Array } {
   const D = d + 1;
   const rng = new Rng(seed, stream);
@@ -235,8 +285,14 @@ export function drawIclStack(
 }
 
 /** Shape facts of single-layer params, validated. */
-export function attentionDims(fn: string, p: IclAttentionParams, name = 'params', causal = false): { H: number; D: number; nOut: number } {
-  if (typeof p !== 'object' || p === null) throw new TypeError(`${fn}: ${name} must be { Wq, Wk, Wv, Wo } tensors; got ${String(p)}`);
+export function attentionDims(
+  fn: string,
+  p: IclAttentionParams,
+  name = 'params',
+  causal = false,
+): { H: number; D: number; nOut: number } {
+  if (typeof p !== 'object' || p === null)
+    throw new TypeError(`${fn}: ${name} must be { Wq, Wk, Wv, Wo } tensors; got ${String(p)}`);
   for (const k of ['Wq', 'Wk', 'Wv', 'Wo'] as const) checkTensor(fn, `${name}.${k}`, p[k]);
   const [H, D] = p.Wq.shape;
   const nOut = p.Wo.shape[2];
@@ -259,21 +315,27 @@ export function attentionDims(fn: string, p: IclAttentionParams, name = 'params'
 /** Shape facts of stack params, validated. */
 export function stackDims(fn: string, p: IclStackParams): { H: number; D: number; nOut: number } {
   if (typeof p !== 'object' || p === null || !Array.isArray(p.layers) || p.layers.length === 0) {
-    throw new TypeError(`${fn}: params must be { layers, final, numLayers, tied, residual } (from initIclStack); got ${String(p)}`);
+    throw new TypeError(
+      `${fn}: params must be { layers, final, numLayers, tied, residual } (from initIclStack); got ${typeof p === 'object' && p !== null ? 'an object without a non-empty layers array' : String(p)}`,
+    );
   }
   checkInt(fn, 'params.numLayers', p.numLayers, 1);
   const expected = p.tied ? 1 : p.numLayers;
   if (p.layers.length !== expected) {
-    throw new RangeError(`${fn}: params.layers must have ${expected} entr${expected === 1 ? 'y' : 'ies'} (numLayers ${p.numLayers}, tied ${p.tied}); got ${p.layers.length}`);
+    throw new RangeError(
+      `${fn}: params.layers must have ${expected} entr${expected === 1 ? 'y' : 'ies'} (numLayers ${p.numLayers}, tied ${p.tied}); got ${p.layers.length}`,
+    );
   }
   const dims = p.layers.map((l, i) => attentionDims(fn, l, `params.layers[${i}]`, true));
   const { H, D } = dims[0]!;
   dims.forEach((dm, i) => {
-    if (dm.H !== H || dm.D !== D) throw new RangeError(`${fn}: params.layers[${i}] has H ${dm.H}, D ${dm.D}; layer 0 has H ${H}, D ${D}`);
+    if (dm.H !== H || dm.D !== D)
+      throw new RangeError(`${fn}: params.layers[${i}] has H ${dm.H}, D ${dm.D}; layer 0 has H ${H}, D ${D}`);
   });
   checkTensor(fn, 'params.final', p.final);
-  if (p.final.rank !== 2 || p.final.shape[0] !== D) throw new RangeError(`${fn}: params.final must be [D = ${D}, nOut]; got ${shapeStr(p.final.shape)}`);
-  return { H, D, nOut: p.final.shape[1]! };
+  if (p.final.rank !== 2 || p.final.shape[0] !== D)
+    throw new RangeError(`${fn}: params.final must be [D = ${D}, nOut]; got ${shapeStr(p.final.shape)}`);
+  return { H, D, nOut: p.final.shape[1] };
 }
 
 /**
@@ -284,16 +346,18 @@ export function stackDims(fn: string, p: IclStackParams): { H: number; D: number
 export function iclAttentionFromTorch(w: IclTorchWeights, numHeads: number): IclAttentionParams {
   const fn = 'iclAttentionFromTorch';
   const H = checkInt(fn, 'numHeads', numHeads, 1);
-  if (typeof w !== 'object' || w === null) throw new TypeError(`${fn}: weights must be { qProj, kProj, vProj, oProj } tensors; got ${String(w)}`);
+  if (typeof w !== 'object' || w === null)
+    throw new TypeError(`${fn}: weights must be { qProj, kProj, vProj, oProj } tensors; got ${String(w)}`);
   for (const k of ['qProj', 'kProj', 'vProj', 'oProj'] as const) checkTensor(fn, `weights.${k}`, w[k]);
-  const D = w.qProj.shape[1]!;
+  const D = w.qProj.shape[1];
   for (const k of ['qProj', 'kProj', 'vProj'] as const) {
     if (w[k].rank !== 2 || w[k].shape[0] !== H * D || w[k].shape[1] !== D) {
       throw new RangeError(`${fn}: weights.${k} must be [H·D, D] = [${H * D}, ${D}]; got ${shapeStr(w[k].shape)}`);
     }
   }
-  if (w.oProj.rank !== 2 || w.oProj.shape[1] !== H * D) throw new RangeError(`${fn}: weights.oProj must be [nOut, H·D = ${H * D}]; got ${shapeStr(w.oProj.shape)}`);
-  const nOut = w.oProj.shape[0]!;
+  if (w.oProj.rank !== 2 || w.oProj.shape[1] !== H * D)
+    throw new RangeError(`${fn}: weights.oProj must be [nOut, H·D = ${H * D}]; got ${shapeStr(w.oProj.shape)}`);
+  const nOut = w.oProj.shape[0];
   return tf.tidy(() => {
     const proj = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [H, D, D]), [0, 2, 1]) as tf.Tensor3D;
     return {
@@ -314,7 +378,12 @@ export function iclAttentionToTorch(p: IclAttentionParams): IclTorchWeights {
   const { H, D, nOut } = attentionDims('iclAttentionToTorch', p);
   return tf.tidy(() => {
     const proj = (t: tf.Tensor3D) => tf.reshape(tf.transpose(t, [0, 2, 1]), [H * D, D]) as tf.Tensor2D;
-    return { qProj: proj(p.Wq), kProj: proj(p.Wk), vProj: proj(p.Wv), oProj: tf.transpose(tf.reshape(p.Wo, [H * D, nOut])) as tf.Tensor2D };
+    return {
+      qProj: proj(p.Wq),
+      kProj: proj(p.Wk),
+      vProj: proj(p.Wv),
+      oProj: tf.transpose(tf.reshape(p.Wo, [H * D, nOut])) as tf.Tensor2D,
+    };
   });
 }
 

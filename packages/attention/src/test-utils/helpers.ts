@@ -8,7 +8,8 @@ export async function expectPrinted(actual: tf.Tensor | number[], expected: numb
   expect(a.length).toBe(expected.length);
   const half = 0.5 * 10 ** -decimals + 1e-9;
   a.forEach((v, i) => {
-    if (!(Math.abs(v - expected[i]!) <= half)) throw new Error(`element ${i}: got ${v}, printed ${expected[i]} (${decimals} decimals)`);
+    if (!(Math.abs(v - expected[i]!) <= half))
+      throw new Error(`element ${i}: got ${v}, printed ${expected[i]} (${decimals} decimals)`);
   });
 }
 
@@ -26,6 +27,7 @@ export function lcg(n: number, seed: number): number[] {
 /** Plain-JS matrix product of row-major a [n, m] and b [m, p]. */
 export function matmul(a: number[], b: number[], n: number, m: number, p: number): number[] {
   const out = new Array<number>(n * p).fill(0);
-  for (let i = 0; i < n; i++) for (let k = 0; k < m; k++) for (let j = 0; j < p; j++) out[i * p + j]! += a[i * m + k]! * b[k * p + j]!;
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < m; k++) for (let j = 0; j < p; j++) out[i * p + j]! += a[i * m + k]! * b[k * p + j]!;
   return out;
 }

@@ -20,7 +20,7 @@ export interface ShaderConfig {
 }
 
 /** Workgroup size used for a shader configuration. */
-export function workgroupSize(cfg: Pick<ShaderConfig, 'd'>): number {
+function workgroupSize(cfg: Pick<ShaderConfig, 'd'>): number {
   const D = cfg.d + 1;
   // The reduction scratch holds (D² + D) floats per invocation; keep it under ~12 KB.
   let wg = 64;

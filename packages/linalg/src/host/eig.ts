@@ -138,7 +138,8 @@ function hessenbergEigenvalues(h: Float64Array, n: number): { real: Float64Array
       its = 0;
       continue;
     }
-    if (its === MAX_ITERATIONS_PER_ROOT) throw new Error(`eigenvalues: QR iteration did not converge after ${its} iterations`);
+    if (its === MAX_ITERATIONS_PER_ROOT)
+      throw new Error(`eigenvalues: QR iteration did not converge after ${its} iterations`);
     if (its === 10 || its === 20) {
       // Exceptional shift (Wilkinson), to break cycles.
       shift += x;
@@ -229,7 +230,7 @@ function hessenbergEigenvalues(h: Float64Array, n: number): { real: Float64Array
  * Eigenvalues of a real square matrix. Sorted by real part (descending), then by |imaginary
  * part| (descending); a complex conjugate pair is adjacent with the positive imaginary part first,
  * and the two members have exactly equal real parts and opposite imaginary parts.
-  * @example
+ * @example
  * eigenvaluesHost(fromRows([[0, -1], [1, 0]]));   // real [0, 0], imag [1, -1]
  */
 export function eigenvaluesHost(a: HostMatrix): { real: Float64Array; imag: Float64Array } {

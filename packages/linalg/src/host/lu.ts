@@ -76,7 +76,7 @@ export function detHost(a: HostMatrix): number {
 /**
  * Solves `a · x = b` for square `a` and `b` of shape `n × k`. Throws a RangeError when `a` is
  * exactly singular (a zero pivot), like numpy's LinAlgError.
-  * @example
+ * @example
  * solveHost(fromRows([[2, 0], [0, 4]]), fromRows([[2], [2]])).data;   // [1, 0.5]
  */
 export function solveHost(a: HostMatrix, b: HostMatrix): HostMatrix {
@@ -113,7 +113,7 @@ export function solveHost(a: HostMatrix, b: HostMatrix): HostMatrix {
  * Cholesky factor `L` (lower triangular, `a = L·Lᵀ`) of a symmetric positive-definite matrix.
  * Like LAPACK's potrf, only the lower triangle of `a` is read. Returns the index of the first
  * non-positive pivot instead of a factor when `a` is not positive definite.
-  * @example
+ * @example
  * const r = choleskyHost(fromRows([[4, 2], [2, 3]]));   // { L } with L = [[2, 0], [1, √2]]
  */
 export function choleskyHost(a: HostMatrix): { L: HostMatrix } | { failedAt: number; pivot: number } {

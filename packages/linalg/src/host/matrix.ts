@@ -33,7 +33,8 @@ export function fromRows(rows: ArrayLike<ArrayLike<number>>): HostMatrix {
   const m = zeros(r, c);
   for (let i = 0; i < r; i++) {
     const row = rows[i]!;
-    if (row.length !== c) throw new RangeError(`fromRows: row ${i} has length ${row.length}; expected ${c} (all rows equal)`);
+    if (row.length !== c)
+      throw new RangeError(`fromRows: row ${i} has length ${row.length}; expected ${c} (all rows equal)`);
     for (let j = 0; j < c; j++) m.data[i * c + j] = row[j]!;
   }
   return m;
@@ -52,7 +53,8 @@ export function transpose(a: HostMatrix): HostMatrix {
  * matmul(fromRows([[1, 2]]), fromRows([[3], [4]])).data;   // [11]
  */
 export function matmul(a: HostMatrix, b: HostMatrix): HostMatrix {
-  if (a.cols !== b.rows) throw new RangeError(`matmul: inner dimensions differ (${a.rows}×${a.cols} · ${b.rows}×${b.cols})`);
+  if (a.cols !== b.rows)
+    throw new RangeError(`matmul: inner dimensions differ (${a.rows}×${a.cols} · ${b.rows}×${b.cols})`);
   const c = zeros(a.rows, b.cols);
   const n = b.cols;
   for (let i = 0; i < a.rows; i++) {

@@ -6,7 +6,7 @@ import { detHost } from './lu.js';
  * Pearson correlation matrix with numpy's `corrcoef` semantics: each ROW of `x` is a variable,
  * each column an observation. Entries are clipped to [−1, 1]; a row with zero variance gives NaN
  * in its row and column (numpy warns and does the same).
-  * @example
+ * @example
  * corrcoefHost(fromRows([[1, 2, 3], [1, 3, 2]])).data;   // [1, 0.5, 0.5, 1]
  */
 export function corrcoefHost(x: HostMatrix): HostMatrix {
@@ -51,7 +51,7 @@ function factorial(n: number): number {
  * (N+1)×(N+1) bordered matrix of squared distances. Squared distances are formed from coordinate
  * differences (not from a Gram matrix) so that no cancellation creeps in. Not clamped: a degenerate
  * simplex may give a tiny negative number from rounding.
-  * @example
+ * @example
  * cayleyMengerVolumeSquaredHost([0, 0, 1, 0, 0, 1], 3, 2);   // 0.25 (triangle of area ½)
  */
 export function cayleyMengerVolumeSquaredHost(points: ArrayLike<number>, n: number, d: number, offset = 0): number {

@@ -21,7 +21,7 @@ const MAX_SWEEPS = 80;
 /**
  * Householder QR of a tall `m × n` matrix (m ≥ n): returns the thin Q (`m × n`; `m × 0` when
  * `wantQ` is false) and R (`n × n`).
-  * @example
+ * @example
  * const { Q, R } = householderQr(fromRows([[3, 1], [4, 2], [0, 0]]));   // R[0][0] = −5
  */
 export function householderQr(a: HostMatrix, wantQ = true): { Q: HostMatrix; R: HostMatrix } {
@@ -113,7 +113,10 @@ function jacobiColumns(b: HostMatrix, wantVectors: boolean): { W: Float64Array; 
         if (Math.abs(gamma) <= tol * Math.sqrt(alpha) * Math.sqrt(beta)) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
-        const t = Math.abs(zeta) > 1e150 ? 1 / (2 * zeta) : Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const t =
+          Math.abs(zeta) > 1e150
+            ? 1 / (2 * zeta)
+            : Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
         for (let i = 0; i < m; i++) {
@@ -260,7 +263,7 @@ export function singularValuesHost(a: HostMatrix): Float64Array {
 /**
  * Moore–Penrose pseudo-inverse (`cols × rows`) with numpy's cut-off: singular values at or below
  * `rcond · max(S)` are treated as zero.
-  * @example
+ * @example
  * pinvHost(fromRows([[1, 2], [2, 4]])).data;   // [0.04, 0.08, 0.08, 0.16]
  */
 export function pinvHost(a: HostMatrix, rcond = 1e-15): HostMatrix {

@@ -62,4 +62,7 @@ export function findAll(el: XmlElement, pred: (e: XmlElement) => boolean): XmlEl
   return out;
 }
 
-export const byClass = (cls: string) => (e: XmlElement): boolean => (e.attrs.class ?? '').split(' ').includes(cls);
+export const byClass =
+  (cls: string) =>
+  (e: XmlElement): boolean =>
+    (e.attrs.class ?? '').split(' ').includes(cls);
