@@ -5,8 +5,7 @@ import { allocStackWork, stackParamCount, type StackShape, type StackWork } from
 import type { IclAttrs, IclStackAttrs } from './names.js';
 
 /** The two host backends this package's kernels run on. */
-export const HOST_BACKENDS = ['cpu', 'wasm'] as const;
-export type HostBackendName = (typeof HOST_BACKENDS)[number];
+export type HostBackendName = 'cpu' | 'wasm';
 
 type AnyBackend = {
   data: { get(id: unknown): { values: unknown } };
