@@ -3,7 +3,7 @@ import { iclInitialParams } from '@attnlab/attention';
 import { deserializeCheckpoint, serializeCheckpoint, train, type Checkpoint, type CheckpointInput, type EngineState } from '@attnlab/train';
 import { createIclEngine, iclEngineCandidates, pickEngine, type IclEngineKind } from './engine.js';
 import type { IclTrainingSpec } from './spec.js';
-import { referenceEngine, referenceLosses } from './test-utils/reference.js';
+import { referenceEngine } from './test-utils/reference.js';
 
 const ADAM = { method: 'adam' as const, lr: 1e-3, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0 };
 
@@ -51,8 +51,11 @@ function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describeBackends('fast engines vs the reference path (attention model + autodiffEngine + train optimizer)', () => {
-  it.each(CASES)('100 steps within 1e-4 relative on both engines: %s', async (_, spec) => {
-    const want = await referenceLosses(spec, 100);
+  it.each(CASES)('100 steps within 1e-4 relative on both engines (losses; and the parameters, every output column): %s', async (_, spec) => {
+    const ref = referenceEngine(spec);
+    const want = await ref.run(100);
+    const refParams = (await ref.state()).params;
+    ref.dispose();
     expect(want[0]).toBeGreaterThan(0);
     for (const engine of KINDS) {
       const e = await createIclEngine(spec, { engine, workerThread: engine === 'simd' && spec.batch >= 128 });
@@ -61,6 +64,14 @@ describeBackends('fast engines vs the reference path (attention model + autodiff
         expect(e.step).toBe(100);
         const worst = maxRel(got, want);
         if (!(worst <= 1e-4)) throw new Error(`${e.name}: worst relative difference ${worst.toExponential(2)} > 1e-4`);
+        const params = (await e.state()).params;
+        for (const [name, h] of Object.entries(refParams)) {
+          const a = params[name]!.values, b = h.values;
+          const scale = Math.max(...Array.from(b, Math.abs));
+          for (let i = 0; i < b.length; i++) {
+            if (!(Math.abs(a[i]! - b[i]!) <= 1e-4 * scale)) throw new Error(`${e.name}: ${name}[${i}] is ${a[i]}, the reference's ${b[i]}`);
+          }
+        }
       } finally {
         e.dispose();
       }

@@ -57,11 +57,11 @@ function simdBytes(s: ResolvedIclSpec): number {
   const { model, batch, P } = s;
   const L = s.task.L;
   const b = batchBytes(batch, L, model.d, s.task.queryNoise);
-  const scratch = model.layers === 1 ? singleScratchBytes(stackless(s), L) : stackScratchBytes(stackShape(s), L);
+  const scratch = model.layers === 1 ? singleScratchBytes(singleShape(s), L) : stackScratchBytes(stackShape(s), L);
   return 65536 + 4 * P * 8 + b.z + b.zq + b.yq + b.nb + scratch + 4096 * 8 + s.segments.length * 12 + model.d * model.d * 8;
 }
 
-function stackless(s: ResolvedIclSpec): { heads: number; d: number; nOut: number } {
+function singleShape(s: ResolvedIclSpec): { heads: number; d: number; nOut: number } {
   return { heads: s.model.numHeads, d: s.model.d, nOut: s.model.nOut };
 }
 
@@ -130,7 +130,7 @@ function float64Core(s: ResolvedIclSpec): Core {
   let lossGrad: () => number;
   let grad: Float64Array;
   if (s.model.layers === 1) {
-    const shape = stackless(s);
+    const shape = singleShape(s);
     const work = allocWork(shape, L);
     grad = work.grad;
     lossGrad = () => fusedLossGrad(params, 0, shape, L, B, host.z, host.zq, host.yq, work);
@@ -161,7 +161,7 @@ function float64Core(s: ResolvedIclSpec): Core {
 }
 
 async function simdCore(fn: string, s: ResolvedIclSpec, workerThread: boolean | undefined): Promise<Core> {
-  const kernel = s.model.layers === 1 ? singleSimdKernel(stackless(s), s.task.L) : stackSimdKernel(stackShape(s), s.task.L);
+  const kernel = s.model.layers === 1 ? singleSimdKernel(singleShape(s), s.task.L) : stackSimdKernel(stackShape(s), s.task.L);
   const model = await createSimdModel(fn, kernel, s.data, s.batch, s.optimizer, s.segments, new Array<number>(s.segments.length).fill(0), { workerThread });
   const threads = model.workerExamples > 0 ? 2 : 1;
   const detail = `${threads} thread${threads > 1 ? 's' : ''}`;
