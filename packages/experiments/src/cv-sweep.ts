@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initMultiHeadAttention, multiHeadAttention, type MultiHeadAttentionParams } from '@attnlab/attention';
 import { Rng, tokenPatternArrays } from '@attnlab/data';
-import { CV_BAND, inCvBand, simplexVolumeCV } from '@attnlab/metrics';
+import { CV_BAND, inCvBand, simplexVolumeCVs } from '@attnlab/metrics';
 import type { FigureSpec } from '@attnlab/plot';
 import { adam, train, type ParamMap } from '@attnlab/train';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
@@ -263,12 +263,6 @@ function correctCount(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
 
 // ---- CV measurement ---------------------------------------------------------------------------
 
-/** Seed 003's `cv_metric` on the rows of `matrix`: null below 5 rows or with fewer than 10 valid simplices. */
-async function cvOf(matrix: tf.Tensor2D, c: CvSweepConfig): Promise<number | null> {
-  if (matrix.shape[0] < 5) return null;
-  return (await simplexVolumeCV(matrix, { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed })).cv;
-}
-
 /**
  * Seed 003's evaluation and `measure_all_cv` from one forward pass over the whole data set: loss and
  * accuracy from its logits, and the activation CVs from its hidden states. Weights in PyTorch's
@@ -276,44 +270,60 @@ async function cvOf(matrix: tf.Tensor2D, c: CvSweepConfig): Promise<number | nul
  * blocks, out_proj rows, classifier rows); activations on the data (rows = tokens: per-head Q/K/V,
  * per-head and full norm(h + attn), and h). Only the first `pool` rows can be drawn, so the
  * activations are those of the first ⌈pool/seqLen⌉ samples (all that the seed's cv_metric can see).
+ * Every CV of the measurement comes from one simplexVolumeCVs call (one read, per-head blocks as
+ * stacks); seed 003's cv_metric gives None below 5 rows, and so null here.
  */
 async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf.Tensor1D): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
   const D = m.width;
   const H = m.heads;
   const hd = D / H;
-  const out: CvTable = {};
   const rows = Math.min(all.ids.shape[0], Math.ceil(c.cv.pool / c.data.seqLen)) * c.data.seqLen;
-  const { scores, tensors } = tf.tidy(() => {
+  const perHead = (prefix: string) => Array.from({ length: H }, (_, i) => `${prefix}_h${i}`);
+  const { scores, entries } = tf.tidy(() => {
     const v = m.vars;
-    const r: Record<string, tf.Tensor2D> = { emb: tf.clone(v.emb!) as tf.Tensor2D };
-    const qkv = { Q: tf.transpose(v.wQ!) as tf.Tensor2D, K: tf.transpose(v.wK!) as tf.Tensor2D, V: tf.transpose(v.wV!) as tf.Tensor2D };
-    for (const [name, w] of Object.entries(qkv)) r[`${name}_full`] = w;
-    for (let i = 0; i < H; i++) for (const [name, w] of Object.entries(qkv)) r[`${name}_h${i}`] = tf.slice(w, [i * hd, 0], [hd, D]);
-    r.out_proj = tf.transpose(v.wO!) as tf.Tensor2D;
-    r.cls_head = tf.transpose(v.wC!) as tf.Tensor2D;
+    // [names, tensor [V, D] (one name) or stack [H, V, D] (one name per head)].
+    const e: [string[], tf.Tensor][] = [];
+    const qkv = { Q: tf.transpose(v.wQ!), K: tf.transpose(v.wK!), V: tf.transpose(v.wV!) };
+    e.push([['emb'], v.emb!]);
+    for (const [name, w] of Object.entries(qkv)) e.push([[`${name}_full`], w]);
+    for (const [name, w] of Object.entries(qkv)) e.push([perHead(name), tf.reshape(w, [H, hd, D])]);
+    e.push([['out_proj'], tf.transpose(v.wO!)]);
+    e.push([['cls_head'], tf.transpose(v.wC!)]);
     const { h, post } = hidden(m, all);
     const z = classify(m, post);
     const scores = tf.stack([softmaxCrossEntropy(z, y), tf.div(correctCount(z, y), y.shape[0])]);
-    const flat = (x: tf.Tensor) => tf.slice(tf.reshape(x, [-1, D]), [0, 0], [rows, D]) as tf.Tensor2D;
+    const flat = (x: tf.Tensor) => tf.slice(tf.reshape(x, [-1, D]), [0, 0], [rows, D]);
+    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, H, hd]), [1, 0, 2]);
     const hFlat = flat(h);
+    const postFlat = flat(post);
     const act = {
-      Q: tf.add(tf.matMul(hFlat, v.wQ!), v.bQ!) as tf.Tensor2D,
-      K: tf.add(tf.matMul(hFlat, v.wK!), v.bK!) as tf.Tensor2D,
-      V: tf.add(tf.matMul(hFlat, v.wV!), v.bV!) as tf.Tensor2D,
-      post: flat(post),
+      Q: tf.add(tf.matMul(hFlat, v.wQ!), v.bQ!),
+      K: tf.add(tf.matMul(hFlat, v.wK!), v.bK!),
+      V: tf.add(tf.matMul(hFlat, v.wV!), v.bV!),
+      post: postFlat,
     };
-    for (let i = 0; i < H; i++) for (const [name, a] of Object.entries(act)) r[`act_${name}_h${i}`] = tf.slice(a, [0, i * hd], [-1, hd]);
-    r.act_emb = hFlat;
-    r.act_post_full = act.post;
-    return { scores, tensors: r };
+    for (const [name, a] of Object.entries(act)) e.push([perHead(`act_${name}`), heads(a)]);
+    e.push([['act_emb'], hFlat]);
+    e.push([['act_post_full'], postFlat]);
+    return { scores, entries: e };
   });
   try {
     const [loss, accuracy] = await scores.data();
+    const measured = entries.filter(([, t]) => t.shape[t.rank - 2]! >= 5);
+    const results = await simplexVolumeCVs(measured.map(([, t]) => t), { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed });
+    const byName = new Map<string, number | null>();
+    measured.forEach(([names], i) => names.forEach((name, j) => byName.set(name, results[i]![j]!.cv)));
     // Seed 003's order: emb, Q/K/V_full, per-head Q/K/V, out_proj, cls_head, then activations per head, act_emb, act_post_full.
-    for (const [name, t] of Object.entries(tensors)) out[name] = await cvOf(t, c);
-    return { loss: loss!, accuracy: accuracy!, cv: out };
+    const order = [
+      'emb', 'Q_full', 'K_full', 'V_full', ...Array.from({ length: H }, (_, i) => [`Q_h${i}`, `K_h${i}`, `V_h${i}`]).flat(), 'out_proj', 'cls_head',
+      ...Array.from({ length: H }, (_, i) => [`act_Q_h${i}`, `act_K_h${i}`, `act_V_h${i}`, `act_post_h${i}`]).flat(), 'act_emb', 'act_post_full',
+    ];
+    const cv: CvTable = {};
+    for (const name of order) cv[name] = byName.get(name) ?? null;
+    return { loss: loss!, accuracy: accuracy!, cv };
   } finally {
-    tf.dispose([scores, ...Object.values(tensors)]);
+    // The embedding entry is the variable itself; everything else was made here.
+    tf.dispose([scores, ...entries.map(([, t]) => t).filter((t) => t !== m.vars.emb)]);
   }
 }
 
