@@ -11,3 +11,4 @@ export { valueMatrix, type ValueMatrixConfig, type ValueMatrixData } from './val
 export { kvCache, kvCacheFigures, type KvCacheSectionConfig, type KvCacheData } from './kv-cache.js';
 export { iclRegression, iclConfigSchema, type IclConfig, type IclData, type IclRunData } from './icl-regression.js';
 export { cvSweep, cvSweepConfigSchema, cvSweepDataSchema, gaussianSimplexCv, type CvSweepConfig, type CvSweepData, type CvSweepRun, type CvMeasurement, type CvTable } from './cv-sweep.js';
+export { runSeedBenchmark, SEED_BENCH_ROWS, type SeedBenchmarkOptions, type SeedBenchmarkResult, type SeedBenchmarkRow, type SeedBenchRowId } from './bench.js';
