@@ -50,6 +50,7 @@ const SEED_ROWS = ['cv-one', 'cv-preset', 'value-matrix'];
 /** Our row id → seeds_torch.py's row name. */
 const TORCH_NAME: Record<string, string> = {
   'cv-one': 'cv-sweep one configuration', 'cv-preset': 'cv-sweep seed preset',
+  'cv-one-fused': 'cv-sweep one configuration', 'cv-preset-fused': 'cv-sweep seed preset',
   'value-matrix': 'value-matrix', 'value-matrix-learning': 'value-matrix learning (experiment 5)',
   'value-matrix-learning-reference': 'value-matrix learning (experiment 5)',
 };

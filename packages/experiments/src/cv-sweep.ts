@@ -261,6 +261,22 @@ function correctCount(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
   return tf.sum(tf.cast(tf.equal(tf.argMax(z, 1), y), 'float32')) as tf.Scalar;
 }
 
+/**
+ * Internal: seed 003's model on tfjs, the reference that the fused step (cv-engine.ts) is tested
+ * and benchmarked against. Not part of the package's API.
+ */
+export const cvReferenceModel = {
+  init: initModel,
+  tokens: makeTokens,
+  loss: (m: Model, t: Tokens, y: tf.Tensor1D): tf.Scalar => softmaxCrossEntropy(logits(m, t), y),
+  hidden,
+  /** The experiment's evaluation and CV measurement (one forward on the model's variables). */
+  measure: (m: Model, c: CvSweepConfig, t: Tokens, y: tf.Tensor1D) => evaluateAndMeasure(m, c, t, y),
+  /** The CV table of given weights and activations (what `measure` computes after its forward). */
+  cvTable: (w: CvWeights, a: CvActivations, heads: number, c: CvSweepConfig) => cvTable(w, a, heads, c),
+};
+export type { Model as CvReferenceModel, Tokens as CvReferenceTokens };
+
 // ---- CV measurement ---------------------------------------------------------------------------
 
 /**
@@ -275,40 +291,66 @@ function correctCount(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
  */
 async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf.Tensor1D): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
   const D = m.width;
-  const H = m.heads;
-  const hd = D / H;
   const rows = Math.min(all.ids.shape[0], Math.ceil(c.cv.pool / c.data.seqLen)) * c.data.seqLen;
-  const perHead = (prefix: string) => Array.from({ length: H }, (_, i) => `${prefix}_h${i}`);
-  const { scores, entries } = tf.tidy(() => {
+  const { scores, acts } = tf.tidy(() => {
     const v = m.vars;
-    // [names, tensor [V, D] (one name) or stack [H, V, D] (one name per head)].
-    const e: [string[], tf.Tensor][] = [];
-    const qkv = { Q: tf.transpose(v.wQ!), K: tf.transpose(v.wK!), V: tf.transpose(v.wV!) };
-    e.push([['emb'], v.emb!]);
-    for (const [name, w] of Object.entries(qkv)) e.push([[`${name}_full`], w]);
-    for (const [name, w] of Object.entries(qkv)) e.push([perHead(name), tf.reshape(w, [H, hd, D])]);
-    e.push([['out_proj'], tf.transpose(v.wO!)]);
-    e.push([['cls_head'], tf.transpose(v.wC!)]);
     const { h, post } = hidden(m, all);
     const z = classify(m, post);
     const scores = tf.stack([softmaxCrossEntropy(z, y), tf.div(correctCount(z, y), y.shape[0])]);
-    const flat = (x: tf.Tensor) => tf.slice(tf.reshape(x, [-1, D]), [0, 0], [rows, D]);
-    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, H, hd]), [1, 0, 2]);
+    const flat = (x: tf.Tensor) => tf.slice(tf.reshape(x, [-1, D]), [0, 0], [rows, D]) as tf.Tensor2D;
     const hFlat = flat(h);
-    const postFlat = flat(post);
-    const act = {
-      Q: tf.add(tf.matMul(hFlat, v.wQ!), v.bQ!),
-      K: tf.add(tf.matMul(hFlat, v.wK!), v.bK!),
-      V: tf.add(tf.matMul(hFlat, v.wV!), v.bV!),
-      post: postFlat,
+    return {
+      scores,
+      acts: {
+        h: hFlat, post: flat(post),
+        q: tf.add(tf.matMul(hFlat, v.wQ!), v.bQ!) as tf.Tensor2D,
+        k: tf.add(tf.matMul(hFlat, v.wK!), v.bK!) as tf.Tensor2D,
+        v: tf.add(tf.matMul(hFlat, v.wV!), v.bV!) as tf.Tensor2D,
+      },
     };
-    for (const [name, a] of Object.entries(act)) e.push([perHead(`act_${name}`), heads(a)]);
-    e.push([['act_emb'], hFlat]);
-    e.push([['act_post_full'], postFlat]);
-    return { scores, entries: e };
   });
   try {
     const [loss, accuracy] = await scores.data();
+    const v = m.vars;
+    const cv = await cvTable({ emb: v.emb!, wQ: v.wQ!, wK: v.wK!, wV: v.wV!, wO: v.wO!, wC: v.wC! }, acts, m.heads, c);
+    return { loss: loss!, accuracy: accuracy!, cv };
+  } finally {
+    tf.dispose([scores, ...Object.values(acts)]);
+  }
+}
+
+/** The weights seed 003 measures, in y = x·W layout (W `[in, out]`); and the activations, `[rows, width]`. */
+interface CvWeights { emb: tf.Tensor; wQ: tf.Tensor; wK: tf.Tensor; wV: tf.Tensor; wO: tf.Tensor; wC: tf.Tensor }
+interface CvActivations { h: tf.Tensor; q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; post: tf.Tensor }
+
+/**
+ * Seed 003's `measure_all_cv` on given weights and activations: weights in PyTorch's orientation
+ * (rows = output units: the embedding's tokens, in_proj Q/K/V rows and their per-head blocks,
+ * out_proj rows, classifier rows), activations with rows = tokens (per-head Q/K/V, per-head and full
+ * norm(h + attn), and h). Every CV comes from one simplexVolumeCVs call (one read, per-head blocks as
+ * stacks); seed 003's cv_metric gives None below 5 rows, and so null here.
+ */
+async function cvTable(w: CvWeights, a: CvActivations, H: number, c: CvSweepConfig): Promise<CvTable> {
+  const D = w.wQ.shape[0]!;
+  const hd = D / H;
+  const rows = a.h.shape[0]!;
+  const perHead = (prefix: string) => Array.from({ length: H }, (_, i) => `${prefix}_h${i}`);
+  const entries = tf.tidy(() => {
+    // [names, tensor [V, D] (one name) or stack [H, V, D] (one name per head)].
+    const e: [string[], tf.Tensor][] = [];
+    const qkv = { Q: tf.transpose(w.wQ), K: tf.transpose(w.wK), V: tf.transpose(w.wV) };
+    e.push([['emb'], tf.clone(w.emb)]);
+    for (const [name, t] of Object.entries(qkv)) e.push([[`${name}_full`], t]);
+    for (const [name, t] of Object.entries(qkv)) e.push([perHead(name), tf.reshape(t, [H, hd, D])]);
+    e.push([['out_proj'], tf.transpose(w.wO)]);
+    e.push([['cls_head'], tf.transpose(w.wC)]);
+    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, H, hd]), [1, 0, 2]);
+    for (const [name, t] of [['Q', a.q], ['K', a.k], ['V', a.v], ['post', a.post]] as const) e.push([perHead(`act_${name}`), heads(t)]);
+    e.push([['act_emb'], tf.clone(a.h)]);
+    e.push([['act_post_full'], tf.clone(a.post)]);
+    return e;
+  });
+  try {
     const measured = entries.filter(([, t]) => t.shape[t.rank - 2]! >= 5);
     const results = await simplexVolumeCVs(measured.map(([, t]) => t), { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed });
     const byName = new Map<string, number | null>();
@@ -320,10 +362,9 @@ async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf
     ];
     const cv: CvTable = {};
     for (const name of order) cv[name] = byName.get(name) ?? null;
-    return { loss: loss!, accuracy: accuracy!, cv };
+    return cv;
   } finally {
-    // The embedding entry is the variable itself; everything else was made here.
-    tf.dispose([scores, ...entries.map(([, t]) => t).filter((t) => t !== m.vars.emb)]);
+    tf.dispose(entries.map(([, t]) => t));
   }
 }
 
