@@ -18,12 +18,28 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** C `[m, n]` = A `[m, k]` · B `[k, n]`, all row-major float32, written into `out`. */
-export type Gemm = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, out: Float32Array) => void;
+/**
+ * C `[m, n]` = A `[m, k]` · B `[k, n]`, all row-major float32, written into `out`; with `transposeA`,
+ * `a` holds Aᵀ `[k, m]` (C = aᵀ·b).
+ */
+export type Gemm = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, out: Float32Array, transposeA?: boolean) => void;
 
 /** Matrix product in plain TypeScript (four rows at a time, float32 storage). */
-export const jsGemm: Gemm = (a, b, m, k, n, out) => {
+export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
   out.fill(0, 0, m * n);
+  if (transposeA) {
+    // C += a[t, :]ᵀ b[t, :] for each t: one row of a scales rows of b into C.
+    for (let t = 0; t < k; t++) {
+      const ao = t * m, bo = t * n;
+      for (let i = 0; i < m; i++) {
+        const x = a[ao + i]!;
+        if (x === 0) continue;
+        const co = i * n;
+        for (let j = 0; j < n; j++) out[co + j] = out[co + j]! + x * b[bo + j]!;
+      }
+    }
+    return;
+  }
   let i = 0;
   for (; i + 3 < m; i += 4) {
     const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
@@ -60,8 +76,12 @@ export function tfjsGemm(): Gemm {
   if (backend !== 'wasm' && backend !== 'cpu') {
     throw new RangeError(`tfjsGemm: needs a backend that reads synchronously (cpu or wasm); the current one is '${backend}' (use jsGemm there)`);
   }
-  return (a, b, m, k, n, out) => {
-    const r = tf.tidy(() => tf.matMul(tf.tensor2d(a.subarray(0, m * k), [m, k]), tf.tensor2d(b.subarray(0, k * n), [k, n])));
+  return (a, b, m, k, n, out, transposeA = false) => {
+    const r = tf.tidy(() => {
+      // An explicit transpose, then an untransposed product: the form XNNPACK runs on wasm.
+      const A = transposeA ? tf.transpose(tf.tensor2d(a.subarray(0, m * k), [k, m])) : tf.tensor2d(a.subarray(0, m * k), [m, k]);
+      return tf.matMul(A, tf.tensor2d(b.subarray(0, k * n), [k, n]));
+    });
     out.set(r.dataSync() as Float32Array);
     r.dispose();
   };
@@ -141,10 +161,10 @@ export interface CvClassifierWorkspace {
   readonly maxBatch: number;
   readonly gemm: Gemm;
   // float32 operands of the products
-  ep: Float32Array; epT: Float32Array; wqkv: Float32Array; wqkvT: Float32Array; wo: Float32Array; woT: Float32Array;
+  ep: Float32Array; wqkv: Float32Array; wqkvT: Float32Array; wo: Float32Array; woT: Float32Array;
   pw: Float32Array;
   // per token
-  qkv: Float32Array; o: Float32Array; oT: Float32Array; y: Float32Array; nhat: Float32Array; rstd: Float64Array;
+  qkv: Float32Array; o: Float32Array; y: Float32Array; nhat: Float32Array; rstd: Float64Array;
   att: Float64Array; pooled: Float64Array; logits: Float64Array;
   du: Float32Array; dO: Float32Array; dqkv: Float32Array; g: Float32Array; dwqkv: Float32Array; dep: Float32Array; dwo: Float32Array;
   grad: Float64Array;
@@ -160,9 +180,9 @@ export function cvClassifierWorkspace(s: CvClassifierShape, maxBatch: number, ge
   const f32 = (n: number) => new Float32Array(n);
   return {
     shape: { ...s }, layout, maxBatch, gemm,
-    ep: f32(R * D), epT: f32(D * R), wqkv: f32(D * 3 * D), wqkvT: f32(3 * D * D), wo: f32(D * D), woT: f32(D * D),
+    ep: f32(R * D), wqkv: f32(D * 3 * D), wqkvT: f32(3 * D * D), wo: f32(D * D), woT: f32(D * D),
     pw: f32(R * 3 * D),
-    qkv: f32(N * 3 * D), o: f32(N * D), oT: f32(D * N), y: f32(N * D), nhat: f32(N * D), rstd: new Float64Array(N),
+    qkv: f32(N * 3 * D), o: f32(N * D), y: f32(N * D), nhat: f32(N * D), rstd: new Float64Array(N),
     att: new Float64Array(maxBatch * H * S * S), pooled: new Float64Array(maxBatch * D), logits: new Float64Array(maxBatch * C),
     du: f32(N * D), dO: f32(N * D), dqkv: f32(N * 3 * D), g: f32(R * 3 * D), dwqkv: f32(D * 3 * D), dep: f32(R * D), dwo: f32(D * D),
     grad: new Float64Array(layout.total),
@@ -373,7 +393,7 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   const D3 = 3 * D;
   const R = V + S;
   const p = params;
-  const { ep, epT, wqkv, wqkvT, wo, woT, qkv, o, oT, nhat, rstd, att, pooled, logits, du, dO, dqkv, g, dwqkv, dep, dwo, grad } = ws;
+  const { ep, wqkv, wqkvT, wo, woT, qkv, o, nhat, rstd, att, pooled, logits, du, dO, dqkv, g, dwqkv, dep, dwo, grad } = ws;
   grad.fill(0);
   const wc = L.wC.offset, gain = L.lnGain.offset;
   // Classifier: dlogits = (softmax − onehot)/n; dW_C = pooledᵀ·dlogits; dpooled = dlogits·W_Cᵀ.
@@ -414,9 +434,8 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
       }
     }
   }
-  // Out-projection: dW_O = oᵀ·du, d o = du·W_Oᵀ, db_O = Σ du.
-  for (let t = 0; t < N; t++) for (let c = 0; c < D; c++) oT[c * N + t] = o[t * D + c]!;
-  ws.gemm(oT, du, D, N, D, dwo);
+  // Out-projection: dW_O = oᵀ·du, do = du·W_Oᵀ, db_O = Σ du.
+  ws.gemm(o, du, D, N, D, dwo, true);
   for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
   ws.gemm(du, woT, N, D, D, dO);
   for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
@@ -460,8 +479,7 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
     }
   }
   // d[W_Q | W_K | W_V] = [E; P]ᵀ·G (each row of [E; P] is h's share for its tokens).
-  for (let r = 0; r < R; r++) for (let c = 0; c < D; c++) epT[c * R + r] = ep[r * D + c]!;
-  ws.gemm(epT, g, D, R, D3, dwqkv);
+  ws.gemm(ep, g, D, R, D3, dwqkv, true);
   for (let r = 0; r < D; r++) {
     for (let c = 0; c < D; c++) {
       grad[L.wQ.offset + r * D + c] = dwqkv[r * D3 + c]!;
