@@ -94,6 +94,8 @@ if (bundled.has('@tensorflow/tfjs-backend-wasm')) {
 }
 // `attnlab bench --torch` runs PyTorch's side of the comparison with this script.
 copyFileSync(join(here, '..', '..', 'packages', 'fused', 'bench', 'torch_bench.py'), join(outdir, 'torch_bench.py'));
+// `attnlab bench --seeds … --torch`: seeds 003 and 000 in PyTorch with the seeds' own code.
+copyFileSync(join(here, '..', '..', 'packages', 'experiments', 'bench', 'seeds_torch.py'), join(outdir, 'seeds_torch.py'));
 chmodSync(join(outdir, 'attnlab.js'), 0o755);
 
 const size = Object.entries(result.metafile.outputs)

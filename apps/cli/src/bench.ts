@@ -27,6 +27,34 @@ function runTorch(heads: number[], seconds: number): TorchResult {
   }
 }
 
+interface SeedsTorchRow { name: string; seconds: number }
+interface SeedsTorchResult { rows?: SeedsTorchRow[]; threads?: number; torch?: string; error?: string }
+
+/** Seeds 003 and 000 in PyTorch with the seeds' own code (seeds_torch.py, one thread). */
+function runSeedsTorch(rows: string[], cvConfig: number[], repeat: number): SeedsTorchResult {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = [join(here, 'seeds_torch.py'), join(here, '..', 'seeds_torch.py')].find((p) => existsSync(p));
+  if (!script) return { error: `seeds_torch.py not found beside the CLI (${here})` };
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const r = spawnSync(python, [script, '--rows', rows.join(','), '--config', cvConfig.join(','), '--threads', '1', '--repeat', String(repeat)], { encoding: 'utf8', timeout: 3_600_000 });
+  if (r.error) return { error: `python3 could not be started (${r.error.message}); install python3, python3-torch and python3-numpy` };
+  if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.status}` };
+  try {
+    return JSON.parse(r.stdout) as SeedsTorchResult;
+  } catch {
+    return { error: `could not read seeds_torch.py's output: ${r.stdout.slice(0, 200)}` };
+  }
+}
+
+const SEED_ROWS = ['cv-one', 'cv-preset', 'value-matrix'];
+/** Our row id → seeds_torch.py's row name. */
+const TORCH_NAME: Record<string, string> = {
+  'cv-one': 'cv-sweep one configuration', 'cv-preset': 'cv-sweep seed preset',
+  'cv-one-fused': 'cv-sweep one configuration', 'cv-preset-fused': 'cv-sweep seed preset',
+  'value-matrix': 'value-matrix', 'value-matrix-learning': 'value-matrix learning (experiment 5)',
+  'value-matrix-learning-reference': 'value-matrix learning (experiment 5)',
+};
+
 /** `attnlab bench`: @attnlab/fused's benchmark as a table (or JSON), optionally beside PyTorch. */
 export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   const f = args.flags;
@@ -37,7 +65,21 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   const seconds = (f.seconds as number | undefined) ?? 2;
   const json = f.json === true;
   const log = (line: string) => { if (!f.quiet) io.err(line); };
-  const { runBenchmark } = await import('@attnlab/fused/bench');
+  const seedRows = typeof f.seeds === 'string' ? (f.seeds === 'all' ? SEED_ROWS : f.seeds.split(',').map((x) => x.trim()).filter(Boolean)) : [];
+  const badRow = seedRows.find((r) => !SEED_ROWS.includes(r));
+  if (badRow !== undefined || (typeof f.seeds === 'string' && seedRows.length === 0)) throw new CliError(`bench: --seeds takes ${SEED_ROWS.join(', ')} (comma list) or all; got '${String(f.seeds)}'`, 2);
+  const cvConfig = (f['cv-config'] as number[] | undefined) ?? [64, 4];
+  if (cvConfig.length !== 2 || cvConfig[0]! % cvConfig[1]! !== 0 || cvConfig[0]! < 4) throw new CliError(`bench: --cv-config takes D,H with H dividing D and D ≥ 4; got ${cvConfig.join(',')}`, 2);
+  if (f['no-icl'] === true && seedRows.length === 0) throw new CliError('bench: --no-icl leaves nothing to time without --seeds', 2);
+  const seeds = seedRows.length > 0 ? await benchSeeds(seedRows, cvConfig, prefer, f.torch === true, log) : undefined;
+  if (f['no-icl'] === true) {
+    const out = { seeds };
+    if (typeof f.out === 'string') writeFileSync(f.out, `${JSON.stringify(out, null, 2)}\n`);
+    if (json) io.out(JSON.stringify(out, null, 2));
+    else io.out(seedsTable(seeds!, io).join('\n'));
+    return 0;
+  }
+  const { runBenchmark } = await import('@attnlab/experiments/bench');
   const result = await runBenchmark({
     heads, seconds, backends: backends as ('cpu' | 'wasm' | 'webgpu')[],
     reference: f['no-reference'] !== true,
@@ -50,7 +92,7 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
     log('running PyTorch (torch_bench.py)…');
     torch = runTorch(heads, seconds);
   }
-  const out = { ...result, ...(torch ? { torch } : {}) };
+  const out = { ...result, ...(torch ? { torch } : {}), ...(seeds ? { seeds } : {}) };
   if (typeof f.out === 'string') writeFileSync(f.out, `${JSON.stringify(out, null, 2)}\n`);
   if (json) {
     io.out(JSON.stringify(out, null, 2));
@@ -76,6 +118,37 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
     lines.push('', `PyTorch not run: ${torch.error}`);
   }
   lines.push('', `peak RSS ${result.memory.peakRssMB.toFixed(0)} MB; tf.memory() ${result.memory.tfNumTensors} tensors at the end`);
+  if (seeds) lines.push('', ...seedsTable(seeds, io));
   io.out(lines.join('\n'));
   return 0;
+}
+
+type SeedBench = Awaited<ReturnType<typeof import('@attnlab/experiments/bench')['runSeedBenchmark']>> & { torch?: SeedsTorchResult };
+
+async function benchSeeds(rows: string[], cvConfig: number[], prefer: string, torch: boolean, log: (l: string) => void): Promise<SeedBench> {
+  const backend = prefer === 'auto' ? 'wasm' : prefer;
+  await (await loadBackend()).initBackend({ prefer: backend as 'cpu' | 'wasm' | 'webgpu' });
+  const { runSeedBenchmark } = await import('@attnlab/experiments/bench');
+  const r: SeedBench = await runSeedBenchmark({ rows: rows as ('cv-one' | 'cv-preset' | 'value-matrix')[], cvConfig: [cvConfig[0]!, cvConfig[1]!], log });
+  if (torch) {
+    log("running PyTorch with the seeds' own code (seeds_torch.py, one thread)…");
+    r.torch = runSeedsTorch(rows, cvConfig, 5);
+  }
+  return r;
+}
+
+function seedsTable(s: SeedBench, io: Io): string[] {
+  const c = io.outColor ?? io.color;
+  const fmt = (x: number) => (x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toFixed(4));
+  const lines = [bold(c, `attnlab bench — seeds 003 and 000 as the experiments run them (${s.backend})`), ''];
+  lines.push(`${'row'.padEnd(72)}${'seconds'.padStart(10)}${s.torch?.rows ? `${'PyTorch'.padStart(10)}${'ratio'.padStart(8)}` : ''}`);
+  for (const r of s.rows) {
+    const t = s.torch?.rows?.find((x) => x.name === TORCH_NAME[r.id]);
+    const label = r.runs > 1 ? `${r.label} (best of ${r.runs})` : r.label;
+    lines.push(`${label.padEnd(72)}${fmt(r.seconds).padStart(10)}${t ? `${fmt(t.seconds).padStart(10)}${`${(t.seconds / r.seconds).toFixed(1)}×`.padStart(8)}` : ''}`);
+  }
+  if (s.torch?.error) lines.push('', `PyTorch not run: ${s.torch.error}`);
+  else if (s.torch?.rows) lines.push('', `PyTorch ${s.torch.torch ?? ''}: the seeds' own code on ${s.torch.threads ?? 1} thread${(s.torch.threads ?? 1) === 1 ? '' : 's'}, same invocation; ratio = PyTorch seconds / attnlab seconds.`);
+  lines.push(`peak RSS ${s.memory.peakRssMB.toFixed(0)} MB; tf.memory() ${s.memory.tfNumTensors} tensors at the end`);
+  return lines;
 }

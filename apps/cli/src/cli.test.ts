@@ -160,6 +160,19 @@ describe('attnlab (process): help, parsing, doctor', () => {
     expectUsageError(bad, '--seconds');
   });
 
+  it('bench --seeds value-matrix --no-icl --json: the seed-000 rows only, no tensors left; bad rows named', () => {
+    const r = cli(['bench', '--backend', 'cpu', '--seeds', 'value-matrix', '--no-icl', '--json', '--quiet']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { seeds: { backend: string; rows: { id: string; seconds: number }[]; memory: { tfNumTensors: number } } };
+    expect(out.seeds.backend).toBe('cpu');
+    expect(out.seeds.rows.map((x) => x.id)).toEqual(['value-matrix', 'value-matrix-learning', 'value-matrix-learning-reference']);
+    for (const row of out.seeds.rows) expect(row.seconds).toBeGreaterThan(0);
+    expect(out.seeds.memory.tfNumTensors).toBe(0);
+    const bad = cli(['bench', '--seeds', 'cv-two', '--no-icl']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("bench: --seeds takes cv-one, cv-preset, value-matrix (comma list) or all; got 'cv-two'");
+  });
+
   it('FORCE_COLOR without NO_COLOR colours the report', () => {
     const r = cli(['doctor', '--backend', 'cpu', '--quiet'], { NO_COLOR: '', FORCE_COLOR: '1' });
     expect(r.code).toBe(0);

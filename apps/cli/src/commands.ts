@@ -237,7 +237,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'bench',
     summary: "steps/s of seed 004's training: reference (tfjs autodiff) vs fused paths, H ∈ {1,2,4,8}, every backend",
-    details: 'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (the WebAssembly SIMD engine on one and on two threads, plain TypeScript,\nfused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\nMethod and figures: BENCHMARKS.md.',
+    details: 'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (the WebAssembly SIMD engine on one and on two threads, plain TypeScript,\nfused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\n--seeds times cv-sweep (seed 003) and value-matrix (seed 000) as the experiments run them (on\n--backend, default wasm); with --torch, beside the seeds’ own code in PyTorch.\nMethod and figures: BENCHMARKS.md.',
     positionals: [],
     flags: [
       backend,
@@ -246,8 +246,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'seconds', type: 'number', gt: 0, max: 600, valueName: '<s>', description: 'seconds per measurement (default 2)' },
       { name: 'no-reference', type: 'boolean', description: 'skip the naive tfjs path (slow on webgpu)' },
       { name: 'torch', type: 'boolean', description: 'also run PyTorch (python3 + torch) and print the ratio' },
+      { name: 'seeds', type: 'string', valueName: '<rows>', description: 'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix (comma list) or all' },
+      { name: 'cv-config', type: 'int-list', min: 1, max: 4096, valueName: '<D,H>', description: 'width and heads of the cv-one row (default 64,4)' },
+      { name: 'no-icl', type: 'boolean', description: "skip seed 004's rows (with --seeds)" },
       { name: 'out', type: 'string', valueName: '<file>', description: 'also write the JSON result to this file' },
     ],
-    examples: ['attnlab bench', 'attnlab bench --backend wasm --heads 2 --seconds 3 --torch', 'attnlab bench --json --out bench.json'],
+    examples: ['attnlab bench', 'attnlab bench --backend wasm --heads 2 --seconds 3 --torch', 'attnlab bench --seeds all --no-icl --torch', 'attnlab bench --json --out bench.json'],
   },
 ];

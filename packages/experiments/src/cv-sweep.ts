@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initMultiHeadAttention, multiHeadAttention, type MultiHeadAttentionParams } from '@attnlab/attention';
 import { Rng, tokenPatternArrays } from '@attnlab/data';
-import { CV_BAND, inCvBand, simplexVolumeCV } from '@attnlab/metrics';
+import { CV_BAND, inCvBand, simplexVolumeCVs } from '@attnlab/metrics';
 import type { FigureSpec } from '@attnlab/plot';
 import { adam, train, type ParamMap } from '@attnlab/train';
 import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
@@ -34,7 +34,7 @@ export type CvTable = Record<string, number | null>;
 /** One measurement of every CV: after `epoch` epochs (0 = before training). */
 export interface CvMeasurement {
   epoch: number;
-  /** Training accuracy and loss on the whole data set at that point. */
+  /** Accuracy and loss on the whole training set at that point (one evaluation forward, which also gives the activations). */
   accuracy: number;
   loss: number;
   cv: CvTable;
@@ -47,7 +47,12 @@ export interface CvSweepRun {
   headDim: number;
   /** Epochs completed (less than `config.epochs` when the run was aborted). */
   completedEpochs: number;
-  /** Per epoch e = 1…: mean training loss of its steps (before each update, as the seed prints) and accuracy after it. */
+  /**
+   * Per epoch e = 1…: mean training loss of its steps and the fraction of its samples classified
+   * correctly, both from the training forward passes (before each update, as the seed prints its
+   * loss). With full-batch steps that accuracy is the accuracy after e − 1 epochs; the seed evaluates
+   * only midway and at the end, and so does this experiment (`mid`, `post`).
+   */
   history: { epoch: number[]; loss: number[]; accuracy: number[] };
   pre: CvMeasurement;
   /** After ⌊epochs/2⌋ epochs (null when that is 0 or was not reached). */
@@ -229,9 +234,13 @@ function hidden(m: Model, t: Tokens): { h: tf.Tensor3D; post: tf.Tensor3D } {
   return { h, post: layerNorm(tf.add(h, attn), m.vars.lnGain!, m.vars.lnBias!) as tf.Tensor3D };
 }
 
-function logits(m: Model, t: Tokens): tf.Tensor2D {
-  const { post } = hidden(m, t);
+/** The classifier on the sequence mean of the hidden states: logits `[B, C]`. */
+function classify(m: Model, post: tf.Tensor3D): tf.Tensor2D {
   return tf.add(tf.matMul(tf.mean(post, 1), m.vars.wC!), m.vars.bC!) as tf.Tensor2D;
+}
+
+function logits(m: Model, t: Tokens): tf.Tensor2D {
+  return classify(m, hidden(m, t).post);
 }
 
 /**
@@ -247,70 +256,120 @@ function softmaxCrossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
   });
 }
 
-async function evaluate(m: Model, t: Tokens, y: tf.Tensor1D): Promise<{ loss: number; accuracy: number }> {
-  const out = tf.tidy(() => {
-    const z = logits(m, t);
-    const acc = tf.mean(tf.cast(tf.equal(tf.argMax(z, 1), y), 'float32'));
-    return tf.stack([softmaxCrossEntropy(z, y), acc]);
-  });
-  const v = await out.data();
-  out.dispose();
-  return { loss: v[0]!, accuracy: v[1]! };
-}
-
-// ---- CV measurement ---------------------------------------------------------------------------
-
-/** Seed 003's `cv_metric` on the rows of `matrix`: null below 5 rows or with fewer than 10 valid simplices. */
-async function cvOf(matrix: tf.Tensor2D, c: CvSweepConfig): Promise<number | null> {
-  if (matrix.shape[0] < 5) return null;
-  return (await simplexVolumeCV(matrix, { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed })).cv;
+/** Correctly classified samples of a batch (a float32 scalar), for the accuracy of a training forward. */
+function correctCount(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
+  return tf.sum(tf.cast(tf.equal(tf.argMax(z, 1), y), 'float32')) as tf.Scalar;
 }
 
 /**
- * Seed 003's `measure_all_cv`: weights in PyTorch's orientation (rows = output units: the
- * embedding's tokens, in_proj Q/K/V rows and their per-head blocks, out_proj rows, classifier
- * rows) and activations on the data (rows = tokens: per-head Q/K/V, per-head and full
- * norm(h + attn), and h). Only the first `pool` rows can be drawn, so the activations are computed
- * on the first ⌈pool/seqLen⌉ samples only; the result is the same as on all of them.
+ * Internal: seed 003's model on tfjs, the reference that the fused step (cv-engine.ts) is tested
+ * and benchmarked against. Not part of the package's API.
  */
-async function measureCv(m: Model, c: CvSweepConfig, tokens: Tokens): Promise<CvTable> {
+export const cvReferenceModel = {
+  init: initModel,
+  tokens: makeTokens,
+  loss: (m: Model, t: Tokens, y: tf.Tensor1D): tf.Scalar => softmaxCrossEntropy(logits(m, t), y),
+  hidden,
+  /** The experiment's evaluation and CV measurement (one forward on the model's variables). */
+  measure: (m: Model, c: CvSweepConfig, t: Tokens, y: tf.Tensor1D) => evaluateAndMeasure(m, c, t, y),
+  /** The CV table of given weights and activations (what `measure` computes after its forward). */
+  cvTable: (w: CvWeights, a: CvActivations, heads: number, c: CvSweepConfig) => cvTable(w, a, heads, c),
+};
+
+// ---- CV measurement ---------------------------------------------------------------------------
+
+/**
+ * Seed 003's evaluation and `measure_all_cv` from one forward pass over the whole data set: loss and
+ * accuracy from its logits, and the activation CVs from its hidden states. Weights in PyTorch's
+ * orientation (rows = output units: the embedding's tokens, in_proj Q/K/V rows and their per-head
+ * blocks, out_proj rows, classifier rows); activations on the data (rows = tokens: per-head Q/K/V,
+ * per-head and full norm(h + attn), and h). Only the first `pool` rows can be drawn, so the
+ * activations are those of the first ⌈pool/seqLen⌉ samples (all that the seed's cv_metric can see).
+ * Every CV of the measurement comes from one simplexVolumeCVs call (one read, per-head blocks as
+ * stacks); seed 003's cv_metric gives None below 5 rows, and so null here.
+ */
+async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf.Tensor1D): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
   const D = m.width;
-  const H = m.heads;
-  const hd = D / H;
-  const out: CvTable = {};
-  const tensors: Record<string, tf.Tensor2D> = tf.tidy(() => {
+  const rows = Math.min(all.ids.shape[0], Math.ceil(c.cv.pool / c.data.seqLen)) * c.data.seqLen;
+  const { scores, acts } = tf.tidy(() => {
     const v = m.vars;
-    const r: Record<string, tf.Tensor2D> = { emb: tf.clone(v.emb!) as tf.Tensor2D };
-    const qkv = { Q: tf.transpose(v.wQ!) as tf.Tensor2D, K: tf.transpose(v.wK!) as tf.Tensor2D, V: tf.transpose(v.wV!) as tf.Tensor2D };
-    for (const [name, w] of Object.entries(qkv)) r[`${name}_full`] = w;
-    for (let i = 0; i < H; i++) for (const [name, w] of Object.entries(qkv)) r[`${name}_h${i}`] = tf.slice(w, [i * hd, 0], [hd, D]);
-    r.out_proj = tf.transpose(v.wO!) as tf.Tensor2D;
-    r.cls_head = tf.transpose(v.wC!) as tf.Tensor2D;
-    const { h, post } = hidden(m, tokens);
-    const flat = (x: tf.Tensor) => tf.reshape(x, [-1, D]) as tf.Tensor2D;
-    const act = {
-      Q: flat(tf.add(tf.matMul(flat(h), v.wQ!), v.bQ!)),
-      K: flat(tf.add(tf.matMul(flat(h), v.wK!), v.bK!)),
-      V: flat(tf.add(tf.matMul(flat(h), v.wV!), v.bV!)),
-      post: flat(post),
+    const { h, post } = hidden(m, all);
+    const z = classify(m, post);
+    const scores = tf.stack([softmaxCrossEntropy(z, y), tf.div(correctCount(z, y), y.shape[0])]);
+    const flat = (x: tf.Tensor) => tf.slice(tf.reshape(x, [-1, D]), [0, 0], [rows, D]) as tf.Tensor2D;
+    const hFlat = flat(h);
+    return {
+      scores,
+      acts: {
+        h: hFlat, post: flat(post),
+        q: tf.add(tf.matMul(hFlat, v.wQ!), v.bQ!) as tf.Tensor2D,
+        k: tf.add(tf.matMul(hFlat, v.wK!), v.bK!) as tf.Tensor2D,
+        v: tf.add(tf.matMul(hFlat, v.wV!), v.bV!) as tf.Tensor2D,
+      },
     };
-    for (let i = 0; i < H; i++) for (const [name, a] of Object.entries(act)) r[`act_${name}_h${i}`] = tf.slice(a, [0, i * hd], [-1, hd]);
-    r.act_emb = flat(h);
-    r.act_post_full = act.post;
-    return r;
   });
   try {
-    // Seed 003's order: emb, Q/K/V_full, per-head Q/K/V, out_proj, cls_head, then activations per head, act_emb, act_post_full.
-    for (const [name, t] of Object.entries(tensors)) out[name] = await cvOf(t, c);
+    const [loss, accuracy] = await scores.data();
+    const v = m.vars;
+    const cv = await cvTable({ emb: v.emb!, wQ: v.wQ!, wK: v.wK!, wV: v.wV!, wO: v.wO!, wC: v.wC! }, acts, m.heads, c);
+    return { loss: loss!, accuracy: accuracy!, cv };
   } finally {
-    tf.dispose(Object.values(tensors));
+    tf.dispose([scores, ...Object.values(acts)]);
   }
-  return out;
+}
+
+/** The weights seed 003 measures, in y = x·W layout (W `[in, out]`); and the activations, `[rows, width]`. */
+interface CvWeights { emb: tf.Tensor; wQ: tf.Tensor; wK: tf.Tensor; wV: tf.Tensor; wO: tf.Tensor; wC: tf.Tensor }
+interface CvActivations { h: tf.Tensor; q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; post: tf.Tensor }
+
+/**
+ * Seed 003's `measure_all_cv` on given weights and activations: weights in PyTorch's orientation
+ * (rows = output units: the embedding's tokens, in_proj Q/K/V rows and their per-head blocks,
+ * out_proj rows, classifier rows), activations with rows = tokens (per-head Q/K/V, per-head and full
+ * norm(h + attn), and h). Every CV comes from one simplexVolumeCVs call (one read, per-head blocks as
+ * stacks); seed 003's cv_metric gives None below 5 rows, and so null here.
+ */
+async function cvTable(w: CvWeights, a: CvActivations, H: number, c: CvSweepConfig): Promise<CvTable> {
+  const D = w.wQ.shape[0]!;
+  const hd = D / H;
+  const rows = a.h.shape[0]!;
+  const perHead = (prefix: string) => Array.from({ length: H }, (_, i) => `${prefix}_h${i}`);
+  const entries = tf.tidy(() => {
+    // [names, tensor [V, D] (one name) or stack [H, V, D] (one name per head)].
+    const e: [string[], tf.Tensor][] = [];
+    const qkv = { Q: tf.transpose(w.wQ), K: tf.transpose(w.wK), V: tf.transpose(w.wV) };
+    e.push([['emb'], tf.clone(w.emb)]);
+    for (const [name, t] of Object.entries(qkv)) e.push([[`${name}_full`], t]);
+    for (const [name, t] of Object.entries(qkv)) e.push([perHead(name), tf.reshape(t, [H, hd, D])]);
+    e.push([['out_proj'], tf.transpose(w.wO)]);
+    e.push([['cls_head'], tf.transpose(w.wC)]);
+    const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, H, hd]), [1, 0, 2]);
+    for (const [name, t] of [['Q', a.q], ['K', a.k], ['V', a.v], ['post', a.post]] as const) e.push([perHead(`act_${name}`), heads(t)]);
+    e.push([['act_emb'], tf.clone(a.h)]);
+    e.push([['act_post_full'], tf.clone(a.post)]);
+    return e;
+  });
+  try {
+    const measured = entries.filter(([, t]) => t.shape[t.rank - 2]! >= 5);
+    const results = await simplexVolumeCVs(measured.map(([, t]) => t), { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed });
+    const byName = new Map<string, number | null>();
+    measured.forEach(([names], i) => names.forEach((name, j) => byName.set(name, results[i]![j]!.cv)));
+    // Seed 003's order: emb, Q/K/V_full, per-head Q/K/V, out_proj, cls_head, then activations per head, act_emb, act_post_full.
+    const order = [
+      'emb', 'Q_full', 'K_full', 'V_full', ...Array.from({ length: H }, (_, i) => [`Q_h${i}`, `K_h${i}`, `V_h${i}`]).flat(), 'out_proj', 'cls_head',
+      ...Array.from({ length: H }, (_, i) => [`act_Q_h${i}`, `act_K_h${i}`, `act_V_h${i}`, `act_post_h${i}`]).flat(), 'act_emb', 'act_post_full',
+    ];
+    const cv: CvTable = {};
+    for (const name of order) cv[name] = byName.get(name) ?? null;
+    return cv;
+  } finally {
+    tf.dispose(entries.map(([, t]) => t));
+  }
 }
 
 // ---- one configuration ------------------------------------------------------------------------
 
-interface Dataset { all: Tokens; y: tf.Tensor1D; cvTokens: Tokens; batches: { t: Tokens; y: tf.Tensor1D }[] }
+interface Dataset { all: Tokens; y: tf.Tensor1D; batches: { t: Tokens; y: tf.Tensor1D }[] }
 
 function makeDataset(c: CvSweepConfig): Dataset {
   const { nClasses, samplesPerClass, seqLen, vocab, perturbProb } = c.data;
@@ -318,7 +377,6 @@ function makeDataset(c: CvSweepConfig): Dataset {
   const n = arrays.n;
   const all = makeTokens(arrays.x, n, seqLen);
   const y = tf.tensor1d(arrays.y, 'int32');
-  const cvTokens = makeTokens(arrays.x, Math.min(n, Math.ceil(c.cv.pool / seqLen)), seqLen);
   const bs = c.batchSize === 0 ? n : Math.min(c.batchSize, n);
   const batches: Dataset['batches'] = [];
   if (bs === n) batches.push({ t: all, y });
@@ -331,11 +389,11 @@ function makeDataset(c: CvSweepConfig): Dataset {
       });
     }
   }
-  return { all, y, cvTokens, batches };
+  return { all, y, batches };
 }
 
 function disposeDataset(d: Dataset): void {
-  const ts: tf.Tensor[] = [d.all.ids, d.y, d.cvTokens.ids];
+  const ts: tf.Tensor[] = [d.all.ids, d.y];
   for (const b of d.batches) if (b.t !== d.all) ts.push(b.t.ids, b.y);
   tf.dispose([...new Set(ts)]);
 }
@@ -352,12 +410,14 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
   const phase = `D=${width} H=${heads}`;
   const model = initModel(c, width, heads);
   const optimizer = adam({ lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
-  const measure = async (epoch: number, evaluated?: { loss: number; accuracy: number }): Promise<CvMeasurement> => {
-    const ev = evaluated ?? await evaluate(model, d.all, d.y);
-    const cv = await measureCv(model, c, d.cvTokens);
+  const measure = async (epoch: number): Promise<CvMeasurement> => {
+    const { loss, accuracy, cv } = await evaluateAndMeasure(model, c, d.all, d.y);
     ctx.onEvent?.({ type: 'snapshot', phase, step: epoch, name: 'cv', value: cv });
-    return { epoch, ...ev, cv };
+    return { epoch, accuracy, loss, cv };
   };
+  // The training forward's correct count, kept out of train()'s tidy and read after the epoch.
+  const correct: tf.Scalar[] = [];
+  const n = d.y.shape[0];
   try {
     const pre = await measure(0);
     const midEpoch = Math.floor(c.epochs / 2);
@@ -366,12 +426,15 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
     const history: CvSweepRun['history'] = { epoch: [], loss: [], accuracy: [] };
     const spe = d.batches.length;
     let aborted = false;
-    let last = { loss: pre.loss, accuracy: pre.accuracy };
     for (let epoch = 1; epoch <= c.epochs; epoch++) {
       if (ctx.signal?.aborted) { aborted = true; break; }
       const result = await train({
         params: model.vars,
-        loss: (_p, b: Dataset['batches'][number]) => softmaxCrossEntropy(logits(model, b.t), b.y),
+        loss: (_p, b: Dataset['batches'][number]) => {
+          const z = logits(model, b.t);
+          correct.push(tf.keep(correctCount(z, b.y)));
+          return softmaxCrossEntropy(z, b.y);
+        },
         data: { batch: (t) => d.batches[t % spe]! },
         disposeBatches: false,
         optimizer,
@@ -381,22 +444,24 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
       });
       const losses = result.history.loss.value;
       const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
-      last = await evaluate(model, d.all, d.y);
-      const accuracy = last.accuracy;
+      const counts = correct.length === 1 ? correct[0]! : tf.addN(correct);
+      const accuracy = (await counts.data())[0]! / n;
+      tf.dispose([...new Set([...correct.splice(0), counts])]);
       history.epoch.push(epoch);
       history.loss.push(loss);
       history.accuracy.push(accuracy);
       ctx.onEvent?.({ type: 'progress', phase, done: epoch, total: c.epochs, loss });
       ctx.onEvent?.({ type: 'metrics', phase, step: epoch, values: { loss, accuracy } });
-      if (epoch === midEpoch && epoch < c.epochs) mid = await measure(epoch, last);
+      if (epoch === midEpoch && epoch < c.epochs) mid = await measure(epoch);
       await macrotask();
     }
-    if (!aborted) post = await measure(c.epochs, last);
+    if (!aborted) post = await measure(c.epochs);
     const run: CvSweepRun = {
       width, heads, headDim: width / heads, completedEpochs: history.epoch.length, history, pre, mid, post, seconds: (Date.now() - t0) / 1000,
     };
     return { run, aborted };
   } finally {
+    tf.dispose(correct);
     optimizer.dispose();
     tf.dispose(Object.values(model.vars));
   }
@@ -410,6 +475,18 @@ function fmtCv(cv: number | null | undefined): string {
   return inCvBand(cv) ? `*${cv.toFixed(4)}*` : cv.toFixed(4);
 }
 const round = (x: number) => Number(x.toFixed(4));
+
+/**
+ * Accuracy against epochs completed: each epoch's training-forward accuracy at e − 1 (the parameters
+ * it saw, with full-batch steps), then the last evaluation (post, or mid when the run stopped there).
+ */
+function accuracyCurve(r: CvSweepRun): { x: number[]; y: number[] } {
+  const x = r.history.epoch.map((e) => e - 1);
+  const y = [...r.history.accuracy];
+  const last = [r.post, r.mid, r.pre].find((m) => m !== null && m.epoch === r.completedEpochs);
+  if (last) { x.push(last.epoch); y.push(last.accuracy); }
+  return { x, y };
+}
 
 function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
   const figs: NamedFigure[] = [];
@@ -450,7 +527,7 @@ function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
     id: 'accuracy',
     spec: {
       kind: 'line', title: 'Training accuracy per epoch', x: { label: 'epoch' }, y: { label: 'accuracy', min: 0, max: 1 },
-      series: d.runs.map((r) => ({ name: `D=${r.width} H=${r.heads}`, x: [0, ...r.history.epoch], y: [r.pre.accuracy, ...r.history.accuracy], dashed: r.heads > 2 })),
+      series: d.runs.map((r) => ({ name: `D=${r.width} H=${r.heads}`, ...accuracyCurve(r), dashed: r.heads > 2 })),
     },
   });
   figs.push({

@@ -4,7 +4,7 @@ import {
 } from '@attnlab/data';
 import {
   energyEffectiveRank, entropyEffectiveRank, meanAbsHeadCorrelation, pinvReconstructionError, retrievalNorms,
-  singularSpectrum, HEAD_DIVERSITY_THRESHOLD,
+  HEAD_DIVERSITY_THRESHOLD,
 } from '@attnlab/metrics';
 import { adam, meanSquaredError, train } from '@attnlab/train';
 import type { FigureSpec } from '@attnlab/plot';
@@ -83,19 +83,20 @@ async function compression(c: ValueMatrixConfig): Promise<ValueMatrixData['compr
   const { dModel, dV, nTokens, energyThreshold } = c.compression;
   const X = randomEmbeddings(nTokens, dModel, { seed: c.seed, stream: 1 });
   const W = randomValueProjection(dModel, dV, { seed: c.seed, stream: 2 });
+  let spec: tf.Tensor1D | undefined;
   try {
+    // One SVD: the reconstruction's singular values are the spectrum, and both effective ranks take it.
     const err = await pinvReconstructionError(X, W);
-    const spec = await singularSpectrum(W);
+    spec = tf.tensor1d(err.singularValues);
     const spectrum = Array.from(await spec.data());
-    spec.dispose();
-    const effectiveRank = await energyEffectiveRank(W, energyThreshold);
+    const effectiveRank = await energyEffectiveRank(spec, energyThreshold);
     return {
       compressionRatio: dModel / dV, mse: err.mse, relativeError: err.relativeError,
       expectedRelativeError: Math.max(0, 1 - Math.min(dV, dModel) / dModel),
-      spectrum, effectiveRank, entropyEffectiveRank: await entropyEffectiveRank(W), maxRank: Math.min(dModel, dV),
+      spectrum, effectiveRank, entropyEffectiveRank: await entropyEffectiveRank(spec), maxRank: Math.min(dModel, dV),
     };
   } finally {
-    tf.dispose([X, W]);
+    tf.dispose([X, W, ...(spec ? [spec] : [])]);
   }
 }
 
@@ -131,7 +132,191 @@ async function retrieval(c: ValueMatrixConfig): Promise<ValueMatrixData['retriev
   }
 }
 
-async function learning(c: ValueMatrixConfig, ctx: RunContext): Promise<ValueMatrixData['learning']> {
+/** Experiment 5's shapes and Adam settings. */
+export interface LearningShape { n: number; dModel: number; dV: number; colorDims: number; lr: number }
+
+/**
+ * State of experiment 5's fused trainer: W_V `[dModel, dV]` then W_out `[dV, colorDims]` (row-major)
+ * in one float64 vector, with its Adam moments and step count.
+ */
+export interface LinearPairState { params: Float64Array; m: Float64Array; v: Float64Array; step: number }
+
+/**
+ * Experiment 5's fixed data, X `[n, dModel]` and Y `[n, colorDims]` (row-major, float64), with the
+ * sufficient statistics A = XᵀX, B = XᵀY and ‖Y‖² that the full-batch loss and gradient need, and
+ * scratch for {@link linearPairStep}.
+ */
+export interface LinearPairProblem {
+  shape: LearningShape;
+  X: Float64Array; Y: Float64Array;
+  A: Float64Array; B: Float64Array; yy: number;
+  /** Scratch: W = W_V·W_out `[dModel, colorDims]`, G = A·W − B, the parameters' gradient. */
+  W: Float64Array; G: Float64Array; grad: Float64Array;
+}
+
+export function linearPairProblem(X: Float64Array, Y: Float64Array, shape: LearningShape): LinearPairProblem {
+  const { n, dModel: d, dV: k, colorDims: c } = shape;
+  if (X.length !== n * d || Y.length !== n * c) {
+    throw new RangeError(`linearPairProblem: X must hold n·dModel = ${n * d} and Y n·colorDims = ${n * c} values; got ${X.length} and ${Y.length}`);
+  }
+  const A = new Float64Array(d * d);
+  const B = new Float64Array(d * c);
+  let yy = 0;
+  for (let i = 0; i < n; i++) {
+    for (let a = 0; a < d; a++) {
+      const xa = X[i * d + a]!;
+      for (let b = 0; b < d; b++) A[a * d + b] = A[a * d + b]! + xa * X[i * d + b]!;
+      for (let j = 0; j < c; j++) B[a * c + j] = B[a * c + j]! + xa * Y[i * c + j]!;
+    }
+    for (let j = 0; j < c; j++) yy += Y[i * c + j]! ** 2;
+  }
+  return { shape, X, Y, A, B, yy, W: new Float64Array(d * c), G: new Float64Array(d * c), grad: new Float64Array(d * k + k * c) };
+}
+
+/**
+ * One full-batch step of seed 000's experiment 5 in float64 host code: loss = mean((Y − X·W_V·W_out)²)
+ * and its exact gradient, then Adam with PyTorch's update (bias-corrected step size, eps outside the
+ * corrected square root, no weight decay: @attnlab/train's adam). Returns the loss before the update
+ * (what the seed's `losses` records).
+ *
+ * With W = W_V·W_out and R = X·W − Y: XᵀR = A·W − B = G, so ∂loss/∂W = 2G/(n·c), ∂/∂W_V = (∂/∂W)·W_outᵀ
+ * and ∂/∂W_out = W_Vᵀ·(∂/∂W), and ‖R‖² = tr(WᵀG) − tr(WᵀB) + ‖Y‖²: a step costs O(dModel²·colorDims),
+ * not O(n·dModel·colorDims). That sum cancels as the loss goes to 0, so below 1e-6·‖Y‖² (where it
+ * would keep fewer than ≈ 9 digits) ‖R‖² is summed from the residuals themselves.
+ */
+export function linearPairStep(state: LinearPairState, pr: LinearPairProblem): number {
+  const { n, dModel: d, dV: k, colorDims: c, lr } = pr.shape;
+  const p = state.params;
+  const o = d * k; // offset of W_out
+  const { A, B, W, G, grad } = pr;
+  for (let t = 0; t < d; t++) {
+    for (let j = 0; j < c; j++) {
+      let acc = 0;
+      for (let h = 0; h < k; h++) acc += p[t * k + h]! * p[o + h * c + j]!;
+      W[t * c + j] = acc;
+    }
+  }
+  let wg = 0, wb = 0;
+  for (let a = 0; a < d; a++) {
+    for (let j = 0; j < c; j++) {
+      let acc = 0;
+      for (let b = 0; b < d; b++) acc += A[a * d + b]! * W[b * c + j]!;
+      const g = acc - B[a * c + j]!;
+      G[a * c + j] = g;
+      wg += W[a * c + j]! * g;
+      wb += W[a * c + j]! * B[a * c + j]!;
+    }
+  }
+  let se = wg - wb + pr.yy;
+  if (!(se > 1e-6 * pr.yy)) {
+    const { X, Y } = pr;
+    se = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < c; j++) {
+        let acc = -Y[i * c + j]!;
+        for (let t = 0; t < d; t++) acc += X[i * d + t]! * W[t * c + j]!;
+        se += acc * acc;
+      }
+    }
+  }
+  const loss = se / (n * c);
+  const scale = 2 / (n * c);
+  for (let t = 0; t < d; t++) {
+    for (let h = 0; h < k; h++) {
+      let acc = 0;
+      for (let j = 0; j < c; j++) acc += G[t * c + j]! * p[o + h * c + j]!;
+      grad[t * k + h] = acc * scale;
+    }
+  }
+  for (let h = 0; h < k; h++) {
+    for (let j = 0; j < c; j++) {
+      let acc = 0;
+      for (let t = 0; t < d; t++) acc += p[t * k + h]! * G[t * c + j]!;
+      grad[o + h * c + j] = acc * scale;
+    }
+  }
+  // Adam (betas 0.9, 0.999, eps 1e-8), as torch.optim.Adam.
+  state.step += 1;
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const stepSize = lr / (1 - b1 ** state.step);
+  const bc2Sqrt = Math.sqrt(1 - b2 ** state.step);
+  const { m, v } = state;
+  for (let i = 0; i < p.length; i++) {
+    const g = grad[i]!;
+    m[i] = b1 * m[i]! + (1 - b1) * g;
+    v[i] = b2 * v[i]! + (1 - b2) * g * g;
+    p[i] = p[i]! - stepSize * (m[i]! / (Math.sqrt(v[i]!) / bc2Sqrt + eps));
+  }
+  return loss;
+}
+
+/** Experiment 5's data and starting weights, as the reference path draws them (float32 values). */
+async function learningStart(c: ValueMatrixConfig): Promise<{ X: Float64Array; Y: Float64Array; wV: Float64Array; wOut: Float64Array }> {
+  const { dModel, dV, nSamples, colorDims } = c.learning;
+  const { X, Y } = colorCompressionData({ nSamples, dModel, colorDims, seed: c.seed, stream: 5 });
+  const draw = (rows: number, cols: number, stream: number) => tf.tidy(() => tf.div(randomEmbeddings(rows, cols, { seed: c.seed, stream }), Math.sqrt(rows)));
+  const wV = draw(dModel, dV, 6);
+  const wOut = draw(dV, colorDims, 7);
+  try {
+    const [x, y, a, b] = await Promise.all([X.data(), Y.data(), wV.data(), wOut.data()]);
+    return { X: Float64Array.from(x), Y: Float64Array.from(y), wV: Float64Array.from(a), wOut: Float64Array.from(b) };
+  } finally {
+    tf.dispose([X, Y, wV, wOut]);
+  }
+}
+
+/** What experiment 5 reports from its losses and the learned W_V `[dModel, dV]` (row-major). */
+function learningResult(losses: number[], wV: ArrayLike<number>, c: ValueMatrixConfig): ValueMatrixData['learning'] {
+  const { dModel, dV, colorDims } = c.learning;
+  const rowNorm = (r: number) => {
+    let s = 0;
+    for (let j = 0; j < dV; j++) s += wV[r * dV + j]! ** 2;
+    return Math.sqrt(s);
+  };
+  const mean = (from: number, to: number) => {
+    let s = 0;
+    for (let r = from; r < to; r++) s += rowNorm(r);
+    return s / (to - from);
+  };
+  const colorWeight = mean(0, colorDims);
+  const noiseWeight = mean(colorDims, dModel);
+  const ratio = colorWeight / noiseWeight;
+  return { losses, finalLoss: losses[losses.length - 1] ?? NaN, colorWeight, noiseWeight, ratio, focused: ratio > 1.5 };
+}
+
+/**
+ * Experiment 5 on the fused float64 host path ({@link linearPairStep}): the same data, starting
+ * weights, loss and Adam as {@link learningReference}, 500 tiny steps without a tensor op each.
+ */
+export async function learningFused(c: ValueMatrixConfig, ctx: RunContext = {}): Promise<ValueMatrixData['learning']> {
+  const { dModel, dV, nSamples, colorDims, epochs, lr } = c.learning;
+  const shape: LearningShape = { n: nSamples, dModel, dV, colorDims, lr };
+  const start = await learningStart(c);
+  const params = new Float64Array(dModel * dV + dV * colorDims);
+  params.set(start.wV, 0);
+  params.set(start.wOut, dModel * dV);
+  const state: LinearPairState = { params, m: new Float64Array(params.length), v: new Float64Array(params.length), step: 0 };
+  const problem = linearPairProblem(start.X, start.Y, shape);
+  const every = Math.max(1, Math.floor(epochs / 20));
+  const losses: number[] = [];
+  const t0 = performance.now();
+  let window = t0, windowDone = 0;
+  for (let t = 0; t < epochs; t++) {
+    if (ctx.signal?.aborted) break;
+    losses.push(linearPairStep(state, problem));
+    const done = t + 1;
+    if (done % every === 0 || done === epochs) {
+      const now = performance.now();
+      const rate = (done - windowDone) / Math.max(1e-9, (now - window) / 1000);
+      window = now; windowDone = done;
+      ctx.onEvent?.({ type: 'progress', phase: 'learning', done, total: epochs, rate, loss: losses[t]! });
+    }
+  }
+  return learningResult(losses, params.subarray(0, dModel * dV), c);
+}
+
+/** Experiment 5 as tfjs ops, autodiff and @attnlab/train's Adam: the reference the fused path is tested against. */
+export async function learningReference(c: ValueMatrixConfig, ctx: RunContext = {}): Promise<ValueMatrixData['learning']> {
   const { dModel, dV, nSamples, colorDims, epochs, lr } = c.learning;
   const { X, Y } = colorCompressionData({ nSamples, dModel, colorDims, seed: c.seed, stream: 5 });
   const draw = (rows: number, cols: number, stream: number) => {
@@ -153,14 +338,7 @@ async function learning(c: ValueMatrixConfig, ctx: RunContext): Promise<ValueMat
       signal: ctx.signal,
       onEvent: (e) => { if (e.type === 'progress') ctx.onEvent?.({ type: 'progress', phase: 'learning', done: e.completed, total: e.steps, rate: e.stepsPerSecond, loss: e.loss }); },
     });
-    const losses = result.history.loss.value;
-    const w = await params.wV.array() as number[][];
-    const rowNorm = (r: number[]) => Math.sqrt(r.reduce((a, x) => a + x * x, 0));
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const colorWeight = mean(w.slice(0, colorDims).map(rowNorm));
-    const noiseWeight = mean(w.slice(colorDims).map(rowNorm));
-    const ratio = colorWeight / noiseWeight;
-    return { losses, finalLoss: losses[losses.length - 1] ?? NaN, colorWeight, noiseWeight, ratio, focused: ratio > 1.5 };
+    return learningResult(result.history.loss.value, await params.wV.data(), c);
   } finally {
     optimizer.dispose();
     tf.dispose([X, Y, params.wV, params.wOut]);
@@ -234,7 +412,7 @@ export const valueMatrix: Experiment<ValueMatrixConfig, ValueMatrixData> = {
     phase('kv-cache', 'Experiment 4: KV-cache memory');
     const c4 = kvCacheSection.compute(config.kvCache);
     phase('learning', 'Experiment 5: learning value compression');
-    const c5 = await learning(config, ctx);
+    const c5 = await learningFused(config, ctx);
     const data: ValueMatrixData = { compression: c1, multihead: c2, retrieval: c3, kvCache: c4, learning: c5 };
     return { experiment: 'value-matrix', schemaVersion: RESULT_SCHEMA_VERSION, config, data, figures: figures(data), meta: meta.finish({ aborted: Boolean(ctx.signal?.aborted) }) };
   },

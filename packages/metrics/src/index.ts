@@ -12,7 +12,7 @@ export { retrievalNorms, SEED_RETRIEVAL_GROUPS } from './retrieval.js';
 export type { DimensionGroups, RetrievalNorms } from './retrieval.js';
 export { kvCacheBytes, kvCacheBytesPerToken, kvCacheReduction, mebibytes, KV_CACHE_PRESETS } from './kvcache.js';
 export type { AttentionKind, KvCacheModel, KvCacheUsage, KvCacheConfig, KvCachePresetName } from './kvcache.js';
-export { simplexVolumeCV, inCvBand, CV_BAND } from './simplex.js';
+export { simplexVolumeCV, simplexVolumeCVs, inCvBand, CV_BAND } from './simplex.js';
 export type { SimplexVolumeCV, SimplexVolumeCVOptions } from './simplex.js';
 export { mulberry32 } from './random.js';
 export { circuitStatistics } from './circuits.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak } from '@attnlab/backend/testing';
 import { energyEffectiveRank, entropyEffectiveRank, pinvReconstructionError, singularSpectrum } from './index.js';
+import { matmul, pinvHost } from '@attnlab/linalg';
 
 describeBackends('singularSpectrum and effective ranks', () => {
   it('returns the descending spectrum, optionally the top k', async () => {
@@ -106,6 +107,68 @@ describeBackends('pinvReconstructionError', () => {
     const w = tf.tidy(() => tf.div(tf.randomNormal([512, 64], 0, 1, 'float32', 4), Math.sqrt(512)));
     const r = await pinvReconstructionError(x, w);
     expect(Math.abs(r.relativeError - 0.875)).toBeLessThan(0.012);
+    tf.dispose([x, w]);
+  });
+
+  it('drops singular directions below the cut-off and reports W’s singular values (hand-computed)', async () => {
+    const x = tf.tensor2d([
+      [1, 2, 3, 4],
+      [-1, 0, 2, -2],
+    ]);
+    // Rank 1: W spans (1, 1, 0, 0)/√2; kept energy (3/√2)² + (−1/√2)² = 5 of 39.
+    const w1 = tf.tensor2d([
+      [1, 1],
+      [1, 1],
+      [0, 0],
+      [0, 0],
+    ]);
+    const r1 = await pinvReconstructionError(x, w1);
+    await expectClose([r1.mse, r1.relativeError], [34 / 8, 34 / 39], 1e-12);
+    await expectClose(r1.singularValues, [2, 0], 1e-12, 1e-12);
+    // WᵀW = [[4, 2], [2, 10]]: σ² = 7 ± √13.
+    const w2 = tf.tensor2d([
+      [2, 1],
+      [0, 3],
+      [0, 0],
+      [0, 0],
+    ]);
+    await expectClose(
+      (await pinvReconstructionError(x, w2)).singularValues,
+      [Math.sqrt(7 + Math.sqrt(13)), Math.sqrt(7 - Math.sqrt(13))],
+      1e-12,
+    );
+    // Square and invertible: nothing lost.
+    const x3 = tf.tensor2d([[1, 2, 3]]);
+    const w3 = tf.tensor2d([
+      [0, 0, 1],
+      [0, 2, 0],
+      [3, 0, 0],
+    ]);
+    const r3 = await pinvReconstructionError(x3, w3);
+    expect(r3.mse).toBeLessThan(1e-28);
+    await expectClose(r3.singularValues, [3, 2, 1], 1e-12);
+    tf.dispose([x, w1, w2, x3, w3]);
+  });
+
+  it('equals ‖X − X·W·W⁺‖² with linalg’s pinv for a random tall W', async () => {
+    const xv = Array.from({ length: 5 * 40 }, (_, i) => Math.sin(0.7 * i + 1));
+    const wv = Array.from({ length: 40 * 6 }, (_, i) => Math.cos(1.3 * i) + 0.1 * Math.sin(i * i));
+    const X = { rows: 5, cols: 40, data: Float64Array.from(xv) };
+    const W = { rows: 40, cols: 6, data: Float64Array.from(wv) };
+    const Xhat = matmul(matmul(X, W), pinvHost(W));
+    let se = 0;
+    for (let i = 0; i < xv.length; i++) se += (xv[i]! - Xhat.data[i]!) ** 2;
+    const x = tf.tensor2d(xv, [5, 40], 'float32');
+    const w = tf.tensor2d(wv, [40, 6], 'float32');
+    // Float32 inputs: compare with the float32-rounded values the function reads.
+    const r = await pinvReconstructionError(x, w);
+    const Xf = { rows: 5, cols: 40, data: Float64Array.from(await x.data()) };
+    const Wf = { rows: 40, cols: 6, data: Float64Array.from(await w.data()) };
+    const Xhf = matmul(matmul(Xf, Wf), pinvHost(Wf));
+    let sef = 0;
+    for (let i = 0; i < xv.length; i++) sef += (Xf.data[i]! - Xhf.data[i]!) ** 2;
+    expect(Math.abs(r.mse - sef / 200)).toBeLessThan(1e-12 * (sef / 200));
+    expect(Math.abs(sef - se) / se).toBeLessThan(1e-4);
     tf.dispose([x, w]);
   });
 
