@@ -7,7 +7,8 @@ import { loadBackend } from './backend.js';
 import { CliError } from './errors.js';
 import { bold, type Io } from './term.js';
 
-interface TorchResult { rows?: { heads: number; stepsPerSecond: number }[]; error?: string }
+interface TorchRow { heads: number; setting: 'seed' | 'paper'; stepsPerSecond: number }
+interface TorchResult { rows?: TorchRow[]; error?: string }
 
 function runTorch(heads: number[], seconds: number): TorchResult {
   // The bundle's chunks live in dist/chunks; the script is copied to dist/.
@@ -16,12 +17,12 @@ function runTorch(heads: number[], seconds: number): TorchResult {
   if (!script) return { error: `torch_bench.py not found beside the CLI (${here})` };
   // Debian's python3-torch installs for /usr/bin/python3, which a pyenv or venv python3 may shadow.
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const r = spawnSync(python, [script, '--heads', heads.join(','), '--seconds', String(seconds)], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(python, [script, '--heads', heads.join(','), '--settings', 'seed,paper', '--seconds', String(seconds)], { encoding: 'utf8', timeout: 600_000 });
   if (r.error) return { error: `python3 could not be started (${r.error.message}); install python3 and python3-torch` };
   if (r.status !== 0) return { error: (r.stderr || r.stdout).trim().split('\n').pop() ?? `exit ${r.status}` };
   try {
-    const parsed = JSON.parse(r.stdout) as { rows: { heads: number; stepsPerSecond: number }[] };
-    return { rows: parsed.rows.map((x) => ({ heads: x.heads, stepsPerSecond: x.stepsPerSecond })) };
+    const parsed = JSON.parse(r.stdout) as { rows: { heads: number; setting?: 'seed' | 'paper'; stepsPerSecond: number }[] };
+    return { rows: parsed.rows.map((x) => ({ heads: x.heads, setting: x.setting ?? 'seed', stepsPerSecond: x.stepsPerSecond })) };
   } catch {
     return { error: `could not read torch_bench.py's output: ${r.stdout.slice(0, 200)}` };
   }
@@ -100,7 +101,7 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   }
   const c = io.outColor ?? io.color;
   const pad = (s: string, n: number) => s.padEnd(n);
-  const lines = [bold(c, "attnlab bench — seed 004's model (d = 5, L = 40, batch 128, Adam)"), ''];
+  const lines = [bold(c, "attnlab bench — seed 004's model (d = 5, L = 40, Adam; seed setting batch 128, paper setting batch 256: β ~ N(0, I/d), σ² = 0.1, noisy y_q)"), ''];
   lines.push(`${pad('path', 34)}${pad('backend', 11)}${pad('H', 4)}${pad('models', 8)}${'steps/s'.padStart(10)}${'model-steps/s'.padStart(15)}`);
   for (const r of result.rows) {
     lines.push(`${pad(r.path, 34)}${pad(r.backend, 11)}${pad(String(r.heads), 4)}${pad(String(r.models), 8)}${r.stepsPerSecond.toFixed(1).padStart(10)}${Math.round(r.modelStepsPerSecond).toString().padStart(15)}`);
@@ -109,10 +110,12 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   if (torch?.rows) {
     lines.push('', bold(c, 'PyTorch (one thread) side by side (same machine, same minute):'));
     for (const t of torch.rows) {
-      // The fastest single-model path with fresh data each step (the default CPU trainer first).
-      const fused = ['fused-simd (2 threads)', 'fused-simd (1 thread)', 'fused-js']
-        .map((p) => result.rows.find((r) => r.path === p && r.heads === t.heads)).find((r) => r !== undefined);
-      lines.push(`  H=${t.heads}: PyTorch ${t.stepsPerSecond.toFixed(1)} steps/s` + (fused ? `; ${fused.path} ${fused.stepsPerSecond.toFixed(1)} (${(fused.stepsPerSecond / t.stepsPerSecond).toFixed(1)}×)` : ''));
+      // The default engine (two threads), and one thread (what a browser gets), in the same setting.
+      const tag = t.setting === 'paper' ? ' paper' : '';
+      const ours = [`fused-simd${tag} (2 threads)`, `fused-simd${tag} (1 thread)`]
+        .map((p) => result.rows.find((r) => r.path === p && r.heads === t.heads)).filter((r) => r !== undefined);
+      const vs = ours.map((r) => `; ${r.path} ${r.stepsPerSecond.toFixed(1)} (${(r.stepsPerSecond / t.stepsPerSecond).toFixed(1)}×)`).join('');
+      lines.push(`  H=${t.heads} (${t.setting} setting): PyTorch ${t.stepsPerSecond.toFixed(1)} steps/s${vs}`);
     }
   } else if (torch?.error) {
     lines.push('', `PyTorch not run: ${torch.error}`);

@@ -20,7 +20,9 @@ export function downloadBlob(name: string, blob: Blob): void {
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  // The browser reads the blob some time after the click (later still on a busy machine): revoking
+  // it after a fixed second lost downloads. Keep it a minute; the page's unload frees the rest.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** Saves text as a file through a temporary link. */
