@@ -39,7 +39,12 @@ const externals = {
       bundled.add(name);
       // tfjs backends register themselves on import, but their Node entry files are missing from
       // their package.json "sideEffects" lists, so esbuild would drop `import '…backend-cpu'`.
-      const r = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: 'attnlab-inner' });
+      const r = await build.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'attnlab-inner',
+      });
       if (r.errors.length) return { errors: r.errors };
       return { path: r.path, sideEffects: true };
     });
@@ -80,10 +85,14 @@ const result = await esbuild.build({
 
 if (bundled.has('@tensorflow/tfjs-backend-wasm')) {
   // The wasm backend reads its binaries from the directory of the script that contains it.
-  const wasmDir = dirname(createRequire(cliRequire.resolve('@attnlab/backend')).resolve('@tensorflow/tfjs-backend-wasm'));
-  const dirs = new Set(Object.entries(result.metafile.outputs)
-    .filter(([, o]) => Object.keys(o.inputs).some((i) => i.includes('tfjs-backend-wasm')))
-    .map(([f]) => dirname(join(process.cwd(), f))));
+  const wasmDir = dirname(
+    createRequire(cliRequire.resolve('@attnlab/backend')).resolve('@tensorflow/tfjs-backend-wasm'),
+  );
+  const dirs = new Set(
+    Object.entries(result.metafile.outputs)
+      .filter(([, o]) => Object.keys(o.inputs).some((i) => i.includes('tfjs-backend-wasm')))
+      .map(([f]) => dirname(join(process.cwd(), f))),
+  );
   for (const dir of dirs) {
     for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
       const src = join(wasmDir, f);
@@ -95,7 +104,10 @@ if (bundled.has('@tensorflow/tfjs-backend-wasm')) {
 // `attnlab bench --torch` runs PyTorch's side of the comparison with this script.
 copyFileSync(join(here, '..', '..', 'packages', 'fused', 'bench', 'torch_bench.py'), join(outdir, 'torch_bench.py'));
 // `attnlab bench --seeds … --torch`: seeds 003 and 000 in PyTorch with the seeds' own code.
-copyFileSync(join(here, '..', '..', 'packages', 'experiments', 'bench', 'seeds_torch.py'), join(outdir, 'seeds_torch.py'));
+copyFileSync(
+  join(here, '..', '..', 'packages', 'experiments', 'bench', 'seeds_torch.py'),
+  join(outdir, 'seeds_torch.py'),
+);
 chmodSync(join(outdir, 'attnlab.js'), 0o755);
 
 const size = Object.entries(result.metafile.outputs)

@@ -35,16 +35,47 @@ describe('parseArgs: commands', () => {
     );
     expect(fails(['frobnicate']).message).toMatch(/^unknown command 'frobnicate'; commands: doctor,/);
     expect(fails(['icl']).message).toBe("'icl' needs a subcommand: train, heads, eval");
-    expect(fails(['icl', 'trian']).message).toBe("unknown command 'icl trian' (did you mean 'icl train'?); 'icl' subcommands: train, heads, eval");
+    expect(fails(['icl', 'trian']).message).toBe(
+      "unknown command 'icl trian' (did you mean 'icl train'?); 'icl' subcommands: train, heads, eval",
+    );
     expect(fails(['--json']).message).toMatch(/^--json must come after a command; commands: doctor/);
   });
 });
 
 describe('parseArgs: flags', () => {
   it('parses every type, with --flag value and --flag=value', () => {
-    const a = parse('icl', 'train', '--backend', 'wasm', '--seed=7', '--preset', 'quick', '--out', 'runs/x', '--steps', '200',
-      '--heads=2', '--lr', '1e-3', '--optimizer', 'adamw', '--json', '-q');
-    expect(a.flags).toEqual({ backend: 'wasm', seed: 7, preset: 'quick', out: 'runs/x', steps: 200, heads: 2, lr: 0.001, optimizer: 'adamw', json: true, quiet: true });
+    const a = parse(
+      'icl',
+      'train',
+      '--backend',
+      'wasm',
+      '--seed=7',
+      '--preset',
+      'quick',
+      '--out',
+      'runs/x',
+      '--steps',
+      '200',
+      '--heads=2',
+      '--lr',
+      '1e-3',
+      '--optimizer',
+      'adamw',
+      '--json',
+      '-q',
+    );
+    expect(a.flags).toEqual({
+      backend: 'wasm',
+      seed: 7,
+      preset: 'quick',
+      out: 'runs/x',
+      steps: 200,
+      heads: 2,
+      lr: 0.001,
+      optimizer: 'adamw',
+      json: true,
+      quiet: true,
+    });
     expect(a.help).toBe(false);
   });
   it('booleans take =true / =false; -h anywhere asks for help', () => {
@@ -53,39 +84,78 @@ describe('parseArgs: flags', () => {
     expect(fails(['doctor', '--json=yes']).message).toBe("--json must be no value (or =true / =false); got 'yes'");
   });
   it('wrong type and out of range name the flag, the allowed values and what was given', () => {
-    expect(fails(['icl', 'train', '--seed', 'abc']).message).toBe("--seed must be an integer in [0, 4294967295]; got 'abc'");
-    expect(fails(['icl', 'train', '--seed', '1.5']).message).toBe("--seed must be an integer in [0, 4294967295]; got '1.5'");
-    expect(fails(['icl', 'train', '--seed', '-1']).message).toBe("--seed must be an integer in [0, 4294967295]; got '-1'");
-    expect(fails(['icl', 'train', '--steps', '0']).message).toBe("--steps must be an integer in [1, 100000000]; got '0'");
+    expect(fails(['icl', 'train', '--seed', 'abc']).message).toBe(
+      "--seed must be an integer in [0, 4294967295]; got 'abc'",
+    );
+    expect(fails(['icl', 'train', '--seed', '1.5']).message).toBe(
+      "--seed must be an integer in [0, 4294967295]; got '1.5'",
+    );
+    expect(fails(['icl', 'train', '--seed', '-1']).message).toBe(
+      "--seed must be an integer in [0, 4294967295]; got '-1'",
+    );
+    expect(fails(['icl', 'train', '--steps', '0']).message).toBe(
+      "--steps must be an integer in [1, 100000000]; got '0'",
+    );
     expect(fails(['icl', 'train', '--heads', '65']).message).toBe("--heads must be an integer in [1, 64]; got '65'");
     expect(fails(['icl', 'train', '--lr', '0']).message).toBe("--lr must be a number > 0 and ≤ 10; got '0'");
     expect(fails(['icl', 'train', '--lr', '1e-3x']).message).toBe("--lr must be a number > 0 and ≤ 10; got '1e-3x'");
     expect(fails(['icl', 'train', '--lr', 'Infinity']).message).toMatch(/^--lr must be a number/);
-    expect(fails(['doctor', '--backend', 'gpu']).message).toBe("--backend must be one of auto, tensorflow, webgpu, wasm, cpu; got 'gpu' (did you mean cpu?)");
-    expect(fails(['icl', 'train', '--preset', 'slow']).message).toBe("--preset must be one of quick, seed, paper; got 'slow'");
+    expect(fails(['doctor', '--backend', 'gpu']).message).toBe(
+      "--backend must be one of auto, tensorflow, webgpu, wasm, cpu; got 'gpu' (did you mean cpu?)",
+    );
+    expect(fails(['icl', 'train', '--preset', 'slow']).message).toBe(
+      "--preset must be one of quick, seed, paper; got 'slow'",
+    );
   });
   it('a negative number is a value, not a flag; a missing value is named', () => {
     expect(fails(['icl', 'train', '--lr', '-0.5']).message).toBe("--lr must be a number > 0 and ≤ 10; got '-0.5'");
-    expect(fails(['doctor', '--backend']).message).toBe('--backend needs a value: one of auto, tensorflow, webgpu, wasm, cpu');
-    expect(fails(['icl', 'train', '--seed', '--json']).message).toBe('--seed needs a value: an integer in [0, 4294967295]');
+    expect(fails(['doctor', '--backend']).message).toBe(
+      '--backend needs a value: one of auto, tensorflow, webgpu, wasm, cpu',
+    );
+    expect(fails(['icl', 'train', '--seed', '--json']).message).toBe(
+      '--seed needs a value: an integer in [0, 4294967295]',
+    );
     expect(fails(['icl', 'train', '--out=']).message).toBe("--out must be <dir>; got ''");
   });
   it('unknown and repeated flags', () => {
     const e = fails(['doctor', '--jsn']);
-    expect(e.message).toBe("unknown flag --jsn for 'doctor' (did you mean --json?); flags: --backend, --help, --json, --quiet");
+    expect(e.message).toBe(
+      "unknown flag --jsn for 'doctor' (did you mean --json?); flags: --backend, --help, --json, --quiet",
+    );
     expect(e.command!.name).toBe('doctor');
     expect(fails(['doctor', '--steps', '3']).message).toMatch(/^unknown flag --steps for 'doctor'; flags:/);
     expect(fails(['doctor', '-x']).message).toMatch(/^unknown flag -x for 'doctor'/);
     expect(fails(['icl', 'train', '--seed', '1', '--seed=2']).message).toBe('--seed given more than once');
   });
   it('kv-cache flags: rope-dim may be 0, dtype is an enum', () => {
-    expect(parse('kv-cache', '--layers', '32', '--heads', '32', '--kv-heads', '8', '--head-dim', '128', '--rope-dim', '0', '--dtype', 'bf16').flags)
-      .toEqual({ layers: 32, heads: 32, 'kv-heads': 8, 'head-dim': 128, 'rope-dim': 0, dtype: 'bf16' });
-    expect(fails(['kv-cache', '--dtype', 'fp64']).message).toBe("--dtype must be one of fp32, fp16, bf16, fp8, int8; got 'fp64'");
+    expect(
+      parse(
+        'kv-cache',
+        '--layers',
+        '32',
+        '--heads',
+        '32',
+        '--kv-heads',
+        '8',
+        '--head-dim',
+        '128',
+        '--rope-dim',
+        '0',
+        '--dtype',
+        'bf16',
+      ).flags,
+    ).toEqual({ layers: 32, heads: 32, 'kv-heads': 8, 'head-dim': 128, 'rope-dim': 0, dtype: 'bf16' });
+    expect(fails(['kv-cache', '--dtype', 'fp64']).message).toBe(
+      "--dtype must be one of fp32, fp16, bf16, fp8, int8; got 'fp64'",
+    );
     expect(parse('kv-cache', '--seq', '512,4096').flags.seq).toEqual([512, 4096]);
     expect(parse('kv-cache', '--seq=8192').flags.seq).toEqual([8192]);
-    expect(fails(['kv-cache', '--seq', '512,,4096']).message).toBe("--seq must be a comma-separated list of integers in [1, 100000000]; got '512,,4096'");
-    expect(fails(['kv-cache', '--seq', '0']).message).toBe("--seq must be a comma-separated list of integers in [1, 100000000]; got '0'");
+    expect(fails(['kv-cache', '--seq', '512,,4096']).message).toBe(
+      "--seq must be a comma-separated list of integers in [1, 100000000]; got '512,,4096'",
+    );
+    expect(fails(['kv-cache', '--seq', '0']).message).toBe(
+      "--seq must be a comma-separated list of integers in [1, 100000000]; got '0'",
+    );
   });
 });
 
@@ -95,7 +165,10 @@ describe('parseArgs: positionals', () => {
     expect(fails(['doctor', 'now']).message).toBe("unexpected argument 'now': 'doctor' takes no arguments");
     expect(fails(['run', 'a.json', 'b.json']).message).toBe("unexpected argument 'b.json': 'run' takes <config>");
     expect(parse('run', '--', '--weird.json').positionals).toEqual({ config: '--weird.json' });
-    expect(parse('run', 'cfg.json', '--seed', '3')).toMatchObject({ positionals: { config: 'cfg.json' }, flags: { seed: 3 } });
+    expect(parse('run', 'cfg.json', '--seed', '3')).toMatchObject({
+      positionals: { config: 'cfg.json' },
+      flags: { seed: 3 },
+    });
   });
   it('--help skips positional checks', () => {
     expect(parse('icl', 'eval', '--help')).toMatchObject({ help: true });

@@ -80,7 +80,9 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
 
 /** Edit distance counting an adjacent transposition as one edit (optimal string alignment). */
 export function levenshtein(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -108,9 +110,12 @@ const quote = (s: string): string => `'${s}'`;
 /** What a flag accepts, in words: `one of auto, cpu`, `an integer in [0, 4294967295]`. */
 export function describeFlagValue(f: FlagSpec): string {
   switch (f.type) {
-    case 'boolean': return 'no value (or =true / =false)';
-    case 'string': return f.valueName ?? 'a value';
-    case 'enum': return `one of ${f.values!.join(', ')}`;
+    case 'boolean':
+      return 'no value (or =true / =false)';
+    case 'string':
+      return f.valueName ?? 'a value';
+    case 'enum':
+      return `one of ${f.values!.join(', ')}`;
     case 'int-list': {
       const one = describeFlagValue({ ...f, type: 'int' }).replace(/^an integer/, 'integers');
       return `a comma-separated list of ${one}`;
@@ -142,14 +147,22 @@ function convert(f: FlagSpec, raw: string, cmd: CommandSpec | undefined): FlagVa
     case 'enum':
       if (!f.values!.includes(raw)) {
         const s = suggest(raw, f.values!);
-        throw new UsageError(`--${f.name} must be ${describeFlagValue(f)}; got ${quote(raw)}${s ? ` (did you mean ${s}?)` : ''}`, cmd);
+        throw new UsageError(
+          `--${f.name} must be ${describeFlagValue(f)}; got ${quote(raw)}${s ? ` (did you mean ${s}?)` : ''}`,
+          cmd,
+        );
       }
       return raw;
     case 'int-list': {
       const items = raw.split(',').map((x) => x.trim());
       if (items.some((x) => !/^[+-]?\d+$/.test(x))) bad();
       const vs = items.map(Number);
-      if (vs.some((v) => !Number.isSafeInteger(v) || (f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max))) bad();
+      if (
+        vs.some(
+          (v) => !Number.isSafeInteger(v) || (f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max),
+        )
+      )
+        bad();
       return vs;
     }
     case 'int':
@@ -158,7 +171,12 @@ function convert(f: FlagSpec, raw: string, cmd: CommandSpec | undefined): FlagVa
       if (!syntax.test(raw.trim())) bad();
       const v = Number(raw);
       if (!Number.isFinite(v) || (f.type === 'int' && !Number.isSafeInteger(v))) bad();
-      if ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max) || (f.gt !== undefined && !(v > f.gt))) bad();
+      if (
+        (f.min !== undefined && v < f.min) ||
+        (f.max !== undefined && v > f.max) ||
+        (f.gt !== undefined && !(v > f.gt))
+      )
+        bad();
       return v;
     }
   }
@@ -203,10 +221,14 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
         throw new UsageError(`'${first}' needs a subcommand: ${subs.join(', ')}`);
       }
       const s = suggest(sub, subs);
-      throw new UsageError(`unknown command '${first} ${sub}'${s ? ` (did you mean '${first} ${s}'?)` : ''}; '${first}' subcommands: ${subs.join(', ')}`);
+      throw new UsageError(
+        `unknown command '${first} ${sub}'${s ? ` (did you mean '${first} ${s}'?)` : ''}; '${first}' subcommands: ${subs.join(', ')}`,
+      );
     }
     const s = suggest(first, topLevel(names));
-    throw new UsageError(`unknown command '${first}'${s ? ` (did you mean '${s}'?)` : ''}; commands: ${topLevel(names).join(', ')}`);
+    throw new UsageError(
+      `unknown command '${first}'${s ? ` (did you mean '${s}'?)` : ''}; commands: ${topLevel(names).join(', ')}`,
+    );
   }
   out.command = cmd;
   const flags = [...cmd.flags, ...GLOBAL_FLAGS];
@@ -240,7 +262,10 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
         out.version = true;
         continue;
       }
-      const s = suggest(name, flags.map((f) => f.name));
+      const s = suggest(
+        name,
+        flags.map((f) => f.name),
+      );
       throw new UsageError(
         `unknown flag ${a.split('=')[0]} for '${cmd.name}'${s ? ` (did you mean --${s}?)` : ''}; flags: ${flags.map((f) => `--${f.name}`).join(', ')}`,
         cmd,

@@ -18,22 +18,38 @@ const env = (extra: Record<string, string> = {}) => ({ ...userEnv, NO_COLOR: '1'
 let tmp: string;
 const at = (...p: string[]) => join(tmp, ...p);
 
-interface Result { code: number | null; stdout: string; stderr: string; ms: number }
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 function cli(args: string[], extra: Record<string, string> = {}): Result {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: env(extra), cwd: tmp, timeout: 90_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: env(extra),
+    cwd: tmp,
+    timeout: 90_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
 }
 
 /** Starts the CLI and sends `signal` once its stderr matches `when`. */
-function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals = 'SIGINT'): Promise<Result & { sent: boolean }> {
+function interrupted(
+  args: string[],
+  when: RegExp,
+  signal: NodeJS.Signals = 'SIGINT',
+): Promise<Result & { sent: boolean }> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [bin, ...args], { env: env(), cwd: tmp });
     let stdout = '';
     let stderr = '';
     let sent = false;
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (!sent && when.test(stderr)) {
@@ -65,7 +81,24 @@ function validated(stdout: string): ExperimentResult {
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 // A few seconds on the cpu backend.
-const TINY_ICL = ['--backend', 'cpu', '--steps', '40', '--batch', '8', '--context', '8', '--eval-samples', '20', '--max-context', '21', '--context-step', '10', '--final-samples', '50'];
+const TINY_ICL = [
+  '--backend',
+  'cpu',
+  '--steps',
+  '40',
+  '--batch',
+  '8',
+  '--context',
+  '8',
+  '--eval-samples',
+  '20',
+  '--max-context',
+  '21',
+  '--context-step',
+  '10',
+  '--final-samples',
+  '50',
+];
 
 beforeAll(() => {
   execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root, stdio: 'pipe', env: userEnv });
@@ -82,7 +115,20 @@ describe('attnlab (process): help, parsing, doctor', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^attnlab \d+\.\d+\.\d+: /);
     expect(r.stdout).toContain('Usage: attnlab <command> [flags]');
-    for (const c of ['doctor', 'start', 'walkthrough', 'value-matrix', 'cv-sweep', 'icl train', 'icl heads', 'icl eval', 'kv-cache', 'run', 'resume', 'report']) {
+    for (const c of [
+      'doctor',
+      'start',
+      'walkthrough',
+      'value-matrix',
+      'cv-sweep',
+      'icl train',
+      'icl heads',
+      'icl eval',
+      'kv-cache',
+      'run',
+      'resume',
+      'report',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`\\n {2}${c} +\\S`));
     }
     expect(r.ms).toBeLessThan(1500); // startup to first output (issue 5)
@@ -105,17 +151,41 @@ describe('attnlab (process): help, parsing, doctor', () => {
   });
   it.each([
     [['doctor', '--jsn'], '--jsn', "usage: attnlab doctor [flags]  (see 'attnlab doctor --help')"],
-    [['doctor', '--backend', 'gpu'], "--backend must be one of auto, tensorflow, webgpu, wasm, cpu; got 'gpu'", 'usage: attnlab doctor'],
+    [
+      ['doctor', '--backend', 'gpu'],
+      "--backend must be one of auto, tensorflow, webgpu, wasm, cpu; got 'gpu'",
+      'usage: attnlab doctor',
+    ],
     [['doctor', '--backend'], '--backend needs a value', 'usage: attnlab doctor'],
-    [['doctr'], "unknown command 'doctr' (did you mean 'doctor'?); commands: doctor, start, walkthrough, value-matrix, cv-sweep, icl, kv-cache, run, resume, report", "usage: attnlab <command> [flags]  (see 'attnlab --help')"],
+    [
+      ['doctr'],
+      "unknown command 'doctr' (did you mean 'doctor'?); commands: doctor, start, walkthrough, value-matrix, cv-sweep, icl, kv-cache, run, resume, report",
+      "usage: attnlab <command> [flags]  (see 'attnlab --help')",
+    ],
     [['start', 'now'], "unexpected argument 'now'", 'usage: attnlab start'],
-    [['icl', 'train', '--heads', 'two'], "--heads must be an integer in [1, 64]; got 'two'", 'usage: attnlab icl train'],
+    [
+      ['icl', 'train', '--heads', 'two'],
+      "--heads must be an integer in [1, 64]; got 'two'",
+      'usage: attnlab icl train',
+    ],
     [['icl', 'train', '--lr', '0'], "--lr must be a number > 0 and ≤ 10; got '0'", 'usage: attnlab icl train'],
     [['icl', 'trian'], "unknown command 'icl trian' (did you mean 'icl train'?)", 'usage: attnlab <command>'],
-    [['kv-cache', '--seq', '1024,4k'], "--seq must be a comma-separated list of integers in [1, 100000000]; got '1024,4k'", 'usage: attnlab kv-cache'],
-    [['kv-cache', '--model', 'gpt5'], "--model must be one of gpt2-small, gpt2-large, llama-7b, llama-13b, llama-2-70b, mistral-7b, deepseek-v2 (or a comma-separated list of them); got 'gpt5'", 'usage: attnlab kv-cache'],
+    [
+      ['kv-cache', '--seq', '1024,4k'],
+      "--seq must be a comma-separated list of integers in [1, 100000000]; got '1024,4k'",
+      'usage: attnlab kv-cache',
+    ],
+    [
+      ['kv-cache', '--model', 'gpt5'],
+      "--model must be one of gpt2-small, gpt2-large, llama-7b, llama-13b, llama-2-70b, mistral-7b, deepseek-v2 (or a comma-separated list of them); got 'gpt5'",
+      'usage: attnlab kv-cache',
+    ],
     [['kv-cache', '--heads', '32'], 'a custom shape needs --layers and --heads', 'usage: attnlab kv-cache'],
-    [['kv-cache', '--layers', '2', '--heads', '32', '--kv-heads', '5', '--head-dim', '8'], '--kv-heads must divide --heads 32; got 5', 'usage: attnlab kv-cache'],
+    [
+      ['kv-cache', '--layers', '2', '--heads', '32', '--kv-heads', '5', '--head-dim', '8'],
+      '--kv-heads must divide --heads 32; got 5',
+      'usage: attnlab kv-cache',
+    ],
   ])('bad input %j → exit 2, one error line naming it, a usage hint, no stack', (args, named, usage) => {
     expectUsageError(cli(args), named, usage);
   });
@@ -123,8 +193,21 @@ describe('attnlab (process): help, parsing, doctor', () => {
     const r = cli(['doctor', '--json', '--backend', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    const j = JSON.parse(r.stdout) as { chosen: string; preference: string; tfjsCore: string; node: string; attnlab: string; backends: { name: string; status: string; reason?: string }[] };
-    expect(j).toMatchObject({ chosen: 'cpu', preference: 'cpu', tfjsCore: '4.22.0', node: process.versions.node, attnlab: '0.1.0' });
+    const j = JSON.parse(r.stdout) as {
+      chosen: string;
+      preference: string;
+      tfjsCore: string;
+      node: string;
+      attnlab: string;
+      backends: { name: string; status: string; reason?: string }[];
+    };
+    expect(j).toMatchObject({
+      chosen: 'cpu',
+      preference: 'cpu',
+      tfjsCore: '4.22.0',
+      node: process.versions.node,
+      attnlab: '0.1.0',
+    });
     expect(j.backends.map((b) => b.name)).toEqual(['tensorflow', 'webgpu', 'wasm', 'cpu']);
     expect(j.backends.find((b) => b.name === 'cpu')!.status).toBe('chosen');
     expect(j.backends.find((b) => b.name === 'wasm')!.status).toBe('available');
@@ -142,17 +225,41 @@ describe('attnlab (process): help, parsing, doctor', () => {
     const r = cli(['doctor'], { FORCE_COLOR: '1' });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('\u001b[');
-    for (const b of ['tensorflow', 'webgpu', 'wasm', 'cpu']) expect(r.stdout).toMatch(new RegExp(`[→✓✗] ${b} +(chosen|available|unavailable)`));
+    for (const b of ['tensorflow', 'webgpu', 'wasm', 'cpu'])
+      expect(r.stdout).toMatch(new RegExp(`[→✓✗] ${b} +(chosen|available|unavailable)`));
     expect(r.stdout).toMatch(/auto picks: (tensorflow|webgpu|wasm|cpu) \(/);
     expect(r.stdout).toContain('tfjs-core 4.22.0');
     expect(r.stderr).toContain('checking backends');
   });
   it('bench --json: fused and reference rows for the asked head count, memory, no tensors left', () => {
-    const r = cli(['bench', '--backend', 'cpu', '--heads', '2', '--seconds', '0.2', '--models', '1', '--json', '--quiet']);
+    const r = cli([
+      'bench',
+      '--backend',
+      'cpu',
+      '--heads',
+      '2',
+      '--seconds',
+      '0.2',
+      '--models',
+      '1',
+      '--json',
+      '--quiet',
+    ]);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { rows: { path: string; backend: string; heads: number; stepsPerSecond: number }[]; memory: { tfNumTensors: number } };
+    const out = JSON.parse(r.stdout) as {
+      rows: { path: string; backend: string; heads: number; stepsPerSecond: number }[];
+      memory: { tfNumTensors: number };
+    };
     const paths = out.rows.map((x) => `${x.path}/${x.backend}`);
-    expect(paths).toEqual(expect.arrayContaining(['fused-simd (2 threads)/wasm-simd', 'fused-simd (1 thread)/wasm-simd', 'fused-js/js', 'reference (tfjs autodiff + adam)/cpu', 'fused tfjs kernels/cpu']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'fused-simd (2 threads)/wasm-simd',
+        'fused-simd (1 thread)/wasm-simd',
+        'fused-js/js',
+        'reference (tfjs autodiff + adam)/cpu',
+        'fused tfjs kernels/cpu',
+      ]),
+    );
     for (const row of out.rows) expect(row.stepsPerSecond).toBeGreaterThan(0);
     expect(out.rows.filter((x) => x.heads !== 0).every((x) => x.heads === 2)).toBe(true);
     expect(out.memory.tfNumTensors).toBe(0);
@@ -163,14 +270,22 @@ describe('attnlab (process): help, parsing, doctor', () => {
   it('bench --seeds value-matrix --no-icl --json: the seed-000 rows only, no tensors left; bad rows named', () => {
     const r = cli(['bench', '--backend', 'cpu', '--seeds', 'value-matrix', '--no-icl', '--json', '--quiet']);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { seeds: { backend: string; rows: { id: string; seconds: number }[]; memory: { tfNumTensors: number } } };
+    const out = JSON.parse(r.stdout) as {
+      seeds: { backend: string; rows: { id: string; seconds: number }[]; memory: { tfNumTensors: number } };
+    };
     expect(out.seeds.backend).toBe('cpu');
-    expect(out.seeds.rows.map((x) => x.id)).toEqual(['value-matrix', 'value-matrix-learning', 'value-matrix-learning-reference']);
+    expect(out.seeds.rows.map((x) => x.id)).toEqual([
+      'value-matrix',
+      'value-matrix-learning',
+      'value-matrix-learning-reference',
+    ]);
     for (const row of out.seeds.rows) expect(row.seconds).toBeGreaterThan(0);
     expect(out.seeds.memory.tfNumTensors).toBe(0);
     const bad = cli(['bench', '--seeds', 'cv-two', '--no-icl']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("bench: --seeds takes cv-one, cv-preset, value-matrix (comma list) or all; got 'cv-two'");
+    expect(bad.stderr).toContain(
+      "bench: --seeds takes cv-one, cv-preset, value-matrix (comma list) or all; got 'cv-two'",
+    );
   });
 
   it('FORCE_COLOR without NO_COLOR colours the report', () => {
@@ -185,7 +300,10 @@ describe('attnlab (process): experiments on the cpu backend', () => {
     const r = cli(['kv-cache', '--model', 'llama-7b', '--seq', '4096', '--json', '--out', 'kv-llama']);
     expect(r.code).toBe(0);
     const res = validated(r.stdout);
-    const d = res.data as { table: { label: string; bytesPerToken: number; sizes: { seqLen: number; bytes: number }[] }[]; comparison: { seqLen: number; variants: { name: string; mebibytes: number }[] } };
+    const d = res.data as {
+      table: { label: string; bytesPerToken: number; sizes: { seqLen: number; bytes: number }[] }[];
+      comparison: { seqLen: number; variants: { name: string; mebibytes: number }[] };
+    };
     // Closed form (seed 000): 2 · seq · d_head · heads · layers · 2 bytes = 2 · 4096 · 128 · 32 · 32 · 2.
     expect(d.table).toHaveLength(1);
     expect(d.table[0]!.sizes).toEqual([{ seqLen: 4096, bytes: 2147483648, mebibytes: 2048 }]);
@@ -195,15 +313,39 @@ describe('attnlab (process): experiments on the cpu backend', () => {
     expect(r.stderr).toContain('run folder: kv-llama');
   });
   it('kv-cache with a custom shape: MHA, GQA, MQA and MLA rows of that shape; text tables on stdout', () => {
-    const r = cli(['kv-cache', '--layers', '32', '--heads', '32', '--kv-heads', '8', '--head-dim', '128', '--latent-dim', '512', '--seq', '8192', '--dtype', 'bf16', '--label', 'mine', '--out', 'kv-custom']);
+    const r = cli([
+      'kv-cache',
+      '--layers',
+      '32',
+      '--heads',
+      '32',
+      '--kv-heads',
+      '8',
+      '--head-dim',
+      '128',
+      '--latent-dim',
+      '512',
+      '--seq',
+      '8192',
+      '--dtype',
+      'bf16',
+      '--label',
+      'mine',
+      '--out',
+      'kv-custom',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const res = readJson(at('kv-custom', 'results.json')) as ExperimentResult;
     validateResult(getExperiment('kv-cache'), res);
-    const table = (res.data as { table: { label: string; bytesPerToken: number; sizes: { mebibytes: number }[] }[] }).table;
+    const table = (res.data as { table: { label: string; bytesPerToken: number; sizes: { mebibytes: number }[] }[] })
+      .table;
     // bytes/token = 2 (K and V) · kvHeads · 128 · 32 layers · 2 bytes; MLA: (512 + 64) · 32 · 2.
     expect(table.map((t) => [t.label, t.bytesPerToken, t.sizes[0]!.mebibytes])).toEqual([
-      ['mine MHA', 524288, 4096], ['mine GQA (8 KV heads)', 131072, 1024], ['mine MQA', 16384, 128], ['mine MLA (latent 512)', 36864, 288],
+      ['mine MHA', 524288, 4096],
+      ['mine GQA (8 KV heads)', 131072, 1024],
+      ['mine MQA', 16384, 128],
+      ['mine MLA (latent 512)', 36864, 288],
     ]);
     expect(r.stdout).toMatch(/mine GQA \(8 KV heads\) @ 8192 tokens +1024\.0 MB \(4\.0× smaller than MHA\)/);
     expect(r.stdout).toMatch(/\nmodel +attention +layers/);
@@ -213,16 +355,23 @@ describe('attnlab (process): experiments on the cpu backend', () => {
     const text = cli(['walkthrough', '--backend', 'cpu', '--causal', '--out', 'wt-text']);
     expect(text.code).toBe(0);
     expect(text.stderr).toBe('');
-    for (const m of ['scores QKᵀ', 'scaled scores QKᵀ·0.5', 'masked scores', 'weights softmax(·)', 'output weights·V']) expect(text.stdout).toContain(m);
+    for (const m of ['scores QKᵀ', 'scaled scores QKᵀ·0.5', 'masked scores', 'weights softmax(·)', 'output weights·V'])
+      expect(text.stdout).toContain(m);
     expect(text.stdout).toMatch(/\nMe +0\.5000 +-inf +-inf/);
     const r = cli(['walkthrough', '--backend', 'cpu', '--causal', '--json', '--out', 'wt-json']);
     expect(r.code).toBe(0);
     const d = validated(r.stdout).data as { heads: { weights: number[][]; output: number[][] }[] };
     // Seed 002, causal: the visible scores of each row are equal, so the weights are uniform over j ≤ i.
     const w = d.heads[0]!.weights;
-    [[1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]].forEach((row, i) => row.forEach((x, j) => expect(w[i]![j]).toBeCloseTo(x, 5)));
+    [
+      [1, 0, 0],
+      [0.5, 0.5, 0],
+      [1 / 3, 1 / 3, 1 / 3],
+    ].forEach((row, i) => row.forEach((x, j) => expect(w[i]![j]).toBeCloseTo(x, 5)));
     // Last row: the mean of V's rows.
-    [(1 + 0.5 + 2) / 3, (2 + 1.5 + 1) / 3, (3 + 2.5 + 4) / 3, (4 + 3.5 + 3) / 3].forEach((x, j) => expect(d.heads[0]!.output[2]![j]).toBeCloseTo(x, 5));
+    [(1 + 0.5 + 2) / 3, (2 + 1.5 + 1) / 3, (3 + 2.5 + 4) / 3, (4 + 3.5 + 3) / 3].forEach((x, j) =>
+      expect(d.heads[0]!.output[2]![j]).toBeCloseTo(x, 5),
+    );
   });
   it('value-matrix --epochs 20 --json validates; the learned-compression series has 20 losses', () => {
     const r = cli(['value-matrix', '--backend', 'cpu', '--epochs', '20', '--json', '--out', 'vm']);
@@ -236,7 +385,10 @@ describe('attnlab (process): experiments on the cpu backend', () => {
     const r = cli(['icl', 'train', ...TINY_ICL, '--heads', '2', '--json', '--out', 'icl']);
     expect(r.code).toBe(0);
     const res = validated(r.stdout); // all of stdout is the JSON result
-    const data = res.data as { runs: { heads: number; completedSteps: number; loss: { step: number[] } }[]; errorCurves: { contextLengths: number[] } };
+    const data = res.data as {
+      runs: { heads: number; completedSteps: number; loss: { step: number[] } }[];
+      errorCurves: { contextLengths: number[] };
+    };
     expect(data.runs.map((x) => [x.heads, x.completedSteps])).toEqual([[2, 40]]);
     expect(data.errorCurves.contextLengths).toEqual([1, 11, 21]);
     expect(r.stderr).toMatch(/In-context regression \(seed 004\) → icl \(backend cpu\)/);
@@ -250,8 +402,17 @@ describe('attnlab (process): experiments on the cpu backend', () => {
       expect(existsSync(at('icl', 'figures', `${f.id}.csv`))).toBe(true);
     }
     const cfg = readJson(at('icl', 'config.json'));
-    expect(cfg).toMatchObject({ experiment: 'icl-regression', preset: 'quick', seed: 0, backend: 'cpu', config: { steps: 40, heads: 2, batch: 8, L: 8 } });
-    expect(cfg.provenance).toMatchObject({ backendUsed: 'cpu', versions: { attnlab: '0.1.0', tfjsCore: '4.22.0', node: process.versions.node } });
+    expect(cfg).toMatchObject({
+      experiment: 'icl-regression',
+      preset: 'quick',
+      seed: 0,
+      backend: 'cpu',
+      config: { steps: 40, heads: 2, batch: 8, L: 8 },
+    });
+    expect(cfg.provenance).toMatchObject({
+      backendUsed: 'cpu',
+      versions: { attnlab: '0.1.0', tfjsCore: '4.22.0', node: process.versions.node },
+    });
     expect(readJson(at('icl', 'results.json'))).toEqual(JSON.parse(r.stdout));
     const csv = readFileSync(at('icl', 'metrics.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('heads,step,loss,validation_loss');
@@ -259,23 +420,67 @@ describe('attnlab (process): experiments on the cpu backend', () => {
   });
   it('icl eval <run>: the saved model evaluated again (no training), into a new folder', () => {
     const before = readFileSync(at('icl', 'results.json'), 'utf8');
-    const r = cli(['icl', 'eval', 'icl', '--backend', 'cpu', '--max-context', '31', '--context-step', '15', '--eval-samples', '30', '--json', '--out', 'icl-eval']);
+    const r = cli([
+      'icl',
+      'eval',
+      'icl',
+      '--backend',
+      'cpu',
+      '--max-context',
+      '31',
+      '--context-step',
+      '15',
+      '--eval-samples',
+      '30',
+      '--json',
+      '--out',
+      'icl-eval',
+    ]);
     expect(r.code).toBe(0);
     const res = validated(r.stdout);
     const src = JSON.parse(before) as ExperimentResult;
-    const run = (x: ExperimentResult) => (x.data as { runs: { completedSteps: number; statistics: unknown }[] }).runs[0]!;
+    const run = (x: ExperimentResult) =>
+      (x.data as { runs: { completedSteps: number; statistics: unknown }[] }).runs[0]!;
     expect(run(res).completedSteps).toBe(40);
     expect(run(res).statistics).toEqual(run(src).statistics); // the trained parameters, untouched
-    expect((res.data as { errorCurves: { contextLengths: number[]; samples: number } }).errorCurves).toMatchObject({ contextLengths: [1, 16, 31], samples: 30 });
+    expect((res.data as { errorCurves: { contextLengths: number[]; samples: number } }).errorCurves).toMatchObject({
+      contextLengths: [1, 16, 31],
+      samples: 30,
+    });
     expect(readJson(at('icl-eval', 'config.json')).provenance.source).toBe('icl');
     expect(readFileSync(at('icl', 'results.json'), 'utf8')).toBe(before); // the source run is not changed
   });
   it('icl heads: H ∈ {1, 2, 4, 8}, one run each, the comparison table', () => {
-    const r = cli(['icl', 'heads', '--backend', 'cpu', '--steps', '20', '--batch', '8', '--context', '8', '--eval-samples', '0', '--final-samples', '20', '--json', '--out', 'heads']);
+    const r = cli([
+      'icl',
+      'heads',
+      '--backend',
+      'cpu',
+      '--steps',
+      '20',
+      '--batch',
+      '8',
+      '--context',
+      '8',
+      '--eval-samples',
+      '0',
+      '--final-samples',
+      '20',
+      '--json',
+      '--out',
+      'heads',
+    ]);
     expect(r.code).toBe(0);
     const res = validated(r.stdout);
     expect((res.config as { headCounts: number[] }).headCounts).toEqual([1, 2, 4, 8]);
-    expect((res.data as { runs: { heads: number; completedSteps: number }[] }).runs.map((x) => [x.heads, x.completedSteps])).toEqual([[1, 20], [2, 20], [4, 20], [8, 20]]);
+    expect(
+      (res.data as { runs: { heads: number; completedSteps: number }[] }).runs.map((x) => [x.heads, x.completedSteps]),
+    ).toEqual([
+      [1, 20],
+      [2, 20],
+      [4, 20],
+      [8, 20],
+    ]);
     expect(res.figures.map((f) => f.id)).toContain('heads');
     expect(r.stderr).toMatch(/Training H = 8 \(4 of 4\)/);
   });
@@ -284,10 +489,25 @@ describe('attnlab (process): experiments on the cpu backend', () => {
       const r = cli(['cv-sweep', '--backend', 'cpu']);
       expect(r.code).toBe(1);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`attnlab: error: the cv-sweep experiment is not registered in this build of @attnlab/experiments (it has: ${EXPERIMENT_IDS.join(', ')})\n`);
+      expect(r.stderr).toBe(
+        `attnlab: error: the cv-sweep experiment is not registered in this build of @attnlab/experiments (it has: ${EXPERIMENT_IDS.join(', ')})\n`,
+      );
       return;
     }
-    const r = cli(['cv-sweep', '--backend', 'cpu', '--widths', '8', '--heads', '1,2', '--epochs', '2', '--json', '--out', 'cv']);
+    const r = cli([
+      'cv-sweep',
+      '--backend',
+      'cpu',
+      '--widths',
+      '8',
+      '--heads',
+      '1,2',
+      '--epochs',
+      '2',
+      '--json',
+      '--out',
+      'cv',
+    ]);
     expect(r.code).toBe(0);
     const res = validated(r.stdout);
     expect(res.config).toMatchObject({ widths: [8], heads: [1, 2], epochs: 2 });
@@ -299,15 +519,24 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     writeFileSync(at(name), typeof content === 'string' ? content : JSON.stringify(content));
     return name;
   };
-  it('run <config.json>: preset + seed + config overrides; a run folder\'s config.json runs it again identically', () => {
+  it("run <config.json>: preset + seed + config overrides; a run folder's config.json runs it again identically", () => {
     const f = file('tiny.json', {
-      experiment: 'icl-regression', preset: 'quick', seed: 3,
+      experiment: 'icl-regression',
+      preset: 'quick',
+      seed: 3,
       config: { steps: 30, batch: 8, L: 8, finalValidationSamples: 0, evaluation: { samples: 0 } },
     });
     const r = cli(['run', f, '--backend', 'cpu', '--json', '--out', 'from-file']);
     expect(r.code).toBe(0);
     const res = validated(r.stdout);
-    expect(res.config).toMatchObject({ seed: 3, steps: 30, batch: 8, L: 8, heads: 2, evaluation: { samples: 0, maxL: 201 } });
+    expect(res.config).toMatchObject({
+      seed: 3,
+      steps: 30,
+      batch: 8,
+      L: 8,
+      heads: 2,
+      evaluation: { samples: 0, maxL: 201 },
+    });
     const again = cli(['run', 'from-file/config.json', '--json', '--quiet', '--out', 'from-file-again']);
     expect(again.code).toBe(0);
     expect(again.stderr).toBe('');
@@ -319,35 +548,75 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     expect(run(res2).loss).toEqual(run(res).loss);
   });
   it.each([
-    ['malformed.json', '{\n  "experiment": "icl-regression",\n  "config": { "steps": 10, }\n}', 'malformed.json: malformed JSON at line 3, column 28: expected double-quoted property name'],
-    ['wrong-type.json', { experiment: 'icl-regression', config: { heads: 'two' } }, 'wrong-type.json: config.heads: must be an integer ≥ 1 and ≤ 64; got "two"'],
-    ['nested.json', { experiment: 'icl-regression', config: { optimizer: { lr: -1 } } }, 'nested.json: config.optimizer.lr: must be a number > 0 and ≤ 10; got -1'],
-    ['unknown-field.json', { experiment: 'icl-regression', config: { stepz: 10 } }, 'unknown-field.json: config.stepz: is not a known field (known: layers, heads,'],
+    [
+      'malformed.json',
+      '{\n  "experiment": "icl-regression",\n  "config": { "steps": 10, }\n}',
+      'malformed.json: malformed JSON at line 3, column 28: expected double-quoted property name',
+    ],
+    [
+      'wrong-type.json',
+      { experiment: 'icl-regression', config: { heads: 'two' } },
+      'wrong-type.json: config.heads: must be an integer ≥ 1 and ≤ 64; got "two"',
+    ],
+    [
+      'nested.json',
+      { experiment: 'icl-regression', config: { optimizer: { lr: -1 } } },
+      'nested.json: config.optimizer.lr: must be a number > 0 and ≤ 10; got -1',
+    ],
+    [
+      'unknown-field.json',
+      { experiment: 'icl-regression', config: { stepz: 10 } },
+      'unknown-field.json: config.stepz: is not a known field (known: layers, heads,',
+    ],
     ['no-experiment.json', { config: {} }, 'no-experiment.json: experiment is required: one of icl-regression'],
     ['bad-experiment.json', { experiment: 'icl' }, 'bad-experiment.json: experiment must be one of icl-regression'],
     ['top-level.json', { experiment: 'kv-cache', steps: 3 }, 'top-level.json: steps is not a known field'],
   ])('run %s → exit 2 naming the field', (name, content, named) => {
     const f = file(name, content);
-    expectUsageError(cli(['run', f, '--backend', 'cpu', '--out', `never-${name}`]), named, 'usage: attnlab run <config> [flags]');
+    expectUsageError(
+      cli(['run', f, '--backend', 'cpu', '--out', `never-${name}`]),
+      named,
+      'usage: attnlab run <config> [flags]',
+    );
     expect(existsSync(at(`never-${name}`))).toBe(false);
   });
   it('run with a missing file, resume/report of something that is not a run folder → exit 2', () => {
     expectUsageError(cli(['run', 'nope.json']), 'nope.json: no such file', 'usage: attnlab run');
-    expectUsageError(cli(['resume', 'nowhere']), "'resume': nowhere is not a run folder (no such folder)", 'usage: attnlab resume');
-    expectUsageError(cli(['icl', 'eval', 'kv-llama']), "'icl eval' needs a run of icl train; kv-llama ran kv-cache", 'usage: attnlab icl eval');
+    expectUsageError(
+      cli(['resume', 'nowhere']),
+      "'resume': nowhere is not a run folder (no such folder)",
+      'usage: attnlab resume',
+    );
+    expectUsageError(
+      cli(['icl', 'eval', 'kv-llama']),
+      "'icl eval' needs a run of icl train; kv-llama ran kv-cache",
+      'usage: attnlab icl eval',
+    );
   });
   it('--out pointing at a non-empty folder is refused before anything is written', () => {
     mkdirSync(at('occupied'));
     writeFileSync(at('occupied', 'keep.txt'), 'mine');
-    expectUsageError(cli(['walkthrough', '--backend', 'cpu', '--out', 'occupied']), '--out occupied already exists and is not empty', 'usage: attnlab walkthrough');
+    expectUsageError(
+      cli(['walkthrough', '--backend', 'cpu', '--out', 'occupied']),
+      '--out occupied already exists and is not empty',
+      'usage: attnlab walkthrough',
+    );
     expect(readdirSync(at('occupied'))).toEqual(['keep.txt']);
-    expectUsageError(cli(['icl', 'train', '--backend', 'cpu', '--out', 'icl']), '--out icl already exists and is not empty; give a new or empty folder (to continue that run: attnlab resume icl)');
+    expectUsageError(
+      cli(['icl', 'train', '--backend', 'cpu', '--out', 'icl']),
+      '--out icl already exists and is not empty; give a new or empty folder (to continue that run: attnlab resume icl)',
+    );
   });
   it('a config the experiment rejects, or an unavailable forced backend: exit 2, no run folder left', () => {
-    expectUsageError(cli(['icl', 'train', '--backend', 'cpu', '--init', 'oppo_small_id', '--heads', '3', '--out', 'odd']),
-      'config.heads: must be even with init oppo_small_id (two halves of opposite sign); got 3 (set by --heads)', 'usage: attnlab icl train');
+    expectUsageError(
+      cli(['icl', 'train', '--backend', 'cpu', '--init', 'oppo_small_id', '--heads', '3', '--out', 'odd']),
+      'config.heads: must be even with init oppo_small_id (two halves of opposite sign); got 3 (set by --heads)',
+      'usage: attnlab icl train',
+    );
     expect(existsSync(at('odd'))).toBe(false);
-    const doctor = JSON.parse(cli(['doctor', '--json', '--backend', 'cpu']).stdout) as { backends: { name: string; status: string }[] };
+    const doctor = JSON.parse(cli(['doctor', '--json', '--backend', 'cpu']).stdout) as {
+      backends: { name: string; status: string }[];
+    };
     if (doctor.backends.find((b) => b.name === 'tensorflow')!.status === 'unavailable') {
       const r = cli(['icl', 'train', '--backend', 'tensorflow', '--out', 'tf']);
       expectUsageError(r, "--backend tensorflow: backend 'tensorflow' is unavailable: ", 'usage: attnlab icl train');
@@ -356,7 +625,24 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     }
   });
   it('SIGINT during training: checkpoint, exit 130, "resume with"; resume ends with the parameters of an uninterrupted run', async () => {
-    const args = ['icl', 'train', '--backend', 'cpu', '--steps', '600', '--batch', '8', '--context', '8', '--eval-samples', '0', '--final-samples', '0', '--checkpoint-every', '100'];
+    const args = [
+      'icl',
+      'train',
+      '--backend',
+      'cpu',
+      '--steps',
+      '600',
+      '--batch',
+      '8',
+      '--context',
+      '8',
+      '--eval-samples',
+      '0',
+      '--final-samples',
+      '0',
+      '--checkpoint-every',
+      '100',
+    ];
     const cut = await interrupted([...args, '--out', 'cut'], /train H=2 +[1-9]\d*\/600/);
     expect(cut.sent).toBe(true);
     expect(cut.code).toBe(130);
@@ -377,7 +663,17 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     const straight = cli([...args, '--json', '--out', 'straight']);
     expect(straight.code).toBe(0);
     const ref = validated(straight.stdout);
-    const run = (x: ExperimentResult) => (x.data as { runs: { completedSteps: number; statistics: { qk: number[][]; ov: number[][] }[]; loss: unknown; validation: unknown }[] }).runs[0]!;
+    const run = (x: ExperimentResult) =>
+      (
+        x.data as {
+          runs: {
+            completedSteps: number;
+            statistics: { qk: number[][]; ov: number[][] }[];
+            loss: unknown;
+            validation: unknown;
+          }[];
+        }
+      ).runs[0]!;
     expect(run(res).completedSteps).toBe(600);
     expect(run(res).statistics.map((s) => [s.qk, s.ov])).toEqual(run(ref).statistics.map((s) => [s.qk, s.ov]));
     expect(run(res).loss).toEqual(run(ref).loss);
@@ -393,7 +689,12 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     expect(r.sent).toBe(true);
     expect(r.code).toBe(130);
     expect(r.stderr).toContain('interrupted; resume with: attnlab resume first');
-    expect(readJson(at('first', 'config.json'))).toMatchObject({ experiment: 'icl-regression', preset: 'quick', config: { heads: 2, steps: (getExperiment('icl-regression').presets.quick as { steps: number }).steps }, provenance: { command: 'start --backend cpu --out first' } });
+    expect(readJson(at('first', 'config.json'))).toMatchObject({
+      experiment: 'icl-regression',
+      preset: 'quick',
+      config: { heads: 2, steps: (getExperiment('icl-regression').presets.quick as { steps: number }).steps },
+      provenance: { command: 'start --backend cpu --out first' },
+    });
     expect(existsSync(at('first', 'checkpoints', 'latest.ckpt'))).toBe(true);
   });
   it('report <run> re-renders the same report.html and figures from results.json; a damaged results.json → exit 2', () => {
@@ -411,21 +712,36 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     const res = readJson(at('damaged', 'results.json'));
     res.data.runs[0].heads = 'two';
     writeFileSync(at('damaged', 'results.json'), JSON.stringify(res));
-    expectUsageError(cli(['report', 'damaged']), 'damaged/results.json: result.data.runs[0].heads: must be an integer; got "two"', 'usage: attnlab report');
+    expectUsageError(
+      cli(['report', 'damaged']),
+      'damaged/results.json: result.data.runs[0].heads: must be an integer; got "two"',
+      'usage: attnlab report',
+    );
   });
   it('report.html renders offline in headless Chromium without console errors or requests', async () => {
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({
       executablePath: '/usr/lib/chromium/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       for (const dir of ['icl', 'heads', 'vm', 'cut']) {
         const page = await browser.newPage();
         const problems: string[] = [];
-        page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+        page.on('console', (m) => {
+          if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+        });
         page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-        page.on('request', (q) => { if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) problems.push(`request: ${q.url()}`); });
+        page.on('request', (q) => {
+          if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) problems.push(`request: ${q.url()}`);
+        });
         await page.goto(pathToFileURL(at(dir, 'report.html')).href, { waitUntil: 'load' });
         const res = readJson(at(dir, 'results.json')) as ExperimentResult;
         const exp = getExperiment(res.experiment);

@@ -1,5 +1,11 @@
 import {
-  cvSweepConfigSchema, iclConfigSchema, iclRegression, schemaAt, valueMatrixConfigSchema, walkthroughConfigSchema, type Schema,
+  cvSweepConfigSchema,
+  iclConfigSchema,
+  iclRegression,
+  schemaAt,
+  valueMatrixConfigSchema,
+  walkthroughConfigSchema,
+  type Schema,
 } from '@attnlab/experiments';
 import type { CommandSpec, FlagSpec } from './args.js';
 
@@ -8,15 +14,43 @@ export const CLI_BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as c
 export type CliBackend = (typeof CLI_BACKENDS)[number];
 
 const backend: FlagSpec = {
-  name: 'backend', type: 'enum', values: CLI_BACKENDS, valueName: '<name>',
+  name: 'backend',
+  type: 'enum',
+  values: CLI_BACKENDS,
+  valueName: '<name>',
   description: 'TensorFlow.js backend: auto picks the best available (see attnlab doctor)',
 };
-const seed: FlagSpec = { name: 'seed', type: 'int', min: 0, max: 4294967295, valueName: '<n>', description: 'random seed; the same seed on the same backend gives the same numbers' };
-const preset: FlagSpec = { name: 'preset', type: 'enum', values: ['quick', 'seed'], valueName: '<name>', description: "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings" };
-const out: FlagSpec = { name: 'out', type: 'string', valueName: '<dir>', description: 'run folder to write (default: runs/<experiment>-<time>)' };
+const seed: FlagSpec = {
+  name: 'seed',
+  type: 'int',
+  min: 0,
+  max: 4294967295,
+  valueName: '<n>',
+  description: 'random seed; the same seed on the same backend gives the same numbers',
+};
+const preset: FlagSpec = {
+  name: 'preset',
+  type: 'enum',
+  values: ['quick', 'seed'],
+  valueName: '<name>',
+  description: "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings",
+};
+const out: FlagSpec = {
+  name: 'out',
+  type: 'string',
+  valueName: '<dir>',
+  description: 'run folder to write (default: runs/<experiment>-<time>)',
+};
 const run = [backend, seed, preset, out];
 
-const int = (name: string, min: number, max: number, description: string): FlagSpec => ({ name, type: 'int', min, max, valueName: '<n>', description });
+const int = (name: string, min: number, max: number, description: string): FlagSpec => ({
+  name,
+  type: 'int',
+  min,
+  max,
+  valueName: '<n>',
+  description,
+});
 
 const at = (f: FlagSpec, config: string, short?: string): FlagSpec => ({ ...f, config, ...(short ? { short } : {}) });
 
@@ -33,16 +67,27 @@ function schemaFlag(schema: Schema, path: string, name: string, short?: string):
   switch (node.kind) {
     case 'number':
       return {
-        ...base, type: node.integer ? 'int' : 'number', valueName: node.integer ? '<n>' : '<x>',
+        ...base,
+        type: node.integer ? 'int' : 'number',
+        valueName: node.integer ? '<n>' : '<x>',
         ...(node.min !== undefined ? (node.exclusiveMin ? { gt: node.min } : { min: node.min }) : {}),
         ...(node.max !== undefined ? { max: node.max } : {}),
       };
-    case 'enum': return { ...base, type: 'enum', values: node.values.map(String), valueName: '<name>' };
-    case 'boolean': return { ...base, type: 'boolean' };
-    case 'string': return { ...base, type: 'string', valueName: '<text>' };
+    case 'enum':
+      return { ...base, type: 'enum', values: node.values.map(String), valueName: '<name>' };
+    case 'boolean':
+      return { ...base, type: 'boolean' };
+    case 'string':
+      return { ...base, type: 'string', valueName: '<text>' };
     case 'array':
       if (node.items.kind === 'number' && node.items.integer) {
-        return { ...base, type: 'int-list', valueName: '<n[,n…]>', ...(node.items.min !== undefined ? { min: node.items.min } : {}), ...(node.items.max !== undefined ? { max: node.items.max } : {}) };
+        return {
+          ...base,
+          type: 'int-list',
+          valueName: '<n[,n…]>',
+          ...(node.items.min !== undefined ? { min: node.items.min } : {}),
+          ...(node.items.max !== undefined ? { max: node.items.max } : {}),
+        };
       }
       break;
     default:
@@ -80,13 +125,15 @@ const iclEvalFlags: FlagSpec[] = [
 ];
 /** `--preset` for icl-regression: its own presets (quick, seed, paper). */
 const iclPreset: FlagSpec = {
-  ...preset, values: Object.keys(iclRegression.presets),
-  description: "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings; paper: the paper authors' sampling (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256)",
+  ...preset,
+  values: Object.keys(iclRegression.presets),
+  description:
+    "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings; paper: the paper authors' sampling (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256)",
 };
 
 /** Commands that run an experiment and write a run folder, with the experiment id each drives. */
 export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; folder: string }>> = {
-  'walkthrough': { experiment: 'attention-walkthrough', folder: 'walkthrough' },
+  walkthrough: { experiment: 'attention-walkthrough', folder: 'walkthrough' },
   'value-matrix': { experiment: 'value-matrix', folder: 'value-matrix' },
   'cv-sweep': { experiment: 'cv-sweep', folder: 'cv-sweep' },
   'icl train': { experiment: 'icl-regression', folder: 'icl-train' },
@@ -108,7 +155,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'doctor',
     summary: 'show every backend on this machine, the one auto picks and why the others are skipped',
-    details: 'Checks tensorflow (tfjs-node-gpu / tfjs-node), webgpu (Dawn), wasm and cpu, then initialises the one\n--backend asks for (default auto) and reports versions. With --json the report goes to stdout as JSON.',
+    details:
+      'Checks tensorflow (tfjs-node-gpu / tfjs-node), webgpu (Dawn), wasm and cpu, then initialises the one\n--backend asks for (default auto) and reports versions. With --json the report goes to stdout as JSON.',
     positionals: [],
     flags: [backend],
     examples: ['attnlab doctor', 'attnlab doctor --json', 'attnlab doctor --backend webgpu'],
@@ -116,15 +164,17 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'start',
     summary: 'first run: a quick in-context regression training (H = 2) with its report',
-    details: 'Runs `attnlab icl train --preset quick --heads 2` on the best backend and prints the run folder\nand the path of its report.html.',
+    details:
+      'Runs `attnlab icl train --preset quick --heads 2` on the best backend and prints the run folder\nand the path of its report.html.',
     positionals: [],
     flags: [backend, out],
     examples: ['attnlab start', 'attnlab start --backend cpu'],
   },
   {
     name: 'walkthrough',
-    summary: 'scores → ÷√d → mask → softmax → ·V on the seeds\' examples, every intermediate printed',
-    details: "qkv mode (default) attends with seed 002's Q, K, V for 'Me against the'; embeddings mode projects\nseed 001's toy embeddings with seeded random W_Q, W_K, W_V per head, concatenates and applies W_O.",
+    summary: "scores → ÷√d → mask → softmax → ·V on the seeds' examples, every intermediate printed",
+    details:
+      "qkv mode (default) attends with seed 002's Q, K, V for 'Me against the'; embeddings mode projects\nseed 001's toy embeddings with seeded random W_Q, W_K, W_V per head, concatenates and applies W_O.",
     positionals: [],
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
@@ -133,7 +183,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       schemaFlag(walkthroughConfigSchema, 'heads', 'heads'),
       schemaFlag(walkthroughConfigSchema, 'headDim', 'head-dim'),
     ],
-    examples: ['attnlab walkthrough', 'attnlab walkthrough --causal --json', 'attnlab walkthrough --mode embeddings --heads 2 --causal'],
+    examples: [
+      'attnlab walkthrough',
+      'attnlab walkthrough --causal --json',
+      'attnlab walkthrough --mode embeddings --heads 2 --causal',
+    ],
   },
   {
     name: 'value-matrix',
@@ -162,7 +216,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'icl train',
     summary: 'seed 004: train attention on in-context linear regression, with circuit dynamics',
-    details: 'Trains one model (H heads), then evaluates it: final validation MSE and the error against context\nlength beside its kernel estimator, one-step GD, optimal one-step GD and ridge. Ctrl-C saves a\ncheckpoint; `attnlab resume <run>` continues it to the same result.',
+    details:
+      'Trains one model (H heads), then evaluates it: final validation MSE and the error against context\nlength beside its kernel estimator, one-step GD, optimal one-step GD and ridge. Ctrl-C saves a\ncheckpoint; `attnlab resume <run>` continues it to the same result.',
     positionals: [],
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
@@ -170,41 +225,79 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...iclModelFlags,
       ...iclEvalFlags,
     ],
-    examples: ['attnlab icl train --preset quick --heads 2', 'attnlab icl train --preset paper --heads 2 --steps 20000', 'attnlab icl train --steps 20000 --lr 1e-3 --out runs/h2', 'attnlab icl train -d 5 -L 40 --heads 4 --json'],
+    examples: [
+      'attnlab icl train --preset quick --heads 2',
+      'attnlab icl train --preset paper --heads 2 --steps 20000',
+      'attnlab icl train --steps 20000 --lr 1e-3 --out runs/h2',
+      'attnlab icl train -d 5 -L 40 --heads 4 --json',
+    ],
   },
   {
     name: 'icl heads',
     summary: 'seed 004: compare H ∈ {1, 2, 4, 8} heads and name the dummy heads',
     positionals: [],
-    flags: [...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)), ...iclModelFlags, ...iclEvalFlags],
+    flags: [
+      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
+      ...iclModelFlags,
+      ...iclEvalFlags,
+    ],
     examples: ['attnlab icl heads --preset quick', 'attnlab icl heads --steps 3000 --out runs/heads'],
   },
   {
     name: 'icl eval',
     summary: 'error vs context length of a saved run against kernel, one-step GD and ridge',
-    details: "Loads the run's config.json and final checkpoint (no training) and evaluates the trained model again,\nwith the evaluation settings from the flags; writes a new run folder.",
+    details:
+      "Loads the run's config.json and final checkpoint (no training) and evaluates the trained model again,\nwith the evaluation settings from the flags; writes a new run folder.",
     positionals: [{ name: 'run', required: true, description: 'a run folder written by icl train' }],
     flags: [backend, out, ...iclEvalFlags],
-    examples: ['attnlab icl eval runs/h2', 'attnlab icl eval runs/h2 --max-context 500 --context-step 5 --eval-samples 100'],
+    examples: [
+      'attnlab icl eval runs/h2',
+      'attnlab icl eval runs/h2 --max-context 500 --context-step 5 --eval-samples 100',
+    ],
   },
   {
     name: 'kv-cache',
     summary: 'KV-cache bytes for MHA, MQA, GQA and MLA side by side, for presets or custom shapes',
-    details: 'Presets: gpt2-small, gpt2-large, llama-7b, llama-13b, llama-2-70b, mistral-7b, deepseek-v2.\nA custom shape (--layers, --heads, --head-dim; --kv-heads adds GQA, --latent-dim/--rope-dim add MLA)\nis shown as MHA, GQA, MQA and MLA side by side. MB = 1024² bytes.',
+    details:
+      'Presets: gpt2-small, gpt2-large, llama-7b, llama-13b, llama-2-70b, mistral-7b, deepseek-v2.\nA custom shape (--layers, --heads, --head-dim; --kv-heads adds GQA, --latent-dim/--rope-dim add MLA)\nis shown as MHA, GQA, MQA and MLA side by side. MB = 1024² bytes.',
     positionals: [],
     flags: [
-      preset, out,
-      { name: 'model', type: 'string', valueName: '<preset[,preset…]>', description: 'model presets for the table; the first MHA/GQA one is also compared as MHA/GQA/MQA/MLA' },
-      { name: 'seq', type: 'int-list', min: 1, max: 100_000_000, valueName: '<n[,n…]>', description: 'sequence lengths in tokens (the largest is the one compared)' },
+      preset,
+      out,
+      {
+        name: 'model',
+        type: 'string',
+        valueName: '<preset[,preset…]>',
+        description: 'model presets for the table; the first MHA/GQA one is also compared as MHA/GQA/MQA/MLA',
+      },
+      {
+        name: 'seq',
+        type: 'int-list',
+        min: 1,
+        max: 100_000_000,
+        valueName: '<n[,n…]>',
+        description: 'sequence lengths in tokens (the largest is the one compared)',
+      },
       int('layers', 1, 1000, 'custom shape: transformer layers'),
       int('heads', 1, 4096, 'custom shape: query heads'),
       int('kv-heads', 1, 4096, 'custom shape: key/value heads (GQA; 1 = MQA)'),
       int('head-dim', 1, 65536, 'custom shape: dimension per head'),
       int('latent-dim', 1, 65536, 'custom shape: MLA latent dimension'),
       int('rope-dim', 0, 65536, 'custom shape: MLA decoupled RoPE key dimension (default 64)'),
-      { name: 'label', type: 'string', valueName: '<name>', description: 'custom shape: its name in the table (default "custom")' },
+      {
+        name: 'label',
+        type: 'string',
+        valueName: '<name>',
+        description: 'custom shape: its name in the table (default "custom")',
+      },
       int('batch', 1, 1_000_000, 'sequences'),
-      { name: 'dtype', type: 'enum', values: Object.keys(KV_DTYPES), valueName: '<type>', description: 'cache element type (default fp16)' },
+      {
+        name: 'dtype',
+        type: 'enum',
+        values: Object.keys(KV_DTYPES),
+        valueName: '<type>',
+        description: 'cache element type (default fp16)',
+      },
     ],
     examples: [
       'attnlab kv-cache',
@@ -215,7 +308,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'run any experiment from a config file',
-    details: 'The file is JSON: { "experiment": "<id>", "preset": "quick"|"seed", "seed": <n>, "backend": "<name>",\n"config": { …fields to override… } }; only "experiment" is required. A run folder\'s config.json is\nsuch a file. Flags override the file.',
+    details:
+      'The file is JSON: { "experiment": "<id>", "preset": "quick"|"seed", "seed": <n>, "backend": "<name>",\n"config": { …fields to override… } }; only "experiment" is required. A run folder\'s config.json is\nsuch a file. Flags override the file.',
     positionals: [{ name: 'config', required: true, description: 'an experiment config .json file' }],
     flags: [backend, seedAt('?seed'), preset, out],
     examples: ['attnlab run my-config.json --out runs/mine', 'attnlab run runs/h2/config.json --seed 1'],
@@ -237,20 +331,60 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'bench',
     summary: "steps/s of seed 004's training: reference (tfjs autodiff) vs fused paths, H ∈ {1,2,4,8}, every backend",
-    details: 'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (the WebAssembly SIMD engine on one and on two threads, plain TypeScript,\nfused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\n--seeds times cv-sweep (seed 003) and value-matrix (seed 000) as the experiments run them (on\n--backend, default wasm); with --torch, beside the seeds’ own code in PyTorch.\nMethod and figures: BENCHMARKS.md.',
+    details:
+      'Times whole training steps (d = 5, L = 40, batch 128, Adam) after a warm-up: the naive tfjs path and\nthe fused paths (the WebAssembly SIMD engine on one and on two threads, plain TypeScript,\nfused tfjs kernels, the WGSL many-models trainer) on each\nbackend that initialises (or only --backend). --torch also runs the same configuration in\nPyTorch (python3 with torch; Debian: apt-get install python3-torch) and prints the ratio.\n--seeds times cv-sweep (seed 003) and value-matrix (seed 000) as the experiments run them (on\n--backend, default wasm); with --torch, beside the seeds’ own code in PyTorch.\nMethod and figures: BENCHMARKS.md.',
     positionals: [],
     flags: [
       backend,
-      { name: 'heads', type: 'int-list', min: 1, max: 64, valueName: '<H[,H…]>', description: 'head counts (default 1,2,4,8)' },
-      { name: 'models', type: 'int-list', min: 1, max: 65536, valueName: '<M[,M…]>', description: 'models in flight for the many-models rows (default 1,128)' },
-      { name: 'seconds', type: 'number', gt: 0, max: 600, valueName: '<s>', description: 'seconds per measurement (default 2)' },
+      {
+        name: 'heads',
+        type: 'int-list',
+        min: 1,
+        max: 64,
+        valueName: '<H[,H…]>',
+        description: 'head counts (default 1,2,4,8)',
+      },
+      {
+        name: 'models',
+        type: 'int-list',
+        min: 1,
+        max: 65536,
+        valueName: '<M[,M…]>',
+        description: 'models in flight for the many-models rows (default 1,128)',
+      },
+      {
+        name: 'seconds',
+        type: 'number',
+        gt: 0,
+        max: 600,
+        valueName: '<s>',
+        description: 'seconds per measurement (default 2)',
+      },
       { name: 'no-reference', type: 'boolean', description: 'skip the naive tfjs path (slow on webgpu)' },
       { name: 'torch', type: 'boolean', description: 'also run PyTorch (python3 + torch) and print the ratio' },
-      { name: 'seeds', type: 'string', valueName: '<rows>', description: 'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix (comma list) or all' },
-      { name: 'cv-config', type: 'int-list', min: 1, max: 4096, valueName: '<D,H>', description: 'width and heads of the cv-one row (default 64,4)' },
+      {
+        name: 'seeds',
+        type: 'string',
+        valueName: '<rows>',
+        description:
+          'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix (comma list) or all',
+      },
+      {
+        name: 'cv-config',
+        type: 'int-list',
+        min: 1,
+        max: 4096,
+        valueName: '<D,H>',
+        description: 'width and heads of the cv-one row (default 64,4)',
+      },
       { name: 'no-icl', type: 'boolean', description: "skip seed 004's rows (with --seeds)" },
       { name: 'out', type: 'string', valueName: '<file>', description: 'also write the JSON result to this file' },
     ],
-    examples: ['attnlab bench', 'attnlab bench --backend wasm --heads 2 --seconds 3 --torch', 'attnlab bench --seeds all --no-icl --torch', 'attnlab bench --json --out bench.json'],
+    examples: [
+      'attnlab bench',
+      'attnlab bench --backend wasm --heads 2 --seconds 3 --torch',
+      'attnlab bench --seeds all --no-icl --torch',
+      'attnlab bench --json --out bench.json',
+    ],
   },
 ];

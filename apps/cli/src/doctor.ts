@@ -34,8 +34,11 @@ export async function doctor(args: ParsedArgs, io: Io): Promise<number> {
     via: report.via,
     ...(report.adapter ? { adapter: report.adapter } : {}),
     backends: backends.map((b) => ({
-      name: b.name, via: b.via, status: b.status,
-      ...(b.reason ? { reason: b.reason } : {}), ...(b.hint ? { hint: b.hint } : {}),
+      name: b.name,
+      via: b.via,
+      status: b.status,
+      ...(b.reason ? { reason: b.reason } : {}),
+      ...(b.hint ? { hint: b.hint } : {}),
     })),
   };
   if (json) {
@@ -43,17 +46,22 @@ export async function doctor(args: ParsedArgs, io: Io): Promise<number> {
     return 0;
   }
   const c = io.outColor ?? io.color;
-  const lines = formatBackendReport({ chosen: report.chosen, candidates: backends }).split('\n')
+  const lines = formatBackendReport({ chosen: report.chosen, candidates: backends })
+    .split('\n')
     .map((l) => (l.startsWith('→') ? green(c, l) : l.startsWith('✗') ? red(c, l) : l));
-  io.out([
-    bold(c, 'attnlab doctor'),
-    `  attnlab ${result.attnlab} · node ${result.node} · tfjs-core ${result.tfjsCore} · ${result.platform}`,
-    '',
-    bold(c, 'Backends (best first):'),
-    ...lines.map((l) => `  ${l}`),
-    '',
-    `${prefer === 'auto' ? 'auto picks' : `--backend ${prefer} uses`}: ${bold(c, report.chosen)} (${report.via})` +
-      (report.adapter ? ` on ${report.adapter.description || report.adapter.architecture || report.adapter.vendor}${report.adapter.software ? ' (software)' : ''}` : ''),
-  ].join('\n'));
+  io.out(
+    [
+      bold(c, 'attnlab doctor'),
+      `  attnlab ${result.attnlab} · node ${result.node} · tfjs-core ${result.tfjsCore} · ${result.platform}`,
+      '',
+      bold(c, 'Backends (best first):'),
+      ...lines.map((l) => `  ${l}`),
+      '',
+      `${prefer === 'auto' ? 'auto picks' : `--backend ${prefer} uses`}: ${bold(c, report.chosen)} (${report.via})` +
+        (report.adapter
+          ? ` on ${report.adapter.description || report.adapter.architecture || report.adapter.vendor}${report.adapter.software ? ' (software)' : ''}`
+          : ''),
+    ].join('\n'),
+  );
   return 0;
 }

@@ -2,8 +2,14 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ATTNLAB_VERSION as EXPERIMENTS_VERSION, ConfigError, EXPERIMENT_IDS, getExperiment, resolveConfig,
-  type Experiment, type ExperimentResult, type PresetName,
+  ATTNLAB_VERSION as EXPERIMENTS_VERSION,
+  ConfigError,
+  EXPERIMENT_IDS,
+  getExperiment,
+  resolveConfig,
+  type Experiment,
+  type ExperimentResult,
+  type PresetName,
 } from '@attnlab/experiments';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { initCliBackend } from './backend.js';
@@ -28,7 +34,10 @@ export function lookupExperiment(id: string): Experiment {
   try {
     return getExperiment(id);
   } catch {
-    throw new CliError(`the ${id} experiment is not registered in this build of @attnlab/experiments (it has: ${EXPERIMENT_IDS.join(', ')})`, 1);
+    throw new CliError(
+      `the ${id} experiment is not registered in this build of @attnlab/experiments (it has: ${EXPERIMENT_IDS.join(', ')})`,
+      1,
+    );
   }
 }
 
@@ -36,7 +45,13 @@ export function lookupExperiment(id: string): Experiment {
  * Resolves a config (preset + overrides) or fails with exit 2 and the ConfigError's message, naming
  * the flag that set the field when there is one.
  */
-export function resolveOrExit(exp: Experiment, preset: string, overrides: unknown, cmd?: CommandSpec, prefix = ''): unknown {
+export function resolveOrExit(
+  exp: Experiment,
+  preset: string,
+  overrides: unknown,
+  cmd?: CommandSpec,
+  prefix = '',
+): unknown {
   try {
     return resolveConfig(exp, { preset, overrides });
   } catch (e) {
@@ -91,7 +106,12 @@ export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<
       command: plan.command,
       createdAt: new Date().toISOString(),
       backendUsed: backend.chosen,
-      versions: { attnlab: ATTNLAB_VERSION, experiments: EXPERIMENTS_VERSION, tfjsCore: backend.versions.tfjsCore, node: process.versions.node },
+      versions: {
+        attnlab: ATTNLAB_VERSION,
+        experiments: EXPERIMENTS_VERSION,
+        tfjsCore: backend.versions.tfjsCore,
+        node: process.versions.node,
+      },
       ...(plan.source ? { source: plan.source } : {}),
     },
   };

@@ -8,7 +8,16 @@ import { execute, lookupExperiment, resolveOrExit } from './driver.js';
 import { CliError } from './errors.js';
 import { findField, flagOverrides, setPath } from './overrides.js';
 import { parseRunFile } from './run-file.js';
-import { CHECKPOINT_FILE, checkOutDir, checkRunDir, CONFIG_FILE, defaultRunDir, parseJson, readJsonFile, RESULTS_FILE } from './run-folder.js';
+import {
+  CHECKPOINT_FILE,
+  checkOutDir,
+  checkRunDir,
+  CONFIG_FILE,
+  defaultRunDir,
+  parseJson,
+  readJsonFile,
+  RESULTS_FILE,
+} from './run-folder.js';
 import type { Io } from './term.js';
 
 /** The command line as typed after `attnlab` (for config.json). */
@@ -22,10 +31,15 @@ function commandLine(cmd: CommandSpec, args: ParsedArgs): string {
 }
 
 const presetOf = (args: ParsedArgs): PresetName => (args.flags.preset as PresetName | undefined) ?? 'quick';
-const backendOf = (args: ParsedArgs, fallback: CliBackend = 'auto'): CliBackend => (args.flags.backend as CliBackend | undefined) ?? fallback;
+const backendOf = (args: ParsedArgs, fallback: CliBackend = 'auto'): CliBackend =>
+  (args.flags.backend as CliBackend | undefined) ?? fallback;
 
 /** walkthrough, value-matrix, cv-sweep, icl train, icl heads. */
-export async function experimentCommand(args: ParsedArgs, io: Io, extra: { overrides?: Record<string, unknown>; epilogue?: string; command?: string } = {}): Promise<number> {
+export async function experimentCommand(
+  args: ParsedArgs,
+  io: Io,
+  extra: { overrides?: Record<string, unknown>; epilogue?: string; command?: string } = {},
+): Promise<number> {
   const cmd = args.command!;
   const { experiment, folder } = EXPERIMENT_COMMANDS[cmd.name]!;
   const exp = lookupExperiment(experiment);
@@ -35,10 +49,20 @@ export async function experimentCommand(args: ParsedArgs, io: Io, extra: { overr
   const config = resolveOrExit(exp, preset, overrides, cmd);
   const dir = (args.flags.out as string | undefined) ?? defaultRunDir(folder);
   checkOutDir(dir);
-  return execute({
-    command: extra.command ?? commandLine(cmd, args), spec: cmd, exp, preset, config, backend: backendOf(args), dir,
-    ...(extra.epilogue ? { epilogue: extra.epilogue } : {}),
-  }, args, io);
+  return execute(
+    {
+      command: extra.command ?? commandLine(cmd, args),
+      spec: cmd,
+      exp,
+      preset,
+      config,
+      backend: backendOf(args),
+      dir,
+      ...(extra.epilogue ? { epilogue: extra.epilogue } : {}),
+    },
+    args,
+    io,
+  );
 }
 
 /** `attnlab start`: the quick in-context regression run with H = 2. */
@@ -63,7 +87,11 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
   const models = typeof f.model === 'string' ? f.model.split(',').map((x) => x.trim()) : undefined;
   if (models) {
     for (const m of models) {
-      if (!presetIds.includes(m)) throw new CliError(`--model must be one of ${presetIds.join(', ')} (or a comma-separated list of them); got '${m}'`, 2);
+      if (!presetIds.includes(m))
+        throw new CliError(
+          `--model must be one of ${presetIds.join(', ')} (or a comma-separated list of them); got '${m}'`,
+          2,
+        );
     }
     overrides.models = models;
   }
@@ -78,22 +106,35 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
   if (shapeFlags.some((k) => f[k] !== undefined)) {
     const layers = f.layers as number | undefined;
     const heads = f.heads as number | undefined;
-    if (layers === undefined || heads === undefined) throw new CliError(`a custom shape needs --layers and --heads (and --head-dim and/or --latent-dim)`, 2);
+    if (layers === undefined || heads === undefined)
+      throw new CliError(`a custom shape needs --layers and --heads (and --head-dim and/or --latent-dim)`, 2);
     const headDim = f['head-dim'] as number | undefined;
     const latent = f['latent-dim'] as number | undefined;
     const kv = f['kv-heads'] as number | undefined;
-    if (headDim === undefined && latent === undefined) throw new CliError('a custom shape needs --head-dim (MHA/GQA/MQA) and/or --latent-dim (MLA)', 2);
-    if (kv !== undefined && (kv > heads || heads % kv !== 0)) throw new CliError(`--kv-heads must divide --heads ${heads}; got ${kv}`, 2);
+    if (headDim === undefined && latent === undefined)
+      throw new CliError('a custom shape needs --head-dim (MHA/GQA/MQA) and/or --latent-dim (MLA)', 2);
+    if (kv !== undefined && (kv > heads || heads % kv !== 0))
+      throw new CliError(`--kv-heads must divide --heads ${heads}; got ${kv}`, 2);
     if (kv !== undefined && headDim === undefined) throw new CliError('--kv-heads needs --head-dim', 2);
-    if (f['rope-dim'] !== undefined && latent === undefined) throw new CliError('--rope-dim needs --latent-dim (it is part of the MLA cache)', 2);
+    if (f['rope-dim'] !== undefined && latent === undefined)
+      throw new CliError('--rope-dim needs --latent-dim (it is part of the MLA cache)', 2);
     const label = (f.label as string | undefined) ?? 'custom';
     const custom: Record<string, unknown>[] = [];
     if (headDim !== undefined) {
       custom.push({ label: `${label} MHA`, attention: 'mha', layers, heads, headDim });
-      if (kv !== undefined && kv > 1 && kv < heads) custom.push({ label: `${label} GQA (${kv} KV heads)`, attention: 'gqa', layers, heads, kvHeads: kv, headDim });
+      if (kv !== undefined && kv > 1 && kv < heads)
+        custom.push({ label: `${label} GQA (${kv} KV heads)`, attention: 'gqa', layers, heads, kvHeads: kv, headDim });
       custom.push({ label: `${label} MQA`, attention: 'mqa', layers, heads, headDim });
     }
-    if (latent !== undefined) custom.push({ label: `${label} MLA (latent ${latent})`, attention: 'mla', layers, heads, kvLoraRank: latent, ropeHeadDim: (f['rope-dim'] as number | undefined) ?? 64 });
+    if (latent !== undefined)
+      custom.push({
+        label: `${label} MLA (latent ${latent})`,
+        attention: 'mla',
+        layers,
+        heads,
+        kvLoraRank: latent,
+        ropeHeadDim: (f['rope-dim'] as number | undefined) ?? 64,
+      });
     overrides.custom = custom;
     if (!models) overrides.models = [];
   }
@@ -129,7 +170,14 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `${path}: no such file` : code === 'EISDIR' ? `${path} is a folder; give a config .json file (a run folder's is ${join(path, CONFIG_FILE)})` : `cannot read ${path}: ${(e as Error).message}`, 2);
+    throw new CliError(
+      code === 'ENOENT'
+        ? `${path}: no such file`
+        : code === 'EISDIR'
+          ? `${path} is a folder; give a config .json file (a run folder's is ${join(path, CONFIG_FILE)})`
+          : `cannot read ${path}: ${(e as Error).message}`,
+      2,
+    );
   }
   const rf = parseRunFile(parseJson(text, path), path, EXPERIMENT_IDS);
   const exp = lookupExperiment(rf.experiment);
@@ -144,7 +192,19 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
   const config = resolveOrExit(exp, preset, merge(overrides, fromFlags), cmd, `${path}: `);
   const dir = (args.flags.out as string | undefined) ?? defaultRunDir(rf.experiment);
   checkOutDir(dir);
-  return execute({ command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: backendOf(args, rf.backend ?? 'auto'), dir }, args, io);
+  return execute(
+    {
+      command: commandLine(cmd, args),
+      spec: cmd,
+      exp,
+      preset,
+      config,
+      backend: backendOf(args, rf.backend ?? 'auto'),
+      dir,
+    },
+    args,
+    io,
+  );
 }
 
 /** `attnlab resume <run>`: the same config, continued from the run's checkpoint. */
@@ -165,8 +225,22 @@ export async function resume(args: ParsedArgs, io: Io): Promise<number> {
   }
   const preset = rf.preset ?? 'quick';
   const config = resolveOrExit(exp, preset, rf.config ?? {}, undefined, `${cfgPath}: `);
-  if (!existsSync(join(dir, CHECKPOINT_FILE)) && args.flags.quiet !== true) io.err(`${dir} has no checkpoint: running ${rf.experiment} again from the start`);
-  return execute({ command: `resume ${dir}`, exp, preset, config, backend: backendOf(args, rf.backend ?? 'auto'), dir, resume: true, runFile: rf }, args, io);
+  if (!existsSync(join(dir, CHECKPOINT_FILE)) && args.flags.quiet !== true)
+    io.err(`${dir} has no checkpoint: running ${rf.experiment} again from the start`);
+  return execute(
+    {
+      command: `resume ${dir}`,
+      exp,
+      preset,
+      config,
+      backend: backendOf(args, rf.backend ?? 'auto'),
+      dir,
+      resume: true,
+      runFile: rf,
+    },
+    args,
+    io,
+  );
 }
 
 /** `attnlab icl eval <run>`: evaluate a trained run again (no training). */
@@ -176,24 +250,50 @@ export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
   checkRunDir(src, 'icl eval');
   const cfgPath = join(src, CONFIG_FILE);
   const rf = parseRunFile(readJsonFile(cfgPath, 'the run config'), cfgPath, EXPERIMENT_IDS);
-  if (rf.experiment !== 'icl-regression') throw new CliError(`'icl eval' needs a run of icl train; ${src} ran ${rf.experiment}`, 2);
+  if (rf.experiment !== 'icl-regression')
+    throw new CliError(`'icl eval' needs a run of icl train; ${src} ran ${rf.experiment}`, 2);
   const exp = lookupExperiment('icl-regression');
   const results = join(src, RESULTS_FILE);
-  const done = existsSync(results) ? (readJsonFile(results, 'the run result') as { meta?: { aborted?: unknown } }) : undefined;
-  if (done?.meta?.aborted !== false) throw new CliError(`${src} has not finished training; continue it first: attnlab resume ${src}`, 2);
+  const done = existsSync(results)
+    ? (readJsonFile(results, 'the run result') as { meta?: { aborted?: unknown } })
+    : undefined;
+  if (done?.meta?.aborted !== false)
+    throw new CliError(`${src} has not finished training; continue it first: attnlab resume ${src}`, 2);
   const ckpt = join(src, CHECKPOINT_FILE);
-  if (!existsSync(ckpt)) throw new CliError(`${src} has no checkpoint (${CHECKPOINT_FILE}); 'icl eval' needs the trained parameters`, 2);
+  if (!existsSync(ckpt))
+    throw new CliError(`${src} has no checkpoint (${CHECKPOINT_FILE}); 'icl eval' needs the trained parameters`, 2);
   const saved = (rf.config ?? {}) as { headCounts?: number[] };
   if ((saved.headCounts?.length ?? 0) > 1) {
-    throw new CliError(`'icl eval' evaluates one trained model; ${src} compared head counts [${saved.headCounts!.join(', ')}] (its report has their error curves)`, 2);
+    throw new CliError(
+      `'icl eval' evaluates one trained model; ${src} compared head counts [${saved.headCounts!.join(', ')}] (its report has their error curves)`,
+      2,
+    );
   }
   const preset = rf.preset ?? 'quick';
-  const config = resolveOrExit(exp, preset, merge(rf.config ?? {}, flagOverrides(cmd, args.flags, exp.configSchema, exp.id)), cmd, `${cfgPath}: `) as { evaluation: { samples: number } };
-  if (config.evaluation.samples === 0) throw new CliError('--eval-samples must be ≥ 1 for icl eval (0 skips the error curves)', 2);
+  const config = resolveOrExit(
+    exp,
+    preset,
+    merge(rf.config ?? {}, flagOverrides(cmd, args.flags, exp.configSchema, exp.id)),
+    cmd,
+    `${cfgPath}: `,
+  ) as { evaluation: { samples: number } };
+  if (config.evaluation.samples === 0)
+    throw new CliError('--eval-samples must be ≥ 1 for icl eval (0 skips the error curves)', 2);
   const dir = (args.flags.out as string | undefined) ?? defaultRunDir('icl-eval');
   checkOutDir(dir);
-  return execute({
-    command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: backendOf(args, rf.backend ?? 'auto'), dir,
-    checkpointFrom: ckpt, source: src,
-  }, args, io);
+  return execute(
+    {
+      command: commandLine(cmd, args),
+      spec: cmd,
+      exp,
+      preset,
+      config,
+      backend: backendOf(args, rf.backend ?? 'auto'),
+      dir,
+      checkpointFrom: ckpt,
+      source: src,
+    },
+    args,
+    io,
+  );
 }

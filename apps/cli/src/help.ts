@@ -3,12 +3,17 @@ import { bold } from './term.js';
 import { ATTNLAB_VERSION } from './version.js';
 
 function flagRows(flags: readonly FlagSpec[]): string[] {
-  const left = flags.map((f) => `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'boolean' ? '' : ` ${f.type === 'enum' ? `<${f.values!.join('|')}>` : f.valueName ?? '<value>'}`}`);
+  const left = flags.map(
+    (f) =>
+      `${f.short ? `-${f.short}, ` : '    '}--${f.name}${f.type === 'boolean' ? '' : ` ${f.type === 'enum' ? `<${f.values!.join('|')}>` : (f.valueName ?? '<value>')}`}`,
+  );
   const w = Math.min(44, Math.max(...left.map((l) => l.length)) + 2);
   return flags.map((f, i) => {
     const range = f.type === 'int' || f.type === 'number' || f.type === 'int-list' ? ` (${describeFlagValue(f)})` : '';
     const l = left[i]!;
-    return l.length >= w ? `  ${l}\n  ${' '.repeat(w)}${f.description}${range}` : `  ${l.padEnd(w)}${f.description}${range}`;
+    return l.length >= w
+      ? `  ${l}\n  ${' '.repeat(w)}${f.description}${range}`
+      : `  ${l.padEnd(w)}${f.description}${range}`;
   });
 }
 
@@ -34,7 +39,11 @@ export function mainHelp(commands: readonly CommandSpec[], color: boolean): stri
 
 /** `attnlab <command> --help`. */
 export function commandHelp(cmd: CommandSpec, color: boolean): string {
-  const lines = [`${bold(color, `attnlab ${cmd.name}`)}: ${cmd.summary}`, '', `${bold(color, 'Usage:')} ${usageLine(cmd)}`];
+  const lines = [
+    `${bold(color, `attnlab ${cmd.name}`)}: ${cmd.summary}`,
+    '',
+    `${bold(color, 'Usage:')} ${usageLine(cmd)}`,
+  ];
   if (cmd.details) lines.push('', cmd.details);
   if (cmd.positionals.length) {
     lines.push('', bold(color, 'Arguments:'));

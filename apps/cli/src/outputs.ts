@@ -20,7 +20,15 @@ const csvCell = (v: unknown): string => {
  */
 export function metricsCsv(result: ExperimentResult): string {
   if (result.experiment === 'icl-regression') {
-    const runs = (result.data as { runs: { heads: number; loss: { step: number[]; value: (number | null)[] }; validation: { step: number[]; value: (number | null)[] } }[] }).runs;
+    const runs = (
+      result.data as {
+        runs: {
+          heads: number;
+          loss: { step: number[]; value: (number | null)[] };
+          validation: { step: number[]; value: (number | null)[] };
+        }[];
+      }
+    ).runs;
     const lines = ['heads,step,loss,validation_loss'];
     for (const r of runs) {
       const byStep = new Map<number, [number | null | undefined, number | null | undefined]>();
@@ -56,7 +64,13 @@ export interface WrittenRun {
 }
 
 /** Writes results.json (unless `skipResults`), metrics.csv, figures and report.html into `dir`. */
-export function writeRunOutputs(dir: string, result: ExperimentResult, runFile: RunFile, exp: Pick<Experiment, 'title' | 'summary'>, skipResults = false): WrittenRun {
+export function writeRunOutputs(
+  dir: string,
+  result: ExperimentResult,
+  runFile: RunFile,
+  exp: Pick<Experiment, 'title' | 'summary'>,
+  skipResults = false,
+): WrittenRun {
   if (!skipResults) atomicWrite(join(dir, RESULTS_FILE), `${JSON.stringify(result, null, 2)}\n`);
   const warnings: string[] = [];
   const figures = renderFigures(result);
@@ -75,6 +89,17 @@ export function writeRunOutputs(dir: string, result: ExperimentResult, runFile: 
     warnings.push(`no ${METRICS_FILE}: ${(e as Error).message}`);
   }
   const report = join(dir, REPORT_FILE);
-  atomicWrite(report, renderReport({ result, runFile, title: exp.title, summary: exp.summary, dir, figures, cliVersion: ATTNLAB_VERSION }));
+  atomicWrite(
+    report,
+    renderReport({
+      result,
+      runFile,
+      title: exp.title,
+      summary: exp.summary,
+      dir,
+      figures,
+      cliVersion: ATTNLAB_VERSION,
+    }),
+  );
   return { report, figures: figures.filter((f) => f.svg).length, warnings };
 }

@@ -34,12 +34,21 @@ export function flagPath(config: string, schema: ObjectSchema, flag: string, exp
   if (!config.startsWith('?')) return config;
   const key = config.slice(1);
   const p = findField(schema, key);
-  if (!p) throw new CliError(`--${flag}: the ${experiment} experiment has no setting '${key}' (its settings: ${Object.keys(schema.fields).join(', ')})`, 2);
+  if (!p)
+    throw new CliError(
+      `--${flag}: the ${experiment} experiment has no setting '${key}' (its settings: ${Object.keys(schema.fields).join(', ')})`,
+      2,
+    );
   return p;
 }
 
 /** The config overrides given by a command's flags (those with a `config` path). */
-export function flagOverrides(cmd: CommandSpec, flags: Record<string, FlagValue>, schema: ObjectSchema, experiment: string): Record<string, unknown> {
+export function flagOverrides(
+  cmd: CommandSpec,
+  flags: Record<string, FlagValue>,
+  schema: ObjectSchema,
+  experiment: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of cmd.flags) {
     if (f.config === undefined || flags[f.name] === undefined) continue;

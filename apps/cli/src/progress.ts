@@ -10,7 +10,13 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-interface ProgressState { phase: string; done: number; total: number; rate?: number; loss?: number }
+interface ProgressState {
+  phase: string;
+  done: number;
+  total: number;
+  rate?: number;
+  loss?: number;
+}
 
 /** The text of one progress line: `train H=2  450/1500  30%  120 steps/s  ETA 9s  loss 0.1234`. */
 export function progressText(p: ProgressState, barWidth = 0): string {
@@ -44,7 +50,12 @@ export class Progress {
    * @param header printed before the first event, so a run that fails before it starts (a bad
    *   config) prints only its error line
    */
-  constructor(private readonly io: Io, private readonly quiet: boolean, private header?: string, private readonly now: () => number = () => Date.now()) {}
+  constructor(
+    private readonly io: Io,
+    private readonly quiet: boolean,
+    private header?: string,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   readonly onEvent = (e: ExperimentEvent): void => {
     if (this.quiet) return;
@@ -63,7 +74,13 @@ export class Progress {
       const rate = e.rate ?? (prev && prev.phase === e.phase ? prev.rate : undefined);
       const loss = e.loss ?? (prev && prev.phase === e.phase ? prev.loss : undefined);
       if (!prev || prev.phase !== e.phase) this.lastDecile = -1;
-      this.current = { phase: e.phase, done: e.done, total: e.total, ...(rate !== undefined ? { rate } : {}), ...(loss !== undefined ? { loss } : {}) };
+      this.current = {
+        phase: e.phase,
+        done: e.done,
+        total: e.total,
+        ...(rate !== undefined ? { rate } : {}),
+        ...(loss !== undefined ? { loss } : {}),
+      };
       this.draw(e.done >= e.total);
     }
   };

@@ -14,9 +14,14 @@ export async function report(args: ParsedArgs, io: Io): Promise<number> {
   const dir = args.positionals.run!;
   const resultsPath = join(dir, RESULTS_FILE);
   if (!existsSync(dir)) throw new CliError(`'report': ${dir} is not a run folder (no such folder)`, 2);
-  const json = readJsonFile(resultsPath, 'a run folder has results.json once its run has ended or was interrupted') as { experiment?: unknown };
+  const json = readJsonFile(resultsPath, 'a run folder has results.json once its run has ended or was interrupted') as {
+    experiment?: unknown;
+  };
   if (typeof json?.experiment !== 'string' || !EXPERIMENT_IDS.includes(json.experiment as never)) {
-    throw new CliError(`${resultsPath}: experiment must be one of ${EXPERIMENT_IDS.join(', ')}; got ${JSON.stringify(json?.experiment)}`, 2);
+    throw new CliError(
+      `${resultsPath}: experiment must be one of ${EXPERIMENT_IDS.join(', ')}; got ${JSON.stringify(json?.experiment)}`,
+      2,
+    );
   }
   const exp = lookupExperiment(json.experiment);
   let result;
@@ -36,7 +41,8 @@ export async function report(args: ParsedArgs, io: Io): Promise<number> {
   const written = writeRunOutputs(out, result, runFile, exp, out === dir);
   if (args.flags.quiet !== true) for (const w of written.warnings) io.err(`warning: ${w}`);
   const msg = `report: ${written.report} (${written.figures} figures in ${join(out, 'figures')})`;
-  if (args.flags.json === true) io.out(JSON.stringify({ report: written.report, figures: written.figures, folder: out }, null, 2));
+  if (args.flags.json === true)
+    io.out(JSON.stringify({ report: written.report, figures: written.figures, folder: out }, null, 2));
   else io.out(msg);
   return 0;
 }

@@ -54,10 +54,17 @@ function cellHtml(v: Cell): { text: string; num: boolean } {
 /** An HTML table. */
 export function htmlTable(columns: readonly string[], rows: readonly Cell[][], caption?: string): string {
   const head = `<tr>${columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('')}</tr>`;
-  const body = rows.map((r) => `<tr>${columns.map((_, j) => {
-    const c = cellHtml(r[j]);
-    return `<td${c.num ? ' class="num"' : ''}>${escapeHtml(c.text)}</td>`;
-  }).join('')}</tr>`).join('\n');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr>${columns
+          .map((_, j) => {
+            const c = cellHtml(r[j]);
+            return `<td${c.num ? ' class="num"' : ''}>${escapeHtml(c.text)}</td>`;
+          })
+          .join('')}</tr>`,
+    )
+    .join('\n');
   return `<div class="scroll"><table>${caption ? `<caption>${escapeHtml(caption)}</caption>` : ''}<thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>`;
 }
 
@@ -73,7 +80,8 @@ function figureHtml(f: RenderedFigure): string {
   if (spec.kind === 'table' && spec.columns && spec.rows) {
     return `<figure id="${id}"><h3>${escapeHtml(spec.title ?? f.figure.id)}</h3>${htmlTable(spec.columns, spec.rows)}<figcaption>${escapeHtml(files)}</figcaption></figure>`;
   }
-  if (!f.svg) return `<figure id="${id}"><h3>${escapeHtml(spec.title ?? f.figure.id)}</h3><p>This figure could not be drawn: ${escapeHtml(f.error ?? 'unknown error')}</p></figure>`;
+  if (!f.svg)
+    return `<figure id="${id}"><h3>${escapeHtml(spec.title ?? f.figure.id)}</h3><p>This figure could not be drawn: ${escapeHtml(f.error ?? 'unknown error')}</p></figure>`;
   return `<figure id="${id}"><div class="svg">${inlineSvg(f.svg)}</div><figcaption>${escapeHtml(files)}</figcaption></figure>`;
 }
 
@@ -104,10 +112,12 @@ export function renderReport(r: ReportInput): string {
     ...(prov ? [['node', prov.versions.node] as [string, string]] : []),
   ];
   const title = `${r.title} · attnlab`;
-  const toc = r.figures.map((f) => {
-    const t = (f.figure.spec as { title?: string }).title ?? f.figure.id;
-    return `<li><a href="#fig-${escapeHtml(f.figure.id)}">${escapeHtml(t)}</a></li>`;
-  }).join('');
+  const toc = r.figures
+    .map((f) => {
+      const t = (f.figure.spec as { title?: string }).title ?? f.figure.id;
+      return `<li><a href="#fig-${escapeHtml(f.figure.id)}">${escapeHtml(t)}</a></li>`;
+    })
+    .join('');
   const banner = result.meta.aborted
     ? `<div class="banner" role="status"><b>Interrupted.</b> This report shows the run up to its last checkpoint. Continue it with <code>attnlab resume ${escapeHtml(r.dir)}</code>.</div>`
     : '';

@@ -1,5 +1,17 @@
 // The run folder: config.json, results.json, metrics.csv, figures/, checkpoints/, report.html.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CheckpointStore } from '@attnlab/experiments';
 import { CliError } from './errors.js';
@@ -75,7 +87,10 @@ export function readJsonFile(path: string, what: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `${path} not found (${what})` : `cannot read ${path}: ${(e as Error).message}`, 2);
+    throw new CliError(
+      code === 'ENOENT' ? `${path} not found (${what})` : `cannot read ${path}: ${(e as Error).message}`,
+      2,
+    );
   }
   return parseJson(text, path);
 }
@@ -90,11 +105,12 @@ export function parseJson(text: string, path: string): unknown {
     const pos = m ? Number(m[1]) : errorOffset(text);
     const before = text.slice(0, pos).split('\n');
     const where = ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
-    const detail = /^Unexpected end/.test(msg) || pos >= text.length
-      ? 'unexpected end of input'
-      : /^Unexpected token '(.+?)', ".*" is not valid JSON$/s.test(msg)
-        ? `unexpected ${msg.replace(/^Unexpected token '(.+?)', ".*$/s, "'$1'")}`
-        : msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^./, (c) => c.toLowerCase());
+    const detail =
+      /^Unexpected end/.test(msg) || pos >= text.length
+        ? 'unexpected end of input'
+        : /^Unexpected token '(.+?)', ".*" is not valid JSON$/s.test(msg)
+          ? `unexpected ${msg.replace(/^Unexpected token '(.+?)', ".*$/s, "'$1'")}`
+          : msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^./, (c) => c.toLowerCase());
     throw new CliError(`${path}: malformed JSON${where}: ${detail}`, 2);
   }
 }
@@ -124,6 +140,8 @@ function errorOffset(text: string): number {
 
 /** A run folder given on the command line: it must exist and hold config.json. */
 export function checkRunDir(dir: string, command: string): void {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`'${command}': ${dir} is not a run folder (no such folder)`, 2);
-  if (!existsSync(join(dir, CONFIG_FILE))) throw new CliError(`'${command}': ${dir} is not a run folder (it has no ${CONFIG_FILE})`, 2);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new CliError(`'${command}': ${dir} is not a run folder (no such folder)`, 2);
+  if (!existsSync(join(dir, CONFIG_FILE)))
+    throw new CliError(`'${command}': ${dir} is not a run folder (it has no ${CONFIG_FILE})`, 2);
 }

@@ -9,23 +9,23 @@ type Handler = (args: ParsedArgs, io: Io) => Promise<number>;
 
 /** Commands that run in this build; each loads its module (and TensorFlow.js) only when used. */
 const HANDLERS: Record<string, () => Promise<Handler>> = {
-  'doctor': async () => (await import('./doctor.js')).doctor,
-  'start': async () => {
+  doctor: async () => (await import('./doctor.js')).doctor,
+  start: async () => {
     const m = await import('./experiment-commands.js');
     const iclTrain = COMMANDS.find((c) => c.name === 'icl train')!;
     return (args, io) => m.start(args, io, iclTrain);
   },
-  'walkthrough': async () => (await import('./experiment-commands.js')).experimentCommand,
+  walkthrough: async () => (await import('./experiment-commands.js')).experimentCommand,
   'value-matrix': async () => (await import('./experiment-commands.js')).experimentCommand,
   'cv-sweep': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl train': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl heads': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl eval': async () => (await import('./experiment-commands.js')).iclEval,
   'kv-cache': async () => (await import('./experiment-commands.js')).kvCache,
-  'run': async () => (await import('./experiment-commands.js')).runConfigFile,
-  'resume': async () => (await import('./experiment-commands.js')).resume,
-  'report': async () => (await import('./report-command.js')).report,
-  'bench': async () => (await import('./bench.js')).bench,
+  run: async () => (await import('./experiment-commands.js')).runConfigFile,
+  resume: async () => (await import('./experiment-commands.js')).resume,
+  report: async () => (await import('./report-command.js')).report,
+  bench: async () => (await import('./bench.js')).bench,
 };
 
 const available = COMMANDS.filter((c) => c.name in HANDLERS);
@@ -40,7 +40,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (err instanceof UsageError) {
       io.err(`${red(io.color, 'attnlab: error:')} ${err.message}`);
       const cmd = err.command;
-      io.err(cmd ? `usage: ${usageLine(cmd)}  (see 'attnlab ${cmd.name} --help')` : "usage: attnlab <command> [flags]  (see 'attnlab --help')");
+      io.err(
+        cmd
+          ? `usage: ${usageLine(cmd)}  (see 'attnlab ${cmd.name} --help')`
+          : "usage: attnlab <command> [flags]  (see 'attnlab --help')",
+      );
       return err.exitCode;
     }
     throw err;
@@ -96,9 +100,18 @@ function statusLine(io: Io, text: string): { io: Io; clear(): void } | undefined
     clear,
     io: {
       ...io,
-      out: (t) => { clear(); io.out(t); },
-      err: (t) => { clear(); io.err(t); },
-      errRaw: (t) => { clear(); raw(t); },
+      out: (t) => {
+        clear();
+        io.out(t);
+      },
+      err: (t) => {
+        clear();
+        io.err(t);
+      },
+      errRaw: (t) => {
+        clear();
+        raw(t);
+      },
     },
   };
 }

@@ -7,39 +7,79 @@ export { keyNumbers };
 export type Cell = string | number | boolean | null | undefined;
 
 /** A table cell as text: integers in full, other numbers with about 4 significant digits. */
-export const fmt = (v: Cell): string => (v === null || v === undefined ? '–' : typeof v === 'number' ? (Number.isSafeInteger(v) ? String(v) : formatValue(v)) : String(v));
+export const fmt = (v: Cell): string =>
+  v === null || v === undefined
+    ? '–'
+    : typeof v === 'number'
+      ? Number.isSafeInteger(v)
+        ? String(v)
+        : formatValue(v)
+      : String(v);
 
 /** A plain-text table with aligned columns (numbers right-aligned). */
 export function textTable(columns: readonly string[], rows: readonly Cell[][]): string {
   const cells = rows.map((r) => columns.map((_, j) => fmt(r[j])));
-  const numeric = columns.map((_, j) => rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined));
+  const numeric = columns.map(
+    (_, j) => rows.length > 0 && rows.every((r) => typeof r[j] === 'number' || r[j] === null || r[j] === undefined),
+  );
   const w = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
-  const line = (r: string[]) => r.map((x, j) => (numeric[j] ? x.padStart(w[j]!) : x.padEnd(w[j]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((x, j) => (numeric[j] ? x.padStart(w[j]!) : x.padEnd(w[j]!)))
+      .join('  ')
+      .trimEnd();
   return [line([...columns]), line(w.map((n) => '-'.repeat(n))), ...cells.map(line)].join('\n');
 }
 
 /** A matrix with row labels, 4 decimals, masked entries as `-inf`/`·`. */
-export function textMatrix(title: string, m: (number | null)[][], rowLabels?: readonly string[], colLabels?: readonly string[]): string {
+export function textMatrix(
+  title: string,
+  m: (number | null)[][],
+  rowLabels?: readonly string[],
+  colLabels?: readonly string[],
+): string {
   const cols = m[0]?.length ?? 0;
-  const header = colLabels && colLabels.length === cols ? [...colLabels] : Array.from({ length: cols }, (_, j) => String(j));
-  return `${title}\n${textTable(['', ...header], m.map((r, i) => [rowLabels?.[i] ?? String(i), ...r.map((x) => (x === null ? '-inf' : x.toFixed(4)))]))}`;
+  const header =
+    colLabels && colLabels.length === cols ? [...colLabels] : Array.from({ length: cols }, (_, j) => String(j));
+  return `${title}\n${textTable(
+    ['', ...header],
+    m.map((r, i) => [rowLabels?.[i] ?? String(i), ...r.map((x) => (x === null ? '-inf' : x.toFixed(4)))]),
+  )}`;
 }
 
 /** Every intermediate of the walkthrough, head by head. */
 export function walkthroughText(result: ExperimentResult): string {
   const d = result.data as {
-    tokens: string[]; scale: number;
-    heads: Record<'q' | 'k' | 'v' | 'scores' | 'scaledScores' | 'maskedScores' | 'weights' | 'output', (number | null)[][]>[];
-    concat: (number | null)[][]; wO: (number | null)[][] | null; projected: (number | null)[][] | null;
+    tokens: string[];
+    scale: number;
+    heads: Record<
+      'q' | 'k' | 'v' | 'scores' | 'scaledScores' | 'maskedScores' | 'weights' | 'output',
+      (number | null)[][]
+    >[];
+    concat: (number | null)[][];
+    wO: (number | null)[][] | null;
+    projected: (number | null)[][] | null;
   };
   const t = d.tokens;
   const out: string[] = [];
   d.heads.forEach((h, i) => {
     if (d.heads.length > 1) out.push(`── head ${i + 1} ──`);
     out.push(textMatrix('Q', h.q, t), textMatrix('K', h.k, t), textMatrix('V', h.v, t));
-    out.push(textMatrix('scores QKᵀ', h.scores, t, t), textMatrix(`scaled scores QKᵀ·${formatValue(d.scale)}`, h.scaledScores, t, t));
-    out.push(textMatrix('masked scores', h.maskedScores, t, t), textMatrix('weights softmax(·)', h.weights, t, t), textMatrix('output weights·V', h.output, t));
+    out.push(
+      textMatrix('scores QKᵀ', h.scores, t, t),
+      textMatrix(`scaled scores QKᵀ·${formatValue(d.scale)}`, h.scaledScores, t, t),
+    );
+    out.push(
+      textMatrix('masked scores', h.maskedScores, t, t),
+      textMatrix('weights softmax(·)', h.weights, t, t),
+      textMatrix('output weights·V', h.output, t),
+    );
   });
-  if (d.projected && d.wO) out.push(textMatrix('concat(heads)', d.concat, t), textMatrix('W_O', d.wO), textMatrix('output concat·W_O', d.projected, t));
+  if (d.projected && d.wO)
+    out.push(
+      textMatrix('concat(heads)', d.concat, t),
+      textMatrix('W_O', d.wO),
+      textMatrix('output concat·W_O', d.projected, t),
+    );
   return out.join('\n\n');
 }

@@ -31,7 +31,10 @@ export function processIo(): Io {
   };
 }
 
-const wrap = (code: string, end: string) => (on: boolean, s: string): string => (on ? `\u001b[${code}m${s}\u001b[${end}m` : s);
+const wrap =
+  (code: string, end: string) =>
+  (on: boolean, s: string): string =>
+    on ? `\u001b[${code}m${s}\u001b[${end}m` : s;
 export const bold = wrap('1', '22');
 export const dim = wrap('2', '22');
 export const red = wrap('31', '39');

@@ -25,8 +25,21 @@ const cliError = (fn: () => unknown): CliError => {
 
 describe('flags → config', () => {
   it('maps icl train flags onto config paths', () => {
-    const o = flagOverrides(cmd('icl train'), { steps: 50, heads: 4, dim: 3, context: 7, lr: 0.01, optimizer: 'sgd', 'eval-samples': 0, seed: 9, json: true }, iclRegression.configSchema, 'icl-regression');
-    expect(o).toEqual({ steps: 50, heads: 4, d: 3, L: 7, optimizer: { lr: 0.01, method: 'sgd' }, evaluation: { samples: 0 }, seed: 9 });
+    const o = flagOverrides(
+      cmd('icl train'),
+      { steps: 50, heads: 4, dim: 3, context: 7, lr: 0.01, optimizer: 'sgd', 'eval-samples': 0, seed: 9, json: true },
+      iclRegression.configSchema,
+      'icl-regression',
+    );
+    expect(o).toEqual({
+      steps: 50,
+      heads: 4,
+      d: 3,
+      L: 7,
+      optimizer: { lr: 0.01, method: 'sgd' },
+      evaluation: { samples: 0 },
+      seed: 9,
+    });
   });
   it('finds a field anywhere in a schema, top level first', () => {
     expect(findField(iclRegression.configSchema, 'maxL')).toBe('evaluation.maxL');
@@ -39,7 +52,9 @@ describe('flags → config', () => {
   it('a ?field flag on an experiment without that field is a one-line error (exit 2)', () => {
     const e = cliError(() => flagOverrides(cmd('run'), { seed: 3 }, kvCache.configSchema, 'kv-cache'));
     expect(e.exitCode).toBe(2);
-    expect(e.message).toMatch(/^--seed: the kv-cache experiment has no setting 'seed' \(its settings: models, custom, seqLens/);
+    expect(e.message).toMatch(
+      /^--seed: the kv-cache experiment has no setting 'seed' \(its settings: models, custom, seqLens/,
+    );
   });
   it('names the flag behind a config field', () => {
     expect(flagForField(cmd('icl train'), 'config.optimizer.lr', iclRegression.configSchema)).toBe('--lr');
@@ -51,18 +66,28 @@ describe('flags → config', () => {
 describe('run file', () => {
   const ids = ['icl-regression', 'kv-cache'];
   it('accepts the documented fields', () => {
-    const rf = parseRunFile({ experiment: 'kv-cache', preset: 'seed', backend: 'cpu', config: { batch: 2 }, provenance: {} }, 'f.json', ids);
+    const rf = parseRunFile(
+      { experiment: 'kv-cache', preset: 'seed', backend: 'cpu', config: { batch: 2 }, provenance: {} },
+      'f.json',
+      ids,
+    );
     expect(rf).toMatchObject({ experiment: 'kv-cache', preset: 'seed', config: { batch: 2 } });
   });
   it.each([
-    [[1], "f.json: the file must be a JSON object { \"experiment\": …, \"config\": { … } }; got an array"],
+    [[1], 'f.json: the file must be a JSON object { "experiment": …, "config": { … } }; got an array'],
     [{}, 'f.json: experiment is required: one of icl-regression, kv-cache'],
     [{ experiment: 'icl' }, 'f.json: experiment must be one of icl-regression, kv-cache; got "icl"'],
     [{ experiment: 'kv-cache', preset: 'fast' }, 'f.json: preset must be one of quick, seed; got "fast"'],
     [{ experiment: 'kv-cache', seed: -1 }, 'f.json: seed must be an integer in [0, 4294967295]; got -1'],
-    [{ experiment: 'kv-cache', backend: 'gpu' }, 'f.json: backend must be one of auto, tensorflow, webgpu, wasm, cpu; got "gpu"'],
+    [
+      { experiment: 'kv-cache', backend: 'gpu' },
+      'f.json: backend must be one of auto, tensorflow, webgpu, wasm, cpu; got "gpu"',
+    ],
     [{ experiment: 'kv-cache', config: [] }, 'f.json: config must be an object of config fields; got an array'],
-    [{ experiment: 'kv-cache', steps: 3 }, 'f.json: steps is not a known field (known: experiment, preset, seed, backend, config, provenance); experiment settings go inside "config"'],
+    [
+      { experiment: 'kv-cache', steps: 3 },
+      'f.json: steps is not a known field (known: experiment, preset, seed, backend, config, provenance); experiment settings go inside "config"',
+    ],
   ])('%j → %s', (json, message) => {
     const e = cliError(() => parseRunFile(json, 'f.json', ids));
     expect(e.exitCode).toBe(2);
@@ -72,16 +97,30 @@ describe('run file', () => {
 
 describe('parseJson', () => {
   it('names the file, line and column of malformed JSON', () => {
-    expect(cliError(() => parseJson('{\n  "a": 1,\n  "b": }', 'x.json')).message).toBe("x.json: malformed JSON at line 3, column 8: unexpected '}'");
-    expect(cliError(() => parseJson('{"a": 1,}', 'x.json')).message).toBe('x.json: malformed JSON at line 1, column 9: expected double-quoted property name');
-    expect(cliError(() => parseJson('{"a": [1, 2', 'x.json')).message).toBe('x.json: malformed JSON at line 1, column 12: unexpected end of input');
+    expect(cliError(() => parseJson('{\n  "a": 1,\n  "b": }', 'x.json')).message).toBe(
+      "x.json: malformed JSON at line 3, column 8: unexpected '}'",
+    );
+    expect(cliError(() => parseJson('{"a": 1,}', 'x.json')).message).toBe(
+      'x.json: malformed JSON at line 1, column 9: expected double-quoted property name',
+    );
+    expect(cliError(() => parseJson('{"a": [1, 2', 'x.json')).message).toBe(
+      'x.json: malformed JSON at line 1, column 12: unexpected end of input',
+    );
     expect(parseJson('{"a": [1, 2]}', 'x.json')).toEqual({ a: [1, 2] });
   });
 });
 
 function fakeIo(tty: boolean): Io & { log: string[] } {
   const log: string[] = [];
-  return { log, out: (t) => log.push(`out:${t}`), err: (t) => log.push(`err:${t}`), errRaw: (t) => log.push(`raw:${t}`), color: false, tty, columns: () => 100 };
+  return {
+    log,
+    out: (t) => log.push(`out:${t}`),
+    err: (t) => log.push(`err:${t}`),
+    errRaw: (t) => log.push(`raw:${t}`),
+    color: false,
+    tty,
+    columns: () => 100,
+  };
 }
 
 describe('progress', () => {
@@ -89,7 +128,9 @@ describe('progress', () => {
     expect(formatDuration(42.4)).toBe('42s');
     expect(formatDuration(185)).toBe('3m05s');
     expect(formatDuration(7320)).toBe('2h02m');
-    expect(progressText({ phase: 'train H=2', done: 450, total: 1500, rate: 120, loss: 0.12345 })).toBe('train H=2  450/1500  30%  120 steps/s  ETA 9s  loss 0.1235');
+    expect(progressText({ phase: 'train H=2', done: 450, total: 1500, rate: 120, loss: 0.12345 })).toBe(
+      'train H=2  450/1500  30%  120 steps/s  ETA 9s  loss 0.1235',
+    );
     expect(progressText({ phase: 'p', done: 5, total: 10 }, 10)).toBe('p  [#####-----]  5/10  50%');
   });
   it('not a terminal: a plain line each 10% (and the header first)', () => {
@@ -128,12 +169,18 @@ describe('progress', () => {
     expect(raws.length).toBeGreaterThan(5);
     expect(raws.length).toBeLessThan(15);
     expect(raws.slice(0, -1).every((l) => l.startsWith('raw:\r\u001b[2Ktrain  ['))).toBe(true);
-    expect(raws[raws.length - 2]).toBe('raw:\r\u001b[2Ktrain  [####################]  50/50  100%  50 steps/s  loss 1.5');
+    expect(raws[raws.length - 2]).toBe(
+      'raw:\r\u001b[2Ktrain  [####################]  50/50  100%  50 steps/s  loss 1.5',
+    );
     expect(raws[raws.length - 1]).toBe('raw:\n');
     t += 200;
     p.onEvent({ type: 'progress', phase: 'evaluate', done: 1, total: 3 });
     p.line('a message');
-    expect(io.log.slice(-3)).toEqual(['raw:\r\u001b[2K', 'err:a message', 'raw:\r\u001b[2Kevaluate  [#######-------------]  1/3  33%']);
+    expect(io.log.slice(-3)).toEqual([
+      'raw:\r\u001b[2K',
+      'err:a message',
+      'raw:\r\u001b[2Kevaluate  [#######-------------]  1/3  33%',
+    ]);
     p.clear();
     expect(io.log[io.log.length - 1]).toBe('raw:\r\u001b[2K');
   });
@@ -148,9 +195,16 @@ describe('progress', () => {
 
 describe('tables and escaping', () => {
   it('text tables align numbers right and print integers in full', () => {
-    expect(textTable(['model', 'bytes'], [['a', 524288], ['bb', 1.5], ['c', null]])).toBe(
-      ['model   bytes', '-----  ------', 'a      524288', 'bb        1.5', 'c           –'].join('\n'),
-    );
+    expect(
+      textTable(
+        ['model', 'bytes'],
+        [
+          ['a', 524288],
+          ['bb', 1.5],
+          ['c', null],
+        ],
+      ),
+    ).toBe(['model   bytes', '-----  ------', 'a      524288', 'bb        1.5', 'c           –'].join('\n'));
   });
   it('HTML is escaped', () => {
     expect(escapeHtml('<b a="1">&\'')).toBe('&lt;b a=&quot;1&quot;&gt;&amp;&#39;');

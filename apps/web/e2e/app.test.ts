@@ -8,7 +8,14 @@ import { serveStatic, type StaticServer } from './server.js';
 const appDir = join(__dirname, '..');
 const dist = join(appDir, 'dist');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const BASE_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 // Enough for WebGPU on Dawn over SwiftShader in headless Debian chromium (measured: no adapter without it).
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
 
@@ -16,14 +23,23 @@ function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
   const st = statSync(path);
   if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(path).filter((f) => f !== 'node_modules' && f !== 'dist').map((f) => newestMtime(join(path, f))));
+  return Math.max(
+    st.mtimeMs,
+    ...readdirSync(path)
+      .filter((f) => f !== 'node_modules' && f !== 'dist')
+      .map((f) => newestMtime(join(path, f))),
+  );
 }
 
 /** Builds with Vite unless dist is newer than every source it comes from (the app and every package). */
 function ensureBuilt(): void {
   const packages = join(appDir, '../../packages');
-  const sources = [join(appDir, 'src'), join(appDir, 'index.html'), join(appDir, 'vite.config.ts'),
-    ...readdirSync(packages).map((p) => join(packages, p, 'src'))];
+  const sources = [
+    join(appDir, 'src'),
+    join(appDir, 'index.html'),
+    join(appDir, 'vite.config.ts'),
+    ...readdirSync(packages).map((p) => join(packages, p, 'src')),
+  ];
   const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0;
   if (built > Math.max(...sources.map(newestMtime))) return;
   // vite's exports map hides bin/vite.js from require.resolve; the package folder is linked here.
@@ -39,7 +55,11 @@ async function launch(webgpu: boolean): Promise<Browser> {
   return b;
 }
 
-interface Opened { page: Page; errors: string[]; warnings: string[] }
+interface Opened {
+  page: Page;
+  errors: string[];
+  warnings: string[];
+}
 async function open(browser: Browser, path: string, ready = 'main[data-ready="true"]'): Promise<Opened> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 1000 }, acceptDownloads: true });
   const errors: string[] = [];
@@ -56,8 +76,10 @@ async function open(browser: Browser, path: string, ready = 'main[data-ready="tr
 }
 
 /** The numbers table of the current step, as numbers (full precision from data-value). */
-const table = (page: Page): Promise<number[][]> => page.$$eval('#wt-stage table.numbers tbody tr', (rows) =>
-  rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => Number(td.getAttribute('data-value')))));
+const table = (page: Page): Promise<number[][]> =>
+  page.$$eval('#wt-stage table.numbers tbody tr', (rows) =>
+    rows.map((r) => Array.from(r.querySelectorAll('td')).map((td) => Number(td.getAttribute('data-value')))),
+  );
 
 function expectRows(actual: number[][], expected: number[][], tol = 1e-3): void {
   expect(actual.length).toBe(expected.length);
@@ -101,15 +123,36 @@ async function checkExports(page: Page, figure: string): Promise<void> {
 // Seed 002, complete attention flow (Q, K, V with d_k = 4). Hand computation: QKᵀ = [[1,1,2],[1,1,1],[1,1,1]],
 // ÷2 → softmax row 0 = (e^.5, e^.5, e^1)/Σ = 0.2741, 0.2741, 0.4519; rows 1–2 = 1/3 each;
 // output row 0 = 0.2741·V0 + 0.2741·V1 + 0.4519·V2.
-const SCORES = [[1, 1, 2], [1, 1, 1], [1, 1, 1]];
-const WEIGHTS = [[0.2741, 0.2741, 0.4519], [1 / 3, 1 / 3, 1 / 3], [1 / 3, 1 / 3, 1 / 3]];
-const OUTPUT = [[1.3148, 1.4111, 3.3148, 3.4111], [1.1667, 1.5, 3.1667, 3.5], [1.1667, 1.5, 3.1667, 3.5]];
+const SCORES = [
+  [1, 1, 2],
+  [1, 1, 1],
+  [1, 1, 1],
+];
+const WEIGHTS = [
+  [0.2741, 0.2741, 0.4519],
+  [1 / 3, 1 / 3, 1 / 3],
+  [1 / 3, 1 / 3, 1 / 3],
+];
+const OUTPUT = [
+  [1.3148, 1.4111, 3.3148, 3.4111],
+  [1.1667, 1.5, 3.1667, 3.5],
+  [1.1667, 1.5, 3.1667, 3.5],
+];
 // Causal: row i sees j ≤ i.
-const WEIGHTS_CAUSAL = [[1, 0, 0], [0.5, 0.5, 0], [1 / 3, 1 / 3, 1 / 3]];
-const OUTPUT_CAUSAL = [[1, 2, 3, 4], [0.75, 1.75, 2.75, 3.75], [1.1667, 1.5, 3.1667, 3.5]];
+const WEIGHTS_CAUSAL = [
+  [1, 0, 0],
+  [0.5, 0.5, 0],
+  [1 / 3, 1 / 3, 1 / 3],
+];
+const OUTPUT_CAUSAL = [
+  [1, 2, 3, 4],
+  [0.75, 1.75, 2.75, 3.75],
+  [1.1667, 1.5, 3.1667, 3.5],
+];
 
 // A tiny ICL training (5 steps, batch 16, no evaluation): the same on every backend up to float32.
-const TINY_ICL = 'steps=5&batch=16&log.loss=1&log.validation=5&log.dynamics=5&log.qk=5&finalValidationSamples=0&evaluation.samples=0';
+const TINY_ICL =
+  'steps=5&batch=16&log.loss=1&log.validation=5&log.dynamics=5&log.qk=5&finalValidationSamples=0&evaluation.samples=0';
 
 beforeAll(async () => {
   ensureBuilt();
@@ -151,7 +194,9 @@ describe('web lab in Chromium', () => {
       expect(await page.inputValue('#icl-steps')).toBe('5');
       await page.click('#icl-train');
       await page.waitForSelector('#icl[data-status="done"]', { timeout: 90_000 });
-      const hookData = await page.evaluate(() => window.__attnlab?.icl as { losses: number[]; backend: string; meta: { backend: string } });
+      const hookData = await page.evaluate(
+        () => window.__attnlab?.icl as { losses: number[]; backend: string; meta: { backend: string } },
+      );
       expect(hookData.meta.backend).toBe(backend);
       expect(await page.getAttribute('#icl-worker', 'data-backend')).toBe(backend);
       const dom = JSON.parse((await page.getAttribute('#icl-results', 'data-losses'))!) as number[];
@@ -178,7 +223,9 @@ describe('web lab in Chromium', () => {
     const why = await page.getAttribute('#backend-badge', 'data-why');
     expect(why).toMatch(/WebGPU: (no WebGPU adapter|navigator\.gpu is missing)/);
     await page.click('#backend-badge button');
-    expect(await page.textContent('#backend-detail li[data-candidate="webgpu"]')).toMatch(/unavailable: no WebGPU adapter/);
+    expect(await page.textContent('#backend-detail li[data-candidate="webgpu"]')).toMatch(
+      /unavailable: no WebGPU adapter/,
+    );
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -200,7 +247,9 @@ describe('web lab in Chromium', () => {
     expect(await page.isChecked('#wt-causal')).toBe(true);
     expect(await page.getAttribute('button.step[data-step="4"]', 'aria-pressed')).toBe('true');
     expectRows(await table(page), WEIGHTS_CAUSAL);
-    const masked = await page.$$eval('#wt-heatmap rect.cell.masked', (els) => els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`));
+    const masked = await page.$$eval('#wt-heatmap rect.cell.masked', (els) =>
+      els.map((e) => `${e.getAttribute('data-row')},${e.getAttribute('data-col')}`),
+    );
     expect(masked).toEqual(['0,1', '0,2', '1,2']);
     await page.focus('#wt-heatmap rect.cell[data-row="0"][data-col="0"]');
     await page.keyboard.press('ArrowDown');
@@ -222,7 +271,10 @@ describe('web lab in Chromium', () => {
   });
 
   it('walkthrough, embeddings mode (seed 001): a grid of heads, hover previews, click locks, concatenation and W_O; the URL restores it', async () => {
-    const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?mode=embeddings&step=4&causal=1&heads=3&hd=2&seed=7');
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/walkthrough?mode=embeddings&step=4&causal=1&heads=3&hd=2&seed=7',
+    );
     expect(await page.isChecked('#wt-mode-emb')).toBe(true);
     expect(await page.$$eval('#wt-heads-grid .head-thumb', (els) => els.length)).toBe(3);
     expect(await page.getAttribute('#wt-stage', 'data-head')).toBe('1');
@@ -258,7 +310,9 @@ describe('web lab in Chromium', () => {
 
   it('bad input: an invalid ?backend= is reported and auto is used; a bad matrix shows an error, not a crash', async () => {
     const { page, errors } = await open(plain, '/?backend=tpu');
-    expect(await page.textContent('#backend-detail')).toContain('?backend=tpu is not a backend; allowed: auto, webgpu, webgl, wasm, cpu');
+    expect(await page.textContent('#backend-detail')).toContain(
+      '?backend=tpu is not a backend; allowed: auto, webgpu, webgl, wasm, cpu',
+    );
     await page.fill('#wt-q', '1 0 1 0\n0 1 zero 1\n1 1 0 0');
     await page.waitForSelector('#wt-error:not(:empty)');
     expect(await page.textContent('#wt-error')).toBe("Q, row 2: 'zero' is not a number");
@@ -270,7 +324,9 @@ describe('web lab in Chromium', () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/kv-cache?preset=seed');
     // Seed 000 / closed form: LLaMA-7B (32 layers, 32 heads × 128) in fp16: 2·32·32·128·2 = 524,288 bytes per token;
     // 2048 tokens → 1024 MB; GQA with 4 KV heads is 8× smaller.
-    const variants = await page.$$eval('[data-figure="kv-cache-variants"] tbody tr', (rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.getAttribute('data-value'))));
+    const variants = await page.$$eval('[data-figure="kv-cache-variants"] tbody tr', (rows) =>
+      rows.map((r) => Array.from(r.querySelectorAll('td')).map((c) => c.getAttribute('data-value'))),
+    );
     expect(Number(variants[0]![0])).toBe(524288);
     expect(Number(variants[0]![2])).toBe(1024);
     expect(Number(variants[1]![2])).toBe(128);
@@ -279,7 +335,9 @@ describe('web lab in Chromium', () => {
     expect(page.url()).toContain('compare.seqLen=4096');
     await page.check('#kv-custom-on');
     await page.fill('#kv-custom-label', 'tiny');
-    await page.waitForFunction(() => document.querySelector('[data-figure="kv-cache-table"]')?.textContent?.includes('tiny'));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-figure="kv-cache-table"]')?.textContent?.includes('tiny'),
+    );
     const headline = await page.textContent('#kv-headline');
     await checkExports(page, 'kv-cache-curve');
     await page.screenshot({ path: '/tmp/attnlab-web-kv-cache.png', fullPage: true });
@@ -297,8 +355,18 @@ describe('web lab in Chromium', () => {
   });
 
   it('value-matrix lab: runs in a worker on open, shows spectrum, retrieval, learning; exports work', async () => {
-    const { page, errors } = await open(plain, '/?backend=cpu#/value-matrix?learning.epochs=100', '#value-matrix[data-status="done"]');
-    for (const id of ['value-matrix-spectrum', 'value-matrix-retrieval', 'value-matrix-learning', 'value-matrix-summary', 'value-matrix-retrieval-patterns']) {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/value-matrix?learning.epochs=100',
+      '#value-matrix[data-status="done"]',
+    );
+    for (const id of [
+      'value-matrix-spectrum',
+      'value-matrix-retrieval',
+      'value-matrix-learning',
+      'value-matrix-summary',
+      'value-matrix-retrieval-patterns',
+    ]) {
       expect(await page.$(`[data-figure="${id}"]`)).not.toBeNull();
     }
     // Seed 000: a random 512×64 W_V has full rank 64, and pinv reconstruction keeps 64/512 of the energy:
@@ -316,7 +384,10 @@ describe('web lab in Chromium', () => {
   });
 
   it('ICL trainer: precomputed example first; train with pause/resume in a worker; exports; your own CSV', async () => {
-    const { page, errors } = await open(plain, '/?backend=cpu#/icl?steps=600&batch=32&log.loss=5&log.validation=50&log.dynamics=25&log.qk=50&finalValidationSamples=200&evaluation.samples=20&evaluation.maxL=61');
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=600&batch=32&log.loss=5&log.validation=50&log.dynamics=25&log.qk=50&finalValidationSamples=200&evaluation.samples=20&evaluation.maxL=61',
+    );
     expect(await page.textContent('#icl-results-title')).toBe('Precomputed example');
     expect(await page.$('[data-figure="icl-error-curves"]')).not.toBeNull();
     await page.screenshot({ path: '/tmp/attnlab-web-icl-example.png', fullPage: true });
@@ -324,12 +395,22 @@ describe('web lab in Chromium', () => {
     await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
     await page.click('#icl-pause');
     await page.waitForSelector('#icl[data-status="paused"]', { timeout: 30_000 });
-    const pausedAt = await page.evaluate(() => (window.__attnlab?.icl as { lossSteps: number[] }).lossSteps.slice(-1)[0]);
+    const pausedAt = await page.evaluate(
+      () => (window.__attnlab?.icl as { lossSteps: number[] }).lossSteps.slice(-1)[0],
+    );
     expect(pausedAt).toBeLessThan(600);
     await page.screenshot({ path: '/tmp/attnlab-web-icl-paused.png', fullPage: true });
     await page.click('#icl-resume');
     await page.waitForSelector('#icl[data-status="done"]', { timeout: 90_000 });
-    const hookData = await page.evaluate(() => window.__attnlab?.icl as { losses: number[]; lossSteps: number[]; meta: { resumedFrom?: number }; frames: { frames: number; meanMs: number; p95Ms: number; maxMs: number } });
+    const hookData = await page.evaluate(
+      () =>
+        window.__attnlab?.icl as {
+          losses: number[];
+          lossSteps: number[];
+          meta: { resumedFrom?: number };
+          frames: { frames: number; meanMs: number; p95Ms: number; maxMs: number };
+        },
+    );
     expect(hookData.lossSteps).toEqual(Array.from({ length: 120 }, (_, i) => 5 * i)); // one loss record per 5 steps (from step 0), no gap at the pause
     expect(hookData.meta.resumedFrom).toBeGreaterThan(0);
     expect(hookData.frames.frames).toBeGreaterThan(0);
@@ -337,7 +418,9 @@ describe('web lab in Chromium', () => {
     expect(await page.textContent('#icl-results-title')).toBe('Your run');
     await checkExports(page, 'icl-loss');
     await checkExports(page, 'icl-qk-circuits');
-    const weights = JSON.parse((await exported(page, 'button[data-export="weights-json"]')).bytes.toString('utf8')) as { params: Record<string, { shape: number[]; values: number[] }> };
+    const weights = JSON.parse((await exported(page, 'button[data-export="weights-json"]')).bytes.toString('utf8')) as {
+      params: Record<string, { shape: number[]; values: number[] }>;
+    };
     expect(weights.params.Wq!.shape).toEqual([2, 6, 6]);
     expect(weights.params.Wq!.values).toHaveLength(72);
     await page.screenshot({ path: '/tmp/attnlab-web-icl-trained.png', fullPage: true });
@@ -346,7 +429,11 @@ describe('web lab in Chromium', () => {
     await page.click('#icl-csv-example');
     await page.click('#icl-csv-run');
     await page.waitForSelector('#icl-csv-results[data-rows]');
-    const rows = JSON.parse((await page.getAttribute('#icl-csv-results', 'data-rows'))!) as { name: string; predictions: number[]; mse: number }[];
+    const rows = JSON.parse((await page.getAttribute('#icl-csv-results', 'data-rows'))!) as {
+      name: string;
+      predictions: number[];
+      mse: number;
+    }[];
     const ls = rows.find((r) => r.name === 'least squares')!;
     expectRows([ls.predictions], [[0.7, -0.65, 2.2]], 1e-4);
     expect(ls.mse).toBeLessThan(1e-8);
@@ -356,7 +443,9 @@ describe('web lab in Chromium', () => {
     await page.fill('#icl-csv', 'x1,y\n1,2\n2,oops\n');
     await page.click('#icl-csv-run');
     await page.waitForSelector('#icl-csv-error:not(:empty)');
-    expect(await page.textContent('#icl-csv-error')).toBe("Line 3, column 2 (y): 'oops' is not a number (leave it empty to ask for a prediction).");
+    expect(await page.textContent('#icl-csv-error')).toBe(
+      "Line 3, column 2 (y): 'oops' is not a number (leave it empty to ask for a prediction).",
+    );
     // Reset while training: back to the example, and the stopped run's late messages change nothing.
     await page.fill('#icl-steps', '100000');
     await page.click('#icl-train');

@@ -54,7 +54,12 @@ export function serveStatic(root: string): Promise<StaticServer> {
     server.listen(0, '127.0.0.1', () => {
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      resolve({ url: `http://127.0.0.1:${port}`, server, log, close: () => new Promise((r) => server.close(() => r())) });
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        server,
+        log,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
     });
   });
 }

@@ -11,9 +11,12 @@ await initBackend({ prefer: 'cpu' });
 const config = resolveConfig(iclRegression, { preset: 'quick', overrides: { steps, headCounts: [1, 2, 4, 8] } });
 const t0 = Date.now();
 const result = await iclRegression.run(config, {
-  onEvent: (e) => { if (e.type === 'phase') console.log(e.message, `${((Date.now() - t0) / 1000).toFixed(1)} s`); },
+  onEvent: (e) => {
+    if (e.type === 'phase') console.log(e.message, `${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  },
 });
 // Six significant digits keep the file small; every number is still the experiment's own.
-const round = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v);
+const round = (_k: string, v: unknown) =>
+  typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v;
 writeFileSync(out, `${JSON.stringify(result, round)}\n`);
 console.log(`wrote ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -17,7 +17,10 @@ export function requestedBackend(search: string): { prefer: BackendPreference; w
   const value = new URLSearchParams(search).get('backend');
   if (value === null || value === '') return { prefer: 'auto' };
   if (!ALLOWED.includes(value)) {
-    return { prefer: 'auto', warning: `?backend=${value} is not a backend; allowed: ${ALLOWED.join(', ')}. Using auto.` };
+    return {
+      prefer: 'auto',
+      warning: `?backend=${value} is not a backend; allowed: ${ALLOWED.join(', ')}. Using auto.`,
+    };
   }
   return { prefer: value as BackendPreference };
 }
@@ -27,7 +30,9 @@ export function requestedBackend(search: string): { prefer: BackendPreference; w
  * (SwiftShader) is accepted: these pages are about WebGPU, and the work per page is small.
  * A forced backend that fails falls back to auto, and the reason is kept for the badge.
  */
-export async function startBackend(prefer: BackendPreference): Promise<{ report: BackendReport; forcedFailure?: string }> {
+export async function startBackend(
+  prefer: BackendPreference,
+): Promise<{ report: BackendReport; forcedFailure?: string }> {
   const options = { wasmPaths: WASM_PATHS, allowSoftwareWebGPU: true };
   try {
     return { report: await initBackend({ ...options, prefer }) };
@@ -38,5 +43,11 @@ export async function startBackend(prefer: BackendPreference): Promise<{ report:
   }
 }
 
-const LABEL: Record<string, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU', tensorflow: 'TensorFlow' };
+const LABEL: Record<string, string> = {
+  webgpu: 'WebGPU',
+  webgl: 'WebGL',
+  wasm: 'WASM',
+  cpu: 'CPU',
+  tensorflow: 'TensorFlow',
+};
 export const backendLabel = (name: string): string => LABEL[name] ?? name;

@@ -44,7 +44,8 @@ export function fmtSig(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return fmt(v);
   const a = Math.abs(v);
   if (Number.isInteger(v) && a < 1e15) return v.toLocaleString('en').replace('-', '−');
-  const s = a !== 0 && (a < 1e-3 || a >= 1e6) ? Number(v.toExponential(3)).toExponential() : String(Number(v.toPrecision(4)));
+  const s =
+    a !== 0 && (a < 1e-3 || a >= 1e6) ? Number(v.toExponential(3)).toExponential() : String(Number(v.toPrecision(4)));
   return s.replace('-', '−');
 }
 
@@ -55,20 +56,28 @@ export function field(label: string, control: HTMLElement, help?: string): HTMLE
 }
 
 /** A button with a click handler. */
-export function button(label: string, onClick: () => void, attrs: Record<string, string | boolean | undefined> = {}): HTMLButtonElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  attrs: Record<string, string | boolean | undefined> = {},
+): HTMLButtonElement {
   const b = h('button', { type: 'button', ...attrs }, label);
   b.addEventListener('click', onClick);
   return b;
 }
 
 /** True when the user asked for less motion. */
-export const reducedMotion = (): boolean => typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+export const reducedMotion = (): boolean =>
+  typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 /**
  * Calls `draw` at most once per animation frame, however often `schedule` is called; with
  * `prefers-reduced-motion: reduce`, at most once a second (live charts change less often).
  */
-export function frameThrottle(draw: () => void, minIntervalMs = reducedMotion() ? 1000 : 0): { schedule(): void; flush(): void } {
+export function frameThrottle(
+  draw: () => void,
+  minIntervalMs = reducedMotion() ? 1000 : 0,
+): { schedule(): void; flush(): void } {
   let pending = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastDraw = 0;
@@ -82,7 +91,10 @@ export function frameThrottle(draw: () => void, minIntervalMs = reducedMotion() 
       if (pending || timer) return;
       const wait = lastDraw + minIntervalMs - performance.now();
       if (wait > 0) {
-        timer = setTimeout(() => { timer = undefined; pending = requestAnimationFrame(run); }, wait);
+        timer = setTimeout(() => {
+          timer = undefined;
+          pending = requestAnimationFrame(run);
+        }, wait);
         return;
       }
       pending = requestAnimationFrame(run);

@@ -13,7 +13,9 @@ let saved: Uint8Array | undefined;
 let generation = 0;
 const storeFor = (gen: number): CheckpointStore => ({
   load: async () => (gen === generation ? saved : undefined),
-  save: async (bytes) => { if (gen === generation) saved = bytes.slice(); },
+  save: async (bytes) => {
+    if (gen === generation) saved = bytes.slice();
+  },
 });
 let controller: AbortController | undefined;
 let ready: Promise<unknown> = Promise.resolve();
@@ -27,13 +29,21 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>, gen: number): Promis
   controller = ctl;
   try {
     const exp = getExperiment(msg.id);
-    const result = await exp.run(msg.config, { signal: ctl.signal, onEvent: (event) => post({ type: 'event', runId: msg.runId, event }), checkpoints: storeFor(gen) });
+    const result = await exp.run(msg.config, {
+      signal: ctl.signal,
+      onEvent: (event) => post({ type: 'event', runId: msg.runId, event }),
+      checkpoints: storeFor(gen),
+    });
     const checkpoint = gen === generation ? saved?.slice() : undefined;
-    post({ type: 'done', runId: msg.runId, result, ...(checkpoint ? { checkpoint } : {}) }, checkpoint ? [checkpoint.buffer] : []);
+    post(
+      { type: 'done', runId: msg.runId, result, ...(checkpoint ? { checkpoint } : {}) },
+      checkpoint ? [checkpoint.buffer] : [],
+    );
   } catch (err) {
     const error = err as Error & { field?: string };
     if (ctl.signal.aborted) post({ type: 'error', runId: msg.runId, message: 'aborted' });
-    else post({ type: 'error', runId: msg.runId, message: error.message, ...(error.field ? { field: error.field } : {}) });
+    else
+      post({ type: 'error', runId: msg.runId, message: error.message, ...(error.field ? { field: error.field } : {}) });
   }
 }
 
@@ -41,7 +51,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   if (msg.type === 'init') {
     ready = startBackend(msg.prefer).then(
-      ({ report, forcedFailure }) => post({ type: 'ready', backend: report.chosen, report, ...(forcedFailure ? { forcedFailure } : {}) }),
+      ({ report, forcedFailure }) =>
+        post({ type: 'ready', backend: report.chosen, report, ...(forcedFailure ? { forcedFailure } : {}) }),
       (err: Error) => post({ type: 'init-error', message: `worker backend: ${err.message}` }),
     );
   } else if (msg.type === 'abort') {

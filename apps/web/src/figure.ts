@@ -21,7 +21,9 @@ export async function svgToPng(svg: string, scale = 2): Promise<Blob> {
     ctx.fillRect(0, 0, canvas.width, canvas.height);
     ctx.scale(scale, scale);
     ctx.drawImage(img, 0, 0, w, hgt);
-    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('svgToPng: canvas.toBlob gave nothing'))), 'image/png'));
+    return await new Promise<Blob>((resolve, reject) =>
+      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('svgToPng: canvas.toBlob gave nothing'))), 'image/png'),
+    );
   } finally {
     URL.revokeObjectURL(url);
   }
@@ -37,13 +39,27 @@ function svgSummary(svg: string): string {
 }
 
 function htmlTable(spec: TableSpec): HTMLTableElement {
-  return h('table', { class: 'numbers figure-table' },
+  return h(
+    'table',
+    { class: 'numbers figure-table' },
     spec.title ? h('caption', {}, spec.title) : null,
     h('thead', {}, h('tr', {}, ...spec.columns.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, ...spec.rows.map((row) => h('tr', {}, ...row.map((v, j) => {
-      const text = typeof v === 'number' ? fmtSig(v) : v === null ? '—' : String(v);
-      return j === 0 ? h('th', { scope: 'row' }, text) : h('td', typeof v === 'number' ? { 'data-value': String(v) } : {}, text);
-    })))),
+    h(
+      'tbody',
+      {},
+      ...spec.rows.map((row) =>
+        h(
+          'tr',
+          {},
+          ...row.map((v, j) => {
+            const text = typeof v === 'number' ? fmtSig(v) : v === null ? '—' : String(v);
+            return j === 0
+              ? h('th', { scope: 'row' }, text)
+              : h('td', typeof v === 'number' ? { 'data-value': String(v) } : {}, text);
+          }),
+        ),
+      ),
+    ),
   );
 }
 
@@ -68,14 +84,18 @@ export function figurePanel(id: string, spec: FigureSpec, opts: { file?: string;
   const file = opts.file ?? id;
   const draw = (): void => {
     svg = renderSvg(current);
-    if (current.kind === 'heatmap' || current.kind === 'heatmap-grid') body.replaceChildren(accessibleHeatmap(current, `${id}-heatmap`, svg));
+    if (current.kind === 'heatmap' || current.kind === 'heatmap-grid')
+      body.replaceChildren(accessibleHeatmap(current, `${id}-heatmap`, svg));
     else if (current.kind === 'table') body.replaceChildren(htmlTable(current));
     else {
       const div = h('div', { class: 'chart' });
       div.innerHTML = svg; // plot escapes all text
       body.replaceChildren(div);
     }
-    summary.textContent = current.kind === 'table' ? `Table with ${current.rows.length} rows: ${current.columns.join(', ')}.` : svgSummary(svg);
+    summary.textContent =
+      current.kind === 'table'
+        ? `Table with ${current.rows.length} rows: ${current.columns.join(', ')}.`
+        : svgSummary(svg);
     schedulePng();
   };
   // The PNG is rasterised ahead, once the figure has stopped changing for a moment, and its button
@@ -87,8 +107,16 @@ export function figurePanel(id: string, spec: FigureSpec, opts: { file?: string;
     if (!png || png.svg !== svg) {
       const next: NonNullable<typeof png> = { svg, promise: svgToPng(svg) };
       next.promise.then(
-        (b) => { next.blob = b; if (png === next) pngButton.disabled = false; },
-        (e: Error) => { if (png === next) { status.textContent = e.message; pngButton.disabled = false; } },
+        (b) => {
+          next.blob = b;
+          if (png === next) pngButton.disabled = false;
+        },
+        (e: Error) => {
+          if (png === next) {
+            status.textContent = e.message;
+            pngButton.disabled = false;
+          }
+        },
       );
       png = next;
     }
@@ -97,21 +125,38 @@ export function figurePanel(id: string, spec: FigureSpec, opts: { file?: string;
   function schedulePng(): void {
     pngButton.disabled = true;
     if (pngTimer !== undefined) clearTimeout(pngTimer);
-    pngTimer = setTimeout(() => { pngTimer = undefined; preparePng(); }, 100);
+    pngTimer = setTimeout(() => {
+      pngTimer = undefined;
+      preparePng();
+    }, 100);
   }
   const status = h('span', { class: 'export-status', 'aria-live': 'polite' });
-  const pngButton = button('PNG', () => {
-    status.textContent = '';
-    const p = preparePng();
-    if (p.blob) downloadBlob(`${file}.png`, p.blob);
-    else p.promise.then((b) => downloadBlob(`${file}.png`, b), (e: Error) => { status.textContent = e.message; });
-  }, { 'data-export': 'png' });
-  const exports = h('div', { class: 'exports', role: 'group', 'aria-label': `Export ${current.title ?? id}` },
+  const pngButton = button(
+    'PNG',
+    () => {
+      status.textContent = '';
+      const p = preparePng();
+      if (p.blob) downloadBlob(`${file}.png`, p.blob);
+      else
+        p.promise.then(
+          (b) => downloadBlob(`${file}.png`, b),
+          (e: Error) => {
+            status.textContent = e.message;
+          },
+        );
+    },
+    { 'data-export': 'png' },
+  );
+  const exports = h(
+    'div',
+    { class: 'exports', role: 'group', 'aria-label': `Export ${current.title ?? id}` },
     h('span', { class: 'muted' }, 'Export'),
     pngButton,
     button('SVG', () => download(`${file}.svg`, svg, 'image/svg+xml'), { 'data-export': 'svg' }),
     button('CSV', () => download(`${file}.csv`, toCsv(current), 'text/csv'), { 'data-export': 'csv' }),
-    button('JSON', () => download(`${file}.json`, JSON.stringify(data ?? current, null, 1), 'application/json'), { 'data-export': 'json' }),
+    button('JSON', () => download(`${file}.json`, JSON.stringify(data ?? current, null, 1), 'application/json'), {
+      'data-export': 'json',
+    }),
     status,
   );
   el.append(body, summary, exports);

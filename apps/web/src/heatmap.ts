@@ -7,11 +7,24 @@ import { h } from './dom.js';
  * to move between panels, and a live readout of the focused cell.
  */
 export function accessibleHeatmap(spec: HeatmapSpec | HeatmapGridSpec, id: string, svg = renderSvg(spec)): HTMLElement {
-  const readout = h('p', { class: 'readout', id: `${id}-readout`, 'aria-live': 'polite' }, 'Focus the heatmap and use the arrow keys to read values.');
+  const readout = h(
+    'p',
+    { class: 'readout', id: `${id}-readout`, 'aria-live': 'polite' },
+    'Focus the heatmap and use the arrow keys to read values.',
+  );
   const panels = spec.kind === 'heatmap' ? [spec] : spec.panels;
   const dims = panels.map((p) => `${p.values.length} by ${p.values[0]?.length ?? 0}`);
-  const what = panels.length > 1 ? `${panels.length} panels of ${dims[0]} cells (PageUp/PageDown switch panels)` : `${dims[0]} cells`;
-  const figure = h('div', { class: 'heatmap', id, role: 'group', 'aria-label': `${spec.title ?? 'heatmap'}: ${what}`, 'aria-describedby': readout.id });
+  const what =
+    panels.length > 1
+      ? `${panels.length} panels of ${dims[0]} cells (PageUp/PageDown switch panels)`
+      : `${dims[0]} cells`;
+  const figure = h('div', {
+    class: 'heatmap',
+    id,
+    role: 'group',
+    'aria-label': `${spec.title ?? 'heatmap'}: ${what}`,
+    'aria-describedby': readout.id,
+  });
   // renderSvg escapes every piece of text, so its output is safe to insert as markup.
   figure.innerHTML = svg;
   const cells: SVGRectElement[][][] = panels.map((p) => Array.from({ length: p.values.length }, () => []));

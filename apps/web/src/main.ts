@@ -23,21 +23,45 @@ function showBadge(report: BackendReport, forcedFailure?: string, warning?: stri
   const detail = document.getElementById('backend-detail')!;
   badge.dataset.backend = report.chosen;
   const soft = report.adapter?.software ? ' (software)' : '';
-  const toggle = h('button', { type: 'button', class: 'badge-name', 'aria-expanded': 'false', 'aria-controls': 'backend-detail', title: 'Why this backend?' },
-    `${backendLabel(report.chosen)}${soft}`);
+  const toggle = h(
+    'button',
+    {
+      type: 'button',
+      class: 'badge-name',
+      'aria-expanded': 'false',
+      'aria-controls': 'backend-detail',
+      title: 'Why this backend?',
+    },
+    `${backendLabel(report.chosen)}${soft}`,
+  );
   toggle.addEventListener('click', () => {
     detail.hidden = !detail.hidden;
     toggle.setAttribute('aria-expanded', String(!detail.hidden));
   });
   badge.replaceChildren(h('span', { class: 'badge-label' }, 'Backend '), toggle);
   const skipped = report.candidates.filter((c) => c.status === 'unavailable' || c.status === 'skipped');
-  const items = report.candidates.filter((c) => c.status !== 'not-tried').map((c) =>
-    h('li', { 'data-candidate': c.name, 'data-status': c.status },
-      h('strong', {}, backendLabel(c.name)), ` ${c.status}`, c.reason ? `: ${c.reason}` : '', c.hint ? h('small', {}, ` (${c.hint})`) : null));
+  const items = report.candidates
+    .filter((c) => c.status !== 'not-tried')
+    .map((c) =>
+      h(
+        'li',
+        { 'data-candidate': c.name, 'data-status': c.status },
+        h('strong', {}, backendLabel(c.name)),
+        ` ${c.status}`,
+        c.reason ? `: ${c.reason}` : '',
+        c.hint ? h('small', {}, ` (${c.hint})`) : null,
+      ),
+    );
   detail.replaceChildren(
-    h('p', {}, `Running on ${backendLabel(report.chosen)} via ${report.via}${report.adapter ? ` (${[report.adapter.vendor, report.adapter.architecture, report.adapter.description].filter(Boolean).join(' / ')})` : ''}. `,
-      `Requested: ${report.preference}. tfjs-core ${report.versions.tfjsCore}. Override with ?backend=webgpu|webgl|wasm|cpu.`),
-    ...(forcedFailure ? [h('p', { class: 'error' }, `The requested backend failed, so auto was used: ${forcedFailure}`)] : []),
+    h(
+      'p',
+      {},
+      `Running on ${backendLabel(report.chosen)} via ${report.via}${report.adapter ? ` (${[report.adapter.vendor, report.adapter.architecture, report.adapter.description].filter(Boolean).join(' / ')})` : ''}. `,
+      `Requested: ${report.preference}. tfjs-core ${report.versions.tfjsCore}. Override with ?backend=webgpu|webgl|wasm|cpu.`,
+    ),
+    ...(forcedFailure
+      ? [h('p', { class: 'error' }, `The requested backend failed, so auto was used: ${forcedFailure}`)]
+      : []),
     ...(warning ? [h('p', { class: 'error' }, warning)] : []),
     h('ul', {}, ...items),
   );
@@ -52,13 +76,24 @@ async function boot(): Promise<void> {
   const main = document.getElementById('main')!;
   try {
     const { report, forcedFailure } = await startBackend(prefer);
-    window.__app = { backend: report.chosen, report, ...(forcedFailure ? { forcedFailure } : {}), ...(warning ? { warning } : {}) };
+    window.__app = {
+      backend: report.chosen,
+      report,
+      ...(forcedFailure ? { forcedFailure } : {}),
+      ...(warning ? { warning } : {}),
+    };
     showBadge(report, forcedFailure, warning);
   } catch (err) {
-    main.replaceChildren(h('p', { class: 'error', role: 'alert' }, `No TensorFlow.js backend could start: ${(err as Error).message}`));
+    main.replaceChildren(
+      h('p', { class: 'error', role: 'alert' }, `No TensorFlow.js backend could start: ${(err as Error).message}`),
+    );
     return;
   }
-  startRouter([walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage], main, document.getElementById('nav')!);
+  startRouter(
+    [walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage],
+    main,
+    document.getElementById('nav')!,
+  );
   document.body.dataset.ready = 'true';
 }
 

@@ -2,12 +2,18 @@
 
 /** Parses rows of numbers (one row per line, separated by spaces or commas); errors name the row and the bad token. */
 export function parseMatrix(text: string, name: string, cols?: number): number[][] {
-  const rows = text.trim().split('\n').map((l) => l.trim()).filter(Boolean)
-    .map((l, i) => l.split(/[\s,]+/).map((x) => {
-      const v = Number(x);
-      if (x === '' || !Number.isFinite(v)) throw new Error(`${name}, row ${i + 1}: '${x}' is not a number`);
-      return v;
-    }));
+  const rows = text
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l, i) =>
+      l.split(/[\s,]+/).map((x) => {
+        const v = Number(x);
+        if (x === '' || !Number.isFinite(v)) throw new Error(`${name}, row ${i + 1}: '${x}' is not a number`);
+        return v;
+      }),
+    );
   if (!rows.length) throw new Error(`${name} is empty`);
   const c = cols ?? rows[0]!.length;
   rows.forEach((r, i) => {

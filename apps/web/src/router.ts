@@ -34,7 +34,9 @@ export function startRouter(pages: Page[], root: HTMLElement, nav: HTMLElement):
     const page = pages.find((p) => p.path === path) ?? pages[0]!;
     if (page.path === current && path === page.path) return; // own state change
     current = page.path;
-    links.forEach((a) => (a.dataset.page === page.path ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current')));
+    links.forEach((a) =>
+      a.dataset.page === page.path ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current'),
+    );
     document.title = `${page.title} · attnlab`;
     if (cleanup) cleanup();
     root.replaceChildren();

@@ -15,13 +15,22 @@ export function progressView(id: string): { el: HTMLElement; set(text: string, d
     el: h('div', { class: 'progress' }, bar, text),
     set(t, done, total) {
       text.textContent = t;
-      if (done !== undefined && total) { bar.max = total; bar.value = done; } else if (done === undefined) bar.removeAttribute('value');
+      if (done !== undefined && total) {
+        bar.max = total;
+        bar.value = done;
+      } else if (done === undefined) bar.removeAttribute('value');
     },
   };
 }
 
 /** Frame-time statistics (ms) of the main thread while something runs: smoothness, measured. */
-export interface FrameStats { frames: number; meanMs: number; p95Ms: number; maxMs: number; over50Ms: number }
+export interface FrameStats {
+  frames: number;
+  meanMs: number;
+  p95Ms: number;
+  maxMs: number;
+  over50Ms: number;
+}
 
 /** Records requestAnimationFrame intervals between start() and stop(). */
 export function frameMeter(): { start(): void; stop(): FrameStats | undefined; last?: FrameStats } {

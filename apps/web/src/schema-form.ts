@@ -30,7 +30,8 @@ function set(obj: Record<string, unknown>, path: string, value: unknown): void {
   o[keys[keys.length - 1]!] = value;
 }
 
-const simpleArray = (sc: Schema): boolean => sc.kind === 'array' && ['number', 'string', 'enum'].includes(sc.items.kind);
+const simpleArray = (sc: Schema): boolean =>
+  sc.kind === 'array' && ['number', 'string', 'enum'].includes(sc.items.kind);
 
 function encode(sc: Schema, v: unknown): string {
   if (sc.kind === 'array' && simpleArray(sc) && Array.isArray(v)) return v.join(',');
@@ -46,7 +47,8 @@ function decodeScalar(sc: Schema, raw: string): unknown {
   return JSON.parse(raw) as unknown;
 }
 function decode(sc: Schema, raw: string): unknown {
-  if (sc.kind === 'array' && simpleArray(sc)) return raw.trim() === '' ? [] : raw.split(',').map((x) => decodeScalar(sc.items, x.trim()));
+  if (sc.kind === 'array' && simpleArray(sc))
+    return raw.trim() === '' ? [] : raw.split(',').map((x) => decodeScalar(sc.items, x.trim()));
   return decodeScalar(sc, raw);
 }
 
@@ -68,7 +70,9 @@ export function paramsToOverrides(schema: ObjectSchema, params: URLSearchParams)
     if (raw === null) continue;
     try {
       set(out, path, decode(sc, raw));
-    } catch { /* a malformed value is left to the preset */ }
+    } catch {
+      /* a malformed value is left to the preset */
+    }
   }
   return out;
 }
@@ -86,11 +90,23 @@ export interface SchemaForm {
  * numbers, enums (select), booleans (checkbox), strings, and lists (comma-separated; a list of
  * enum values is a group of checkboxes). `labels` renames fields.
  */
-export function schemaForm(schema: ObjectSchema, value: unknown, opts: { idPrefix: string; include?: string[]; exclude?: string[]; labels?: Record<string, string>; onInput?: () => void }): SchemaForm {
+export function schemaForm(
+  schema: ObjectSchema,
+  value: unknown,
+  opts: {
+    idPrefix: string;
+    include?: string[];
+    exclude?: string[];
+    labels?: Record<string, string>;
+    onInput?: () => void;
+  },
+): SchemaForm {
   const all = leaves(schema)
     .filter((l) => !opts.include || opts.include.includes(l.path))
     .filter((l) => !opts.exclude?.some((x) => l.path === x || l.path.startsWith(`${x}.`)));
-  const list = opts.include ? opts.include.map((p) => all.find((l) => l.path === p)).filter((l): l is Leaf => Boolean(l)) : all;
+  const list = opts.include
+    ? opts.include.map((p) => all.find((l) => l.path === p)).filter((l): l is Leaf => Boolean(l))
+    : all;
   const readers: ((into: Record<string, unknown>) => void)[] = [];
   const writers: ((v: unknown) => void)[] = [];
   const groups = new Map<string, HTMLElement>();
@@ -101,7 +117,12 @@ export function schemaForm(schema: ObjectSchema, value: unknown, opts: { idPrefi
     let g = groups.get(parent);
     if (!g) {
       const sc = get({ fields: schema.fields }, `fields.${parent.split('.').join('.fields.')}`) as Schema | undefined;
-      g = h('fieldset', { class: 'group' }, h('legend', {}, opts.labels?.[parent] ?? parent), sc?.description ? h('small', {}, sc.description) : null);
+      g = h(
+        'fieldset',
+        { class: 'group' },
+        h('legend', {}, opts.labels?.[parent] ?? parent),
+        sc?.description ? h('small', {}, sc.description) : null,
+      );
       groups.set(parent, g);
       root.append(g);
     }
@@ -115,10 +136,26 @@ export function schemaForm(schema: ObjectSchema, value: unknown, opts: { idPrefi
     if (sc.kind === 'array' && sc.items.kind === 'enum') {
       const items = sc.items.values;
       const boxes = items.map((v) => h('input', { type: 'checkbox', id: `${id}-${String(v)}`, value: String(v) }));
-      control = h('fieldset', { class: 'field checks', id }, h('legend', {}, label),
-        ...items.map((v, i) => h('span', { class: 'check-item' }, boxes[i]!, h('label', { for: `${id}-${String(v)}` }, String(v)))));
-      readers.push((o) => set(o, path, items.filter((_, i) => boxes[i]!.checked)));
-      writers.push((v) => boxes.forEach((b, i) => { b.checked = Array.isArray(v) && v.includes(items[i]); }));
+      control = h(
+        'fieldset',
+        { class: 'field checks', id },
+        h('legend', {}, label),
+        ...items.map((v, i) =>
+          h('span', { class: 'check-item' }, boxes[i]!, h('label', { for: `${id}-${String(v)}` }, String(v))),
+        ),
+      );
+      readers.push((o) =>
+        set(
+          o,
+          path,
+          items.filter((_, i) => boxes[i]!.checked),
+        ),
+      );
+      writers.push((v) =>
+        boxes.forEach((b, i) => {
+          b.checked = Array.isArray(v) && v.includes(items[i]);
+        }),
+      );
       boxes.forEach((b) => b.addEventListener('change', () => opts.onInput?.()));
       container(path).append(control);
       continue;
@@ -126,12 +163,16 @@ export function schemaForm(schema: ObjectSchema, value: unknown, opts: { idPrefi
     if (sc.kind === 'enum') {
       const sel = h('select', { id }, ...sc.values.map((v) => h('option', { value: String(v) }, String(v))));
       readers.push((o) => set(o, path, decodeScalar(sc, sel.value)));
-      writers.push((v) => { sel.value = String(v); });
+      writers.push((v) => {
+        sel.value = String(v);
+      });
       control = sel;
     } else if (sc.kind === 'boolean') {
       const box = h('input', { id, type: 'checkbox' });
       readers.push((o) => set(o, path, box.checked));
-      writers.push((v) => { box.checked = Boolean(v); });
+      writers.push((v) => {
+        box.checked = Boolean(v);
+      });
       container(path).append(h('div', { class: 'field check' }, box, h('label', { for: id, title: help }, label)));
       box.addEventListener('change', () => opts.onInput?.());
       continue;
@@ -141,18 +182,24 @@ export function schemaForm(schema: ObjectSchema, value: unknown, opts: { idPrefi
       if (sc.max !== undefined) attrs.max = String(sc.max);
       const inp = h('input', attrs);
       readers.push((o) => set(o, path, inp.value.trim() === '' ? NaN : Number(inp.value)));
-      writers.push((v) => { inp.value = String(v); });
+      writers.push((v) => {
+        inp.value = String(v);
+      });
       control = inp;
     } else {
       const inp = h('input', { id, type: 'text' });
       const listy = sc.kind === 'array' && simpleArray(sc);
       readers.push((o) => set(o, path, listy || sc.kind === 'string' ? decode(sc, inp.value) : JSON.parse(inp.value)));
-      writers.push((v) => { inp.value = encode(sc, v); });
+      writers.push((v) => {
+        inp.value = encode(sc, v);
+      });
       control = inp;
     }
     control.addEventListener('input', () => opts.onInput?.());
     control.addEventListener('change', () => opts.onInput?.());
-    container(path).append(h('div', { class: 'field' }, h('label', { for: id }, label), control, help ? h('small', {}, help) : null));
+    container(path).append(
+      h('div', { class: 'field' }, h('label', { for: id }, label), control, help ? h('small', {}, help) : null),
+    );
   }
   const form: SchemaForm = {
     el: root,

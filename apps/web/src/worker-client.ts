@@ -21,15 +21,27 @@ export class ExperimentWorker {
   readonly ready: Promise<{ backend: string; report: BackendReport; forcedFailure?: string }>;
 
   constructor(prefer: BackendPreference) {
-    this.worker = new Worker(new URL('./experiment-worker.ts', import.meta.url), { type: 'module', name: 'attnlab-experiments' });
+    this.worker = new Worker(new URL('./experiment-worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'attnlab-experiments',
+    });
     this.ready = new Promise((resolve, reject) => {
       this.worker.onmessage = (e: MessageEvent<FromWorker>) => {
         const m = e.data;
-        if (m.type === 'ready') { resolve(m); return; }
-        if (m.type === 'init-error') { reject(new Error(m.message)); return; }
+        if (m.type === 'ready') {
+          resolve(m);
+          return;
+        }
+        if (m.type === 'init-error') {
+          reject(new Error(m.message));
+          return;
+        }
         if (m.runId !== this.runId || !this.handlers) return; // a run that was reset
         const h = this.handlers;
-        if (m.type === 'event') { h.onEvent(m.event); return; }
+        if (m.type === 'event') {
+          h.onEvent(m.event);
+          return;
+        }
         this.handlers = undefined;
         if (m.type === 'done') h.onDone(m.result, m.checkpoint);
         else h.onError(m.message, m.field);

@@ -4,8 +4,14 @@ import { describeBackends, expectClose, expectNoLeak, read } from './testing.js'
 // The conformance suite: numbers computed by hand or in closed form, checked on every backend.
 describeBackends('conformance', (ctx) => {
   it('matMul equals the hand-computed product (seed 002, Example 1: Q Kᵀ)', async () => {
-    const q = tf.tensor2d([[1, 2, 3], [1, 2, 1]]);
-    const k = tf.tensor2d([[1, 2, 1], [2, 1, 3]]);
+    const q = tf.tensor2d([
+      [1, 2, 3],
+      [1, 2, 1],
+    ]);
+    const k = tf.tensor2d([
+      [1, 2, 1],
+      [2, 1, 3],
+    ]);
     const r = tf.matMul(q, k, false, true);
     await expectClose(r, [8, 13, 6, 7], ctx.tol);
     tf.dispose([q, k, r]);
@@ -19,7 +25,10 @@ describeBackends('conformance', (ctx) => {
   });
 
   it('softmax matches exp(x)/Σexp(x) and rows sum to one', async () => {
-    const x = tf.tensor2d([[1, 2, 3], [-1000, 0, 1000]]);
+    const x = tf.tensor2d([
+      [1, 2, 3],
+      [-1000, 0, 1000],
+    ]);
     const s = tf.softmax(x);
     const e = [1, Math.E, Math.E ** 2];
     const z = e[0]! + e[1]! + e[2]!;
@@ -28,15 +37,28 @@ describeBackends('conformance', (ctx) => {
   });
 
   it('masked softmax gives masked entries exactly zero', async () => {
-    const scores = tf.tensor2d([[0.5, 0.2, 0.9], [0.1, 0.4, 0.3], [1, 1, 1]]);
-    const allowed = tf.tensor2d([[1, 0, 0], [1, 1, 0], [1, 1, 1]], undefined, 'bool'); // causal
+    const scores = tf.tensor2d([
+      [0.5, 0.2, 0.9],
+      [0.1, 0.4, 0.3],
+      [1, 1, 1],
+    ]);
+    const allowed = tf.tensor2d(
+      [
+        [1, 0, 0],
+        [1, 1, 0],
+        [1, 1, 1],
+      ],
+      undefined,
+      'bool',
+    ); // causal
     const masked = tf.where(allowed, scores, tf.fill([3, 3], -Infinity));
     const w = await read(tf.softmax(masked));
     expect(w[1]).toBe(0);
     expect(w[2]).toBe(0);
     expect(w[5]).toBe(0);
     await expectClose(w.slice(0, 1), [1], ctx.tol);
-    const e1 = Math.exp(0.1), e2 = Math.exp(0.4);
+    const e1 = Math.exp(0.1),
+      e2 = Math.exp(0.4);
     await expectClose([w[3]!, w[4]!], [e1 / (e1 + e2), e2 / (e1 + e2)], ctx.tol);
     await expectClose(w.slice(6), [1 / 3, 1 / 3, 1 / 3], ctx.tol);
     tf.disposeVariables();
@@ -44,8 +66,12 @@ describeBackends('conformance', (ctx) => {
 
   it('gradient of sum(softmax(x W) ⊙ c) matches the closed form', async () => {
     // f(W) = Σ_j c_j softmax(xW)_j ; ∂f/∂W_ij = x_i p_j (c_j − Σ_k p_k c_k)
-    const xv = [0.3, -1.2], cv = [1, -2, 0.5];
-    const Wv = [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]];
+    const xv = [0.3, -1.2],
+      cv = [1, -2, 0.5];
+    const Wv = [
+      [0.1, 0.2, -0.3],
+      [0.4, -0.5, 0.6],
+    ];
     const x = tf.tensor2d([xv]);
     const c = tf.tensor1d(cv);
     const W = tf.tensor2d(Wv);
@@ -63,7 +89,11 @@ describeBackends('conformance', (ctx) => {
   });
 
   it('gradient through a masked softmax and matMul sends nothing to masked keys', async () => {
-    const k = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+    const k = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     const q = tf.tensor2d([[0.5, -0.5]]);
     const mask = tf.tensor2d([[1, 1, 0]], undefined, 'bool');
     const g = tf.grad((kk: tf.Tensor) => {
@@ -74,7 +104,8 @@ describeBackends('conformance', (ctx) => {
     const dk = await read(g(k));
     // Key 3 is masked: its gradient is exactly zero. Keys 1, 2: p = softmax([0.5, -0.5]),
     // ∂f/∂s_j = p_j (c_j − Σ p c), ∂f/∂k_j = ∂f/∂s_j · q.
-    const p1 = 1 / (1 + Math.exp(-1)), p2 = 1 - p1;
+    const p1 = 1 / (1 + Math.exp(-1)),
+      p2 = 1 - p1;
     const pc = p1 * 1 + p2 * 2;
     const ds = [p1 * (1 - pc), p2 * (2 - pc)];
     await expectClose(dk, [ds[0]! * 0.5, ds[0]! * -0.5, ds[1]! * 0.5, ds[1]! * -0.5, 0, 0], 1e-4, 1e-6);

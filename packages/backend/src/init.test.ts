@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendUnavailableError, formatBackendReport, initBackend, probeBackends, registerGradients } from './index.js';
+import {
+  BackendUnavailableError,
+  formatBackendReport,
+  initBackend,
+  probeBackends,
+  registerGradients,
+} from './index.js';
 
 describe('initBackend', () => {
   it('auto in Node reports every candidate in order and why each better one was skipped', async () => {
@@ -20,11 +26,15 @@ describe('initBackend', () => {
 
   it('a forced backend that is missing throws, saying why and what to install', async () => {
     await expect(initBackend({ prefer: 'tensorflow' })).rejects.toThrow(BackendUnavailableError);
-    await expect(initBackend({ prefer: 'tensorflow' })).rejects.toThrow(/not installed.*install @tensorflow\/tfjs-node-gpu/);
+    await expect(initBackend({ prefer: 'tensorflow' })).rejects.toThrow(
+      /not installed.*install @tensorflow\/tfjs-node-gpu/,
+    );
   });
 
   it('webgl is refused in Node with the allowed values named', async () => {
-    await expect(initBackend({ prefer: 'webgl' })).rejects.toThrow(/prefer must be one of auto, tensorflow, webgpu, wasm, cpu; got "webgl" \(webgl is not available on node\)/);
+    await expect(initBackend({ prefer: 'webgl' })).rejects.toThrow(
+      /prefer must be one of auto, tensorflow, webgpu, wasm, cpu; got "webgl" \(webgl is not available on node\)/,
+    );
     await expect(initBackend({ prefer: 'gpu' as never })).rejects.toThrow(/got "gpu"/);
   });
 

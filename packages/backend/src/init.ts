@@ -65,8 +65,10 @@ async function tryTensorflow(): Promise<Attempt> {
 
 function hasGpuDevice(fs: typeof import('node:fs')): boolean {
   try {
-    return fs.readdirSync('/dev').some((f) => f.startsWith('nvidia')) ||
-      fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+    return (
+      fs.readdirSync('/dev').some((f) => f.startsWith('nvidia')) ||
+      fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))
+    );
   } catch {
     return false;
   }
@@ -81,7 +83,9 @@ async function installNavigatorGpu(options: InitBackendOptions): Promise<string 
   try {
     dawn = req('webgpu') as typeof dawn;
   } catch (err) {
-    return isNotInstalled(err, 'webgpu') ? 'the `webgpu` package (Dawn for Node) is not installed' : `the \`webgpu\` package failed to load (${errorText(err)})`;
+    return isNotInstalled(err, 'webgpu')
+      ? 'the `webgpu` package (Dawn for Node) is not installed'
+      : `the \`webgpu\` package failed to load (${errorText(err)})`;
   }
   const fs = req('node:fs') as typeof import('node:fs');
   if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD) && !hasGpuDevice(fs)) {
@@ -101,7 +105,15 @@ async function tryWebGPU(options: InitBackendOptions): Promise<Attempt> {
   const via = isNode() ? 'webgpu (Dawn for Node)' : 'navigator.gpu';
   if (webgpuState) return { ok: true, via, adapter: webgpuState.adapter, soft: webgpuState.adapter?.software };
   const missing = await installNavigatorGpu(options);
-  if (missing) return { ok: false, via, reason: missing, hint: isNode() ? 'pnpm add webgpu (Dawn); with no GPU, install Debian\'s chromium for SwiftShader' : 'use a browser with WebGPU (Chrome ≥ 113), or start Chromium with --enable-unsafe-webgpu' };
+  if (missing)
+    return {
+      ok: false,
+      via,
+      reason: missing,
+      hint: isNode()
+        ? "pnpm add webgpu (Dawn); with no GPU, install Debian's chromium for SwiftShader"
+        : 'use a browser with WebGPU (Chrome ≥ 113), or start Chromium with --enable-unsafe-webgpu',
+    };
   const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
   let adapter: GPUAdapter | null;
   try {
@@ -111,15 +123,25 @@ async function tryWebGPU(options: InitBackendOptions): Promise<Attempt> {
   }
   if (!adapter) {
     return {
-      ok: false, via, reason: 'no WebGPU adapter',
-      hint: isNode() ? `install a Vulkan driver, or Debian's chromium and set VK_ICD_FILENAMES=${SWIFTSHADER_ICD}` : 'enable WebGPU in the browser',
+      ok: false,
+      via,
+      reason: 'no WebGPU adapter',
+      hint: isNode()
+        ? `install a Vulkan driver, or Debian's chromium and set VK_ICD_FILENAMES=${SWIFTSHADER_ICD}`
+        : 'enable WebGPU in the browser',
     };
   }
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
   const desc = `${info?.description ?? ''} ${info?.architecture ?? ''} ${info?.vendor ?? ''}`.toLowerCase();
-  const software = Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
+  const software =
+    Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
     /swiftshader|llvmpipe|lavapipe|software|microsoft basic/.test(desc);
-  const adapterReport = { vendor: info?.vendor ?? '', architecture: info?.architecture ?? '', description: info?.description ?? '', software };
+  const adapterReport = {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    description: info?.description ?? '',
+    software,
+  };
   try {
     const wanted: GPUFeatureName[] = [];
     if (adapter.features.has('timestamp-query')) wanted.push('timestamp-query');
@@ -155,13 +177,15 @@ async function tryWebGL(): Promise<Attempt> {
     return { ok: false, via: 'WebGL', reason: `@tensorflow/tfjs-backend-webgl failed to load (${errorText(err)})` };
   }
   const canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
-  if (!canvas.getContext('webgl2') && !canvas.getContext('webgl')) return { ok: false, via: 'WebGL', reason: 'no WebGL context' };
+  if (!canvas.getContext('webgl2') && !canvas.getContext('webgl'))
+    return { ok: false, via: 'WebGL', reason: 'no WebGL context' };
   return { ok: true, via: 'WebGL' };
 }
 
 let wasmPathsSet = false;
 async function tryWasm(options: InitBackendOptions): Promise<Attempt> {
-  if (typeof WebAssembly === 'undefined') return { ok: false, via: '@tensorflow/tfjs-backend-wasm', reason: 'WebAssembly is not supported here' };
+  if (typeof WebAssembly === 'undefined')
+    return { ok: false, via: '@tensorflow/tfjs-backend-wasm', reason: 'WebAssembly is not supported here' };
   if (options.wasmPaths && !wasmPathsSet) {
     setWasmPaths(options.wasmPaths as never);
     wasmPathsSet = true;
@@ -171,11 +195,16 @@ async function tryWasm(options: InitBackendOptions): Promise<Attempt> {
 
 async function attempt(name: BackendName, options: InitBackendOptions): Promise<Attempt> {
   switch (name) {
-    case 'tensorflow': return tryTensorflow();
-    case 'webgpu': return tryWebGPU(options);
-    case 'webgl': return tryWebGL();
-    case 'wasm': return tryWasm(options);
-    case 'cpu': return { ok: true, via: '@tensorflow/tfjs-backend-cpu' };
+    case 'tensorflow':
+      return tryTensorflow();
+    case 'webgpu':
+      return tryWebGPU(options);
+    case 'webgl':
+      return tryWebGL();
+    case 'wasm':
+      return tryWasm(options);
+    case 'cpu':
+      return { ok: true, via: '@tensorflow/tfjs-backend-cpu' };
   }
 }
 
@@ -231,7 +260,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     if (preference === 'auto' && a.soft && !options.allowSoftwareWebGPU) {
       candidates.push({
-        name, via: a.via, status: 'skipped',
+        name,
+        via: a.via,
+        status: 'skipped',
         reason: `only a software adapter (${a.adapter?.description || a.adapter?.architecture || 'emulated GPU'}), slower than WASM on this CPU`,
         hint: 'force it with prefer: "webgpu" (--backend webgpu)',
       });
@@ -248,7 +279,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     break;
   }
   if (!chosen) throw new BackendUnavailableError('cpu', 'no backend could be initialised');
-  for (const name of order) if (!candidates.some((c) => c.name === name)) candidates.push({ name, via: '', status: 'not-tried' });
+  for (const name of order)
+    if (!candidates.some((c) => c.name === name)) candidates.push({ name, via: '', status: 'not-tried' });
   return {
     chosen: chosen.name,
     via: chosen.via,
@@ -272,11 +304,19 @@ export async function probeBackends(options: InitBackendOptions = {}): Promise<B
   const out: BackendCandidate[] = [];
   for (const name of BACKEND_ORDER[platform]) {
     const a = await attempt(name, options);
-    if (!a.ok) { out.push({ name, via: a.via, status: 'unavailable', reason: a.reason, hint: a.hint }); continue; }
+    if (!a.ok) {
+      out.push({ name, via: a.via, status: 'unavailable', reason: a.reason, hint: a.hint });
+      continue;
+    }
     const failed = await activate(name);
-    if (failed) { out.push({ name, via: a.via, status: 'unavailable', reason: failed }); continue; }
+    if (failed) {
+      out.push({ name, via: a.via, status: 'unavailable', reason: failed });
+      continue;
+    }
     out.push({
-      name, via: a.via, status: 'available',
+      name,
+      via: a.via,
+      status: 'available',
       ...(a.soft ? { reason: `software adapter (${a.adapter?.description || 'emulated'}); auto prefers WASM` } : {}),
     });
   }

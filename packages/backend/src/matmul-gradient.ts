@@ -50,10 +50,16 @@ function unbroadcast(g: tf.Tensor, shape: readonly number[]): tf.Tensor {
  *   TT: dA = Bᵀ dyᵀ,    dB = dyᵀ Aᵀ
  * `fast` writes every transposed operand as an explicit transpose and every product as NN.
  */
-function products(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean, fast: boolean): { a: () => tf.Tensor; b: () => tf.Tensor } {
-  const mm = (x: tf.Tensor, tx: boolean, y: tf.Tensor, ty: boolean) => fast
-    ? tf.matMul(tx ? transposeLast(x) : x, ty ? transposeLast(y) : y)
-    : tf.matMul(x, y, tx, ty);
+function products(
+  dy: tf.Tensor,
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  fast: boolean,
+): { a: () => tf.Tensor; b: () => tf.Tensor } {
+  const mm = (x: tf.Tensor, tx: boolean, y: tf.Tensor, ty: boolean) =>
+    fast ? tf.matMul(tx ? transposeLast(x) : x, ty ? transposeLast(y) : y) : tf.matMul(x, y, tx, ty);
   if (!transposeA && !transposeB) return { a: () => mm(dy, false, b, true), b: () => mm(a, true, dy, false) };
   if (!transposeA && transposeB) return { a: () => mm(dy, false, b, false), b: () => mm(dy, true, a, false) };
   if (transposeA && !transposeB) return { a: () => mm(b, false, dy, true), b: () => mm(a, false, dy, false) };
@@ -70,8 +76,8 @@ export const batchMatMulGradConfig: tf.GradConfig = {
     const [a, b] = saved as [tf.Tensor, tf.Tensor];
     const g = dy as tf.Tensor;
     const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
-    const fast = EXPLICIT_TRANSPOSE_BACKENDS.has(tf.getBackend())
-      && batchSize(a.shape) === 1 && batchSize(b.shape) === 1;
+    const fast =
+      EXPLICIT_TRANSPOSE_BACKENDS.has(tf.getBackend()) && batchSize(a.shape) === 1 && batchSize(b.shape) === 1;
     const p = products(g, a, b, Boolean(transposeA), Boolean(transposeB), fast);
     return { a: () => unbroadcast(p.a(), a.shape), b: () => unbroadcast(p.b(), b.shape) };
   },

@@ -24,14 +24,22 @@ function requested(): TestBackend[] {
   const env = process.env.ATTNLAB_TEST_BACKENDS;
   const all: TestBackend[] = ['cpu', 'wasm', 'webgpu'];
   if (!env) return all;
-  const list = env.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const b of list) if (!all.includes(b as TestBackend)) throw new Error(`ATTNLAB_TEST_BACKENDS: unknown backend '${b}'; allowed: ${all.join(', ')}`);
+  const list = env
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const b of list)
+    if (!all.includes(b as TestBackend))
+      throw new Error(`ATTNLAB_TEST_BACKENDS: unknown backend '${b}'; allowed: ${all.join(', ')}`);
   return list as TestBackend[];
 }
 
 const webgpuProbe: { result?: Promise<string | undefined> } = {};
 async function webgpuAvailable(): Promise<string | undefined> {
-  webgpuProbe.result ??= initBackend({ prefer: 'webgpu' }).then(() => undefined, (e: Error) => e.message);
+  webgpuProbe.result ??= initBackend({ prefer: 'webgpu' }).then(
+    () => undefined,
+    (e: Error) => e.message,
+  );
   return webgpuProbe.result;
 }
 
@@ -82,7 +90,9 @@ export async function expectClose(
   for (let i = 0; i < e.length; i++) {
     const diff = Math.abs(a[i]! - e[i]!);
     if (!(diff <= atol + rtol * Math.abs(e[i]!))) {
-      throw new Error(`element ${i}: got ${a[i]}, expected ${e[i]} (|diff| ${diff.toExponential(2)} > ${atol} + ${rtol}·|expected|)`);
+      throw new Error(
+        `element ${i}: got ${a[i]}, expected ${e[i]} (|diff| ${diff.toExponential(2)} > ${atol} + ${rtol}·|expected|)`,
+      );
     }
   }
 }
@@ -93,6 +103,7 @@ export async function expectNoLeak<T>(fn: () => T | Promise<T>, dispose?: (r: T)
   const r = await fn();
   dispose?.(r);
   const after = tf.memory().numTensors;
-  if (after !== before) throw new Error(`tensor leak: ${after - before} tensors left (before ${before}, after ${after})`);
+  if (after !== before)
+    throw new Error(`tensor leak: ${after - before} tensors left (before ${before}, after ${after})`);
   return r;
 }

@@ -8,8 +8,18 @@
 import { tokenPatternArrays } from '@attnlab/data';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  CV_PARAM_NAMES, cvClassifierForward, cvClassifierHidden, cvClassifierState, cvClassifierStep, cvClassifierWorkspace, jsGemm, tfjsGemm,
-  type CvBatch, type CvClassifierState, type CvClassifierWorkspace, type CvParamName,
+  CV_PARAM_NAMES,
+  cvClassifierForward,
+  cvClassifierHidden,
+  cvClassifierState,
+  cvClassifierStep,
+  cvClassifierWorkspace,
+  jsGemm,
+  tfjsGemm,
+  type CvBatch,
+  type CvClassifierState,
+  type CvClassifierWorkspace,
+  type CvParamName,
 } from './cv-engine.js';
 import { cvReferenceModel, cvSweep, type CvSweepConfig } from './cv-sweep.js';
 import { resolveConfig } from './experiment.js';
@@ -55,7 +65,12 @@ const now = (): number => performance.now();
  * cv-sweep's evaluation and CV measurement on the fused engine's parameters: one fused forward pass
  * (loss, accuracy and the activations), then the experiment's own CV table on those.
  */
-async function fusedMeasure(state: CvClassifierState, batch: CvBatch, ws: CvClassifierWorkspace, config: CvSweepConfig): Promise<{ loss: number; accuracy: number }> {
+async function fusedMeasure(
+  state: CvClassifierState,
+  batch: CvBatch,
+  ws: CvClassifierWorkspace,
+  config: CvSweepConfig,
+): Promise<{ loss: number; accuracy: number }> {
   const { seqLen } = ws.shape;
   const n = batch.labels.length;
   const f = cvClassifierForward(state.params, batch, ws);
@@ -64,10 +79,19 @@ async function fusedMeasure(state: CvClassifierState, batch: CvBatch, ws: CvClas
   const D = ws.shape.width;
   const block = (name: CvParamName) => {
     const { offset, size, shape } = ws.layout[name];
-    return tf.tensor(Float32Array.from(state.params.subarray(offset, offset + size)), shape.length === 3 ? shape.slice(1) : shape);
+    return tf.tensor(
+      Float32Array.from(state.params.subarray(offset, offset + size)),
+      shape.length === 3 ? shape.slice(1) : shape,
+    );
   };
   const w = { emb: block('emb'), wQ: block('wQ'), wK: block('wK'), wV: block('wV'), wO: block('wO'), wC: block('wC') };
-  const a = { h: tf.tensor2d(acts.h, [rows, D]), q: tf.tensor2d(acts.q, [rows, D]), k: tf.tensor2d(acts.k, [rows, D]), v: tf.tensor2d(acts.v, [rows, D]), post: tf.tensor2d(acts.post, [rows, D]) };
+  const a = {
+    h: tf.tensor2d(acts.h, [rows, D]),
+    q: tf.tensor2d(acts.q, [rows, D]),
+    k: tf.tensor2d(acts.k, [rows, D]),
+    v: tf.tensor2d(acts.v, [rows, D]),
+    post: tf.tensor2d(acts.post, [rows, D]),
+  };
   try {
     await cvReferenceModel.cvTable(w, a, ws.shape.heads, config);
   } finally {
@@ -121,7 +145,8 @@ function rss(): number {
 }
 
 async function best(runs: number, f: () => Promise<unknown>): Promise<{ seconds: number; first: number }> {
-  let bestS = Infinity, first = NaN;
+  let bestS = Infinity,
+    first = NaN;
   for (let i = 0; i < runs; i++) {
     const t0 = now();
     await f();
@@ -141,14 +166,18 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
   const fn = 'runSeedBenchmark';
   const want = options.rows ?? SEED_BENCH_ROWS;
   for (const r of want) {
-    if (!SEED_BENCH_ROWS.includes(r)) throw new RangeError(`${fn}: options.rows holds '${String(r)}'; allowed: ${SEED_BENCH_ROWS.join(', ')}`);
+    if (!SEED_BENCH_ROWS.includes(r))
+      throw new RangeError(`${fn}: options.rows holds '${String(r)}'; allowed: ${SEED_BENCH_ROWS.join(', ')}`);
   }
   const [width, heads] = options.cvConfig ?? [64, 4];
   if (!Number.isInteger(width) || !Number.isInteger(heads) || heads < 1 || width < 4 || width % heads !== 0) {
-    throw new RangeError(`${fn}: options.cvConfig must be [width ≥ 4, heads ≥ 1] with heads dividing width; got [${String(width)}, ${String(heads)}]`);
+    throw new RangeError(
+      `${fn}: options.cvConfig must be [width ≥ 4, heads ≥ 1] with heads dividing width; got [${String(width)}, ${String(heads)}]`,
+    );
   }
   const repeat = options.repeat ?? 5;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new RangeError(`${fn}: options.repeat must be an integer ≥ 1; got ${String(repeat)}`);
+  if (!Number.isInteger(repeat) || repeat < 1)
+    throw new RangeError(`${fn}: options.repeat must be an integer ≥ 1; got ${String(repeat)}`);
   const log = options.log ?? (() => undefined);
   let peak = rss();
   const rows: SeedBenchmarkRow[] = [];
@@ -160,13 +189,27 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
     const seconds = (now() - t0) / 1000;
     peak = Math.max(peak, rss());
     rows.push({
-      id, label, seconds, runs: 1,
-      configurations: r.data.runs.map((x) => ({ width: x.width, heads: x.heads, seconds: x.seconds, accuracy: x.post?.accuracy ?? null })),
+      id,
+      label,
+      seconds,
+      runs: 1,
+      configurations: r.data.runs.map((x) => ({
+        width: x.width,
+        heads: x.heads,
+        seconds: x.seconds,
+        accuracy: x.post?.accuracy ?? null,
+      })),
     });
   };
   if (want.includes('cv-one') || want.includes('cv-preset')) {
     // Warm-up: compile every kernel shape family once (one epoch of a small configuration).
-    await cvSweep.run({ ...seed, widths: [width], heads: [heads], epochs: 1, data: { ...seed.data, samplesPerClass: 5 } });
+    await cvSweep.run({
+      ...seed,
+      widths: [width],
+      heads: [heads],
+      epochs: 1,
+      data: { ...seed.data, samplesPerClass: 5 },
+    });
   }
   const fused = async (config: CvSweepConfig, id: string, label: string) => {
     log(`timing ${label}…`);
@@ -188,11 +231,29 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
     const config = resolveConfig(valueMatrix, { preset: 'seed' });
     log(`timing value-matrix (best of ${repeat})…`);
     const whole = await best(repeat, () => valueMatrix.run(config));
-    rows.push({ id: 'value-matrix', label: 'value-matrix seed preset (experiments 1–5)', seconds: whole.seconds, firstSeconds: whole.first, runs: repeat });
+    rows.push({
+      id: 'value-matrix',
+      label: 'value-matrix seed preset (experiments 1–5)',
+      seconds: whole.seconds,
+      firstSeconds: whole.first,
+      runs: repeat,
+    });
     const fused = await best(repeat, () => learningFused(config));
-    rows.push({ id: 'value-matrix-learning', label: 'value-matrix experiment 5 (fused float64 host step)', seconds: fused.seconds, firstSeconds: fused.first, runs: repeat });
+    rows.push({
+      id: 'value-matrix-learning',
+      label: 'value-matrix experiment 5 (fused float64 host step)',
+      seconds: fused.seconds,
+      firstSeconds: fused.first,
+      runs: repeat,
+    });
     const reference = await best(Math.min(repeat, 3), () => learningReference(config));
-    rows.push({ id: 'value-matrix-learning-reference', label: 'value-matrix experiment 5 (tfjs reference: autodiff + adam)', seconds: reference.seconds, firstSeconds: reference.first, runs: Math.min(repeat, 3) });
+    rows.push({
+      id: 'value-matrix-learning-reference',
+      label: 'value-matrix experiment 5 (tfjs reference: autodiff + adam)',
+      seconds: reference.seconds,
+      firstSeconds: reference.first,
+      runs: Math.min(repeat, 3),
+    });
     peak = Math.max(peak, rss());
   }
   return { backend: tf.getBackend(), rows, memory: { peakRssMB: peak, tfNumTensors: tf.memory().numTensors } };

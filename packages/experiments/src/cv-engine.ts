@@ -22,7 +22,15 @@ import * as tf from '@tensorflow/tfjs-core';
  * C `[m, n]` = A `[m, k]` · B `[k, n]`, all row-major float32, written into `out`; with `transposeA`,
  * `a` holds Aᵀ `[k, m]` (C = aᵀ·b).
  */
-export type Gemm = (a: Float32Array, b: Float32Array, m: number, k: number, n: number, out: Float32Array, transposeA?: boolean) => void;
+export type Gemm = (
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  out: Float32Array,
+  transposeA?: boolean,
+) => void;
 
 /** Matrix product in plain TypeScript (four rows at a time, float32 storage). */
 export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
@@ -30,7 +38,8 @@ export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
   if (transposeA) {
     // C += a[t, :]ᵀ b[t, :] for each t: one row of a scales rows of b into C.
     for (let t = 0; t < k; t++) {
-      const ao = t * m, bo = t * n;
+      const ao = t * m,
+        bo = t * n;
       for (let i = 0; i < m; i++) {
         const x = a[ao + i]!;
         if (x === 0) continue;
@@ -42,10 +51,19 @@ export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
   }
   let i = 0;
   for (; i + 3 < m; i += 4) {
-    const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-    const c0 = i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+    const a0 = i * k,
+      a1 = a0 + k,
+      a2 = a1 + k,
+      a3 = a2 + k;
+    const c0 = i * n,
+      c1 = c0 + n,
+      c2 = c1 + n,
+      c3 = c2 + n;
     for (let t = 0; t < k; t++) {
-      const x0 = a[a0 + t]!, x1 = a[a1 + t]!, x2 = a[a2 + t]!, x3 = a[a3 + t]!;
+      const x0 = a[a0 + t]!,
+        x1 = a[a1 + t]!,
+        x2 = a[a2 + t]!,
+        x3 = a[a3 + t]!;
       const bo = t * n;
       for (let j = 0; j < n; j++) {
         const y = b[bo + j]!;
@@ -57,7 +75,8 @@ export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
     }
   }
   for (; i < m; i++) {
-    const ao = i * k, co = i * n;
+    const ao = i * k,
+      co = i * n;
     for (let t = 0; t < k; t++) {
       const x = a[ao + t]!;
       const bo = t * n;
@@ -74,12 +93,16 @@ export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
 export function tfjsGemm(): Gemm {
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') {
-    throw new RangeError(`tfjsGemm: needs a backend that reads synchronously (cpu or wasm); the current one is '${backend}' (use jsGemm there)`);
+    throw new RangeError(
+      `tfjsGemm: needs a backend that reads synchronously (cpu or wasm); the current one is '${backend}' (use jsGemm there)`,
+    );
   }
   return (a, b, m, k, n, out, transposeA = false) => {
     const r = tf.tidy(() => {
       // An explicit transpose, then an untransposed product: the form XNNPACK runs on wasm.
-      const A = transposeA ? tf.transpose(tf.tensor2d(a.subarray(0, m * k), [k, m])) : tf.tensor2d(a.subarray(0, m * k), [m, k]);
+      const A = transposeA
+        ? tf.transpose(tf.tensor2d(a.subarray(0, m * k), [k, m]))
+        : tf.tensor2d(a.subarray(0, m * k), [m, k]);
       return tf.matMul(A, tf.tensor2d(b.subarray(0, k * n), [k, n]));
     });
     out.set(r.dataSync() as Float32Array);
@@ -97,7 +120,22 @@ export interface CvClassifierShape {
 }
 
 /** Names of the parameter blocks, in cv-sweep's ParamMap names and layouts (y = x·W + b, W `[in, out]`). */
-export const CV_PARAM_NAMES = ['emb', 'pos', 'wQ', 'wK', 'wV', 'wO', 'bQ', 'bK', 'bV', 'bO', 'lnGain', 'lnBias', 'wC', 'bC'] as const;
+export const CV_PARAM_NAMES = [
+  'emb',
+  'pos',
+  'wQ',
+  'wK',
+  'wV',
+  'wO',
+  'bQ',
+  'bK',
+  'bV',
+  'bO',
+  'lnGain',
+  'lnBias',
+  'wC',
+  'bC',
+] as const;
 export type CvParamName = (typeof CV_PARAM_NAMES)[number];
 
 /** Offset and size of each block in the flat parameter vector. */
@@ -107,8 +145,20 @@ export function cvParamLayout(s: CvClassifierShape): CvParamLayout {
   checkShape('cvParamLayout', s);
   const { vocab: V, seqLen: S, classes: C, width: D } = s;
   const shapes: Record<CvParamName, number[]> = {
-    emb: [V, D], pos: [1, S, D], wQ: [D, D], wK: [D, D], wV: [D, D], wO: [D, D],
-    bQ: [D], bK: [D], bV: [D], bO: [D], lnGain: [D], lnBias: [D], wC: [D, C], bC: [C],
+    emb: [V, D],
+    pos: [1, S, D],
+    wQ: [D, D],
+    wK: [D, D],
+    wV: [D, D],
+    wO: [D, D],
+    bQ: [D],
+    bK: [D],
+    bV: [D],
+    bO: [D],
+    lnGain: [D],
+    lnBias: [D],
+    wC: [D, C],
+    bC: [C],
   };
   let offset = 0;
   const out = {} as Record<CvParamName, { offset: number; size: number; shape: number[] }>;
@@ -121,12 +171,15 @@ export function cvParamLayout(s: CvClassifierShape): CvParamLayout {
 }
 
 function checkShape(fn: string, s: CvClassifierShape): void {
-  if (s === null || typeof s !== 'object') throw new TypeError(`${fn}: shape must be an object {vocab, seqLen, classes, width, heads}; got ${String(s)}`);
+  if (s === null || typeof s !== 'object')
+    throw new TypeError(`${fn}: shape must be an object {vocab, seqLen, classes, width, heads}; got ${String(s)}`);
   for (const k of ['vocab', 'seqLen', 'classes', 'width', 'heads'] as const) {
     const v = s[k];
-    if (!Number.isInteger(v) || v < 1) throw new RangeError(`${fn}: shape.${k} must be an integer ≥ 1; got ${String(v)}`);
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`${fn}: shape.${k} must be an integer ≥ 1; got ${String(v)}`);
   }
-  if (s.width % s.heads !== 0) throw new RangeError(`${fn}: shape.width must be divisible by shape.heads = ${s.heads}; got ${s.width}`);
+  if (s.width % s.heads !== 0)
+    throw new RangeError(`${fn}: shape.width must be divisible by shape.heads = ${s.heads}; got ${s.width}`);
 }
 
 /** Parameters and Adam state: float64, laid out by {@link cvParamLayout}. */
@@ -139,20 +192,31 @@ export interface CvClassifierState {
 }
 
 /** A fresh state from parameter values by name (e.g. read from cv-sweep's tf.Variables). */
-export function cvClassifierState(s: CvClassifierShape, values: Record<CvParamName, ArrayLike<number>>): CvClassifierState {
+export function cvClassifierState(
+  s: CvClassifierShape,
+  values: Record<CvParamName, ArrayLike<number>>,
+): CvClassifierState {
   const layout = cvParamLayout(s);
   const params = new Float64Array(layout.total);
   for (const name of CV_PARAM_NAMES) {
     const v = values[name];
     const { offset, size } = layout[name];
-    if (v === undefined || v.length !== size) throw new RangeError(`cvClassifierState: values.${name} must hold ${size} numbers; got ${v === undefined ? 'undefined' : v.length}`);
+    if (v === undefined || v.length !== size)
+      throw new RangeError(
+        `cvClassifierState: values.${name} must hold ${size} numbers; got ${v === undefined ? 'undefined' : v.length}`,
+      );
     for (let i = 0; i < size; i++) params[offset + i] = v[i]!;
   }
   return { params, m: new Float64Array(layout.total), v: new Float64Array(layout.total), step: 0 };
 }
 
 /** Adam's settings (torch.optim.Adam, no weight decay). */
-export interface CvAdam { lr: number; beta1: number; beta2: number; eps: number }
+export interface CvAdam {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
 
 /** Buffers for batches of up to `maxBatch` samples, allocated once ({@link cvClassifierWorkspace}). */
 export interface CvClassifierWorkspace {
@@ -161,46 +225,99 @@ export interface CvClassifierWorkspace {
   readonly maxBatch: number;
   readonly gemm: Gemm;
   // float32 operands of the products
-  ep: Float32Array; wqkv: Float32Array; wqkvT: Float32Array; wo: Float32Array; woT: Float32Array;
+  ep: Float32Array;
+  wqkv: Float32Array;
+  wqkvT: Float32Array;
+  wo: Float32Array;
+  woT: Float32Array;
   pw: Float32Array;
   // per token
-  qkv: Float32Array; o: Float32Array; y: Float32Array; nhat: Float32Array; rstd: Float64Array;
-  att: Float64Array; pooled: Float64Array; logits: Float64Array;
-  du: Float32Array; dO: Float32Array; dqkv: Float32Array; g: Float32Array; dwqkv: Float32Array; dep: Float32Array; dwo: Float32Array;
+  qkv: Float32Array;
+  o: Float32Array;
+  y: Float32Array;
+  nhat: Float32Array;
+  rstd: Float64Array;
+  att: Float64Array;
+  pooled: Float64Array;
+  logits: Float64Array;
+  du: Float32Array;
+  dO: Float32Array;
+  dqkv: Float32Array;
+  g: Float32Array;
+  dwqkv: Float32Array;
+  dep: Float32Array;
+  dwo: Float32Array;
   grad: Float64Array;
 }
 
-export function cvClassifierWorkspace(s: CvClassifierShape, maxBatch: number, gemm: Gemm = jsGemm): CvClassifierWorkspace {
+export function cvClassifierWorkspace(
+  s: CvClassifierShape,
+  maxBatch: number,
+  gemm: Gemm = jsGemm,
+): CvClassifierWorkspace {
   const layout = cvParamLayout(s);
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`cvClassifierWorkspace: maxBatch must be an integer ≥ 1; got ${String(maxBatch)}`);
-  if (typeof gemm !== 'function') throw new TypeError(`cvClassifierWorkspace: gemm must be a function (jsGemm or tfjsGemm()); got ${typeof gemm}`);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError(`cvClassifierWorkspace: maxBatch must be an integer ≥ 1; got ${String(maxBatch)}`);
+  if (typeof gemm !== 'function')
+    throw new TypeError(`cvClassifierWorkspace: gemm must be a function (jsGemm or tfjsGemm()); got ${typeof gemm}`);
   const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = s;
   const N = maxBatch * S;
   const R = V + S;
   const f32 = (n: number) => new Float32Array(n);
   return {
-    shape: { ...s }, layout, maxBatch, gemm,
-    ep: f32(R * D), wqkv: f32(D * 3 * D), wqkvT: f32(3 * D * D), wo: f32(D * D), woT: f32(D * D),
+    shape: { ...s },
+    layout,
+    maxBatch,
+    gemm,
+    ep: f32(R * D),
+    wqkv: f32(D * 3 * D),
+    wqkvT: f32(3 * D * D),
+    wo: f32(D * D),
+    woT: f32(D * D),
     pw: f32(R * 3 * D),
-    qkv: f32(N * 3 * D), o: f32(N * D), y: f32(N * D), nhat: f32(N * D), rstd: new Float64Array(N),
-    att: new Float64Array(maxBatch * H * S * S), pooled: new Float64Array(maxBatch * D), logits: new Float64Array(maxBatch * C),
-    du: f32(N * D), dO: f32(N * D), dqkv: f32(N * 3 * D), g: f32(R * 3 * D), dwqkv: f32(D * 3 * D), dep: f32(R * D), dwo: f32(D * D),
+    qkv: f32(N * 3 * D),
+    o: f32(N * D),
+    y: f32(N * D),
+    nhat: f32(N * D),
+    rstd: new Float64Array(N),
+    att: new Float64Array(maxBatch * H * S * S),
+    pooled: new Float64Array(maxBatch * D),
+    logits: new Float64Array(maxBatch * C),
+    du: f32(N * D),
+    dO: f32(N * D),
+    dqkv: f32(N * 3 * D),
+    g: f32(R * 3 * D),
+    dwqkv: f32(D * 3 * D),
+    dep: f32(R * D),
+    dwo: f32(D * D),
     grad: new Float64Array(layout.total),
   };
 }
 
 /** A batch: token ids `[n, seqLen]` (row-major) and labels `[n]`. */
-export interface CvBatch { ids: Int32Array; labels: Int32Array }
+export interface CvBatch {
+  ids: Int32Array;
+  labels: Int32Array;
+}
 
 /** What a forward pass reports: mean cross-entropy and the number classified correctly. */
-export interface CvForwardResult { loss: number; correct: number; n: number }
+export interface CvForwardResult {
+  loss: number;
+  correct: number;
+  n: number;
+}
 
 function checkBatch(fn: string, ws: CvClassifierWorkspace, b: CvBatch): number {
   const { seqLen: S, vocab: V, classes: C } = ws.shape;
-  if (!(b?.ids instanceof Int32Array) || !(b.labels instanceof Int32Array)) throw new TypeError(`${fn}: batch must be {ids: Int32Array, labels: Int32Array}; got ${b === null || typeof b !== 'object' ? String(b) : `{ ${Object.keys(b).join(', ')} }`}`);
+  if (!(b?.ids instanceof Int32Array) || !(b.labels instanceof Int32Array))
+    throw new TypeError(
+      `${fn}: batch must be {ids: Int32Array, labels: Int32Array}; got ${b === null || typeof b !== 'object' ? String(b) : `{ ${Object.keys(b).join(', ')} }`}`,
+    );
   const n = b.labels.length;
-  if (n < 1 || n > ws.maxBatch) throw new RangeError(`${fn}: batch.labels must hold 1 to maxBatch = ${ws.maxBatch} labels; got ${n}`);
-  if (b.ids.length !== n * S) throw new RangeError(`${fn}: batch.ids must hold labels.length · seqLen = ${n * S} ids; got ${b.ids.length}`);
+  if (n < 1 || n > ws.maxBatch)
+    throw new RangeError(`${fn}: batch.labels must hold 1 to maxBatch = ${ws.maxBatch} labels; got ${n}`);
+  if (b.ids.length !== n * S)
+    throw new RangeError(`${fn}: batch.ids must hold labels.length · seqLen = ${n * S} ids; got ${b.ids.length}`);
   for (let i = 0; i < b.ids.length; i++) {
     const t = b.ids[i]!;
     if (!(t >= 0 && t < V)) throw new RangeError(`${fn}: batch.ids[${i}] must be a token id in [0, ${V}); got ${t}`);
@@ -218,9 +335,18 @@ function checkBatch(fn: string, ws: CvClassifierWorkspace, b: CvBatch): number {
  * at a time with their own sums, so the adds do not wait on each other; each output is written once.
  */
 function mixRows(
-  coef: Float64Array, co: number, transposed: boolean, S: number,
-  src: Float32Array, srcBase: number, srcStride: number,
-  dst: Float32Array, dstBase: number, dstStride: number, width: number, factor: number,
+  coef: Float64Array,
+  co: number,
+  transposed: boolean,
+  S: number,
+  src: Float32Array,
+  srcBase: number,
+  srcStride: number,
+  dst: Float32Array,
+  dstBase: number,
+  dstStride: number,
+  width: number,
+  factor: number,
 ): void {
   const ci = transposed ? 1 : S;
   const cj = transposed ? S : 1;
@@ -229,7 +355,10 @@ function mixRows(
     const d = dstBase + i * dstStride;
     let e = 0;
     for (; e + 3 < width; e += 4) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
       for (let j = 0; j < S; j++) {
         const c = coef[crow + j * cj]!;
         const r = srcBase + j * srcStride + e;
@@ -253,7 +382,10 @@ function mixRows(
 
 /** Σ_e x[xo + e]·y[yo + e] over `width` entries, with four sums. */
 function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, width: number): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0;
   let e = 0;
   for (; e + 3 < width; e += 4) {
     a0 += x[xo + e]! * y[yo + e]!;
@@ -262,7 +394,7 @@ function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, width: nu
     a3 += x[xo + e + 3]! * y[yo + e + 3]!;
   }
   for (; e < width; e++) a0 += x[xo + e]! * y[yo + e]!;
-  return (a0 + a1) + (a2 + a3);
+  return a0 + a1 + (a2 + a3);
 }
 
 /**
@@ -294,10 +426,14 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
   }
   ws.gemm(ep, wqkv, R, D, D3, pw);
   // q, k, v of token (b, s) = PW[x] + PW[V + s] + b.
-  const bq = L.bQ.offset, bk = L.bK.offset, bv = L.bV.offset;
+  const bq = L.bQ.offset,
+    bk = L.bK.offset,
+    bv = L.bV.offset;
   for (let t = 0; t < N; t++) {
     const s = t % S;
-    const xo = batch.ids[t]! * D3, po = (V + s) * D3, to = t * D3;
+    const xo = batch.ids[t]! * D3,
+      po = (V + s) * D3,
+      to = t * D3;
     for (let c = 0; c < D; c++) {
       qkv[to + c] = pw[xo + c]! + pw[po + c]! + p[bq + c]!;
       qkv[to + D + c] = pw[xo + D + c]! + pw[po + D + c]! + p[bk + c]!;
@@ -333,11 +469,16 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
   }
   // y = o·W_O; u = h + y + b_O; LayerNorm; pooled = mean over positions.
   ws.gemm(o, wo, N, D, D, y);
-  const bo = L.bO.offset, gain = L.lnGain.offset, bias = L.lnBias.offset;
+  const bo = L.bO.offset,
+    gain = L.lnGain.offset,
+    bias = L.lnBias.offset;
   pooled.fill(0, 0, n * D);
   for (let t = 0; t < N; t++) {
-    const b = Math.floor(t / S), s = t % S;
-    const eo = batch.ids[t]! * D, po = (V + s) * D, to = t * D;
+    const b = Math.floor(t / S),
+      s = t % S;
+    const eo = batch.ids[t]! * D,
+      po = (V + s) * D,
+      to = t * D;
     let mean = 0;
     for (let c = 0; c < D; c++) {
       const u = ep[eo + c]! + ep[po + c]! + y[to + c]! + p[bo + c]!;
@@ -361,16 +502,21 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
   }
   for (let i = 0; i < n * D; i++) pooled[i] = pooled[i]! / S;
   // Logits, cross-entropy and accuracy.
-  const wc = L.wC.offset, bc = L.bC.offset;
+  const wc = L.wC.offset,
+    bc = L.bC.offset;
   let loss = 0;
   let correct = 0;
   for (let b = 0; b < n; b++) {
-    let best = -Infinity, arg = 0;
+    let best = -Infinity,
+      arg = 0;
     for (let c = 0; c < C; c++) {
       let z = p[bc + c]!;
       for (let d = 0; d < D; d++) z += pooled[b * D + d]! * p[wc + d * C + c]!;
       logits[b * C + c] = z;
-      if (z > best) { best = z; arg = c; }
+      if (z > best) {
+        best = z;
+        arg = c;
+      }
     }
     let se = 0;
     for (let c = 0; c < C; c++) se += Math.exp(logits[b * C + c]! - best);
@@ -393,9 +539,11 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   const D3 = 3 * D;
   const R = V + S;
   const p = params;
-  const { ep, wqkv, wqkvT, wo, woT, qkv, o, nhat, rstd, att, pooled, logits, du, dO, dqkv, g, dwqkv, dep, dwo, grad } = ws;
+  const { ep, wqkv, wqkvT, wo, woT, qkv, o, nhat, rstd, att, pooled, logits, du, dO, dqkv, g, dwqkv, dep, dwo, grad } =
+    ws;
   grad.fill(0);
-  const wc = L.wC.offset, gain = L.lnGain.offset;
+  const wc = L.wC.offset,
+    gain = L.lnGain.offset;
   // Classifier: dlogits = (softmax − onehot)/n; dW_C = pooledᵀ·dlogits; dpooled = dlogits·W_Cᵀ.
   const dpooled = new Float64Array(D);
   for (let b = 0; b < n; b++) {
@@ -414,8 +562,10 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
     }
     // Mean over positions, then LayerNorm's backward for each token of the sample.
     for (let s = 0; s < S; s++) {
-      const t = b * S + s, to = t * D;
-      let m1 = 0, m2 = 0;
+      const t = b * S + s,
+        to = t * D;
+      let m1 = 0,
+        m2 = 0;
       for (let d = 0; d < D; d++) {
         const dz = dpooled[d]! / S;
         const nh = nhat[to + d]!;
@@ -430,7 +580,7 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
       const r = rstd[t]!;
       for (let d = 0; d < D; d++) {
         const nh = nhat[to + d]!;
-        du[to + d] = r * (dpooled[d]! / S * p[gain + d]! - m1 - nh * m2);
+        du[to + d] = r * ((dpooled[d]! / S) * p[gain + d]! - m1 - nh * m2);
       }
     }
   }
@@ -439,13 +589,15 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
   ws.gemm(du, woT, N, D, D, dO);
   for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
-  for (let t = 0; t < N; t++) for (let c = 0; c < D; c++) grad[L.bO.offset + c] = grad[L.bO.offset + c]! + du[t * D + c]!;
+  for (let t = 0; t < N; t++)
+    for (let c = 0; c < D; c++) grad[L.bO.offset + c] = grad[L.bO.offset + c]! + du[t * D + c]!;
   // Attention backward per sample and head: da_ij = do_i·v_j, ds = a ⊙ (da − Σ_j a da) (rows),
   // dv = aᵀ·do, dq = ds·k/√hd, dk = dsᵀ·q/√hd; each block of dqkv is written once.
   const scale = 1 / Math.sqrt(hd);
   const ds = new Float64Array(S * S);
   for (let b = 0; b < n; b++) {
-    const tb = b * S * D3, ob = b * S * D;
+    const tb = b * S * D3,
+      ob = b * S * D;
     for (let h = 0; h < H; h++) {
       const ho = h * hd;
       const ao = (b * H + h) * S * S;
@@ -466,7 +618,9 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   // Biases, then G: per-token gradients of q, k, v summed by token id (rows 0…V−1) and position (V…).
   g.fill(0, 0, R * D3);
   for (let t = 0; t < N; t++) {
-    const to = t * D3, xo = batch.ids[t]! * D3, po = (V + (t % S)) * D3;
+    const to = t * D3,
+      xo = batch.ids[t]! * D3,
+      po = (V + (t % S)) * D3;
     for (let c = 0; c < D3; c++) {
       const v = dqkv[to + c]!;
       g[xo + c] = g[xo + c]! + v;
@@ -493,7 +647,9 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   for (let i = 0; i < V * D; i++) grad[L.emb.offset + i] = dep[i]!;
   for (let i = 0; i < S * D; i++) grad[L.pos.offset + i] = dep[V * D + i]!;
   for (let t = 0; t < N; t++) {
-    const to = t * D, eo = L.emb.offset + batch.ids[t]! * D, po = L.pos.offset + (t % S) * D;
+    const to = t * D,
+      eo = L.emb.offset + batch.ids[t]! * D,
+      po = L.pos.offset + (t % S) * D;
     for (let c = 0; c < D; c++) {
       const v = du[to + c]!;
       grad[eo + c] = grad[eo + c]! + v;
@@ -524,8 +680,16 @@ function cvAdamUpdate(state: CvClassifierState, grad: Float64Array, adam: CvAdam
  * const ws = cvClassifierWorkspace(shape, 500, tfjsGemm());
  * const { loss, correct } = cvClassifierStep(state, batch, ws, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
  */
-export function cvClassifierStep(state: CvClassifierState, batch: CvBatch, ws: CvClassifierWorkspace, adam: CvAdam): CvForwardResult {
-  if (state.params.length !== ws.layout.total) throw new RangeError(`cvClassifierStep: state.params must hold ${ws.layout.total} numbers for this shape; got ${state.params.length}`);
+export function cvClassifierStep(
+  state: CvClassifierState,
+  batch: CvBatch,
+  ws: CvClassifierWorkspace,
+  adam: CvAdam,
+): CvForwardResult {
+  if (state.params.length !== ws.layout.total)
+    throw new RangeError(
+      `cvClassifierStep: state.params must hold ${ws.layout.total} numbers for this shape; got ${state.params.length}`,
+    );
   const r = cvClassifierForward(state.params, batch, ws);
   cvClassifierBackward(state.params, batch, ws);
   cvAdamUpdate(state, ws.grad, adam);
@@ -537,13 +701,23 @@ export function cvClassifierStep(state: CvClassifierState, batch: CvBatch, ws: C
  * forward_activations names them, row-major float32: h = E[x] + P (`act_emb`), q, k, v (`[rows, width]`
  * each, heads side by side), and norm(h + attn) (`act_post_full`, LayerNorm's output with its gain and bias).
  */
-export function cvClassifierHidden(params: Float64Array, batch: CvBatch, ws: CvClassifierWorkspace, rows: number): { h: Float32Array; q: Float32Array; k: Float32Array; v: Float32Array; post: Float32Array } {
+export function cvClassifierHidden(
+  params: Float64Array,
+  batch: CvBatch,
+  ws: CvClassifierWorkspace,
+  rows: number,
+): { h: Float32Array; q: Float32Array; k: Float32Array; v: Float32Array; post: Float32Array } {
   const { vocab: V, seqLen: S, width: D } = ws.shape;
   const L = ws.layout;
   const D3 = 3 * D;
-  const h = new Float32Array(rows * D), q = new Float32Array(rows * D), k = new Float32Array(rows * D), v = new Float32Array(rows * D), post = new Float32Array(rows * D);
+  const h = new Float32Array(rows * D),
+    q = new Float32Array(rows * D),
+    k = new Float32Array(rows * D),
+    v = new Float32Array(rows * D),
+    post = new Float32Array(rows * D);
   for (let t = 0; t < rows; t++) {
-    const eo = batch.ids[t]! * D, po = (V + (t % S)) * D;
+    const eo = batch.ids[t]! * D,
+      po = (V + (t % S)) * D;
     for (let c = 0; c < D; c++) {
       h[t * D + c] = ws.ep[eo + c]! + ws.ep[po + c]!;
       q[t * D + c] = ws.qkv[t * D3 + c]!;

@@ -4,7 +4,13 @@ import { Rng, tokenPatternArrays } from '@attnlab/data';
 import { CV_BAND, inCvBand, simplexVolumeCVs } from '@attnlab/metrics';
 import type { FigureSpec } from '@attnlab/plot';
 import { adam, train, type ParamMap } from '@attnlab/train';
-import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type Experiment,
+  type ExperimentResult,
+  type NamedFigure,
+  type RunContext,
+} from './experiment.js';
 import { startMeta } from './meta.js';
 import { ConfigError, s } from './schema.js';
 
@@ -79,33 +85,81 @@ export interface CvSweepData {
 const pos = (def: number, description: string, max = 1 << 20) => s.int({ min: 1, max, default: def, description });
 
 export const cvSweepConfigSchema = s.object({
-  data: s.object({
-    nClasses: s.int({ min: 2, max: 4096, default: 10, description: 'classes (one base token pattern each)' }),
-    samplesPerClass: pos(50, 'samples per class', 1 << 16),
-    seqLen: pos(8, 'tokens per sample', 4096),
-    vocab: s.int({ min: 5, max: 1 << 20, default: 256, description: 'vocabulary size (rows of the embedding)' }),
-    perturbProb: s.number({ min: 0, max: 1, default: 0.25, description: 'probability that a position is replaced by a random token' }),
-  }, { default: {} }),
-  widths: s.array(s.int({ min: 1, max: 4096 }), { minItems: 1, maxItems: 16, default: [64, 128, 256], description: 'model widths D' }),
-  heads: s.array(s.int({ min: 1, max: 256 }), { minItems: 1, maxItems: 16, default: [1, 2, 4, 8], description: 'head counts (each width must be divisible by each)' }),
+  data: s.object(
+    {
+      nClasses: s.int({ min: 2, max: 4096, default: 10, description: 'classes (one base token pattern each)' }),
+      samplesPerClass: pos(50, 'samples per class', 1 << 16),
+      seqLen: pos(8, 'tokens per sample', 4096),
+      vocab: s.int({ min: 5, max: 1 << 20, default: 256, description: 'vocabulary size (rows of the embedding)' }),
+      perturbProb: s.number({
+        min: 0,
+        max: 1,
+        default: 0.25,
+        description: 'probability that a position is replaced by a random token',
+      }),
+    },
+    { default: {} },
+  ),
+  widths: s.array(s.int({ min: 1, max: 4096 }), {
+    minItems: 1,
+    maxItems: 16,
+    default: [64, 128, 256],
+    description: 'model widths D',
+  }),
+  heads: s.array(s.int({ min: 1, max: 256 }), {
+    minItems: 1,
+    maxItems: 16,
+    default: [1, 2, 4, 8],
+    description: 'head counts (each width must be divisible by each)',
+  }),
   epochs: pos(50, 'epochs', 1e6),
-  batchSize: s.int({ min: 0, max: 1 << 20, default: 0, description: 'samples per Adam step (0 = the whole data set, as the seed)' }),
+  batchSize: s.int({
+    min: 0,
+    max: 1 << 20,
+    default: 0,
+    description: 'samples per Adam step (0 = the whole data set, as the seed)',
+  }),
   lr: s.number({ min: 0, exclusiveMin: true, default: 1e-3, description: 'Adam learning rate' }),
-  cv: s.object({
-    samples: s.int({ min: 10, max: 1e6, default: 300, description: 'random 4-simplices per CV' }),
-    pool: s.int({ min: 5, max: 1 << 20, default: 512, description: 'CV samples rows among the first `pool` rows' }),
-  }, { default: {} }),
-  seed: s.int({ min: 0, max: 2 ** 32 - 1, default: 42, description: 'seed of the data, the initialisation and the CV subsets' }),
+  cv: s.object(
+    {
+      samples: s.int({ min: 10, max: 1e6, default: 300, description: 'random 4-simplices per CV' }),
+      pool: s.int({ min: 5, max: 1 << 20, default: 512, description: 'CV samples rows among the first `pool` rows' }),
+    },
+    { default: {} },
+  ),
+  seed: s.int({
+    min: 0,
+    max: 2 ** 32 - 1,
+    default: 42,
+    description: 'seed of the data, the initialisation and the CV subsets',
+  }),
 });
 
 const cvTableSchema = s.record(s.nullable(s.number()));
-const measurementSchema = s.object({ epoch: s.int({ min: 0 }), accuracy: s.number(), loss: s.number(), cv: cvTableSchema });
+const measurementSchema = s.object({
+  epoch: s.int({ min: 0 }),
+  accuracy: s.number(),
+  loss: s.number(),
+  cv: cvTableSchema,
+});
 export const cvSweepDataSchema = s.object({
-  runs: s.array(s.object({
-    width: s.int({ min: 1 }), heads: s.int({ min: 1 }), headDim: s.int({ min: 1 }), completedEpochs: s.int({ min: 0 }),
-    history: s.object({ epoch: s.array(s.int()), loss: s.array(s.number()), accuracy: s.array(s.number({ min: 0, max: 1 })) }),
-    pre: measurementSchema, mid: s.nullable(measurementSchema), post: s.nullable(measurementSchema), seconds: s.number({ min: 0 }),
-  })),
+  runs: s.array(
+    s.object({
+      width: s.int({ min: 1 }),
+      heads: s.int({ min: 1 }),
+      headDim: s.int({ min: 1 }),
+      completedEpochs: s.int({ min: 0 }),
+      history: s.object({
+        epoch: s.array(s.int()),
+        loss: s.array(s.number()),
+        accuracy: s.array(s.number({ min: 0, max: 1 })),
+      }),
+      pre: measurementSchema,
+      mid: s.nullable(measurementSchema),
+      post: s.nullable(measurementSchema),
+      seconds: s.number({ min: 0 }),
+    }),
+  ),
   band: s.object({ low: s.number(), high: s.number() }),
   gaussianCv: s.array(s.object({ width: s.int(), cv: s.number() })),
 });
@@ -122,7 +176,13 @@ const seedPreset: CvSweepConfig = {
 };
 /** Two widths × two head counts, 120 samples, 5 epochs at a 10× learning rate, 200 simplices per CV: ≈ 10–40 s on a 2-core CPU. */
 const quickPreset: CvSweepConfig = {
-  ...seedPreset, data: { ...seedPreset.data, samplesPerClass: 12 }, widths: [32, 64], heads: [2, 4], epochs: 5, lr: 1e-2, cv: { samples: 200, pool: 512 },
+  ...seedPreset,
+  data: { ...seedPreset.data, samplesPerClass: 12 },
+  widths: [32, 64],
+  heads: [2, 4],
+  epochs: 5,
+  lr: 1e-2,
+  cv: { samples: 200, pool: 512 },
 };
 
 // ---- closed form ------------------------------------------------------------------------------
@@ -135,9 +195,11 @@ const quickPreset: CvSweepConfig = {
  * gaussianSimplexCv(64); // 0.18035…
  */
 export function gaussianSimplexCv(width: number, points = 5): number {
-  if (!Number.isInteger(points) || points < 2) throw new RangeError(`gaussianSimplexCv: points must be an integer ≥ 2; got ${String(points)}`);
+  if (!Number.isInteger(points) || points < 2)
+    throw new RangeError(`gaussianSimplexCv: points must be an integer ≥ 2; got ${String(points)}`);
   const k = points - 1;
-  if (!Number.isInteger(width) || width < k) throw new RangeError(`gaussianSimplexCv: width must be an integer ≥ points − 1 = ${k}; got ${String(width)}`);
+  if (!Number.isInteger(width) || width < k)
+    throw new RangeError(`gaussianSimplexCv: width must be an integer ≥ points − 1 = ${k}; got ${String(width)}`);
   const a: number[] = [NaN, 1 / Math.sqrt(Math.PI), Math.sqrt(Math.PI) / 2];
   for (let n = 2; n < width; n++) a[n + 1] = n / (2 * a[n]!);
   let prod = 1;
@@ -171,14 +233,22 @@ function variable(t: tf.Tensor): tf.Variable {
  */
 function initModel(c: CvSweepConfig, width: number, heads: number): Model {
   const { vocab, seqLen, nClasses } = c.data;
-  const normal = (n: number, stream: number, std: number) => Float32Array.from(new Rng(c.seed, stream).normal(n, 0, std));
-  const uniform = (n: number, stream: number, bound: number) => Float32Array.from(new Rng(c.seed, stream).uniform(n, -bound, bound));
+  const normal = (n: number, stream: number, std: number) =>
+    Float32Array.from(new Rng(c.seed, stream).normal(n, 0, std));
+  const uniform = (n: number, stream: number, bound: number) =>
+    Float32Array.from(new Rng(c.seed, stream).uniform(n, -bound, bound));
   const init = initMultiHeadAttention({ embedDim: width, numHeads: heads }, c.seed);
   const vars: ParamMap = {
     emb: variable(tf.tensor2d(normal(vocab * width, 1, 1), [vocab, width])),
     pos: variable(tf.tensor3d(normal(seqLen * width, 2, 0.02), [1, seqLen, width])),
-    wQ: variable(init.wQ), wK: variable(init.wK), wV: variable(init.wV), wO: variable(init.wO),
-    bQ: variable(init.bQ!), bK: variable(init.bK!), bV: variable(init.bV!), bO: variable(init.bO!),
+    wQ: variable(init.wQ),
+    wK: variable(init.wK),
+    wV: variable(init.wV),
+    wO: variable(init.wO),
+    bQ: variable(init.bQ!),
+    bK: variable(init.bK!),
+    bV: variable(init.bV!),
+    bO: variable(init.bO!),
     lnGain: variable(tf.ones([width])),
     lnBias: variable(tf.zeros([width])),
     // y = x W + b layout: W is [D, C], the transpose of nn.Linear.weight.
@@ -187,15 +257,24 @@ function initModel(c: CvSweepConfig, width: number, heads: number): Model {
   };
   const v = vars as Record<string, tf.Variable>;
   const mha: MultiHeadAttentionParams = {
-    kind: 'mha', config: init.config,
-    wQ: v.wQ as tf.Tensor2D, wK: v.wK as tf.Tensor2D, wV: v.wV as tf.Tensor2D, wO: v.wO as tf.Tensor2D,
-    bQ: v.bQ as tf.Tensor1D, bK: v.bK as tf.Tensor1D, bV: v.bV as tf.Tensor1D, bO: v.bO as tf.Tensor1D,
+    kind: 'mha',
+    config: init.config,
+    wQ: v.wQ as tf.Tensor2D,
+    wK: v.wK as tf.Tensor2D,
+    wV: v.wV as tf.Tensor2D,
+    wO: v.wO as tf.Tensor2D,
+    bQ: v.bQ as tf.Tensor1D,
+    bK: v.bK as tf.Tensor1D,
+    bV: v.bV as tf.Tensor1D,
+    bO: v.bO as tf.Tensor1D,
   };
   return { width, heads, vars, mha };
 }
 
 /** Token ids `[B, S]` (int32). */
-interface Tokens { ids: tf.Tensor2D }
+interface Tokens {
+  ids: tf.Tensor2D;
+}
 
 function makeTokens(x: Int32Array, n: number, seqLen: number): Tokens {
   return { ids: tf.tensor2d(x.subarray(0, n * seqLen), [n, seqLen], 'int32') };
@@ -288,7 +367,12 @@ export const cvReferenceModel = {
  * Every CV of the measurement comes from one simplexVolumeCVs call (one read, per-head blocks as
  * stacks); seed 003's cv_metric gives None below 5 rows, and so null here.
  */
-async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf.Tensor1D): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
+async function evaluateAndMeasure(
+  m: Model,
+  c: CvSweepConfig,
+  all: Tokens,
+  y: tf.Tensor1D,
+): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
   const D = m.width;
   const rows = Math.min(all.ids.shape[0], Math.ceil(c.cv.pool / c.data.seqLen)) * c.data.seqLen;
   const { scores, acts } = tf.tidy(() => {
@@ -301,7 +385,8 @@ async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf
     return {
       scores,
       acts: {
-        h: hFlat, post: flat(post),
+        h: hFlat,
+        post: flat(post),
         q: tf.add(tf.matMul(hFlat, v.wQ!), v.bQ!) as tf.Tensor2D,
         k: tf.add(tf.matMul(hFlat, v.wK!), v.bK!) as tf.Tensor2D,
         v: tf.add(tf.matMul(hFlat, v.wV!), v.bV!) as tf.Tensor2D,
@@ -319,8 +404,21 @@ async function evaluateAndMeasure(m: Model, c: CvSweepConfig, all: Tokens, y: tf
 }
 
 /** The weights seed 003 measures, in y = x·W layout (W `[in, out]`); and the activations, `[rows, width]`. */
-interface CvWeights { emb: tf.Tensor; wQ: tf.Tensor; wK: tf.Tensor; wV: tf.Tensor; wO: tf.Tensor; wC: tf.Tensor }
-interface CvActivations { h: tf.Tensor; q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; post: tf.Tensor }
+interface CvWeights {
+  emb: tf.Tensor;
+  wQ: tf.Tensor;
+  wK: tf.Tensor;
+  wV: tf.Tensor;
+  wO: tf.Tensor;
+  wC: tf.Tensor;
+}
+interface CvActivations {
+  h: tf.Tensor;
+  q: tf.Tensor;
+  k: tf.Tensor;
+  v: tf.Tensor;
+  post: tf.Tensor;
+}
 
 /**
  * Seed 003's `measure_all_cv` on given weights and activations: weights in PyTorch's orientation
@@ -344,20 +442,37 @@ async function cvTable(w: CvWeights, a: CvActivations, H: number, c: CvSweepConf
     e.push([['out_proj'], tf.transpose(w.wO)]);
     e.push([['cls_head'], tf.transpose(w.wC)]);
     const heads = (x: tf.Tensor) => tf.transpose(tf.reshape(x, [rows, H, hd]), [1, 0, 2]);
-    for (const [name, t] of [['Q', a.q], ['K', a.k], ['V', a.v], ['post', a.post]] as const) e.push([perHead(`act_${name}`), heads(t)]);
+    for (const [name, t] of [
+      ['Q', a.q],
+      ['K', a.k],
+      ['V', a.v],
+      ['post', a.post],
+    ] as const)
+      e.push([perHead(`act_${name}`), heads(t)]);
     e.push([['act_emb'], tf.clone(a.h)]);
     e.push([['act_post_full'], tf.clone(a.post)]);
     return e;
   });
   try {
     const measured = entries.filter(([, t]) => t.shape[t.rank - 2]! >= 5);
-    const results = await simplexVolumeCVs(measured.map(([, t]) => t), { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed });
+    const results = await simplexVolumeCVs(
+      measured.map(([, t]) => t),
+      { samples: c.cv.samples, points: 5, pool: c.cv.pool, seed: c.seed },
+    );
     const byName = new Map<string, number | null>();
     measured.forEach(([names], i) => names.forEach((name, j) => byName.set(name, results[i]![j]!.cv)));
     // Seed 003's order: emb, Q/K/V_full, per-head Q/K/V, out_proj, cls_head, then activations per head, act_emb, act_post_full.
     const order = [
-      'emb', 'Q_full', 'K_full', 'V_full', ...Array.from({ length: H }, (_, i) => [`Q_h${i}`, `K_h${i}`, `V_h${i}`]).flat(), 'out_proj', 'cls_head',
-      ...Array.from({ length: H }, (_, i) => [`act_Q_h${i}`, `act_K_h${i}`, `act_V_h${i}`, `act_post_h${i}`]).flat(), 'act_emb', 'act_post_full',
+      'emb',
+      'Q_full',
+      'K_full',
+      'V_full',
+      ...Array.from({ length: H }, (_, i) => [`Q_h${i}`, `K_h${i}`, `V_h${i}`]).flat(),
+      'out_proj',
+      'cls_head',
+      ...Array.from({ length: H }, (_, i) => [`act_Q_h${i}`, `act_K_h${i}`, `act_V_h${i}`, `act_post_h${i}`]).flat(),
+      'act_emb',
+      'act_post_full',
     ];
     const cv: CvTable = {};
     for (const name of order) cv[name] = byName.get(name) ?? null;
@@ -369,7 +484,11 @@ async function cvTable(w: CvWeights, a: CvActivations, H: number, c: CvSweepConf
 
 // ---- one configuration ------------------------------------------------------------------------
 
-interface Dataset { all: Tokens; y: tf.Tensor1D; batches: { t: Tokens; y: tf.Tensor1D }[] }
+interface Dataset {
+  all: Tokens;
+  y: tf.Tensor1D;
+  batches: { t: Tokens; y: tf.Tensor1D }[];
+}
 
 function makeDataset(c: CvSweepConfig): Dataset {
   const { nClasses, samplesPerClass, seqLen, vocab, perturbProb } = c.data;
@@ -405,7 +524,13 @@ function macrotask(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
 
-async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number, ctx: RunContext): Promise<{ run: CvSweepRun; aborted: boolean }> {
+async function runOne(
+  c: CvSweepConfig,
+  d: Dataset,
+  width: number,
+  heads: number,
+  ctx: RunContext,
+): Promise<{ run: CvSweepRun; aborted: boolean }> {
   const t0 = Date.now();
   const phase = `D=${width} H=${heads}`;
   const model = initModel(c, width, heads);
@@ -427,7 +552,10 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
     const spe = d.batches.length;
     let aborted = false;
     for (let epoch = 1; epoch <= c.epochs; epoch++) {
-      if (ctx.signal?.aborted) { aborted = true; break; }
+      if (ctx.signal?.aborted) {
+        aborted = true;
+        break;
+      }
       const result = await train({
         params: model.vars,
         loss: (_p, b: Dataset['batches'][number]) => {
@@ -457,7 +585,15 @@ async function runOne(c: CvSweepConfig, d: Dataset, width: number, heads: number
     }
     if (!aborted) post = await measure(c.epochs);
     const run: CvSweepRun = {
-      width, heads, headDim: width / heads, completedEpochs: history.epoch.length, history, pre, mid, post, seconds: (Date.now() - t0) / 1000,
+      width,
+      heads,
+      headDim: width / heads,
+      completedEpochs: history.epoch.length,
+      history,
+      pre,
+      mid,
+      post,
+      seconds: (Date.now() - t0) / 1000,
     };
     return { run, aborted };
   } finally {
@@ -484,7 +620,10 @@ function accuracyCurve(r: CvSweepRun): { x: number[]; y: number[] } {
   const x = r.history.epoch.map((e) => e - 1);
   const y = [...r.history.accuracy];
   const last = [r.post, r.mid, r.pre].find((m) => m !== null && m.epoch === r.completedEpochs);
-  if (last) { x.push(last.epoch); y.push(last.accuracy); }
+  if (last) {
+    x.push(last.epoch);
+    y.push(last.accuracy);
+  }
   return { x, y };
 }
 
@@ -496,9 +635,16 @@ function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
   figs.push({
     id: 'weight-cv',
     spec: {
-      kind: 'table', title: `Post-training WEIGHT CV by head_dim (${band})`,
+      kind: 'table',
+      title: `Post-training WEIGHT CV by head_dim (${band})`,
       columns: ['D', 'heads', 'hdim', 'emb', 'Q_full', 'K_full', 'V_full', 'out', 'acc'],
-      rows: finished.map((r) => [r.width, r.heads, r.headDim, ...['emb', 'Q_full', 'K_full', 'V_full', 'out_proj'].map((k) => fmtCv(r.post!.cv[k])), acc(r)]),
+      rows: finished.map((r) => [
+        r.width,
+        r.heads,
+        r.headDim,
+        ...['emb', 'Q_full', 'K_full', 'V_full', 'out_proj'].map((k) => fmtCv(r.post!.cv[k])),
+        acc(r),
+      ]),
     },
   });
   const acts = ['act_emb', 'act_Q_h0', 'act_K_h0', 'act_V_h0', 'act_post_h0', 'act_post_full'];
@@ -506,7 +652,8 @@ function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
   figs.push({
     id: 'activation-cv',
     spec: {
-      kind: 'table', title: `Post-training ACTIVATION CV by head_dim (${band})`,
+      kind: 'table',
+      title: `Post-training ACTIVATION CV by head_dim (${band})`,
       columns: ['D', 'heads', 'hdim', ...actCols, 'acc'],
       rows: finished.map((r) => [r.width, r.heads, r.headDim, ...acts.map((k) => fmtCv(r.post!.cv[k])), acc(r)]),
     },
@@ -514,27 +661,44 @@ function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
   figs.push({
     id: 'activation-cv-delta',
     spec: {
-      kind: 'table', title: 'ACTIVATION CV movement (post − pre)',
+      kind: 'table',
+      title: 'ACTIVATION CV movement (post − pre)',
       columns: ['D', 'heads', 'hdim', ...actCols],
-      rows: finished.map((r) => [r.width, r.heads, r.headDim, ...acts.map((k) => {
-        const a = r.pre.cv[k];
-        const b = r.post!.cv[k];
-        return a === null || a === undefined || b === null || b === undefined ? null : round(b - a);
-      })]),
+      rows: finished.map((r) => [
+        r.width,
+        r.heads,
+        r.headDim,
+        ...acts.map((k) => {
+          const a = r.pre.cv[k];
+          const b = r.post!.cv[k];
+          return a === null || a === undefined || b === null || b === undefined ? null : round(b - a);
+        }),
+      ]),
     },
   });
   figs.push({
     id: 'accuracy',
     spec: {
-      kind: 'line', title: 'Training accuracy per epoch', x: { label: 'epoch' }, y: { label: 'accuracy', min: 0, max: 1 },
+      kind: 'line',
+      title: 'Training accuracy per epoch',
+      x: { label: 'epoch' },
+      y: { label: 'accuracy', min: 0, max: 1 },
       series: d.runs.map((r) => ({ name: `D=${r.width} H=${r.heads}`, ...accuracyCurve(r), dashed: r.heads > 2 })),
     },
   });
   figs.push({
     id: 'loss',
     spec: {
-      kind: 'line', title: 'Training loss per epoch (cross-entropy)', x: { label: 'epoch' }, y: { label: 'loss', scale: 'log' },
-      series: d.runs.map((r) => ({ name: `D=${r.width} H=${r.heads}`, x: r.history.epoch, y: r.history.loss, dashed: r.heads > 2 })),
+      kind: 'line',
+      title: 'Training loss per epoch (cross-entropy)',
+      x: { label: 'epoch' },
+      y: { label: 'loss', scale: 'log' },
+      series: d.runs.map((r) => ({
+        name: `D=${r.width} H=${r.heads}`,
+        x: r.history.epoch,
+        y: r.history.loss,
+        dashed: r.heads > 2,
+      })),
     },
   });
   if (finished.length > 0) {
@@ -559,11 +723,21 @@ function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
     figs.push({
       id: 'cv-grid',
       spec: {
-        kind: 'heatmap-grid', title: 'Post-training CV by width (rows) and head count (columns)', scale: 'sequential', colorbarLabel: 'CV',
-        xLabel: 'heads', yLabel: 'width', columns: 3, showValues: true,
+        kind: 'heatmap-grid',
+        title: 'Post-training CV by width (rows) and head count (columns)',
+        scale: 'sequential',
+        colorbarLabel: 'CV',
+        xLabel: 'heads',
+        yLabel: 'width',
+        columns: 3,
+        showValues: true,
         panels: [
-          panel('emb', 'embedding'), panel('Q_full', 'Q weights'), panel('out_proj', 'out_proj weights'),
-          panel('act_Q_h0', 'activations Q head 0'), panel('act_post_h0', 'post-attention head 0'), panel('act_post_full', 'post-attention (full)'),
+          panel('emb', 'embedding'),
+          panel('Q_full', 'Q weights'),
+          panel('out_proj', 'out_proj weights'),
+          panel('act_Q_h0', 'activations Q head 0'),
+          panel('act_post_h0', 'post-attention head 0'),
+          panel('act_post_full', 'post-attention (full)'),
         ],
       } as FigureSpec,
     });
@@ -576,20 +750,28 @@ function figures(c: CvSweepConfig, d: CvSweepData): NamedFigure[] {
 function checkGrid(c: CvSweepConfig): void {
   c.heads.forEach((h, i) => {
     const bad = c.widths.find((w) => w % h !== 0);
-    if (bad !== undefined) throw new ConfigError(`config.heads[${i}]`, `a divisor of every width (${c.widths.join(', ')})`, h, `must divide every width (${c.widths.join(', ')}); ${bad} is not divisible by ${h}`);
+    if (bad !== undefined)
+      throw new ConfigError(
+        `config.heads[${i}]`,
+        `a divisor of every width (${c.widths.join(', ')})`,
+        h,
+        `must divide every width (${c.widths.join(', ')}); ${bad} is not divisible by ${h}`,
+      );
   });
   c.widths.forEach((w, i) => {
     if (w < 4) throw new ConfigError(`config.widths[${i}]`, 'an integer ≥ 4 (a 4-simplex needs 4 dimensions)', w);
   });
   const n = c.data.nClasses * c.data.samplesPerClass;
-  if (c.batchSize > n) throw new ConfigError('config.batchSize', `0 (full batch) or at most the ${n} samples`, c.batchSize);
+  if (c.batchSize > n)
+    throw new ConfigError('config.batchSize', `0 (full batch) or at most the ${n} samples`, c.batchSize);
 }
 
 /** Seed 003: simplex-volume CV of the weights and activations of embedding + MHA + LayerNorm + classifier over a grid of widths and head counts. */
 export const cvSweep: Experiment<CvSweepConfig, CvSweepData> = {
   id: 'cv-sweep',
   title: 'CV sweep over widths and heads (seed 003)',
-  summary: 'Train embedding + multi-head attention + LayerNorm + classifier on noisy token patterns for each width × head count; simplex-volume CV of weights, per-head projections and activations before, midway and after training.',
+  summary:
+    'Train embedding + multi-head attention + LayerNorm + classifier on noisy token patterns for each width × head count; simplex-volume CV of weights, per-head projections and activations before, midway and after training.',
   configSchema: cvSweepConfigSchema,
   dataSchema: cvSweepDataSchema,
   presets: { seed: seedPreset, quick: quickPreset },
@@ -602,13 +784,23 @@ export const cvSweep: Experiment<CvSweepConfig, CvSweepData> = {
     const data = makeDataset(config);
     try {
       for (let i = 0; i < grid.length; i++) {
-        if (ctx.signal?.aborted) { aborted = true; break; }
+        if (ctx.signal?.aborted) {
+          aborted = true;
+          break;
+        }
         const { width, heads } = grid[i]!;
-        ctx.onEvent?.({ type: 'phase', phase: `D=${width} H=${heads}`, message: `Training D = ${width}, ${heads} head${heads > 1 ? 's' : ''} (head_dim ${width / heads}; ${i + 1} of ${grid.length})` });
+        ctx.onEvent?.({
+          type: 'phase',
+          phase: `D=${width} H=${heads}`,
+          message: `Training D = ${width}, ${heads} head${heads > 1 ? 's' : ''} (head_dim ${width / heads}; ${i + 1} of ${grid.length})`,
+        });
         const r = await runOne(config, data, width, heads, ctx);
         runs.push(r.run);
         ctx.onEvent?.({ type: 'progress', phase: 'sweep', done: i + 1, total: grid.length });
-        if (r.aborted) { aborted = true; break; }
+        if (r.aborted) {
+          aborted = true;
+          break;
+        }
       }
     } finally {
       disposeDataset(data);
@@ -619,7 +811,11 @@ export const cvSweep: Experiment<CvSweepConfig, CvSweepData> = {
       gaussianCv: config.widths.map((width) => ({ width, cv: gaussianSimplexCv(width) })),
     };
     return {
-      experiment: 'cv-sweep', schemaVersion: RESULT_SCHEMA_VERSION, config, data: result, figures: figures(config, result),
+      experiment: 'cv-sweep',
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      config,
+      data: result,
+      figures: figures(config, result),
       meta: meta.finish({ aborted }),
     };
   },

@@ -89,17 +89,25 @@ export function validateResult(exp: Experiment, result: unknown): ExperimentResu
   if (typeof result !== 'object' || result === null) throw new ConfigError('result', 'an object', result);
   const r = result as Record<string, unknown>;
   if (r.experiment !== exp.id) throw new ConfigError('result.experiment', `"${exp.id}"`, r.experiment);
-  if (r.schemaVersion !== RESULT_SCHEMA_VERSION) throw new ConfigError('result.schemaVersion', String(RESULT_SCHEMA_VERSION), r.schemaVersion);
+  if (r.schemaVersion !== RESULT_SCHEMA_VERSION)
+    throw new ConfigError('result.schemaVersion', String(RESULT_SCHEMA_VERSION), r.schemaVersion);
   validate(exp.configSchema, r.config, 'result.config');
   validate(exp.dataSchema, r.data, 'result.data');
   if (!Array.isArray(r.figures)) throw new ConfigError('result.figures', 'an array of { id, spec }', r.figures);
   r.figures.forEach((f: unknown, i) => {
     const fig = f as NamedFigure;
-    if (!fig || typeof fig.id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(fig.id)) throw new ConfigError(`result.figures[${i}].id`, 'a lower-case file-name-safe id', fig?.id);
-    if (!fig.spec || typeof fig.spec !== 'object') throw new ConfigError(`result.figures[${i}].spec`, 'a figure spec', fig.spec);
+    if (!fig || typeof fig.id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(fig.id))
+      throw new ConfigError(`result.figures[${i}].id`, 'a lower-case file-name-safe id', fig?.id);
+    if (!fig.spec || typeof fig.spec !== 'object')
+      throw new ConfigError(`result.figures[${i}].spec`, 'a figure spec', fig.spec);
   });
   const meta = r.meta as Record<string, unknown> | undefined;
-  if (!meta || typeof meta.backend !== 'string' || typeof meta.durationMs !== 'number' || typeof meta.aborted !== 'boolean') {
+  if (
+    !meta ||
+    typeof meta.backend !== 'string' ||
+    typeof meta.durationMs !== 'number' ||
+    typeof meta.aborted !== 'boolean'
+  ) {
     throw new ConfigError('result.meta', 'an object with backend, startedAt, durationMs, versions, aborted', meta);
   }
   return r as unknown as ExperimentResult;

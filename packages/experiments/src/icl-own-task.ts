@@ -63,30 +63,58 @@ export function parseCsvTask(text: string): CsvTask {
   body.forEach((r, i) => {
     const line = i + 1 + (header ? 1 : 0);
     if (r.length === 1 && r[0] === '') return; // blank line
-    if (r.length !== width) throw new Error(`Line ${line}: expected ${width} columns like ${header ? 'the header' : 'line 1'}; got ${r.length}.`);
+    if (r.length !== width)
+      throw new Error(
+        `Line ${line}: expected ${width} columns like ${header ? 'the header' : 'line 1'}; got ${r.length}.`,
+      );
     const xs = r.slice(0, -1).map((c, j) => {
       const v = Number(c);
-      if (c === '' || !Number.isFinite(v)) throw new Error(`Line ${line}, column ${j + 1} (${columns[j]}): '${c}' is not a number.`);
+      if (c === '' || !Number.isFinite(v))
+        throw new Error(`Line ${line}, column ${j + 1} (${columns[j]}): '${c}' is not a number.`);
       return v;
     });
     const yc = r[width - 1]!;
-    if (yc === '') { qX.push(xs); return; }
+    if (yc === '') {
+      qX.push(xs);
+      return;
+    }
     const y = Number(yc);
-    if (!Number.isFinite(y)) throw new Error(`Line ${line}, column ${width} (${columns[width - 1]}): '${yc}' is not a number (leave it empty to ask for a prediction).`);
+    if (!Number.isFinite(y))
+      throw new Error(
+        `Line ${line}, column ${width} (${columns[width - 1]}): '${yc}' is not a number (leave it empty to ask for a prediction).`,
+      );
     ctxX.push(xs);
     ctxY.push(y);
   });
   if (qX.length > 0) {
     if (ctxX.length < 1) throw new Error('Every row has an empty y: at least one row needs a y to learn from.');
-    return { columns, x: ctxX, y: ctxY, xq: qX, yq: null, split: `${ctxX.length} context rows, ${qX.length} rows with an empty y to predict` };
+    return {
+      columns,
+      x: ctxX,
+      y: ctxY,
+      xq: qX,
+      yq: null,
+      split: `${ctxX.length} context rows, ${qX.length} rows with an empty y to predict`,
+    };
   }
   if (ctxX.length < 2) throw new Error(`Need at least 2 data rows (context and a held-out query); got ${ctxX.length}.`);
   const held = Math.max(1, Math.round(ctxX.length * 0.2));
   const L = ctxX.length - held;
-  return { columns, x: ctxX.slice(0, L), y: ctxY.slice(0, L), xq: ctxX.slice(L), yq: ctxY.slice(L), split: `${L} context rows, the last ${held} held out as queries` };
+  return {
+    columns,
+    x: ctxX.slice(0, L),
+    y: ctxY.slice(0, L),
+    xq: ctxX.slice(L),
+    yq: ctxY.slice(L),
+    split: `${L} context rows, the last ${held} held out as queries`,
+  };
 }
 
-export interface EstimatorRow { name: string; predictions: number[]; mse: number | null }
+export interface EstimatorRow {
+  name: string;
+  predictions: number[];
+  mse: number | null;
+}
 
 /** Runs every estimator on the task (tokens built by `@attnlab/data`'s `iclTaskFromArrays`). */
 export async function evaluateCsvTask(task: CsvTask, estimators: readonly Estimator[]): Promise<EstimatorRow[]> {
@@ -122,14 +150,19 @@ export async function evaluateCsvTask(task: CsvTask, estimators: readonly Estima
  * const rows = await evaluateOwnTask(parseCsvTask(text), result, checkpoint.params);
  */
 export async function evaluateOwnTask(
-  task: CsvTask, result: ExperimentResult<IclConfig, IclData>, weights?: IclWeights,
+  task: CsvTask,
+  result: ExperimentResult<IclConfig, IclData>,
+  weights?: IclWeights,
 ): Promise<{ rows: EstimatorRow[]; usedModel: boolean }> {
   const d = task.x[0]!.length;
   const c = result.config;
   const run = result.data.runs.find((x) => x.heads === (weights?.heads ?? c.heads)) ?? result.data.runs[0]!;
-  const params: Record<string, tf.Tensor> | undefined = weights && c.d === d
-    ? Object.fromEntries(Object.entries(weights.params).map(([k, h]) => [k, tf.tensor(Float32Array.from(h.values), h.shape)]))
-    : undefined;
+  const params: Record<string, tf.Tensor> | undefined =
+    weights && c.d === d
+      ? Object.fromEntries(
+          Object.entries(weights.params).map(([k, h]) => [k, tf.tensor(Float32Array.from(h.values), h.shape)]),
+        )
+      : undefined;
   try {
     const set = iclEstimators({ ...c, d }, task.x.length, [{ run, ...(params ? { params } : {}) }], { tag: false });
     const rows = await evaluateCsvTask(task, [leastSquares(), ...set]);

@@ -2,101 +2,184 @@ import { describeBackends } from '@attnlab/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { iclRegression, resolveConfig, validateResult, type CheckpointStore } from './index.js';
 
-const small = { steps: 60, log: { loss: 5, validation: 20, dynamics: 20, qk: 30 }, finalValidationSamples: 200, evaluation: { maxL: 41, stepL: 20, samples: 50 }, checkpointEvery: 25 };
+const small = {
+  steps: 60,
+  log: { loss: 5, validation: 20, dynamics: 20, qk: 30 },
+  finalValidationSamples: 200,
+  evaluation: { maxL: 41, stepL: 20, samples: 50 },
+  checkpointEvery: 25,
+};
 
-describeBackends('icl-regression (short runs)', () => {
-  it('trains, records circuits and dynamics, evaluates the estimators, leaks nothing', async () => {
-    const before = tf.memory().numTensors;
-    const r = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: small }));
-    expect(tf.memory().numTensors).toBe(before);
-    validateResult(iclRegression, JSON.parse(JSON.stringify(r)));
-    const run = r.data.runs[0]!;
-    expect(run.heads).toBe(2);
-    expect(run.completedSteps).toBe(60);
-    expect(run.loss.step).toEqual(Array.from({ length: 12 }, (_, i) => i * 5));
-    expect(run.validation.step).toEqual([0, 20, 40]);
-    expect(run.dynamics.step).toEqual([0, 20, 40]);
-    expect(run.dynamics.w[0]).toHaveLength(1);
-    expect(run.dynamics.w[0]![0]).toHaveLength(2);
-    expect(run.qkSnapshots.matrices[0]![0]![0]).toHaveLength(6);
-    expect(run.statistics).toHaveLength(2);
-    expect(run.finalValidation!.samples).toBe(200);
-    const names = r.data.errorCurves!.series.map((x) => x.name);
-    expect(names).toEqual(['transformer', 'kernel estimator', 'one-step GD', 'optimal one-step GD', 'ridge (Bayes λ)']);
-    expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
-    expect(run.engine.name).toMatch(/^simd/);
-    expect(run.engine.reason).not.toBe('');
-  });
-}, ['cpu', 'wasm']);
+describeBackends(
+  'icl-regression (short runs)',
+  () => {
+    it('trains, records circuits and dynamics, evaluates the estimators, leaks nothing', async () => {
+      const before = tf.memory().numTensors;
+      const r = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: small }));
+      expect(tf.memory().numTensors).toBe(before);
+      validateResult(iclRegression, JSON.parse(JSON.stringify(r)));
+      const run = r.data.runs[0]!;
+      expect(run.heads).toBe(2);
+      expect(run.completedSteps).toBe(60);
+      expect(run.loss.step).toEqual(Array.from({ length: 12 }, (_, i) => i * 5));
+      expect(run.validation.step).toEqual([0, 20, 40]);
+      expect(run.dynamics.step).toEqual([0, 20, 40]);
+      expect(run.dynamics.w[0]).toHaveLength(1);
+      expect(run.dynamics.w[0]![0]).toHaveLength(2);
+      expect(run.qkSnapshots.matrices[0]![0]![0]).toHaveLength(6);
+      expect(run.statistics).toHaveLength(2);
+      expect(run.finalValidation!.samples).toBe(200);
+      const names = r.data.errorCurves!.series.map((x) => x.name);
+      expect(names).toEqual([
+        'transformer',
+        'kernel estimator',
+        'one-step GD',
+        'optimal one-step GD',
+        'ridge (Bayes λ)',
+      ]);
+      expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
+      expect(run.engine.name).toMatch(/^simd/);
+      expect(run.engine.reason).not.toBe('');
+    });
+  },
+  ['cpu', 'wasm'],
+);
 
 describe('icl-regression trainers', () => {
   it('the fast engine and the tfjs reference give the same losses for 100 steps (1e-4 relative)', async () => {
-    const cfg = (trainer: 'auto' | 'reference') => resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, steps: 100, log: { loss: 1, validation: 50, dynamics: 50, qk: 100 }, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
+    const cfg = (trainer: 'auto' | 'reference') =>
+      resolveConfig(iclRegression, {
+        preset: 'quick',
+        overrides: {
+          ...small,
+          steps: 100,
+          log: { loss: 1, validation: 50, dynamics: 50, qk: 100 },
+          evaluation: { samples: 0 },
+          finalValidationSamples: 0,
+          trainer,
+        },
+      });
     const fused = await iclRegression.run(cfg('auto'));
     const ref = await iclRegression.run(cfg('reference'));
     expect(fused.data.runs[0]!.engine.name).toMatch(/^simd/);
     expect(ref.data.runs[0]!.engine.name).toMatch(/^reference: tfjs autodiff/);
-    const a = fused.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
+    const a = fused.data.runs[0]!.loss.value,
+      b = ref.data.runs[0]!.loss.value;
     expect(a).toHaveLength(100);
     for (let i = 0; i < 100; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
-    const va = fused.data.runs[0]!.validation.value, vb = ref.data.runs[0]!.validation.value;
+    const va = fused.data.runs[0]!.validation.value,
+      vb = ref.data.runs[0]!.validation.value;
     for (let i = 0; i < vb.length; i++) expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
   });
 
   it('the fast stack engine and the tfjs reference stack give the same losses for 60 steps (1e-4 relative)', async () => {
     for (const weightTying of [false, true]) {
-      const cfg = (trainer: 'auto' | 'reference') => resolveConfig(iclRegression, {
-        preset: 'quick',
-        overrides: { ...small, layers: 2, weightTying, L: 12, batch: 32, steps: 60, log: { loss: 1, validation: 30, dynamics: 30, qk: 60 }, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer },
-      });
+      const cfg = (trainer: 'auto' | 'reference') =>
+        resolveConfig(iclRegression, {
+          preset: 'quick',
+          overrides: {
+            ...small,
+            layers: 2,
+            weightTying,
+            L: 12,
+            batch: 32,
+            steps: 60,
+            log: { loss: 1, validation: 30, dynamics: 30, qk: 60 },
+            evaluation: { samples: 0 },
+            finalValidationSamples: 0,
+            trainer,
+          },
+        });
       const fused = await iclRegression.run(cfg('auto'));
       const ref = await iclRegression.run(cfg('reference'));
       expect(fused.data.runs[0]!.engine.name).not.toMatch(/reference/);
-      const a = fused.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
+      const a = fused.data.runs[0]!.loss.value,
+        b = ref.data.runs[0]!.loss.value;
       expect(a).toHaveLength(60);
       for (let i = 0; i < 60; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
-      const va = fused.data.runs[0]!.validation.value, vb = ref.data.runs[0]!.validation.value;
-      for (let i = 0; i < vb.length; i++) expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
+      const va = fused.data.runs[0]!.validation.value,
+        vb = ref.data.runs[0]!.validation.value;
+      for (let i = 0; i < vb.length; i++)
+        expect(Math.abs(va[i]! - vb[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(vb[i]!));
       // the learned circuits (per layer and head) agree too
-      const qa = fused.data.runs[0]!.statistics, qb = ref.data.runs[0]!.statistics;
+      const qa = fused.data.runs[0]!.statistics,
+        qb = ref.data.runs[0]!.statistics;
       expect(qa.map((x) => [x.layer, x.head])).toEqual(qb.map((x) => [x.layer, x.head]));
-      qa.forEach((x, i) => expect(Math.abs(x.w - qb[i]!.w)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(qb[i]!.w))));
+      qa.forEach((x, i) =>
+        expect(Math.abs(x.w - qb[i]!.w)).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(qb[i]!.w))),
+      );
     }
   });
 
   it('the paper setting (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256) trains on the SIMD engine and matches the reference', async () => {
-    const cfg = (trainer: 'auto' | 'reference') => resolveConfig(iclRegression, { preset: 'paper', overrides: { ...small, steps: 100, log: { loss: 1, validation: 50, dynamics: 50, qk: 100 }, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
+    const cfg = (trainer: 'auto' | 'reference') =>
+      resolveConfig(iclRegression, {
+        preset: 'paper',
+        overrides: {
+          ...small,
+          steps: 100,
+          log: { loss: 1, validation: 50, dynamics: 50, qk: 100 },
+          evaluation: { samples: 0 },
+          finalValidationSamples: 0,
+          trainer,
+        },
+      });
     const fast = await iclRegression.run(cfg('auto'));
     const ref = await iclRegression.run(cfg('reference'));
     expect(fast.config).toMatchObject({ betaScale: 'inverse-d', noiseVariance: 0.1, queryNoise: true, batch: 256 });
     expect(fast.data.runs[0]!.engine.name).toMatch(/^simd/);
-    const a = fast.data.runs[0]!.loss.value, b = ref.data.runs[0]!.loss.value;
+    const a = fast.data.runs[0]!.loss.value,
+      b = ref.data.runs[0]!.loss.value;
     for (let i = 0; i < 100; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
   });
 
-  it("refuses a trainer that cannot run the config, naming the field and why", async () => {
+  it('refuses a trainer that cannot run the config, naming the field and why', async () => {
     // Within every field's own bounds, but 256-wide tokens × 4096 × 65536 tasks are far past the SIMD engine's memory.
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, d: 256, L: 4096, batch: 65536, trainer: 'simd' } });
-    await expect(iclRegression.run(cfg)).rejects.toThrow(/^config.trainer: cannot be 'simd': .*MiB of WebAssembly memory.*; got "simd"$/);
+    const cfg = resolveConfig(iclRegression, {
+      preset: 'quick',
+      overrides: { ...small, d: 256, L: 4096, batch: 65536, trainer: 'simd' },
+    });
+    await expect(iclRegression.run(cfg)).rejects.toThrow(
+      /^config.trainer: cannot be 'simd': .*MiB of WebAssembly memory.*; got "simd"$/,
+    );
   });
 
   it('a checkpoint of the reference trainer resumes on the fast engine (one checkpoint format)', async () => {
     let saved: Uint8Array | undefined;
-    const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
+    const store: CheckpointStore = {
+      load: async () => saved,
+      save: async (b) => {
+        saved = b;
+      },
+    };
     const base = { ...small, steps: 40, checkpointEvery: 20, evaluation: { samples: 0 }, finalValidationSamples: 0 };
     const ac = new AbortController();
-    const first = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'reference' } }), {
-      checkpoints: store, signal: ac.signal, onEvent: (e) => { if (e.type === 'checkpoint') ac.abort(); },
-    });
+    const first = await iclRegression.run(
+      resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'reference' } }),
+      {
+        checkpoints: store,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'checkpoint') ac.abort();
+        },
+      },
+    );
     expect(first.meta.aborted).toBe(true);
-    const resumed = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'auto' } }), { checkpoints: store });
+    const resumed = await iclRegression.run(
+      resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'auto' } }),
+      { checkpoints: store },
+    );
     expect(resumed.meta.resumedFrom).toBe(20);
     expect(resumed.data.runs[0]!.completedSteps).toBe(40);
     expect(resumed.data.runs[0]!.engine.name).toMatch(/^simd/);
-    const straight = await iclRegression.run(resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'reference' } }));
-    const a = resumed.data.runs[0]!.loss.value, b = straight.data.runs[0]!.loss.value;
+    const straight = await iclRegression.run(
+      resolveConfig(iclRegression, { preset: 'quick', overrides: { ...base, trainer: 'reference' } }),
+    );
+    const a = resumed.data.runs[0]!.loss.value,
+      b = straight.data.runs[0]!.loss.value;
     expect(a).toHaveLength(b.length);
-    for (let i = 0; i < b.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
+    for (let i = 0; i < b.length; i++)
+      expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-4 * Math.abs(b[i]!) + 1e-7);
   });
 });
 
@@ -104,33 +187,65 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
   const trainer = which === 'reference' ? 'reference' : 'auto';
   const stack = which === 'auto stack' ? { layers: 2, L: 12, batch: 16 } : {};
   it('an aborted run resumes from its checkpoint to the same final parameters as an uninterrupted run', async () => {
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
+    const cfg = resolveConfig(iclRegression, {
+      preset: 'quick',
+      overrides: { ...small, ...stack, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer },
+    });
     const straight = await iclRegression.run(cfg);
     let saved: Uint8Array | undefined;
-    const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
+    const store: CheckpointStore = {
+      load: async () => saved,
+      save: async (b) => {
+        saved = b;
+      },
+    };
     const ac = new AbortController();
-    const first = await iclRegression.run(cfg, { checkpoints: store, signal: ac.signal, onEvent: (e) => { if (e.type === 'progress' && e.done >= 30) ac.abort(); } });
+    const first = await iclRegression.run(cfg, {
+      checkpoints: store,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.done >= 30) ac.abort();
+      },
+    });
     expect(first.meta.aborted).toBe(true);
     expect(saved).toBeDefined();
     const resumed = await iclRegression.run(cfg, { checkpoints: store });
     expect(resumed.meta.aborted).toBe(false);
     expect(resumed.meta.resumedFrom).toBeGreaterThan(0);
-    expect(resumed.data.runs[0]!.statistics.map((x) => x.qk)).toEqual(straight.data.runs[0]!.statistics.map((x) => x.qk));
+    expect(resumed.data.runs[0]!.statistics.map((x) => x.qk)).toEqual(
+      straight.data.runs[0]!.statistics.map((x) => x.qk),
+    );
     expect(resumed.data.runs[0]!.loss).toEqual(straight.data.runs[0]!.loss);
     expect(resumed.data.runs[0]!.validation).toEqual(straight.data.runs[0]!.validation);
   });
 
   it('refuses a checkpoint of a different configuration', async () => {
     let saved: Uint8Array | undefined;
-    const store: CheckpointStore = { load: async () => saved, save: async (b) => { saved = b; } };
-    const cfg = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...small, ...stack, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer } });
+    const store: CheckpointStore = {
+      load: async () => saved,
+      save: async (b) => {
+        saved = b;
+      },
+    };
+    const cfg = resolveConfig(iclRegression, {
+      preset: 'quick',
+      overrides: { ...small, ...stack, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer },
+    });
     await iclRegression.run(cfg, { checkpoints: store });
-    await expect(iclRegression.run({ ...cfg, heads: 4 }, { checkpoints: store })).rejects.toThrow(/checkpoint: was written for a different configuration/);
+    await expect(iclRegression.run({ ...cfg, heads: 4 }, { checkpoints: store })).rejects.toThrow(
+      /checkpoint: was written for a different configuration/,
+    );
   });
 
   it('names bad config fields', () => {
-    expect(() => resolveConfig(iclRegression, { overrides: { heads: 0 } })).toThrow(/config.heads: must be an integer ≥ 1 and ≤ 64; got 0/);
-    expect(() => resolveConfig(iclRegression, { overrides: { optimizer: { method: 'rmsprop' } } })).toThrow(/config.optimizer.method: must be one of adam, adamw, sgd; got "rmsprop"/);
-    expect(() => resolveConfig(iclRegression, { overrides: { init: 'zeros' } })).toThrow(/config.init: must be one of random, small_id, small_id_qk, oppo_small_id/);
+    expect(() => resolveConfig(iclRegression, { overrides: { heads: 0 } })).toThrow(
+      /config.heads: must be an integer ≥ 1 and ≤ 64; got 0/,
+    );
+    expect(() => resolveConfig(iclRegression, { overrides: { optimizer: { method: 'rmsprop' } } })).toThrow(
+      /config.optimizer.method: must be one of adam, adamw, sgd; got "rmsprop"/,
+    );
+    expect(() => resolveConfig(iclRegression, { overrides: { init: 'zeros' } })).toThrow(
+      /config.init: must be one of random, small_id, small_id_qk, oppo_small_id/,
+    );
   });
 });

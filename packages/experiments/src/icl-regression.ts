@@ -1,20 +1,60 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ICL_INITS, iclAttention, iclInitialParams, iclStack, iclStructure,
-  type IclAttentionParams, type IclCircuitStatistics, type IclModelConfig, type IclStackParams,
+  ICL_INITS,
+  iclAttention,
+  iclInitialParams,
+  iclStack,
+  iclStructure,
+  type IclAttentionParams,
+  type IclCircuitStatistics,
+  type IclModelConfig,
+  type IclStackParams,
 } from '@attnlab/attention';
 import { circuitStatistics } from '@attnlab/metrics';
-import { BETA_SCALES, EVALUATION_STREAM, TRAIN_STREAM, VALIDATION_STREAM, iclBatchArrays, iclTokensArrays, type IclTaskConfig } from '@attnlab/data';
 import {
-  bayesPosteriorMean, errorCurve, kernelEstimator, modelEstimator, oneStepGd, optimalOneStepGd, type ErrorCurve, type Estimator,
+  BETA_SCALES,
+  EVALUATION_STREAM,
+  TRAIN_STREAM,
+  VALIDATION_STREAM,
+  iclBatchArrays,
+  iclTokensArrays,
+  type IclTaskConfig,
+} from '@attnlab/data';
+import {
+  bayesPosteriorMean,
+  errorCurve,
+  kernelEstimator,
+  modelEstimator,
+  oneStepGd,
+  optimalOneStepGd,
+  type ErrorCurve,
+  type Estimator,
 } from '@attnlab/estimators';
 import type { FigureSpec } from '@attnlab/plot';
 import {
-  adam, adamw, autodiffEngine, deserializeCheckpoint, meanSquaredError, serializeCheckpoint, sgd, train,
-  type Checkpoint, type Engine, type Json, type Optimizer, type ParamMap, type TensorMap,
+  adam,
+  adamw,
+  autodiffEngine,
+  deserializeCheckpoint,
+  meanSquaredError,
+  serializeCheckpoint,
+  sgd,
+  train,
+  type Checkpoint,
+  type Engine,
+  type Json,
+  type Optimizer,
+  type ParamMap,
+  type TensorMap,
 } from '@attnlab/train';
 import { ICL_ENGINE_KINDS, createIclEngine, type IclTrainingSpec } from '@attnlab/fused';
-import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type Experiment,
+  type ExperimentResult,
+  type NamedFigure,
+  type RunContext,
+} from './experiment.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
 import { ConfigError, s, type Infer } from './schema.js';
 
@@ -58,46 +98,105 @@ export const iclConfigSchema = s.object({
   nOut: pos(1, 'outputs of the final projection (the prediction is the last)', 64),
   d: pos(5, 'input dimension d (tokens have width d + 1)', 256),
   L: pos(40, 'context length L during training', 4096),
-  optimizer: s.object({
-    method: s.enum(['adam', 'adamw', 'sgd'], { default: 'adam', description: 'optimizer (PyTorch semantics)' }),
-    lr: s.number({ min: 0, exclusiveMin: true, max: 10, default: 1e-3, description: 'learning rate' }),
-    betas: s.array(s.number({ min: 0, max: 0.999999 }), { minItems: 2, maxItems: 2, default: [0.9, 0.999], description: 'Adam betas' }),
-    eps: s.number({ min: 0, max: 1, default: 1e-8, description: 'Adam epsilon (outside the square root)' }),
-    weightDecay: s.number({ min: 0, max: 10, default: 0, description: 'weight decay (L2 for adam/sgd, decoupled for adamw)' }),
-  }, { default: {} }),
+  optimizer: s.object(
+    {
+      method: s.enum(['adam', 'adamw', 'sgd'], { default: 'adam', description: 'optimizer (PyTorch semantics)' }),
+      lr: s.number({ min: 0, exclusiveMin: true, max: 10, default: 1e-3, description: 'learning rate' }),
+      betas: s.array(s.number({ min: 0, max: 0.999999 }), {
+        minItems: 2,
+        maxItems: 2,
+        default: [0.9, 0.999],
+        description: 'Adam betas',
+      }),
+      eps: s.number({ min: 0, max: 1, default: 1e-8, description: 'Adam epsilon (outside the square root)' }),
+      weightDecay: s.number({
+        min: 0,
+        max: 10,
+        default: 0,
+        description: 'weight decay (L2 for adam/sgd, decoupled for adamw)',
+      }),
+    },
+    { default: {} },
+  ),
   batch: pos(128, 'tasks per training step', 1 << 16),
   steps: pos(20000, 'training steps', 1e8),
-  log: s.object({
-    loss: pos(100, 'record the training loss every N steps'),
-    validation: pos(1000, 'validation loss on a fresh batch every N steps'),
-    dynamics: pos(1000, 'record w^h and μ^h every N steps'),
-    qk: pos(1000, 'snapshot the QK matrices every N steps'),
-  }, { default: {} }),
-  noiseVariance: s.number({ min: 0, max: 1e6, default: 5e-4, description: 'σ², the variance of the noise on y (the seed: 5e-4; the paper: 0.1)' }),
-  queryNoise: s.boolean({ default: false, description: 'noisy query target y_q (the paper) instead of noiseless (the seed)' }),
-  betaScale: s.enum(BETA_SCALES, { default: 'unit', description: "prior on β: 'unit' N(0, I) as the seed, 'inverse-d' N(0, I/d) as the paper" }),
+  log: s.object(
+    {
+      loss: pos(100, 'record the training loss every N steps'),
+      validation: pos(1000, 'validation loss on a fresh batch every N steps'),
+      dynamics: pos(1000, 'record w^h and μ^h every N steps'),
+      qk: pos(1000, 'snapshot the QK matrices every N steps'),
+    },
+    { default: {} },
+  ),
+  noiseVariance: s.number({
+    min: 0,
+    max: 1e6,
+    default: 5e-4,
+    description: 'σ², the variance of the noise on y (the seed: 5e-4; the paper: 0.1)',
+  }),
+  queryNoise: s.boolean({
+    default: false,
+    description: 'noisy query target y_q (the paper) instead of noiseless (the seed)',
+  }),
+  betaScale: s.enum(BETA_SCALES, {
+    default: 'unit',
+    description: "prior on β: 'unit' N(0, I) as the seed, 'inverse-d' N(0, I/d) as the paper",
+  }),
   init: s.enum(ICL_INITS, { default: 'random', description: 'initialisation' }),
   weightTying: s.boolean({ default: false, description: 'share one layer across the stack' }),
   seed: s.int({ min: 0, max: 2 ** 32 - 1, default: 0, description: 'seed of the initialisation and of every task' }),
-  finalValidationSamples: s.int({ min: 0, max: 1e7, default: 10000, description: 'fresh tasks for the final validation MSE (0 = skip)' }),
-  evaluation: s.object({
-    maxL: pos(500, 'longest context of the error curves', 100000),
-    stepL: pos(5, 'step between context lengths', 100000),
-    samples: s.int({ min: 0, max: 1e6, default: 100, description: 'tasks per context length (0 = skip the curves)' }),
-  }, { default: {} }),
-  headCounts: s.array(s.int({ min: 1, max: 64 }), { default: [], maxItems: 16, description: 'head counts to compare, e.g. [1, 2, 4, 8]' }),
+  finalValidationSamples: s.int({
+    min: 0,
+    max: 1e7,
+    default: 10000,
+    description: 'fresh tasks for the final validation MSE (0 = skip)',
+  }),
+  evaluation: s.object(
+    {
+      maxL: pos(500, 'longest context of the error curves', 100000),
+      stepL: pos(5, 'step between context lengths', 100000),
+      samples: s.int({ min: 0, max: 1e6, default: 100, description: 'tasks per context length (0 = skip the curves)' }),
+    },
+    { default: {} },
+  ),
+  headCounts: s.array(s.int({ min: 1, max: 64 }), {
+    default: [],
+    maxItems: 16,
+    description: 'head counts to compare, e.g. [1, 2, 4, 8]',
+  }),
   checkpointEvery: pos(1000, 'steps between checkpoints'),
-  trainer: s.enum(ICL_TRAINERS, { default: 'auto', description: 'what trains: auto (the fastest engine that runs this config), simd (WebAssembly SIMD), float64 (TypeScript), reference (tfjs autodiff)' }),
+  trainer: s.enum(ICL_TRAINERS, {
+    default: 'auto',
+    description:
+      'what trains: auto (the fastest engine that runs this config), simd (WebAssembly SIMD), float64 (TypeScript), reference (tfjs autodiff)',
+  }),
 });
 
 const series = s.object({ step: s.array(s.int()), value: s.array(s.nullable(s.number())) });
 const stat = s.object({
-  layer: s.int(), head: s.int(), w: s.number(), diagVariance: s.number(), offDiagSupNorm: s.number(), mu: s.number(), ovRestSupNorm: s.number(),
-  qk: s.array(s.array(s.number())), ov: s.array(s.array(s.number())),
+  layer: s.int(),
+  head: s.int(),
+  w: s.number(),
+  diagVariance: s.number(),
+  offDiagSupNorm: s.number(),
+  mu: s.number(),
+  ovRestSupNorm: s.number(),
+  qk: s.array(s.array(s.number())),
+  ov: s.array(s.array(s.number())),
 });
 const runSchema = s.object({
-  heads: s.int(), engine: s.object({ name: s.string(), reason: s.string() }), completedSteps: s.int(), stepsPerSecond: s.number(), loss: series, validation: series,
-  dynamics: s.object({ step: s.array(s.int()), w: s.array(s.array(s.array(s.number()))), mu: s.array(s.array(s.array(s.number()))) }),
+  heads: s.int(),
+  engine: s.object({ name: s.string(), reason: s.string() }),
+  completedSteps: s.int(),
+  stepsPerSecond: s.number(),
+  loss: series,
+  validation: series,
+  dynamics: s.object({
+    step: s.array(s.int()),
+    w: s.array(s.array(s.array(s.number()))),
+    mu: s.array(s.array(s.array(s.number()))),
+  }),
   qkSnapshots: s.object({ step: s.array(s.int()), matrices: s.array(s.array(s.array(s.array(s.array(s.number()))))) }),
   statistics: s.array(stat),
   finalValidation: s.nullable(s.object({ samples: s.int(), mse: s.number(), stderr: s.number() })),
@@ -105,24 +204,46 @@ const runSchema = s.object({
 });
 export const iclDataSchema = s.object({
   runs: s.array(runSchema, { minItems: 1 }),
-  errorCurves: s.nullable(s.object({
-    contextLengths: s.array(s.int()), samples: s.int(), seed: s.int(),
-    series: s.array(s.object({ name: s.string(), mse: s.array(s.number()), stderr: s.array(s.number()) })),
-  })),
+  errorCurves: s.nullable(
+    s.object({
+      contextLengths: s.array(s.int()),
+      samples: s.int(),
+      seed: s.int(),
+      series: s.array(s.object({ name: s.string(), mse: s.array(s.number()), stderr: s.array(s.number()) })),
+    }),
+  ),
   hypothesisedW: s.number(),
 });
 
 const seedPreset: IclConfig = {
-  layers: 1, heads: 2, nOut: 1, d: 5, L: 40,
+  layers: 1,
+  heads: 2,
+  nOut: 1,
+  d: 5,
+  L: 40,
   optimizer: { method: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
-  batch: 128, steps: 500000,
+  batch: 128,
+  steps: 500000,
   log: { loss: 1000, validation: 1000, dynamics: 1000, qk: 1000 },
-  noiseVariance: 5e-4, queryNoise: false, betaScale: 'unit', init: 'random', weightTying: false, seed: 0,
-  finalValidationSamples: 10000, evaluation: { maxL: 500, stepL: 5, samples: 100 }, headCounts: [], checkpointEvery: 10000, trainer: 'auto',
+  noiseVariance: 5e-4,
+  queryNoise: false,
+  betaScale: 'unit',
+  init: 'random',
+  weightTying: false,
+  seed: 0,
+  finalValidationSamples: 10000,
+  evaluation: { maxL: 500, stepL: 5, samples: 100 },
+  headCounts: [],
+  checkpointEvery: 10000,
+  trainer: 'auto',
 };
 const quickPreset: IclConfig = {
-  ...seedPreset, steps: 3000, log: { loss: 10, validation: 100, dynamics: 100, qk: 500 },
-  finalValidationSamples: 2000, evaluation: { maxL: 201, stepL: 20, samples: 200 }, checkpointEvery: 500,
+  ...seedPreset,
+  steps: 3000,
+  log: { loss: 10, validation: 100, dynamics: 100, qk: 500 },
+  finalValidationSamples: 2000,
+  evaluation: { maxL: 201, stepL: 20, samples: 200 },
+  checkpointEvery: 500,
 };
 /**
  * The authors' sampling in their public code for the paper (He, Pan, Chen, Yang, ICML 2025):
@@ -130,7 +251,13 @@ const quickPreset: IclConfig = {
  * model, d = 5, L = 40, Adam 1e-3 and the schedule as the seed.
  */
 const paperPreset: IclConfig = {
-  ...seedPreset, steps: 20000, batch: 256, noiseVariance: 0.1, queryNoise: true, betaScale: 'inverse-d', checkpointEvery: 1000,
+  ...seedPreset,
+  steps: 20000,
+  batch: 256,
+  noiseVariance: 0.1,
+  queryNoise: true,
+  betaScale: 'inverse-d',
+  checkpointEvery: 1000,
 };
 
 // ---- model plumbing ---------------------------------------------------------------------------
@@ -138,13 +265,24 @@ const paperPreset: IclConfig = {
 type Structured = IclAttentionParams | IclStackParams;
 
 function modelConfig(c: IclConfig, heads: number): IclModelConfig {
-  return { d: c.d, numHeads: heads, layers: c.layers, nOut: c.nOut, tied: c.layers > 1 && c.weightTying, init: c.init, seed: c.seed };
+  return {
+    d: c.d,
+    numHeads: heads,
+    layers: c.layers,
+    nOut: c.nOut,
+    tied: c.layers > 1 && c.weightTying,
+    init: c.init,
+    seed: c.seed,
+  };
 }
 
 /** The model's prediction of y_q: the last output column, `[B]`. */
 function predict(c: IclConfig, p: Structured, Z: tf.Tensor3D, zq: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
-    const out = c.layers === 1 ? iclAttention(p as IclAttentionParams, Z, zq).output : iclStack(p as IclStackParams, Z, zq).output;
+    const out =
+      c.layers === 1
+        ? iclAttention(p as IclAttentionParams, Z, zq).output
+        : iclStack(p as IclStackParams, Z, zq).output;
     return tf.reshape(tf.slice(out, [0, c.nOut - 1], [-1, 1]), [-1]) as tf.Tensor1D;
   });
 }
@@ -158,10 +296,21 @@ function makeOptimizer(c: IclConfig): Optimizer {
 
 /** The task family in @attnlab/data's terms: its δ is σ/√d (its y noise is √d·δ·ε). */
 function task(c: IclConfig, L = c.L): IclTaskConfig {
-  return { L, dx: c.d, dy: 1, noiseStd: Math.sqrt(c.noiseVariance / c.d), betaScale: c.betaScale, queryNoise: c.queryNoise };
+  return {
+    L,
+    dx: c.d,
+    dy: 1,
+    noiseStd: Math.sqrt(c.noiseVariance / c.d),
+    betaScale: c.betaScale,
+    queryNoise: c.queryNoise,
+  };
 }
 
-interface TokenBatch { Z: tf.Tensor3D; zq: tf.Tensor2D; yq: tf.Tensor1D }
+interface TokenBatch {
+  Z: tf.Tensor3D;
+  zq: tf.Tensor2D;
+  yq: tf.Tensor1D;
+}
 function tokens(c: IclConfig, stream: number, step: number, batch: number, offset = 0): TokenBatch {
   // Host arrays straight into three tensors: no per-step concat kernels.
   const t = iclTokensArrays(iclBatchArrays(task(c), { seed: c.seed, stream, step, batch, offset }));
@@ -175,13 +324,18 @@ async function qkMatrices(st: Structured): Promise<number[][][][]> {
   const out: number[][][][] = [];
   for (const l of layers) {
     const m = tf.tidy(() => tf.matMul(l.Wq, l.Wk, false, true));
-    out.push(await m.array() as number[][][]);
+    out.push((await m.array()) as number[][][]);
     m.dispose();
   }
   return out;
 }
 
-async function finalValidation(c: IclConfig, p: Structured, samples: number, signal?: AbortSignal): Promise<IclRunData['finalValidation']> {
+async function finalValidation(
+  c: IclConfig,
+  p: Structured,
+  samples: number,
+  signal?: AbortSignal,
+): Promise<IclRunData['finalValidation']> {
   if (samples === 0) return null;
   let sum = 0;
   let sum2 = 0;
@@ -194,13 +348,20 @@ async function finalValidation(c: IclConfig, p: Structured, samples: number, sig
     const sq = tf.tidy(() => tf.square(tf.sub(predict(c, p, b.Z, b.zq), b.yq)));
     const v = await sq.data();
     tf.dispose([sq, b.Z, b.zq, b.yq]);
-    for (let i = 0; i < v.length; i++) { sum += v[i]!; sum2 += v[i]! * v[i]!; }
+    for (let i = 0; i < v.length; i++) {
+      sum += v[i]!;
+      sum2 += v[i]! * v[i]!;
+    }
   }
   const mse = sum / samples;
   return { samples, mse, stderr: Math.sqrt(Math.max(0, sum2 / samples - mse * mse) / Math.max(1, samples - 1)) };
 }
 
-interface ResumeState { runIndex: number; runs: IclRunData[]; checkpoint: Checkpoint | null }
+interface ResumeState {
+  runIndex: number;
+  runs: IclRunData[];
+  checkpoint: Checkpoint | null;
+}
 
 /** What a checkpoint must agree on: everything but the length of the run, evaluation, checkpointing and the trainer. */
 function configKey(c: IclConfig): string {
@@ -215,14 +376,29 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
   try {
     cp = deserializeCheckpoint(bytes);
   } catch (e) {
-    throw new ConfigError('checkpoint', 'an intact checkpoint', 'unreadable bytes', `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`);
+    throw new ConfigError(
+      'checkpoint',
+      'an intact checkpoint',
+      'unreadable bytes',
+      `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
+    );
   }
   const meta = cp.meta as { experiment?: string; configKey?: string; runIndex?: number; runs?: IclRunData[] } | null;
   if (!meta || meta.experiment !== 'icl-regression' || typeof meta.runIndex !== 'number') {
-    throw new ConfigError('checkpoint', 'a checkpoint written by icl-regression', meta?.experiment, 'is not an icl-regression checkpoint');
+    throw new ConfigError(
+      'checkpoint',
+      'a checkpoint written by icl-regression',
+      meta?.experiment,
+      'is not an icl-regression checkpoint',
+    );
   }
   if (meta.configKey !== configKey(c)) {
-    throw new ConfigError('checkpoint', 'a checkpoint of the same model, data and optimizer settings', 'a different config', 'was written for a different configuration (only steps, evaluation, checkpoint and trainer settings may change on resume)');
+    throw new ConfigError(
+      'checkpoint',
+      'a checkpoint of the same model, data and optimizer settings',
+      'a different config',
+      'was written for a different configuration (only steps, evaluation, checkpoint and trainer settings may change on resume)',
+    );
   }
   return { runIndex: meta.runIndex, runs: meta.runs ?? [], checkpoint: cp };
 }
@@ -240,7 +416,10 @@ async function dynamicsProbe(st: Structured): Promise<Json> {
  * curves and the own-data comparison use this one set.
  */
 export function iclEstimators(
-  c: IclConfig, L: number, trained: readonly { run: IclRunData; params?: TensorMap }[], options: { tag?: boolean } = {},
+  c: IclConfig,
+  L: number,
+  trained: readonly { run: IclRunData; params?: TensorMap }[],
+  options: { tag?: boolean } = {},
 ): Estimator[] {
   const betaVar = c.betaScale === 'unit' ? 1 : 1 / c.d;
   const noiseVar = c.noiseVariance;
@@ -252,14 +431,23 @@ export function iclEstimators(
       out.push(modelEstimator(`transformer${tag}`, (Z, zq) => predict(c, st, Z, zq)));
     }
     const stats = run.statistics.filter((x) => x.layer === 0);
-    if (c.layers === 1) out.push(kernelEstimator({ w: stats.map((x) => x.w), mu: stats.map((x) => x.mu) }, `kernel estimator${tag}`));
+    if (c.layers === 1)
+      out.push(kernelEstimator({ w: stats.map((x) => x.w), mu: stats.map((x) => x.mu) }, `kernel estimator${tag}`));
   }
-  out.push(oneStepGd(), optimalOneStepGd({ betaVar, noiseVar }), bayesPosteriorMean({ d: c.d, L, betaVar, noiseVar }, 'ridge (Bayes λ)'));
+  out.push(
+    oneStepGd(),
+    optimalOneStepGd({ betaVar, noiseVar }),
+    bayesPosteriorMean({ d: c.d, L, betaVar, noiseVar }, 'ridge (Bayes λ)'),
+  );
   return out;
 }
 
 /** An engine that trains one model of this config, the name it reports, and why it was chosen. */
-interface BuiltEngine { engine: Engine; reason: string; dispose(): void }
+interface BuiltEngine {
+  engine: Engine;
+  reason: string;
+  dispose(): void;
+}
 
 /**
  * The engine for one head count: the fastest @attnlab/fused engine that runs the config (or the
@@ -275,11 +463,17 @@ async function buildEngine(c: IclConfig, heads: number): Promise<BuiltEngine> {
       return { engine, reason: engine.reason, dispose: () => engine.dispose() };
     } catch (e) {
       if (c.trainer === 'auto' || !(e instanceof RangeError)) throw e;
-      throw new ConfigError('config.trainer', `one of ${ICL_TRAINERS.join(', ')} that runs this config`, c.trainer, `cannot be '${c.trainer}': ${e.message.replace(/^createIclEngine: /, '')}`);
+      throw new ConfigError(
+        'config.trainer',
+        `one of ${ICL_TRAINERS.join(', ')} that runs this config`,
+        c.trainer,
+        `cannot be '${c.trainer}': ${e.message.replace(/^createIclEngine: /, '')}`,
+      );
     }
   }
   const params: ParamMap = {};
-  for (const [name, h] of Object.entries(iclInitialParams(model))) params[name] = tf.variable(tf.tensor(h.values, h.shape), true);
+  for (const [name, h] of Object.entries(iclInitialParams(model)))
+    params[name] = tf.variable(tf.tensor(h.values, h.shape), true);
   const optimizer = makeOptimizer(c);
   const engine = autodiffEngine<TokenBatch>({
     params,
@@ -291,12 +485,22 @@ async function buildEngine(c: IclConfig, heads: number): Promise<BuiltEngine> {
   return {
     engine,
     reason: 'asked for (trainer: reference)',
-    dispose: () => { tf.dispose(Object.values(params)); optimizer.dispose(); },
+    dispose: () => {
+      tf.dispose(Object.values(params));
+      optimizer.dispose();
+    },
   };
 }
 
 /** Trains one head count through `train()` and returns its record and its final weights (tensors the caller disposes). */
-async function trainOne(c: IclConfig, heads: number, runIndex: number, done: IclRunData[], resume: Checkpoint | null, ctx: RunContext): Promise<{ run: IclRunData; params: TensorMap; aborted: boolean }> {
+async function trainOne(
+  c: IclConfig,
+  heads: number,
+  runIndex: number,
+  done: IclRunData[],
+  resume: Checkpoint | null,
+  ctx: RunContext,
+): Promise<{ run: IclRunData; params: TensorMap; aborted: boolean }> {
   const model = modelConfig(c, heads);
   const built = await buildEngine(c, heads);
   const { engine } = built;
@@ -307,7 +511,13 @@ async function trainOne(c: IclConfig, heads: number, runIndex: number, done: Icl
       engine,
       steps: c.steps,
       ...(resume ? { resume } : {}),
-      schedule: { lossEvery: c.log.loss, validationEvery: c.log.validation, progressEvery: Math.max(1, Math.min(1000, Math.floor(c.steps / 50))), checkpointEvery: c.checkpointEvery, readEvery: 4096 },
+      schedule: {
+        lossEvery: c.log.loss,
+        validationEvery: c.log.validation,
+        progressEvery: Math.max(1, Math.min(1000, Math.floor(c.steps / 50))),
+        checkpointEvery: c.checkpointEvery,
+        readEvery: 4096,
+      },
       validation: async (p, t) => {
         const b = tokens(c, VALIDATION_STREAM, t, c.batch);
         const l = tf.tidy(() => meanSquaredError(predict(c, iclStructure(model, p), b.Z, b.zq), b.yq));
@@ -318,20 +528,37 @@ async function trainOne(c: IclConfig, heads: number, runIndex: number, done: Icl
         dynamics: { every: c.log.dynamics, run: (p) => dynamicsProbe(iclStructure(model, p)) },
         qk: { every: c.log.qk, run: async (p) => (await qkMatrices(iclStructure(model, p))) as unknown as Json },
       },
-      ...(ctx.checkpoints ? {
-        checkpoint: {
-          meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json },
-          write: async (input) => {
-            await ctx.checkpoints!.save(await serializeCheckpoint(input));
-            ctx.onEvent?.({ type: 'checkpoint', phase, step: input.step });
-          },
-        },
-      } : {}),
+      ...(ctx.checkpoints
+        ? {
+            checkpoint: {
+              meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json },
+              write: async (input) => {
+                await ctx.checkpoints!.save(await serializeCheckpoint(input));
+                ctx.onEvent?.({ type: 'checkpoint', phase, step: input.step });
+              },
+            },
+          }
+        : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onEvent: (e) => {
-        if (e.type === 'progress') ctx.onEvent?.({ type: 'progress', phase, done: e.completed, total: e.steps, rate: e.stepsPerSecond, ...(e.loss !== undefined ? { loss: e.loss } : {}) });
-        else if (e.type === 'metrics') ctx.onEvent?.({ type: 'metrics', phase, step: e.step, values: { validationLoss: e.validationLoss, ...(e.loss !== undefined ? { loss: e.loss } : {}) } });
-        else if (e.type === 'snapshot') ctx.onEvent?.({ type: 'snapshot', phase, step: e.step, name: e.name, value: e.value });
+        if (e.type === 'progress')
+          ctx.onEvent?.({
+            type: 'progress',
+            phase,
+            done: e.completed,
+            total: e.steps,
+            rate: e.stepsPerSecond,
+            ...(e.loss !== undefined ? { loss: e.loss } : {}),
+          });
+        else if (e.type === 'metrics')
+          ctx.onEvent?.({
+            type: 'metrics',
+            phase,
+            step: e.step,
+            values: { validationLoss: e.validationLoss, ...(e.loss !== undefined ? { loss: e.loss } : {}) },
+          });
+        else if (e.type === 'snapshot')
+          ctx.onEvent?.({ type: 'snapshot', phase, step: e.step, name: e.name, value: e.value });
       },
     });
     // The final weights outlive the engine (evaluation runs after every head count has trained).
@@ -373,24 +600,42 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
   figs.push({
     id: 'loss',
     spec: {
-      kind: 'line', title: 'Training and validation loss', x: { label: 'step' }, y: { label: 'MSE', scale: 'log' },
+      kind: 'line',
+      title: 'Training and validation loss',
+      x: { label: 'step' },
+      y: { label: 'MSE', scale: 'log' },
       series: d.runs.flatMap((r) => [
         { name: `training${multi ? ` H=${r.heads}` : ''}`, x: r.loss.step, y: r.loss.value },
-        { name: `validation${multi ? ` H=${r.heads}` : ''}`, x: r.validation.step, y: r.validation.value, dashed: true },
+        {
+          name: `validation${multi ? ` H=${r.heads}` : ''}`,
+          x: r.validation.step,
+          y: r.validation.value,
+          dashed: true,
+        },
       ]),
     } as FigureSpec,
   });
   const main = d.runs.find((r) => r.heads === c.heads) ?? d.runs[0]!;
   const heads = main.statistics.filter((x) => x.layer === 0).length;
-  for (const [id, key, label] of [['dynamics-w', 'w', 'w^h (mean QK diagonal)'], ['dynamics-mu', 'mu', 'μ^h (OV last entry)']] as const) {
+  for (const [id, key, label] of [
+    ['dynamics-w', 'w', 'w^h (mean QK diagonal)'],
+    ['dynamics-mu', 'mu', 'μ^h (OV last entry)'],
+  ] as const) {
     figs.push({
       id,
       spec: {
-        kind: 'line', title: `Circuit dynamics: ${label}, H=${main.heads}`, x: { label: 'step' }, y: { label },
+        kind: 'line',
+        title: `Circuit dynamics: ${label}, H=${main.heads}`,
+        x: { label: 'step' },
+        y: { label },
         series: main.dynamics[key][0]
-          ? Array.from({ length: main.dynamics[key][0]!.length }, (_, l) => Array.from({ length: heads }, (_, h) => ({
-            name: `${c.layers > 1 ? `layer ${l} ` : ''}head ${h}`, x: main.dynamics.step, y: main.dynamics[key].map((v) => v[l]![h]!),
-          }))).flat()
+          ? Array.from({ length: main.dynamics[key][0]!.length }, (_, l) =>
+              Array.from({ length: heads }, (_, h) => ({
+                name: `${c.layers > 1 ? `layer ${l} ` : ''}head ${h}`,
+                x: main.dynamics.step,
+                y: main.dynamics[key].map((v) => v[l]![h]!),
+              })),
+            ).flat()
           : [],
       } as FigureSpec,
     });
@@ -398,25 +643,39 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
   figs.push({
     id: 'qk-circuits',
     spec: {
-      kind: 'heatmap-grid', title: `QK circuits W_Q W_Kᵀ/√(d+1), H=${main.heads}`, scale: 'diverging', colorbarLabel: 'QK',
-      panels: main.statistics.map((x) => ({ title: `${c.layers > 1 ? `L${x.layer} ` : ''}head ${x.head}: w=${x.w.toFixed(3)}`, values: x.qk })),
+      kind: 'heatmap-grid',
+      title: `QK circuits W_Q W_Kᵀ/√(d+1), H=${main.heads}`,
+      scale: 'diverging',
+      colorbarLabel: 'QK',
+      panels: main.statistics.map((x) => ({
+        title: `${c.layers > 1 ? `L${x.layer} ` : ''}head ${x.head}: w=${x.w.toFixed(3)}`,
+        values: x.qk,
+      })),
     } as FigureSpec,
   });
   const labelOf = (x: IclCircuitStatistics) => `${c.layers > 1 ? `L${x.layer} ` : ''}head ${x.head}`;
   figs.push({
     id: 'ov-circuits',
-    spec: c.nOut === 1
-      // One column per head: OV^h is (d+1)×1, too narrow for a panel of its own.
-      ? {
-        kind: 'heatmap', title: `OV circuits W_V W_O (column h = head h; μ^h is row y), H=${main.heads}`, scale: 'diverging', colorbarLabel: 'OV', showValues: true,
-        values: main.statistics[0]!.ov.map((_, i) => main.statistics.map((x) => x.ov[i]![0]!)),
-        rowLabels: [...Array.from({ length: c.d }, (_, i) => `x${i + 1}`), 'y'],
-        colLabels: main.statistics.map((x) => `${c.layers > 1 ? `L${x.layer}` : ''}h${x.head}`),
-      }
-      : {
-        kind: 'heatmap-grid', title: `OV circuits W_V W_O, H=${main.heads}`, scale: 'diverging', colorbarLabel: 'OV',
-        panels: main.statistics.map((x) => ({ title: `${labelOf(x)}: μ=${x.mu.toFixed(3)}`, values: x.ov })),
-      },
+    spec:
+      c.nOut === 1
+        ? // One column per head: OV^h is (d+1)×1, too narrow for a panel of its own.
+          {
+            kind: 'heatmap',
+            title: `OV circuits W_V W_O (column h = head h; μ^h is row y), H=${main.heads}`,
+            scale: 'diverging',
+            colorbarLabel: 'OV',
+            showValues: true,
+            values: main.statistics[0]!.ov.map((_, i) => main.statistics.map((x) => x.ov[i]![0]!)),
+            rowLabels: [...Array.from({ length: c.d }, (_, i) => `x${i + 1}`), 'y'],
+            colLabels: main.statistics.map((x) => `${c.layers > 1 ? `L${x.layer}` : ''}h${x.head}`),
+          }
+        : {
+            kind: 'heatmap-grid',
+            title: `OV circuits W_V W_O, H=${main.heads}`,
+            scale: 'diverging',
+            colorbarLabel: 'OV',
+            panels: main.statistics.map((x) => ({ title: `${labelOf(x)}: μ=${x.mu.toFixed(3)}`, values: x.ov })),
+          },
   });
   const snaps = main.qkSnapshots;
   if (snaps.step.length > 0) {
@@ -425,8 +684,13 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
     figs.push({
       id: 'qk-evolution',
       spec: {
-        kind: 'heatmap-grid', title: 'QK matrices W_Q W_Kᵀ during training (layer 0)', scale: 'diverging', columns: picks.length,
-        panels: Array.from({ length: heads }, (_, h) => picks.map((i) => ({ title: `head ${h}, step ${snaps.step[i]}`, values: snaps.matrices[i]![0]![h]! }))).flat(),
+        kind: 'heatmap-grid',
+        title: 'QK matrices W_Q W_Kᵀ during training (layer 0)',
+        scale: 'diverging',
+        columns: picks.length,
+        panels: Array.from({ length: heads }, (_, h) =>
+          picks.map((i) => ({ title: `head ${h}, step ${snaps.step[i]}`, values: snaps.matrices[i]![0]![h]! })),
+        ).flat(),
       } as FigureSpec,
     });
   }
@@ -434,30 +698,53 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
     figs.push({
       id: 'error-curves',
       spec: {
-        kind: 'line', title: 'Error against context length', x: { label: 'context length L' }, y: { label: 'MSE', scale: 'log' },
-        series: d.errorCurves.series.map((sr) => ({ name: sr.name, x: d.errorCurves!.contextLengths, y: sr.mse, dashed: sr.name.startsWith('kernel') })),
+        kind: 'line',
+        title: 'Error against context length',
+        x: { label: 'context length L' },
+        y: { label: 'MSE', scale: 'log' },
+        series: d.errorCurves.series.map((sr) => ({
+          name: sr.name,
+          x: d.errorCurves!.contextLengths,
+          y: sr.mse,
+          dashed: sr.name.startsWith('kernel'),
+        })),
       } as FigureSpec,
     });
   }
   figs.push({
     id: 'statistics',
     spec: {
-      kind: 'table', title: `Circuit statistics (hypothesised |w^h| = 1/√d = ${d.hypothesisedW.toFixed(4)})`,
+      kind: 'table',
+      title: `Circuit statistics (hypothesised |w^h| = 1/√d = ${d.hypothesisedW.toFixed(4)})`,
       columns: ['H', 'layer', 'head', 'w^h', 'var diag', 'sup off-diag', 'μ^h', 'sup OV rest', 'dummy'],
-      rows: d.runs.flatMap((r) => r.statistics.map((x) => [
-        r.heads, x.layer, x.head, round(x.w), round(x.diagVariance), round(x.offDiagSupNorm), round(x.mu), round(x.ovRestSupNorm),
-        r.dummyHeads.some((h) => h.layer === x.layer && h.head === x.head),
-      ])),
+      rows: d.runs.flatMap((r) =>
+        r.statistics.map((x) => [
+          r.heads,
+          x.layer,
+          x.head,
+          round(x.w),
+          round(x.diagVariance),
+          round(x.offDiagSupNorm),
+          round(x.mu),
+          round(x.ovRestSupNorm),
+          r.dummyHeads.some((h) => h.layer === x.layer && h.head === x.head),
+        ]),
+      ),
     } as FigureSpec,
   });
   if (multi) {
     figs.push({
       id: 'heads',
       spec: {
-        kind: 'table', title: 'Head-count comparison', columns: ['H', 'steps', 'final validation MSE', 'w^h', 'μ^h', 'dummy heads'],
+        kind: 'table',
+        title: 'Head-count comparison',
+        columns: ['H', 'steps', 'final validation MSE', 'w^h', 'μ^h', 'dummy heads'],
         rows: d.runs.map((r) => [
-          r.heads, r.completedSteps, r.finalValidation ? round(r.finalValidation.mse) : null,
-          r.statistics.map((x) => round(x.w)).join(', '), r.statistics.map((x) => round(x.mu)).join(', '),
+          r.heads,
+          r.completedSteps,
+          r.finalValidation ? round(r.finalValidation.mse) : null,
+          r.statistics.map((x) => round(x.w)).join(', '),
+          r.statistics.map((x) => round(x.mu)).join(', '),
           r.dummyHeads.map((h) => h.head).join(', ') || 'none',
         ]),
       } as FigureSpec,
@@ -474,17 +761,30 @@ const round = (x: number) => Number(x.toFixed(4));
 export const iclRegression: Experiment<IclConfig, IclData> = {
   id: 'icl-regression',
   title: 'In-context regression (seed 004)',
-  summary: 'Train multi-head softmax attention on in-context linear regression; circuits, dynamics, kernel estimator, error-vs-L curves, head-count comparison.',
+  summary:
+    'Train multi-head softmax attention on in-context linear regression; circuits, dynamics, kernel estimator, error-vs-L curves, head-count comparison.',
   configSchema: iclConfigSchema,
   dataSchema: iclDataSchema,
   presets: { quick: quickPreset, seed: seedPreset, paper: paperPreset },
   async run(config, ctx = {}): Promise<ExperimentResult<IclConfig, IclData>> {
     const meta = startMeta();
-    if (config.layers > 1 && config.nOut !== 1) throw new ConfigError('config.nOut', '1 for a stack', config.nOut, 'must be 1 when layers > 1 (the stack predicts through its final linear)');
+    if (config.layers > 1 && config.nOut !== 1)
+      throw new ConfigError(
+        'config.nOut',
+        '1 for a stack',
+        config.nOut,
+        'must be 1 when layers > 1 (the stack predicts through its final linear)',
+      );
     const headCounts = config.headCounts.length ? config.headCounts : [config.heads];
     if (config.init === 'oppo_small_id') {
       headCounts.forEach((h, i) => {
-        if (h % 2 !== 0) throw new ConfigError(config.headCounts.length ? `config.headCounts[${i}]` : 'config.heads', 'an even number with init oppo_small_id', h, 'must be even with init oppo_small_id (two halves of opposite sign)');
+        if (h % 2 !== 0)
+          throw new ConfigError(
+            config.headCounts.length ? `config.headCounts[${i}]` : 'config.heads',
+            'an even number with init oppo_small_id',
+            h,
+            'must be even with init oppo_small_id (two halves of opposite sign)',
+          );
       });
     }
     const resume = await loadResume(config, ctx);
@@ -494,28 +794,51 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
     try {
       for (let i = resume.runIndex; i < headCounts.length; i++) {
         throwIfAborted(ctx.signal);
-        ctx.onEvent?.({ type: 'phase', phase: `train H=${headCounts[i]}`, message: `Training H = ${headCounts[i]} (${i + 1} of ${headCounts.length})` });
-        const r = await trainOne(config, headCounts[i]!, i, runs, i === resume.runIndex ? resume.checkpoint : null, ctx);
+        ctx.onEvent?.({
+          type: 'phase',
+          phase: `train H=${headCounts[i]}`,
+          message: `Training H = ${headCounts[i]} (${i + 1} of ${headCounts.length})`,
+        });
+        const r = await trainOne(
+          config,
+          headCounts[i]!,
+          i,
+          runs,
+          i === resume.runIndex ? resume.checkpoint : null,
+          ctx,
+        );
         runs.push(r.run);
         trained.push({ heads: r.run.heads, params: r.params });
-        if (r.aborted) { aborted = true; break; }
+        if (r.aborted) {
+          aborted = true;
+          break;
+        }
       }
       let errorCurves: ErrorCurve | null = null;
       if (!aborted && config.evaluation.samples > 0 && trained.length === runs.length) {
         ctx.onEvent?.({ type: 'phase', phase: 'evaluate', message: 'Error against context length' });
-        const estimators = iclEstimators(config, config.L, trained.map((t) => ({ run: runs.find((r) => r.heads === t.heads)!, params: t.params })));
+        const estimators = iclEstimators(
+          config,
+          config.L,
+          trained.map((t) => ({ run: runs.find((r) => r.heads === t.heads)!, params: t.params })),
+        );
         const Ls: number[] = [];
         for (let L = 1; L <= config.evaluation.maxL; L += config.evaluation.stepL) Ls.push(L);
         const { L: _L, ...family } = task(config);
         errorCurves = await errorCurve(estimators, family, Ls, {
-          samples: config.evaluation.samples, seed: config.seed,
+          samples: config.evaluation.samples,
+          seed: config.seed,
           onProgress: (done, total) => ctx.onEvent?.({ type: 'progress', phase: 'evaluate', done, total }),
           ...(ctx.signal ? { signal: ctx.signal } : {}),
         });
       }
       const data: IclData = { runs, errorCurves, hypothesisedW: 1 / Math.sqrt(config.d) };
       return {
-        experiment: 'icl-regression', schemaVersion: RESULT_SCHEMA_VERSION, config, data, figures: figures(config, data),
+        experiment: 'icl-regression',
+        schemaVersion: RESULT_SCHEMA_VERSION,
+        config,
+        data,
+        figures: figures(config, data),
         meta: meta.finish({ aborted, ...(resume.checkpoint ? { resumedFrom: resume.checkpoint.step } : {}) }),
       };
     } finally {

@@ -1,16 +1,72 @@
 export {
-  RESULT_SCHEMA_VERSION, PRESET_NAMES, resolveConfig, validateResult,
-  type Experiment, type ExperimentId, type ExperimentEvent, type ExperimentResult, type RunContext,
-  type CheckpointStore, type ResultMeta, type NamedFigure, type PresetName,
+  RESULT_SCHEMA_VERSION,
+  PRESET_NAMES,
+  resolveConfig,
+  validateResult,
+  type Experiment,
+  type ExperimentId,
+  type ExperimentEvent,
+  type ExperimentResult,
+  type RunContext,
+  type CheckpointStore,
+  type ResultMeta,
+  type NamedFigure,
+  type PresetName,
 } from './experiment.js';
-export { s, validate, merge, toJsonSchema, allowedText, schemaAt, ConfigError, type Schema, type ObjectSchema, type Infer } from './schema.js';
+export {
+  s,
+  validate,
+  merge,
+  toJsonSchema,
+  allowedText,
+  schemaAt,
+  ConfigError,
+  type Schema,
+  type ObjectSchema,
+  type Infer,
+} from './schema.js';
 export { ATTNLAB_VERSION } from './meta.js';
-export { attentionWalkthrough, walkthroughConfigSchema, SEED_001, SEED_002, type WalkthroughConfig, type WalkthroughData, type WalkthroughHead } from './walkthrough.js';
+export {
+  attentionWalkthrough,
+  walkthroughConfigSchema,
+  SEED_001,
+  SEED_002,
+  type WalkthroughConfig,
+  type WalkthroughData,
+  type WalkthroughHead,
+} from './walkthrough.js';
 export { experiments, getExperiment, EXPERIMENT_IDS } from './registry.js';
 export { valueMatrix, valueMatrixConfigSchema, type ValueMatrixConfig, type ValueMatrixData } from './value-matrix.js';
 export { kvCache, kvCacheFigures, type KvCacheSectionConfig, type KvCacheData } from './kv-cache.js';
-export { iclRegression, iclConfigSchema, ICL_TRAINERS, type IclConfig, type IclData, type IclRunData, type IclTrainer } from './icl-regression.js';
-export { cvSweep, cvSweepConfigSchema, cvSweepDataSchema, gaussianSimplexCv, type CvSweepConfig, type CvSweepData, type CvSweepRun, type CvMeasurement, type CvTable } from './cv-sweep.js';
+export {
+  iclRegression,
+  iclConfigSchema,
+  ICL_TRAINERS,
+  type IclConfig,
+  type IclData,
+  type IclRunData,
+  type IclTrainer,
+} from './icl-regression.js';
+export {
+  cvSweep,
+  cvSweepConfigSchema,
+  cvSweepDataSchema,
+  gaussianSimplexCv,
+  type CvSweepConfig,
+  type CvSweepData,
+  type CvSweepRun,
+  type CvMeasurement,
+  type CvTable,
+} from './cv-sweep.js';
 export { iclEstimators } from './icl-regression.js';
-export { parseCsvTask, evaluateCsvTask, evaluateOwnTask, readCheckpointWeights, EXAMPLE_CSV, type CsvTask, type EstimatorRow, type IclWeights } from './icl-own-task.js';
+export {
+  parseCsvTask,
+  evaluateCsvTask,
+  evaluateOwnTask,
+  readCheckpointWeights,
+  EXAMPLE_CSV,
+  type CsvTask,
+  type EstimatorRow,
+  type IclWeights,
+} from './icl-own-task.js';
 export { keyNumbers, formatValue } from './summary.js';

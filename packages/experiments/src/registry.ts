@@ -19,6 +19,7 @@ export const EXPERIMENT_IDS = Object.keys(experiments) as ExperimentId[];
 /** The experiment with this id, or an error naming the allowed ids. */
 export function getExperiment(id: string): Experiment<unknown, unknown> {
   const e = experiments[id];
-  if (!e) throw new RangeError(`unknown experiment ${JSON.stringify(id)}; allowed: ${Object.keys(experiments).join(', ')}`);
+  if (!e)
+    throw new RangeError(`unknown experiment ${JSON.stringify(id)}; allowed: ${Object.keys(experiments).join(', ')}`);
   return e as Experiment<unknown, unknown>;
 }

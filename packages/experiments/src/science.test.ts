@@ -7,37 +7,50 @@ import { iclRegression, resolveConfig } from './index.js';
  * PyTorch on this machine reaches validation MSE 0.65 for H = 2 (w ≈ ±0.17, μ ≈ ±2.6) and 1.43 for
  * H = 1 (w = −0.52, μ = −1.52).
  */
-describeBackends('seed 004 science at 20,000 steps', () => {
-  it('H = 2 pairs its heads with opposite signs and beats H = 1; the kernel estimator matches the model', async () => {
-    const t0 = Date.now();
-    const r = await iclRegression.run(resolveConfig(iclRegression, {
-      preset: 'seed',
-      overrides: {
-        steps: 20000, headCounts: [1, 2], log: { loss: 100, validation: 1000, dynamics: 1000, qk: 5000 },
-        finalValidationSamples: 10000, evaluation: { maxL: 200, stepL: 10, samples: 2000 }, trainer: 'simd',
-      },
-    }));
-    const [h1, h2] = r.data.runs;
-    const w1 = h1!.statistics[0]!, [a, b] = h2!.statistics;
-    console.log(`seed 004 at 20k steps in ${((Date.now() - t0) / 1000).toFixed(0)} s: H=1 val ${h1!.finalValidation!.mse.toFixed(3)} w ${w1.w.toFixed(3)} μ ${w1.mu.toFixed(3)}; ` +
-      `H=2 val ${h2!.finalValidation!.mse.toFixed(3)} w ${a!.w.toFixed(3)}/${b!.w.toFixed(3)} μ ${a!.mu.toFixed(3)}/${b!.mu.toFixed(3)}`);
-    // H = 2: validation MSE ≤ 0.75 on 10,000 fresh tasks; heads pair with opposite signs.
-    expect(h2!.finalValidation!.samples).toBe(10000);
-    expect(h2!.finalValidation!.mse).toBeLessThanOrEqual(0.75);
-    expect(Math.sign(a!.w)).toBe(-Math.sign(b!.w));
-    expect(Math.sign(a!.mu)).toBe(-Math.sign(b!.mu));
-    expect(Math.abs(a!.w + b!.w)).toBeLessThan(0.35 * (Math.abs(a!.w) + Math.abs(b!.w)));
-    expect(Math.abs(a!.mu + b!.mu)).toBeLessThan(0.35 * (Math.abs(a!.mu) + Math.abs(b!.mu)));
-    // H = 1 ends near w = −0.52, μ = −1.5, with a higher error than H = 2.
-    expect(Math.abs(w1.w - -0.52)).toBeLessThan(0.12);
-    expect(Math.abs(w1.mu - -1.5)).toBeLessThan(0.3);
-    expect(h1!.finalValidation!.mse).toBeGreaterThan(h2!.finalValidation!.mse);
-    // The kernel estimator from the learned (w^h, μ^h) is within 10% of the trained model for L = 11…191.
-    const curves = r.data.errorCurves!;
-    const tf2 = curves.series.find((x) => x.name === 'transformer (H=2)')!.mse;
-    const k2 = curves.series.find((x) => x.name === 'kernel estimator (H=2)')!.mse;
-    curves.contextLengths.forEach((L, i) => {
-      if (L >= 10 && L <= 200) expect(Math.abs(k2[i]! - tf2[i]!)).toBeLessThanOrEqual(0.1 * tf2[i]!);
-    });
-  }, 1_800_000); // 40,000 training steps and 280,000 evaluated tasks: minutes on 2 cores, not a timing test
-}, ['cpu']);
+describeBackends(
+  'seed 004 science at 20,000 steps',
+  () => {
+    it('H = 2 pairs its heads with opposite signs and beats H = 1; the kernel estimator matches the model', async () => {
+      const t0 = Date.now();
+      const r = await iclRegression.run(
+        resolveConfig(iclRegression, {
+          preset: 'seed',
+          overrides: {
+            steps: 20000,
+            headCounts: [1, 2],
+            log: { loss: 100, validation: 1000, dynamics: 1000, qk: 5000 },
+            finalValidationSamples: 10000,
+            evaluation: { maxL: 200, stepL: 10, samples: 2000 },
+            trainer: 'simd',
+          },
+        }),
+      );
+      const [h1, h2] = r.data.runs;
+      const w1 = h1!.statistics[0]!,
+        [a, b] = h2!.statistics;
+      console.log(
+        `seed 004 at 20k steps in ${((Date.now() - t0) / 1000).toFixed(0)} s: H=1 val ${h1!.finalValidation!.mse.toFixed(3)} w ${w1.w.toFixed(3)} μ ${w1.mu.toFixed(3)}; ` +
+          `H=2 val ${h2!.finalValidation!.mse.toFixed(3)} w ${a!.w.toFixed(3)}/${b!.w.toFixed(3)} μ ${a!.mu.toFixed(3)}/${b!.mu.toFixed(3)}`,
+      );
+      // H = 2: validation MSE ≤ 0.75 on 10,000 fresh tasks; heads pair with opposite signs.
+      expect(h2!.finalValidation!.samples).toBe(10000);
+      expect(h2!.finalValidation!.mse).toBeLessThanOrEqual(0.75);
+      expect(Math.sign(a!.w)).toBe(-Math.sign(b!.w));
+      expect(Math.sign(a!.mu)).toBe(-Math.sign(b!.mu));
+      expect(Math.abs(a!.w + b!.w)).toBeLessThan(0.35 * (Math.abs(a!.w) + Math.abs(b!.w)));
+      expect(Math.abs(a!.mu + b!.mu)).toBeLessThan(0.35 * (Math.abs(a!.mu) + Math.abs(b!.mu)));
+      // H = 1 ends near w = −0.52, μ = −1.5, with a higher error than H = 2.
+      expect(Math.abs(w1.w - -0.52)).toBeLessThan(0.12);
+      expect(Math.abs(w1.mu - -1.5)).toBeLessThan(0.3);
+      expect(h1!.finalValidation!.mse).toBeGreaterThan(h2!.finalValidation!.mse);
+      // The kernel estimator from the learned (w^h, μ^h) is within 10% of the trained model for L = 11…191.
+      const curves = r.data.errorCurves!;
+      const tf2 = curves.series.find((x) => x.name === 'transformer (H=2)')!.mse;
+      const k2 = curves.series.find((x) => x.name === 'kernel estimator (H=2)')!.mse;
+      curves.contextLengths.forEach((L, i) => {
+        if (L >= 10 && L <= 200) expect(Math.abs(k2[i]! - tf2[i]!)).toBeLessThanOrEqual(0.1 * tf2[i]!);
+      });
+    }, 1_800_000); // 40,000 training steps and 280,000 evaluated tasks: minutes on 2 cores, not a timing test
+  },
+  ['cpu'],
+);

@@ -14,13 +14,24 @@ export function formatValue(v: number): string {
 }
 
 type Cell = string | number | boolean | null | undefined;
-const fmt = (v: Cell): string => (v === null || v === undefined ? '–' : typeof v === 'number' ? (Number.isSafeInteger(v) ? String(v) : formatValue(v)) : String(v));
+const fmt = (v: Cell): string =>
+  v === null || v === undefined
+    ? '–'
+    : typeof v === 'number'
+      ? Number.isSafeInteger(v)
+        ? String(v)
+        : formatValue(v)
+      : String(v);
 const list = (xs: number[]): string => xs.map((x) => formatValue(x)).join(', ');
 const last = <T>(xs: readonly T[]): T | undefined => xs[xs.length - 1];
 
 interface IclRun {
-  heads: number; completedSteps: number; stepsPerSecond: number; engine: { name: string; reason: string };
-  loss: { value: (number | null)[] }; validation: { value: (number | null)[] };
+  heads: number;
+  completedSteps: number;
+  stepsPerSecond: number;
+  engine: { name: string; reason: string };
+  loss: { value: (number | null)[] };
+  validation: { value: (number | null)[] };
   statistics: { layer: number; head: number; w: number; mu: number }[];
   finalValidation: { samples: number; mse: number; stderr: number } | null;
   dummyHeads: { layer: number; head: number }[];
@@ -45,10 +56,15 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
           rows.push([`engine${tag}`, `${r.engine.name} — ${r.engine.reason.replace(/^[a-z0-9]+: /, '')}`]);
           rows.push([`final training loss${tag}`, fmt(last(r.loss.value))]);
           rows.push([`last validation loss${tag}`, fmt(last(r.validation.value))]);
-          if (r.finalValidation) rows.push([`final validation MSE${tag}`, `${formatValue(r.finalValidation.mse)} ± ${formatValue(r.finalValidation.stderr)} (${r.finalValidation.samples} tasks)`]);
+          if (r.finalValidation)
+            rows.push([
+              `final validation MSE${tag}`,
+              `${formatValue(r.finalValidation.mse)} ± ${formatValue(r.finalValidation.stderr)} (${r.finalValidation.samples} tasks)`,
+            ]);
           rows.push([`w^h${tag}`, list(r.statistics.map((x) => x.w))]);
           rows.push([`μ^h${tag}`, list(r.statistics.map((x) => x.mu))]);
-          if (r.statistics.length > 1) rows.push([`dummy heads${tag}`, r.dummyHeads.map((h) => `L${h.layer}h${h.head}`).join(', ') || 'none']);
+          if (r.statistics.length > 1)
+            rows.push([`dummy heads${tag}`, r.dummyHeads.map((h) => `L${h.layer}h${h.head}`).join(', ') || 'none']);
         }
         rows.push(['hypothesised |w^h| = 1/√d', formatValue(d.hypothesisedW as number)]);
         const ec = d.errorCurves as { contextLengths: number[]; series: { name: string; mse: number[] }[] } | null;
@@ -58,21 +74,38 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
         break;
       }
       case 'value-matrix': {
-        const c = d.compression as { compressionRatio: number; relativeError: number; effectiveRank: number; maxRank: number };
+        const c = d.compression as {
+          compressionRatio: number;
+          relativeError: number;
+          effectiveRank: number;
+          maxRank: number;
+        };
         const m = d.multihead as { meanAbsCorrelation: number; diverse: boolean };
         const l = d.learning as { finalLoss: number; ratio: number; focused: boolean };
         rows.push(['compression ratio d_model/d_v', fmt(c.compressionRatio)]);
         rows.push(['reconstruction relative error', `${(c.relativeError * 100).toFixed(2)}%`]);
         rows.push(['effective rank (95% energy)', `${c.effectiveRank} of ${c.maxRank}`]);
-        rows.push(['mean |head correlation|', `${fmt(m.meanAbsCorrelation)} (${m.diverse ? 'diverse' : 'not diverse'})`]);
+        rows.push([
+          'mean |head correlation|',
+          `${fmt(m.meanAbsCorrelation)} (${m.diverse ? 'diverse' : 'not diverse'})`,
+        ]);
         rows.push(['learned compression: final loss', fmt(l.finalLoss)]);
-        rows.push(['learned colour/noise weight ratio', `${fmt(l.ratio)}× (${l.focused ? 'focused on colour' : 'not focused'})`]);
+        rows.push([
+          'learned colour/noise weight ratio',
+          `${fmt(l.ratio)}× (${l.focused ? 'focused on colour' : 'not focused'})`,
+        ]);
         break;
       }
       case 'kv-cache': {
-        const cmp = d.comparison as { model: string; seqLen: number; variants: { name: string; attention: string; mebibytes: number; reduction: number }[] };
+        const cmp = d.comparison as {
+          model: string;
+          seqLen: number;
+          variants: { name: string; attention: string; mebibytes: number; reduction: number }[];
+        };
         const custom = new Set(((result.config as { custom?: { label: string }[] }).custom ?? []).map((m) => m.label));
-        const mine = (d.table as { label: string; attention: string; sizes: { seqLen: number; mebibytes: number }[] }[]).filter((r) => custom.has(r.label));
+        const mine = (
+          d.table as { label: string; attention: string; sizes: { seqLen: number; mebibytes: number }[] }[]
+        ).filter((r) => custom.has(r.label));
         const base = mine.find((r) => r.attention === 'mha');
         for (const r of mine) {
           const at = last(r.sizes);
@@ -82,7 +115,11 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
           rows.push([`${r.label} @ ${at.seqLen} tokens`, `${at.mebibytes.toFixed(1)} MB${ratio}`]);
         }
         if (mine.length > 0 && (result.config as { models?: unknown[] }).models?.length === 0) break;
-        for (const v of cmp.variants) rows.push([`${cmp.model} @ ${cmp.seqLen} tokens: ${v.name}`, `${v.mebibytes.toFixed(1)} MB${v.attention === 'mha' ? '' : ` (${v.reduction.toFixed(1)}× smaller than MHA)`}`]);
+        for (const v of cmp.variants)
+          rows.push([
+            `${cmp.model} @ ${cmp.seqLen} tokens: ${v.name}`,
+            `${v.mebibytes.toFixed(1)} MB${v.attention === 'mha' ? '' : ` (${v.reduction.toFixed(1)}× smaller than MHA)`}`,
+          ]);
         break;
       }
       case 'attention-walkthrough': {
@@ -104,4 +141,3 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
   if (result.meta.aborted) rows.push(['status', 'interrupted (partial result)']);
   return rows;
 }
-

@@ -1,15 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  colorCompressionData, randomEmbeddings, randomValueProjection, retrievalAttentionPatterns, structuredValueMatrix,
+  colorCompressionData,
+  randomEmbeddings,
+  randomValueProjection,
+  retrievalAttentionPatterns,
+  structuredValueMatrix,
 } from '@attnlab/data';
 import {
-  energyEffectiveRank, entropyEffectiveRank, meanAbsHeadCorrelation, pinvReconstructionError, retrievalNorms,
+  energyEffectiveRank,
+  entropyEffectiveRank,
+  meanAbsHeadCorrelation,
+  pinvReconstructionError,
+  retrievalNorms,
   HEAD_DIVERSITY_THRESHOLD,
 } from '@attnlab/metrics';
 import { adam, meanSquaredError, train } from '@attnlab/train';
 import type { FigureSpec } from '@attnlab/plot';
-import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure, type RunContext } from './experiment.js';
-import { kvCacheSection, kvCacheSectionSchema, kvCacheDataSchema, kvCacheFigures, type KvCacheSectionConfig, type KvCacheData } from './kv-cache.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  type Experiment,
+  type ExperimentResult,
+  type NamedFigure,
+  type RunContext,
+} from './experiment.js';
+import {
+  kvCacheSection,
+  kvCacheSectionSchema,
+  kvCacheDataSchema,
+  kvCacheFigures,
+  type KvCacheSectionConfig,
+  type KvCacheData,
+} from './kv-cache.js';
 import { startMeta, throwIfAborted } from './meta.js';
 import { s } from './schema.js';
 
@@ -24,49 +45,125 @@ export interface ValueMatrixConfig {
 
 export interface ValueMatrixData {
   compression: {
-    compressionRatio: number; mse: number; relativeError: number; expectedRelativeError: number;
-    spectrum: number[]; effectiveRank: number; entropyEffectiveRank: number; maxRank: number;
+    compressionRatio: number;
+    mse: number;
+    relativeError: number;
+    expectedRelativeError: number;
+    spectrum: number[];
+    effectiveRank: number;
+    entropyEffectiveRank: number;
+    maxRank: number;
   };
-  multihead: { meanAbsCorrelation: number; pairs: number; diverse: boolean; singleHeadDims: number; multiHeadDims: number };
+  multihead: {
+    meanAbsCorrelation: number;
+    pairs: number;
+    diverse: boolean;
+    singleHeadDims: number;
+    multiHeadDims: number;
+  };
   retrieval: { patterns: { name: string; weights: number[]; outputNorm: number; groups: Record<string, number> }[] };
   kvCache: KvCacheData;
-  learning: { losses: number[]; finalLoss: number; colorWeight: number; noiseWeight: number; ratio: number; focused: boolean };
+  learning: {
+    losses: number[];
+    finalLoss: number;
+    colorWeight: number;
+    noiseWeight: number;
+    ratio: number;
+    focused: boolean;
+  };
 }
 
 const posInt = (d: number, description: string, max = 1 << 16) => s.int({ min: 1, max, default: d, description });
 
 export const valueMatrixConfigSchema = s.object({
   seed: s.int({ min: 0, default: 42, description: 'seed of every random draw' }),
-  compression: s.object({
-    dModel: posInt(512, 'embedding width'), dV: posInt(64, 'value width'), nTokens: posInt(10, 'tokens'),
-    energyThreshold: s.number({ min: 0, max: 1, exclusiveMin: true, default: 0.95, description: 'energy share for the effective rank' }),
-  }, { default: {} }),
-  multihead: s.object({
-    dModel: posInt(512, 'embedding width'), nTokens: posInt(20, 'tokens'), heads: posInt(8, 'heads', 64), headDim: posInt(64, 'width per head'),
-  }, { default: {} }),
-  retrieval: s.object({
-    nTokens: s.int({ min: 6, max: 4096, default: 8, description: 'tokens (0–1 person, 2–3 location, 4–5 action, rest noise)' }),
-    dV: s.int({ min: 4, max: 4096, default: 64, description: 'value width (multiple of 4)' }),
-    noiseStd: s.number({ min: 0, default: 0.1, description: 'std of the noise rows' }),
-  }, { default: {} }),
+  compression: s.object(
+    {
+      dModel: posInt(512, 'embedding width'),
+      dV: posInt(64, 'value width'),
+      nTokens: posInt(10, 'tokens'),
+      energyThreshold: s.number({
+        min: 0,
+        max: 1,
+        exclusiveMin: true,
+        default: 0.95,
+        description: 'energy share for the effective rank',
+      }),
+    },
+    { default: {} },
+  ),
+  multihead: s.object(
+    {
+      dModel: posInt(512, 'embedding width'),
+      nTokens: posInt(20, 'tokens'),
+      heads: posInt(8, 'heads', 64),
+      headDim: posInt(64, 'width per head'),
+    },
+    { default: {} },
+  ),
+  retrieval: s.object(
+    {
+      nTokens: s.int({
+        min: 6,
+        max: 4096,
+        default: 8,
+        description: 'tokens (0–1 person, 2–3 location, 4–5 action, rest noise)',
+      }),
+      dV: s.int({ min: 4, max: 4096, default: 64, description: 'value width (multiple of 4)' }),
+      noiseStd: s.number({ min: 0, default: 0.1, description: 'std of the noise rows' }),
+    },
+    { default: {} },
+  ),
   kvCache: kvCacheSectionSchema,
-  learning: s.object({
-    dModel: posInt(16, 'embedding width'), dV: posInt(4, 'compressed width'), nSamples: posInt(100, 'samples'),
-    colorDims: posInt(3, 'leading colour dimensions to remember'), epochs: posInt(500, 'full-batch Adam steps', 1e6),
-    lr: s.number({ min: 0, exclusiveMin: true, default: 0.01, description: 'Adam learning rate' }),
-  }, { default: {} }),
+  learning: s.object(
+    {
+      dModel: posInt(16, 'embedding width'),
+      dV: posInt(4, 'compressed width'),
+      nSamples: posInt(100, 'samples'),
+      colorDims: posInt(3, 'leading colour dimensions to remember'),
+      epochs: posInt(500, 'full-batch Adam steps', 1e6),
+      lr: s.number({ min: 0, exclusiveMin: true, default: 0.01, description: 'Adam learning rate' }),
+    },
+    { default: {} },
+  ),
 });
 
 export const valueMatrixDataSchema = s.object({
   compression: s.object({
-    compressionRatio: s.number(), mse: s.number(), relativeError: s.number(), expectedRelativeError: s.number(),
-    spectrum: s.array(s.number()), effectiveRank: s.int(), entropyEffectiveRank: s.number(), maxRank: s.int(),
+    compressionRatio: s.number(),
+    mse: s.number(),
+    relativeError: s.number(),
+    expectedRelativeError: s.number(),
+    spectrum: s.array(s.number()),
+    effectiveRank: s.int(),
+    entropyEffectiveRank: s.number(),
+    maxRank: s.int(),
   }),
-  multihead: s.object({ meanAbsCorrelation: s.number(), pairs: s.int(), diverse: s.boolean(), singleHeadDims: s.int(), multiHeadDims: s.int() }),
-  retrieval: s.object({ patterns: s.array(s.object({ name: s.string(), weights: s.array(s.number()), outputNorm: s.number(), groups: s.record(s.number()) })) }),
+  multihead: s.object({
+    meanAbsCorrelation: s.number(),
+    pairs: s.int(),
+    diverse: s.boolean(),
+    singleHeadDims: s.int(),
+    multiHeadDims: s.int(),
+  }),
+  retrieval: s.object({
+    patterns: s.array(
+      s.object({
+        name: s.string(),
+        weights: s.array(s.number()),
+        outputNorm: s.number(),
+        groups: s.record(s.number()),
+      }),
+    ),
+  }),
   kvCache: kvCacheDataSchema,
   learning: s.object({
-    losses: s.array(s.number()), finalLoss: s.number(), colorWeight: s.number(), noiseWeight: s.number(), ratio: s.number(), focused: s.boolean(),
+    losses: s.array(s.number()),
+    finalLoss: s.number(),
+    colorWeight: s.number(),
+    noiseWeight: s.number(),
+    ratio: s.number(),
+    focused: s.boolean(),
   }),
 });
 
@@ -91,9 +188,14 @@ async function compression(c: ValueMatrixConfig): Promise<ValueMatrixData['compr
     const spectrum = Array.from(await spec.data());
     const effectiveRank = await energyEffectiveRank(spec, energyThreshold);
     return {
-      compressionRatio: dModel / dV, mse: err.mse, relativeError: err.relativeError,
+      compressionRatio: dModel / dV,
+      mse: err.mse,
+      relativeError: err.relativeError,
       expectedRelativeError: Math.max(0, 1 - Math.min(dV, dModel) / dModel),
-      spectrum, effectiveRank, entropyEffectiveRank: await entropyEffectiveRank(spec), maxRank: Math.min(dModel, dV),
+      spectrum,
+      effectiveRank,
+      entropyEffectiveRank: await entropyEffectiveRank(spec),
+      maxRank: Math.min(dModel, dV),
     };
   } finally {
     tf.dispose([X, W, ...(spec ? [spec] : [])]);
@@ -111,7 +213,13 @@ async function multihead(c: ValueMatrixConfig): Promise<ValueMatrixData['multihe
       W.dispose();
     }
     const corr = heads > 1 ? await meanAbsHeadCorrelation(perHead) : { meanAbs: 0, pairs: 0, diverse: true };
-    return { meanAbsCorrelation: corr.meanAbs, pairs: corr.pairs, diverse: corr.diverse, singleHeadDims: heads * headDim, multiHeadDims: heads * headDim };
+    return {
+      meanAbsCorrelation: corr.meanAbs,
+      pairs: corr.pairs,
+      diverse: corr.diverse,
+      singleHeadDims: heads * headDim,
+      multiHeadDims: heads * headDim,
+    };
   } finally {
     tf.dispose([X, ...perHead]);
   }
@@ -125,21 +233,39 @@ async function retrieval(c: ValueMatrixConfig): Promise<ValueMatrixData['retriev
   const W = tf.stack(names.map((n) => patterns[n]));
   try {
     const norms = await retrievalNorms(V, W, { ...groups });
-    const weights = await W.array() as number[][];
-    return { patterns: names.map((name, i) => ({ name, weights: weights[i]!, outputNorm: norms[i]!.total, groups: norms[i]!.groups })) };
+    const weights = (await W.array()) as number[][];
+    return {
+      patterns: names.map((name, i) => ({
+        name,
+        weights: weights[i]!,
+        outputNorm: norms[i]!.total,
+        groups: norms[i]!.groups,
+      })),
+    };
   } finally {
     tf.dispose([V, W, ...Object.values(patterns)]);
   }
 }
 
 /** Experiment 5's shapes and Adam settings. */
-export interface LearningShape { n: number; dModel: number; dV: number; colorDims: number; lr: number }
+export interface LearningShape {
+  n: number;
+  dModel: number;
+  dV: number;
+  colorDims: number;
+  lr: number;
+}
 
 /**
  * State of experiment 5's fused trainer: W_V `[dModel, dV]` then W_out `[dV, colorDims]` (row-major)
  * in one float64 vector, with its Adam moments and step count.
  */
-export interface LinearPairState { params: Float64Array; m: Float64Array; v: Float64Array; step: number }
+export interface LinearPairState {
+  params: Float64Array;
+  m: Float64Array;
+  v: Float64Array;
+  step: number;
+}
 
 /**
  * Experiment 5's fixed data, X `[n, dModel]` and Y `[n, colorDims]` (row-major, float64), with the
@@ -148,16 +274,23 @@ export interface LinearPairState { params: Float64Array; m: Float64Array; v: Flo
  */
 export interface LinearPairProblem {
   shape: LearningShape;
-  X: Float64Array; Y: Float64Array;
-  A: Float64Array; B: Float64Array; yy: number;
+  X: Float64Array;
+  Y: Float64Array;
+  A: Float64Array;
+  B: Float64Array;
+  yy: number;
   /** Scratch: W = W_V·W_out `[dModel, colorDims]`, G = A·W − B, the parameters' gradient. */
-  W: Float64Array; G: Float64Array; grad: Float64Array;
+  W: Float64Array;
+  G: Float64Array;
+  grad: Float64Array;
 }
 
 export function linearPairProblem(X: Float64Array, Y: Float64Array, shape: LearningShape): LinearPairProblem {
   const { n, dModel: d, dV: k, colorDims: c } = shape;
   if (X.length !== n * d || Y.length !== n * c) {
-    throw new RangeError(`linearPairProblem: X must hold n·dModel = ${n * d} and Y n·colorDims = ${n * c} values; got ${X.length} and ${Y.length}`);
+    throw new RangeError(
+      `linearPairProblem: X must hold n·dModel = ${n * d} and Y n·colorDims = ${n * c} values; got ${X.length} and ${Y.length}`,
+    );
   }
   const A = new Float64Array(d * d);
   const B = new Float64Array(d * c);
@@ -170,7 +303,17 @@ export function linearPairProblem(X: Float64Array, Y: Float64Array, shape: Learn
     }
     for (let j = 0; j < c; j++) yy += Y[i * c + j]! ** 2;
   }
-  return { shape, X, Y, A, B, yy, W: new Float64Array(d * c), G: new Float64Array(d * c), grad: new Float64Array(d * k + k * c) };
+  return {
+    shape,
+    X,
+    Y,
+    A,
+    B,
+    yy,
+    W: new Float64Array(d * c),
+    G: new Float64Array(d * c),
+    grad: new Float64Array(d * k + k * c),
+  };
 }
 
 /**
@@ -196,7 +339,8 @@ export function linearPairStep(state: LinearPairState, pr: LinearPairProblem): n
       W[t * c + j] = acc;
     }
   }
-  let wg = 0, wb = 0;
+  let wg = 0,
+    wb = 0;
   for (let a = 0; a < d; a++) {
     for (let j = 0; j < c; j++) {
       let acc = 0;
@@ -237,7 +381,9 @@ export function linearPairStep(state: LinearPairState, pr: LinearPairProblem): n
   }
   // Adam (betas 0.9, 0.999, eps 1e-8), as torch.optim.Adam.
   state.step += 1;
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
   const stepSize = lr / (1 - b1 ** state.step);
   const bc2Sqrt = Math.sqrt(1 - b2 ** state.step);
   const { m, v } = state;
@@ -251,10 +397,13 @@ export function linearPairStep(state: LinearPairState, pr: LinearPairProblem): n
 }
 
 /** Experiment 5's data and starting weights, as the reference path draws them (float32 values). */
-async function learningStart(c: ValueMatrixConfig): Promise<{ X: Float64Array; Y: Float64Array; wV: Float64Array; wOut: Float64Array }> {
+async function learningStart(
+  c: ValueMatrixConfig,
+): Promise<{ X: Float64Array; Y: Float64Array; wV: Float64Array; wOut: Float64Array }> {
   const { dModel, dV, nSamples, colorDims } = c.learning;
   const { X, Y } = colorCompressionData({ nSamples, dModel, colorDims, seed: c.seed, stream: 5 });
-  const draw = (rows: number, cols: number, stream: number) => tf.tidy(() => tf.div(randomEmbeddings(rows, cols, { seed: c.seed, stream }), Math.sqrt(rows)));
+  const draw = (rows: number, cols: number, stream: number) =>
+    tf.tidy(() => tf.div(randomEmbeddings(rows, cols, { seed: c.seed, stream }), Math.sqrt(rows)));
   const wV = draw(dModel, dV, 6);
   const wOut = draw(dV, colorDims, 7);
   try {
@@ -295,12 +444,18 @@ export async function learningFused(c: ValueMatrixConfig, ctx: RunContext = {}):
   const params = new Float64Array(dModel * dV + dV * colorDims);
   params.set(start.wV, 0);
   params.set(start.wOut, dModel * dV);
-  const state: LinearPairState = { params, m: new Float64Array(params.length), v: new Float64Array(params.length), step: 0 };
+  const state: LinearPairState = {
+    params,
+    m: new Float64Array(params.length),
+    v: new Float64Array(params.length),
+    step: 0,
+  };
   const problem = linearPairProblem(start.X, start.Y, shape);
   const every = Math.max(1, Math.floor(epochs / 20));
   const losses: number[] = [];
   const t0 = performance.now();
-  let window = t0, windowDone = 0;
+  let window = t0,
+    windowDone = 0;
   for (let t = 0; t < epochs; t++) {
     if (ctx.signal?.aborted) break;
     losses.push(linearPairStep(state, problem));
@@ -308,7 +463,8 @@ export async function learningFused(c: ValueMatrixConfig, ctx: RunContext = {}):
     if (done % every === 0 || done === epochs) {
       const now = performance.now();
       const rate = (done - windowDone) / Math.max(1e-9, (now - window) / 1000);
-      window = now; windowDone = done;
+      window = now;
+      windowDone = done;
       ctx.onEvent?.({ type: 'progress', phase: 'learning', done, total: epochs, rate, loss: losses[t]! });
     }
   }
@@ -316,7 +472,10 @@ export async function learningFused(c: ValueMatrixConfig, ctx: RunContext = {}):
 }
 
 /** Experiment 5 as tfjs ops, autodiff and @attnlab/train's Adam: the reference the fused path is tested against. */
-export async function learningReference(c: ValueMatrixConfig, ctx: RunContext = {}): Promise<ValueMatrixData['learning']> {
+export async function learningReference(
+  c: ValueMatrixConfig,
+  ctx: RunContext = {},
+): Promise<ValueMatrixData['learning']> {
   const { dModel, dV, nSamples, colorDims, epochs, lr } = c.learning;
   const { X, Y } = colorCompressionData({ nSamples, dModel, colorDims, seed: c.seed, stream: 5 });
   const draw = (rows: number, cols: number, stream: number) => {
@@ -336,7 +495,17 @@ export async function learningReference(c: ValueMatrixConfig, ctx: RunContext = 
       steps: epochs,
       schedule: { lossEvery: 1, progressEvery: Math.max(1, Math.floor(epochs / 20)) },
       signal: ctx.signal,
-      onEvent: (e) => { if (e.type === 'progress') ctx.onEvent?.({ type: 'progress', phase: 'learning', done: e.completed, total: e.steps, rate: e.stepsPerSecond, loss: e.loss }); },
+      onEvent: (e) => {
+        if (e.type === 'progress')
+          ctx.onEvent?.({
+            type: 'progress',
+            phase: 'learning',
+            done: e.completed,
+            total: e.steps,
+            rate: e.stepsPerSecond,
+            loss: e.loss,
+          });
+      },
     });
     return learningResult(result.history.loss.value, await params.wV.data(), c);
   } finally {
@@ -350,32 +519,45 @@ function figures(d: ValueMatrixData): NamedFigure[] {
     {
       id: 'spectrum',
       spec: {
-        kind: 'line', title: `Singular values of W_V (effective rank ${d.compression.effectiveRank} of ${d.compression.maxRank})`,
-        x: { label: 'index' }, y: { label: 'singular value' },
-        series: [{ name: 'σ', x: d.compression.spectrum.map((_, i) => i + 1), y: d.compression.spectrum, markers: true }],
+        kind: 'line',
+        title: `Singular values of W_V (effective rank ${d.compression.effectiveRank} of ${d.compression.maxRank})`,
+        x: { label: 'index' },
+        y: { label: 'singular value' },
+        series: [
+          { name: 'σ', x: d.compression.spectrum.map((_, i) => i + 1), y: d.compression.spectrum, markers: true },
+        ],
       } as FigureSpec,
     },
     {
       id: 'retrieval',
       spec: {
-        kind: 'bar', title: 'What each attention pattern retrieves (‖output‖ per dimension group)', yLabel: 'norm',
+        kind: 'bar',
+        title: 'What each attention pattern retrieves (‖output‖ per dimension group)',
+        yLabel: 'norm',
         categories: d.retrieval.patterns.map((p) => p.name),
-        groups: Object.keys(d.retrieval.patterns[0]?.groups ?? {}).map((g) => ({ name: g, values: d.retrieval.patterns.map((p) => p.groups[g]!) })),
+        groups: Object.keys(d.retrieval.patterns[0]?.groups ?? {}).map((g) => ({
+          name: g,
+          values: d.retrieval.patterns.map((p) => p.groups[g]!),
+        })),
       } as FigureSpec,
     },
     ...kvCacheFigures(d.kvCache),
     {
       id: 'learning',
       spec: {
-        kind: 'line', title: `Learning to compress colour (weight ratio ${d.learning.ratio.toFixed(2)}×)`,
-        x: { label: 'epoch' }, y: { label: 'MSE', scale: 'log' },
+        kind: 'line',
+        title: `Learning to compress colour (weight ratio ${d.learning.ratio.toFixed(2)}×)`,
+        x: { label: 'epoch' },
+        y: { label: 'MSE', scale: 'log' },
         series: [{ name: 'training loss', x: d.learning.losses.map((_, i) => i), y: d.learning.losses }],
       } as FigureSpec,
     },
     {
       id: 'summary',
       spec: {
-        kind: 'table', title: 'Value matrix experiments (seed 000)', columns: ['quantity', 'value'],
+        kind: 'table',
+        title: 'Value matrix experiments (seed 000)',
+        columns: ['quantity', 'value'],
         rows: [
           ['compression ratio', d.compression.compressionRatio],
           ['reconstruction MSE', d.compression.mse],
@@ -396,13 +578,17 @@ function figures(d: ValueMatrixData): NamedFigure[] {
 export const valueMatrix: Experiment<ValueMatrixConfig, ValueMatrixData> = {
   id: 'value-matrix',
   title: 'Value-matrix playground',
-  summary: 'Seed 000: compression through W_V (pinv reconstruction, spectrum, effective rank), head diversity, retrieval by attention pattern, KV-cache memory, learned compression.',
+  summary:
+    'Seed 000: compression through W_V (pinv reconstruction, spectrum, effective rank), head diversity, retrieval by attention pattern, KV-cache memory, learned compression.',
   configSchema: valueMatrixConfigSchema,
   dataSchema: valueMatrixDataSchema,
   presets: { seed: defaults(), quick: defaults() },
   async run(config, ctx = {}): Promise<ExperimentResult<ValueMatrixConfig, ValueMatrixData>> {
     const meta = startMeta();
-    const phase = (p: string, message: string) => { throwIfAborted(ctx.signal); ctx.onEvent?.({ type: 'phase', phase: p, message }); };
+    const phase = (p: string, message: string) => {
+      throwIfAborted(ctx.signal);
+      ctx.onEvent?.({ type: 'phase', phase: p, message });
+    };
     phase('compression', 'Experiment 1: value matrix as lossy compression');
     const c1 = await compression(config);
     phase('multihead', 'Experiment 2: multi-head value storage');
@@ -414,6 +600,13 @@ export const valueMatrix: Experiment<ValueMatrixConfig, ValueMatrixData> = {
     phase('learning', 'Experiment 5: learning value compression');
     const c5 = await learningFused(config, ctx);
     const data: ValueMatrixData = { compression: c1, multihead: c2, retrieval: c3, kvCache: c4, learning: c5 };
-    return { experiment: 'value-matrix', schemaVersion: RESULT_SCHEMA_VERSION, config, data, figures: figures(data), meta: meta.finish({ aborted: Boolean(ctx.signal?.aborted) }) };
+    return {
+      experiment: 'value-matrix',
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      config,
+      data,
+      figures: figures(data),
+      meta: meta.finish({ aborted: Boolean(ctx.signal?.aborted) }),
+    };
   },
 };

@@ -9,21 +9,46 @@ import { ConfigError, s, type Infer } from './schema.js';
 /** Seed 002's complete-attention example: three tokens, d_k = 4. */
 export const SEED_002 = {
   tokens: ['Me', 'against', 'the'],
-  q: [[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 0]],
-  k: [[1, 0, 0, 1], [0, 1, 1, 0], [1, 0, 1, 1]],
-  v: [[1, 2, 3, 4], [0.5, 1.5, 2.5, 3.5], [2, 1, 4, 3]],
+  q: [
+    [1, 0, 1, 0],
+    [0, 1, 0, 1],
+    [1, 1, 0, 0],
+  ],
+  k: [
+    [1, 0, 0, 1],
+    [0, 1, 1, 0],
+    [1, 0, 1, 1],
+  ],
+  v: [
+    [1, 2, 3, 4],
+    [0.5, 1.5, 2.5, 3.5],
+    [2, 1, 4, 3],
+  ],
 };
 
 /** Seed 001's toy embeddings for "The dog ran quickly around the". */
 export const SEED_001 = {
   tokens: ['The', 'dog', 'ran', 'quickly', 'around', 'the'],
-  embeddings: [[0.3, 0.2, 0.1], [0.5, 0.1, 0.3], [0.8, 0.4, 0.2], [0.2, 0.7, 0.1], [0.2, 0.7, 0.1], [0.3, 0.2, 0.1]],
+  embeddings: [
+    [0.3, 0.2, 0.1],
+    [0.5, 0.1, 0.3],
+    [0.8, 0.4, 0.2],
+    [0.2, 0.7, 0.1],
+    [0.2, 0.7, 0.1],
+    [0.3, 0.2, 0.1],
+  ],
 };
 
 type Matrix = (number | null)[][];
 export interface WalkthroughHead {
-  q: Matrix; k: Matrix; v: Matrix;
-  scores: Matrix; scaledScores: Matrix; maskedScores: Matrix; weights: Matrix; output: Matrix;
+  q: Matrix;
+  k: Matrix;
+  v: Matrix;
+  scores: Matrix;
+  scaledScores: Matrix;
+  maskedScores: Matrix;
+  weights: Matrix;
+  output: Matrix;
   /** true = may attend */
   mask: boolean[][];
 }
@@ -41,7 +66,10 @@ export interface WalkthroughData {
 const nullableMatrix = s.array(s.array(s.nullable(s.number())));
 
 export const walkthroughConfigSchema = s.object({
-  mode: s.enum(['qkv', 'embeddings'], { default: 'qkv', description: 'qkv: given Q, K, V (seed 002); embeddings: project token embeddings (seed 001)' }),
+  mode: s.enum(['qkv', 'embeddings'], {
+    default: 'qkv',
+    description: 'qkv: given Q, K, V (seed 002); embeddings: project token embeddings (seed 001)',
+  }),
   tokens: s.array(s.string({ minLength: 1 }), { minItems: 1, maxItems: 64, description: 'token labels, one per row' }),
   q: s.array(s.array(s.number()), { description: 'query rows [T][dk] (qkv mode)' }),
   k: s.array(s.array(s.number()), { description: 'key rows [T][dk] (qkv mode)' }),
@@ -57,34 +85,73 @@ export const walkthroughConfigSchema = s.object({
 export type WalkthroughConfig = Infer<typeof walkthroughConfigSchema>;
 
 const headSchema = s.object({
-  q: nullableMatrix, k: nullableMatrix, v: nullableMatrix, scores: nullableMatrix, scaledScores: nullableMatrix,
-  maskedScores: nullableMatrix, weights: nullableMatrix, output: nullableMatrix, mask: s.array(s.array(s.boolean())),
+  q: nullableMatrix,
+  k: nullableMatrix,
+  v: nullableMatrix,
+  scores: nullableMatrix,
+  scaledScores: nullableMatrix,
+  maskedScores: nullableMatrix,
+  weights: nullableMatrix,
+  output: nullableMatrix,
+  mask: s.array(s.array(s.boolean())),
 });
 export const walkthroughDataSchema = s.object({
-  tokens: s.array(s.string()), scale: s.number(), heads: s.array(headSchema, { minItems: 1 }),
-  concat: nullableMatrix, wO: s.nullable(nullableMatrix), projected: s.nullable(nullableMatrix),
+  tokens: s.array(s.string()),
+  scale: s.number(),
+  heads: s.array(headSchema, { minItems: 1 }),
+  concat: nullableMatrix,
+  wO: s.nullable(nullableMatrix),
+  projected: s.nullable(nullableMatrix),
 });
 
 const defaults: WalkthroughConfig = {
-  mode: 'qkv', ...SEED_002, embeddings: SEED_001.embeddings, heads: 2, headDim: 2, causal: false, seed: 0,
+  mode: 'qkv',
+  ...SEED_002,
+  embeddings: SEED_001.embeddings,
+  heads: 2,
+  headDim: 2,
+  causal: false,
+  seed: 0,
 };
 
 function rectangular(name: string, m: number[][], rows: number): number {
-  if (m.length !== rows) throw new ConfigError(`config.${name}`, `${rows} rows (one per token)`, m, `must have ${rows} rows, one per token`);
+  if (m.length !== rows)
+    throw new ConfigError(`config.${name}`, `${rows} rows (one per token)`, m, `must have ${rows} rows, one per token`);
   const cols = m[0]?.length ?? 0;
   if (cols < 1) throw new ConfigError(`config.${name}`, 'non-empty rows', m, 'rows must not be empty');
-  m.forEach((r, i) => { if (r.length !== cols) throw new ConfigError(`config.${name}[${i}]`, `${cols} numbers like row 0`, r, `must have ${cols} numbers like row 0`); });
+  m.forEach((r, i) => {
+    if (r.length !== cols)
+      throw new ConfigError(
+        `config.${name}[${i}]`,
+        `${cols} numbers like row 0`,
+        r,
+        `must have ${cols} numbers like row 0`,
+      );
+  });
   return cols;
 }
 
-async function headResult(steps: ReturnType<typeof attentionSteps>, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, T: number): Promise<WalkthroughHead> {
+async function headResult(
+  steps: ReturnType<typeof attentionSteps>,
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  T: number,
+): Promise<WalkthroughHead> {
   const maskVals = steps.mask ? await steps.mask.data() : undefined;
-  const mask = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => (maskVals ? Boolean(maskVals[i * T + j]) : true)));
+  const mask = Array.from({ length: T }, (_, i) =>
+    Array.from({ length: T }, (_, j) => (maskVals ? Boolean(maskVals[i * T + j]) : true)),
+  );
   return {
-    q: await toJsonMatrix(q), k: await toJsonMatrix(k), v: await toJsonMatrix(v),
-    scores: await toJsonMatrix(steps.scores), scaledScores: await toJsonMatrix(steps.scaledScores),
-    maskedScores: await toJsonMatrix(steps.maskedScores), weights: await toJsonMatrix(steps.weights),
-    output: await toJsonMatrix(steps.output), mask,
+    q: await toJsonMatrix(q),
+    k: await toJsonMatrix(k),
+    v: await toJsonMatrix(v),
+    scores: await toJsonMatrix(steps.scores),
+    scaledScores: await toJsonMatrix(steps.scaledScores),
+    maskedScores: await toJsonMatrix(steps.maskedScores),
+    weights: await toJsonMatrix(steps.weights),
+    output: await toJsonMatrix(steps.output),
+    mask,
   };
 }
 
@@ -94,21 +161,37 @@ function weightFigures(data: WalkthroughData): NamedFigure[] {
     {
       id: 'weights',
       spec: {
-        kind: 'heatmap-grid', title: 'Attention weights softmax(QKᵀ/√d) per head', scale: 'sequential', domain: [0, 1],
-        xLabel: 'key', yLabel: 'query', colorbarLabel: 'weight', showValues: true,
+        kind: 'heatmap-grid',
+        title: 'Attention weights softmax(QKᵀ/√d) per head',
+        scale: 'sequential',
+        domain: [0, 1],
+        xLabel: 'key',
+        yLabel: 'query',
+        colorbarLabel: 'weight',
+        showValues: true,
         panels: data.heads.map((h, i) => ({
           title: data.heads.length > 1 ? `head ${i + 1}` : 'weights',
-          values: h.weights.map((r) => r.map((x) => x ?? 0)), rowLabels: data.tokens, colLabels: data.tokens, masked: masked(h),
+          values: h.weights.map((r) => r.map((x) => x ?? 0)),
+          rowLabels: data.tokens,
+          colLabels: data.tokens,
+          masked: masked(h),
         })),
       } as FigureSpec,
     },
     {
       id: 'scores',
       spec: {
-        kind: 'heatmap-grid', title: 'Scaled scores QKᵀ/√d (masked cells hatched)', xLabel: 'key', yLabel: 'query', showValues: true,
+        kind: 'heatmap-grid',
+        title: 'Scaled scores QKᵀ/√d (masked cells hatched)',
+        xLabel: 'key',
+        yLabel: 'query',
+        showValues: true,
         panels: data.heads.map((h, i) => ({
           title: data.heads.length > 1 ? `head ${i + 1}` : 'scaled scores',
-          values: h.scaledScores.map((r) => r.map((x) => x ?? 0)), rowLabels: data.tokens, colLabels: data.tokens, masked: masked(h),
+          values: h.scaledScores.map((r) => r.map((x) => x ?? 0)),
+          rowLabels: data.tokens,
+          colLabels: data.tokens,
+          masked: masked(h),
         })),
       } as FigureSpec,
     },
@@ -117,8 +200,13 @@ function weightFigures(data: WalkthroughData): NamedFigure[] {
   figs.push({
     id: 'output',
     spec: {
-      kind: 'heatmap', title: data.projected ? 'Output: concat(heads) · W_O' : 'Output: weights · V', showValues: true,
-      values: out.map((r) => r.map((x) => x ?? 0)), rowLabels: data.tokens, xLabel: 'dimension', yLabel: 'token',
+      kind: 'heatmap',
+      title: data.projected ? 'Output: concat(heads) · W_O' : 'Output: weights · V',
+      showValues: true,
+      values: out.map((r) => r.map((x) => x ?? 0)),
+      rowLabels: data.tokens,
+      xLabel: 'dimension',
+      yLabel: 'token',
     } as FigureSpec,
   });
   return figs;
@@ -131,7 +219,8 @@ function weightFigures(data: WalkthroughData): NamedFigure[] {
 export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData> = {
   id: 'attention-walkthrough',
   title: 'Attention walkthrough',
-  summary: 'Q, K, V → scores → scaled → masked → softmax → weighted values, per head, with concatenation and W_O (seeds 001, 002).',
+  summary:
+    'Q, K, V → scores → scaled → masked → softmax → weighted values, per head, with concatenation and W_O (seeds 001, 002).',
   configSchema: walkthroughConfigSchema,
   dataSchema: walkthroughDataSchema,
   presets: { quick: defaults, seed: defaults },
@@ -145,7 +234,13 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
     let scale: number;
     if (config.mode === 'qkv') {
       const dk = rectangular('q', config.q, T);
-      if (rectangular('k', config.k, T) !== dk) throw new ConfigError('config.k', `rows of ${dk} numbers (as q)`, config.k[0], `rows must have ${dk} numbers, as q`);
+      if (rectangular('k', config.k, T) !== dk)
+        throw new ConfigError(
+          'config.k',
+          `rows of ${dk} numbers (as q)`,
+          config.k[0],
+          `rows must have ${dk} numbers, as q`,
+        );
       rectangular('v', config.v, T);
       scale = 1 / Math.sqrt(dk);
       const [q, k, v] = [tf.tensor2d(config.q), tf.tensor2d(config.k), tf.tensor2d(config.v)];
@@ -153,7 +248,17 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
       try {
         heads.push(await headResult(steps, q, k, v, T));
       } finally {
-        tf.dispose([q, k, v, steps.scores, steps.scaledScores, steps.maskedScores, steps.weights, steps.output, ...(steps.mask ? [steps.mask] : [])]);
+        tf.dispose([
+          q,
+          k,
+          v,
+          steps.scores,
+          steps.scaledScores,
+          steps.maskedScores,
+          steps.weights,
+          steps.output,
+          ...(steps.mask ? [steps.mask] : []),
+        ]);
       }
       concat = heads[0]!.output;
     } else {
@@ -162,7 +267,11 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
       scale = 1 / Math.sqrt(headDim);
       const rng = new Rng(config.seed);
       // Xavier-like scale keeps the toy scores in a readable range.
-      const draw = (rows: number, cols: number) => tf.tensor2d(Array.from(rng.normal(rows * cols), (x) => x / Math.sqrt(rows)), [rows, cols]);
+      const draw = (rows: number, cols: number) =>
+        tf.tensor2d(
+          Array.from(rng.normal(rows * cols), (x) => x / Math.sqrt(rows)),
+          [rows, cols],
+        );
       const X = tf.tensor2d(config.embeddings);
       const outs: tf.Tensor[] = [];
       try {
@@ -172,7 +281,19 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
           const steps = attentionSteps(q, k, v, { causal: config.causal });
           heads.push(await headResult(steps, q, k, v, T));
           outs.push(steps.output);
-          tf.dispose([wq, wk, wv, q, k, v, steps.scores, steps.scaledScores, steps.maskedScores, steps.weights, ...(steps.mask ? [steps.mask] : [])]);
+          tf.dispose([
+            wq,
+            wk,
+            wv,
+            q,
+            k,
+            v,
+            steps.scores,
+            steps.scaledScores,
+            steps.maskedScores,
+            steps.weights,
+            ...(steps.mask ? [steps.mask] : []),
+          ]);
         }
         const cat = tf.concat(outs, 1);
         const W = draw(H * headDim, dModel);
@@ -186,6 +307,13 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
       }
     }
     const data: WalkthroughData = { tokens: [...config.tokens], scale, heads, concat, wO, projected };
-    return { experiment: 'attention-walkthrough', schemaVersion: RESULT_SCHEMA_VERSION, config, data, figures: weightFigures(data), meta: meta.finish() };
+    return {
+      experiment: 'attention-walkthrough',
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      config,
+      data,
+      figures: weightFigures(data),
+      meta: meta.finish(),
+    };
   },
 };

@@ -15,7 +15,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
 const args = process.argv.slice(2);
-const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const opt = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const list = (s, f = Number) => (s ? s.split(',').map((x) => f(x.trim())) : undefined);
 
 const outDir = join(pkg, 'node_modules', '.cache', 'attnlab-fused-bench');
@@ -23,7 +26,11 @@ mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, 'bench.mjs');
 await build({
   entryPoints: [join(pkg, 'src', 'bench', 'index.ts')],
-  bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'warning',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile,
+  logLevel: 'warning',
   conditions: ['@attnlab/source'],
   external: ['@tensorflow/*', 'webgpu'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
@@ -47,7 +54,16 @@ const result = await runBenchmark({
 });
 const json = JSON.stringify(result, null, 2);
 if (opt('--json')) writeFileSync(opt('--json'), json);
-console.table(result.rows.map((r) => ({ path: r.path, backend: r.backend, H: r.heads, M: r.models, 'steps/s': +r.stepsPerSecond.toFixed(1), 'model-steps/s': Math.round(r.modelStepsPerSecond) })));
+console.table(
+  result.rows.map((r) => ({
+    path: r.path,
+    backend: r.backend,
+    H: r.heads,
+    M: r.models,
+    'steps/s': +r.stepsPerSecond.toFixed(1),
+    'model-steps/s': Math.round(r.modelStepsPerSecond),
+  })),
+);
 console.log(json);
 // Dawn keeps node alive otherwise.
 process.exit(0);

@@ -1,4 +1,11 @@
-import { iclBatchArrays, iclNormalsPerExample, iclTokensArrays, normals, philox4x32, type IclTaskConfig } from '@attnlab/data';
+import {
+  iclBatchArrays,
+  iclNormalsPerExample,
+  iclTokensArrays,
+  normals,
+  philox4x32,
+  type IclTaskConfig,
+} from '@attnlab/data';
 import { allocBatch, fillIclBatch, fillNormals, iclDataParams, normalsPerExample, philoxInto } from './data.js';
 
 // The fused path's allocation-free generator must produce @attnlab/data's numbers exactly.
@@ -28,9 +35,37 @@ describe('fused Philox / ICL fill', () => {
 
   const tasks: Array<[string, IclTaskConfig]> = [
     ["seed 004's task (d 5, δ 0.01)", { L: 40, dx: 5, noiseStd: 0.01 }],
-    ['the paper setting (inverse-d β, σ² = 0.1, noisy y_q)', { L: 40, dx: 5, noiseStd: Math.sqrt(0.1 / 5), betaScale: 'inverse-d', queryNoise: true }],
-    ['a covariance, d 3', { L: 7, dx: 3, noiseStd: 0.3, covariance: [[2, 0.5, -0.2], [0.5, 1, 0.1], [-0.2, 0.1, 0.7]] }],
-    ['everything, d 2', { L: 5, dx: 2, noiseStd: 1.5, betaScale: 'inverse-d', queryNoise: true, covariance: [[1, 0.9], [0.9, 1]] }],
+    [
+      'the paper setting (inverse-d β, σ² = 0.1, noisy y_q)',
+      { L: 40, dx: 5, noiseStd: Math.sqrt(0.1 / 5), betaScale: 'inverse-d', queryNoise: true },
+    ],
+    [
+      'a covariance, d 3',
+      {
+        L: 7,
+        dx: 3,
+        noiseStd: 0.3,
+        covariance: [
+          [2, 0.5, -0.2],
+          [0.5, 1, 0.1],
+          [-0.2, 0.1, 0.7],
+        ],
+      },
+    ],
+    [
+      'everything, d 2',
+      {
+        L: 5,
+        dx: 2,
+        noiseStd: 1.5,
+        betaScale: 'inverse-d',
+        queryNoise: true,
+        covariance: [
+          [1, 0.9],
+          [0.9, 1],
+        ],
+      },
+    ],
   ];
   it.each(tasks)('fills the same batch as iclTokensArrays(iclBatchArrays(...)), bit for bit: %s', (_, task) => {
     const B = 16;
@@ -45,7 +80,20 @@ describe('fused Philox / ICL fill', () => {
     expect(normalsPerExample(iclDataParams(task, seed))).toBe(iclNormalsPerExample(task));
   });
 
-  it('iclDataParams validates the task with @attnlab/data\'s messages', () => {
-    expect(() => iclDataParams({ L: 3, dx: 2, noiseStd: 0.1, covariance: [[1, 2], [2, 1]] }, 1)).toThrow(/iclNormalsPerExample: config.covariance must be positive definite/);
+  it("iclDataParams validates the task with @attnlab/data's messages", () => {
+    expect(() =>
+      iclDataParams(
+        {
+          L: 3,
+          dx: 2,
+          noiseStd: 0.1,
+          covariance: [
+            [1, 2],
+            [2, 1],
+          ],
+        },
+        1,
+      ),
+    ).toThrow(/iclNormalsPerExample: config.covariance must be positive definite/);
   });
 });

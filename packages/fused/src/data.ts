@@ -18,7 +18,15 @@ const TWO_PI = 2 * Math.PI;
  * Philox4x32-10 into `out` (4 words): counter (c0..c3), key (k0, k1), all u32 —
  * `@attnlab/data`'s allocation-free `philox4x32Into` with this file's argument order.
  */
-export function philoxInto(out: Uint32Array, c0: number, c1: number, c2: number, c3: number, k0: number, k1: number): void {
+export function philoxInto(
+  out: Uint32Array,
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
+): void {
   philox4x32Into(c0, c1, c2, c3, k0, k1, out);
 }
 
@@ -28,8 +36,15 @@ export function philoxInto(out: Uint32Array, c0: number, c1: number, c2: number,
  * (x0, x1) → (n0 = r cos, n1 = r sin) and (x2, x3) → (n2, n3), u = (x + 0.5)·2^-32.
  */
 export function fillNormals(
-  out: Float64Array | Float32Array, offset: number, n: number,
-  k0: number, k1: number, stream: number, c1: number, c2: number, scratch: Uint32Array,
+  out: Float64Array | Float32Array,
+  offset: number,
+  n: number,
+  k0: number,
+  k1: number,
+  stream: number,
+  c1: number,
+  c2: number,
+  scratch: Uint32Array,
 ): void {
   for (let base = 0, blk = 0; base < n; base += 4, blk++) {
     philoxInto(scratch, blk, c1 >>> 0, c2 >>> 0, stream >>> 0, k0, k1);
@@ -130,8 +145,13 @@ export function allocBatch(batch: number, L: number, d: number): IclBatch {
  * values) + √d·δ·ε_i and y_q = x_q·β (+ √d·δ·ε_q), each rounded to float32.
  */
 export function fillIclBatch(
-  out: IclBatch, p: IclDataParams, step: number, batch: number, firstExample = 0,
-  work: Float64Array = new Float64Array(normalsPerExample(p)), scratch: Uint32Array = new Uint32Array(4),
+  out: IclBatch,
+  p: IclDataParams,
+  step: number,
+  batch: number,
+  firstExample = 0,
+  work: Float64Array = new Float64Array(normalsPerExample(p)),
+  scratch: Uint32Array = new Uint32Array(4),
 ): void {
   const { k0, k1, stream, L, d, noise, betaMul, queryNoise, chol } = p;
   const D = d + 1;

@@ -58,7 +58,9 @@ function simdBytes(s: ResolvedIclSpec): number {
   const L = s.task.L;
   const b = batchBytes(batch, L, model.d, s.task.queryNoise);
   const scratch = model.layers === 1 ? singleScratchBytes(singleShape(s), L) : stackScratchBytes(stackShape(s), L);
-  return 65536 + 4 * P * 8 + b.z + b.zq + b.yq + b.nb + scratch + 4096 * 8 + s.segments.length * 12 + model.d * model.d * 8;
+  return (
+    65536 + 4 * P * 8 + b.z + b.zq + b.yq + b.nb + scratch + 4096 * 8 + s.segments.length * 12 + model.d * model.d * 8
+  );
 }
 
 function singleShape(s: ResolvedIclSpec): { heads: number; d: number; nOut: number } {
@@ -156,13 +158,25 @@ function float64Core(s: ResolvedIclSpec): Core {
     v: () => v,
     readSteps: () => Array.from(steps),
     writeSteps: (t) => steps.set(t),
-    dispose() { /* nothing to free */ },
+    dispose() {
+      /* nothing to free */
+    },
   };
 }
 
 async function simdCore(fn: string, s: ResolvedIclSpec, workerThread: boolean | undefined): Promise<Core> {
-  const kernel = s.model.layers === 1 ? singleSimdKernel(singleShape(s), s.task.L) : stackSimdKernel(stackShape(s), s.task.L);
-  const model = await createSimdModel(fn, kernel, s.data, s.batch, s.optimizer, s.segments, new Array<number>(s.segments.length).fill(0), { workerThread });
+  const kernel =
+    s.model.layers === 1 ? singleSimdKernel(singleShape(s), s.task.L) : stackSimdKernel(stackShape(s), s.task.L);
+  const model = await createSimdModel(
+    fn,
+    kernel,
+    s.data,
+    s.batch,
+    s.optimizer,
+    s.segments,
+    new Array<number>(s.segments.length).fill(0),
+    { workerThread },
+  );
   const threads = model.workerExamples > 0 ? 2 : 1;
   const detail = `${threads} thread${threads > 1 ? 's' : ''}`;
   return {
@@ -206,7 +220,11 @@ export async function createIclEngine(spec: IclTrainingSpec, options: IclEngineO
  * The engine 'auto' or a forced kind takes from the candidates, and why (without the engine's own
  * detail such as its threads); a forced engine that cannot run the spec throws a RangeError.
  */
-export function pickEngine(fn: string, list: readonly IclEngineCandidate[], asked: 'auto' | IclEngineKind): { kind: IclEngineKind; why: string } {
+export function pickEngine(
+  fn: string,
+  list: readonly IclEngineCandidate[],
+  asked: 'auto' | IclEngineKind,
+): { kind: IclEngineKind; why: string } {
   if (asked === 'auto') {
     const chosen = list.find((c) => c.unsupported === undefined)!;
     const skipped = list.slice(0, list.indexOf(chosen)).map((c) => `${c.kind} ${c.unsupported}`);
@@ -215,7 +233,9 @@ export function pickEngine(fn: string, list: readonly IclEngineCandidate[], aske
   const chosen = list.find((c) => c.kind === asked)!;
   if (chosen.unsupported) {
     const others = list.filter((c) => !c.unsupported).map((c) => `'${c.kind}'`);
-    throw new RangeError(`${fn}: options.engine '${asked}' cannot run this spec: it ${chosen.unsupported}; use options.engine 'auto' or ${others.join(' or ')}`);
+    throw new RangeError(
+      `${fn}: options.engine '${asked}' cannot run this spec: it ${chosen.unsupported}; use options.engine 'auto' or ${others.join(' or ')}`,
+    );
   }
   return { kind: asked, why: `options.engine '${asked}'` };
 }
@@ -235,16 +255,25 @@ function wrapCore(s: ResolvedIclSpec, core: Core, kind: IclEngineKind, reason: s
   };
   const method = s.optimizer.method;
   const hasSlots = method !== 'sgd';
-  const host = (values: Float64Array, seg: Segment): HostTensor => ({ shape: [...seg.shape], dtype: 'float64', values: values.slice(seg.offset, seg.offset + seg.length) });
+  const host = (values: Float64Array, seg: Segment): HostTensor => ({
+    shape: [...seg.shape],
+    dtype: 'float64',
+    values: values.slice(seg.offset, seg.offset + seg.length),
+  });
   return {
     name: core.name,
     kind,
     reason,
-    get step() { return step; },
+    get step() {
+      return step;
+    },
     async run(n: number): Promise<Float64Array> {
       checkInt(`${fn}.run`, 'n', n, 1);
       alive('run');
-      if (step + n > 2 ** 32) throw new RangeError(`${fn}.run: steps go up to 2^32 (the data's counter word); step ${step} + n ${n} is past it`);
+      if (step + n > 2 ** 32)
+        throw new RangeError(
+          `${fn}.run: steps go up to 2^32 (the data's counter word); step ${step} + n ${n} is past it`,
+        );
       drop();
       const losses = core.run(n, step);
       step += n;
@@ -255,7 +284,12 @@ function wrapCore(s: ResolvedIclSpec, core: Core, kind: IclEngineKind, reason: s
       if (!tensors) {
         const p = core.params();
         const out: TensorMap = {};
-        for (const seg of s.segments) out[seg.name] = tf.tensor(Float32Array.from(p.subarray(seg.offset, seg.offset + seg.length)), seg.shape, 'float32');
+        for (const seg of s.segments)
+          out[seg.name] = tf.tensor(
+            Float32Array.from(p.subarray(seg.offset, seg.offset + seg.length)),
+            seg.shape,
+            'float32',
+          );
         tensors = out;
       }
       return tensors;
@@ -270,7 +304,8 @@ function wrapCore(s: ResolvedIclSpec, core: Core, kind: IclEngineKind, reason: s
       const optParams: OptimizerState['params'] = {};
       s.segments.forEach((seg, i) => {
         params[seg.name] = host(p, seg);
-        if (steps[i]! > 0) optParams[seg.name] = { step: steps[i]!, slots: hasSlots ? { m: host(m, seg), v: host(v, seg) } : {} };
+        if (steps[i]! > 0)
+          optParams[seg.name] = { step: steps[i]!, slots: hasSlots ? { m: host(m, seg), v: host(v, seg) } : {} };
       });
       const o = s.optimizer;
       const config: OptimizerState['config'] = hasSlots
@@ -300,26 +335,38 @@ function wrapCore(s: ResolvedIclSpec, core: Core, kind: IclEngineKind, reason: s
   };
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
 
 function readHost(fn: string, name: string, h: unknown, seg: Segment): ArrayLike<number> {
   checkObject(fn, name, h, `a host tensor { shape: [${seg.shape.join(', ')}], dtype: 'float32' | 'float64', values }`);
   const { shape, dtype, values } = h as Partial<HostTensor>;
-  if (!Array.isArray(shape) || !sameShape(shape, seg.shape)) throw new RangeError(`${fn}: ${name}.shape must be [${seg.shape.join(', ')}] (the layout of '${seg.name}'); got ${show(shape)}`);
-  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${fn}: ${name}.dtype must be 'float32' or 'float64'; got ${show(dtype)}`);
+  if (!Array.isArray(shape) || !sameShape(shape, seg.shape))
+    throw new RangeError(
+      `${fn}: ${name}.shape must be [${seg.shape.join(', ')}] (the layout of '${seg.name}'); got ${show(shape)}`,
+    );
+  if (dtype !== 'float32' && dtype !== 'float64')
+    throw new TypeError(`${fn}: ${name}.dtype must be 'float32' or 'float64'; got ${show(dtype)}`);
   const ok = dtype === 'float64' ? values instanceof Float64Array : values instanceof Float32Array;
   if (!ok || values!.length !== seg.length) {
-    throw new RangeError(`${fn}: ${name}.values must be a ${dtype === 'float64' ? 'Float64Array' : 'Float32Array'} of ${seg.length}; got ${show(values)}`);
+    throw new RangeError(
+      `${fn}: ${name}.values must be a ${dtype === 'float64' ? 'Float64Array' : 'Float32Array'} of ${seg.length}; got ${show(values)}`,
+    );
   }
   return values!;
 }
 
 /** Checks a state against the spec (every field before anything is written) and reads it flat. */
-function readState(fn: string, s: ResolvedIclSpec, state: EngineState): { params: Float64Array; m: Float64Array; v: Float64Array; steps: number[] } {
+function readState(
+  fn: string,
+  s: ResolvedIclSpec,
+  state: EngineState,
+): { params: Float64Array; m: Float64Array; v: Float64Array; steps: number[] } {
   const names = new Set(s.segments.map((g) => g.name));
   const list = [...names].join(', ');
   checkObject(fn, 'state.params', state.params, `an object of host tensors named ${list}`);
-  for (const k of Object.keys(state.params)) if (!names.has(k)) throw new RangeError(`${fn}: state.params['${k}'] is not a parameter of this model (${list})`);
+  for (const k of Object.keys(state.params))
+    if (!names.has(k)) throw new RangeError(`${fn}: state.params['${k}'] is not a parameter of this model (${list})`);
   const params = new Float64Array(s.P);
   const m = new Float64Array(s.P);
   const v = new Float64Array(s.P);
@@ -333,17 +380,31 @@ function readState(fn: string, s: ResolvedIclSpec, state: EngineState): { params
   if (o === null || o === undefined) return { params, m, v, steps };
   checkObject(fn, 'state.optimizer', o, 'an OptimizerState { type, config, params } or null');
   const want = s.optimizer;
-  if (o.type !== want.method) throw new RangeError(`${fn}: state.optimizer.type must be '${want.method}' (spec.optimizer.method); got ${show(o.type)}`);
+  if (o.type !== want.method)
+    throw new RangeError(
+      `${fn}: state.optimizer.type must be '${want.method}' (spec.optimizer.method); got ${show(o.type)}`,
+    );
   const c = o.config;
   const hasSlots = want.method !== 'sgd';
-  const same = typeof c === 'object' && c !== null && c.lr === want.lr && c.weightDecay === want.weightDecay &&
-    (!hasSlots || (c.eps === want.eps && Array.isArray(c.betas) && c.betas[0] === want.betas[0] && c.betas[1] === want.betas[1]));
+  const same =
+    typeof c === 'object' &&
+    c !== null &&
+    c.lr === want.lr &&
+    c.weightDecay === want.weightDecay &&
+    (!hasSlots ||
+      (c.eps === want.eps && Array.isArray(c.betas) && c.betas[0] === want.betas[0] && c.betas[1] === want.betas[1]));
   if (!same) {
-    const mine = hasSlots ? { lr: want.lr, weightDecay: want.weightDecay, betas: want.betas, eps: want.eps } : { lr: want.lr, weightDecay: want.weightDecay };
-    throw new RangeError(`${fn}: state.optimizer.config must equal spec.optimizer's ${JSON.stringify(mine)}; got ${show(c)}`);
+    const mine = hasSlots
+      ? { lr: want.lr, weightDecay: want.weightDecay, betas: want.betas, eps: want.eps }
+      : { lr: want.lr, weightDecay: want.weightDecay };
+    throw new RangeError(
+      `${fn}: state.optimizer.config must equal spec.optimizer's ${JSON.stringify(mine)}; got ${show(c)}`,
+    );
   }
   checkObject(fn, 'state.optimizer.params', o.params, `an object of per-parameter states named ${list}`);
-  for (const k of Object.keys(o.params)) if (!names.has(k)) throw new RangeError(`${fn}: state.optimizer.params['${k}'] is not a parameter of this model (${list})`);
+  for (const k of Object.keys(o.params))
+    if (!names.has(k))
+      throw new RangeError(`${fn}: state.optimizer.params['${k}'] is not a parameter of this model (${list})`);
   s.segments.forEach((seg, i) => {
     const ps = o.params[seg.name];
     if (ps === undefined) return; // never updated: step 0, zero slots
@@ -352,7 +413,10 @@ function readState(fn: string, s: ResolvedIclSpec, state: EngineState): { params
     steps[i] = checkInt(fn, `${at}.step`, ps.step, 0, 2 ** 31 - 1);
     if (!hasSlots) return;
     checkObject(fn, `${at}.slots`, ps.slots, '{ m, v }');
-    for (const [k, dst] of [['m', m], ['v', v]] as const) {
+    for (const [k, dst] of [
+      ['m', m],
+      ['v', v],
+    ] as const) {
       const h = ps.slots[k];
       if (h === undefined) throw new RangeError(`${fn}: ${at}.slots.${k} is missing (${want.method} keeps m and v)`);
       dst.set(readHost(fn, `${at}.slots.${k}`, h, seg), seg.offset);

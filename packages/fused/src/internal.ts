@@ -16,7 +16,13 @@ export { stackOffsets, stackParamCount, allocStackWork, stackForward, stackLossG
 export type { StackShape, StackOffsets, StackWork } from './stack/float64.js';
 export { stackSimdKernel, stackScratchBytes } from './stack/simd.js';
 export {
-  createIclWasm, simdAvailable, wasmBytes, batchBytes, dataBlockValues, writeDataBlock, writeOptimizerBlock,
+  createIclWasm,
+  simdAvailable,
+  wasmBytes,
+  batchBytes,
+  dataBlockValues,
+  writeDataBlock,
+  writeOptimizerBlock,
 } from './simd/module.js';
 export type { IclWasm, IclWasmExports, BatchBuffers, OptimizerBlock } from './simd/module.js';
 export { createSimdModel, workerExamplesFor, cpuCount } from './simd/model.js';
@@ -29,7 +35,13 @@ export type { ShaderConfig } from './wgsl/single.js';
 export { stackExampleShader, stackReduceShader } from './wgsl/stack.js';
 export { pickEngine } from './engine.js';
 export {
-  ICL_FORWARD, ICL_BACKWARD, ICL_LOSS_GRAD, ADAM_FLAT, ICL_STACK_FORWARD, ICL_STACK_BACKWARD, ICL_STACK_LOSS_GRAD,
+  ICL_FORWARD,
+  ICL_BACKWARD,
+  ICL_LOSS_GRAD,
+  ADAM_FLAT,
+  ICL_STACK_FORWARD,
+  ICL_STACK_BACKWARD,
+  ICL_STACK_LOSS_GRAD,
 } from './kernels/names.js';
 export type { AdamFlatAttrs } from './kernels/names.js';
 export { MULTI_BACKENDS } from './multi.js';

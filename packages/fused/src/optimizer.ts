@@ -39,8 +39,13 @@ export const METHOD_CODES: Record<OptimizerType, number> = { sgd: 0, adam: 1, ad
  * steps[s] + 1 (which this stores).
  */
 export function optimizeFlat(
-  o: FlatOptimizer, params: Float64Array | Float32Array, m: Float64Array | Float32Array, v: Float64Array | Float32Array,
-  grad: ArrayLike<number>, segments: readonly Pick<Segment, 'offset' | 'length'>[], steps: Int32Array | number[],
+  o: FlatOptimizer,
+  params: Float64Array | Float32Array,
+  m: Float64Array | Float32Array,
+  v: Float64Array | Float32Array,
+  grad: ArrayLike<number>,
+  segments: readonly Pick<Segment, 'offset' | 'length'>[],
+  steps: Int32Array | number[],
 ): void {
   const { lr, weightDecay: wd, eps } = o;
   const [b1, b2] = o.betas;
@@ -70,7 +75,7 @@ export function optimizeFlat(
         else g = g + p * wd;
       }
       const mi = m[i]! * b1 + g * (1 - b1);
-      const vi = v[i]! * b2 + (g * (1 - b2)) * g;
+      const vi = v[i]! * b2 + g * (1 - b2) * g;
       m[i] = mi;
       v[i] = vi;
       params[i] = p + (mi / (M_sqrt(vi) / bc2Sqrt + eps)) * -stepSize;

@@ -76,8 +76,12 @@ export function resolveIclSpec(fn: string, spec: IclTrainingSpec): ResolvedIclSp
   }
   const task = spec.task;
   checkObject(fn, 'spec.task', task, 'an IclTaskConfig { L, dx, dy?, noiseStd, betaScale?, covariance?, queryNoise? }');
-  if (task.dx !== model.d) throw new RangeError(`${fn}: spec.task.dx must equal spec.model.d (${model.d}); got ${show(task.dx)}`);
-  if (task.dy !== undefined && task.dy !== 1) throw new RangeError(`${fn}: spec.task.dy must be 1 (the model predicts one target, from its last output); got ${show(task.dy)}`);
+  if (task.dx !== model.d)
+    throw new RangeError(`${fn}: spec.task.dx must equal spec.model.d (${model.d}); got ${show(task.dx)}`);
+  if (task.dy !== undefined && task.dy !== 1)
+    throw new RangeError(
+      `${fn}: spec.task.dy must be 1 (the model predicts one target, from its last output); got ${show(task.dy)}`,
+    );
   const batch = checkInt(fn, 'spec.batch', spec.batch, 1, 2 ** 31);
   const dataSeed = spec.dataSeed;
   if (typeof dataSeed !== 'number' || !Number.isSafeInteger(dataSeed) || dataSeed < 0) {
@@ -100,7 +104,12 @@ export function resolveIclSpec(fn: string, spec: IclTrainingSpec): ResolvedIclSp
   return {
     model,
     task: { ...task, dy: 1, betaScale: task.betaScale ?? 'unit', queryNoise: task.queryNoise ?? false },
-    batch, dataSeed, optimizer, segments, P, data,
+    batch,
+    dataSeed,
+    optimizer,
+    segments,
+    P,
+    data,
   };
 }
 
@@ -116,7 +125,10 @@ function resolveOptimizer(fn: string, o: IclOptimizerSpec): FlatOptimizer {
   }
   const b1 = checkNumber(fn, 'spec.optimizer.betas[0]', betas[0], 0, 1, true);
   const b2 = checkNumber(fn, 'spec.optimizer.betas[1]', betas[1], 0, 1, true);
-  if (o.eps === undefined) throw new TypeError(`${fn}: spec.optimizer.eps is required for '${method}' (a number ≥ 0, e.g. 1e-8); got undefined`);
+  if (o.eps === undefined)
+    throw new TypeError(
+      `${fn}: spec.optimizer.eps is required for '${method}' (a number ≥ 0, e.g. 1e-8); got undefined`,
+    );
   const eps = checkNumber(fn, 'spec.optimizer.eps', o.eps, 0);
   return { method, lr, weightDecay, betas: [b1, b2], eps };
 }

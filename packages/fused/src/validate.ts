@@ -2,16 +2,27 @@
 
 export function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
-  if (Array.isArray(v)) return `[${v.length > 8 ? `${v.slice(0, 8).map(show).join(', ')}, …` : v.map(show).join(', ')}]`;
+  if (Array.isArray(v))
+    return `[${v.length > 8 ? `${v.slice(0, 8).map(show).join(', ')}, …` : v.map(show).join(', ')}]`;
   if (typeof v === 'object' && v !== null) {
     if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
-    try { return JSON.stringify(v); } catch { return String(v); }
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return String(v);
+    }
   }
   return String(v);
 }
 
-export function checkObject(fn: string, name: string, v: unknown, what = 'an object'): asserts v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError(`${fn}: ${name} must be ${what}; got ${show(v)}`);
+export function checkObject(
+  fn: string,
+  name: string,
+  v: unknown,
+  what = 'an object',
+): asserts v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new TypeError(`${fn}: ${name} must be ${what}; got ${show(v)}`);
 }
 
 export function checkInt(fn: string, name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -22,9 +33,18 @@ export function checkInt(fn: string, name: string, v: unknown, min: number, max 
   return v;
 }
 
-export function checkNumber(fn: string, name: string, v: unknown, min: number, max = Infinity, maxOpen = false): number {
+export function checkNumber(
+  fn: string,
+  name: string,
+  v: unknown,
+  min: number,
+  max = Infinity,
+  maxOpen = false,
+): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (maxOpen && v === max)) {
-    throw new RangeError(`${fn}: ${name} must be a finite number in [${min}, ${max}${maxOpen ? ')' : ']'}; got ${show(v)}`);
+    throw new RangeError(
+      `${fn}: ${name} must be a finite number in [${min}, ${max}${maxOpen ? ')' : ']'}; got ${show(v)}`,
+    );
   }
   return v;
 }

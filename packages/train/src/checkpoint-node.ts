@@ -27,7 +27,8 @@ async function nodeBuiltin<T>(id: string): Promise<T> {
  * await saveCheckpoint('run/ckpt.bin', { params, optimizerState: await opt.getState(), step, history, rngState });
  */
 export async function saveCheckpoint(path: string, input: CheckpointInput): Promise<{ path: string; bytes: number }> {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`saveCheckpoint: path must be a non-empty string; got ${show(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new TypeError(`saveCheckpoint: path must be a non-empty string; got ${show(path)}`);
   const fs = await nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const nodePath = await nodeBuiltin<typeof import('node:path')>('node:path');
   const bytes = await serializeCheckpoint(input);
@@ -49,7 +50,11 @@ export async function saveCheckpoint(path: string, input: CheckpointInput): Prom
   }
   try {
     const d = await fs.open(dir, 'r');
-    try { await d.sync(); } finally { await d.close(); }
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
   } catch {
     // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
   }
@@ -62,7 +67,8 @@ export async function saveCheckpoint(path: string, input: CheckpointInput): Prom
  * const ckpt = await loadCheckpoint('run/ckpt.bin');
  */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`loadCheckpoint: path must be a non-empty string; got ${show(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new TypeError(`loadCheckpoint: path must be a non-empty string; got ${show(path)}`);
   const fs = await nodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const buf = await fs.readFile(path);
   try {

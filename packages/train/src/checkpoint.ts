@@ -54,9 +54,20 @@ export interface Checkpoint {
 }
 
 type BlobDtype = 'float32' | 'int32' | 'float64';
-interface BlobRef { dtype: BlobDtype; offset: number; byteLength: number }
-interface TensorRef { shape: number[]; dtype: BlobDtype; blob: number }
-interface SeriesRef { step: number; value: number }
+interface BlobRef {
+  dtype: BlobDtype;
+  offset: number;
+  byteLength: number;
+}
+interface TensorRef {
+  shape: number[];
+  dtype: BlobDtype;
+  blob: number;
+}
+interface SeriesRef {
+  step: number;
+  value: number;
+}
 
 interface Header {
   format: 'attnlab-checkpoint';
@@ -118,7 +129,8 @@ function jsonReviver(_key: string, value: unknown): unknown {
 }
 
 function isHostTensor(v: unknown): v is HostTensor {
-  if (typeof v !== 'object' || v === null || v instanceof tf.Tensor || !Array.isArray((v as HostTensor).shape)) return false;
+  if (typeof v !== 'object' || v === null || v instanceof tf.Tensor || !Array.isArray((v as HostTensor).shape))
+    return false;
   const values = (v as HostTensor).values;
   return values instanceof Float32Array || values instanceof Int32Array || values instanceof Float64Array;
 }
@@ -128,15 +140,23 @@ const dtypeOf = (values: HostTensor['values']): BlobDtype =>
 
 async function readHost(fn: string, name: string, v: unknown): Promise<HostTensor> {
   if (v instanceof tf.Tensor) {
-    if (v.dtype !== 'float32' && v.dtype !== 'int32') throw new TypeError(`${fn}: ${name} must be float32 or int32; got dtype ${v.dtype}`);
+    if (v.dtype !== 'float32' && v.dtype !== 'int32')
+      throw new TypeError(`${fn}: ${name} must be float32 or int32; got dtype ${v.dtype}`);
     const data = await v.data();
-    return { shape: [...v.shape], dtype: v.dtype, values: v.dtype === 'int32' ? new Int32Array(data) : new Float32Array(data) };
+    return {
+      shape: [...v.shape],
+      dtype: v.dtype,
+      values: v.dtype === 'int32' ? new Int32Array(data) : new Float32Array(data),
+    };
   }
-  if (!isHostTensor(v)) throw new TypeError(`${fn}: ${name} must be a tf.Tensor or a host tensor {shape, dtype, values}; got ${show(v)}`);
+  if (!isHostTensor(v))
+    throw new TypeError(`${fn}: ${name} must be a tf.Tensor or a host tensor {shape, dtype, values}; got ${show(v)}`);
   const size = v.shape.reduce((a, b) => a * b, 1);
-  if (v.values.length !== size) throw new RangeError(`${fn}: ${name} has ${v.values.length} values for shape [${v.shape.join(', ')}]`);
+  if (v.values.length !== size)
+    throw new RangeError(`${fn}: ${name} has ${v.values.length} values for shape [${v.shape.join(', ')}]`);
   const dtype = dtypeOf(v.values);
-  if (v.dtype !== dtype) throw new TypeError(`${fn}: ${name}.dtype is '${v.dtype}' but its values are ${v.values.constructor.name}`);
+  if (v.dtype !== dtype)
+    throw new TypeError(`${fn}: ${name}.dtype is '${v.dtype}' but its values are ${v.values.constructor.name}`);
   return v;
 }
 
@@ -166,13 +186,21 @@ export async function serializeCheckpoint(input: CheckpointInput): Promise<Uint8
     chunks.push(bytes);
     offset += bytes.byteLength;
     const pad = (8 - (offset % 8)) % 8;
-    if (pad) { chunks.push(new Uint8Array(pad)); offset += pad; }
+    if (pad) {
+      chunks.push(new Uint8Array(pad));
+      offset += pad;
+    }
     return blobs.length - 1;
   };
-  const addTensor = (h: HostTensor): TensorRef => ({ shape: [...h.shape], dtype: h.dtype, blob: addBlob(h.values, h.dtype) });
+  const addTensor = (h: HostTensor): TensorRef => ({
+    shape: [...h.shape],
+    dtype: h.dtype,
+    blob: addBlob(h.values, h.dtype),
+  });
 
   const params: Record<string, TensorRef> = {};
-  for (const [name, v] of Object.entries(input.params)) params[name] = addTensor(await readHost(fn, `input.params['${name}']`, v));
+  for (const [name, v] of Object.entries(input.params))
+    params[name] = addTensor(await readHost(fn, `input.params['${name}']`, v));
 
   let optimizer: Header['optimizer'] = null;
   const os = input.optimizerState;
@@ -182,7 +210,8 @@ export async function serializeCheckpoint(input: CheckpointInput): Promise<Uint8
     const ps: NonNullable<Header['optimizer']>['params'] = {};
     for (const [name, p] of Object.entries(os.params)) {
       const slots: Record<string, TensorRef> = {};
-      for (const [s, h] of Object.entries(p.slots)) slots[s] = addTensor(await readHost(fn, `input.optimizerState.params['${name}'].slots.${s}`, h));
+      for (const [s, h] of Object.entries(p.slots))
+        slots[s] = addTensor(await readHost(fn, `input.optimizerState.params['${name}'].slots.${s}`, h));
       ps[name] = { step: checkInt(fn, `input.optimizerState.params['${name}'].step`, p.step, 0), slots };
     }
     optimizer = { type: os.type, config: os.config, params: ps };
@@ -201,11 +230,18 @@ export async function serializeCheckpoint(input: CheckpointInput): Promise<Uint8
     probes[name] = { step: s.step, value: s.value };
   }
 
-  const historyRef: Header['history'] = { loss: seriesRef(history.loss), validation: seriesRef(history.validation), probes };
+  const historyRef: Header['history'] = {
+    loss: seriesRef(history.loss),
+    validation: seriesRef(history.validation),
+    probes,
+  };
 
   const full = new Uint8Array(offset);
   let at = 0;
-  for (const c of chunks) { full.set(c, at); at += c.byteLength; }
+  for (const c of chunks) {
+    full.set(c, at);
+    at += c.byteLength;
+  }
   const header: Header = {
     format: 'attnlab-checkpoint',
     version: CHECKPOINT_FORMAT_VERSION,
@@ -240,23 +276,39 @@ export async function serializeCheckpoint(input: CheckpointInput): Promise<Uint8
 export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
   const fn = 'deserializeCheckpoint';
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`${fn}: bytes must be a Uint8Array; got ${show(bytes)}`);
-  if (bytes.byteLength < 16) throw new RangeError(`${fn}: bytes is ${bytes.byteLength} bytes long, shorter than the 16-byte preamble; not a checkpoint`);
+  if (bytes.byteLength < 16)
+    throw new RangeError(
+      `${fn}: bytes is ${bytes.byteLength} bytes long, shorter than the 16-byte preamble; not a checkpoint`,
+    );
   for (let i = 0; i < MAGIC.length; i++) {
-    if (bytes[i] !== MAGIC.charCodeAt(i)) throw new RangeError(`${fn}: bytes do not start with the magic '${MAGIC}'; not an attnlab checkpoint`);
+    if (bytes[i] !== MAGIC.charCodeAt(i))
+      throw new RangeError(`${fn}: bytes do not start with the magic '${MAGIC}'; not an attnlab checkpoint`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version !== CHECKPOINT_FORMAT_VERSION) {
-    const why = version === 1 ? ' (written by an older attnlab, whose checksum did not cover the header; start the run again)' : '';
+    const why =
+      version === 1
+        ? ' (written by an older attnlab, whose checksum did not cover the header; start the run again)'
+        : '';
     throw new RangeError(`${fn}: format version must be ${CHECKPOINT_FORMAT_VERSION}; got ${version}${why}`);
   }
-  if (bytes.byteLength < 20) throw new RangeError(`${fn}: bytes is ${bytes.byteLength} bytes long, too short for a version-${version} checkpoint; truncated checkpoint`);
+  if (bytes.byteLength < 20)
+    throw new RangeError(
+      `${fn}: bytes is ${bytes.byteLength} bytes long, too short for a version-${version} checkpoint; truncated checkpoint`,
+    );
   const stored = view.getUint32(bytes.byteLength - 4, true);
   const whole = crc32(bytes.subarray(0, bytes.byteLength - 4));
-  if (stored !== whole) throw new RangeError(`${fn}: CRC-32 of the checkpoint is ${whole}, its last 4 bytes say ${stored}; truncated or corrupt checkpoint`);
+  if (stored !== whole)
+    throw new RangeError(
+      `${fn}: CRC-32 of the checkpoint is ${whole}, its last 4 bytes say ${stored}; truncated or corrupt checkpoint`,
+    );
   bytes = bytes.subarray(0, bytes.byteLength - 4);
   const headerLength = view.getUint32(12, true);
-  if (16 + headerLength > bytes.byteLength) throw new RangeError(`${fn}: header length ${headerLength} runs past the end (${bytes.byteLength} bytes); truncated checkpoint`);
+  if (16 + headerLength > bytes.byteLength)
+    throw new RangeError(
+      `${fn}: header length ${headerLength} runs past the end (${bytes.byteLength} bytes); truncated checkpoint`,
+    );
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)), jsonReviver) as Header;
@@ -266,10 +318,13 @@ export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
   const payloadStart = 16 + headerLength + ((8 - ((16 + headerLength) % 8)) % 8);
   const payload = bytes.subarray(payloadStart);
   if (payload.byteLength !== header.payload.byteLength) {
-    throw new RangeError(`${fn}: payload is ${payload.byteLength} bytes, header says ${header.payload.byteLength}; truncated or corrupt checkpoint`);
+    throw new RangeError(
+      `${fn}: payload is ${payload.byteLength} bytes, header says ${header.payload.byteLength}; truncated or corrupt checkpoint`,
+    );
   }
   const crc = crc32(payload);
-  if (crc !== header.payload.crc32) throw new RangeError(`${fn}: payload CRC-32 is ${crc}, header says ${header.payload.crc32}; corrupt checkpoint`);
+  if (crc !== header.payload.crc32)
+    throw new RangeError(`${fn}: payload CRC-32 is ${crc}, header says ${header.payload.crc32}; corrupt checkpoint`);
 
   const readBlob = (index: number): Float32Array | Int32Array | Float64Array => {
     const ref = header.blobs[index];
@@ -294,7 +349,10 @@ export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
     }
     optimizerState = { type: header.optimizer.type, config: header.optimizer.config, params: ps };
   }
-  const series = (r: SeriesRef): Series<number> => ({ step: Array.from(readBlob(r.step)), value: Array.from(readBlob(r.value)) });
+  const series = (r: SeriesRef): Series<number> => ({
+    step: Array.from(readBlob(r.step)),
+    value: Array.from(readBlob(r.value)),
+  });
   const history: History = {
     loss: series(header.history.loss),
     validation: series(header.history.validation),
@@ -305,7 +363,9 @@ export function deserializeCheckpoint(bytes: Uint8Array): Checkpoint {
 
 /** A host tensor as a tfjs tensor (float64 becomes float32: tfjs has no float64). */
 export function hostToTensor(h: HostTensor): tf.Tensor {
-  return h.dtype === 'float64' ? tf.tensor(Float32Array.from(h.values), h.shape, 'float32') : tf.tensor(h.values, h.shape, h.dtype);
+  return h.dtype === 'float64'
+    ? tf.tensor(Float32Array.from(h.values), h.shape, 'float32')
+    : tf.tensor(h.values, h.shape, h.dtype);
 }
 
 /**
@@ -317,17 +377,24 @@ export function restoreParams(params: ParamMap, values: Record<string, HostTenso
   const fn = 'restoreParams';
   checkObject(fn, 'params', params);
   checkObject(fn, 'values', values);
-  const want = Object.keys(params).sort(), have = Object.keys(values).sort();
+  const want = Object.keys(params).sort(),
+    have = Object.keys(values).sort();
   if (want.join('\u0000') !== have.join('\u0000')) {
-    throw new RangeError(`${fn}: values must hold exactly the parameters [${want.join(', ')}]; got [${have.join(', ')}]`);
+    throw new RangeError(
+      `${fn}: values must hold exactly the parameters [${want.join(', ')}]; got [${have.join(', ')}]`,
+    );
   }
   for (const name of want) {
-    const p = params[name]!, h = values[name]!;
-    if (!(p instanceof tf.Variable)) throw new TypeError(`${fn}: params['${name}'] must be a tf.Variable; got ${show(p)}`);
+    const p = params[name]!,
+      h = values[name]!;
+    if (!(p instanceof tf.Variable))
+      throw new TypeError(`${fn}: params['${name}'] must be a tf.Variable; got ${show(p)}`);
     // float64 values (an engine that keeps float64) go into float32 variables, rounded.
     const dtypeOk = p.dtype === h.dtype || (p.dtype === 'float32' && h.dtype === 'float64');
     if (!tf.util.arraysEqual(p.shape, h.shape) || !dtypeOk) {
-      throw new RangeError(`${fn}: values['${name}'] must be ${p.dtype} [${p.shape.join(', ')}]; got ${h.dtype} [${h.shape.join(', ')}]`);
+      throw new RangeError(
+        `${fn}: values['${name}'] must be ${p.dtype} [${p.shape.join(', ')}]; got ${h.dtype} [${h.shape.join(', ')}]`,
+      );
     }
   }
   for (const name of want) {

@@ -1,8 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak } from '@attnlab/backend/testing';
 import {
-  autodiffEngine, deserializeCheckpoint, serializeCheckpoint, sgd, train,
-  type Engine, type EngineState, type HostTensor, type TrainEvent,
+  autodiffEngine,
+  deserializeCheckpoint,
+  serializeCheckpoint,
+  sgd,
+  train,
+  type Engine,
+  type EngineState,
+  type HostTensor,
+  type TrainEvent,
 } from './index.js';
 import { TestRng, hostBatch, makeParams, regressionLoss, toTensors } from './test-utils/regression.js';
 
@@ -14,18 +21,25 @@ const batchAt = (t: number, n = 16) => hostBatch(new TestRng(1000 + t), n);
  * an independent implementation of what `autodiffEngine` + `sgd` compute in float32.
  */
 function hostSgdEngine(lr: number): Engine & { calls: number[] } {
-  let w = [0.1, 0.2, -0.1], b = 0, step = 0, owned: tf.Tensor[] = [];
+  let w = [0.1, 0.2, -0.1],
+    b = 0,
+    step = 0,
+    owned: tf.Tensor[] = [];
   const calls: number[] = [];
   const host = (): Record<string, HostTensor> => ({
     w: { shape: [3, 1], dtype: 'float64', values: Float64Array.from(w) },
     b: { shape: [], dtype: 'float64', values: Float64Array.from([b]) },
   });
   return {
-    name: 'host float64 sgd', calls,
-    get step() { return step; },
+    name: 'host float64 sgd',
+    calls,
+    get step() {
+      return step;
+    },
     async run(n) {
       calls.push(n);
-      tf.dispose(owned); owned = [];
+      tf.dispose(owned);
+      owned = [];
       const losses = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const { x, y } = batchAt(step);
@@ -47,10 +61,16 @@ function hostSgdEngine(lr: number): Engine & { calls: number[] } {
       return { step, params: host(), optimizer: { type: 'sgd', config: { lr, weightDecay: 0 }, params: {} } };
     },
     restore(s) {
-      w = Array.from(s.params.w!.values); b = s.params.b!.values[0]!; step = s.step;
-      tf.dispose(owned); owned = [];
+      w = Array.from(s.params.w!.values);
+      b = s.params.b!.values[0]!;
+      step = s.step;
+      tf.dispose(owned);
+      owned = [];
     },
-    dispose() { tf.dispose(owned); owned = []; },
+    dispose() {
+      tf.dispose(owned);
+      owned = [];
+    },
   };
 }
 
@@ -58,17 +78,32 @@ describeBackends('train() on an engine', (ctx) => {
   it('any engine: the same history as autodiff + sgd on the same batches (float32 tolerance)', async () => {
     const engine = hostSgdEngine(0.05);
     const probes = { w: { every: 10, run: async (p: Record<string, tf.Tensor>) => Array.from(await p.w!.data()) } };
-    const validation = async (p: Record<string, tf.Tensor>) => tf.tidy(() => regressionLoss(p as never, toTensors(batchAt(99, 32))));
+    const validation = async (p: Record<string, tf.Tensor>) =>
+      tf.tidy(() => regressionLoss(p as never, toTensors(batchAt(99, 32))));
     const a = await train({ engine, steps: 40, probes, validation, schedule: { validationEvery: 10 } });
     const params = makeParams();
-    const b = await train({ params, optimizer: sgd({ lr: 0.05 }), loss: regressionLoss, data: { batch: (t) => toTensors(batchAt(t)) }, steps: 40, probes, validation, schedule: { validationEvery: 10 } });
+    const b = await train({
+      params,
+      optimizer: sgd({ lr: 0.05 }),
+      loss: regressionLoss,
+      data: { batch: (t) => toTensors(batchAt(t)) },
+      steps: 40,
+      probes,
+      validation,
+      schedule: { validationEvery: 10 },
+    });
     expect(a.engine).toBe('host float64 sgd');
     expect(b.engine).toMatch(/^autodiff \(/);
     expect(a.history.loss.step).toEqual(b.history.loss.step);
     await expectClose(a.history.loss.value, b.history.loss.value, 10 * ctx.tol, 1e-5);
     expect(a.history.validation.step).toEqual([0, 10, 20, 30]);
     await expectClose(a.history.validation.value, b.history.validation.value, 10 * ctx.tol, 1e-5);
-    await expectClose(a.history.probes.w!.value.flat() as number[], b.history.probes.w!.value.flat() as number[], 10 * ctx.tol, 1e-5);
+    await expectClose(
+      a.history.probes.w!.value.flat() as number[],
+      b.history.probes.w!.value.flat() as number[],
+      10 * ctx.tol,
+      1e-5,
+    );
     engine.dispose();
     tf.dispose(Object.values(params));
   });
@@ -77,7 +112,12 @@ describeBackends('train() on an engine', (ctx) => {
     const histories = [];
     for (const readEvery of [1, 3, 1000]) {
       const engine = hostSgdEngine(0.05);
-      const r = await train({ engine, steps: 57, schedule: { readEvery, progressEvery: 25, validationEvery: 7 }, validation: () => 0 });
+      const r = await train({
+        engine,
+        steps: 57,
+        schedule: { readEvery, progressEvery: 25, validationEvery: 7 },
+        validation: () => 0,
+      });
       for (let i = 0, t = 0; i < engine.calls.length; t += engine.calls[i]!, i++) {
         const last = t + engine.calls[i]! - 1;
         // no due point inside a call: validation at t % 7 == 0, progress after 25, 50 and the end
@@ -99,9 +139,20 @@ describeBackends('train() on an engine', (ctx) => {
     const first = hostSgdEngine(0.05);
     const events: TrainEvent[] = [];
     const part = await train({
-      engine: first, steps: 60, signal: ac.signal, schedule: { lossEvery: 2, progressEvery: 10, checkpointEvery: 25 },
-      checkpoint: { write: async (c) => { saved = await serializeCheckpoint(c); }, meta: { run: 'x' } },
-      onEvent: (e) => { events.push(e); if (e.type === 'progress' && e.completed === 30) ac.abort(); },
+      engine: first,
+      steps: 60,
+      signal: ac.signal,
+      schedule: { lossEvery: 2, progressEvery: 10, checkpointEvery: 25 },
+      checkpoint: {
+        write: async (c) => {
+          saved = await serializeCheckpoint(c);
+        },
+        meta: { run: 'x' },
+      },
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'progress' && e.completed === 30) ac.abort();
+      },
     });
     expect(part.aborted).toBe(true);
     expect(part.completed).toBe(30);
@@ -112,7 +163,9 @@ describeBackends('train() on an engine', (ctx) => {
     const rest = await train({ engine: second, steps: 60, resume: cp, schedule: { lossEvery: 2 } });
     expect(rest.completed).toBe(60);
     expect(rest.history).toEqual(full.history);
-    expect(new Uint8Array((await second.state()).params.w!.values.buffer)).toEqual(new Uint8Array((await straight.state()).params.w!.values.buffer));
+    expect(new Uint8Array((await second.state()).params.w!.values.buffer)).toEqual(
+      new Uint8Array((await straight.state()).params.w!.values.buffer),
+    );
     for (const e of [straight, first, second]) e.dispose();
   });
 
@@ -120,8 +173,20 @@ describeBackends('train() on an engine', (ctx) => {
     await expectNoLeak(async () => {
       const params = makeParams();
       const opt = sgd({ lr: 0.05 });
-      const engine = autodiffEngine({ params, optimizer: opt, loss: regressionLoss, data: { batch: (t) => toTensors(batchAt(t)) } });
-      void engine.restore({ step: 5, params: { w: { shape: [3, 1], dtype: 'float64', values: Float64Array.from([1, 2, 3]) }, b: { shape: [], dtype: 'float64', values: Float64Array.from([0.5]) } }, optimizer: null });
+      const engine = autodiffEngine({
+        params,
+        optimizer: opt,
+        loss: regressionLoss,
+        data: { batch: (t) => toTensors(batchAt(t)) },
+      });
+      void engine.restore({
+        step: 5,
+        params: {
+          w: { shape: [3, 1], dtype: 'float64', values: Float64Array.from([1, 2, 3]) },
+          b: { shape: [], dtype: 'float64', values: Float64Array.from([0.5]) },
+        },
+        optimizer: null,
+      });
       expect(engine.step).toBe(5);
       await expectClose(params.w!, [1, 2, 3], 0);
       const losses = await engine.run(3);
@@ -134,12 +199,22 @@ describeBackends('train() on an engine', (ctx) => {
 
   it('names what is wrong', async () => {
     const engine = hostSgdEngine(0.1);
-    await expect(train({ engine, steps: 5, validation: { batch: () => 0 } })).rejects.toThrow(/train: options.validation must be a function \(params, step\) => number when options.engine is given/);
-    await expect(train({ engine, steps: 5, params: makeParams() } as never)).rejects.toThrow(/train: options.params must be left out when options.engine is given/);
-    await expect(train({ engine, steps: 5, startStep: 3 })).rejects.toThrow(/train: the engine is at step 0 but the run starts at 3/);
-    await expect(train({ engine: { ...engine, run: undefined } as never, steps: 5 })).rejects.toThrow(/train: options.engine.run must be a function/);
+    await expect(train({ engine, steps: 5, validation: { batch: () => 0 } })).rejects.toThrow(
+      /train: options.validation must be a function \(params, step\) => number when options.engine is given/,
+    );
+    await expect(train({ engine, steps: 5, params: makeParams() } as never)).rejects.toThrow(
+      /train: options.params must be left out when options.engine is given/,
+    );
+    await expect(train({ engine, steps: 5, startStep: 3 })).rejects.toThrow(
+      /train: the engine is at step 0 but the run starts at 3/,
+    );
+    await expect(train({ engine: { ...engine, run: undefined } as never, steps: 5 })).rejects.toThrow(
+      /train: options.engine.run must be a function/,
+    );
     const liar: Engine = { ...engine, name: 'liar', run: async () => new Float64Array(1) };
-    await expect(train({ engine: liar, steps: 5, schedule: { readEvery: 5 } })).rejects.toThrow(/engine 'liar' ran \d+ iterations but gave 1 losses/);
+    await expect(train({ engine: liar, steps: 5, schedule: { readEvery: 5 } })).rejects.toThrow(
+      /engine 'liar' ran \d+ iterations but gave 1 losses/,
+    );
     engine.dispose();
   });
 });

@@ -80,8 +80,10 @@ export function autodiffEngine<B>(options: AutodiffEngineOptions<B>, fn = 'autod
   const byVarName = new Map<string, string>();
   for (const name of names) {
     const v = params[name];
-    if (!(v instanceof tf.Variable)) throw new TypeError(`${fn}: options.params['${name}'] must be a tf.Variable; got ${show(v)}`);
-    if (byVarName.has(v.name)) throw new RangeError(`${fn}: options.params['${name}'] and ['${byVarName.get(v.name)}'] are the same variable`);
+    if (!(v instanceof tf.Variable))
+      throw new TypeError(`${fn}: options.params['${name}'] must be a tf.Variable; got ${show(v)}`);
+    if (byVarName.has(v.name))
+      throw new RangeError(`${fn}: options.params['${name}'] and ['${byVarName.get(v.name)}'] are the same variable`);
     byVarName.set(v.name, name);
   }
   checkFunction(fn, 'options.loss', loss);
@@ -95,7 +97,9 @@ export function autodiffEngine<B>(options: AutodiffEngineOptions<B>, fn = 'autod
   const vars = names.map((n) => params[n]!);
   return {
     name: options.name ?? `autodiff (${tf.getBackend()})`,
-    get step() { return step; },
+    get step() {
+      return step;
+    },
     async run(n: number): Promise<Float64Array> {
       checkInt(`${fn}.run`, 'n', n, 1);
       const pending: tf.Scalar[] = [];
@@ -104,13 +108,15 @@ export function autodiffEngine<B>(options: AutodiffEngineOptions<B>, fn = 'autod
           const t = step;
           const batch = await data.batch(t);
           try {
-            pending.push(tf.tidy(() => {
-              const { value, grads } = tf.variableGrads(() => loss(params, batch, t), vars);
-              const named: GradMap = {};
-              for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
-              optimizer.step(params, named);
-              return value;
-            }));
+            pending.push(
+              tf.tidy(() => {
+                const { value, grads } = tf.variableGrads(() => loss(params, batch, t), vars);
+                const named: GradMap = {};
+                for (const [varName, g] of Object.entries(grads)) named[byVarName.get(varName)!] = g;
+                optimizer.step(params, named);
+                return value;
+              }),
+            );
           } finally {
             if (disposeBatches) tf.dispose(batch as unknown as tf.TensorContainer);
           }
@@ -118,7 +124,11 @@ export function autodiffEngine<B>(options: AutodiffEngineOptions<B>, fn = 'autod
         }
         if (pending.length === 1) return Float64Array.from(await pending[0]!.data());
         const stacked = tf.stack(pending);
-        try { return Float64Array.from(await stacked.data()); } finally { stacked.dispose(); }
+        try {
+          return Float64Array.from(await stacked.data());
+        } finally {
+          stacked.dispose();
+        }
       } finally {
         tf.dispose(pending);
       }
@@ -129,7 +139,11 @@ export function autodiffEngine<B>(options: AutodiffEngineOptions<B>, fn = 'autod
       for (const name of names) {
         const v = params[name]!;
         const d = await v.data();
-        out[name] = { shape: [...v.shape], dtype: v.dtype === 'int32' ? 'int32' : 'float32', values: v.dtype === 'int32' ? Int32Array.from(d) : Float32Array.from(d) };
+        out[name] = {
+          shape: [...v.shape],
+          dtype: v.dtype === 'int32' ? 'int32' : 'float32',
+          values: v.dtype === 'int32' ? Int32Array.from(d) : Float32Array.from(d),
+        };
       }
       return { step, params: out, optimizer: await optimizer.getState() };
     },
@@ -140,6 +154,8 @@ export function autodiffEngine<B>(options: AutodiffEngineOptions<B>, fn = 'autod
       if (state.optimizer) optimizer.setState(state.optimizer);
       step = s;
     },
-    dispose(): void { /* the variables and the optimizer are the caller's */ },
+    dispose(): void {
+      /* the variables and the optimizer are the caller's */
+    },
   };
 }

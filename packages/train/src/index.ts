@@ -1,6 +1,13 @@
 export { meanSquaredError, crossEntropy } from './losses.js';
 export { sgd, adam, adamw, optimizerFromState } from './optimizers.js';
-export type { Optimizer, OptimizerType, OptimizerState, ParamOptimizerState, SgdConfig, AdamConfig } from './optimizers.js';
+export type {
+  Optimizer,
+  OptimizerType,
+  OptimizerState,
+  ParamOptimizerState,
+  SgdConfig,
+  AdamConfig,
+} from './optimizers.js';
 export { train } from './loop.js';
 export { autodiffEngine } from './engine.js';
 export type { Engine, EngineState, AutodiffEngineOptions } from './engine.js';

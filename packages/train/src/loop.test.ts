@@ -1,14 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, read } from '@attnlab/backend/testing';
 import { adam, sgd, tensorProbe, train, type TrainEvent } from './index.js';
-import { TestRng, TRUE_B, TRUE_W, hostBatch, makeParams, regressionLoss, toTensors, type Batch, type HostBatch } from './test-utils/regression.js';
+import {
+  TestRng,
+  TRUE_B,
+  TRUE_W,
+  hostBatch,
+  makeParams,
+  regressionLoss,
+  toTensors,
+  type Batch,
+  type HostBatch,
+} from './test-utils/regression.js';
 
 /** Batches keyed by step (deterministic, no state): batch t uses seed 1000 + t. */
-const keyed = (n: number) => (t: number): Batch => toTensors(hostBatch(new TestRng(1000 + t), n));
+const keyed =
+  (n: number) =>
+  (t: number): Batch =>
+    toTensors(hostBatch(new TestRng(1000 + t), n));
 
 /** Plain float64 SGD on the same batches: w ← w − lr·∇, ∇ of mean((Xw + b − y)²). */
 function sgdReference(steps: number, n: number, lr: number): { w: number[]; b: number; losses: number[] } {
-  let w = [0.1, 0.2, -0.1], b = 0;
+  let w = [0.1, 0.2, -0.1],
+    b = 0;
   const losses: number[] = [];
   for (let t = 0; t < steps; t++) {
     const { x, y }: HostBatch = hostBatch(new TestRng(1000 + t), n);
@@ -40,7 +54,14 @@ describeBackends('train', (ctx) => {
   it('learns the regression (Adam): weights near w*, loss near the noise floor', async () => {
     const params = makeParams();
     const opt = adam({ lr: 0.1, betas: [0.9, 0.99], eps: 1e-8, weightDecay: 0 });
-    const r = await train({ params, optimizer: opt, steps: 120, data: { batch: keyed(32) }, loss: regressionLoss, schedule: { lossEvery: 10 } });
+    const r = await train({
+      params,
+      optimizer: opt,
+      steps: 120,
+      data: { batch: keyed(32) },
+      loss: regressionLoss,
+      schedule: { lossEvery: 10 },
+    });
     await expectClose(params.w!, TRUE_W, 0, 0.05);
     await expectClose(params.b!, TRUE_B, 0, 0.05);
     expect(r.lastLoss!).toBeLessThan(0.03); // noise variance is 0.01
@@ -55,7 +76,11 @@ describeBackends('train', (ctx) => {
     const events: TrainEvent[] = [];
     const valRng = new TestRng(7);
     const r = await train({
-      params, optimizer: opt, steps: 25, data: { batch: keyed(8) }, loss: regressionLoss,
+      params,
+      optimizer: opt,
+      steps: 25,
+      data: { batch: keyed(8) },
+      loss: regressionLoss,
       schedule: { validationEvery: 10, progressEvery: 10, readEvery: 4 },
       validation: { batch: () => toTensors(hostBatch(valRng, 64)) },
       probes: {
@@ -68,8 +93,14 @@ describeBackends('train', (ctx) => {
     expect(r.history.probes.wSum!.step).toEqual([0, 5, 10, 15, 20]);
     expect(r.history.probes.wMatrix!.step).toEqual([0, 12, 24]);
     // probes see the parameters after iteration t's update: replay SGD by hand to step 0 and 24
-    const ref1 = sgdReference(1, 8, 0.05), ref25 = sgdReference(25, 8, 0.05);
-    await expectClose(r.history.probes.wSum!.value[0] as number, ref1.w.reduce((a, b) => a + b, 0), 10 * ctx.tol, 1e-5);
+    const ref1 = sgdReference(1, 8, 0.05),
+      ref25 = sgdReference(25, 8, 0.05);
+    await expectClose(
+      r.history.probes.wSum!.value[0] as number,
+      ref1.w.reduce((a, b) => a + b, 0),
+      10 * ctx.tol,
+      1e-5,
+    );
     await expectClose((r.history.probes.wMatrix!.value[2] as number[][])[0]!, ref25.w, 10 * ctx.tol, 1e-5);
     // validation losses are MSE of fresh data: positive and shrinking as training proceeds
     expect(r.history.validation.value[2]!).toBeLessThan(r.history.validation.value[0]!);
@@ -81,7 +112,10 @@ describeBackends('train', (ctx) => {
     expect(progress.every((p) => p.stepsPerSecond > 0 && p.steps === 25)).toBe(true);
     expect(progress[2]!.loss).toBe(r.history.loss.value[24]);
     expect(types[types.length - 1]).toBe('done');
-    const metrics = events.find((e) => e.type === 'metrics' && e.step === 10) as Extract<TrainEvent, { type: 'metrics' }>;
+    const metrics = events.find((e) => e.type === 'metrics' && e.step === 10) as Extract<
+      TrainEvent,
+      { type: 'metrics' }
+    >;
     expect(metrics.loss).toBe(r.history.loss.value[10]);
     tf.dispose(Object.values(params));
   });
@@ -89,8 +123,30 @@ describeBackends('train', (ctx) => {
   // SwiftShader runs ~1 ms per op, so webgpu does 200 steps where the others do 500.
   it('seed-004-style circuit probes: per-head QK dynamics and QK snapshots go into history', async () => {
     // Two heads, d = 2 (width d + 1 = 3). W_Q^h, W_K^h fixed (lr 0), so every record is equal.
-    const wq = [[[1, 0, 0], [0, 2, 0], [0, 0, 1]], [[0.5, 1, 0], [0, -1, 0], [1, 0, 3]]];
-    const wk = [[[1, 1, 0], [0, 1, 0], [0, 0, 4]], [[2, 0, 0], [0, 1, 1], [0, 0, 1]]];
+    const wq = [
+      [
+        [1, 0, 0],
+        [0, 2, 0],
+        [0, 0, 1],
+      ],
+      [
+        [0.5, 1, 0],
+        [0, -1, 0],
+        [1, 0, 3],
+      ],
+    ];
+    const wk = [
+      [
+        [1, 1, 0],
+        [0, 1, 0],
+        [0, 0, 4],
+      ],
+      [
+        [2, 0, 0],
+        [0, 1, 1],
+        [0, 0, 1],
+      ],
+    ];
     const params = tf.tidy(() => ({ wq: tf.variable(tf.tensor3d(wq)), wk: tf.variable(tf.tensor3d(wk)) }));
     const d = 2;
     // By hand: QK^h = W_Q^h W_K^h^T; w^h = mean of its first d diagonal entries / √(d+1).
@@ -100,7 +156,10 @@ describeBackends('train', (ctx) => {
     const expectedW = [1.5 / Math.sqrt(3), 0];
     const qkOf = (p: Record<string, tf.Tensor>) => tf.matMul(p.wq!, p.wk!, false, true);
     const r = await train({
-      params, optimizer: sgd({ lr: 0 }), steps: 3, data: { batch: () => 0 },
+      params,
+      optimizer: sgd({ lr: 0 }),
+      steps: 3,
+      data: { batch: () => 0 },
       loss: (p) => tf.mul(0, tf.add(tf.sum(p.wq!), tf.sum(p.wk!))) as tf.Scalar,
       probes: {
         qkDynamics: tensorProbe(1, (p) => {
@@ -125,10 +184,22 @@ describeBackends('train', (ctx) => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
     const r = await train({
-      params, optimizer: opt, steps, data: { batch: keyed(8) }, loss: regressionLoss,
+      params,
+      optimizer: opt,
+      steps,
+      data: { batch: keyed(8) },
+      loss: regressionLoss,
       schedule: { readEvery: 7, validationEvery: 50 },
       validation: { batch: keyed(8) },
-      probes: { count: { every: 100, run: () => { counts.push(tf.memory().numTensors); return counts.length; } } },
+      probes: {
+        count: {
+          every: 100,
+          run: () => {
+            counts.push(tf.memory().numTensors);
+            return counts.length;
+          },
+        },
+      },
     });
     expect(r.completed).toBe(steps);
     expect(counts).toHaveLength((steps - 1) / 100 + 1); // t = 0, 100, …, steps − 1
@@ -144,9 +215,16 @@ describeBackends('train', (ctx) => {
     const params = makeParams();
     const ac = new AbortController();
     const r = await train({
-      params, optimizer: sgd({ lr: 0.05 }), steps: 100, data: { batch: keyed(8) }, loss: regressionLoss,
-      schedule: { progressEvery: 30 }, signal: ac.signal,
-      onEvent: (e) => { if (e.type === 'progress' && e.completed === 30) ac.abort(); },
+      params,
+      optimizer: sgd({ lr: 0.05 }),
+      steps: 100,
+      data: { batch: keyed(8) },
+      loss: regressionLoss,
+      schedule: { progressEvery: 30 },
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.completed === 30) ac.abort();
+      },
     });
     expect(r).toMatchObject({ completed: 30, aborted: true });
     expect(r.history.loss.step).toHaveLength(30);
@@ -156,33 +234,50 @@ describeBackends('train', (ctx) => {
   });
 });
 
-describeBackends('train (abort from a timer)', () => {
-  it('yields to the event loop so a timer can abort a long run', async () => {
-    const params = makeParams();
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(), 150);
-    const x = toTensors(hostBatch(new TestRng(1), 4));
-    const r = await train({
-      params, optimizer: sgd({ lr: 0.01 }), steps: 1_000_000, data: { batch: () => x }, loss: regressionLoss,
-      disposeBatches: false, signal: ac.signal,
+describeBackends(
+  'train (abort from a timer)',
+  () => {
+    it('yields to the event loop so a timer can abort a long run', async () => {
+      const params = makeParams();
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 150);
+      const x = toTensors(hostBatch(new TestRng(1), 4));
+      const r = await train({
+        params,
+        optimizer: sgd({ lr: 0.01 }),
+        steps: 1_000_000,
+        data: { batch: () => x },
+        loss: regressionLoss,
+        disposeBatches: false,
+        signal: ac.signal,
+      });
+      expect(r.aborted).toBe(true);
+      expect(r.completed).toBeGreaterThan(0);
+      expect(r.completed).toBeLessThan(1_000_000);
+      expect(r.history.loss.value).toHaveLength(r.completed);
+      tf.dispose([x.x, x.y, ...Object.values(params)]);
     });
-    expect(r.aborted).toBe(true);
-    expect(r.completed).toBeGreaterThan(0);
-    expect(r.completed).toBeLessThan(1_000_000);
-    expect(r.history.loss.value).toHaveLength(r.completed);
-    tf.dispose([x.x, x.y, ...Object.values(params)]);
-  });
-}, ['cpu']);
+  },
+  ['cpu'],
+);
 
 describe('train validation', () => {
   it('names the argument, value and what is allowed', async () => {
     const params = makeParams();
     const base = { params, optimizer: sgd({ lr: 0.1 }), data: { batch: keyed(4) }, loss: regressionLoss, steps: 10 };
     await expect(train({ ...base, steps: -1 })).rejects.toThrow(/train: options.steps must be an integer ≥ 0; got -1/);
-    await expect(train({ ...base, schedule: { readEvery: 0 } })).rejects.toThrow(/train: options.schedule.readEvery must be an integer ≥ 1; got 0/);
-    await expect(train({ ...base, startStep: 11 })).rejects.toThrow(/train: options.startStep must be an integer in \[0, 10\]; got 11/);
-    await expect(train({ ...base, params: { w: tf.zeros([1]) as tf.Variable } })).rejects.toThrow(/train: options.params\['w'\] must be a tf.Variable/);
-    await expect(train({ ...base, probes: { p: { every: 2 } as never } })).rejects.toThrow(/train: options.probes\['p'\].run must be a function/);
+    await expect(train({ ...base, schedule: { readEvery: 0 } })).rejects.toThrow(
+      /train: options.schedule.readEvery must be an integer ≥ 1; got 0/,
+    );
+    await expect(train({ ...base, startStep: 11 })).rejects.toThrow(
+      /train: options.startStep must be an integer in \[0, 10\]; got 11/,
+    );
+    await expect(train({ ...base, params: { w: tf.zeros([1]) as tf.Variable } })).rejects.toThrow(
+      /train: options.params\['w'\] must be a tf.Variable/,
+    );
+    await expect(train({ ...base, probes: { p: { every: 2 } as never } })).rejects.toThrow(
+      /train: options.probes\['p'\].run must be a function/,
+    );
     tf.dispose(Object.values(params));
   });
 });

@@ -36,8 +36,7 @@ export interface Probe {
  * parameters returning the validation loss.
  */
 export type Validation<B> =
-  | DataStream<B>
-  | ((params: TensorMap, step: number) => number | tf.Tensor | Promise<number | tf.Tensor>);
+  DataStream<B> | ((params: TensorMap, step: number) => number | tf.Tensor | Promise<number | tf.Tensor>);
 
 /** How often to record and report. All intervals are in iterations and must be integers ≥ 1. */
 export interface TrainSchedule {
@@ -79,7 +78,14 @@ export interface ResumeFrom {
 
 /** Events emitted during training. */
 export type TrainEvent =
-  | { type: 'progress'; completed: number; steps: number; loss: number | undefined; stepsPerSecond: number; elapsedMs: number }
+  | {
+      type: 'progress';
+      completed: number;
+      steps: number;
+      loss: number | undefined;
+      stepsPerSecond: number;
+      elapsedMs: number;
+    }
   | { type: 'metrics'; step: number; validationLoss: number; loss: number | undefined }
   | { type: 'snapshot'; step: number; name: string; value: Json }
   | { type: 'checkpoint'; completed: number }
@@ -102,21 +108,29 @@ interface TrainCommon<B> {
 }
 
 /** Options of `train`: an engine, or the parts of the autodiff engine (params, loss, data, optimizer). */
-export type TrainOptions<B> = TrainCommon<B> & (
-  | { engine: Engine; params?: undefined; loss?: undefined; data?: undefined; optimizer?: undefined; disposeBatches?: undefined }
-  | {
-    engine?: undefined;
-    /** The trainable parameters by name (variables, updated in place). */
-    params: ParamMap;
-    /** The loss of a batch as a scalar tensor; must be differentiable in the parameters. */
-    loss: (params: ParamMap, batch: B, step: number) => tf.Scalar;
-    /** Training batches. */
-    data: DataStream<B>;
-    optimizer: Optimizer;
-    /** Dispose tensors found in each batch after use (default true). */
-    disposeBatches?: boolean;
-  }
-);
+export type TrainOptions<B> = TrainCommon<B> &
+  (
+    | {
+        engine: Engine;
+        params?: undefined;
+        loss?: undefined;
+        data?: undefined;
+        optimizer?: undefined;
+        disposeBatches?: undefined;
+      }
+    | {
+        engine?: undefined;
+        /** The trainable parameters by name (variables, updated in place). */
+        params: ParamMap;
+        /** The loss of a batch as a scalar tensor; must be differentiable in the parameters. */
+        loss: (params: ParamMap, batch: B, step: number) => tf.Scalar;
+        /** Training batches. */
+        data: DataStream<B>;
+        optimizer: Optimizer;
+        /** Dispose tensors found in each batch after use (default true). */
+        disposeBatches?: boolean;
+      }
+  );
 
 /** What `train` returns. */
 export interface TrainResult {
@@ -175,7 +189,9 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     checkObject(fn, 'options.validation', validation);
     checkFunction(fn, 'options.validation.batch', validation.batch);
     if (options.engine !== undefined) {
-      throw new TypeError(`${fn}: options.validation must be a function (params, step) => number when options.engine is given (batches need the autodiff loss); got ${show(validation)}`);
+      throw new TypeError(
+        `${fn}: options.validation must be a function (params, step) => number when options.engine is given (batches need the autodiff loss); got ${show(validation)}`,
+      );
     }
   }
   checkObject(fn, 'options.probes', probes);
@@ -199,7 +215,9 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   }
   if (options.startStep !== undefined) checkInt(fn, 'options.startStep', options.startStep, 0, steps);
   if (resume && options.startStep !== undefined && options.startStep !== resume.step) {
-    throw new RangeError(`${fn}: options.startStep must equal options.resume.step (${resume.step}) when both are given; got ${options.startStep}`);
+    throw new RangeError(
+      `${fn}: options.startStep must equal options.resume.step (${resume.step}) when both are given; got ${options.startStep}`,
+    );
   }
 
   let engine: Engine;
@@ -207,19 +225,30 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   if (options.engine !== undefined) {
     engine = options.engine;
     checkObject(fn, 'options.engine', engine);
-    for (const k of ['run', 'params', 'state', 'restore', 'dispose'] as const) checkFunction(fn, `options.engine.${k}`, engine[k]);
+    for (const k of ['run', 'params', 'state', 'restore', 'dispose'] as const)
+      checkFunction(fn, `options.engine.${k}`, engine[k]);
     for (const k of ['params', 'loss', 'data', 'optimizer'] as const) {
-      if ((options as Record<string, unknown>)[k] !== undefined) throw new TypeError(`${fn}: options.${k} must be left out when options.engine is given (the engine owns its model and optimizer)`);
+      if ((options as Record<string, unknown>)[k] !== undefined)
+        throw new TypeError(
+          `${fn}: options.${k} must be left out when options.engine is given (the engine owns its model and optimizer)`,
+        );
     }
   } else {
     const { params, loss, data, optimizer, disposeBatches = true } = options;
-    engine = autodiffEngine({ params, loss, data, optimizer, disposeBatches, step: options.startStep ?? resume?.step ?? 0 }, fn);
+    engine = autodiffEngine(
+      { params, loss, data, optimizer, disposeBatches, step: options.startStep ?? resume?.step ?? 0 },
+      fn,
+    );
     if (validation !== undefined && typeof validation !== 'function') {
       scoreBatch = async (_p, t) => {
         const vb = await validation.batch(t);
         try {
           const l = tf.tidy(() => loss(params, vb, t));
-          try { return (await l.data())[0]!; } finally { l.dispose(); }
+          try {
+            return (await l.data())[0]!;
+          } finally {
+            l.dispose();
+          }
         } finally {
           if (disposeBatches) tf.dispose(vb as unknown as tf.TensorContainer);
         }
@@ -231,7 +260,9 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   }
   const start = options.startStep ?? resume?.step ?? engine.step;
   if (engine.step !== start) {
-    throw new RangeError(`${fn}: the engine is at step ${engine.step} but the run starts at ${start} (options.startStep / options.resume.step); restore the engine or leave startStep out`);
+    throw new RangeError(
+      `${fn}: the engine is at step ${engine.step} but the run starts at ${start} (options.startStep / options.resume.step); restore the engine or leave startStep out`,
+    );
   }
 
   const history = resume?.history ? cloneHistory(resume.history) : emptyHistory();
@@ -239,7 +270,9 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   const emit = (e: TrainEvent): void => onEvent?.(e);
 
   const t0 = now();
-  let lastYield = t0, windowStart = t0, windowCompleted = start;
+  let lastYield = t0,
+    windowStart = t0,
+    windowCompleted = start;
   let completed = start;
   let lastLoss: number | undefined = history.loss.value[history.loss.value.length - 1];
   let lastCheckpoint = start;
@@ -271,7 +304,10 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
   };
 
   while (completed < steps) {
-    if (signal?.aborted) { aborted = true; break; }
+    if (signal?.aborted) {
+      aborted = true;
+      break;
+    }
     const t = completed;
     const budget = Math.max(1, Math.min(readEvery, Math.floor(CALL_MS / Math.max(1e-6, msPerStep))));
     let last = t;
@@ -279,10 +315,14 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     const n = last - t + 1;
     const callStart = now();
     const losses = await engine.run(n);
-    if (losses.length !== n) throw new RangeError(`${fn}: engine '${engine.name}' ran ${n} iterations but gave ${losses.length} losses`);
+    if (losses.length !== n)
+      throw new RangeError(`${fn}: engine '${engine.name}' ran ${n} iterations but gave ${losses.length} losses`);
     msPerStep = Math.max(1e-6, (now() - callStart) / n);
     for (let i = 0; i < n; i++) {
-      if ((t + i) % lossEvery === 0) { history.loss.step.push(t + i); history.loss.value.push(losses[i]!); }
+      if ((t + i) % lossEvery === 0) {
+        history.loss.step.push(t + i);
+        history.loss.value.push(losses[i]!);
+      }
     }
     lastLoss = history.loss.value[history.loss.value.length - 1];
     completed = last + 1;
@@ -295,12 +335,20 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
         let value: number;
         if (scoreBatch) value = await scoreBatch(params, last);
         else {
-          const r = await (validation as (p: TensorMap, s: number) => number | tf.Tensor | Promise<number | tf.Tensor>)(params, last);
+          const r = await (validation as (p: TensorMap, s: number) => number | tf.Tensor | Promise<number | tf.Tensor>)(
+            params,
+            last,
+          );
           if (r instanceof tf.Tensor) {
-            try { value = (await r.data())[0]!; } finally { r.dispose(); }
+            try {
+              value = (await r.data())[0]!;
+            } finally {
+              r.dispose();
+            }
           } else value = r;
         }
-        if (typeof value !== 'number') throw new TypeError(`${fn}: options.validation must give a number or a scalar tensor; got ${show(value)}`);
+        if (typeof value !== 'number')
+          throw new TypeError(`${fn}: options.validation must give a number or a scalar tensor; got ${show(value)}`);
         history.validation.step.push(last);
         history.validation.value.push(value);
         const recorded = history.loss.step[history.loss.step.length - 1] === last ? lastLoss : undefined;
@@ -309,7 +357,9 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
       for (const name of dueProbes) {
         const value = await probes[name]!.run(params, last);
         if (value instanceof tf.Tensor) {
-          throw new TypeError(`${fn}: probe '${name}' must return JSON, not a tensor (wrap it with tensorProbe); got ${show(value)}`);
+          throw new TypeError(
+            `${fn}: probe '${name}' must return JSON, not a tensor (wrap it with tensorProbe); got ${show(value)}`,
+          );
         }
         history.probes[name]!.step.push(last);
         history.probes[name]!.value.push(value);
@@ -319,11 +369,19 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     if (completed % progressEvery === 0 || completed === steps) {
       const tNow = now();
       const rate = (completed - windowCompleted) / Math.max(1e-9, (tNow - windowStart) / 1000);
-      windowStart = tNow; windowCompleted = completed;
+      windowStart = tNow;
+      windowCompleted = completed;
       emit({ type: 'progress', completed, steps, loss: lastLoss, stepsPerSecond: rate, elapsedMs: tNow - t0 });
     }
-    if (checkpoint !== undefined && (completed % checkpointEvery === 0 || (completed === steps && checkpoint.atEnd !== false))) await writeCheckpoint();
-    if (now() - lastYield > CALL_MS) { await macrotask(); lastYield = now(); }
+    if (
+      checkpoint !== undefined &&
+      (completed % checkpointEvery === 0 || (completed === steps && checkpoint.atEnd !== false))
+    )
+      await writeCheckpoint();
+    if (now() - lastYield > CALL_MS) {
+      await macrotask();
+      lastYield = now();
+    }
   }
   if (aborted && checkpoint && checkpoint.atEnd !== false && completed !== lastCheckpoint) await writeCheckpoint();
   const elapsedMs = now() - t0;

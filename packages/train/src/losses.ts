@@ -12,15 +12,22 @@ import { show } from './validate.js';
  * const l = meanSquaredError(tf.tensor1d([1, 2]), tf.tensor1d([0, 0])); // 2.5
  */
 export function meanSquaredError(pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
-  if (!(pred instanceof tf.Tensor)) throw new TypeError(`meanSquaredError: pred must be a tf.Tensor; got ${show(pred)}`);
-  if (!(target instanceof tf.Tensor)) throw new TypeError(`meanSquaredError: target must be a tf.Tensor; got ${show(target)}`);
+  if (!(pred instanceof tf.Tensor))
+    throw new TypeError(`meanSquaredError: pred must be a tf.Tensor; got ${show(pred)}`);
+  if (!(target instanceof tf.Tensor))
+    throw new TypeError(`meanSquaredError: target must be a tf.Tensor; got ${show(target)}`);
   if (!tf.util.arraysEqual(pred.shape, target.shape)) {
     throw new RangeError(
       `meanSquaredError: target must have the shape of pred [${pred.shape.join(', ')}]; got shape [${target.shape.join(', ')}]`,
     );
   }
-  if (pred.size === 0) throw new RangeError('meanSquaredError: pred must have at least one element; got shape [' + pred.shape.join(', ') + ']');
-  return tf.tidy(() => tf.mean(tf.squaredDifference(tf.cast(pred, 'float32'), tf.cast(target, 'float32'))) as tf.Scalar);
+  if (pred.size === 0)
+    throw new RangeError(
+      'meanSquaredError: pred must have at least one element; got shape [' + pred.shape.join(', ') + ']',
+    );
+  return tf.tidy(
+    () => tf.mean(tf.squaredDifference(tf.cast(pred, 'float32'), tf.cast(target, 'float32'))) as tf.Scalar,
+  );
 }
 
 /**
@@ -36,17 +43,24 @@ export function meanSquaredError(pred: tf.Tensor, target: tf.Tensor): tf.Scalar 
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor | readonly number[]): tf.Scalar {
   const fn = 'crossEntropy';
   if (!(logits instanceof tf.Tensor)) throw new TypeError(`${fn}: logits must be a tf.Tensor; got ${show(logits)}`);
-  if (logits.rank !== 2) throw new RangeError(`${fn}: logits must be rank 2 [N, C]; got shape [${logits.shape.join(', ')}]`);
+  if (logits.rank !== 2)
+    throw new RangeError(`${fn}: logits must be rank 2 [N, C]; got shape [${logits.shape.join(', ')}]`);
   const [n, c] = logits.shape as [number, number];
-  if (n === 0 || c === 0) throw new RangeError(`${fn}: logits must have N ≥ 1 rows and C ≥ 1 classes; got shape [${n}, ${c}]`);
+  if (n === 0 || c === 0)
+    throw new RangeError(`${fn}: logits must have N ≥ 1 rows and C ≥ 1 classes; got shape [${n}, ${c}]`);
   if (labels instanceof tf.Tensor) {
-    if (labels.dtype !== 'int32') throw new TypeError(`${fn}: labels must be an int32 tensor of class indices; got dtype ${labels.dtype}`);
+    if (labels.dtype !== 'int32')
+      throw new TypeError(`${fn}: labels must be an int32 tensor of class indices; got dtype ${labels.dtype}`);
     if (labels.rank !== 1 || labels.shape[0] !== n) {
-      throw new RangeError(`${fn}: labels must have shape [${n}] (one class index per row of logits); got shape [${labels.shape.join(', ')}]`);
+      throw new RangeError(
+        `${fn}: labels must have shape [${n}] (one class index per row of logits); got shape [${labels.shape.join(', ')}]`,
+      );
     }
   } else {
-    if (!Array.isArray(labels)) throw new TypeError(`${fn}: labels must be an int32 tensor or an array of class indices; got ${show(labels)}`);
-    if (labels.length !== n) throw new RangeError(`${fn}: labels must have ${n} entries (one per row of logits); got ${labels.length}`);
+    if (!Array.isArray(labels))
+      throw new TypeError(`${fn}: labels must be an int32 tensor or an array of class indices; got ${show(labels)}`);
+    if (labels.length !== n)
+      throw new RangeError(`${fn}: labels must have ${n} entries (one per row of logits); got ${labels.length}`);
     for (let i = 0; i < n; i++) {
       const y = labels[i];
       if (typeof y !== 'number' || !Number.isInteger(y) || y < 0 || y >= c) {

@@ -78,23 +78,33 @@ interface Slot {
 function normaliseSgd(fn: string, config: unknown): { lr: number; weightDecay: number } {
   checkObject(fn, 'config', config);
   const lr = checkNumber(fn, 'config.lr', config.lr, 0);
-  const weightDecay = config.weightDecay === undefined ? 0 : checkNumber(fn, 'config.weightDecay', config.weightDecay, 0);
+  const weightDecay =
+    config.weightDecay === undefined ? 0 : checkNumber(fn, 'config.weightDecay', config.weightDecay, 0);
   return { lr, weightDecay };
 }
 
-function normaliseAdam(fn: string, config: unknown): { lr: number; betas: [number, number]; eps: number; weightDecay: number } {
+function normaliseAdam(
+  fn: string,
+  config: unknown,
+): { lr: number; betas: [number, number]; eps: number; weightDecay: number } {
   checkObject(fn, 'config', config);
   for (const key of ['lr', 'betas', 'eps', 'weightDecay']) {
     if (config[key] === undefined) {
-      throw new TypeError(`${fn}: config.${key} is required (all of lr, betas, eps, weightDecay are explicit); got ${show(config)}`);
+      throw new TypeError(
+        `${fn}: config.${key} is required (all of lr, betas, eps, weightDecay are explicit); got ${show(config)}`,
+      );
     }
   }
   const lr = checkNumber(fn, 'config.lr', config.lr, 0);
   const betas = config.betas;
-  if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`${fn}: config.betas must be a pair [β1, β2]; got ${show(betas)}`);
-  const b1 = betas[0] as unknown, b2 = betas[1] as unknown;
-  if (typeof b1 !== 'number' || !(b1 >= 0 && b1 < 1)) throw new RangeError(`${fn}: config.betas[0] must be a number in [0, 1); got ${show(b1)}`);
-  if (typeof b2 !== 'number' || !(b2 >= 0 && b2 < 1)) throw new RangeError(`${fn}: config.betas[1] must be a number in [0, 1); got ${show(b2)}`);
+  if (!Array.isArray(betas) || betas.length !== 2)
+    throw new TypeError(`${fn}: config.betas must be a pair [β1, β2]; got ${show(betas)}`);
+  const b1 = betas[0] as unknown,
+    b2 = betas[1] as unknown;
+  if (typeof b1 !== 'number' || !(b1 >= 0 && b1 < 1))
+    throw new RangeError(`${fn}: config.betas[0] must be a number in [0, 1); got ${show(b1)}`);
+  if (typeof b2 !== 'number' || !(b2 >= 0 && b2 < 1))
+    throw new RangeError(`${fn}: config.betas[1] must be a number in [0, 1); got ${show(b2)}`);
   const eps = checkNumber(fn, 'config.eps', config.eps, 0);
   const weightDecay = checkNumber(fn, 'config.weightDecay', config.weightDecay, 0);
   return { lr, betas: [b1, b2], eps, weightDecay };
@@ -107,10 +117,13 @@ function checkParamsAndGrads(fn: string, params: ParamMap, grads: GradMap): void
     const g = grads[name];
     if (g == null) continue;
     const p = params[name];
-    if (!(p instanceof tf.Variable)) throw new TypeError(`${fn}: params['${name}'] must be a tf.Variable (grads has '${name}'); got ${show(p)}`);
+    if (!(p instanceof tf.Variable))
+      throw new TypeError(`${fn}: params['${name}'] must be a tf.Variable (grads has '${name}'); got ${show(p)}`);
     if (!(g instanceof tf.Tensor)) throw new TypeError(`${fn}: grads['${name}'] must be a tf.Tensor; got ${show(g)}`);
     if (!tf.util.arraysEqual(p.shape, g.shape)) {
-      throw new RangeError(`${fn}: grads['${name}'] must have the shape of its parameter [${p.shape.join(', ')}]; got [${g.shape.join(', ')}]`);
+      throw new RangeError(
+        `${fn}: grads['${name}'] must have the shape of its parameter [${p.shape.join(', ')}]; got [${g.shape.join(', ')}]`,
+      );
     }
   }
 }
@@ -118,13 +131,21 @@ function checkParamsAndGrads(fn: string, params: ParamMap, grads: GradMap): void
 async function toHost(t: tf.Tensor): Promise<HostTensor> {
   const values = await t.data();
   const dtype = t.dtype === 'int32' ? 'int32' : 'float32';
-  return { shape: [...t.shape], dtype, values: dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values) };
+  return {
+    shape: [...t.shape],
+    dtype,
+    values: dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values),
+  };
 }
 
 function sameConfig(a: OptimizerState['config'], b: OptimizerState['config']): boolean {
-  return a.lr === b.lr && a.weightDecay === b.weightDecay && a.eps === b.eps &&
+  return (
+    a.lr === b.lr &&
+    a.weightDecay === b.weightDecay &&
+    a.eps === b.eps &&
     (a.betas === undefined) === (b.betas === undefined) &&
-    (a.betas === undefined || (a.betas[0] === b.betas![0] && a.betas[1] === b.betas![1]));
+    (a.betas === undefined || (a.betas[0] === b.betas![0] && a.betas[1] === b.betas![1]))
+  );
 }
 
 abstract class BaseOptimizer implements Optimizer {
@@ -149,7 +170,9 @@ abstract class BaseOptimizer implements Optimizer {
       } else {
         const first = Object.values(slot.tensors)[0];
         if (first && !tf.util.arraysEqual(first.shape, p.shape)) {
-          throw new RangeError(`${fn}: params['${name}'] has shape [${p.shape.join(', ')}] but its optimizer state has [${first.shape.join(', ')}]`);
+          throw new RangeError(
+            `${fn}: params['${name}'] has shape [${p.shape.join(', ')}] but its optimizer state has [${first.shape.join(', ')}]`,
+          );
         }
       }
       slot.step += 1;
@@ -174,9 +197,12 @@ abstract class BaseOptimizer implements Optimizer {
   setState(state: OptimizerState): void {
     const fn = `${this.type}.setState`;
     checkObject(fn, 'state', state);
-    if (state.type !== this.type) throw new RangeError(`${fn}: state.type must be '${this.type}'; got ${show(state.type)}`);
+    if (state.type !== this.type)
+      throw new RangeError(`${fn}: state.type must be '${this.type}'; got ${show(state.type)}`);
     if (!state.config || !sameConfig(state.config, this.config)) {
-      throw new RangeError(`${fn}: state.config must equal this optimizer's ${JSON.stringify(this.config)}; got ${show(state.config)}`);
+      throw new RangeError(
+        `${fn}: state.config must equal this optimizer's ${JSON.stringify(this.config)}; got ${show(state.config)}`,
+      );
     }
     checkObject(fn, 'state.params', state.params);
     const next = new Map<string, Slot>();
@@ -187,12 +213,24 @@ abstract class BaseOptimizer implements Optimizer {
         next.set(name, { step: ps.step, tensors });
         for (const s of this.slotNames) {
           const h = ps.slots?.[s];
-          if (!h) throw new TypeError(`${fn}: state.params['${name}'].slots.${s} is missing; ${this.type} keeps ${this.slotNames.join(', ') || 'no slots'}`);
+          if (!h)
+            throw new TypeError(
+              `${fn}: state.params['${name}'].slots.${s} is missing; ${this.type} keeps ${this.slotNames.join(', ') || 'no slots'}`,
+            );
           const size = h.shape.reduce((a, b) => a * b, 1);
           if (h.values.length !== size) {
-            throw new RangeError(`${fn}: state.params['${name}'].slots.${s} has ${h.values.length} values for shape [${h.shape.join(', ')}]`);
+            throw new RangeError(
+              `${fn}: state.params['${name}'].slots.${s} has ${h.values.length} values for shape [${h.shape.join(', ')}]`,
+            );
           }
-          tensors[s] = tf.tidy(() => tf.variable(h.dtype === 'float64' ? tf.tensor(Float32Array.from(h.values), h.shape, 'float32') : tf.tensor(h.values, h.shape, h.dtype), false));
+          tensors[s] = tf.tidy(() =>
+            tf.variable(
+              h.dtype === 'float64'
+                ? tf.tensor(Float32Array.from(h.values), h.shape, 'float32')
+                : tf.tensor(h.values, h.shape, h.dtype),
+              false,
+            ),
+          );
         }
       }
     } catch (e) {
@@ -227,7 +265,10 @@ class Sgd extends BaseOptimizer {
 class Adam extends BaseOptimizer {
   readonly config: Readonly<OptimizerState['config']>;
   protected readonly slotNames = ['m', 'v'] as const;
-  constructor(readonly type: 'adam' | 'adamw', config: { lr: number; betas: [number, number]; eps: number; weightDecay: number }) {
+  constructor(
+    readonly type: 'adam' | 'adamw',
+    config: { lr: number; betas: [number, number]; eps: number; weightDecay: number },
+  ) {
     super();
     this.config = Object.freeze({ ...config, betas: Object.freeze([...config.betas]) as [number, number] });
   }
@@ -244,7 +285,8 @@ class Adam extends BaseOptimizer {
       // grad = grad.add(param, alpha=weight_decay)
       grad = tf.add(g, tf.mul(p, tf.scalar(weightDecay)));
     }
-    const m = slot.tensors.m!, v = slot.tensors.v!;
+    const m = slot.tensors.m!,
+      v = slot.tensors.v!;
     // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
     m.assign(tf.add(tf.mul(m, tf.scalar(b1)), tf.mul(grad, tf.scalar(1 - b1))));
     // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
@@ -301,7 +343,10 @@ export function optimizerFromState(state: OptimizerState): Optimizer {
   else if (state.type === 'adam' || state.type === 'adamw') {
     const { lr, betas, eps, weightDecay } = state.config;
     opt = (state.type === 'adam' ? adam : adamw)({ lr, betas: betas!, eps: eps!, weightDecay });
-  } else throw new RangeError(`optimizerFromState: state.type must be one of 'sgd', 'adam', 'adamw'; got ${show(state.type)}`);
+  } else
+    throw new RangeError(
+      `optimizerFromState: state.type must be one of 'sgd', 'adam', 'adamw'; got ${show(state.type)}`,
+    );
   opt.setState(state);
   return opt;
 }

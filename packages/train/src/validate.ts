@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export function show(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   if (v instanceof tf.Tensor) return `Tensor(shape [${v.shape.join(', ')}], ${v.dtype})`;
-  if (Array.isArray(v)) return `[${v.length > 8 ? `${v.slice(0, 8).map(show).join(', ')}, …` : v.map(show).join(', ')}]`;
+  if (Array.isArray(v))
+    return `[${v.length > 8 ? `${v.slice(0, 8).map(show).join(', ')}, …` : v.map(show).join(', ')}]`;
   if (typeof v === 'function') return 'a function';
   if (typeof v === 'object' && v !== null) {
     if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;

@@ -1,4 +1,10 @@
-import { getExperiment, resolveConfig, type Experiment, type ExperimentEvent, type ExperimentResult } from '@attnlab/experiments';
+import {
+  getExperiment,
+  resolveConfig,
+  type Experiment,
+  type ExperimentEvent,
+  type ExperimentResult,
+} from '@attnlab/experiments';
 import type { FigureSpec } from '@attnlab/plot';
 import { button, download, fmtSig, frameThrottle, h } from '../dom.js';
 import { figurePanel, type FigurePanel } from '../figure.js';
@@ -50,8 +56,15 @@ export function experimentPage(o: ExperimentPageOptions): Page {
       try {
         exp = getExperiment(o.experimentId);
       } catch (e) {
-        root.append(h('p', { class: 'notice', id: `${pid}-unavailable`, role: 'status' },
-          o.unavailable ?? `The ${o.experimentId} experiment is not part of this build.`, ' ', h('small', {}, `(${(e as Error).message})`)));
+        root.append(
+          h(
+            'p',
+            { class: 'notice', id: `${pid}-unavailable`, role: 'status' },
+            o.unavailable ?? `The ${o.experimentId} experiment is not part of this build.`,
+            ' ',
+            h('small', {}, `(${(e as Error).message})`),
+          ),
+        );
         root.dataset.ready = 'true';
         return;
       }
@@ -65,7 +78,11 @@ export function experimentPage(o: ExperimentPageOptions): Page {
         config = base;
         error.textContent = `The link's settings were not valid, so the quick preset is shown: ${(e as Error).message}`;
       }
-      const form = schemaForm(schema, config, { idPrefix: pid, ...(o.exclude ? { exclude: o.exclude } : {}), ...(o.labels ? { labels: o.labels } : {}) });
+      const form = schemaForm(schema, config, {
+        idPrefix: pid,
+        ...(o.exclude ? { exclude: o.exclude } : {}),
+        ...(o.labels ? { labels: o.labels } : {}),
+      });
       const section = h('section', { id: pid, 'data-status': 'idle' });
       const progress = progressView(pid);
       const frames = h('p', { class: 'muted', id: `${pid}-frames` });
@@ -83,7 +100,13 @@ export function experimentPage(o: ExperimentPageOptions): Page {
 
       const runBtn = button('Run', () => run(), { id: `${pid}-run`, class: 'primary' });
       const stopBtn = button('Stop', () => worker.abort(), { id: `${pid}-stop` });
-      const resetBtn = button('Preset values', () => { form.write(base); }, { id: `${pid}-preset` });
+      const resetBtn = button(
+        'Preset values',
+        () => {
+          form.write(base);
+        },
+        { id: `${pid}-preset` },
+      );
       const setStatus = (s: string): void => {
         section.dataset.status = s;
         runBtn.disabled = s === 'running' || s === 'starting';
@@ -96,7 +119,9 @@ export function experimentPage(o: ExperimentPageOptions): Page {
         const list = [...rows.entries()];
         const keys = [...new Set(list.flatMap(([, r]) => Object.keys(r.values)))];
         const spec: FigureSpec = {
-          kind: 'table', title: 'Reported while running (one row per configuration, latest values)', columns: ['configuration', 'step', ...keys],
+          kind: 'table',
+          title: 'Reported while running (one row per configuration, latest values)',
+          columns: ['configuration', 'step', ...keys],
           rows: list.map(([phase, r]) => [phase, r.step, ...keys.map((k) => r.values[k] ?? null)]),
         };
         const data = list.map(([phase, r]) => ({ phase, ...r }));
@@ -110,7 +135,12 @@ export function experimentPage(o: ExperimentPageOptions): Page {
       const throttle = frameThrottle(drawLive);
       const onEvent = (e: ExperimentEvent): void => {
         if (e.type === 'phase') phases.append(h('li', { 'data-phase': e.phase }, e.message));
-        else if (e.type === 'progress') progress.set(`${e.phase}: ${e.done} / ${e.total}${e.loss !== undefined ? `, loss ${fmtSig(e.loss)}` : ''}`, e.done, e.total);
+        else if (e.type === 'progress')
+          progress.set(
+            `${e.phase}: ${e.done} / ${e.total}${e.loss !== undefined ? `, loss ${fmtSig(e.loss)}` : ''}`,
+            e.done,
+            e.total,
+          );
         else if (e.type === 'metrics' || e.type === 'snapshot') {
           const flat = e.type === 'metrics' ? e.values : flatNumbers(e.name, e.value);
           if (!flat) return;
@@ -124,10 +154,29 @@ export function experimentPage(o: ExperimentPageOptions): Page {
 
       const show = (r: ExperimentResult): void => {
         summary.replaceChildren(...(o.summary?.(r) ?? []).map((t) => h('li', {}, t)));
-        const figs = [...r.figures.filter((f) => !o.skipFigures?.includes(f.id)).map((f) => ({ id: f.id, spec: f.spec, data: { experiment: r.experiment, figure: f.id, config: r.config, data: r.data } })), ...(o.extra?.(r) ?? [])];
-        results.replaceChildren(...figs.map((f) => figurePanel(`${pid}-${f.id}`, f.spec, { file: `${o.experimentId}-${f.id}`, data: f.data }).el));
-        resultExports.replaceChildren(h('span', { class: 'muted' }, 'Download'),
-          button('Result (JSON)', () => download(`${o.experimentId}-result.json`, JSON.stringify(r, null, 1), 'application/json'), { 'data-export': 'result-json' }));
+        const figs = [
+          ...r.figures
+            .filter((f) => !o.skipFigures?.includes(f.id))
+            .map((f) => ({
+              id: f.id,
+              spec: f.spec,
+              data: { experiment: r.experiment, figure: f.id, config: r.config, data: r.data },
+            })),
+          ...(o.extra?.(r) ?? []),
+        ];
+        results.replaceChildren(
+          ...figs.map(
+            (f) => figurePanel(`${pid}-${f.id}`, f.spec, { file: `${o.experimentId}-${f.id}`, data: f.data }).el,
+          ),
+        );
+        resultExports.replaceChildren(
+          h('span', { class: 'muted' }, 'Download'),
+          button(
+            'Result (JSON)',
+            () => download(`${o.experimentId}-result.json`, JSON.stringify(r, null, 1), 'application/json'),
+            { 'data-export': 'result-json' },
+          ),
+        );
       };
 
       const run = (): void => {
@@ -159,13 +208,21 @@ export function experimentPage(o: ExperimentPageOptions): Page {
               hook(pid, { frames: stats });
             }
             show(r);
-            progress.set(`${r.meta.aborted ? 'Stopped' : 'Done'} in ${(r.meta.durationMs / 1000).toFixed(1)} s on ${r.meta.backend}.`, 1, 1);
+            progress.set(
+              `${r.meta.aborted ? 'Stopped' : 'Done'} in ${(r.meta.durationMs / 1000).toFixed(1)} s on ${r.meta.backend}.`,
+              1,
+              1,
+            );
             setStatus(r.meta.aborted ? 'stopped' : 'done');
             root.dataset.ready = 'true';
           },
           onError: (m) => {
             meter.stop();
-            if (m === 'aborted') { progress.set('Stopped.'); setStatus('stopped'); return; }
+            if (m === 'aborted') {
+              progress.set('Stopped.');
+              setStatus('stopped');
+              return;
+            }
             error.textContent = m;
             progress.set('Stopped by an error.');
             setStatus('error');
@@ -176,16 +233,35 @@ export function experimentPage(o: ExperimentPageOptions): Page {
       section.append(
         h('form', { class: 'inputs', id: `${pid}-form` }, form.el),
         h('div', { class: 'controls' }, runBtn, stopBtn, resetBtn),
-        error, progress.el, frames, phases, liveTable, summary, resultExports, results,
+        error,
+        progress.el,
+        frames,
+        phases,
+        liveTable,
+        summary,
+        resultExports,
+        results,
       );
       root.append(section);
       setStatus('starting');
-      worker.ready.then(() => {
-        setStatus('idle');
-        if (o.autoRun) run();
-        else { progress.set('Ready: press Run.'); root.dataset.ready = 'true'; }
-      }, (e: Error) => { error.textContent = `The worker could not start: ${e.message}`; setStatus('error'); });
-      return () => { meter.stop(); worker.terminate(); };
+      worker.ready.then(
+        () => {
+          setStatus('idle');
+          if (o.autoRun) run();
+          else {
+            progress.set('Ready: press Run.');
+            root.dataset.ready = 'true';
+          }
+        },
+        (e: Error) => {
+          error.textContent = `The worker could not start: ${e.message}`;
+          setStatus('error');
+        },
+      );
+      return () => {
+        meter.stop();
+        worker.terminate();
+      };
     },
   };
 }

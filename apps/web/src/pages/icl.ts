@@ -1,6 +1,15 @@
 import {
-  EXAMPLE_CSV, evaluateOwnTask, iclRegression, parseCsvTask, readCheckpointWeights, resolveConfig,
-  type ExperimentEvent, type ExperimentResult, type IclConfig, type IclData, type IclWeights,
+  EXAMPLE_CSV,
+  evaluateOwnTask,
+  iclRegression,
+  parseCsvTask,
+  readCheckpointWeights,
+  resolveConfig,
+  type ExperimentEvent,
+  type ExperimentResult,
+  type IclConfig,
+  type IclData,
+  type IclWeights,
 } from '@attnlab/experiments';
 import type { FigureSpec, LineSeries } from '@attnlab/plot';
 import { button, download, fmtSig, frameThrottle, h, reducedMotion } from '../dom.js';
@@ -16,8 +25,15 @@ const EXAMPLE = example as unknown as IclResult;
 /** The page's starting point: the quick preset (seed 004's model, 1,500 steps). */
 const BASE: IclConfig = iclRegression.presets.quick;
 const LABELS: Record<string, string> = {
-  heads: 'Heads H', d: 'Dimension d', L: 'Context length L', 'optimizer.lr': 'Learning rate', steps: 'Steps', batch: 'Batch', seed: 'Seed',
-  headCounts: 'Head-count comparison (e.g. 1,2,4,8; empty = only H)', 'evaluation.samples': 'Tasks per L for the error curves (0 = skip)',
+  heads: 'Heads H',
+  d: 'Dimension d',
+  L: 'Context length L',
+  'optimizer.lr': 'Learning rate',
+  steps: 'Steps',
+  batch: 'Batch',
+  seed: 'Seed',
+  headCounts: 'Head-count comparison (e.g. 1,2,4,8; empty = only H)',
+  'evaluation.samples': 'Tasks per L for the error curves (0 = skip)',
 };
 const INCLUDE = Object.keys(LABELS);
 
@@ -31,7 +47,10 @@ interface Live {
 const emptyLive = (): Live => ({ train: new Map(), val: new Map(), dyn: new Map(), qk: undefined, phase: '' });
 const entry = <T>(m: Map<string, T>, k: string, make: () => T): T => {
   let v = m.get(k);
-  if (!v) { v = make(); m.set(k, v); }
+  if (!v) {
+    v = make();
+    m.set(k, v);
+  }
   return v;
 };
 
@@ -45,8 +64,19 @@ function figureData(id: string, r: IclResult): unknown {
     'ov-circuits': () => d.runs.map((x) => ({ heads: x.heads, ov: x.statistics.map((s) => s.ov) })),
     'qk-evolution': () => d.runs.map((x) => ({ heads: x.heads, ...x.qkSnapshots })),
     'error-curves': () => d.errorCurves,
-    statistics: () => d.runs.map((x) => ({ heads: x.heads, statistics: x.statistics.map(({ qk: _q, ov: _o, ...rest }) => rest), dummyHeads: x.dummyHeads })),
-    heads: () => d.runs.map((x) => ({ heads: x.heads, completedSteps: x.completedSteps, finalValidation: x.finalValidation, dummyHeads: x.dummyHeads })),
+    statistics: () =>
+      d.runs.map((x) => ({
+        heads: x.heads,
+        statistics: x.statistics.map(({ qk: _q, ov: _o, ...rest }) => rest),
+        dummyHeads: x.dummyHeads,
+      })),
+    heads: () =>
+      d.runs.map((x) => ({
+        heads: x.heads,
+        completedSteps: x.completedSteps,
+        finalValidation: x.finalValidation,
+        dummyHeads: x.dummyHeads,
+      })),
   };
   return { experiment: r.experiment, figure: id, config: r.config, data: (pick[id] ?? (() => d))() };
 }
@@ -88,10 +118,14 @@ export const iclPage: Page = {
     const pauseBtn = button('Pause', () => pause(), { id: 'icl-pause' });
     const resumeBtn = button('Resume', () => start(true), { id: 'icl-resume' });
     const resetBtn = button('Reset', () => reset(), { id: 'icl-reset' });
-    const compareBtn = button('Head-count comparison (1, 2, 4, 8)', () => {
-      const input = document.getElementById('icl-headCounts') as HTMLInputElement | null;
-      if (input) input.value = '1,2,4,8';
-    }, { id: 'icl-compare' });
+    const compareBtn = button(
+      'Head-count comparison (1, 2, 4, 8)',
+      () => {
+        const input = document.getElementById('icl-headCounts') as HTMLInputElement | null;
+        if (input) input.value = '1,2,4,8';
+      },
+      { id: 'icl-compare' },
+    );
 
     const setState = (s: typeof state, text?: string): void => {
       state = s;
@@ -132,18 +166,47 @@ export const iclPage: Page = {
     };
     const drawLoss = (L: Live): void => {
       const series: LineSeries[] = [];
-      for (const [phase, s] of L.train) series.push({ name: `training${L.train.size > 1 ? ` ${phase.replace('train ', '')}` : ''}`, x: s.step, y: s.value });
-      for (const [phase, s] of L.val) series.push({ name: `validation${L.val.size > 1 ? ` ${phase.replace('train ', '')}` : ''}`, x: s.step, y: s.value, dashed: true });
-      if (series.length) showLive('live-loss', { kind: 'line', title: 'Loss (live)', x: { label: 'step' }, y: { label: 'MSE', scale: 'log' }, series });
+      for (const [phase, s] of L.train)
+        series.push({
+          name: `training${L.train.size > 1 ? ` ${phase.replace('train ', '')}` : ''}`,
+          x: s.step,
+          y: s.value,
+        });
+      for (const [phase, s] of L.val)
+        series.push({
+          name: `validation${L.val.size > 1 ? ` ${phase.replace('train ', '')}` : ''}`,
+          x: s.step,
+          y: s.value,
+          dashed: true,
+        });
+      if (series.length)
+        showLive('live-loss', {
+          kind: 'line',
+          title: 'Loss (live)',
+          x: { label: 'step' },
+          y: { label: 'MSE', scale: 'log' },
+          series,
+        });
     };
     const drawDynamics = (L: Live): void => {
       const dyn = L.dyn.get(L.phase) ?? [...L.dyn.values()].pop();
       if (dyn && dyn.step.length) {
         const heads = dyn.w[0]?.length ?? 0;
-        for (const [key, label] of [['w', 'w^h (mean QK diagonal)'], ['mu', 'μ^h (OV last entry)']] as const) {
+        for (const [key, label] of [
+          ['w', 'w^h (mean QK diagonal)'],
+          ['mu', 'μ^h (OV last entry)'],
+        ] as const) {
           showLive(`live-${key}`, {
-            kind: 'line', title: `Circuit dynamics (live): ${label}`, x: { label: 'step' }, y: { label },
-            series: Array.from({ length: heads }, (_, hh) => ({ name: `head ${hh}`, x: dyn.step, y: dyn[key].map((v) => v[hh]!), markers: dyn.step.length < 30 })),
+            kind: 'line',
+            title: `Circuit dynamics (live): ${label}`,
+            x: { label: 'step' },
+            y: { label },
+            series: Array.from({ length: heads }, (_, hh) => ({
+              name: `head ${hh}`,
+              x: dyn.step,
+              y: dyn[key].map((v) => v[hh]!),
+              markers: dyn.step.length < 30,
+            })),
           });
         }
       }
@@ -152,7 +215,10 @@ export const iclPage: Page = {
       if (L.qk) {
         const mats = L.qk.value[0] ?? [];
         showLive('live-qk', {
-          kind: 'heatmap-grid', title: `QK circuits W_Q W_Kᵀ at step ${L.qk.step} (${L.qk.phase}, live)`, scale: 'diverging', colorbarLabel: 'QK',
+          kind: 'heatmap-grid',
+          title: `QK circuits W_Q W_Kᵀ at step ${L.qk.step} (${L.qk.phase}, live)`,
+          scale: 'diverging',
+          colorbarLabel: 'QK',
           panels: mats.map((m, hh) => ({ title: `head ${hh}`, values: m })),
         });
       }
@@ -162,21 +228,40 @@ export const iclPage: Page = {
 
     const onEvent = (e: ExperimentEvent): void => {
       const L = liveData;
-      if (e.type === 'phase') { L.phase = e.phase; progress.set(e.message); return; }
+      if (e.type === 'phase') {
+        L.phase = e.phase;
+        progress.set(e.message);
+        return;
+      }
       if (e.type === 'progress') {
-        progress.set(`${e.phase}: ${e.done} / ${e.total}${e.loss !== undefined ? `, loss ${fmtSig(e.loss)}` : ''}${e.rate ? `, ${fmtSig(e.rate)} steps/s` : ''}`, e.done, e.total);
+        progress.set(
+          `${e.phase}: ${e.done} / ${e.total}${e.loss !== undefined ? `, loss ${fmtSig(e.loss)}` : ''}${e.rate ? `, ${fmtSig(e.rate)} steps/s` : ''}`,
+          e.done,
+          e.total,
+        );
         if (e.phase.startsWith('train') && e.loss !== undefined) {
           const s = entry(L.train, e.phase, () => ({ step: [], value: [] }));
-          if (s.step[s.step.length - 1] !== e.done) { s.step.push(e.done); s.value.push(e.loss); dirty.add('loss'); }
+          if (s.step[s.step.length - 1] !== e.done) {
+            s.step.push(e.done);
+            s.value.push(e.loss);
+            dirty.add('loss');
+          }
         }
       } else if (e.type === 'metrics') {
         const v = e.values.validationLoss;
-        if (v !== undefined) { const s = entry(L.val, e.phase, () => ({ step: [], value: [] })); s.step.push(e.step); s.value.push(v); dirty.add('loss'); }
+        if (v !== undefined) {
+          const s = entry(L.val, e.phase, () => ({ step: [], value: [] }));
+          s.step.push(e.step);
+          s.value.push(v);
+          dirty.add('loss');
+        }
       } else if (e.type === 'snapshot') {
         if (e.name === 'dynamics') {
           const v = e.value as { w: number[][]; mu: number[][] };
           const s = entry(L.dyn, e.phase, () => ({ step: [], w: [], mu: [] }));
-          s.step.push(e.step); s.w.push(v.w[0] ?? []); s.mu.push(v.mu[0] ?? []);
+          s.step.push(e.step);
+          s.w.push(v.w[0] ?? []);
+          s.mu.push(v.mu[0] ?? []);
           dirty.add('dynamics');
         } else if (e.name === 'qk') {
           L.qk = { phase: e.phase, step: e.step, value: e.value as number[][][][] };
@@ -190,16 +275,45 @@ export const iclPage: Page = {
       shown = r;
       resultsTitle.textContent = title;
       resultsNote.textContent = note;
-      results.replaceChildren(...r.figures.map((f) => figurePanel(`icl-${f.id}`, f.spec, { file: `icl-${f.id}`, data: figureData(f.id, r) }).el));
+      results.replaceChildren(
+        ...r.figures.map(
+          (f) => figurePanel(`icl-${f.id}`, f.spec, { file: `icl-${f.id}`, data: figureData(f.id, r) }).el,
+        ),
+      );
       const main = r.data.runs.find((x) => x.heads === r.config.heads) ?? r.data.runs[0]!;
       results.dataset.losses = JSON.stringify(main.loss.value.slice(0, 20));
       resultExports.replaceChildren(
         h('span', { class: 'muted' }, 'Download'),
-        button('Result (JSON)', () => download('icl-regression-result.json', JSON.stringify(r, null, 1), 'application/json'), { 'data-export': 'result-json' }),
-        ...(weights ? [button(`Weights H=${weights.heads} (JSON)`, () => download('icl-regression-weights.json', JSON.stringify({
-          experiment: 'icl-regression', config: runConfig, heads: weights!.heads, step: weights!.step,
-          params: Object.fromEntries(Object.entries(weights!.params).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype, values: Array.from(t.values) }])),
-        }), 'application/json'), { 'data-export': 'weights-json' })] : []),
+        button(
+          'Result (JSON)',
+          () => download('icl-regression-result.json', JSON.stringify(r, null, 1), 'application/json'),
+          { 'data-export': 'result-json' },
+        ),
+        ...(weights
+          ? [
+              button(
+                `Weights H=${weights.heads} (JSON)`,
+                () =>
+                  download(
+                    'icl-regression-weights.json',
+                    JSON.stringify({
+                      experiment: 'icl-regression',
+                      config: runConfig,
+                      heads: weights!.heads,
+                      step: weights!.step,
+                      params: Object.fromEntries(
+                        Object.entries(weights!.params).map(([k, t]) => [
+                          k,
+                          { shape: t.shape, dtype: t.dtype, values: Array.from(t.values) },
+                        ]),
+                      ),
+                    }),
+                    'application/json',
+                  ),
+                { 'data-export': 'weights-json' },
+              ),
+            ]
+          : []),
       );
     };
 
@@ -212,23 +326,49 @@ export const iclPage: Page = {
         if (stats) {
           const perDraw = drawStats.draws ? drawStats.ms / drawStats.draws : 0;
           frames.textContent = `Main thread while training: ${stats.frames} frames, mean ${stats.meanMs} ms, 95th percentile ${stats.p95Ms} ms, worst ${stats.maxMs} ms, ${stats.over50Ms} over 50 ms; ${drawStats.draws} live redraws, ${perDraw.toFixed(1)} ms each on average (worst ${drawStats.maxMs.toFixed(1)} ms).`;
-          hook('icl', { frames: stats, redraws: { count: drawStats.draws, meanMs: Math.round(perDraw * 10) / 10, maxMs: Math.round(drawStats.maxMs * 10) / 10 } });
+          hook('icl', {
+            frames: stats,
+            redraws: {
+              count: drawStats.draws,
+              meanMs: Math.round(perDraw * 10) / 10,
+              maxMs: Math.round(drawStats.maxMs * 10) / 10,
+            },
+          });
         }
-        const main = res.data.runs.find((x) => x.heads === res.config.heads) ?? res.data.runs[res.data.runs.length - 1]!;
-        hook('icl', { losses: main.loss.value, lossSteps: main.loss.step, validation: main.validation.value, meta: res.meta });
+        const main =
+          res.data.runs.find((x) => x.heads === res.config.heads) ?? res.data.runs[res.data.runs.length - 1]!;
+        hook('icl', {
+          losses: main.loss.value,
+          lossSteps: main.loss.step,
+          validation: main.validation.value,
+          meta: res.meta,
+        });
         if (res.meta.aborted) {
-          setState('paused', `Paused at step ${main.completedSteps} of ${res.config.steps}${res.data.runs.length > 1 ? ` (H=${main.heads})` : ''}. Resume continues from the checkpoint kept in memory.`);
+          setState(
+            'paused',
+            `Paused at step ${main.completedSteps} of ${res.config.steps}${res.data.runs.length > 1 ? ` (H=${main.heads})` : ''}. Resume continues from the checkpoint kept in memory.`,
+          );
           return;
         }
         if (checkpoint) weights = readCheckpointWeights(res.config, checkpoint);
         live.replaceChildren();
         livePanels.clear();
-        showResult(res, 'Your run', `Trained on ${res.meta.backend} in ${(res.meta.durationMs / 1000).toFixed(1)} s${res.meta.resumedFrom !== undefined ? ` (resumed from step ${res.meta.resumedFrom})` : ''}.`);
-        setState('done', `Done: ${main.completedSteps} steps${main.finalValidation ? `, final validation MSE ${fmtSig(main.finalValidation.mse)}` : ''}.`);
+        showResult(
+          res,
+          'Your run',
+          `Trained on ${res.meta.backend} in ${(res.meta.durationMs / 1000).toFixed(1)} s${res.meta.resumedFrom !== undefined ? ` (resumed from step ${res.meta.resumedFrom})` : ''}.`,
+        );
+        setState(
+          'done',
+          `Done: ${main.completedSteps} steps${main.finalValidation ? `, final validation MSE ${fmtSig(main.finalValidation.mse)}` : ''}.`,
+        );
       },
       onError: (message: string) => {
         meter.stop();
-        if (message === 'aborted') { setState(state === 'idle' ? 'idle' : 'paused', 'Paused.'); return; }
+        if (message === 'aborted') {
+          setState(state === 'idle' ? 'idle' : 'paused', 'Paused.');
+          return;
+        }
         error.textContent = message;
         setState('error', 'Stopped by an error.');
       },
@@ -273,14 +413,22 @@ export const iclPage: Page = {
     };
 
     // ---- your own data -----------------------------------------------------------------------
-    const csvIn = h('textarea', { id: 'icl-csv', rows: '8', spellcheck: 'false', placeholder: 'x1,x2,y\n0.5,-1.2,1.35\n…' });
+    const csvIn = h('textarea', {
+      id: 'icl-csv',
+      rows: '8',
+      spellcheck: 'false',
+      placeholder: 'x1,x2,y\n0.5,-1.2,1.35\n…',
+    });
     const csvFile = h('input', { id: 'icl-csv-file', type: 'file', accept: '.csv,text/csv,text/plain' });
     const csvError = h('p', { class: 'error', role: 'alert', id: 'icl-csv-error' });
     const csvInfo = h('p', { class: 'muted', id: 'icl-csv-info' });
     const csvOut = h('div', { id: 'icl-csv-results' });
     csvFile.addEventListener('change', () => {
       const f = csvFile.files?.[0];
-      if (f) void f.text().then((t) => { csvIn.value = t; });
+      if (f)
+        void f.text().then((t) => {
+          csvIn.value = t;
+        });
     });
     const evaluateCsv = async (): Promise<void> => {
       csvError.textContent = '';
@@ -292,8 +440,13 @@ export const iclPage: Page = {
         const shownQ = Math.min(n, 6);
         csvInfo.textContent = `${task.split}; d = ${d}.${weights && runConfig.d !== d ? ` The trained transformer expects d = ${runConfig.d}, so only the estimators are compared.` : ''}${!weights ? ' Train a model (with this d) to add the transformer itself.' : ''}`;
         const spec: FigureSpec = {
-          kind: 'table', title: `Your data as an in-context task: predictions for ${n} quer${n === 1 ? 'y' : 'ies'}`,
-          columns: ['estimator', ...Array.from({ length: shownQ }, (_, i) => `ŷ${i + 1}${task.yq ? ` (y=${fmtSig(task.yq[i]!)})` : ''}`), ...(task.yq ? ['MSE'] : [])],
+          kind: 'table',
+          title: `Your data as an in-context task: predictions for ${n} quer${n === 1 ? 'y' : 'ies'}`,
+          columns: [
+            'estimator',
+            ...Array.from({ length: shownQ }, (_, i) => `ŷ${i + 1}${task.yq ? ` (y=${fmtSig(task.yq[i]!)})` : ''}`),
+            ...(task.yq ? ['MSE'] : []),
+          ],
           rows: rows.map((r) => [r.name, ...r.predictions.slice(0, shownQ), ...(task.yq ? [r.mse] : [])]),
         };
         csvOut.replaceChildren(figurePanel('icl-csv-table', spec, { data: { task, estimators: rows } }).el);
@@ -307,33 +460,72 @@ export const iclPage: Page = {
     const exampleNote = `Computed ahead of time (scripts/make-icl-example.ts, ${EXAMPLE.meta.backend} backend, ${EXAMPLE.config.steps} steps, H = ${EXAMPLE.config.heads}, d = ${EXAMPLE.config.d}, L = ${EXAMPLE.config.L}${EXAMPLE.config.headCounts.length ? `, head counts ${EXAMPLE.config.headCounts.join(', ')}` : ''}). Press Train to run your own.`;
     section.append(
       h('h1', {}, 'In-context regression trainer'),
-      h('p', { class: 'lede' }, 'Seed 004: one layer of multi-head softmax attention trained on in-context linear regression learns a kernel estimator. Training runs in a Web Worker (the page stays responsive) with @attnlab/experiments’ icl-regression on the same backend as this page; the curves and circuits update as it learns.'),
+      h(
+        'p',
+        { class: 'lede' },
+        'Seed 004: one layer of multi-head softmax attention trained on in-context linear regression learns a kernel estimator. Training runs in a Web Worker (the page stays responsive) with @attnlab/experiments’ icl-regression on the same backend as this page; the curves and circuits update as it learns.',
+      ),
       h('form', { class: 'inputs', id: 'icl-form' }, form.el),
-      h('div', { class: 'controls', role: 'group', 'aria-label': 'Training' }, trainBtn, pauseBtn, resumeBtn, resetBtn, compareBtn),
-      error, progress.el, workerInfo, frames, live,
-      resultsTitle, resultsNote, resultExports, results,
+      h(
+        'div',
+        { class: 'controls', role: 'group', 'aria-label': 'Training' },
+        trainBtn,
+        pauseBtn,
+        resumeBtn,
+        resetBtn,
+        compareBtn,
+      ),
+      error,
+      progress.el,
+      workerInfo,
+      frames,
+      live,
+      resultsTitle,
+      resultsNote,
+      resultExports,
+      results,
       h('h2', {}, 'Your own data'),
-      h('p', {}, 'Paste or load a CSV of x₁,…,x_d,y rows (a header row is optional). Rows with an empty y are predicted; otherwise the last 20% of rows are held out. The least-squares and ridge solutions, one-step gradient descent, the kernel estimator of the model above and, when you trained one with the same d, the transformer itself predict y from the rest of the rows in context.'),
+      h(
+        'p',
+        {},
+        'Paste or load a CSV of x₁,…,x_d,y rows (a header row is optional). Rows with an empty y are predicted; otherwise the last 20% of rows are held out. The least-squares and ridge solutions, one-step gradient descent, the kernel estimator of the model above and, when you trained one with the same d, the transformer itself predict y from the rest of the rows in context.',
+      ),
       h('div', { class: 'field' }, h('label', { for: 'icl-csv' }, 'CSV'), csvIn),
-      h('div', { class: 'controls' }, h('label', { for: 'icl-csv-file' }, 'or a file: '), csvFile,
-        button('Load example', () => { csvIn.value = EXAMPLE_CSV; }, { id: 'icl-csv-example' }),
-        button('Evaluate', () => void evaluateCsv(), { id: 'icl-csv-run', class: 'primary' })),
-      csvError, csvInfo, csvOut,
+      h(
+        'div',
+        { class: 'controls' },
+        h('label', { for: 'icl-csv-file' }, 'or a file: '),
+        csvFile,
+        button(
+          'Load example',
+          () => {
+            csvIn.value = EXAMPLE_CSV;
+          },
+          { id: 'icl-csv-example' },
+        ),
+        button('Evaluate', () => void evaluateCsv(), { id: 'icl-csv-run', class: 'primary' }),
+      ),
+      csvError,
+      csvInfo,
+      csvOut,
     );
     root.append(section);
     showResult(EXAMPLE, 'Precomputed example', exampleNote);
     setState('idle', 'Ready. The example below was computed ahead of time.');
     trainBtn.disabled = true;
-    worker.ready.then((r) => {
-      workerInfo.textContent = `Training worker on ${r.backend}${r.report.adapter?.software ? ' (software adapter)' : ''}${r.forcedFailure ? ` (requested backend failed: ${r.forcedFailure})` : ''}.`;
-      workerInfo.dataset.backend = r.backend;
-      hook('icl', { backend: r.backend });
-      setState('idle');
-      root.dataset.ready = 'true';
-    }, (e: Error) => {
-      workerInfo.textContent = `The training worker could not start: ${e.message}`;
-      setState('error');
-    });
+    worker.ready.then(
+      (r) => {
+        workerInfo.textContent = `Training worker on ${r.backend}${r.report.adapter?.software ? ' (software adapter)' : ''}${r.forcedFailure ? ` (requested backend failed: ${r.forcedFailure})` : ''}.`;
+        workerInfo.dataset.backend = r.backend;
+        hook('icl', { backend: r.backend });
+        setState('idle');
+        root.dataset.ready = 'true';
+      },
+      (e: Error) => {
+        workerInfo.textContent = `The training worker could not start: ${e.message}`;
+        setState('error');
+      },
+    );
     return () => {
       meter.stop();
       worker.terminate();

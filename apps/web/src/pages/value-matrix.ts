@@ -2,7 +2,13 @@ import type { ValueMatrixData } from '@attnlab/experiments';
 import { fmtSig } from '../dom.js';
 import { experimentPage } from './experiment-page.js';
 
-const group = (name: string): string => ({ compression: '1. Compression through W_V', multihead: '2. Head correlation', retrieval: '3. Retrieval under attention patterns', learning: '5. Learned compression' }[name] ?? name);
+const group = (name: string): string =>
+  ({
+    compression: '1. Compression through W_V',
+    multihead: '2. Head correlation',
+    retrieval: '3. Retrieval under attention patterns',
+    learning: '5. Learned compression',
+  })[name] ?? name;
 
 /** Seed 000's value-matrix experiments, run by `valueMatrix.run` in a worker. */
 export const valueMatrixPage = experimentPage({
@@ -11,7 +17,12 @@ export const valueMatrixPage = experimentPage({
   experimentId: 'value-matrix',
   lede: 'Seed 000: the value projection W_V as lossy compression (pseudo-inverse reconstruction error, singular spectrum, effective rank), how correlated several heads’ values are, what four attention patterns retrieve from structured values, and a small model learning to keep the colour dimensions and drop the noise. The KV-cache experiment (4) has its own page, the KV-cache calculator. Runs @attnlab/experiments’ value-matrix in a worker.',
   exclude: ['kvCache'],
-  labels: { compression: group('compression'), multihead: group('multihead'), retrieval: group('retrieval'), learning: group('learning') },
+  labels: {
+    compression: group('compression'),
+    multihead: group('multihead'),
+    retrieval: group('retrieval'),
+    learning: group('learning'),
+  },
   autoRun: true,
   skipFigures: ['kv-cache-table', 'kv-cache-compare', 'kv-cache-curve'],
   summary: (r) => {
@@ -28,15 +39,26 @@ export const valueMatrixPage = experimentPage({
   extra: (r) => {
     const d = r.data as ValueMatrixData;
     const n = d.retrieval.patterns[0]?.weights.length ?? 0;
-    return [{
-      id: 'retrieval-patterns',
-      spec: {
-        kind: 'heatmap', title: 'The four attention patterns (weights over tokens)', scale: 'sequential', domain: [0, 1], colorbarLabel: 'weight',
-        values: d.retrieval.patterns.map((p) => p.weights), rowLabels: d.retrieval.patterns.map((p) => p.name),
-        colLabels: Array.from({ length: n }, (_, j) => (j < 2 ? `person ${j}` : j < 4 ? `location ${j}` : j < 6 ? `action ${j}` : `noise ${j}`)),
-        xLabel: 'token', yLabel: 'pattern', showValues: n <= 12,
+    return [
+      {
+        id: 'retrieval-patterns',
+        spec: {
+          kind: 'heatmap',
+          title: 'The four attention patterns (weights over tokens)',
+          scale: 'sequential',
+          domain: [0, 1],
+          colorbarLabel: 'weight',
+          values: d.retrieval.patterns.map((p) => p.weights),
+          rowLabels: d.retrieval.patterns.map((p) => p.name),
+          colLabels: Array.from({ length: n }, (_, j) =>
+            j < 2 ? `person ${j}` : j < 4 ? `location ${j}` : j < 6 ? `action ${j}` : `noise ${j}`,
+          ),
+          xLabel: 'token',
+          yLabel: 'pattern',
+          showValues: n <= 12,
+        },
+        data: d.retrieval,
       },
-      data: d.retrieval,
-    }];
+    ];
   },
 });

@@ -88,11 +88,23 @@ const ADAM = { method: 'adam' as const, lr: 1e-3, betas: [0.9, 0.999] as [number
  */
 export function benchmarkSpec(setting: BenchmarkSetting, heads: number, layers = 1, seed = 1): IclTrainingSpec {
   const model = { d, numHeads: heads, layers, seed };
-  if (setting === 'seed') return { model, task: { L, dx: d, noiseStd: 0.01 }, batch: B, dataSeed: seed, optimizer: ADAM };
-  return { model, task: { L, dx: d, noiseStd: Math.sqrt(0.1 / d), betaScale: 'inverse-d', queryNoise: true }, batch: 256, dataSeed: seed, optimizer: ADAM };
+  if (setting === 'seed')
+    return { model, task: { L, dx: d, noiseStd: 0.01 }, batch: B, dataSeed: seed, optimizer: ADAM };
+  return {
+    model,
+    task: { L, dx: d, noiseStd: Math.sqrt(0.1 / d), betaScale: 'inverse-d', queryNoise: true },
+    batch: 256,
+    dataSeed: seed,
+    optimizer: ADAM,
+  };
 }
 
-async function timeLoop(seconds: number, warm: number, run: (n: number) => Promise<void> | void, first = 4): Promise<{ steps: number; secs: number }> {
+async function timeLoop(
+  seconds: number,
+  warm: number,
+  run: (n: number) => Promise<void> | void,
+  first = 4,
+): Promise<{ steps: number; secs: number }> {
   await run(warm);
   let n = first;
   for (;;) {
@@ -104,9 +116,28 @@ async function timeLoop(seconds: number, warm: number, run: (n: number) => Promi
   }
 }
 
-function row(path: string, backend: string, heads: number, models: number, r: { steps: number; secs: number }, note?: string, setting: BenchmarkSetting = 'seed'): BenchmarkRow {
+function row(
+  path: string,
+  backend: string,
+  heads: number,
+  models: number,
+  r: { steps: number; secs: number },
+  note?: string,
+  setting: BenchmarkSetting = 'seed',
+): BenchmarkRow {
   const sps = r.steps / r.secs;
-  return { path, backend, heads, models, setting, steps: r.steps, seconds: r.secs, stepsPerSecond: sps, modelStepsPerSecond: sps * models, ...(note ? { note } : {}) };
+  return {
+    path,
+    backend,
+    heads,
+    models,
+    setting,
+    steps: r.steps,
+    seconds: r.secs,
+    stepsPerSecond: sps,
+    modelStepsPerSecond: sps * models,
+    ...(note ? { note } : {}),
+  };
 }
 
 /**
@@ -127,12 +158,42 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
   const skipped: BenchmarkResult['skipped'] = [];
   const push = (r: BenchmarkRow) => {
     rows.push(r);
-    log(`${r.path.padEnd(32)} ${r.backend.padEnd(9)} H=${r.heads} M=${r.models}  ${r.stepsPerSecond.toFixed(1)} steps/s  ${r.modelStepsPerSecond.toFixed(0)} model-steps/s${r.note ? `  (${r.note})` : ''}`);
+    log(
+      `${r.path.padEnd(32)} ${r.backend.padEnd(9)} H=${r.heads} M=${r.models}  ${r.stepsPerSecond.toFixed(1)} steps/s  ${r.modelStepsPerSecond.toFixed(0)} model-steps/s${r.note ? `  (${r.note})` : ''}`,
+    );
   };
-  const engineRow = async (path: string, backend: string, H: number, spec: IclTrainingSpec, engine: 'simd' | 'float64', workerThread: boolean | undefined, warm: number, first: number, note: (e: IclEngine) => string, setting: BenchmarkSetting) => {
+  const engineRow = async (
+    path: string,
+    backend: string,
+    H: number,
+    spec: IclTrainingSpec,
+    engine: 'simd' | 'float64',
+    workerThread: boolean | undefined,
+    warm: number,
+    first: number,
+    note: (e: IclEngine) => string,
+    setting: BenchmarkSetting,
+  ) => {
     const e = await createIclEngine(spec, { engine, ...(workerThread === undefined ? {} : { workerThread }) });
     try {
-      push(row(path, backend, H, 1, await timeLoop(seconds, warm, async (n) => { await e.run(n); }, first), note(e), setting));
+      push(
+        row(
+          path,
+          backend,
+          H,
+          1,
+          await timeLoop(
+            seconds,
+            warm,
+            async (n) => {
+              await e.run(n);
+            },
+            first,
+          ),
+          note(e),
+          setting,
+        ),
+      );
     } finally {
       e.dispose();
     }
@@ -145,61 +206,175 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       for (const H of heads) {
         const spec = benchmarkSpec(setting, H);
         for (const workerThread of [true, false]) {
-          await engineRow(`fused-simd${tag} (${workerThread ? '2 threads' : '1 thread'})`, 'wasm-simd', H, spec, 'simd', workerThread, 300, 64,
-            (e) => `${e.name}; batch ${spec.batch}, data made each step${setting === 'paper' ? '; β ~ N(0, I/d), σ² = 0.1, noisy y_q' : ''}`, setting);
+          await engineRow(
+            `fused-simd${tag} (${workerThread ? '2 threads' : '1 thread'})`,
+            'wasm-simd',
+            H,
+            spec,
+            'simd',
+            workerThread,
+            300,
+            64,
+            (e) =>
+              `${e.name}; batch ${spec.batch}, data made each step${setting === 'paper' ? '; β ~ N(0, I/d), σ² = 0.1, noisy y_q' : ''}`,
+            setting,
+          );
         }
       }
     }
     for (const M of [16, 128]) {
-      const multi = await createMultiIclTrainer({ models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })), backend: 'simd' });
-      push(row('fused-simd multi (shared data)', 'wasm-simd', 2, M, await timeLoop(seconds, 5, async (n) => { await multi.step(n); }, 1), `${M} models, one batch per step shared, one thread`));
+      const multi = await createMultiIclTrainer({
+        models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })),
+        backend: 'simd',
+      });
+      push(
+        row(
+          'fused-simd multi (shared data)',
+          'wasm-simd',
+          2,
+          M,
+          await timeLoop(
+            seconds,
+            5,
+            async (n) => {
+              await multi.step(n);
+            },
+            1,
+          ),
+          `${M} models, one batch per step shared, one thread`,
+        ),
+      );
       multi.dispose();
     }
     // The causal stack (2 layers), on the SIMD engine and on the float64 engine.
     for (const H of heads) {
       const spec = benchmarkSpec('seed', H, 2);
-      await engineRow('fused-simd stack (2 layers)', 'wasm-simd', H, spec, 'simd', undefined, 20, 8, (e) => `causal stack, ${e.name}, data made each step`, 'seed');
-      await engineRow('fused-js stack (2 layers)', 'js', H, spec, 'float64', undefined, 2, 1, () => 'causal stack, the float64 TypeScript engine', 'seed');
+      await engineRow(
+        'fused-simd stack (2 layers)',
+        'wasm-simd',
+        H,
+        spec,
+        'simd',
+        undefined,
+        20,
+        8,
+        (e) => `causal stack, ${e.name}, data made each step`,
+        'seed',
+      );
+      await engineRow(
+        'fused-js stack (2 layers)',
+        'js',
+        H,
+        spec,
+        'float64',
+        undefined,
+        2,
+        1,
+        () => 'causal stack, the float64 TypeScript engine',
+        'seed',
+      );
     }
     const w = await createIclWasm();
     const data = iclDataParams(benchmarkSpec('seed', 1).task, 7);
     const { zi, zqi, yq, nb, tmp } = w.allocBatch(B, data);
     const db = writeDataBlock(w, dataBlockValues(data), null);
     let s = 0;
-    push(row('data only (SIMD ICL batch)', 'wasm-simd', 0, 1, await timeLoop(seconds, 50, (n) => {
-      for (let i = 0; i < n; i++) w.exports.iclBatch(db, zi, zqi, yq, s++, B, 0, nb, tmp);
-    }), `batch of ${B} examples, ${B * normalsPerExample(data)} normals`));
+    push(
+      row(
+        'data only (SIMD ICL batch)',
+        'wasm-simd',
+        0,
+        1,
+        await timeLoop(seconds, 50, (n) => {
+          for (let i = 0; i < n; i++) w.exports.iclBatch(db, zi, zqi, yq, s++, B, 0, nb, tmp);
+        }),
+        `batch of ${B} examples, ${B * normalsPerExample(data)} normals`,
+      ),
+    );
   } else {
     skipped.push({ what: 'fused-simd', reason: 'this JavaScript engine has no WebAssembly SIMD' });
   }
 
   // 1. The float64 TypeScript engine (one core), with and without data generation.
   for (const H of heads) {
-    await engineRow('fused-js', 'js', H, benchmarkSpec('seed', H), 'float64', undefined, 50, 4, () => 'the float64 TypeScript engine; data made each step', 'seed');
+    await engineRow(
+      'fused-js',
+      'js',
+      H,
+      benchmarkSpec('seed', H),
+      'float64',
+      undefined,
+      50,
+      4,
+      () => 'the float64 TypeScript engine; data made each step',
+      'seed',
+    );
     const shape: IclShape = { heads: H, d };
     const P = paramCount(shape);
     const batch = allocBatch(B, L, d);
     fillIclBatch(batch, iclDataParams(benchmarkSpec('seed', H).task, 7), 0, B);
-    const p = initialSingleParams(shape, 1), m = new Float64Array(P), v = new Float64Array(P), steps = [0];
+    const p = initialSingleParams(shape, 1),
+      m = new Float64Array(P),
+      v = new Float64Array(P),
+      steps = [0];
     const work = allocWork(shape, L);
     const segs = [{ offset: 0, length: P }];
-    push(row('fused-js (fixed batch)', 'js', H, 1, await timeLoop(seconds, 50, (n) => {
-      for (let i = 0; i < n; i++) {
-        fusedLossGrad(p, 0, shape, L, B, batch.z, batch.zq, batch.yq, work);
-        optimizeFlat(ADAM, p, m, v, work.grad, segs, steps);
-      }
-    }), 'compute only: forward, backward, Adam'));
+    push(
+      row(
+        'fused-js (fixed batch)',
+        'js',
+        H,
+        1,
+        await timeLoop(seconds, 50, (n) => {
+          for (let i = 0; i < n; i++) {
+            fusedLossGrad(p, 0, shape, L, B, batch.z, batch.zq, batch.yq, work);
+            optimizeFlat(ADAM, p, m, v, work.grad, segs, steps);
+          }
+        }),
+        'compute only: forward, backward, Adam',
+      ),
+    );
   }
   {
     const batch = allocBatch(B, L, d);
     const data = iclDataParams(benchmarkSpec('seed', 1).task, 7);
     let s = 0;
-    push(row('data only (Philox ICL batch)', 'js', 0, 1, await timeLoop(seconds, 20, (n) => { for (let i = 0; i < n; i++) fillIclBatch(batch, data, s++, B); }), `batch of ${B} examples, ${B * normalsPerExample(data)} normals`));
+    push(
+      row(
+        'data only (Philox ICL batch)',
+        'js',
+        0,
+        1,
+        await timeLoop(seconds, 20, (n) => {
+          for (let i = 0; i < n; i++) fillIclBatch(batch, data, s++, B);
+        }),
+        `batch of ${B} examples, ${B * normalsPerExample(data)} normals`,
+      ),
+    );
   }
   {
     const M = 16;
-    const multi = await createMultiIclTrainer({ models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })), backend: 'float64' });
-    push(row('fused-js multi (shared data)', 'js', 2, M, await timeLoop(seconds, 5, async (n) => { await multi.step(n); }, 1), `${M} models, one batch per step shared`));
+    const multi = await createMultiIclTrainer({
+      models: Array.from({ length: M }, (_, i) => ({ heads: 2, seed: i + 1, dataSeed: 1 })),
+      backend: 'float64',
+    });
+    push(
+      row(
+        'fused-js multi (shared data)',
+        'js',
+        2,
+        M,
+        await timeLoop(
+          seconds,
+          5,
+          async (n) => {
+            await multi.step(n);
+          },
+          1,
+        ),
+        `${M} models, one batch per step shared`,
+      ),
+    );
   }
 
   // 2. tfjs backends: the reference path and the fused kernels; the WGSL trainer on webgpu.
@@ -217,9 +392,25 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       const spec = benchmarkSpec('seed', H);
       if (options.reference !== false) {
         const ref = referenceEngine(spec);
-        const r = await timeLoop(seconds, 3, async (n) => { await ref.run(n); }, 2);
+        const r = await timeLoop(
+          seconds,
+          3,
+          async (n) => {
+            await ref.run(n);
+          },
+          2,
+        );
         ref.dispose();
-        push(row('reference (tfjs autodiff + adam)', be, H, 1, r, "@attnlab/attention's model, tfjs autodiff, @attnlab/train's adam"));
+        push(
+          row(
+            'reference (tfjs autodiff + adam)',
+            be,
+            H,
+            1,
+            r,
+            "@attnlab/attention's model, tfjs autodiff, @attnlab/train's adam",
+          ),
+        );
       }
       if (be !== 'webgpu') {
         const shape: IclShape = { heads: H, d };
@@ -241,7 +432,9 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
             t += 1;
             const [p1, m1, v1] = adamFlatUpdate(p, m, v, g, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 }, t);
             tf.dispose([p, m, v, g, z, zq, yq]);
-            p = p1; m = m1; v = v1;
+            p = p1;
+            m = m1;
+            v = v1;
             losses.push(loss);
           }
           const all = tf.stack(losses);
@@ -249,15 +442,45 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
           tf.dispose([all, ...losses]);
         });
         tf.dispose([p, m, v]);
-        push(row('fused tfjs kernels', be, H, 1, r, 'AttnlabIclLossGrad + AttnlabAdamFlat per step, plus the uploads of z, zq, yq'));
+        push(
+          row(
+            'fused tfjs kernels',
+            be,
+            H,
+            1,
+            r,
+            'AttnlabIclLossGrad + AttnlabAdamFlat per step, plus the uploads of z, zq, yq',
+          ),
+        );
       } else {
         const device = (tf.backend() as unknown as { device: GPUDevice }).device;
         for (const M of modelsList) {
           const gpu = await createWebGPUIclTrainer({
-            device, d, L, batch: B, stepsPerDispatch: 50, dispatchesPerSubmit: 10,
+            device,
+            d,
+            L,
+            batch: B,
+            stepsPerDispatch: 50,
+            dispatchesPerSubmit: 10,
             models: Array.from({ length: M }, (_, i) => ({ heads: H, seed: i + 1 })),
           });
-          push(row('WGSL trainer', be, H, M, await timeLoop(seconds, 50, async (n) => { await gpu.run(n); }, 50), '50 steps/dispatch, 10 dispatches/submit'));
+          push(
+            row(
+              'WGSL trainer',
+              be,
+              H,
+              M,
+              await timeLoop(
+                seconds,
+                50,
+                async (n) => {
+                  await gpu.run(n);
+                },
+                50,
+              ),
+              '50 steps/dispatch, 10 dispatches/submit',
+            ),
+          );
           gpu.dispose();
         }
       }
@@ -265,15 +488,25 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
   }
   const usage = typeof process !== 'undefined' ? process.resourceUsage?.() : undefined;
   let mem = { numTensors: 0, numBytes: 0 };
-  try { mem = tf.memory(); } catch { /* no backend was initialised */ }
+  try {
+    mem = tf.memory();
+  } catch {
+    /* no backend was initialised */
+  }
   const os = await import('node:os');
   return {
     config: { d, L, batch: B, optimizer: 'Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8)' },
     settings: {
       seed: "seed 004's: β ~ N(0, I), δ = 0.01, y_q noiseless, batch 128, d = 5, L = 40, Adam 1e-3",
-      paper: 'the paper\'s: β ~ N(0, I/d), σ² = 0.1 (δ = √(0.1/5)), noisy y_q, batch 256, d = 5, L = 40, Adam 1e-3',
+      paper: "the paper's: β ~ N(0, I/d), σ² = 0.1 (δ = √(0.1/5)), noisy y_q, batch 256, d = 5, L = 40, Adam 1e-3",
     },
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.versions.node, platform: `${os.platform()} ${os.arch()}`, loadAverage: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '',
+      node: process.versions.node,
+      platform: `${os.platform()} ${os.arch()}`,
+      loadAverage: os.loadavg(),
+    },
     rows,
     skipped,
     memory: { peakRssMB: usage ? usage.maxRSS / 1024 : 0, tfNumTensors: mem.numTensors, tfNumBytes: mem.numBytes },

@@ -13,11 +13,29 @@ function kernelFunc(backendName: HostBackendName): tf.KernelFunc {
     const p1 = Float32Array.from(io.input(param!));
     const m1 = Float32Array.from(io.input(m!));
     const v1 = Float32Array.from(io.input(v!));
-    const adam = { method: 'adam' as const, lr: a.lr, betas: [a.beta1, a.beta2] as [number, number], eps: a.eps, weightDecay: 0 };
+    const adam = {
+      method: 'adam' as const,
+      lr: a.lr,
+      betas: [a.beta1, a.beta2] as [number, number],
+      eps: a.eps,
+      weightDecay: 0,
+    };
     optimizeFlat(adam, p1, m1, v1, io.input(grad!), [{ offset: 0, length: n }], [a.step - 1]);
-    return io.outputs([[[n], p1], [[n], m1], [[n], v1]]);
+    return io.outputs([
+      [[n], p1],
+      [[n], m1],
+      [[n], v1],
+    ]);
   };
 }
 
-export const adamFlatCpuConfig: tf.KernelConfig = { kernelName: ADAM_FLAT, backendName: 'cpu', kernelFunc: kernelFunc('cpu') };
-export const adamFlatWasmConfig: tf.KernelConfig = { kernelName: ADAM_FLAT, backendName: 'wasm', kernelFunc: kernelFunc('wasm') };
+export const adamFlatCpuConfig: tf.KernelConfig = {
+  kernelName: ADAM_FLAT,
+  backendName: 'cpu',
+  kernelFunc: kernelFunc('cpu'),
+};
+export const adamFlatWasmConfig: tf.KernelConfig = {
+  kernelName: ADAM_FLAT,
+  backendName: 'wasm',
+  kernelFunc: kernelFunc('wasm'),
+};

@@ -15,5 +15,13 @@ function kernelFunc(backendName: HostBackendName): tf.KernelFunc {
   };
 }
 
-export const iclBackwardCpuConfig: tf.KernelConfig = { kernelName: ICL_BACKWARD, backendName: 'cpu', kernelFunc: kernelFunc('cpu') };
-export const iclBackwardWasmConfig: tf.KernelConfig = { kernelName: ICL_BACKWARD, backendName: 'wasm', kernelFunc: kernelFunc('wasm') };
+export const iclBackwardCpuConfig: tf.KernelConfig = {
+  kernelName: ICL_BACKWARD,
+  backendName: 'cpu',
+  kernelFunc: kernelFunc('cpu'),
+};
+export const iclBackwardWasmConfig: tf.KernelConfig = {
+  kernelName: ICL_BACKWARD,
+  backendName: 'wasm',
+  kernelFunc: kernelFunc('wasm'),
+};

@@ -15,5 +15,13 @@ function kernelFunc(backendName: HostBackendName): tf.KernelFunc {
   };
 }
 
-export const iclForwardCpuConfig: tf.KernelConfig = { kernelName: ICL_FORWARD, backendName: 'cpu', kernelFunc: kernelFunc('cpu') };
-export const iclForwardWasmConfig: tf.KernelConfig = { kernelName: ICL_FORWARD, backendName: 'wasm', kernelFunc: kernelFunc('wasm') };
+export const iclForwardCpuConfig: tf.KernelConfig = {
+  kernelName: ICL_FORWARD,
+  backendName: 'cpu',
+  kernelFunc: kernelFunc('cpu'),
+};
+export const iclForwardWasmConfig: tf.KernelConfig = {
+  kernelName: ICL_FORWARD,
+  backendName: 'wasm',
+  kernelFunc: kernelFunc('wasm'),
+};

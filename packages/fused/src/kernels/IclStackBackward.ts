@@ -15,5 +15,13 @@ function kernelFunc(backendName: HostBackendName): tf.KernelFunc {
   };
 }
 
-export const iclStackBackwardCpuConfig: tf.KernelConfig = { kernelName: ICL_STACK_BACKWARD, backendName: 'cpu', kernelFunc: kernelFunc('cpu') };
-export const iclStackBackwardWasmConfig: tf.KernelConfig = { kernelName: ICL_STACK_BACKWARD, backendName: 'wasm', kernelFunc: kernelFunc('wasm') };
+export const iclStackBackwardCpuConfig: tf.KernelConfig = {
+  kernelName: ICL_STACK_BACKWARD,
+  backendName: 'cpu',
+  kernelFunc: kernelFunc('cpu'),
+};
+export const iclStackBackwardWasmConfig: tf.KernelConfig = {
+  kernelName: ICL_STACK_BACKWARD,
+  backendName: 'wasm',
+  kernelFunc: kernelFunc('wasm'),
+};

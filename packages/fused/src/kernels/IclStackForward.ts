@@ -15,5 +15,13 @@ function kernelFunc(backendName: HostBackendName): tf.KernelFunc {
   };
 }
 
-export const iclStackForwardCpuConfig: tf.KernelConfig = { kernelName: ICL_STACK_FORWARD, backendName: 'cpu', kernelFunc: kernelFunc('cpu') };
-export const iclStackForwardWasmConfig: tf.KernelConfig = { kernelName: ICL_STACK_FORWARD, backendName: 'wasm', kernelFunc: kernelFunc('wasm') };
+export const iclStackForwardCpuConfig: tf.KernelConfig = {
+  kernelName: ICL_STACK_FORWARD,
+  backendName: 'cpu',
+  kernelFunc: kernelFunc('cpu'),
+};
+export const iclStackForwardWasmConfig: tf.KernelConfig = {
+  kernelName: ICL_STACK_FORWARD,
+  backendName: 'wasm',
+  kernelFunc: kernelFunc('wasm'),
+};

@@ -10,10 +10,31 @@ function kernelFunc(backendName: HostBackendName): tf.KernelFunc {
     const { params, z, zq, yq } = inputs as Record<string, tf.TensorInfo>;
     const { shape, L, B } = checkStackInputs(ICL_STACK_LOSS_GRAD, params!, z!, zq!, attrs as unknown as IclStackAttrs);
     const work = stackWorkFor(shape, L);
-    const loss = stackLossGrad(Float64Array.from(io.input(params!)), 0, shape, L, B, asF64(io.input(z!), 'z'), asF64(io.input(zq!), 'q'), io.input(yq!), work);
-    return io.outputs([[[], Float32Array.of(loss)], [[stackParamCount(shape)], Float32Array.from(work.grad)]]);
+    const loss = stackLossGrad(
+      Float64Array.from(io.input(params!)),
+      0,
+      shape,
+      L,
+      B,
+      asF64(io.input(z!), 'z'),
+      asF64(io.input(zq!), 'q'),
+      io.input(yq!),
+      work,
+    );
+    return io.outputs([
+      [[], Float32Array.of(loss)],
+      [[stackParamCount(shape)], Float32Array.from(work.grad)],
+    ]);
   };
 }
 
-export const iclStackLossGradCpuConfig: tf.KernelConfig = { kernelName: ICL_STACK_LOSS_GRAD, backendName: 'cpu', kernelFunc: kernelFunc('cpu') };
-export const iclStackLossGradWasmConfig: tf.KernelConfig = { kernelName: ICL_STACK_LOSS_GRAD, backendName: 'wasm', kernelFunc: kernelFunc('wasm') };
+export const iclStackLossGradCpuConfig: tf.KernelConfig = {
+  kernelName: ICL_STACK_LOSS_GRAD,
+  backendName: 'cpu',
+  kernelFunc: kernelFunc('cpu'),
+};
+export const iclStackLossGradWasmConfig: tf.KernelConfig = {
+  kernelName: ICL_STACK_LOSS_GRAD,
+  backendName: 'wasm',
+  kernelFunc: kernelFunc('wasm'),
+};

@@ -40,7 +40,10 @@ const works = new Map<string, StepWork>();
 export function workFor(shape: IclShape, L: number): StepWork {
   const key = `${shape.heads}/${shape.d}/${L}`;
   let w = works.get(key);
-  if (!w) { w = allocWork(shape, L); works.set(key, w); }
+  if (!w) {
+    w = allocWork(shape, L);
+    works.set(key, w);
+  }
   return w;
 }
 
@@ -49,13 +52,17 @@ const stackWorks = new Map<string, StackWork>();
 export function stackWorkFor(s: StackShape, L: number): StackWork {
   const key = `${s.heads}/${s.d}/${s.layers}/${s.tied}/${s.residual}/${L}`;
   let w = stackWorks.get(key);
-  if (!w) { w = allocStackWork(s, L); stackWorks.set(key, w); }
+  if (!w) {
+    w = allocStackWork(s, L);
+    stackWorks.set(key, w);
+  }
   return w;
 }
 
 /** Checks z [B, L, D] and zq [B, D] of a kernel; returns B and L. */
 function checkTokens(name: string, z: tf.TensorInfo, zq: tf.TensorInfo, D: number): { B: number; L: number } {
-  if (z.shape.length !== 3 || z.shape[2] !== D) throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
+  if (z.shape.length !== 3 || z.shape[2] !== D)
+    throw new RangeError(`${name}: z must have shape [B, L, ${D}]; got [${z.shape.join(', ')}]`);
   const [B, L] = z.shape as [number, number, number];
   if (zq.shape.length !== 2 || zq.shape[0] !== B || zq.shape[1] !== D) {
     throw new RangeError(`${name}: zq must have shape [${B}, ${D}]; got [${zq.shape.join(', ')}]`);
@@ -64,26 +71,49 @@ function checkTokens(name: string, z: tf.TensorInfo, zq: tf.TensorInfo, D: numbe
 }
 
 /** Checks the inputs of a single-layer kernel and returns the shape, L and B. */
-export function checkIclInputs(name: string, params: tf.TensorInfo, z: tf.TensorInfo, zq: tf.TensorInfo, attrs: IclAttrs): { shape: IclShape; L: number; B: number } {
+export function checkIclInputs(
+  name: string,
+  params: tf.TensorInfo,
+  z: tf.TensorInfo,
+  zq: tf.TensorInfo,
+  attrs: IclAttrs,
+): { shape: IclShape; L: number; B: number } {
   const shape = { heads: attrs.heads, d: attrs.d };
   const D = shape.d + 1;
   const P = paramCount(shape);
   if (params.shape.length !== 1 || params.shape[0] !== P) {
-    throw new RangeError(`${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}; got [${params.shape.join(', ')}]`);
+    throw new RangeError(
+      `${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}; got [${params.shape.join(', ')}]`,
+    );
   }
   return { shape, ...checkTokens(name, z, zq, D) };
 }
 
 /** Checks the inputs of a stack kernel and returns the shape, L and B. */
-export function checkStackInputs(name: string, params: tf.TensorInfo, z: tf.TensorInfo, zq: tf.TensorInfo, attrs: IclStackAttrs): { shape: StackShape; L: number; B: number } {
-  const shape: StackShape = { heads: attrs.heads, d: attrs.d, layers: attrs.layers, tied: !!attrs.tied, residual: !!attrs.residual };
+export function checkStackInputs(
+  name: string,
+  params: tf.TensorInfo,
+  z: tf.TensorInfo,
+  zq: tf.TensorInfo,
+  attrs: IclStackAttrs,
+): { shape: StackShape; L: number; B: number } {
+  const shape: StackShape = {
+    heads: attrs.heads,
+    d: attrs.d,
+    layers: attrs.layers,
+    tied: !!attrs.tied,
+    residual: !!attrs.residual,
+  };
   for (const k of ['heads', 'd', 'layers'] as const) {
-    if (!(Number.isInteger(shape[k]) && shape[k] >= 1)) throw new RangeError(`${name}: attrs.${k} must be an integer ≥ 1; got ${String(attrs[k])}`);
+    if (!(Number.isInteger(shape[k]) && shape[k] >= 1))
+      throw new RangeError(`${name}: attrs.${k} must be an integer ≥ 1; got ${String(attrs[k])}`);
   }
   const D = shape.d + 1;
   const P = stackParamCount(shape);
   if (params.shape.length !== 1 || params.shape[0] !== P) {
-    throw new RangeError(`${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}, layers ${shape.layers}${shape.tied ? ' (tied)' : ''}; got [${params.shape.join(', ')}]`);
+    throw new RangeError(
+      `${name}: params must have shape [${P}] for heads ${shape.heads}, d ${shape.d}, layers ${shape.layers}${shape.tied ? ' (tied)' : ''}; got [${params.shape.join(', ')}]`,
+    );
   }
   return { shape, ...checkTokens(name, z, zq, D) };
 }
@@ -95,7 +125,8 @@ export function asF64(src: Float32Array, which: 'z' | 'q'): Float64Array {
   let buf = which === 'z' ? f64z : f64q;
   if (buf.length < src.length) {
     buf = new Float64Array(src.length);
-    if (which === 'z') f64z = buf; else f64q = buf;
+    if (which === 'z') f64z = buf;
+    else f64q = buf;
   }
   const v = buf.length === src.length ? buf : buf.subarray(0, src.length);
   v.set(src);

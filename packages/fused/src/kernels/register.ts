@@ -21,13 +21,27 @@ import { iclStackLossGradWebGPUConfig } from './webgpu/IclStackLossGrad.js';
 
 /** Every kernel of this package on every backend. */
 export const FUSED_KERNEL_CONFIGS: readonly tf.KernelConfig[] = [
-  iclForwardCpuConfig, iclForwardWasmConfig, iclForwardWebGPUConfig,
-  iclBackwardCpuConfig, iclBackwardWasmConfig, iclBackwardWebGPUConfig,
-  iclLossGradCpuConfig, iclLossGradWasmConfig, iclLossGradWebGPUConfig,
-  adamFlatCpuConfig, adamFlatWasmConfig, adamFlatWebGPUConfig,
-  iclStackForwardCpuConfig, iclStackForwardWasmConfig, iclStackForwardWebGPUConfig,
-  iclStackBackwardCpuConfig, iclStackBackwardWasmConfig, iclStackBackwardWebGPUConfig,
-  iclStackLossGradCpuConfig, iclStackLossGradWasmConfig, iclStackLossGradWebGPUConfig,
+  iclForwardCpuConfig,
+  iclForwardWasmConfig,
+  iclForwardWebGPUConfig,
+  iclBackwardCpuConfig,
+  iclBackwardWasmConfig,
+  iclBackwardWebGPUConfig,
+  iclLossGradCpuConfig,
+  iclLossGradWasmConfig,
+  iclLossGradWebGPUConfig,
+  adamFlatCpuConfig,
+  adamFlatWasmConfig,
+  adamFlatWebGPUConfig,
+  iclStackForwardCpuConfig,
+  iclStackForwardWasmConfig,
+  iclStackForwardWebGPUConfig,
+  iclStackBackwardCpuConfig,
+  iclStackBackwardWasmConfig,
+  iclStackBackwardWebGPUConfig,
+  iclStackLossGradCpuConfig,
+  iclStackLossGradWasmConfig,
+  iclStackLossGradWebGPUConfig,
 ];
 
 let registered = false;
@@ -55,14 +69,18 @@ export function registerFusedKernels(): void {
  */
 function registerParamsGradient(forward: string, backward: string): void {
   tf.registerGradient({
-    kernelName: forward, inputsToSave: ['params', 'z', 'zq'],
+    kernelName: forward,
+    inputsToSave: ['params', 'z', 'zq'],
     gradFunc: (dy, saved, attrs) => {
       const [params, z, zq] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
       const dataOnly = (what: string) => () => {
-        throw new Error(`${forward}: no gradient with respect to ${what}: the fused kernels differentiate the parameters only (z and zq are data)`);
+        throw new Error(
+          `${forward}: no gradient with respect to ${what}: the fused kernels differentiate the parameters only (z and zq are data)`,
+        );
       };
       return {
-        params: () => tf.engine().runKernel(backward, { params, z, zq, dy: dy as tf.Tensor }, attrs as never) as tf.Tensor,
+        params: () =>
+          tf.engine().runKernel(backward, { params, z, zq, dy: dy as tf.Tensor }, attrs as never) as tf.Tensor,
         z: dataOnly('z'),
         zq: dataOnly('zq'),
       };

@@ -27,11 +27,16 @@ describeBackends('causal stack kernels', () => {
     const fd = new Float64Array(P);
     const out = new Float64Array(B);
     const h = 1e-6;
-    const f = () => { stackForward(p, 0, shape, L, B, batch.z, batch.zq, out, work); return out.reduce((s, y, b) => s + dyv[b]! * y, 0); };
+    const f = () => {
+      stackForward(p, 0, shape, L, B, batch.z, batch.zq, out, work);
+      return out.reduce((s, y, b) => s + dyv[b]! * y, 0);
+    };
     for (let i = 0; i < P; i++) {
       const keep = p[i]!;
-      p[i] = keep + h; const up = f();
-      p[i] = keep - h; const down = f();
+      p[i] = keep + h;
+      const up = f();
+      p[i] = keep - h;
+      const down = f();
       p[i] = keep;
       fd[i] = (up - down) / (2 * h);
     }
@@ -51,7 +56,9 @@ describeBackends('causal stack kernels', () => {
     const pt = tf.tensor1d(Float32Array.from(p));
     const z = tf.tensor3d(Float32Array.from(batch.z), [B, L, shape.d + 1]);
     const zq = tf.tensor2d(Float32Array.from(batch.zq), [B, shape.d + 1]);
-    expect(() => tf.grad((zz: tf.Tensor) => tf.sum(iclStackForward(pt, zz as tf.Tensor3D, zq, attrs)))(z)).toThrow('AttnlabIclStackForward: no gradient with respect to z: the fused kernels differentiate the parameters only');
+    expect(() => tf.grad((zz: tf.Tensor) => tf.sum(iclStackForward(pt, zz as tf.Tensor3D, zq, attrs)))(z)).toThrow(
+      'AttnlabIclStackForward: no gradient with respect to z: the fused kernels differentiate the parameters only',
+    );
     tf.dispose([pt, z, zq]);
   });
 
@@ -64,7 +71,12 @@ describeBackends('causal stack kernels', () => {
       const wk = allocStackWork(sh, L);
       const want = stackLossGrad(pk, 0, sh, L, B, batch.z, batch.zq, batch.yq, wk);
       await expectNoLeak(async () => {
-        const t = [tf.tensor1d(Float32Array.from(pk)), tf.tensor3d(Float32Array.from(batch.z), [B, L, sh.d + 1]), tf.tensor2d(Float32Array.from(batch.zq), [B, sh.d + 1]), tf.tensor1d(Float32Array.from(batch.yq))] as const;
+        const t = [
+          tf.tensor1d(Float32Array.from(pk)),
+          tf.tensor3d(Float32Array.from(batch.z), [B, L, sh.d + 1]),
+          tf.tensor2d(Float32Array.from(batch.zq), [B, sh.d + 1]),
+          tf.tensor1d(Float32Array.from(batch.yq)),
+        ] as const;
         const [loss, grad] = iclStackLossGrad(t[0], t[1], t[2], t[3], { ...sh });
         await expectClose(await read(loss), [want], 1e-4, 0);
         await expectClose(await read(grad), Array.from(wk.grad), 1e-3, 1e-5);
@@ -79,8 +91,12 @@ describeBackends('causal stack kernels', () => {
       const yq = tf.tensor1d(Float32Array.from(batch.yq));
       const [loss, grad] = iclStackLossGrad(pt, z, zq, yq, attrs);
       const short = tf.tensor1d(new Float32Array(P - 1));
-      expect(() => iclStackForward(short, z, zq, attrs)).toThrow(`AttnlabIclStackForward: params must have shape [${P}] for heads 2, d 3, layers 2; got [${P - 1}]`);
-      expect(() => iclStackForward(pt, z, zq, { ...attrs, layers: 0 })).toThrow('AttnlabIclStackForward: attrs.layers must be an integer ≥ 1; got 0');
+      expect(() => iclStackForward(short, z, zq, attrs)).toThrow(
+        `AttnlabIclStackForward: params must have shape [${P}] for heads 2, d 3, layers 2; got [${P - 1}]`,
+      );
+      expect(() => iclStackForward(pt, z, zq, { ...attrs, layers: 0 })).toThrow(
+        'AttnlabIclStackForward: attrs.layers must be an integer ≥ 1; got 0',
+      );
       tf.dispose([pt, z, zq, yq, loss, grad, short]);
     });
   });

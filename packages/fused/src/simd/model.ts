@@ -14,7 +14,13 @@
 import type { IclDataParams } from '../data.js';
 import type { FlatOptimizer, Segment } from '../optimizer.js';
 import {
-  batchBytes, compiledModule, createIclWasm, dataBlockValues, moduleNormals, writeDataBlock, writeOptimizerBlock,
+  batchBytes,
+  compiledModule,
+  createIclWasm,
+  dataBlockValues,
+  moduleNormals,
+  writeDataBlock,
+  writeOptimizerBlock,
   type IclWasmExports,
 } from './module.js';
 
@@ -25,14 +31,47 @@ export interface SimdKernel {
   /** Bytes of the loss kernel's scratch. */
   scratchBytes(ex: IclWasmExports): number;
   /** Loss and gradient (into grad) of the `part` examples in zi/zqi/yq for the state's parameters, normalised by Bnorm. */
-  lossGrad(ex: IclWasmExports, state: number, zi: number, zqi: number, yq: number, sc: number, grad: number, part: number, Bnorm: number): number;
+  lossGrad(
+    ex: IclWasmExports,
+    state: number,
+    zi: number,
+    zqi: number,
+    yq: number,
+    sc: number,
+    grad: number,
+    part: number,
+    Bnorm: number,
+  ): number;
   /** What the worker needs to run the same lossGrad. */
-  worker: { kind: 'single' | 'stack'; H: number; d: number; nOut: number; layers: number; tied: number; residual: number };
+  worker: {
+    kind: 'single' | 'stack';
+    H: number;
+    d: number;
+    nOut: number;
+    layers: number;
+    tied: number;
+    residual: number;
+  };
   /** n fused iterations inside the module (data, loss, gradient, optimizer), losses into `losses`. */
-  train(ex: IclWasmExports, a: {
-    db: number; ob: number; state: number; B: number; t0: number; n: number; losses: number;
-    zi: number; zqi: number; yq: number; nb: number; tmp: number; sc: number; grad: number;
-  }): void;
+  train(
+    ex: IclWasmExports,
+    a: {
+      db: number;
+      ob: number;
+      state: number;
+      B: number;
+      t0: number;
+      n: number;
+      losses: number;
+      zi: number;
+      zqi: number;
+      yq: number;
+      nb: number;
+      tmp: number;
+      sc: number;
+      grad: number;
+    },
+  ): void;
 }
 
 /** Options of a SIMD model. */
@@ -106,7 +145,11 @@ for (;;) {
 }
 `;
 
-interface NodeWorker { unref(): void; terminate(): Promise<number>; on(ev: string, f: (e: unknown) => void): void }
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(ev: string, f: (e: unknown) => void): void;
+}
 
 /**
  * Records the worker's errors in `status`. Defined out here on purpose: a listener created inside
@@ -114,7 +157,9 @@ interface NodeWorker { unref(): void; terminate(): Promise<number>; on(ev: strin
  * the finalization registry) would then keep the model alive forever.
  */
 function watchWorker(worker: NodeWorker, status: { error?: unknown }): void {
-  worker.on('error', (e) => { status.error = e; });
+  worker.on('error', (e) => {
+    status.error = e;
+  });
 }
 
 function stopWorker(worker: NodeWorker, ctrl: Int32Array): void {
@@ -123,9 +168,10 @@ function stopWorker(worker: NodeWorker, ctrl: Int32Array): void {
   void worker.terminate();
 }
 
-const workerReaper = typeof FinalizationRegistry === 'function'
-  ? new FinalizationRegistry<{ worker: NodeWorker; ctrl: Int32Array }>(({ worker, ctrl }) => stopWorker(worker, ctrl))
-  : undefined;
+const workerReaper =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ worker: NodeWorker; ctrl: Int32Array }>(({ worker, ctrl }) => stopWorker(worker, ctrl))
+    : undefined;
 type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
 
 function nodeWorkerCtor(): WorkerCtor | undefined {
@@ -155,8 +201,14 @@ export function workerExamplesFor(B: number, workerThread: boolean | undefined):
  * views), the given segment steps. `fn` names the caller in errors.
  */
 export async function createSimdModel(
-  fn: string, kernel: SimdKernel, data: IclDataParams, B: number, optimizer: FlatOptimizer, segments: readonly Segment[],
-  steps: ArrayLike<number>, options: SimdModelOptions,
+  fn: string,
+  kernel: SimdKernel,
+  data: IclDataParams,
+  B: number,
+  optimizer: FlatOptimizer,
+  segments: readonly Segment[],
+  steps: ArrayLike<number>,
+  options: SimdModelOptions,
 ): Promise<SimdModel> {
   const w = await createIclWasm();
   const ex = w.exports;
@@ -187,8 +239,20 @@ export async function createSimdModel(
     worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: {
-        module: await compiledModule(), sab, ...kernel.worker, B, Bw, L, P, dataValues: dataBlockValues(data), chol: data.chol,
-        zBytes: part.z, zqBytes: part.zq, yBytes: part.yq, nbBytes: part.nb, scBytes,
+        module: await compiledModule(),
+        sab,
+        ...kernel.worker,
+        B,
+        Bw,
+        L,
+        P,
+        dataValues: dataBlockValues(data),
+        chol: data.chol,
+        zBytes: part.z,
+        zqBytes: part.zq,
+        yBytes: part.yq,
+        nbBytes: part.nb,
+        scBytes,
       },
     });
     watchWorker(worker, workerStatus);
@@ -203,7 +267,8 @@ export async function createSimdModel(
   };
   let disposed = false;
   const model: SimdModel = {
-    P, workerExamples: worker ? Bw : 0,
+    P,
+    workerExamples: worker ? Bw : 0,
     train(count: number, step: number) {
       if (disposed) throw new Error(`${fn}: run after dispose (the engine was disposed)`);
       const out = new Float64Array(count);

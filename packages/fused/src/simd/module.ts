@@ -16,27 +16,101 @@ export interface IclWasmExports {
   logInto(out: number, p: number, n: number): void;
   cosSinInto(outC: number, outS: number, p: number, n: number): void;
   expInto(out: number, p: number, n: number): void;
-  exampleNormals(nb: number, nBlocks: number, k0: number, k1: number, stream: number, c1: number, c2: number, tmp: number): void;
+  exampleNormals(
+    nb: number,
+    nBlocks: number,
+    k0: number,
+    k1: number,
+    stream: number,
+    c1: number,
+    c2: number,
+    tmp: number,
+  ): void;
   normalsPerExample(db: number): number;
-  iclBatch(db: number, zi: number, zqi: number, yq: number, step: number, B: number, first: number, nb: number, tmp: number): void;
+  iclBatch(
+    db: number,
+    zi: number,
+    zqi: number,
+    yq: number,
+    step: number,
+    B: number,
+    first: number,
+    nb: number,
+    tmp: number,
+  ): void;
   scratchBytes(H: number, d: number, L: number): number;
   lossGrad(
-    p: number, H: number, d: number, nOut: number, L: number, B: number, zi: number, zqi: number, yq: number,
-    sc: number, grad: number, Bnorm: number, generic: number,
+    p: number,
+    H: number,
+    d: number,
+    nOut: number,
+    L: number,
+    B: number,
+    zi: number,
+    zqi: number,
+    yq: number,
+    sc: number,
+    grad: number,
+    Bnorm: number,
+    generic: number,
   ): number;
   optimize(ob: number, state: number, P: number, grad: number): void;
   train(
-    db: number, ob: number, state: number, H: number, nOut: number, B: number, t0: number, n: number, losses: number,
-    zi: number, zqi: number, yq: number, nb: number, tmp: number, sc: number, grad: number,
+    db: number,
+    ob: number,
+    state: number,
+    H: number,
+    nOut: number,
+    B: number,
+    t0: number,
+    n: number,
+    losses: number,
+    zi: number,
+    zqi: number,
+    yq: number,
+    nb: number,
+    tmp: number,
+    sc: number,
+    grad: number,
   ): void;
   stackScratchBytes(H: number, d: number, layers: number, stored: number, L: number, nOut: number): number;
   stackLossGrad4(
-    p: number, H: number, d: number, layers: number, tied: number, residual: number, nOut: number, L: number, B: number,
-    zi: number, zqi: number, yq: number, sc: number, grad: number, Bnorm: number,
+    p: number,
+    H: number,
+    d: number,
+    layers: number,
+    tied: number,
+    residual: number,
+    nOut: number,
+    L: number,
+    B: number,
+    zi: number,
+    zqi: number,
+    yq: number,
+    sc: number,
+    grad: number,
+    Bnorm: number,
   ): number;
   trainStack(
-    db: number, ob: number, state: number, H: number, layers: number, tied: number, residual: number, nOut: number, B: number,
-    t0: number, n: number, losses: number, zi: number, zqi: number, yq: number, nb: number, tmp: number, sc: number, grad: number,
+    db: number,
+    ob: number,
+    state: number,
+    H: number,
+    layers: number,
+    tied: number,
+    residual: number,
+    nOut: number,
+    B: number,
+    t0: number,
+    n: number,
+    losses: number,
+    zi: number,
+    zqi: number,
+    yq: number,
+    nb: number,
+    tmp: number,
+    sc: number,
+    grad: number,
   ): void;
 }
 
@@ -68,10 +142,22 @@ export function simdAvailable(): boolean {
 }
 
 /** Pointers of one batch in the module's memory (iclBatch's arguments); nbBytes is the normal buffer's size. */
-export interface BatchBuffers { zi: number; zqi: number; yq: number; nb: number; tmp: number; nbBytes: number }
+export interface BatchBuffers {
+  zi: number;
+  zqi: number;
+  yq: number;
+  nb: number;
+  tmp: number;
+  nbBytes: number;
+}
 
 /** Bytes of one batch's buffers (z, zq, yq in whole quads, the normals, Philox scratch) for B examples of width d + 1. */
-export function batchBytes(B: number, L: number, d: number, queryNoise: boolean): { z: number; zq: number; yq: number; nb: number } {
+export function batchBytes(
+  B: number,
+  L: number,
+  d: number,
+  queryNoise: boolean,
+): { z: number; zq: number; yq: number; nb: number } {
   const quads = Math.ceil(B / 4);
   const n = d + (L + 1) * d + L + (queryNoise ? 1 : 0);
   return { z: quads * L * (d + 1) * 16, zq: quads * (d + 1) * 16, yq: quads * 16, nb: Math.ceil(n / 16) * 16 * 8 };
@@ -102,7 +188,8 @@ export function compiledModule(): Promise<WebAssembly.Module> {
 
 /** Compiles (once per process) and instantiates the module. */
 export async function createIclWasm(): Promise<IclWasm> {
-  if (!simdAvailable()) throw new Error('@attnlab/fused: the SIMD engine needs WebAssembly SIMD, which this JavaScript engine lacks');
+  if (!simdAvailable())
+    throw new Error('@attnlab/fused: the SIMD engine needs WebAssembly SIMD, which this JavaScript engine lacks');
   const instance = await WebAssembly.instantiate(await compiledModule(), { env: { pow: Math.pow, abort: wasmAbort } });
   const ex = instance.exports as unknown as IclWasmExports;
   let top = ex.heapBase();
@@ -141,7 +228,11 @@ export function dataBlockValues(data: IclDataParams): number[] {
  * Writes a data block (and its Cholesky factor) into the module's memory; returns its pointer.
  * `values` and `chol` as from {@link dataBlockValues} and `data.chol` (the worker thread passes them).
  */
-export function writeDataBlock(w: Pick<IclWasm, 'alloc' | 'f64'>, values: ArrayLike<number>, chol: Float64Array | null): number {
+export function writeDataBlock(
+  w: Pick<IclWasm, 'alloc' | 'f64'>,
+  values: ArrayLike<number>,
+  chol: Float64Array | null,
+): number {
   const db = w.alloc(9 * 8);
   const view = w.f64(db, 9);
   view.set(values);
@@ -157,15 +248,27 @@ export function writeDataBlock(w: Pick<IclWasm, 'alloc' | 'f64'>, values: ArrayL
 /** Normals per example as the module counts them for a data block (a consistency check). */
 export function moduleNormals(w: IclWasm, db: number, data: IclDataParams): number {
   const n = w.exports.normalsPerExample(db);
-  if (n !== normalsPerExample(data)) throw new Error(`@attnlab/fused: the SIMD module counts ${n} normals per example; expected ${normalsPerExample(data)}`);
+  if (n !== normalsPerExample(data))
+    throw new Error(
+      `@attnlab/fused: the SIMD module counts ${n} normals per example; expected ${normalsPerExample(data)}`,
+    );
   return n;
 }
 
 /** Pointers of an optimizer block and its segment table ([offset, length, step] i32 triples). */
-export interface OptimizerBlock { ob: number; segs: number; nseg: number }
+export interface OptimizerBlock {
+  ob: number;
+  segs: number;
+  nseg: number;
+}
 
 /** Writes an optimizer block and its segment table (steps as given); returns their pointers. */
-export function writeOptimizerBlock(w: IclWasm, o: FlatOptimizer, segments: readonly Segment[], steps: ArrayLike<number>): OptimizerBlock {
+export function writeOptimizerBlock(
+  w: IclWasm,
+  o: FlatOptimizer,
+  segments: readonly Segment[],
+  steps: ArrayLike<number>,
+): OptimizerBlock {
   const ob = w.alloc(8 * 8);
   const segs = w.alloc(segments.length * 12);
   const table = w.i32(segs, 3 * segments.length);

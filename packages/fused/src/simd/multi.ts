@@ -33,7 +33,11 @@ export interface SimdMultiModel {
  * M independent models (own heads, data seeds, optimizers, parameters and moments) trained
  * together on the SIMD engine. `data` gives the task (its key is replaced by each model's data seed).
  */
-export async function createSimdMultiModel(specs: SimdMultiSpec[], data: IclDataParams, B: number): Promise<SimdMultiModel> {
+export async function createSimdMultiModel(
+  specs: SimdMultiSpec[],
+  data: IclDataParams,
+  B: number,
+): Promise<SimdMultiModel> {
   const w = await createIclWasm();
   const ex = w.exports;
   const { L, d } = data;
@@ -43,7 +47,10 @@ export async function createSimdMultiModel(specs: SimdMultiSpec[], data: IclData
   const grad = w.alloc(paramCount({ heads: hmax, d }) * 8);
   const models = specs.map((sp, i) => {
     const P = paramCount(sp.shape);
-    if (sp.init.length !== P) throw new RangeError(`createSimdMultiModel: models[${i}].init must hold ${P} numbers for heads ${sp.shape.heads}; got ${sp.init.length}`);
+    if (sp.init.length !== P)
+      throw new RangeError(
+        `createSimdMultiModel: models[${i}].init must hold ${P} numbers for heads ${sp.shape.heads}; got ${sp.init.length}`,
+      );
     const state = w.alloc(3 * P * 8);
     w.f64(state, P).set(sp.init);
     const { ob } = writeOptimizerBlock(w, sp.optimizer, [{ name: 'all', shape: [P], offset: 0, length: P }], [0]);
@@ -62,7 +69,8 @@ export async function createSimdMultiModel(specs: SimdMultiSpec[], data: IclData
     g.members.push(m);
   }
   const multi: SimdMultiModel = {
-    models: models.length, t: 0,
+    models: models.length,
+    t: 0,
     train(count: number) {
       const out = models.map(() => new Float64Array(count));
       for (let k = 0; k < count; k++) {
@@ -81,7 +89,8 @@ export async function createSimdMultiModel(specs: SimdMultiSpec[], data: IclData
     },
     params(i: number) {
       const m = models[i];
-      if (!m) throw new RangeError(`SimdMultiModel.params: i must be an integer in [0, ${models.length - 1}]; got ${i}`);
+      if (!m)
+        throw new RangeError(`SimdMultiModel.params: i must be an integer in [0, ${models.length - 1}]; got ${i}`);
       return Float64Array.from(w.f64(m.state, m.P));
     },
   };

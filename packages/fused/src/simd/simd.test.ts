@@ -29,10 +29,14 @@ function randomParams(n: number, seed: number, scale: number): Float64Array {
 /** A float64 batch copied into the module's 4-example-interleaved float32 layout (zero lanes after the last example). */
 function interleave(w: IclWasm, b: IclBatch, B: number, L: number, D: number): { zi: number; zqi: number; yq: number } {
   const quads = Math.ceil(B / 4);
-  const zi = w.alloc(quads * L * D * 16), zqi = w.alloc(quads * D * 16), yq = w.alloc(quads * 16);
-  const z = w.f32(zi, quads * L * D * 4), zq = w.f32(zqi, quads * D * 4);
+  const zi = w.alloc(quads * L * D * 16),
+    zqi = w.alloc(quads * D * 16),
+    yq = w.alloc(quads * 16);
+  const z = w.f32(zi, quads * L * D * 4),
+    zq = w.f32(zqi, quads * D * 4);
   for (let e = 0; e < B; e++) {
-    for (let i = 0; i < L; i++) for (let k = 0; k < D; k++) z[(((e >> 2) * L + i) * D + k) * 4 + (e & 3)] = b.z[(e * L + i) * D + k]!;
+    for (let i = 0; i < L; i++)
+      for (let k = 0; k < D; k++) z[(((e >> 2) * L + i) * D + k) * 4 + (e & 3)] = b.z[(e * L + i) * D + k]!;
     for (let k = 0; k < D; k++) zq[((e >> 2) * D + k) * 4 + (e & 3)] = b.zq[e * D + k]!;
   }
   w.f32(yq, B).set(b.yq.subarray(0, B));
@@ -78,7 +82,10 @@ describe('SIMD engine (WebAssembly)', () => {
     const out = w.alloc(n * 8);
     const x = w.f64(p, n);
     for (let i = 0; i < n; i++) {
-      const u32 = i < 10 ? [0, 1, 2 ** 31, 4294967295, 4294967294, 2 ** 32 - 4096, 3037000499, 3037000500, 1 << 20, 12345][i]! : (Math.imul(i, 2654435761) >>> 0);
+      const u32 =
+        i < 10
+          ? [0, 1, 2 ** 31, 4294967295, 4294967294, 2 ** 32 - 4096, 3037000499, 3037000500, 1 << 20, 12345][i]!
+          : Math.imul(i, 2654435761) >>> 0;
       x[i] = (u32 + 0.5) * 2 ** -32;
     }
     w.exports.logInto(out, p, n);
@@ -100,7 +107,12 @@ describe('SIMD engine (WebAssembly)', () => {
     const os = w.alloc(n * 8);
     const x = w.f64(p, n);
     for (let i = 0; i < n; i++) x[i] = 2 * Math.PI * (((Math.imul(i, 2654435761) >>> 0) + 0.5) * 2 ** -32);
-    x[0] = Math.PI / 4; x[1] = Math.PI / 2; x[2] = Math.PI; x[3] = 1.5 * Math.PI; x[4] = 2 * Math.PI * (1 - 2 ** -33); x[5] = 1e-9;
+    x[0] = Math.PI / 4;
+    x[1] = Math.PI / 2;
+    x[2] = Math.PI;
+    x[3] = 1.5 * Math.PI;
+    x[4] = 2 * Math.PI * (1 - 2 ** -33);
+    x[5] = 1e-9;
     w.exports.cosSinInto(oc, os, p, n);
     const c = w.f64(oc, n);
     const s = w.f64(os, n);
@@ -117,11 +129,15 @@ describe('SIMD engine (WebAssembly)', () => {
     const out = w.alloc(n * 4);
     const x = w.f32(p, n);
     for (let i = 0; i < n; i++) x[i] = -((i * 0.0137) % 30) - 1e-3 * (i % 11);
-    x[0] = 0; x[1] = -120; x[2] = -1e-30; x[3] = -87;
+    x[0] = 0;
+    x[1] = -120;
+    x[2] = -1e-30;
+    x[3] = -87;
     w.exports.expInto(out, p, n);
     const got = w.f32(out, n);
     const xs = w.f32(p, n);
-    for (let i = 2; i < n; i++) expect(Math.abs(got[i]! - Math.exp(xs[i]!))).toBeLessThanOrEqual(2.4e-7 * Math.exp(xs[i]!));
+    for (let i = 2; i < n; i++)
+      expect(Math.abs(got[i]! - Math.exp(xs[i]!))).toBeLessThanOrEqual(2.4e-7 * Math.exp(xs[i]!));
     expect(got[0]).toBe(1);
     expect(got[1]).toBeLessThan(1e-37);
   });
@@ -148,110 +164,181 @@ describe('SIMD engine (WebAssembly)', () => {
 
   const tasks: Array<[string, IclTaskConfig, number]> = [
     ["seed 004's task, B 128", { L: 40, dx: 5, noiseStd: 0.01 }, 128],
-    ['the paper setting, B 256', { L: 40, dx: 5, noiseStd: Math.sqrt(0.1 / 5), betaScale: 'inverse-d', queryNoise: true }, 256],
-    ['a covariance, d 3, B 13 (padded lanes)', { L: 9, dx: 3, noiseStd: 0.2, queryNoise: true, covariance: [[2, 0.5, -0.2], [0.5, 1, 0.1], [-0.2, 0.1, 0.7]] }, 13],
+    [
+      'the paper setting, B 256',
+      { L: 40, dx: 5, noiseStd: Math.sqrt(0.1 / 5), betaScale: 'inverse-d', queryNoise: true },
+      256,
+    ],
+    [
+      'a covariance, d 3, B 13 (padded lanes)',
+      {
+        L: 9,
+        dx: 3,
+        noiseStd: 0.2,
+        queryNoise: true,
+        covariance: [
+          [2, 0.5, -0.2],
+          [0.5, 1, 0.1],
+          [-0.2, 0.1, 0.7],
+        ],
+      },
+      13,
+    ],
   ];
-  it.each(tasks)('ICL batches equal fillIclBatch (float32 values identical, at most 3 one-ulp differences per 3 batches of 32,000): %s', (_, task, B) => {
-    const L = task.L;
-    const D = task.dx + 1;
-    const quads = Math.ceil(B / 4);
-    const zi = w.alloc(quads * L * D * 16);
-    const zqi = w.alloc(quads * D * 16);
-    const yq = w.alloc(quads * 16);
-    const nb = w.alloc(512 * 8);
-    const tmp = w.alloc(64);
-    const ref = allocBatch(B, L, task.dx);
-    let differ = 0;
-    let values = 0;
-    for (const [seed, step, stream] of [[1024, 0, 0], [7, 123456, 1], [2 ** 40 + 3, 9, 2]] as const) {
-      const data = iclDataParams(task, seed, stream);
-      fillIclBatch(ref, data, step, B);
-      // pad lanes hold garbage before the call: iclBatch must zero them
-      w.f32(zi, quads * L * D * 4).fill(7);
-      w.f32(zqi, quads * D * 4).fill(7);
-      w.f32(yq, quads * 4).fill(7);
-      w.exports.iclBatch(writeDataBlock(w, dataBlockValues(data), data.chol), zi, zqi, yq, step, B, 0, nb, tmp);
-      const z = w.f32(zi, quads * L * D * 4);
-      const zq = w.f32(zqi, quads * D * 4);
-      const y = w.f32(yq, quads * 4);
-      for (let b = 0; b < 4 * quads; b++) {
-        const pad = b >= B;
-        for (let i = 0; i < L; i++) {
+  it.each(tasks)(
+    'ICL batches equal fillIclBatch (float32 values identical, at most 3 one-ulp differences per 3 batches of 32,000): %s',
+    (_, task, B) => {
+      const L = task.L;
+      const D = task.dx + 1;
+      const quads = Math.ceil(B / 4);
+      const zi = w.alloc(quads * L * D * 16);
+      const zqi = w.alloc(quads * D * 16);
+      const yq = w.alloc(quads * 16);
+      const nb = w.alloc(512 * 8);
+      const tmp = w.alloc(64);
+      const ref = allocBatch(B, L, task.dx);
+      let differ = 0;
+      let values = 0;
+      for (const [seed, step, stream] of [
+        [1024, 0, 0],
+        [7, 123456, 1],
+        [2 ** 40 + 3, 9, 2],
+      ] as const) {
+        const data = iclDataParams(task, seed, stream);
+        fillIclBatch(ref, data, step, B);
+        // pad lanes hold garbage before the call: iclBatch must zero them
+        w.f32(zi, quads * L * D * 4).fill(7);
+        w.f32(zqi, quads * D * 4).fill(7);
+        w.f32(yq, quads * 4).fill(7);
+        w.exports.iclBatch(writeDataBlock(w, dataBlockValues(data), data.chol), zi, zqi, yq, step, B, 0, nb, tmp);
+        const z = w.f32(zi, quads * L * D * 4);
+        const zq = w.f32(zqi, quads * D * 4);
+        const y = w.f32(yq, quads * 4);
+        for (let b = 0; b < 4 * quads; b++) {
+          const pad = b >= B;
+          for (let i = 0; i < L; i++) {
+            for (let k = 0; k < D; k++) {
+              const got = z[(((b >> 2) * L + i) * D + k) * 4 + (b & 3)]!;
+              if (pad) {
+                expect(got).toBe(0);
+                continue;
+              }
+              const want = ref.z[(b * L + i) * D + k]!;
+              values += 1;
+              if (got !== want) {
+                differ += 1;
+                expect(ulps32(got, want)).toBeLessThanOrEqual(1);
+              }
+            }
+          }
           for (let k = 0; k < D; k++) {
-            const got = z[(((b >> 2) * L + i) * D + k) * 4 + (b & 3)]!;
-            if (pad) { expect(got).toBe(0); continue; }
-            const want = ref.z[(b * L + i) * D + k]!;
-            values += 1;
-            if (got !== want) { differ += 1; expect(ulps32(got, want)).toBeLessThanOrEqual(1); }
+            const got = zq[((b >> 2) * D + k) * 4 + (b & 3)]!;
+            if (pad) {
+              expect(got).toBe(0);
+              continue;
+            }
+            if (got !== ref.zq[b * D + k]) {
+              differ += 1;
+              expect(ulps32(got, ref.zq[b * D + k]!)).toBeLessThanOrEqual(1);
+            }
+          }
+          if (pad) {
+            expect(y[b]).toBe(0);
+            continue;
+          }
+          if (y[b] !== ref.yq[b]) {
+            differ += 1;
+            expect(ulps32(y[b]!, ref.yq[b]!)).toBeLessThanOrEqual(1);
           }
         }
-        for (let k = 0; k < D; k++) {
-          const got = zq[((b >> 2) * D + k) * 4 + (b & 3)]!;
-          if (pad) { expect(got).toBe(0); continue; }
-          if (got !== ref.zq[b * D + k]) { differ += 1; expect(ulps32(got, ref.zq[b * D + k]!)).toBeLessThanOrEqual(1); }
-        }
-        if (pad) { expect(y[b]).toBe(0); continue; }
-        if (y[b] !== ref.yq[b]) { differ += 1; expect(ulps32(y[b]!, ref.yq[b]!)).toBeLessThanOrEqual(1); }
       }
-    }
-    expect(differ).toBeLessThanOrEqual(Math.max(3, Math.ceil((3 * values) / 96000)));
-  });
+      expect(differ).toBeLessThanOrEqual(Math.max(3, Math.ceil((3 * values) / 96000)));
+    },
+  );
 
-  const singles: Array<[number, number, number, number, number]> = [[1, 5, 1, 11, 16], [2, 5, 1, 40, 13], [3, 5, 2, 7, 10], [2, 3, 1, 9, 6], [2, 8, 3, 5, 9]];
-  it.each(singles)('single layer: loss and gradient equal src/single/float64.ts within float32 accuracy (H %i, d %i, nOut %i, L %i, B %i)', (H, d, nOut, L, B) => {
-    const shape = { heads: H, d, nOut };
-    const D = d + 1;
-    const P = paramCount(shape);
-    const params = initialSingleParams(shape, 5 + H);
-    for (let i = 0; i < P; i++) params[i] = params[i]! * 2;
-    const ref = allocBatch(B, L, d);
-    fillIclBatch(ref, iclDataParams({ L, dx: d, noiseStd: 0.1 }, 99), 3, B);
-    const work = allocWork(shape, L);
-    const refLoss = fusedLossGrad(params, 0, shape, L, B, ref.z, ref.zq, ref.yq, work);
-    const p = w.alloc(P * 8);
-    w.f64(p, P).set(params);
-    const { zi, zqi, yq } = interleave(w, ref, B, L, D);
-    const sc = w.alloc(w.exports.scratchBytes(H, d, L));
-    const g = w.alloc(P * 8);
-    const loss = w.exports.lossGrad(p, H, d, nOut, L, B, zi, zqi, yq, sc, g, B, 0);
-    expect(Math.abs(loss - refLoss)).toBeLessThanOrEqual(2e-6 * refLoss);
-    const grad = Float64Array.from(w.f64(g, P));
-    const scale = Math.max(...Array.from(work.grad, Math.abs));
-    for (let i = 0; i < P; i++) expect(Math.abs(grad[i]! - work.grad[i]!)).toBeLessThanOrEqual(1e-5 * scale);
-    for (let i = 0; i < P; i++) if (work.grad[i] === 0) expect(grad[i]).toBe(0); // Wo's columns before the last
-    if (d === 5) {
-      // the generic loop gives the unrolled loop's numbers bit for bit
-      const g2 = w.alloc(P * 8);
-      expect(w.exports.lossGrad(p, H, d, nOut, L, B, zi, zqi, yq, sc, g2, B, 1)).toBe(loss);
-      expect(Array.from(w.f64(g2, P))).toEqual(Array.from(grad));
-    }
-  });
+  const singles: Array<[number, number, number, number, number]> = [
+    [1, 5, 1, 11, 16],
+    [2, 5, 1, 40, 13],
+    [3, 5, 2, 7, 10],
+    [2, 3, 1, 9, 6],
+    [2, 8, 3, 5, 9],
+  ];
+  it.each(singles)(
+    'single layer: loss and gradient equal src/single/float64.ts within float32 accuracy (H %i, d %i, nOut %i, L %i, B %i)',
+    (H, d, nOut, L, B) => {
+      const shape = { heads: H, d, nOut };
+      const D = d + 1;
+      const P = paramCount(shape);
+      const params = initialSingleParams(shape, 5 + H);
+      for (let i = 0; i < P; i++) params[i] = params[i]! * 2;
+      const ref = allocBatch(B, L, d);
+      fillIclBatch(ref, iclDataParams({ L, dx: d, noiseStd: 0.1 }, 99), 3, B);
+      const work = allocWork(shape, L);
+      const refLoss = fusedLossGrad(params, 0, shape, L, B, ref.z, ref.zq, ref.yq, work);
+      const p = w.alloc(P * 8);
+      w.f64(p, P).set(params);
+      const { zi, zqi, yq } = interleave(w, ref, B, L, D);
+      const sc = w.alloc(w.exports.scratchBytes(H, d, L));
+      const g = w.alloc(P * 8);
+      const loss = w.exports.lossGrad(p, H, d, nOut, L, B, zi, zqi, yq, sc, g, B, 0);
+      expect(Math.abs(loss - refLoss)).toBeLessThanOrEqual(2e-6 * refLoss);
+      const grad = Float64Array.from(w.f64(g, P));
+      const scale = Math.max(...Array.from(work.grad, Math.abs));
+      for (let i = 0; i < P; i++) expect(Math.abs(grad[i]! - work.grad[i]!)).toBeLessThanOrEqual(1e-5 * scale);
+      for (let i = 0; i < P; i++) if (work.grad[i] === 0) expect(grad[i]).toBe(0); // Wo's columns before the last
+      if (d === 5) {
+        // the generic loop gives the unrolled loop's numbers bit for bit
+        const g2 = w.alloc(P * 8);
+        expect(w.exports.lossGrad(p, H, d, nOut, L, B, zi, zqi, yq, sc, g2, B, 1)).toBe(loss);
+        expect(Array.from(w.f64(g2, P))).toEqual(Array.from(grad));
+      }
+    },
+  );
 
   const stacks: Array<[StackShape, number, number]> = [
     [{ heads: 2, d: 5, layers: 2, tied: false, residual: false }, 9, 16],
     [{ heads: 1, d: 5, layers: 3, tied: true, residual: false, nOut: 2 }, 6, 13],
     [{ heads: 2, d: 3, layers: 2, tied: false, residual: true }, 7, 6],
   ];
-  it.each(stacks)('causal stack: loss and gradient equal src/stack/float64.ts within float32 accuracy (%j, L %i, B %i)', (s, L, B) => {
-    const D = s.d + 1;
-    const P = stackParamCount(s);
-    const params = randomParams(P, 11, 0.5);
-    const ref = allocBatch(B, L, s.d);
-    fillIclBatch(ref, iclDataParams({ L, dx: s.d, noiseStd: 0.1 }, 21), 1, B);
-    const work = allocStackWork(s, L);
-    const refLoss = stackLossGrad(params, 0, s, L, B, ref.z, ref.zq, ref.yq, work);
-    const p = w.alloc(P * 8);
-    w.f64(p, P).set(params);
-    const { zi, zqi, yq } = interleave(w, ref, B, L, D);
-    const stored = s.tied ? 1 : s.layers;
-    const sc = w.alloc(w.exports.stackScratchBytes(s.heads, s.d, s.layers, stored, L, s.nOut ?? 1));
-    const g = w.alloc(P * 8);
-    const loss = w.exports.stackLossGrad4(p, s.heads, s.d, s.layers, s.tied ? 1 : 0, s.residual ? 1 : 0, s.nOut ?? 1, L, B, zi, zqi, yq, sc, g, B);
-    expect(Math.abs(loss - refLoss)).toBeLessThanOrEqual(1e-5 * refLoss);
-    const grad = w.f64(g, P);
-    const scale = Math.max(...Array.from(work.grad, Math.abs));
-    for (let i = 0; i < P; i++) expect(Math.abs(grad[i]! - work.grad[i]!)).toBeLessThanOrEqual(2e-5 * scale);
-  });
+  it.each(stacks)(
+    'causal stack: loss and gradient equal src/stack/float64.ts within float32 accuracy (%j, L %i, B %i)',
+    (s, L, B) => {
+      const D = s.d + 1;
+      const P = stackParamCount(s);
+      const params = randomParams(P, 11, 0.5);
+      const ref = allocBatch(B, L, s.d);
+      fillIclBatch(ref, iclDataParams({ L, dx: s.d, noiseStd: 0.1 }, 21), 1, B);
+      const work = allocStackWork(s, L);
+      const refLoss = stackLossGrad(params, 0, s, L, B, ref.z, ref.zq, ref.yq, work);
+      const p = w.alloc(P * 8);
+      w.f64(p, P).set(params);
+      const { zi, zqi, yq } = interleave(w, ref, B, L, D);
+      const stored = s.tied ? 1 : s.layers;
+      const sc = w.alloc(w.exports.stackScratchBytes(s.heads, s.d, s.layers, stored, L, s.nOut ?? 1));
+      const g = w.alloc(P * 8);
+      const loss = w.exports.stackLossGrad4(
+        p,
+        s.heads,
+        s.d,
+        s.layers,
+        s.tied ? 1 : 0,
+        s.residual ? 1 : 0,
+        s.nOut ?? 1,
+        L,
+        B,
+        zi,
+        zqi,
+        yq,
+        sc,
+        g,
+        B,
+      );
+      expect(Math.abs(loss - refLoss)).toBeLessThanOrEqual(1e-5 * refLoss);
+      const grad = w.f64(g, P);
+      const scale = Math.max(...Array.from(work.grad, Math.abs));
+      for (let i = 0; i < P; i++) expect(Math.abs(grad[i]! - work.grad[i]!)).toBeLessThanOrEqual(2e-5 * scale);
+    },
+  );
 });
 
 describe('SIMD engine worker threads', () => {
@@ -259,7 +346,9 @@ describe('SIMD engine worker threads', () => {
     // In a child process with --expose-gc: five engines with worker threads are created and dropped.
     const dir = join(__dirname, '..', '..', 'node_modules', '.cache', 'attnlab-simd-gc');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'child.mjs'), `
+    writeFileSync(
+      join(dir, 'child.mjs'),
+      `
       import { build } from 'esbuild';
       import { readFileSync } from 'node:fs';
       await build({ entryPoints: [${JSON.stringify(join(__dirname, '..', 'engine.ts'))}], bundle: true, platform: 'node', format: 'esm',
@@ -275,8 +364,13 @@ describe('SIMD engine worker threads', () => {
       for (let k = 0; k < 20 && dropped - after < 4; k++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 250)); after = threads(); }
       console.log(JSON.stringify({ dropped, after }));
       process.exit(0); // esbuild's service process would keep this one alive
-    `);
-    const out = execFileSync(process.execPath, ['--expose-gc', join(dir, 'child.mjs')], { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 50_000 });
+    `,
+    );
+    const out = execFileSync(process.execPath, ['--expose-gc', join(dir, 'child.mjs')], {
+      cwd: join(__dirname, '..', '..'),
+      encoding: 'utf8',
+      timeout: 50_000,
+    });
     const { dropped, after } = JSON.parse(out.trim().split('\n').pop()!) as { dropped: number; after: number };
     expect(dropped - after).toBeGreaterThanOrEqual(4);
   }, 60_000);

@@ -9,7 +9,17 @@ const fill = (b: ReturnType<typeof allocBatch>, seed: number, step: number, B: n
   fillIclBatch(b, iclDataParams({ L, dx: d, noiseStd: 0.01 }, seed), step, B);
 
 /** Direct float64 transcription of the seed's forward (q, k, v per head; softmax; Wo's last column), for FD. */
-function naiveLoss(p: Float64Array, H: number, d: number, L: number, B: number, z: Float64Array, zq: Float64Array, yq: Float64Array, nOut = 1): number {
+function naiveLoss(
+  p: Float64Array,
+  H: number,
+  d: number,
+  L: number,
+  B: number,
+  z: Float64Array,
+  zq: Float64Array,
+  yq: Float64Array,
+  nOut = 1,
+): number {
   const D = d + 1;
   const off = paramOffsets({ heads: H, d, nOut });
   let loss = 0;
@@ -17,7 +27,8 @@ function naiveLoss(p: Float64Array, H: number, d: number, L: number, B: number, 
     let pred = 0;
     for (let h = 0; h < H; h++) {
       const q = new Array<number>(D).fill(0);
-      for (let c = 0; c < D; c++) for (let r = 0; r < D; r++) q[c]! += zq[b * D + r]! * p[off.wq + h * D * D + r * D + c]!;
+      for (let c = 0; c < D; c++)
+        for (let r = 0; r < D; r++) q[c]! += zq[b * D + r]! * p[off.wq + h * D * D + r * D + c]!;
       const s: number[] = [];
       const vs: number[][] = [];
       for (let i = 0; i < L; i++) {
@@ -48,7 +59,11 @@ function naiveLoss(p: Float64Array, H: number, d: number, L: number, B: number, 
 }
 
 describe('fused core (float64)', () => {
-  for (const [H, d, nOut] of [[2, 5, 1], [3, 2, 1], [2, 3, 3]] as const) {
+  for (const [H, d, nOut] of [
+    [2, 5, 1],
+    [3, 2, 1],
+    [2, 3, 3],
+  ] as const) {
     it(`gradient equals central finite differences (H=${H}, d=${d}, nOut=${nOut}; zero for the columns of Wo before the last)`, () => {
       const shape = { heads: H, d, nOut };
       const L = 7;
@@ -103,6 +118,7 @@ describe('fused core (float64)', () => {
     const w2 = allocWork(shape, L);
     // Float32 inputs take the generic loop, so this also checks the unrolled d = 5 loop against it.
     fusedLossGrad(p, 0, shape, L, B, Float32Array.from(batch.z), Float32Array.from(batch.zq), null, w2, dPred);
-    for (let i = 0; i < w1.grad.length; i++) expect(Math.abs(w2.grad[i]! - w1.grad[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(w1.grad[i]!)));
+    for (let i = 0; i < w1.grad.length; i++)
+      expect(Math.abs(w2.grad[i]! - w1.grad[i]!)).toBeLessThan(1e-6 * (1 + Math.abs(w1.grad[i]!)));
   });
 });

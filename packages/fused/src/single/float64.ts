@@ -59,9 +59,16 @@ export function allocWork(shape: IclShape, L: number): StepWork {
   const { heads: H } = shape;
   const D = shape.d + 1;
   return {
-    A: new Float64Array(H * D * D), c: new Float64Array(H * D), G: new Float64Array(H * D * D),
-    u: new Float64Array(H * D), w: new Float64Array(H * D), a: new Float64Array(H * L),
-    t: new Float64Array(H * L), yh: new Float64Array(2 * H), zbar: new Float64Array(D), qv: new Float64Array(D),
+    A: new Float64Array(H * D * D),
+    c: new Float64Array(H * D),
+    G: new Float64Array(H * D * D),
+    u: new Float64Array(H * D),
+    w: new Float64Array(H * D),
+    a: new Float64Array(H * L),
+    t: new Float64Array(H * L),
+    yh: new Float64Array(2 * H),
+    zbar: new Float64Array(D),
+    qv: new Float64Array(D),
     grad: new Float64Array(paramCount(shape)),
   };
 }
@@ -70,8 +77,15 @@ export function allocWork(shape: IclShape, L: number): StepWork {
  * Forward pass only: predictions ŷ [B] for params `p` (offset `po`), tokens z [B, L, D], queries zq [B, D].
  */
 export function fusedForward(
-  p: ArrayLike<number>, po: number, shape: IclShape, L: number, B: number,
-  z: ArrayLike<number>, zq: ArrayLike<number>, out: Float64Array | Float32Array, work: StepWork,
+  p: ArrayLike<number>,
+  po: number,
+  shape: IclShape,
+  L: number,
+  B: number,
+  z: ArrayLike<number>,
+  zq: ArrayLike<number>,
+  out: Float64Array | Float32Array,
+  work: StepWork,
 ): void {
   prepare(p, po, shape, work);
   const H = shape.heads;
@@ -106,7 +120,13 @@ function prepare(p: ArrayLike<number>, po: number, shape: IclShape, work: StepWo
 
 /** Forward of example b; leaves per-head w, a (softmax weights), t (z_i·c), ŷ^h in work. */
 function exampleForward(
-  shape: IclShape, L: number, b: number, z: ArrayLike<number>, zq: ArrayLike<number>, work: StepWork, H: number,
+  shape: IclShape,
+  L: number,
+  b: number,
+  z: ArrayLike<number>,
+  zq: ArrayLike<number>,
+  work: StepWork,
+  H: number,
 ): number {
   const D = shape.d + 1;
   const { A, c, w, a, t, yh } = work;
@@ -160,8 +180,15 @@ function exampleForward(
  * is then 0); this is the backward of `fusedForward` for the tfjs gradient kernel.
  */
 export function fusedLossGrad(
-  p: ArrayLike<number>, po: number, shape: IclShape, L: number, B: number,
-  z: ArrayLike<number>, zq: ArrayLike<number>, yq: ArrayLike<number> | null, work: StepWork,
+  p: ArrayLike<number>,
+  po: number,
+  shape: IclShape,
+  L: number,
+  B: number,
+  z: ArrayLike<number>,
+  zq: ArrayLike<number>,
+  yq: ArrayLike<number> | null,
+  work: StepWork,
   dPred?: ArrayLike<number>,
 ): number {
   prepare(p, po, shape, work);
@@ -262,28 +289,57 @@ function paramGrad(p: ArrayLike<number>, po: number, shape: IclShape, work: Step
  * The batch loop of `fusedLossGrad` unrolled for D = 6 (d = 5, the seed's configuration): the
  * token row, w and c live in locals. Same arithmetic as the generic loop; returns Σ_b (ŷ−y)².
  */
-function lossGrad6(H: number, L: number, B: number, z: Float64Array, zq: Float64Array, yq: ArrayLike<number>, work: StepWork): number {
+function lossGrad6(
+  H: number,
+  L: number,
+  B: number,
+  z: Float64Array,
+  zq: Float64Array,
+  yq: ArrayLike<number>,
+  work: StepWork,
+): number {
   const { A, c, G, u, a, t, yh } = work;
   let loss = 0;
   for (let b = 0; b < B; b++) {
     const zb = b * L * 6;
     const qb = b * 6;
-    const q0 = zq[qb]!, q1 = zq[qb + 1]!, q2 = zq[qb + 2]!, q3 = zq[qb + 3]!, q4 = zq[qb + 4]!, q5 = zq[qb + 5]!;
+    const q0 = zq[qb]!,
+      q1 = zq[qb + 1]!,
+      q2 = zq[qb + 2]!,
+      q3 = zq[qb + 3]!,
+      q4 = zq[qb + 4]!,
+      q5 = zq[qb + 5]!;
     let pred = 0;
     for (let h = 0; h < H; h++) {
       const ah = h * 36;
-      const w0 = q0 * A[ah]! + q1 * A[ah + 6]! + q2 * A[ah + 12]! + q3 * A[ah + 18]! + q4 * A[ah + 24]! + q5 * A[ah + 30]!;
-      const w1 = q0 * A[ah + 1]! + q1 * A[ah + 7]! + q2 * A[ah + 13]! + q3 * A[ah + 19]! + q4 * A[ah + 25]! + q5 * A[ah + 31]!;
-      const w2 = q0 * A[ah + 2]! + q1 * A[ah + 8]! + q2 * A[ah + 14]! + q3 * A[ah + 20]! + q4 * A[ah + 26]! + q5 * A[ah + 32]!;
-      const w3 = q0 * A[ah + 3]! + q1 * A[ah + 9]! + q2 * A[ah + 15]! + q3 * A[ah + 21]! + q4 * A[ah + 27]! + q5 * A[ah + 33]!;
-      const w4 = q0 * A[ah + 4]! + q1 * A[ah + 10]! + q2 * A[ah + 16]! + q3 * A[ah + 22]! + q4 * A[ah + 28]! + q5 * A[ah + 34]!;
-      const w5 = q0 * A[ah + 5]! + q1 * A[ah + 11]! + q2 * A[ah + 17]! + q3 * A[ah + 23]! + q4 * A[ah + 29]! + q5 * A[ah + 35]!;
+      const w0 =
+        q0 * A[ah]! + q1 * A[ah + 6]! + q2 * A[ah + 12]! + q3 * A[ah + 18]! + q4 * A[ah + 24]! + q5 * A[ah + 30]!;
+      const w1 =
+        q0 * A[ah + 1]! + q1 * A[ah + 7]! + q2 * A[ah + 13]! + q3 * A[ah + 19]! + q4 * A[ah + 25]! + q5 * A[ah + 31]!;
+      const w2 =
+        q0 * A[ah + 2]! + q1 * A[ah + 8]! + q2 * A[ah + 14]! + q3 * A[ah + 20]! + q4 * A[ah + 26]! + q5 * A[ah + 32]!;
+      const w3 =
+        q0 * A[ah + 3]! + q1 * A[ah + 9]! + q2 * A[ah + 15]! + q3 * A[ah + 21]! + q4 * A[ah + 27]! + q5 * A[ah + 33]!;
+      const w4 =
+        q0 * A[ah + 4]! + q1 * A[ah + 10]! + q2 * A[ah + 16]! + q3 * A[ah + 22]! + q4 * A[ah + 28]! + q5 * A[ah + 34]!;
+      const w5 =
+        q0 * A[ah + 5]! + q1 * A[ah + 11]! + q2 * A[ah + 17]! + q3 * A[ah + 23]! + q4 * A[ah + 29]! + q5 * A[ah + 35]!;
       const ch = h * 6;
-      const c0 = c[ch]!, c1 = c[ch + 1]!, c2 = c[ch + 2]!, c3 = c[ch + 3]!, c4 = c[ch + 4]!, c5 = c[ch + 5]!;
+      const c0 = c[ch]!,
+        c1 = c[ch + 1]!,
+        c2 = c[ch + 2]!,
+        c3 = c[ch + 3]!,
+        c4 = c[ch + 4]!,
+        c5 = c[ch + 5]!;
       const lh = h * L;
       let mx = NEG_INF;
       for (let i = 0, zi = zb; i < L; i++, zi += 6) {
-        const z0 = z[zi]!, z1 = z[zi + 1]!, z2 = z[zi + 2]!, z3 = z[zi + 3]!, z4 = z[zi + 4]!, z5 = z[zi + 5]!;
+        const z0 = z[zi]!,
+          z1 = z[zi + 1]!,
+          z2 = z[zi + 2]!,
+          z3 = z[zi + 3]!,
+          z4 = z[zi + 4]!,
+          z5 = z[zi + 5]!;
         const s = z0 * w0 + z1 * w1 + z2 * w2 + z3 * w3 + z4 * w4 + z5 * w5;
         a[lh + i] = s;
         t[lh + i] = z0 * c0 + z1 * c1 + z2 * c2 + z3 * c3 + z4 * c4 + z5 * c5;
@@ -308,29 +364,66 @@ function lossGrad6(H: number, L: number, B: number, z: Float64Array, zq: Float64
     const g = (2 * diff) / B;
     for (let h = 0; h < H; h++) {
       const lh = h * L;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
-      let r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0, r5 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        s4 = 0,
+        s5 = 0;
+      let r0 = 0,
+        r1 = 0,
+        r2 = 0,
+        r3 = 0,
+        r4 = 0,
+        r5 = 0;
       for (let i = 0, zi = zb; i < L; i++, zi += 6) {
         const ai = a[lh + i]!;
         const at = ai * t[lh + i]!;
-        const z0 = z[zi]!, z1 = z[zi + 1]!, z2 = z[zi + 2]!, z3 = z[zi + 3]!, z4 = z[zi + 4]!, z5 = z[zi + 5]!;
-        s0 += ai * z0; s1 += ai * z1; s2 += ai * z2; s3 += ai * z3; s4 += ai * z4; s5 += ai * z5;
-        r0 += at * z0; r1 += at * z1; r2 += at * z2; r3 += at * z3; r4 += at * z4; r5 += at * z5;
+        const z0 = z[zi]!,
+          z1 = z[zi + 1]!,
+          z2 = z[zi + 2]!,
+          z3 = z[zi + 3]!,
+          z4 = z[zi + 4]!,
+          z5 = z[zi + 5]!;
+        s0 += ai * z0;
+        s1 += ai * z1;
+        s2 += ai * z2;
+        s3 += ai * z3;
+        s4 += ai * z4;
+        s5 += ai * z5;
+        r0 += at * z0;
+        r1 += at * z1;
+        r2 += at * z2;
+        r3 += at * z3;
+        r4 += at * z4;
+        r5 += at * z5;
       }
       const gs = g / yh[H + h]!;
       const y = yh[h]!;
       const uh = h * 6;
-      u[uh] = u[uh]! + gs * s0; u[uh + 1] = u[uh + 1]! + gs * s1; u[uh + 2] = u[uh + 2]! + gs * s2;
-      u[uh + 3] = u[uh + 3]! + gs * s3; u[uh + 4] = u[uh + 4]! + gs * s4; u[uh + 5] = u[uh + 5]! + gs * s5;
-      const d0 = gs * (r0 - y * s0), d1 = gs * (r1 - y * s1), d2 = gs * (r2 - y * s2);
-      const d3 = gs * (r3 - y * s3), d4 = gs * (r4 - y * s4), d5 = gs * (r5 - y * s5);
+      u[uh] = u[uh]! + gs * s0;
+      u[uh + 1] = u[uh + 1]! + gs * s1;
+      u[uh + 2] = u[uh + 2]! + gs * s2;
+      u[uh + 3] = u[uh + 3]! + gs * s3;
+      u[uh + 4] = u[uh + 4]! + gs * s4;
+      u[uh + 5] = u[uh + 5]! + gs * s5;
+      const d0 = gs * (r0 - y * s0),
+        d1 = gs * (r1 - y * s1),
+        d2 = gs * (r2 - y * s2);
+      const d3 = gs * (r3 - y * s3),
+        d4 = gs * (r4 - y * s4),
+        d5 = gs * (r5 - y * s5);
       const gh = h * 36;
       for (let r = 0; r < 6; r++) {
         const zr = zq[qb + r]!;
         if (zr === 0) continue;
         const o = gh + r * 6;
-        G[o] = G[o]! + zr * d0; G[o + 1] = G[o + 1]! + zr * d1; G[o + 2] = G[o + 2]! + zr * d2;
-        G[o + 3] = G[o + 3]! + zr * d3; G[o + 4] = G[o + 4]! + zr * d4; G[o + 5] = G[o + 5]! + zr * d5;
+        G[o] = G[o]! + zr * d0;
+        G[o + 1] = G[o + 1]! + zr * d1;
+        G[o + 2] = G[o + 2]! + zr * d2;
+        G[o + 3] = G[o + 3]! + zr * d3;
+        G[o + 4] = G[o + 4]! + zr * d4;
+        G[o + 5] = G[o + 5]! + zr * d5;
       }
     }
   }

@@ -13,9 +13,11 @@ export function singleSimdKernel(shape: IclShape, L: number): SimdKernel {
   return {
     P: paramCount(shape),
     scratchBytes: (ex) => ex.scratchBytes(H, d, L),
-    lossGrad: (ex, state, zi, zqi, yq, sc, grad, part, Bnorm) => ex.lossGrad(state, H, d, nOut, L, part, zi, zqi, yq, sc, grad, Bnorm, 0),
+    lossGrad: (ex, state, zi, zqi, yq, sc, grad, part, Bnorm) =>
+      ex.lossGrad(state, H, d, nOut, L, part, zi, zqi, yq, sc, grad, Bnorm, 0),
     worker: { kind: 'single', H, d, nOut, layers: 1, tied: 0, residual: 0 },
-    train: (ex, a) => ex.train(a.db, a.ob, a.state, H, nOut, a.B, a.t0, a.n, a.losses, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
+    train: (ex, a) =>
+      ex.train(a.db, a.ob, a.state, H, nOut, a.B, a.t0, a.n, a.losses, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
   };
 }
 

@@ -1,6 +1,13 @@
 import { allocBatch, fillIclBatch, iclDataParams } from '../data.js';
 import { optimizeFlat } from '../optimizer.js';
-import { allocStackWork, stackForward, stackLossGrad, stackOffsets, stackParamCount, type StackShape } from './float64.js';
+import {
+  allocStackWork,
+  stackForward,
+  stackLossGrad,
+  stackOffsets,
+  stackParamCount,
+  type StackShape,
+} from './float64.js';
 
 const fill = (b: ReturnType<typeof allocBatch>, seed: number, step: number, B: number, L: number, d: number) =>
   fillIclBatch(b, iclDataParams({ L, dx: d, noiseStd: 0.01 }, seed), step, B);
@@ -81,12 +88,26 @@ describe('fused causal stack (float64 TypeScript)', () => {
     const batch = allocBatch(8, 10, 5);
     fill(batch, 4, 0, 8, 10, 5);
     const work = allocStackWork(s, 10);
-    const adam = { method: 'adam' as const, lr: 1e-2, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0 };
+    const adam = {
+      method: 'adam' as const,
+      lr: 1e-2,
+      betas: [0.9, 0.999] as [number, number],
+      eps: 1e-8,
+      weightDecay: 0,
+    };
     const first = stackLossGrad(state, 0, s, 10, 8, batch.z, batch.zq, batch.yq, work);
     let loss = first;
     const steps = [0];
     for (let t = 1; t <= 400; t++) {
-      optimizeFlat(adam, state.subarray(0, P), state.subarray(P, 2 * P), state.subarray(2 * P), work.grad, [{ offset: 0, length: P }], steps);
+      optimizeFlat(
+        adam,
+        state.subarray(0, P),
+        state.subarray(P, 2 * P),
+        state.subarray(2 * P),
+        work.grad,
+        [{ offset: 0, length: P }],
+        steps,
+      );
       loss = stackLossGrad(state, 0, s, 10, 8, batch.z, batch.zq, batch.yq, work);
     }
     expect(loss).toBeLessThan(0.1 * first);

@@ -42,7 +42,12 @@ export function stackOffsets(s: StackShape): StackOffsets {
   const D = s.d + 1;
   const m = s.heads * D * D;
   const stored = s.tied ? 1 : s.layers;
-  const layers = Array.from({ length: stored }, (_, l) => ({ wq: 4 * m * l, wk: 4 * m * l + m, wv: 4 * m * l + 2 * m, wo: 4 * m * l + 3 * m }));
+  const layers = Array.from({ length: stored }, (_, l) => ({
+    wq: 4 * m * l,
+    wk: 4 * m * l + m,
+    wv: 4 * m * l + 2 * m,
+    wo: 4 * m * l + 3 * m,
+  }));
   return { layers, final: 4 * m * stored, size: 4 * m * stored + D * (s.nOut ?? 1) };
 }
 
@@ -81,17 +86,34 @@ export function allocStackWork(s: StackShape, L: number): StackWork {
   const n = s.layers;
   return {
     x: new Float64Array((n + 1) * T * D),
-    q: new Float64Array(n * H * T * D), k: new Float64Array(n * H * T * D),
-    v: new Float64Array(n * H * T * D), c: new Float64Array(n * H * T * D),
+    q: new Float64Array(n * H * T * D),
+    k: new Float64Array(n * H * T * D),
+    v: new Float64Array(n * H * T * D),
+    c: new Float64Array(n * H * T * D),
     a: new Float64Array(n * H * T * T),
-    dx: new Float64Array(T * D), dxPrev: new Float64Array(T * D), dc: new Float64Array(T * D),
-    dq: new Float64Array(T * D), dk: new Float64Array(T * D), dv: new Float64Array(T * D), da: new Float64Array(T),
+    dx: new Float64Array(T * D),
+    dxPrev: new Float64Array(T * D),
+    dc: new Float64Array(T * D),
+    dq: new Float64Array(T * D),
+    dk: new Float64Array(T * D),
+    dv: new Float64Array(T * D),
+    da: new Float64Array(T),
     grad: new Float64Array(stackParamCount(s)),
   };
 }
 
 /** Rows i0 .. T−1 of out[T×D] = X[T×D] · W[D×D] (W at offset wo of p). */
-function matMulTD(X: Float64Array, xo: number, p: ArrayLike<number>, wo: number, out: Float64Array, oo: number, T: number, D: number, i0 = 0): void {
+function matMulTD(
+  X: Float64Array,
+  xo: number,
+  p: ArrayLike<number>,
+  wo: number,
+  out: Float64Array,
+  oo: number,
+  T: number,
+  D: number,
+  i0 = 0,
+): void {
   for (let i = i0; i < T; i++) {
     for (let c = 0; c < D; c++) {
       let acc = 0;
@@ -102,7 +124,18 @@ function matMulTD(X: Float64Array, xo: number, p: ArrayLike<number>, wo: number,
 }
 
 /** Forward of one example (tokens at z[zo..], query at zq[qo..]) into work; returns ŷ. K and V are kept transposed ([D][T]) so the inner loops run over tokens. */
-function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: StackOffsets, L: number, z: ArrayLike<number>, zo: number, zq: ArrayLike<number>, qo: number, w: StackWork): number {
+function exampleForward(
+  p: ArrayLike<number>,
+  po: number,
+  s: StackShape,
+  off: StackOffsets,
+  L: number,
+  z: ArrayLike<number>,
+  zo: number,
+  zq: ArrayLike<number>,
+  qo: number,
+  w: StackWork,
+): number {
   const D = s.d + 1;
   const T = L + 1;
   const H = s.heads;
@@ -120,7 +153,9 @@ function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: St
     for (let h = 0; h < H; h++) {
       const ho = (l * H + h) * T * D;
       const ao = (l * H + h) * T * T;
-      const wq = po + lw.wq + h * D * D, wk = po + lw.wk + h * D * D, wv = po + lw.wv + h * D * D;
+      const wq = po + lw.wq + h * D * D,
+        wk = po + lw.wk + h * D * D,
+        wv = po + lw.wv + h * D * D;
       matMulTD(x, xo, p, wq, q, ho, T, D, i0);
       for (let j = 0; j < T; j++) {
         for (let cc = 0; cc < D; cc++) {
@@ -183,7 +218,17 @@ function exampleForward(p: ArrayLike<number>, po: number, s: StackShape, off: St
 }
 
 /** Predictions ŷ [B] of a stack for tokens z [B, L, D] and queries zq [B, D]. */
-export function stackForward(p: ArrayLike<number>, po: number, s: StackShape, L: number, B: number, z: ArrayLike<number>, zq: ArrayLike<number>, out: Float64Array | Float32Array, work: StackWork): void {
+export function stackForward(
+  p: ArrayLike<number>,
+  po: number,
+  s: StackShape,
+  L: number,
+  B: number,
+  z: ArrayLike<number>,
+  zq: ArrayLike<number>,
+  out: Float64Array | Float32Array,
+  work: StackWork,
+): void {
   const off = stackOffsets(s);
   const D = s.d + 1;
   for (let b = 0; b < B; b++) out[b] = exampleForward(p, po, s, off, L, z, b * L * D, zq, b * D, work);
@@ -195,8 +240,16 @@ export function stackForward(p: ArrayLike<number>, po: number, s: StackShape, L:
  * Σ_b dPred[b]·∂ŷ_b/∂params instead (the backward of `stackForward`; yq is ignored, returns 0).
  */
 export function stackLossGrad(
-  p: ArrayLike<number>, po: number, s: StackShape, L: number, B: number,
-  z: ArrayLike<number>, zq: ArrayLike<number>, yq: ArrayLike<number> | null, work: StackWork, dPred?: ArrayLike<number>,
+  p: ArrayLike<number>,
+  po: number,
+  s: StackShape,
+  L: number,
+  B: number,
+  z: ArrayLike<number>,
+  zq: ArrayLike<number>,
+  yq: ArrayLike<number> | null,
+  work: StackWork,
+  dPred?: ArrayLike<number>,
 ): number {
   const off = stackOffsets(s);
   const D = s.d + 1;
@@ -233,11 +286,15 @@ export function stackLossGrad(
       // rows of ∂L/∂x_{l+1} that can be nonzero: only the query's in the last layer
       const i0 = l === s.layers - 1 ? T - 1 : 0;
       // dxPrev collects ∂L/∂x_l
-      if (s.residual) dxPrev.set(dx); else dxPrev.fill(0);
+      if (s.residual) dxPrev.set(dx);
+      else dxPrev.fill(0);
       for (let h = 0; h < H; h++) {
         const ho = (l * H + h) * T * D;
         const ao = (l * H + h) * T * T;
-        const wq = lw.wq + h * D * D, wk = lw.wk + h * D * D, wv = lw.wv + h * D * D, wo = lw.wo + h * D * D;
+        const wq = lw.wq + h * D * D,
+          wk = lw.wk + h * D * D,
+          wv = lw.wv + h * D * D,
+          wo = lw.wo + h * D * D;
         // dC = dX Woᵀ, dWo += Cᵀ dX
         for (let i = i0; i < T; i++) {
           for (let kk = 0; kk < D; kk++) {
@@ -288,7 +345,9 @@ export function stackLossGrad(
         // dW = Xᵀ dY and dX += dY Wᵀ for the three projections
         for (let r = 0; r < D; r++) {
           for (let cc = 0; cc < D; cc++) {
-            let aq = 0, ak = 0, av = 0;
+            let aq = 0,
+              ak = 0,
+              av = 0;
             for (let i = 0; i < T; i++) {
               const xi = x[xo + i * D + r]!;
               aq += xi * dq[i * D + cc]!;
@@ -304,7 +363,10 @@ export function stackLossGrad(
           for (let r = 0; r < D; r++) {
             let acc = 0;
             for (let cc = 0; cc < D; cc++) {
-              acc += dq[i * D + cc]! * p[po + wq + r * D + cc]! + dk[cc * T + i]! * p[po + wk + r * D + cc]! + dv[cc * T + i]! * p[po + wv + r * D + cc]!;
+              acc +=
+                dq[i * D + cc]! * p[po + wq + r * D + cc]! +
+                dk[cc * T + i]! * p[po + wk + r * D + cc]! +
+                dv[cc * T + i]! * p[po + wv + r * D + cc]!;
             }
             dxPrev[i * D + r] = dxPrev[i * D + r]! + acc;
           }

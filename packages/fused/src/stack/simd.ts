@@ -14,9 +14,31 @@ export function stackSimdKernel(shape: StackShape, L: number): SimdKernel {
   return {
     P: stackParamCount(shape),
     scratchBytes: (ex) => ex.stackScratchBytes(H, d, layers, tied ? 1 : layers, L, nOut),
-    lossGrad: (ex, state, zi, zqi, yq, sc, grad, part, Bnorm) => ex.stackLossGrad4(state, H, d, layers, tied, residual, nOut, L, part, zi, zqi, yq, sc, grad, Bnorm),
+    lossGrad: (ex, state, zi, zqi, yq, sc, grad, part, Bnorm) =>
+      ex.stackLossGrad4(state, H, d, layers, tied, residual, nOut, L, part, zi, zqi, yq, sc, grad, Bnorm),
     worker: { kind: 'stack', H, d, nOut, layers, tied, residual },
-    train: (ex, a) => ex.trainStack(a.db, a.ob, a.state, H, layers, tied, residual, nOut, a.B, a.t0, a.n, a.losses, a.zi, a.zqi, a.yq, a.nb, a.tmp, a.sc, a.grad),
+    train: (ex, a) =>
+      ex.trainStack(
+        a.db,
+        a.ob,
+        a.state,
+        H,
+        layers,
+        tied,
+        residual,
+        nOut,
+        a.B,
+        a.t0,
+        a.n,
+        a.losses,
+        a.zi,
+        a.zqi,
+        a.yq,
+        a.nb,
+        a.tmp,
+        a.sc,
+        a.grad,
+      ),
   };
 }
 
@@ -26,7 +48,13 @@ export function stackScratchBytes(shape: StackShape, L: number): number {
   const T = L + 1;
   const { heads: H, layers } = shape;
   const stored = shape.tied ? 1 : layers;
-  const slots = (layers + 1) * T * D + 4 * layers * H * T * D + layers * H * T * T + 4 * T * D + 2 * D * T + T
-    + 2 * (stored * 4 * H * D * D + D * (shape.nOut ?? 1));
+  const slots =
+    (layers + 1) * T * D +
+    4 * layers * H * T * D +
+    layers * H * T * T +
+    4 * T * D +
+    2 * D * T +
+    T +
+    2 * (stored * 4 * H * D * D + D * (shape.nOut ?? 1));
   return slots * 16;
 }

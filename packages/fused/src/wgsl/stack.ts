@@ -147,8 +147,11 @@ ${headLets}      for (var i = i0; i < T; i++) {
   let last = X + NL * T * D + ${L * D}u;
   var pred = 0.0;
   for (var j = 0u; j < D; j++) { pred += sc[last + j] * params[FIN + j]; }
-${mode === 'forward' ? `  outv[b] = pred;
-}` : `  ${mode === 'backward' ? 'let g = third[b];\n  let sq = 0.0;' : `let diff = pred - third[b];\n  let g = 2.0 * diff / ${B}.0;\n  let sq = diff * diff;`}
+${
+  mode === 'forward'
+    ? `  outv[b] = pred;
+}`
+    : `  ${mode === 'backward' ? 'let g = third[b];\n  let sq = 0.0;' : `let diff = pred - third[b];\n  let g = 2.0 * diff / ${B}.0;\n  let sq = diff * diff;`}
   let gb = b * ${P + 1}u;
   for (var i = 0u; i < P; i++) { outv[gb + i] = 0.0; }
   outv[gb + P] = sq;
@@ -241,7 +244,8 @@ ${headLets}      for (var i = i0; i < T; i++) {
     dx = dxp;
     dxp = t;
   }
-}`}
+}`
+}
 `;
 }
 

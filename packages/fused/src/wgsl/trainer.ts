@@ -58,7 +58,10 @@ function check(fn: string, name: string, v: unknown, ok: boolean, allowed: strin
 export async function checkShader(module: GPUShaderModule, what: string): Promise<void> {
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
-  if (errors.length) throw new Error(`${what}: WGSL compilation failed: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+  if (errors.length)
+    throw new Error(
+      `${what}: WGSL compilation failed: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`,
+    );
 }
 
 /**
@@ -73,18 +76,36 @@ export async function createWebGPUIclTrainer(options: WebGPUTrainerOptions): Pro
   const fn = 'createWebGPUIclTrainer';
   const { device, models } = options;
   check(fn, 'device', '(not a GPUDevice)', typeof device?.createBuffer === 'function', 'a GPUDevice');
-  check(fn, 'models', models?.length, Array.isArray(models) && models.length > 0 && models.length <= 65535, 'a non-empty array of at most 65535 model specs');
+  check(
+    fn,
+    'models',
+    models?.length,
+    Array.isArray(models) && models.length > 0 && models.length <= 65535,
+    'a non-empty array of at most 65535 model specs',
+  );
   const d = options.d ?? 5;
   const L = options.L ?? 40;
   const B = options.batch ?? 128;
   const noiseStd = options.noiseStd ?? 0.01;
   const K = options.stepsPerDispatch ?? 50;
   const S = options.dispatchesPerSubmit ?? 10;
-  for (const [name, v] of [['d', d], ['L', L], ['batch', B], ['stepsPerDispatch', K], ['dispatchesPerSubmit', S]] as const) {
+  for (const [name, v] of [
+    ['d', d],
+    ['L', L],
+    ['batch', B],
+    ['stepsPerDispatch', K],
+    ['dispatchesPerSubmit', S],
+  ] as const) {
     check(fn, name, v, Number.isInteger(v) && v >= 1, 'a positive integer');
   }
   models.forEach((m, i) => {
-    check(fn, `models[${i}].heads`, m.heads, Number.isInteger(m.heads) && m.heads >= 1 && m.heads <= 64, 'an integer in [1, 64]');
+    check(
+      fn,
+      `models[${i}].heads`,
+      m.heads,
+      Number.isInteger(m.heads) && m.heads >= 1 && m.heads <= 64,
+      'an integer in [1, 64]',
+    );
     check(fn, `models[${i}].seed`, m.seed, Number.isSafeInteger(m.seed) && m.seed >= 0, 'a non-negative safe integer');
   });
   const M = models.length;
@@ -126,10 +147,16 @@ export async function createWebGPUIclTrainer(options: WebGPUTrainerOptions): Pro
   device.queue.writeBuffer(counterBuf, 0, new Uint32Array(M));
   const lossBuf = device.createBuffer({ size: 4 * M * lossStride, usage });
   const runBuf = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  const lossRead = device.createBuffer({ size: 4 * M * lossStride, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const lossRead = device.createBuffer({
+    size: 4 * M * lossStride,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const bindGroup = device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
-    entries: [stateBuf, modelBuf, counterBuf, lossBuf, runBuf].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: [stateBuf, modelBuf, counterBuf, lossBuf, runBuf].map((buffer, binding) => ({
+      binding,
+      resource: { buffer },
+    })),
   });
   let t = 0;
   let disposed = false;
@@ -153,7 +180,9 @@ export async function createWebGPUIclTrainer(options: WebGPUTrainerOptions): Pro
 
   return {
     models: M,
-    get step() { return t; },
+    get step() {
+      return t;
+    },
     async run(steps: number): Promise<Float32Array[]> {
       check('WebGPUIclTrainer.run', 'steps', steps, Number.isInteger(steps) && steps >= 0, 'a non-negative integer');
       if (disposed) throw new Error('WebGPUIclTrainer.run: the trainer was disposed');

@@ -11,21 +11,27 @@ import { TestRng, hostBatch, makeParams, regressionLoss, toTensors } from './reg
 
 async function main(): Promise<void> {
   const [dir, stepsArg, everyArg, mode] = process.argv.slice(2);
-  const steps = Number(stepsArg), every = Number(everyArg);
+  const steps = Number(stepsArg),
+    every = Number(everyArg);
   await initBackend({ prefer: 'cpu' });
   const file = path.join(dir!, 'ckpt.bin');
-  const rng = new TestRng(2024), valRng = new TestRng(77);
+  const rng = new TestRng(2024),
+    valRng = new TestRng(77);
   let ckpt: Checkpoint | undefined;
   const params = makeParams();
   const optimizer = adamw({ lr: 0.02, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
   if (mode === 'resume') {
     ckpt = await loadCheckpoint(file);
     const s = ckpt.rngState as { train: number; val: number };
-    rng.state = s.train; valRng.state = s.val;
+    rng.state = s.train;
+    valRng.state = s.val;
     process.stdout.write(`resumed ${ckpt.step}\n`);
   }
   await train({
-    params, optimizer, steps, loss: regressionLoss,
+    params,
+    optimizer,
+    steps,
+    loss: regressionLoss,
     data: { batch: () => toTensors(hostBatch(rng, 16)) },
     validation: { batch: () => toTensors(hostBatch(valRng, 32)) },
     probes: { w: { every: 25, run: async (p) => Array.from(await p.w!.data()) } },
@@ -36,7 +42,9 @@ async function main(): Promise<void> {
       meta: { driver: 'kill-driver' },
       write: (c) => saveCheckpoint(file, c),
     },
-    onEvent: (e) => { if (e.type === 'checkpoint') process.stdout.write(`ckpt ${e.completed}\n`); },
+    onEvent: (e) => {
+      if (e.type === 'checkpoint') process.stdout.write(`ckpt ${e.completed}\n`);
+    },
   });
   process.stdout.write('done\n');
 }

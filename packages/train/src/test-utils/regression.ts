@@ -19,18 +19,30 @@ export class TestRng {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
   normal(): number {
-    const u = Math.max(this.uniform(), 1e-12), v = this.uniform();
+    const u = Math.max(this.uniform(), 1e-12),
+      v = this.uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
-  getState(): Json { return { mulberry32: this.state }; }
-  setState(s: Json): void { this.state = (s as { mulberry32: number }).mulberry32; }
+  getState(): Json {
+    return { mulberry32: this.state };
+  }
+  setState(s: Json): void {
+    this.state = (s as { mulberry32: number }).mulberry32;
+  }
 }
 
-export interface HostBatch { x: number[][]; y: number[] }
-export interface Batch { x: tf.Tensor2D; y: tf.Tensor2D }
+export interface HostBatch {
+  x: number[][];
+  y: number[];
+}
+export interface Batch {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+}
 
 export function hostBatch(rng: TestRng, n: number, noise = 0.1): HostBatch {
-  const x: number[][] = [], y: number[] = [];
+  const x: number[][] = [],
+    y: number[] = [];
   for (let i = 0; i < n; i++) {
     const row = TRUE_W.map(() => rng.normal());
     x.push(row);

@@ -29,7 +29,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 export const adamFlatWebGPUConfig: tf.KernelConfig = {
   kernelName: ADAM_FLAT,
   backendName: 'webgpu',
-  kernelFunc: (({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+  kernelFunc: (({
+    inputs,
+    backend,
+    attrs,
+  }: {
+    inputs: tf.NamedTensorInfoMap;
+    backend: unknown;
+    attrs?: tf.NamedAttrMap;
+  }) => {
     const be = backend as WebGPUBackendLike;
     const a = attrs as unknown as { lr: number; beta1: number; beta2: number; eps: number; step: number };
     const { param, m, v, grad } = inputs as Record<string, tf.TensorInfo>;

@@ -31,10 +31,16 @@ const pipelines = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
 
 export function pipelineFor(dev: GPUDevice, key: string, code: () => string): GPUComputePipeline {
   let m = pipelines.get(dev);
-  if (!m) { m = new Map(); pipelines.set(dev, m); }
+  if (!m) {
+    m = new Map();
+    pipelines.set(dev, m);
+  }
   let p = m.get(key);
   if (!p) {
-    p = dev.createComputePipeline({ layout: 'auto', compute: { module: dev.createShaderModule({ code: code() }), entryPoint: 'main' } });
+    p = dev.createComputePipeline({
+      layout: 'auto',
+      compute: { module: dev.createShaderModule({ code: code() }), entryPoint: 'main' },
+    });
     m.set(key, p);
   }
   return p;
@@ -53,7 +59,12 @@ export function uniform(be: WebGPUBackendLike, data: ArrayBuffer): GPUBuffer {
   return buf;
 }
 
-export function dispatch(be: WebGPUBackendLike, pipeline: GPUComputePipeline, buffers: GPUBuffer[], groups: number): void {
+export function dispatch(
+  be: WebGPUBackendLike,
+  pipeline: GPUComputePipeline,
+  buffers: GPUBuffer[],
+  groups: number,
+): void {
   const bindGroup = be.device.createBindGroup({
     layout: pipeline.getBindGroupLayout(0),
     entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -69,7 +80,15 @@ export function dispatch(be: WebGPUBackendLike, pipeline: GPUComputePipeline, bu
 
 /** The single layer's forward, backward or loss + gradient kernel (one workgroup; wgsl/single.ts). */
 export function singleKernelFunc(mode: ShaderConfig['mode']): tf.KernelFunc {
-  return (({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+  return (({
+    inputs,
+    backend,
+    attrs,
+  }: {
+    inputs: tf.NamedTensorInfoMap;
+    backend: unknown;
+    attrs?: tf.NamedAttrMap;
+  }) => {
     const be = backend as WebGPUBackendLike;
     const { heads, d } = attrs as unknown as { heads: number; d: number };
     const { params, z, zq } = inputs as Record<string, tf.TensorInfo>;
@@ -80,7 +99,13 @@ export function singleKernelFunc(mode: ShaderConfig['mode']): tf.KernelFunc {
     const pipeline = pipelineFor(be.device, `icl/${mode}/${d}/${L}/${B}/${heads}`, () => iclShaderSource(cfg));
     const outLen = mode === 'forward' ? B : mode === 'lossgrad' ? P + 1 : P;
     const out = be.makeTensorInfo([outLen], 'float32');
-    const buffers = [bufferOf(be, params!), bufferOf(be, z!), bufferOf(be, zq!), bufferOf(be, third), bufferOf(be, out)];
+    const buffers = [
+      bufferOf(be, params!),
+      bufferOf(be, z!),
+      bufferOf(be, zq!),
+      bufferOf(be, third),
+      bufferOf(be, out),
+    ];
     buffers.push(uniform(be, new Uint32Array([heads, 0, 0, 0]).buffer));
     dispatch(be, pipeline, buffers, 1);
     if (mode !== 'lossgrad') return out;
@@ -98,7 +123,15 @@ export function singleKernelFunc(mode: ShaderConfig['mode']): tf.KernelFunc {
 
 /** The causal stack's forward, backward or loss + gradient kernel: one invocation per example (wgsl/stack.ts), then a reduction over the batch. */
 export function stackKernelFunc(mode: StackShaderMode, name: string): tf.KernelFunc {
-  return (({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+  return (({
+    inputs,
+    backend,
+    attrs,
+  }: {
+    inputs: tf.NamedTensorInfoMap;
+    backend: unknown;
+    attrs?: tf.NamedAttrMap;
+  }) => {
     const be = backend as WebGPUBackendLike;
     const { params, z, zq } = inputs as Record<string, tf.TensorInfo>;
     const { shape, L, B } = checkStackInputs(name, params!, z!, zq!, attrs as unknown as IclStackAttrs);
@@ -108,7 +141,12 @@ export function stackKernelFunc(mode: StackShaderMode, name: string): tf.KernelF
     const scratch = be.makeTensorInfo([B * stackScratchFloats(shape, L)], 'float32');
     const out1 = be.makeTensorInfo([mode === 'forward' ? B : B * (P + 1)], 'float32');
     const p1 = pipelineFor(be.device, `stack/${mode}/${key}`, () => stackExampleShader(shape, L, B, mode));
-    dispatch(be, p1, [params!, z!, zq!, third, scratch, out1].map((t) => bufferOf(be, t)), Math.ceil(B / 64));
+    dispatch(
+      be,
+      p1,
+      [params!, z!, zq!, third, scratch, out1].map((t) => bufferOf(be, t)),
+      Math.ceil(B / 64),
+    );
     be.disposeData(scratch.dataId);
     if (mode === 'forward') return out1;
     const withLoss = mode === 'lossgrad';
