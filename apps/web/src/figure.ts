@@ -96,62 +96,25 @@ export function figurePanel(id: string, spec: FigureSpec, opts: { file?: string;
       current.kind === 'table'
         ? `Table with ${current.rows.length} rows: ${current.columns.join(', ')}.`
         : svgSummary(svg);
-    schedulePng();
   };
-  // The PNG is rasterised ahead, once the figure has stopped changing for a moment, and its button
-  // is enabled when it is ready, so that a click saves it at once, within the click's user
-  // activation: a download started after an asynchronous decode was dropped by the browser.
-  let png: { svg: string; blob?: Blob; promise: Promise<Blob> } | undefined;
-  let pngTimer: ReturnType<typeof setTimeout> | undefined;
-  const preparePng = (): NonNullable<typeof png> => {
-    if (!png || png.svg !== svg) {
-      const next: NonNullable<typeof png> = { svg, promise: svgToPng(svg) };
-      next.promise.then(
-        (b) => {
-          next.blob = b;
-          if (png === next) pngButton.disabled = false;
-        },
-        (e: Error) => {
-          if (png === next) {
-            status.textContent = e.message;
-            pngButton.disabled = false;
-          }
-        },
-      );
-      png = next;
-    }
-    return png;
-  };
-  function schedulePng(): void {
-    pngButton.disabled = true;
-    if (pngTimer !== undefined) clearTimeout(pngTimer);
-    pngTimer = setTimeout(() => {
-      pngTimer = undefined;
-      preparePng();
-    }, 100);
-  }
   const status = h('span', { class: 'export-status', 'aria-live': 'polite' });
-  const pngButton = button(
-    'PNG',
-    () => {
-      status.textContent = '';
-      const p = preparePng();
-      if (p.blob) downloadBlob(`${file}.png`, p.blob);
-      else
-        p.promise.then(
+  const exports = h(
+    'div',
+    { class: 'exports', role: 'group', 'aria-label': `Export ${current.title ?? id}` },
+    h('span', { class: 'muted' }, 'Export'),
+    button(
+      'PNG',
+      () => {
+        status.textContent = '';
+        svgToPng(svg).then(
           (b) => downloadBlob(`${file}.png`, b),
           (e: Error) => {
             status.textContent = e.message;
           },
         );
-    },
-    { 'data-export': 'png' },
-  );
-  const exports = h(
-    'div',
-    { class: 'exports', role: 'group', 'aria-label': `Export ${current.title ?? id}` },
-    h('span', { class: 'muted' }, 'Export'),
-    pngButton,
+      },
+      { 'data-export': 'png' },
+    ),
     button('SVG', () => download(`${file}.svg`, svg, 'image/svg+xml'), { 'data-export': 'svg' }),
     button('CSV', () => download(`${file}.csv`, toCsv(current), 'text/csv'), { 'data-export': 'csv' }),
     button('JSON', () => download(`${file}.json`, JSON.stringify(data ?? current, null, 1), 'application/json'), {
