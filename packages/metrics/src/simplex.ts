@@ -89,7 +89,7 @@ class Workspace {
     this.gram = new Float64Array((o.points - 1) ** 2);
     this.volumes = new Float64Array(o.samples);
   }
-  fit(pool: number, d: number, k: number): void {
+  reserve(pool: number, d: number, k: number): void {
     if (this.scratch.length < pool) this.scratch = new Int32Array(pool);
     if (this.edges.length < k * d) this.edges = new Float64Array(k * d);
   }
@@ -147,7 +147,7 @@ function cvOfBlock(
 ): SimplexVolumeCV {
   const k = o.points - 1;
   const pool = Math.min(rows, o.pool);
-  ws.fit(pool, d, k);
+  ws.reserve(pool, d, k);
   const { scratch, chosen, edges, gram, volumes } = ws;
   for (let i = 0; i < pool; i++) scratch[i] = i;
   let fact = 1;
