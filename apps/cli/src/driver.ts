@@ -9,7 +9,6 @@ import {
   resolveConfig,
   type Experiment,
   type ExperimentResult,
-  type PresetName,
 } from '@attnlab/experiments';
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { initCliBackend } from './backend.js';
@@ -68,7 +67,8 @@ export interface RunPlan {
   command: string;
   spec?: CommandSpec;
   exp: Experiment;
-  preset: PresetName;
+  /** One of the experiment's presets (checked by resolveConfig). */
+  preset: string;
   config: unknown;
   backend: CliBackend;
   dir: string;

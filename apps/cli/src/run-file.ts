@@ -1,8 +1,7 @@
 // The experiment config file of `attnlab run` (and the config.json of every run folder).
+import { getExperiment, presetNames } from '@attnlab/experiments';
 import { CLI_BACKENDS, type CliBackend } from './commands.js';
 import { CliError } from './errors.js';
-
-export const RUN_FILE_PRESETS = ['quick', 'seed'] as const;
 
 /**
  * `{ "experiment": "icl-regression", "preset": "quick", "seed": 1, "backend": "cpu", "config": { … } }`:
@@ -12,7 +11,8 @@ export const RUN_FILE_PRESETS = ['quick', 'seed'] as const;
  */
 export interface RunFile {
   experiment: string;
-  preset?: (typeof RUN_FILE_PRESETS)[number];
+  /** One of the experiment's presets (every experiment has quick and seed; icl-regression adds paper). */
+  preset?: string;
   seed?: number;
   backend?: CliBackend;
   config?: Record<string, unknown>;
@@ -60,8 +60,9 @@ export function parseRunFile(json: unknown, path: string, experimentIds: readonl
     throw new CliError(`${path}: experiment is required: one of ${experimentIds.join(', ')}`, 2);
   if (typeof o.experiment !== 'string' || !experimentIds.includes(o.experiment))
     bad('experiment', `one of ${experimentIds.join(', ')}`, o.experiment);
-  if (o.preset !== undefined && !(RUN_FILE_PRESETS as readonly unknown[]).includes(o.preset))
-    bad('preset', `one of ${RUN_FILE_PRESETS.join(', ')}`, o.preset);
+  const presets = presetNames(getExperiment(o.experiment as string));
+  if (o.preset !== undefined && (typeof o.preset !== 'string' || !presets.includes(o.preset)))
+    bad('preset', `one of ${presets.join(', ')}`, o.preset);
   if (
     o.seed !== undefined &&
     (typeof o.seed !== 'number' || !Number.isInteger(o.seed) || o.seed < 0 || o.seed > 4294967295)

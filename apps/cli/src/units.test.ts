@@ -72,12 +72,16 @@ describe('run file', () => {
       ids,
     );
     expect(rf).toMatchObject({ experiment: 'kv-cache', preset: 'seed', config: { batch: 2 } });
+    // An experiment's own presets: a run made with `icl train --preset paper` can be re-reported and resumed.
+    expect(parseRunFile({ experiment: 'icl-regression', preset: 'paper' }, 'f.json', ids).preset).toBe('paper');
   });
   it.each([
     [[1], 'f.json: the file must be a JSON object { "experiment": …, "config": { … } }; got an array'],
     [{}, 'f.json: experiment is required: one of icl-regression, kv-cache'],
     [{ experiment: 'icl' }, 'f.json: experiment must be one of icl-regression, kv-cache; got "icl"'],
     [{ experiment: 'kv-cache', preset: 'fast' }, 'f.json: preset must be one of quick, seed; got "fast"'],
+    [{ experiment: 'kv-cache', preset: 'paper' }, 'f.json: preset must be one of quick, seed; got "paper"'],
+    [{ experiment: 'icl-regression', preset: 'fast' }, 'f.json: preset must be one of quick, seed, paper; got "fast"'],
     [{ experiment: 'kv-cache', seed: -1 }, 'f.json: seed must be an integer in [0, 4294967295]; got -1'],
     [
       { experiment: 'kv-cache', backend: 'gpu' },

@@ -13,30 +13,11 @@ import {
   ridge,
   type IclTaskBatch,
 } from './index.js';
+import { gaussianTasks, mcRisk } from './test-utils/tasks.js';
 
 /** One task: x = [[1], [2]], y = [3, 4], x_q = [1] (d = 1, L = 2). */
 const tiny = (): IclTaskBatch => ({ x: tf.tensor3d([[[1], [2]]]), y: tf.tensor2d([[3, 4]]), xq: tf.tensor2d([[1]]) });
 const free = (b: IclTaskBatch) => tf.dispose([b.x, b.y, b.xq]);
-
-/** Gaussian tasks drawn with tfjs's seeded generator (independent of the code under test). */
-function gaussianTasks(B: number, L: number, d: number, betaVar: number, noiseVar: number, seed: number) {
-  return tf.tidy(() => {
-    const x = tf.randomNormal([B, L, d], 0, 1, 'float32', seed) as tf.Tensor3D;
-    const beta = tf.randomNormal([B, d, 1], 0, Math.sqrt(betaVar), 'float32', seed + 1);
-    const xq = tf.randomNormal([B, d], 0, 1, 'float32', seed + 2) as tf.Tensor2D;
-    const noise = tf.randomNormal([B, L, 1], 0, Math.sqrt(noiseVar), 'float32', seed + 3);
-    const y = tf.squeeze(tf.add(tf.matMul(x, beta), noise), [2]) as tf.Tensor2D;
-    const yq = tf.squeeze(tf.matMul(tf.expandDims(xq, 1), beta), [1, 2]) as tf.Tensor1D;
-    return { x, y, xq, yq };
-  });
-}
-
-async function mcRisk(pred: tf.Tensor1D, target: tf.Tensor1D): Promise<{ mean: number; se: number }> {
-  const sq = await read(tf.tidy(() => tf.square(tf.sub(pred, target))));
-  const m = sq.reduce((a, b) => a + b, 0) / sq.length;
-  const v = sq.reduce((a, b) => a + (b - m) ** 2, 0) / (sq.length - 1);
-  return { mean: m, se: Math.sqrt(v / sq.length) };
-}
 
 describeBackends('estimators', (ctx) => {
   it('kernel estimator equals Σ_h μ^h Σ_i y_i softmax(x_q·x_i w^h) by hand', async () => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { solveHost } from '@attnlab/linalg';
 import type { Estimator, GaussianTaskModel, IclTaskBatch } from './types.js';
 import { checkBatch, checkTaskModel, fail, finiteNumber, isArray } from './validate.js';
+import { debiasedGdOptimalStep } from './theory.js';
 
 const y2d = (y: tf.Tensor2D | tf.Tensor3D): tf.Tensor2D => (y.rank === 3 ? tf.squeeze(y, [2]) : y) as tf.Tensor2D;
 
@@ -112,6 +113,30 @@ export function debiasedGd(options: { stepSize?: number } = {}, name = 'debiased
         const centred = tf.sub(batch.x, tf.mean(batch.x, 1, true)) as tf.Tensor3D;
         return tf.mul(tf.sum(tf.mul(queryDots(centred, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D;
       });
+    },
+  };
+}
+
+/**
+ * Debiased one-step GD with the risk-minimising step at each batch's own (d, L):
+ * η*(L) = L·b / (b(L + d) + σ²d), b = d·betaVar ({@link debiasedGdOptimalStep}) — the limit that
+ * multi-head softmax attention with paired heads approaches (He, Pan, Chen & Yang 2025).
+ * @example
+ * const dgd = optimalDebiasedGd({ betaVar: 1 / 5, noiseVar: 0.1 });
+ */
+export function optimalDebiasedGd(
+  prior: { betaVar: number; noiseVar: number },
+  name = 'optimal debiased GD',
+): Estimator {
+  const fn = 'optimalDebiasedGd';
+  finiteNumber(fn, 'prior.betaVar', prior?.betaVar, { positive: true });
+  finiteNumber(fn, 'prior.noiseVar', prior.noiseVar, { min: 0 });
+  return {
+    name,
+    async predict(batch) {
+      const { L, d } = checkBatch(`${fn}.predict`, batch);
+      const eta = debiasedGdOptimalStep({ d, L, betaVar: prior.betaVar, noiseVar: prior.noiseVar });
+      return debiasedGd({ stepSize: eta }, name).predict(batch);
     },
   };
 }

@@ -4,6 +4,7 @@ export {
   oneStepGd,
   optimalOneStepGd,
   debiasedGd,
+  optimalDebiasedGd,
   ridge,
   bayesPosteriorMean,
   leastSquares,
@@ -12,3 +13,18 @@ export {
   oneStepGdRisk,
 } from './estimators.js';
 export { errorCurve, type ErrorCurve, type ErrorCurveOptions } from './error-curve.js';
+export {
+  approxLoss,
+  approxLossGradient,
+  approxOptimalMu,
+  approxLossFlow,
+  bayesRiskLimit,
+  debiasedGdOptimalStep,
+  debiasedGdRisk,
+  multiHeadTheory,
+  singleHeadOptimum,
+  type SingleHeadOptimum,
+  type ApproxLossFlow,
+  type HeadParams,
+  type HeadTheory,
+} from './theory.js';

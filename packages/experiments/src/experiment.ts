@@ -72,6 +72,17 @@ export interface Experiment<C = unknown, R = unknown> {
 }
 
 /**
+ * An experiment's preset names: the common ones first (quick, seed), then its own.
+ * @example
+ * presetNames(iclRegression); // ['quick', 'seed', 'paper']
+ */
+export function presetNames(exp: Pick<Experiment, 'presets'>): string[] {
+  const own = Object.keys(exp.presets);
+  const common: readonly string[] = PRESET_NAMES;
+  return [...common.filter((n) => own.includes(n)), ...own.filter((n) => !common.includes(n))];
+}
+
+/**
  * A preset merged with overrides and validated: the config a run will use, or a `ConfigError`
  * naming the bad field and what it allows.
  * @example
@@ -79,8 +90,8 @@ export interface Experiment<C = unknown, R = unknown> {
  */
 export function resolveConfig<C>(exp: Experiment<C>, opts: { preset?: string; overrides?: unknown } = {}): C {
   const preset = opts.preset ?? 'quick';
-  const names = Object.keys(exp.presets);
-  if (!Object.hasOwn(exp.presets, preset)) throw new ConfigError('preset', `one of ${names.join(', ')}`, preset);
+  if (!Object.hasOwn(exp.presets, preset))
+    throw new ConfigError('preset', `one of ${presetNames(exp).join(', ')}`, preset);
   return validate<C>(exp.configSchema, merge(exp.presets[preset], opts.overrides), 'config');
 }
 

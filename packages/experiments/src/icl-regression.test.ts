@@ -35,9 +35,28 @@ describeBackends(
         'kernel estimator',
         'one-step GD',
         'optimal one-step GD',
+        'optimal debiased GD',
         'ridge (Bayes λ)',
       ]);
       expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
+      // The error-vs-L figure: every Monte Carlo series with its ±1 s.e. band, then the closed-form Bayes limit.
+      const ec = r.figures.find((f) => f.id === 'error-curves')!.spec as {
+        series: { name: string; y: number[]; lower?: number[]; upper?: number[] }[];
+      };
+      for (const [i, sr] of r.data.errorCurves!.series.entries()) {
+        expect(ec.series[i]!.lower![1]).toBeCloseTo(sr.mse[1]! - sr.stderr[1]!, 12);
+        expect(ec.series[i]!.upper![1]).toBeCloseTo(sr.mse[1]! + sr.stderr[1]!, 12);
+      }
+      expect(ec.series.at(-1)!.name).toBe('Bayes-optimal risk (large-d limit)');
+      // The theory table names the H = 2 prediction: paired heads, Σ μ^h → 0, Σ w^h μ^h → the debiased-GD step.
+      const th = r.figures.find((f) => f.id === 'theory')!.spec as { rows: unknown[][] };
+      expect(th.rows.map((row) => row[1])).toEqual([
+        'heads with w^h > 0 / < 0',
+        'Σ μ^h',
+        'Σ w^h μ^h (the GD step)',
+        'risk (noiseless target)',
+      ]);
+      expect(th.rows[2]![3]).toBeCloseTo(Number((200 / 225.0025).toFixed(4)), 10); // seed's β ~ N(0, I), σ² = 5e-4
       expect(run.engine.name).toMatch(/^simd/);
       expect(run.engine.reason).not.toBe('');
     });

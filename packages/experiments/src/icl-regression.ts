@@ -22,7 +22,13 @@ import {
 } from '@attnlab/data';
 import {
   bayesPosteriorMean,
+  bayesRiskLimit,
   errorCurve,
+  multiHeadTheory,
+  optimalDebiasedGd,
+  singleHeadOptimum,
+  type HeadTheory,
+  type SingleHeadOptimum,
   kernelEstimator,
   modelEstimator,
   oneStepGd,
@@ -86,7 +92,7 @@ export interface IclRunData {
 export interface IclData {
   runs: IclRunData[];
   errorCurves: ErrorCurve | null;
-  /** 1/√d, the seed's hypothesised |w^h|. */
+  /** 1/√d: the single-head optimum of |w^h| (for every H, see {@link iclTheory}). */
   hypothesisedW: number;
 }
 
@@ -437,9 +443,83 @@ export function iclEstimators(
   out.push(
     oneStepGd(),
     optimalOneStepGd({ betaVar, noiseVar }),
+    optimalDebiasedGd({ betaVar, noiseVar }),
     bayesPosteriorMean({ d: c.d, L, betaVar, noiseVar }, 'ridge (Bayes λ)'),
   );
   return out;
+}
+
+/** The Gaussian task model of a config: x ~ N(0, I), β ~ N(0, betaVar·I), noise variance σ². */
+function taskModel(c: IclConfig, L = c.L): { d: number; L: number; betaVar: number; noiseVar: number } {
+  return { d: c.d, L, betaVar: c.betaScale === 'unit' ? 1 : 1 / c.d, noiseVar: c.noiseVariance };
+}
+
+/**
+ * What the theory of He, Pan, Chen & Yang (ICML 2025) predicts for a one-layer model with `heads`
+ * heads trained on this config: |w| = 1/√d with the optimal μ for one head; for two or more,
+ * paired heads of opposite signs with Σ μ^h → 0 and Σ w^h μ^h → the optimal step of debiased GD.
+ * Risks are against the target the config evaluates (noisy when `queryNoise`). Null for stacks.
+ * @example
+ * iclTheory(iclRegression.presets.paper, 2); // { kind: 'paired', step: 0.8791, risk: 0.2429, … }
+ */
+export function iclTheory(c: IclConfig, heads: number): (HeadTheory & { target: 'noisy' | 'noiseless' }) | null {
+  if (c.layers !== 1) return null;
+  return { ...multiHeadTheory(taskModel(c), heads), target: c.queryNoise ? 'noisy' : 'noiseless' };
+}
+
+/** The theory's risk against the evaluated target. */
+const theoryRisk = (t: HeadTheory & { target: 'noisy' | 'noiseless' }) => (t.target === 'noisy' ? t.noisyRisk : t.risk);
+
+const exactCache = new Map<string, SingleHeadOptimum>();
+/** The single head's exact optimum for a config's task model (Monte Carlo, 20,000 tasks; cached). */
+function singleHeadExact(c: IclConfig): SingleHeadOptimum {
+  const m = taskModel(c);
+  const key = JSON.stringify(m);
+  let o = exactCache.get(key);
+  if (!o) {
+    o = singleHeadOptimum(m, { samples: 20000, seed: 0 });
+    exactCache.set(key, o);
+  }
+  return o;
+}
+
+/**
+ * The trained model beside the theory, quantity by quantity (the statistics of layer 0; the risk
+ * is the final validation MSE). Empty for stacks.
+ */
+export function iclTheoryComparison(
+  c: IclConfig,
+  run: {
+    heads: number;
+    statistics: readonly { layer: number; w: number; mu: number }[];
+    finalValidation: { mse: number } | null;
+  },
+): { quantity: string; trained: number | string | null; theory: number | string }[] {
+  const t = iclTheory(c, run.heads);
+  if (!t) return [];
+  const st = run.statistics.filter((x) => x.layer === 0);
+  const sum = (f: (x: (typeof st)[number]) => number) => st.reduce((a, x) => a + f(x), 0);
+  const risk = {
+    quantity: `risk (${t.target} target)`,
+    trained: run.finalValidation?.mse ?? null,
+    theory: theoryRisk(t),
+  };
+  if (t.kind === 'single') {
+    const o = singleHeadExact(c);
+    return [
+      { quantity: '|w^h| (exact optimum)', trained: Math.abs(st[0]?.w ?? NaN), theory: o.omega },
+      { quantity: '|w^h| (approximate loss: 1/√d)', trained: Math.abs(st[0]?.w ?? NaN), theory: t.omega },
+      { quantity: '|μ^h| (exact optimum)', trained: Math.abs(st[0]?.mu ?? NaN), theory: o.mu },
+      { ...risk, theory: t.target === 'noisy' ? o.noisyRisk : o.risk },
+    ];
+  }
+  const pos = st.filter((x) => x.w > 0).length;
+  return [
+    { quantity: 'heads with w^h > 0 / < 0', trained: `${pos} / ${st.length - pos}`, theory: 'both signs' },
+    { quantity: 'Σ μ^h', trained: sum((x) => x.mu), theory: 0 },
+    { quantity: 'Σ w^h μ^h (the GD step)', trained: sum((x) => x.w * x.mu), theory: t.step },
+    risk,
+  ];
 }
 
 /** An engine that trains one model of this config, the name it reports, and why it was chosen. */
@@ -702,12 +782,25 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
         title: 'Error against context length',
         x: { label: 'context length L' },
         y: { label: 'MSE', scale: 'log' },
-        series: d.errorCurves.series.map((sr) => ({
-          name: sr.name,
-          x: d.errorCurves!.contextLengths,
-          y: sr.mse,
-          dashed: sr.name.startsWith('kernel'),
-        })),
+        series: [
+          ...d.errorCurves.series.map((sr) => ({
+            name: sr.name,
+            x: d.errorCurves!.contextLengths,
+            y: sr.mse,
+            // ±1 standard error of the Monte Carlo mean over the evaluation tasks.
+            lower: sr.mse.map((m, i) => m - sr.stderr[i]!),
+            upper: sr.mse.map((m, i) => m + sr.stderr[i]!),
+            dashed: sr.name.startsWith('kernel'),
+          })),
+          {
+            name: 'Bayes-optimal risk (large-d limit)',
+            x: d.errorCurves.contextLengths,
+            y: d.errorCurves.contextLengths.map(
+              (L) => bayesRiskLimit(taskModel(c, L)) + (c.queryNoise ? c.noiseVariance : 0),
+            ),
+            dashed: true,
+          },
+        ],
       } as FigureSpec,
     });
   }
@@ -715,7 +808,7 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
     id: 'statistics',
     spec: {
       kind: 'table',
-      title: `Circuit statistics (hypothesised |w^h| = 1/√d = ${d.hypothesisedW.toFixed(4)})`,
+      title: 'Circuit statistics (the theory for each H is in the next table)',
       columns: ['H', 'layer', 'head', 'w^h', 'var diag', 'sup off-diag', 'μ^h', 'sup OV rest', 'dummy'],
       rows: d.runs.flatMap((r) =>
         r.statistics.map((x) => [
@@ -732,6 +825,27 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
       ),
     } as FigureSpec,
   });
+  const theoryRuns = d.runs.map((r) => ({ r, rows: iclTheoryComparison(c, r) })).filter((x) => x.rows.length);
+  if (theoryRuns.length) {
+    figs.push({
+      id: 'theory',
+      spec: {
+        kind: 'table',
+        title: 'Trained model against the theory (He, Pan, Chen & Yang 2025)',
+        description:
+          'One head: the exact single-head optimum (Monte Carlo; the approximate loss puts it at 1/√d). Two or more: heads pair up with opposite signs, Σ μ^h → 0 and Σ w^h μ^h → the optimal step of debiased GD.',
+        columns: ['H', 'quantity', 'trained', 'theory'],
+        rows: theoryRuns.flatMap(({ r, rows }) =>
+          rows.map((x) => [
+            r.heads,
+            x.quantity,
+            typeof x.trained === 'number' ? round(x.trained) : x.trained,
+            typeof x.theory === 'number' ? round(x.theory) : x.theory,
+          ]),
+        ),
+      },
+    });
+  }
   if (multi) {
     figs.push({
       id: 'heads',

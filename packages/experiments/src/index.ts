@@ -2,6 +2,7 @@ export {
   RESULT_SCHEMA_VERSION,
   PRESET_NAMES,
   resolveConfig,
+  presetNames,
   validateResult,
   type Experiment,
   type ExperimentId,
@@ -58,7 +59,7 @@ export {
   type CvMeasurement,
   type CvTable,
 } from './cv-sweep.js';
-export { iclEstimators } from './icl-regression.js';
+export { iclEstimators, iclTheory, iclTheoryComparison } from './icl-regression.js';
 export {
   parseCsvTask,
   evaluateCsvTask,

@@ -1,5 +1,5 @@
 import { describeBackends } from '@attnlab/backend/testing';
-import { iclRegression, resolveConfig } from './index.js';
+import { iclRegression, iclTheory, resolveConfig } from './index.js';
 
 /**
  * Issue 4's acceptance for seed 004 at 20,000 steps (d = 5, L = 40, batch 128, Adam 1e-3), run on the
@@ -39,6 +39,12 @@ describeBackends(
       expect(Math.sign(a!.mu)).toBe(-Math.sign(b!.mu));
       expect(Math.abs(a!.w + b!.w)).toBeLessThan(0.35 * (Math.abs(a!.w) + Math.abs(b!.w)));
       expect(Math.abs(a!.mu + b!.mu)).toBeLessThan(0.35 * (Math.abs(a!.mu) + Math.abs(b!.mu)));
+      // The theory (He, Pan, Chen & Yang 2025): Σ μ^h → 0 and Σ w^h μ^h → debiased GD's optimal step
+      // L·b/(b(L + d) + σ²d) = 200/225.0025 for the seed's β ~ N(0, I).
+      const th = iclTheory(r.config, 2)!;
+      if (th.kind !== 'paired') throw new Error('expected the paired theory for H = 2');
+      expect(th.step).toBeCloseTo(200 / 225.0025, 10);
+      expect(Math.abs(a!.w * a!.mu + b!.w * b!.mu - th.step)).toBeLessThan(0.05 * th.step);
       // H = 1 ends near w = −0.52, μ = −1.5, with a higher error than H = 2.
       expect(Math.abs(w1.w - -0.52)).toBeLessThan(0.12);
       expect(Math.abs(w1.mu - -1.5)).toBeLessThan(0.3);
@@ -51,6 +57,48 @@ describeBackends(
         if (L >= 10 && L <= 200) expect(Math.abs(k2[i]! - tf2[i]!)).toBeLessThanOrEqual(0.1 * tf2[i]!);
       });
     }, 1_800_000); // 40,000 training steps and 280,000 evaluated tasks: minutes on 2 cores, not a timing test
+  },
+  ['cpu'],
+);
+
+/**
+ * The paper's setting (preset 'paper': β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256) at its 20,000
+ * steps: H = 2 on the fast engine reaches the theory's paired fixed structure.
+ */
+describeBackends(
+  'the paper setting at 20,000 steps',
+  () => {
+    it('H = 2: opposite signs, Σ μ^h ≈ 0, Σ w^h μ^h ≈ the debiased-GD step, risk ≈ its limit', async () => {
+      const r = await iclRegression.run(
+        resolveConfig(iclRegression, {
+          preset: 'paper',
+          overrides: {
+            heads: 2,
+            log: { loss: 1000, validation: 5000, dynamics: 5000, qk: 20000 },
+            finalValidationSamples: 20000,
+            evaluation: { maxL: 41, stepL: 40, samples: 200 },
+            trainer: 'simd',
+          },
+        }),
+      );
+      const run = r.data.runs[0]!;
+      expect(run.engine.name).toMatch(/simd/);
+      const [a, b] = run.statistics;
+      const th = iclTheory(r.config, 2)!;
+      if (th.kind !== 'paired') throw new Error('expected the paired theory for H = 2');
+      expect(th.step).toBeCloseTo(40 / 45.5, 10);
+      expect(th.noisyRisk).toBeCloseTo(1.1 - 39 / 45.5, 10);
+      console.log(
+        `paper setting H=2: w ${a!.w.toFixed(4)}/${b!.w.toFixed(4)} μ ${a!.mu.toFixed(3)}/${b!.mu.toFixed(3)} ` +
+          `Σwμ ${(a!.w * a!.mu + b!.w * b!.mu).toFixed(4)} (theory ${th.step.toFixed(4)}) ` +
+          `val ${run.finalValidation!.mse.toFixed(4)} ± ${run.finalValidation!.stderr.toFixed(4)} (theory ${th.noisyRisk.toFixed(4)})`,
+      );
+      expect(Math.sign(a!.w)).toBe(-Math.sign(b!.w));
+      expect(Math.abs(a!.mu + b!.mu)).toBeLessThan(0.1 * (Math.abs(a!.mu) + Math.abs(b!.mu)));
+      expect(Math.abs(a!.w * a!.mu + b!.w * b!.mu - th.step)).toBeLessThan(0.05 * th.step);
+      const v = run.finalValidation!;
+      expect(Math.abs(v.mse - th.noisyRisk)).toBeLessThan(0.05 * th.noisyRisk + 4 * v.stderr);
+    }, 1_800_000);
   },
   ['cpu'],
 );

@@ -4,6 +4,7 @@
  * every number comes from the result.
  */
 import type { ExperimentResult } from './experiment.js';
+import { iclTheoryComparison, type IclConfig } from './icl-regression.js';
 
 /** A number in about 4 significant digits (exponent form below 1e-3 and from 1e5). */
 export function formatValue(v: number): string {
@@ -66,7 +67,14 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
           if (r.statistics.length > 1)
             rows.push([`dummy heads${tag}`, r.dummyHeads.map((h) => `L${h.layer}h${h.head}`).join(', ') || 'none']);
         }
-        rows.push(['hypothesised |w^h| = 1/√d', formatValue(d.hypothesisedW as number)]);
+        for (const r of runs) {
+          const tag = runs.length > 1 ? ` (H=${r.heads})` : '';
+          for (const x of iclTheoryComparison(result.config as IclConfig, r))
+            rows.push([
+              `theory${tag}: ${x.quantity}`,
+              `${typeof x.theory === 'number' ? formatValue(x.theory) : x.theory} (trained ${typeof x.trained === 'number' ? formatValue(x.trained) : (x.trained ?? 'n/a')})`,
+            ]);
+        }
         const ec = d.errorCurves as { contextLengths: number[]; series: { name: string; mse: number[] }[] } | null;
         if (ec && ec.contextLengths.length) {
           for (const sr of ec.series) rows.push([`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, fmt(last(sr.mse))]);
