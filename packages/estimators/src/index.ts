@@ -28,3 +28,4 @@ export {
   type HeadParams,
   type HeadTheory,
 } from './theory.js';
+export { gdAlignment, type GdAlignment } from './alignment.js';

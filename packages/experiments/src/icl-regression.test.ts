@@ -39,6 +39,11 @@ describeBackends(
         'ridge (Bayes λ)',
       ]);
       expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
+      // Against debiased GD on the first 200 evaluation tasks; results written before the field validate too.
+      expect(run.gdAlignment!.samples).toBe(200);
+      expect(Math.abs(run.gdAlignment!.gradientCosine)).toBeLessThanOrEqual(1 + 1e-6);
+      const { gdAlignment: _g, ...older } = run;
+      expect(() => validateResult(iclRegression, { ...r, data: { ...r.data, runs: [older] } })).not.toThrow();
       // The error-vs-L figure: every Monte Carlo series with its ±1 s.e. band, then the closed-form Bayes limit.
       const ec = r.figures.find((f) => f.id === 'error-curves')!.spec as {
         series: { name: string; y: number[]; lower?: number[]; upper?: number[] }[];

@@ -10,7 +10,7 @@ import {
   type IclModelConfig,
   type IclStackParams,
 } from '@attnlab/attention';
-import { circuitStatistics } from '@attnlab/metrics';
+import { circuitAlignment, circuitStatistics } from '@attnlab/metrics';
 import {
   BETA_SCALES,
   EVALUATION_STREAM,
@@ -23,7 +23,9 @@ import {
 import {
   bayesPosteriorMean,
   bayesRiskLimit,
+  debiasedGdOptimalStep,
   errorCurve,
+  gdAlignment,
   multiHeadTheory,
   optimalDebiasedGd,
   singleHeadOptimum,
@@ -35,6 +37,7 @@ import {
   optimalOneStepGd,
   type ErrorCurve,
   type Estimator,
+  type GdAlignment,
 } from '@attnlab/estimators';
 import type { FigureSpec } from '@attnlab/plot';
 import {
@@ -87,6 +90,12 @@ export interface IclRunData {
   finalValidation: { samples: number; mse: number; stderr: number } | null;
   /** Heads whose |μ^h| or |w^h| is below 10% of the largest in their layer. */
   dummyHeads: { layer: number; head: number }[];
+  /**
+   * The trained model against debiased GD at its optimal step on up to 1,000 evaluation tasks
+   * (von Oswald et al.'s prediction difference and cosine of ∂ŷ/∂x_q); null when not evaluated.
+   * Absent in results written before it existed.
+   */
+  gdAlignment?: GdAlignment | null;
 }
 
 export interface IclData {
@@ -207,6 +216,15 @@ const runSchema = s.object({
   statistics: s.array(stat),
   finalValidation: s.nullable(s.object({ samples: s.int(), mse: s.number(), stderr: s.number() })),
   dummyHeads: s.array(s.object({ layer: s.int(), head: s.int() })),
+  gdAlignment: s.nullable(
+    s.object({
+      samples: s.int(),
+      predictionDifference: s.number(),
+      relativePredictionDifference: s.nullable(s.number()),
+      gradientCosine: s.number(),
+    }),
+    { optional: true },
+  ),
 });
 export const iclDataSchema = s.object({
   runs: s.array(runSchema, { minItems: 1 }),
@@ -361,6 +379,30 @@ async function finalValidation(
   }
   const mse = sum / samples;
   return { samples, mse, stderr: Math.sqrt(Math.max(0, sum2 / samples - mse * mse) / Math.max(1, samples - 1)) };
+}
+
+/** {@link IclRunData.gdAlignment}: the model against debiased GD with η*, on evaluation tasks (step 0). */
+async function alignmentWithGd(c: IclConfig, p: Structured, samples: number): Promise<GdAlignment | null> {
+  const n = Math.min(1000, samples);
+  if (n < 2) return null;
+  const b = tokens(c, EVALUATION_STREAM, 0, n, 0);
+  const [x, y, xq] = tf.tidy(() => [
+    tf.slice(b.Z, [0, 0, 0], [-1, -1, c.d]) as tf.Tensor3D,
+    tf.reshape(tf.slice(b.Z, [0, 0, c.d], [-1, -1, 1]), [n, -1]) as tf.Tensor2D,
+    tf.slice(b.zq, [0, 0], [-1, c.d]) as tf.Tensor2D,
+  ]);
+  try {
+    return await gdAlignment(
+      (Z, zq) =>
+        c.layers === 1
+          ? iclAttention(p as IclAttentionParams, Z, zq).output
+          : iclStack(p as IclStackParams, Z, zq).output,
+      { x, y, xq },
+      { stepSize: debiasedGdOptimalStep(taskModel(c)) },
+    );
+  } finally {
+    tf.dispose([x, y, xq, b.Z, b.zq, b.yq]);
+  }
 }
 
 interface ResumeState {
@@ -665,6 +707,7 @@ async function trainOne(
       statistics: table.layers.flat(),
       finalValidation: result.aborted ? null : await finalValidation(c, st, c.finalValidationSamples, ctx.signal),
       dummyHeads: table.dummyHeads,
+      gdAlignment: result.aborted ? null : await alignmentWithGd(c, st, c.finalValidationSamples),
     };
     return { run, params, aborted: result.aborted };
   } finally {
@@ -809,19 +852,38 @@ function figures(c: IclConfig, d: IclData): NamedFigure[] {
     spec: {
       kind: 'table',
       title: 'Circuit statistics (the theory for each H is in the next table)',
-      columns: ['H', 'layer', 'head', 'w^h', 'var diag', 'sup off-diag', 'μ^h', 'sup OV rest', 'dummy'],
+      columns: [
+        'H',
+        'layer',
+        'head',
+        'w^h',
+        'var diag',
+        'sup off-diag',
+        'μ^h',
+        'sup OV rest',
+        '‖diag QK‖/‖QK‖',
+        'var/mean² diag',
+        'OV last-entry ratio',
+        'dummy',
+      ],
       rows: d.runs.flatMap((r) =>
-        r.statistics.map((x) => [
-          r.heads,
-          x.layer,
-          x.head,
-          round(x.w),
-          round(x.diagVariance),
-          round(x.offDiagSupNorm),
-          round(x.mu),
-          round(x.ovRestSupNorm),
-          r.dummyHeads.some((h) => h.layer === x.layer && h.head === x.head),
-        ]),
+        r.statistics.map((x) => {
+          const a = circuitAlignment(x);
+          return [
+            r.heads,
+            x.layer,
+            x.head,
+            round(x.w),
+            round(x.diagVariance),
+            round(x.offDiagSupNorm),
+            round(x.mu),
+            round(x.ovRestSupNorm),
+            round(a.diagonalRatio),
+            a.diagonalDispersion === null ? null : round(a.diagonalDispersion),
+            round(a.ovLastEntryRatio),
+            r.dummyHeads.some((h) => h.layer === x.layer && h.head === x.head),
+          ];
+        }),
       ),
     } as FigureSpec,
   });

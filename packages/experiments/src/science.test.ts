@@ -96,6 +96,9 @@ describeBackends(
       expect(Math.sign(a!.w)).toBe(-Math.sign(b!.w));
       expect(Math.abs(a!.mu + b!.mu)).toBeLessThan(0.1 * (Math.abs(a!.mu) + Math.abs(b!.mu)));
       expect(Math.abs(a!.w * a!.mu + b!.w * b!.mu - th.step)).toBeLessThan(0.05 * th.step);
+      // von Oswald et al.'s measure: the trained model's ∂ŷ/∂x_q points where debiased GD's does.
+      expect(run.gdAlignment!.gradientCosine).toBeGreaterThan(0.99);
+      expect(run.gdAlignment!.relativePredictionDifference!).toBeLessThan(0.02);
       const v = run.finalValidation!;
       expect(Math.abs(v.mse - th.noisyRisk)).toBeLessThan(0.05 * th.noisyRisk + 4 * v.stderr);
     }, 1_800_000);

@@ -36,6 +36,7 @@ interface IclRun {
   statistics: { layer: number; head: number; w: number; mu: number }[];
   finalValidation: { samples: number; mse: number; stderr: number } | null;
   dummyHeads: { layer: number; head: number }[];
+  gdAlignment?: { samples: number; gradientCosine: number; relativePredictionDifference: number | null } | null;
 }
 
 /**
@@ -64,6 +65,11 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
             ]);
           rows.push([`w^h${tag}`, list(r.statistics.map((x) => x.w))]);
           rows.push([`μ^h${tag}`, list(r.statistics.map((x) => x.mu))]);
+          if (r.gdAlignment)
+            rows.push([
+              `against debiased GD${tag}`,
+              `cos(∂ŷ/∂x_q) ${formatValue(r.gdAlignment.gradientCosine)}, relative prediction difference ${r.gdAlignment.relativePredictionDifference === null ? 'n/a' : formatValue(r.gdAlignment.relativePredictionDifference)} (${r.gdAlignment.samples} tasks)`,
+            ]);
           if (r.statistics.length > 1)
             rows.push([`dummy heads${tag}`, r.dummyHeads.map((h) => `L${h.layer}h${h.head}`).join(', ') || 'none']);
         }

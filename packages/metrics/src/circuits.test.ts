@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackends, expectClose, expectNoLeak } from '@attnlab/backend/testing';
-import { circuitStatistics } from './index.js';
+import { circuitAlignment, circuitStatistics } from './index.js';
 
 describeBackends('circuitStatistics', (ctx) => {
   it('tables w^h and μ^h per layer and head and names a dummy head (hand-built weights)', async () => {
@@ -33,5 +33,57 @@ describeBackends('circuitStatistics', (ctx) => {
       /dummyThreshold must be a number in \[0, 1\); got 1/,
     );
     tf.dispose(Object.values(params));
+  });
+});
+
+describe('circuitAlignment', () => {
+  it('hand-computed circuits', () => {
+    // QK = [[2, 0, 0], [0, 2, 0], [0, 0, 0]]: diagonal and homogeneous; OV = e_last·3 (last entry only).
+    const pure = circuitAlignment({
+      qk: [
+        [2, 0, 0],
+        [0, 2, 0],
+        [0, 0, 0],
+      ],
+      ov: [[0], [0], [3]],
+    });
+    expect(pure).toEqual({ diagonalRatio: 1, diagonalDispersion: 0, ovLastEntryRatio: 1 });
+    // diag (1, 3), off-diagonal 1, a key-side y entry 2 and a query-side y-row entry 5 (never acts):
+    // ‖diag‖² = 10, ‖first two rows‖²_F = 15; var = 1, mean² = 4.
+    // OV = [[0, 1], [0, 0], [2, 2]]: |2| / √9.
+    const mixed = circuitAlignment({
+      qk: [
+        [1, 1, 0],
+        [0, 3, 2],
+        [0, 5, 0],
+      ],
+      ov: [
+        [0, 1],
+        [0, 0],
+        [2, 2],
+      ],
+    });
+    expect(mixed.diagonalRatio).toBeCloseTo(Math.sqrt(10 / 15), 12);
+    expect(mixed.diagonalDispersion).toBeCloseTo(1 / 4, 12);
+    expect(mixed.ovLastEntryRatio).toBeCloseTo(2 / 3, 12);
+    expect(
+      circuitAlignment({
+        qk: [
+          [1, 0],
+          [0, 0],
+        ].map((r, i) => (i ? r : [-1, 0])),
+        ov: [[0], [1]],
+      }).diagonalDispersion,
+    ).toBe(0);
+    expect(() => circuitAlignment({ qk: [[1]], ov: [[1]] })).toThrow(/circuitAlignment: head.qk must be a square/);
+    expect(() =>
+      circuitAlignment({
+        qk: [
+          [1, 0],
+          [0, 1],
+        ],
+        ov: [[1]],
+      }),
+    ).toThrow(/circuitAlignment: head.ov must be a \[2, C\]/);
   });
 });

@@ -15,5 +15,5 @@ export type { AttentionKind, KvCacheModel, KvCacheUsage, KvCacheConfig, KvCacheP
 export { simplexVolumeCV, simplexVolumeCVs, inCvBand, CV_BAND } from './simplex.js';
 export type { SimplexVolumeCV, SimplexVolumeCVOptions } from './simplex.js';
 export { mulberry32 } from './random.js';
-export { circuitStatistics } from './circuits.js';
-export type { CircuitStatisticsTable } from './circuits.js';
+export { circuitStatistics, circuitAlignment } from './circuits.js';
+export type { CircuitStatisticsTable, CircuitAlignment } from './circuits.js';
