@@ -458,6 +458,33 @@ describe('web lab in Chromium', () => {
     await page.close();
   }, 150_000);
 
+  it("ICL trainer: the paper's task setting is one choice away, trains, survives a reload and is compared with its theory", async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=200&log.loss=10&log.validation=100&log.dynamics=100&log.qk=100&finalValidationSamples=100&evaluation.samples=10&evaluation.maxL=41',
+    );
+    expect(await page.inputValue('#icl-setting')).toBe('seed');
+    await page.selectOption('#icl-setting', 'paper');
+    expect(await page.inputValue('#icl-batch')).toBe('256');
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    await page.click('#icl-train');
+    await page.waitForSelector('#icl[data-status="done"]', { timeout: 120_000 });
+    const hash = new URLSearchParams(page.url().split('?').slice(-1)[0]);
+    expect(hash.get('betaScale')).toBe('inverse-d');
+    expect(hash.get('queryNoise')).toBe('true');
+    expect(hash.get('noiseVariance')).toBe('0.1');
+    expect(hash.get('batch')).toBe('256');
+    // The theory table names H = 2's prediction and the noisy target the paper evaluates.
+    const theory = await page.textContent('[data-figure="icl-theory"]');
+    expect(theory).toContain('Σ w^h μ^h (the GD step)');
+    expect(theory).toContain('risk (noisy target)');
+    await page.reload();
+    await page.waitForSelector('main[data-ready="true"]', { timeout: 60_000 });
+    expect(await page.inputValue('#icl-setting')).toBe('paper');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
   it('CV sweep: the page drives getExperiment("cv-sweep"), or says clearly that it is not registered', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/cv-sweep');
     const missing = await page.$('#cv-sweep-unavailable');

@@ -37,6 +37,31 @@ const LABELS: Record<string, string> = {
 };
 const INCLUDE = Object.keys(LABELS);
 
+/** The task settings a reader can start from: the fields the form does not show, plus the batch. */
+type Setting = 'seed' | 'paper';
+const settingFields = (c: IclConfig) => ({
+  noiseVariance: c.noiseVariance,
+  queryNoise: c.queryNoise,
+  betaScale: c.betaScale,
+  batch: c.batch,
+});
+const SETTINGS: Record<Setting, { label: string; fields: ReturnType<typeof settingFields> }> = {
+  seed: {
+    label: 'Seed 004: β ~ N(0, I), noise variance 5·10⁻⁴, noiseless target',
+    fields: settingFields(iclRegression.presets.seed),
+  },
+  paper: {
+    label: 'The paper: β ~ N(0, I/d), noise variance 0.1, noisy target, batch 256',
+    fields: settingFields(iclRegression.presets.paper!),
+  },
+};
+const settingOf = (c: IclConfig): Setting =>
+  c.betaScale === SETTINGS.paper.fields.betaScale &&
+  c.queryNoise === SETTINGS.paper.fields.queryNoise &&
+  c.noiseVariance === SETTINGS.paper.fields.noiseVariance
+    ? 'paper'
+    : 'seed';
+
 interface Live {
   train: Map<string, { step: number[]; value: number[] }>;
   val: Map<string, { step: number[]; value: number[] }>;
@@ -96,6 +121,15 @@ export const iclPage: Page = {
       error.textContent = `The link's settings were not valid, so the quick preset is shown: ${(e as Error).message}`;
     }
     const form = schemaForm(schema, config, { idPrefix: 'icl', include: INCLUDE, labels: LABELS });
+    // Which task to learn: seed 004's sampling or the paper's (He, Pan, Chen & Yang 2025).
+    const settingSelect = h('select', { id: 'icl-setting' });
+    for (const [value, { label }] of Object.entries(SETTINGS))
+      settingSelect.append(h('option', { value, selected: value === settingOf(config) }, label));
+    settingSelect.addEventListener('change', () => {
+      const batch = document.getElementById('icl-batch') as HTMLInputElement | null;
+      if (batch) batch.value = String(SETTINGS[settingSelect.value as Setting].fields.batch);
+    });
+    const setting = h('div', { class: 'field' }, h('label', { for: 'icl-setting' }, 'Task setting'), settingSelect);
     const section = h('section', { id: 'icl', 'data-status': 'idle' });
     const progress = progressView('icl');
     const frames = h('p', { class: 'muted', id: 'icl-frames', 'aria-live': 'off' });
@@ -379,7 +413,8 @@ export const iclPage: Page = {
       error.textContent = '';
       if (!resume) {
         try {
-          runConfig = resolveConfig(iclRegression, { preset: 'quick', overrides: form.read(config) });
+          const { batch: _b, ...task } = SETTINGS[settingSelect.value as Setting].fields;
+          runConfig = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...form.read(config), ...task } });
         } catch (e) {
           error.textContent = (e as Error).message;
           return;
@@ -465,7 +500,7 @@ export const iclPage: Page = {
         { class: 'lede' },
         'Seed 004: one layer of multi-head softmax attention trained on in-context linear regression learns a kernel estimator. Training runs in a Web Worker (the page stays responsive) with @attnlab/experiments’ icl-regression on the same backend as this page; the curves and circuits update as it learns.',
       ),
-      h('form', { class: 'inputs', id: 'icl-form' }, form.el),
+      h('form', { class: 'inputs', id: 'icl-form' }, setting, form.el),
       h(
         'div',
         { class: 'controls', role: 'group', 'aria-label': 'Training' },
