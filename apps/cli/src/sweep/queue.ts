@@ -68,26 +68,45 @@ export function parseRedisUrl(url: string, flag = '--queue'): RedisConnection {
 const jobId = (sweepId: string, pointId: string): string => `${sweepId}-${pointId}`;
 
 type BullMq = typeof import('bullmq');
-async function loadBullMq(): Promise<BullMq> {
-  return import('bullmq');
+type RedisClient = import('ioredis').Redis;
+
+/** BullMQ and a maker of ioredis clients (BullMQ in ESM takes constructed clients); each is closed by `closeAll`. */
+async function loadBullMq(): Promise<{
+  bull: BullMq;
+  client(c: RedisConnection): RedisClient;
+  closeAll(): void;
+}> {
+  const [bull, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+  const made: RedisClient[] = [];
+  return {
+    bull,
+    client: (c) => {
+      const r = new Redis({ ...c, maxRetriesPerRequest: null });
+      r.on('error', () => undefined);
+      made.push(r);
+      return r;
+    },
+    closeAll: () => {
+      for (const r of made.splice(0)) r.disconnect();
+    },
+  };
 }
 
 /** Connects once, failing with a one-line error when Redis does not answer. */
-async function checkRedis(bull: BullMq, url: string, connection: RedisConnection): Promise<void> {
-  const q = new bull.Queue(QUEUE_NAME, {
-    connection: { ...connection, maxRetriesPerRequest: 1, retryStrategy: () => null, enableOfflineQueue: false },
-  });
-  q.on('error', () => undefined);
+async function checkRedis(url: string, connection: RedisConnection): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis({ ...connection, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  r.on('error', () => undefined);
   try {
-    await q.waitUntilReady();
-    await q.getJobCounts('wait');
+    await r.connect();
+    await r.ping();
   } catch (e) {
     throw new CliError(
       `cannot reach Redis at ${url}: ${(e as Error).message} (start one: redis-server --port 6379)`,
       1,
     );
   } finally {
-    await q.close().catch(() => undefined);
+    r.disconnect();
   }
 }
 
@@ -102,13 +121,12 @@ export async function runQueueSweep(
   o: SweepRunOptions,
 ): Promise<'done' | 'interrupted' | 'failed'> {
   const connection = parseRedisUrl(url);
-  const bull = await loadBullMq();
-  await checkRedis(bull, url, connection);
+  await checkRedis(url, connection);
+  const { bull, client, closeAll } = await loadBullMq();
   folder.index.queue = url;
   saveIndex(folder);
-  const conn = { ...connection, maxRetriesPerRequest: null };
-  const queue = new bull.Queue<PointJob, PointJobResult>(QUEUE_NAME, { connection: conn });
-  const events = new bull.QueueEvents(QUEUE_NAME, { connection: conn });
+  const queue = new bull.Queue<PointJob, PointJobResult>(QUEUE_NAME, { connection: client(connection) });
+  const events = new bull.QueueEvents(QUEUE_NAME, { connection: client(connection) });
   queue.on('error', (e) => o.io.err(`queue: ${e.message}`));
   events.on('error', (e) => o.io.err(`queue events: ${e.message}`));
   const byJob = new Map(folder.points.map((p) => [jobId(folder.index.sweepId, p.id), p]));
@@ -209,6 +227,7 @@ export async function runQueueSweep(
     process.off('SIGTERM', onSignal);
     await events.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
+    closeAll();
   }
   return interrupted ? 'interrupted' : failed ? 'failed' : 'done';
 }
@@ -217,16 +236,15 @@ export async function runQueueSweep(
 export async function queueCounts(url: string): Promise<Record<string, number> | string> {
   try {
     const connection = parseRedisUrl(url);
-    const bull = await loadBullMq();
-    const q = new bull.Queue(QUEUE_NAME, {
-      connection: { ...connection, maxRetriesPerRequest: 1, retryStrategy: () => null, enableOfflineQueue: false },
-    });
+    await checkRedis(url, connection);
+    const { bull, client, closeAll } = await loadBullMq();
+    const q = new bull.Queue(QUEUE_NAME, { connection: client(connection) });
     q.on('error', () => undefined);
     try {
-      await q.waitUntilReady();
       return await q.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed');
     } finally {
       await q.close().catch(() => undefined);
+      closeAll();
     }
   } catch (e) {
     return `cannot reach Redis at ${url}: ${(e as Error).message}`;
@@ -253,8 +271,8 @@ export interface WorkerOptions {
  */
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const connection = parseRedisUrl(o.url);
-  const bull = await loadBullMq();
-  await checkRedis(bull, o.url, connection);
+  await checkRedis(o.url, connection);
+  const { bull, client, closeAll } = await loadBullMq();
   const pool = new PointPool(o.concurrency, o.entry);
   const name = `worker ${process.pid}`;
   let stopping = false;
@@ -275,7 +293,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
       throw new Error(outcome.message);
     },
     {
-      connection: { ...connection, maxRetriesPerRequest: null },
+      connection: client(connection),
       concurrency: o.concurrency,
       lockDuration: o.lockDuration,
       stalledInterval: o.stalledInterval,
@@ -305,6 +323,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   void worker.run();
   await stopped;
   await pool.close();
+  closeAll();
   if (!o.quiet) o.io.err(`${name}: stopped`);
   return 0;
 }
