@@ -2,7 +2,7 @@
 // and check what a user sees: exit codes, stdout/stderr separation, --json validated against the
 // experiment's result schema, the run folder, Ctrl-C → resume, one-line errors, report.html in
 // headless Chromium.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -779,7 +779,7 @@ const SWEEP_24 = {
 };
 
 interface Proc {
-  child: ReturnType<typeof spawn>;
+  child: ChildProcessWithoutNullStreams;
   out: string;
   err: string;
   exited: Promise<number | null>;
@@ -788,8 +788,8 @@ interface Proc {
 function startCli(args: string[]): Proc {
   const child = spawn(process.execPath, [bin, ...args], { env: env(), cwd: tmp });
   const p: Proc = { child, out: '', err: '', exited: Promise.resolve(null) };
-  child.stdout!.on('data', (d: Buffer) => (p.out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (p.err += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (p.out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (p.err += d.toString()));
   p.exited = new Promise((res) =>
     child.on('close', (code) => {
       p.code = code;
@@ -969,13 +969,15 @@ describe('attnlab (process): sweeps', () => {
       '--stalled-interval',
       '1000',
     ];
-    const [a, b, c] = [startCli(workerArgs), startCli(workerArgs), startCli(workerArgs)];
+    const a = startCli(workerArgs);
+    const b = startCli(workerArgs);
+    const c = startCli(workerArgs);
     for (const w of [a, b, c]) await until('worker ready', () => /ready on redis:/.test(w.out), w);
     let submitter = startCli(['sweep', 'sweep24.json', '--out', 'redis', '--queue', url]);
 
-    const killedA = await until('worker A mid-point', () => midPoint(a!, 'redis', new Set()), a);
-    a!.child.kill('SIGKILL');
-    await a!.exited;
+    const killedA = await until('worker A mid-point', () => midPoint(a, 'redis', new Set()), a);
+    a.child.kill('SIGKILL');
+    await a.exited;
     const aWasMid = !finished('redis', killedA);
 
     await until('submitter: 2 points collected', () => /\[2\/24\]/.test(submitter.err), submitter);
@@ -983,16 +985,16 @@ describe('attnlab (process): sweeps', () => {
     await submitter.exited;
     submitter = startCli(['sweep', 'resume', 'redis']);
 
-    const stoppedB = await until('worker B mid-point', () => midPoint(b!, 'redis', new Set([killedA])), b);
-    b!.child.kill('SIGTERM');
-    expect(await b!.exited).toBe(0);
-    expect(b!.err).toMatch(/SIGTERM: checkpointing the running points/);
+    const stoppedB = await until('worker B mid-point', () => midPoint(b, 'redis', new Set([killedA])), b);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(b.err).toMatch(/SIGTERM: checkpointing the running points/);
     const bWasMid = !finished('redis', stoppedB);
 
     expect(await submitter.exited).toBe(0);
     expect(submitter.out).toContain('Sweep of icl-regression: 24 of 24 points done');
-    c!.child.kill('SIGTERM');
-    expect(await c!.exited).toBe(0);
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
 
     const redisRows = rowsOf('redis');
     expect(redisRows).toHaveLength(24);
@@ -1007,9 +1009,9 @@ describe('attnlab (process): sweeps', () => {
       expect(losses('redis', r.id)).toEqual(losses('local', r.id));
     }
     // The killed and the stopped workers' points were finished by another worker, from their checkpoints.
-    if (aWasMid) expect(c!.err).toContain(`(${killedA}) done`);
+    if (aWasMid) expect(c.err).toContain(`(${killedA}) done`);
     if (bWasMid) {
-      expect(c!.err).toContain(`(${stoppedB}) done`);
+      expect(c.err).toContain(`(${stoppedB}) done`);
       expect(redisRows.find((r) => r.id === stoppedB)!.resumedFrom).toBeGreaterThanOrEqual(100);
     }
     const st = cli(['sweep', 'status', 'redis']);

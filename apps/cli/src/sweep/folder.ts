@@ -24,15 +24,15 @@ import { ATTNLAB_VERSION } from '../version.js';
 
 export const SPEC_FILE = 'spec.json';
 export const INDEX_FILE = 'index.json';
-export const POINTS_DIR = 'points';
-export const ROWS_FILE = 'results.jsonl';
-export const ROWS_CSV = 'results.csv';
-export const AGGREGATE_FILE = 'aggregate.json';
-export const AGGREGATE_CSV = 'aggregate.csv';
+const POINTS_DIR = 'points';
+const ROWS_FILE = 'results.jsonl';
+const ROWS_CSV = 'results.csv';
+const AGGREGATE_FILE = 'aggregate.json';
+const AGGREGATE_CSV = 'aggregate.csv';
 
 export type PointState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 
-export interface IndexEntry {
+interface IndexEntry {
   id: string;
   index: number;
   label: string;
@@ -64,7 +64,7 @@ export interface SweepFolder {
 }
 
 /** Expands a spec, or a one-line error (exit 2) naming the spec file and the field. */
-export function expandOrExit(spec: unknown, where: string): SweepPoint[] {
+function expandOrExit(spec: unknown, where: string): SweepPoint[] {
   try {
     return expandSweep(spec);
   } catch (e) {
@@ -186,7 +186,7 @@ function sortedRows(folder: SweepFolder): SweepRow[] {
 }
 
 /** results.jsonl (one JSON row per finished point, in point order) and results.csv. */
-export function writeRows(folder: SweepFolder): void {
+function writeRows(folder: SweepFolder): void {
   const rows = sortedRows(folder);
   atomicWrite(join(folder.dir, ROWS_FILE), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   atomicWrite(join(folder.dir, ROWS_CSV), rows.length ? toCsv(sweepRowsTable(rows, axesOf(folder))) : '');

@@ -28,7 +28,7 @@ export function doneText(folder: SweepFolder, point: SweepPoint): string {
   return `done (${first ? `${first[0]} ${formatValue(first[1]!)}, ` : ''}${(row.durationMs / 1000).toFixed(1)} s${resumed})`;
 }
 
-export const taskFor = (folder: SweepFolder, point: SweepPoint, o: SweepRunOptions): PointTask => ({
+const taskFor = (folder: SweepFolder, point: SweepPoint, o: SweepRunOptions): PointTask => ({
   dir: pointDir(folder.dir, point.id),
   point,
   backend: o.backend,
@@ -36,12 +36,7 @@ export const taskFor = (folder: SweepFolder, point: SweepPoint, o: SweepRunOptio
 });
 
 /** Applies a point's outcome to the folder; returns whether it finished. */
-export function recordOutcome(
-  folder: SweepFolder,
-  point: SweepPoint,
-  outcome: PointOutcome,
-  o: SweepRunOptions,
-): boolean {
+function recordOutcome(folder: SweepFolder, point: SweepPoint, outcome: PointOutcome, o: SweepRunOptions): boolean {
   if (outcome.kind === 'done') {
     markDone(folder, point, outcome.result);
     if (!o.quiet) o.io.err(pointLine(folder, point, doneText(folder, point)));

@@ -1,22 +1,19 @@
 // A local pool of worker threads (one per core by default): each runs one point at a time.
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PointOutcome, PointTask } from './point.js';
 import type { FromThread, ToThread } from './thread.js';
 
 /** workerData that makes the CLI's entry file start a sweep thread instead of the command line. */
-export const THREAD_MARKER = 'attnlab-sweep-thread'; // main.ts checks the same name
-
-export const defaultWorkers = (): number => availableParallelism();
+const THREAD_MARKER = 'attnlab-sweep-thread'; // main.ts checks the same name
 
 interface Slot {
   worker: Worker;
-  busy?: { id: string; resolve(o: PointOutcome): void };
+  busy?: { id: string; resolve: (o: PointOutcome) => void };
 }
 
 export class PointPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: { task: PointTask; resolve(o: PointOutcome): void; onStart?: () => void }[] = [];
+  private readonly waiting: { task: PointTask; resolve: (o: PointOutcome) => void; onStart?: () => void }[] = [];
   private aborted = false;
 
   constructor(

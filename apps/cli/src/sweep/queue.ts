@@ -73,8 +73,8 @@ type RedisClient = import('ioredis').Redis;
 /** BullMQ and a maker of ioredis clients (BullMQ in ESM takes constructed clients); each is closed by `closeAll`. */
 async function loadBullMq(): Promise<{
   bull: BullMq;
-  client(c: RedisConnection): RedisClient;
-  closeAll(): void;
+  client: (c: RedisConnection) => RedisClient;
+  closeAll: () => void;
 }> {
   const [bull, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
   const made: RedisClient[] = [];
