@@ -922,6 +922,39 @@ describe('attnlab (process): sweeps', () => {
     expectUsageError(cli(['sweep', 'other.json', '--out', 'smoke']), 'smoke holds a different sweep');
   }, 120_000);
 
+  it('icl heads --seeds 2: the preset sweep H ∈ {1, 2, 4, 8} × 2 seeds with error bars; one seed stays one run', () => {
+    const r = cli([
+      'icl',
+      'heads',
+      ...TINY_ICL.filter((_, i, a) => a[i] !== '--eval-samples' && a[i - 1] !== '--eval-samples'),
+      '--eval-samples',
+      '10',
+      '--seed',
+      '5',
+      '--seeds',
+      '2',
+      '--out',
+      'heads-sweep',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Sweep of icl-regression: 8 of 8 points done');
+    for (const h of [1, 2, 4, 8]) expect(r.stdout).toMatch(new RegExp(`heads=${h} +\\S+ ± \\S+ \\(n = 2\\)`));
+    const spec = readJson(at('heads-sweep', 'spec.json')) as { axes: unknown; base: Record<string, unknown> };
+    expect(spec.axes).toEqual({ heads: [1, 2, 4, 8], seed: { from: 5, to: 6, step: 1 } });
+    expect(spec.base.headCounts).toBeUndefined();
+    expect(readdirSync(at('heads-sweep', 'figures'))).toEqual(
+      expect.arrayContaining(['error-vs-L.svg', 'final-training-loss-vs-heads.svg']),
+    );
+    // The error bar is the standard error over the two seeds: |x₁ − x₂| / 2.
+    const rows = rowsOf('heads-sweep') as (Row & { values: { heads: number } })[];
+    const two = rows.filter((x) => x.values.heads === 4).map((x) => x.metrics['final training loss']!);
+    const agg = readJson(at('heads-sweep', 'aggregate.json')) as {
+      groups: { values: { heads: number }; metrics: Record<string, { mean: number; se: number }> }[];
+    };
+    const g4 = agg.groups.find((g) => g.values.heads === 4)!.metrics['final training loss']!;
+    expect(g4.se).toBeCloseTo(Math.abs(two[0]! - two[1]!) / 2, 12);
+    expectUsageError(cli(['icl', 'heads', '--workers', '2']), '--workers needs --seeds N with N ≥ 2');
+  }, 120_000);
   it('24 points on the local pool (killed with SIGKILL and started again) and on Redis with three workers (one SIGKILLed, one SIGTERMed mid-point, the submitter killed and restarted): every point once, the same numbers', async () => {
     writeFileSync(at('sweep24.json'), JSON.stringify(SWEEP_24, null, 2));
     // Local pool, SIGKILL once a few points are done and one has a checkpoint but no result.

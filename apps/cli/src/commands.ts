@@ -241,13 +241,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'icl heads',
     summary: 'seed 004: compare H ∈ {1, 2, 4, 8} heads and name the dummy heads',
+    details:
+      'One seed: one run folder with the four models and their comparison. --seeds N (N ≥ 2): the preset\nsweep H ∈ {1, 2, 4, 8} × seeds seed … seed + N − 1 on the local pool (see attnlab sweep): a sweep\nfolder with every point a run folder, mean ± standard error over the seeds and figures with\nerror bars. Started again with the same flags and --out, it continues.',
     positionals: [],
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
       ...iclModelFlags,
       ...iclEvalFlags,
+      int('seeds', 1, 10_000, 'seeds per head count (≥ 2: a sweep with error bars over seeds; default 1)'),
+      int('workers', 1, 1024, 'with --seeds: threads of the local pool (default: one per core)'),
     ],
-    examples: ['attnlab icl heads --preset quick', 'attnlab icl heads --steps 3000 --out runs/heads'],
+    examples: [
+      'attnlab icl heads --preset quick',
+      'attnlab icl heads --steps 3000 --out runs/heads',
+      'attnlab icl heads --seeds 10 --steps 3000 --out sweeps/heads',
+    ],
   },
   {
     name: 'icl eval',

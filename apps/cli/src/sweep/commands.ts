@@ -131,6 +131,18 @@ export async function sweep(args: ParsedArgs, io: Io): Promise<number> {
   return runAndReport(folder, args, io, backend, commandLine(args), queue);
 }
 
+/** A sweep built by another command (`icl heads --seeds N`): same folder, runner and outputs as `attnlab sweep`. */
+export async function presetSweep(
+  spec: Record<string, unknown>,
+  dir: string,
+  args: ParsedArgs,
+  io: Io,
+  command: string,
+): Promise<number> {
+  const folder = openSweepFolder(dir, spec, command);
+  return runAndReport(folder, args, io, backendFor(args, spec, command), command, undefined);
+}
+
 /** `attnlab sweep resume <folder>`: runs what is left (on the sweep's queue when it has one). */
 export async function sweepResume(args: ParsedArgs, io: Io): Promise<number> {
   const dir = args.positionals.folder!;
