@@ -129,6 +129,11 @@ describe('attnlab (process): help, parsing, doctor', () => {
       'run',
       'resume',
       'report',
+      'sweep',
+      'sweep resume',
+      'sweep status',
+      'sweep collect',
+      'worker',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`\\n {2}${c} +\\S`));
     }

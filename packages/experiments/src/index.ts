@@ -86,6 +86,7 @@ export {
   sweepRow,
   aggregateSweep,
   sweepRowsTable,
+  parseSweepRows,
   meanSe,
   formatMeanSe,
   type SweepRow,

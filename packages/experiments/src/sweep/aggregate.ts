@@ -276,3 +276,49 @@ export function sweepRowsTable(rows: readonly SweepRow[], axes?: readonly string
     ]),
   };
 }
+
+/**
+ * Reads a sweep folder's results.jsonl (one row per line; blank lines ignored); a line that is not
+ * a row is a RangeError naming the line and what is missing.
+ */
+export function parseSweepRows(text: string): SweepRow[] {
+  const rows: SweepRow[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new RangeError(`results.jsonl line ${i + 1}: not JSON (${(e as Error).message})`);
+    }
+    const r = v as Partial<SweepRow> | null;
+    const missing = !r || typeof r !== 'object' ? 'an object' : undefined;
+    const bad =
+      missing ??
+      (typeof r!.id !== 'string'
+        ? 'id'
+        : typeof r!.index !== 'number'
+          ? 'index'
+          : typeof r!.values !== 'object' || r!.values === null
+            ? 'values'
+            : typeof r!.metrics !== 'object' || r!.metrics === null
+              ? 'metrics'
+              : undefined);
+    if (bad)
+      throw new RangeError(
+        `results.jsonl line ${i + 1}: not a sweep row (${bad === 'an object' ? 'must be an object' : `no ${bad}`}); a sweep folder's results.jsonl has one row per point`,
+      );
+    rows.push({
+      curves: {},
+      label: '',
+      experiment: '',
+      engine: null,
+      backend: '',
+      durationMs: 0,
+      resumedFrom: null,
+      ...r,
+    } as SweepRow);
+  });
+  if (rows.length === 0) throw new RangeError('results.jsonl: no rows (no point of the sweep has finished yet)');
+  return rows;
+}

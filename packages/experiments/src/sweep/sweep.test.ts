@@ -1,5 +1,5 @@
 import { validateFigure } from '@attnlab/plot';
-import { aggregateSweep, meanSe, sweepRowsTable, type SweepRow } from './aggregate.js';
+import { aggregateSweep, meanSe, parseSweepRows, sweepRowsTable, type SweepRow } from './aggregate.js';
 import { expandSweep, pointId, resolveSweep } from './spec.js';
 
 const icl = (axes: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
@@ -125,5 +125,12 @@ describe('sweep aggregation', () => {
     const t = sweepRowsTable(rows, ['heads', 'seed']);
     expect(t.columns.slice(0, 6)).toEqual(['id', 'index', 'label', 'heads', 'seed', 'final training loss']);
     expect(t.rows.map((r) => r[0])).toEqual(['p0', 'p1', 'p2', 'p3']);
+  });
+  it('parseSweepRows reads results.jsonl back; a bad line is named', () => {
+    const rows = [row(0, 1, 0, 1, [1, 0.5]), row(1, 1, 1, 3, [3, 1.5])];
+    expect(parseSweepRows(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n\n`)).toEqual(rows);
+    expect(() => parseSweepRows('{"id":"x"}')).toThrow('results.jsonl line 1: not a sweep row (no index)');
+    expect(() => parseSweepRows(`${JSON.stringify(rows[0])}\n{oops`)).toThrow('results.jsonl line 2: not JSON');
+    expect(() => parseSweepRows('')).toThrow('results.jsonl: no rows');
   });
 });
