@@ -51,7 +51,16 @@ const port = await new Promise((res) => {
     s.close(() => res(p));
   });
 });
-const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+const redis = spawn('redis-server', [
+  '--port',
+  String(port),
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+]);
 await new Promise((res) => {
   let out = '';
   redis.stdout.on('data', (d) => {
@@ -92,7 +101,9 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 const base = Math.min(...rows['1 thread']);
-console.log(`24-point sweep, ${steps} steps per point, cpu backend, ${cores} cores (best of ${repeats}, process start to exit):`);
+console.log(
+  `24-point sweep, ${steps} steps per point, cpu backend, ${cores} cores (best of ${repeats}, process start to exit):`,
+);
 for (const [name, ts] of Object.entries(rows)) {
   const t = Math.min(...ts);
   console.log(
