@@ -1056,4 +1056,30 @@ describe('attnlab (process): sweeps', () => {
     expect(st.stdout).toContain('redis: 24 of 24 done');
     expect(st.stdout).toMatch(/queue redis:\/\/127\.0\.0\.1:\d+: 0 wait, 0 active, 0 delayed, 24 completed, 0 failed/);
   }, 240_000);
+
+  it('a worker without the sweep folder (--scratch): the submitter writes each point folder from the job result', async () => {
+    expect(redis).toBeDefined();
+    const url = indexOf('redis').queue!;
+    const w = startCli(['worker', '--queue', url, '--concurrency', '2', '--scratch']);
+    await until('worker ready', () => /ready on redis:/.test(w.out), w);
+    const smoke = join(root, '..', '..', 'examples', 'sweeps', 'smoke.json');
+    const r = cli(['sweep', smoke, '--out', 'smoke-queue', '--queue', url]);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(r.code).toBe(0);
+    expect(w.err).toMatch(/attempt 1 in .*attnlab-worker/);
+    const here = rowsOf('smoke-queue');
+    const there = rowsOf('smoke');
+    expect(here.map((x) => x.id)).toEqual(there.map((x) => x.id));
+    for (const x of there) {
+      expect(losses('smoke-queue', x.id)).toEqual(losses('smoke', x.id));
+      expect(readdirSync(at('smoke-queue', 'points', x.id)).sort()).toEqual([
+        'config.json',
+        'figures',
+        'metrics.csv',
+        'report.html',
+        'results.json',
+      ]);
+    }
+  }, 120_000);
 });

@@ -392,6 +392,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       int('concurrency', 1, 1024, 'points at a time, one thread each (default: one per core)'),
       int('lock-duration', 1000, 3_600_000, "ms a point's job lock lasts without renewal (default 30000)"),
       int('stalled-interval', 500, 3_600_000, 'ms between checks for jobs of dead workers (default 30000)'),
+      {
+        name: 'scratch',
+        type: 'boolean',
+        description:
+          'run points in a scratch folder, not in the sweep folder even where it is visible (storage not shared); results return to the submitter',
+      },
     ],
     examples: [
       'attnlab worker --queue redis://127.0.0.1:6379',

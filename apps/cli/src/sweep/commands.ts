@@ -214,5 +214,6 @@ export async function worker(args: ParsedArgs, io: Io): Promise<number> {
     quiet: args.flags.quiet === true,
     lockDuration: (args.flags['lock-duration'] as number | undefined) ?? 30_000,
     stalledInterval: (args.flags['stalled-interval'] as number | undefined) ?? 30_000,
+    scratch: args.flags.scratch === true,
   });
 }

@@ -1,7 +1,10 @@
 // Runs a sweep's unfinished points on the local pool of worker threads.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SweepPoint } from '@attnlab/experiments';
 import type { CliBackend } from '../commands.js';
 import { formatValue } from '@attnlab/experiments';
+import { CHECKPOINT_FILE } from '../run-folder.js';
 import type { Io } from '../term.js';
 import { markDone, pointDir, setState, type SweepFolder } from './folder.js';
 import type { PointOutcome, PointTask } from './point.js';
@@ -43,7 +46,10 @@ function recordOutcome(folder: SweepFolder, point: SweepPoint, outcome: PointOut
     return true;
   }
   if (outcome.kind === 'aborted') {
-    setState(folder, point.id, 'interrupted', 'checkpoint saved; resumes from it');
+    // A point that never started (still waiting for a thread) stays pending.
+    if (existsSync(join(pointDir(folder.dir, point.id), CHECKPOINT_FILE)))
+      setState(folder, point.id, 'interrupted', 'checkpoint saved; resumes from it');
+    else setState(folder, point.id, 'pending');
     return false;
   }
   setState(folder, point.id, 'failed', outcome.message);

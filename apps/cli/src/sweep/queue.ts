@@ -2,7 +2,7 @@
 // sweep's id and the point's id, so enqueueing again is a no-op) and writes the sweep folder from the
 // jobs' return values; `attnlab worker` runs jobs on its local pool of threads. BullMQ (and ioredis)
 // are loaded only here, only with --queue.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ExperimentResult, SweepPoint } from '@attnlab/experiments';
@@ -260,6 +260,8 @@ export interface WorkerOptions {
   /** BullMQ's lock duration and stalled-check interval (ms): how fast a dead worker's job is taken back. */
   lockDuration: number;
   stalledInterval: number;
+  /** Run points in a scratch folder even when the sweep folder is visible (storage not shared). */
+  scratch: boolean;
 }
 
 /**
@@ -280,13 +282,15 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     QUEUE_NAME,
     async (job) => {
       const { sweepDir, point } = job.data;
-      const shared = existsSync(join(sweepDir, SPEC_FILE));
+      const shared = !o.scratch && existsSync(join(sweepDir, SPEC_FILE));
       const dir = shared ? pointDir(sweepDir, point.id) : join(tmpdir(), 'attnlab-worker', job.data.sweepId, point.id);
       const task: PointTask = { dir, point, backend: job.data.backend, command: job.data.command };
       if (!o.quiet) o.io.err(`${name}: ${point.label} (${point.id}) attempt ${job.attemptsMade + 1} in ${dir}`);
       const outcome = await pool.run(task);
       if (outcome.kind === 'done') {
         if (!o.quiet) o.io.err(`${name}: ${point.label} (${point.id}) done`);
+        // A scratch folder has served its purpose: the result goes to the submitter with the job.
+        if (!shared) rmSync(dir, { recursive: true, force: true });
         return { result: outcome.result, dir, worker: name };
       }
       if (outcome.kind === 'aborted') throw new Error(`${name} stopped (checkpoint saved; another worker resumes it)`);
