@@ -74,6 +74,8 @@ const result = await esbuild.build({
   conditions: ['@attnlab/source'],
   mainFields: ['main', 'module'],
   plugins: [externals],
+  // BullMQ (with ioredis) and yaml stay in node_modules: loaded only by --queue, `attnlab worker` and .yaml specs.
+  external: ['bullmq', 'ioredis', 'yaml'],
   banner: { js: banner },
   define: { __ATTNLAB_VERSION__: JSON.stringify(pkg.version) },
   chunkNames: 'chunks/[name]-[hash]',

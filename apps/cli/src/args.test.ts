@@ -31,7 +31,7 @@ describe('parseArgs: commands', () => {
   });
   it('unknown commands name themselves, suggest, and list the allowed ones', () => {
     expect(fails(['doctr']).message).toBe(
-      "unknown command 'doctr' (did you mean 'doctor'?); commands: doctor, start, walkthrough, value-matrix, cv-sweep, icl, kv-cache, run, resume, report, bench",
+      "unknown command 'doctr' (did you mean 'doctor'?); commands: doctor, start, walkthrough, value-matrix, cv-sweep, icl, kv-cache, run, resume, report, sweep, worker, bench",
     );
     expect(fails(['frobnicate']).message).toMatch(/^unknown command 'frobnicate'; commands: doctor,/);
     expect(fails(['icl']).message).toBe("'icl' needs a subcommand: train, heads, eval");

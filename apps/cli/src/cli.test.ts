@@ -2,8 +2,9 @@
 // and check what a user sees: exit codes, stdout/stderr separation, --json validated against the
 // experiment's result schema, the run folder, Ctrl-C → resume, one-line errors, report.html in
 // headless Chromium.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -128,6 +129,11 @@ describe('attnlab (process): help, parsing, doctor', () => {
       'run',
       'resume',
       'report',
+      'sweep',
+      'sweep resume',
+      'sweep status',
+      'sweep collect',
+      'worker',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`\\n {2}${c} +\\S`));
     }
@@ -757,4 +763,323 @@ describe('attnlab (process): run files, resume, report, errors', () => {
       await browser.close();
     }
   });
+});
+
+// ---- sweeps (issue 15) --------------------------------------------------------------------------
+
+/** A 24-point sweep: H ∈ {1, 2, 4} × 8 seeds, each point a few tenths of a second, a checkpoint every 100 steps. */
+const SWEEP_24 = {
+  experiment: 'icl-regression',
+  backend: 'cpu',
+  base: {
+    steps: 1500,
+    batch: 16,
+    L: 10,
+    log: { loss: 50, validation: 500, dynamics: 500, qk: 1500 },
+    checkpointEvery: 100,
+    finalValidationSamples: 100,
+    evaluation: { maxL: 21, stepL: 10, samples: 20 },
+  },
+  axes: { heads: [1, 2, 4], seed: { from: 0, to: 7, step: 1 } },
+};
+
+interface Proc {
+  child: ChildProcessWithoutNullStreams;
+  out: string;
+  err: string;
+  exited: Promise<number | null>;
+  code?: number | null;
+}
+function startCli(args: string[]): Proc {
+  const child = spawn(process.execPath, [bin, ...args], { env: env(), cwd: tmp });
+  const p: Proc = { child, out: '', err: '', exited: Promise.resolve(null) };
+  child.stdout.on('data', (d: Buffer) => (p.out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (p.err += d.toString()));
+  p.exited = new Promise((res) =>
+    child.on('close', (code) => {
+      p.code = code;
+      res(code);
+    }),
+  );
+  return p;
+}
+/** Resolves once `cond` holds (checked on every event-loop turn, at most every 20 ms); fails if `alive` says the process ended. */
+function until<T>(what: string, cond: () => T | undefined | false, alive?: Proc): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      let v: T | undefined | false;
+      try {
+        v = cond();
+      } catch {
+        v = undefined;
+      }
+      if (v !== undefined && v !== false) return resolve(v);
+      if (alive && alive.code !== undefined)
+        return reject(new Error(`${what}: the process exited (${alive.code}) first\n${alive.err}`));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+interface Row {
+  id: string;
+  metrics: Record<string, number | null>;
+  resumedFrom: number | null;
+}
+const rowsOf = (dir: string): Row[] =>
+  readFileSync(at(dir, 'results.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Row);
+const indexOf = (dir: string) =>
+  readJson(at(dir, 'index.json')) as { points: { id: string; state: string }[]; queue?: string };
+const ckpt = (dir: string, id: string) => existsSync(at(dir, 'points', id, 'checkpoints', 'latest.ckpt'));
+const finished = (dir: string, id: string): boolean => {
+  const p = at(dir, 'points', id, 'results.json');
+  return existsSync(p) && (readJson(p) as { meta: { aborted: boolean } }).meta.aborted === false;
+};
+const losses = (dir: string, id: string): number[] =>
+  (readJson(at(dir, 'points', id, 'results.json')) as { data: { runs: { loss: { value: number[] } }[] } }).data.runs[0]!
+    .loss.value;
+
+/** A worker's next point that has saved a checkpoint and not finished: its id (the worker is then mid-point). */
+function midPoint(w: Proc, dir: string, seen: Set<string>): string | false {
+  for (const m of w.err.matchAll(/\(([0-9a-f]{12})\) attempt \d+ in /g)) {
+    const id = m[1]!;
+    if (seen.has(id)) continue;
+    if (finished(dir, id)) {
+      seen.add(id);
+      continue;
+    }
+    if (ckpt(dir, id)) return id;
+  }
+  return false;
+}
+
+describe('attnlab (process): sweeps', () => {
+  let redis: ReturnType<typeof spawn> | undefined;
+  afterAll(() => {
+    redis?.kill('SIGKILL');
+  });
+
+  it('sweep: bad specs are one line naming the field (exit 2); the smoke example runs; status and collect', () => {
+    writeFileSync(at('bad-sweep.json'), JSON.stringify({ experiment: 'icl-regression', axes: { heads: [1, 2, 0] } }));
+    expectUsageError(
+      cli(['sweep', 'bad-sweep.json', '--out', 'bad']),
+      'bad-sweep.json: axes.heads[2]: must be an integer ≥ 1 and ≤ 64; got 0',
+      'usage: attnlab sweep <spec>',
+    );
+    expect(existsSync(at('bad'))).toBe(false);
+    writeFileSync(at('bad-sweep.yaml'), 'experiment: icl-regression\naxes:\n  optimizer.lr: [0.001, -1]\n');
+    expectUsageError(cli(['sweep', 'bad-sweep.yaml']), 'axes.optimizer.lr[1]: must be a number > 0 and ≤ 10; got -1');
+    expectUsageError(
+      cli(['sweep', 'bad-sweep.json', '--queue', 'http://x']),
+      "--queue must be a redis://host:port URL (e.g. redis://127.0.0.1:6379); got 'http://x'",
+    );
+
+    const smoke = join(root, '..', '..', 'examples', 'sweeps', 'smoke.json');
+    const r = cli(['sweep', smoke, '--out', 'smoke']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Sweep of icl-regression: 9 of 9 points done');
+    expect(r.stdout).toMatch(/heads=4 +\S+ ± \S+ \(n = 3\)/);
+    expect(readdirSync(at('smoke')).sort()).toEqual([
+      'aggregate.csv',
+      'aggregate.json',
+      'figures',
+      'index.json',
+      'points',
+      'report.html',
+      'results.csv',
+      'results.jsonl',
+      'spec.json',
+    ]);
+    expect(readdirSync(at('smoke', 'figures'))).toEqual(expect.arrayContaining(['error-vs-L.svg', 'aggregate.csv']));
+    const rows = rowsOf('smoke');
+    expect(rows).toHaveLength(9);
+    const p = rows[0]!.id;
+    expect(readdirSync(at('smoke', 'points', p)).sort()).toEqual([
+      'checkpoints',
+      'config.json',
+      'figures',
+      'metrics.csv',
+      'report.html',
+      'results.json',
+    ]);
+    // The aggregate is the mean of the rows' numbers (computed here from results.jsonl).
+    const agg = readJson(at('smoke', 'aggregate.json')) as {
+      groups: { values: { heads: number }; metrics: Record<string, { mean: number }> }[];
+    };
+    const h1 = rows.filter(
+      (x) => (readJson(at('smoke', 'points', x.id, 'config.json')) as { config: { heads: number } }).config.heads === 1,
+    );
+    const mean = h1.reduce((a, x) => a + x.metrics['final training loss']!, 0) / h1.length;
+    expect(agg.groups[0]!.metrics['final training loss']!.mean).toBeCloseTo(mean, 12);
+    // Started again: nothing runs, the same rows.
+    const again = cli(['sweep', smoke, '--out', 'smoke']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('points to run');
+    expect(rowsOf('smoke')).toEqual(rows);
+    const st = cli(['sweep', 'status', 'smoke']);
+    expect(st.stdout).toContain('smoke: 9 of 9 done, 0 running, 0 pending, 0 interrupted, 0 failed');
+    expect(cli(['sweep', 'collect', 'smoke']).code).toBe(0);
+    // A different spec into the same folder is refused.
+    writeFileSync(at('other.json'), JSON.stringify({ experiment: 'icl-regression', axes: { heads: [1] } }));
+    expectUsageError(cli(['sweep', 'other.json', '--out', 'smoke']), 'smoke holds a different sweep');
+  }, 120_000);
+
+  it('icl heads --seeds 2: the preset sweep H ∈ {1, 2, 4, 8} × 2 seeds with error bars; one seed stays one run', () => {
+    const r = cli([
+      'icl',
+      'heads',
+      ...TINY_ICL.filter((_, i, a) => a[i] !== '--eval-samples' && a[i - 1] !== '--eval-samples'),
+      '--eval-samples',
+      '10',
+      '--seed',
+      '5',
+      '--seeds',
+      '2',
+      '--out',
+      'heads-sweep',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Sweep of icl-regression: 8 of 8 points done');
+    for (const h of [1, 2, 4, 8]) expect(r.stdout).toMatch(new RegExp(`heads=${h} +\\S+ ± \\S+ \\(n = 2\\)`));
+    const spec = readJson(at('heads-sweep', 'spec.json')) as { axes: unknown; base: Record<string, unknown> };
+    expect(spec.axes).toEqual({ heads: [1, 2, 4, 8], seed: { from: 5, to: 6, step: 1 } });
+    expect(spec.base.headCounts).toBeUndefined();
+    expect(readdirSync(at('heads-sweep', 'figures'))).toEqual(
+      expect.arrayContaining(['error-vs-L.svg', 'final-training-loss-vs-heads.svg']),
+    );
+    // The error bar is the standard error over the two seeds: |x₁ − x₂| / 2.
+    const rows = rowsOf('heads-sweep') as (Row & { values: { heads: number } })[];
+    const two = rows.filter((x) => x.values.heads === 4).map((x) => x.metrics['final training loss']!);
+    const agg = readJson(at('heads-sweep', 'aggregate.json')) as {
+      groups: { values: { heads: number }; metrics: Record<string, { mean: number; se: number }> }[];
+    };
+    const g4 = agg.groups.find((g) => g.values.heads === 4)!.metrics['final training loss']!;
+    expect(g4.se).toBeCloseTo(Math.abs(two[0]! - two[1]!) / 2, 12);
+    expectUsageError(cli(['icl', 'heads', '--workers', '2']), '--workers needs --seeds N with N ≥ 2');
+  }, 120_000);
+  it('24 points on the local pool (killed with SIGKILL and started again) and on Redis with three workers (one SIGKILLed, one SIGTERMed mid-point, the submitter killed and restarted): every point once, the same numbers', async () => {
+    writeFileSync(at('sweep24.json'), JSON.stringify(SWEEP_24, null, 2));
+    // Local pool, SIGKILL once a few points are done and one has a checkpoint but no result.
+    const local = startCli(['sweep', 'sweep24.json', '--out', 'local', '--workers', '2']);
+    const victim = await until(
+      'local: 3 points done and one mid-point',
+      () => {
+        const ix = indexOf('local');
+        if (ix.points.filter((x) => x.state === 'done').length < 3) return false;
+        return ix.points.find((x) => x.state === 'running' && ckpt('local', x.id) && !finished('local', x.id))?.id;
+      },
+      local,
+    );
+    local.child.kill('SIGKILL');
+    await local.exited;
+    const wasMid = !finished('local', victim);
+    const again = cli(['sweep', 'sweep24.json', '--out', 'local', '--workers', '2']);
+    expect(again.code).toBe(0);
+    const localRows = rowsOf('local');
+    expect(localRows).toHaveLength(24);
+    expect(new Set(localRows.map((r) => r.id)).size).toBe(24);
+    expect(indexOf('local').points.every((x) => x.state === 'done')).toBe(true);
+    if (wasMid) expect(localRows.find((r) => r.id === victim)!.resumedFrom).toBeGreaterThanOrEqual(100);
+
+    // Redis on a free port, three workers with a short lock so a dead worker's point is taken back quickly.
+    const port = await new Promise<number>((res) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => res(p));
+      });
+    });
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    let redisOut = '';
+    redis.stdout!.on('data', (d: Buffer) => (redisOut += d.toString()));
+    await until('redis ready', () => /Ready to accept connections/.test(redisOut));
+    const url = `redis://127.0.0.1:${port}`;
+    const workerArgs = [
+      'worker',
+      '--queue',
+      url,
+      '--concurrency',
+      '1',
+      '--lock-duration',
+      '4000',
+      '--stalled-interval',
+      '1000',
+    ];
+    const a = startCli(workerArgs);
+    const b = startCli(workerArgs);
+    const c = startCli(workerArgs);
+    for (const w of [a, b, c]) await until('worker ready', () => /ready on redis:/.test(w.out), w);
+    let submitter = startCli(['sweep', 'sweep24.json', '--out', 'redis', '--queue', url]);
+
+    const killedA = await until('worker A mid-point', () => midPoint(a, 'redis', new Set()), a);
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const aWasMid = !finished('redis', killedA);
+
+    await until('submitter: 2 points collected', () => /\[2\/24\]/.test(submitter.err), submitter);
+    submitter.child.kill('SIGKILL');
+    await submitter.exited;
+    submitter = startCli(['sweep', 'resume', 'redis']);
+
+    const stoppedB = await until('worker B mid-point', () => midPoint(b, 'redis', new Set([killedA])), b);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+    expect(b.err).toMatch(/SIGTERM: checkpointing the running points/);
+    const bWasMid = !finished('redis', stoppedB);
+
+    expect(await submitter.exited).toBe(0);
+    expect(submitter.out).toContain('Sweep of icl-regression: 24 of 24 points done');
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+
+    const redisRows = rowsOf('redis');
+    expect(redisRows).toHaveLength(24);
+    expect(new Set(redisRows.map((r) => r.id))).toEqual(new Set(localRows.map((r) => r.id)));
+    expect(indexOf('redis').points.every((x) => x.state === 'done')).toBe(true);
+    expect(indexOf('redis').queue).toBe(url);
+    // The same numbers, bit for bit, however each point was interrupted and resumed.
+    for (const r of localRows) {
+      const q = redisRows.find((x) => x.id === r.id)!;
+      expect(q.metrics['final training loss']).toBe(r.metrics['final training loss']);
+      expect(q.metrics['final validation MSE']).toBe(r.metrics['final validation MSE']);
+      expect(losses('redis', r.id)).toEqual(losses('local', r.id));
+    }
+    // The killed and the stopped workers' points were finished by another worker, from their checkpoints.
+    if (aWasMid) expect(c.err).toContain(`(${killedA}) done`);
+    if (bWasMid) {
+      expect(c.err).toContain(`(${stoppedB}) done`);
+      expect(redisRows.find((r) => r.id === stoppedB)!.resumedFrom).toBeGreaterThanOrEqual(100);
+    }
+    const st = cli(['sweep', 'status', 'redis']);
+    expect(st.stdout).toContain('redis: 24 of 24 done');
+    expect(st.stdout).toMatch(/queue redis:\/\/127\.0\.0\.1:\d+: 0 wait, 0 active, 0 delayed, 24 completed, 0 failed/);
+  }, 240_000);
+
+  it('a worker without the sweep folder (--scratch): the submitter writes each point folder from the job result', async () => {
+    expect(redis).toBeDefined();
+    const url = indexOf('redis').queue!;
+    const w = startCli(['worker', '--queue', url, '--concurrency', '2', '--scratch']);
+    await until('worker ready', () => /ready on redis:/.test(w.out), w);
+    const smoke = join(root, '..', '..', 'examples', 'sweeps', 'smoke.json');
+    const r = cli(['sweep', smoke, '--out', 'smoke-queue', '--queue', url]);
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(r.code).toBe(0);
+    expect(w.err).toMatch(/attempt 1 in .*attnlab-worker/);
+    const here = rowsOf('smoke-queue');
+    const there = rowsOf('smoke');
+    expect(here.map((x) => x.id)).toEqual(there.map((x) => x.id));
+    for (const x of there) {
+      expect(losses('smoke-queue', x.id)).toEqual(losses('smoke', x.id));
+      expect(readdirSync(at('smoke-queue', 'points', x.id)).sort()).toEqual([
+        'config.json',
+        'figures',
+        'metrics.csv',
+        'report.html',
+        'results.json',
+      ]);
+    }
+  }, 120_000);
 });

@@ -42,6 +42,12 @@ const out: FlagSpec = {
   description: 'run folder to write (default: runs/<experiment>-<time>)',
 };
 const run = [backend, seed, preset, out];
+const queueFlag: FlagSpec = {
+  name: 'queue',
+  type: 'string',
+  valueName: '<redis://host:port>',
+  description: 'run the points through BullMQ on this Redis server (for attnlab worker)',
+};
 
 const int = (name: string, min: number, max: number, description: string): FlagSpec => ({
   name,
@@ -235,13 +241,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'icl heads',
     summary: 'seed 004: compare H ∈ {1, 2, 4, 8} heads and name the dummy heads',
+    details:
+      'One seed: one run folder with the four models and their comparison. --seeds N (N ≥ 2): the preset\nsweep H ∈ {1, 2, 4, 8} × seeds seed … seed + N − 1 on the local pool (see attnlab sweep): a sweep\nfolder with every point a run folder, mean ± standard error over the seeds and figures with\nerror bars. Started again with the same flags and --out, it continues.',
     positionals: [],
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
       ...iclModelFlags,
       ...iclEvalFlags,
+      int('seeds', 1, 10_000, 'seeds per head count (≥ 2: a sweep with error bars over seeds; default 1)'),
+      int('workers', 1, 1024, 'with --seeds: threads of the local pool (default: one per core)'),
     ],
-    examples: ['attnlab icl heads --preset quick', 'attnlab icl heads --steps 3000 --out runs/heads'],
+    examples: [
+      'attnlab icl heads --preset quick',
+      'attnlab icl heads --steps 3000 --out runs/heads',
+      'attnlab icl heads --seeds 10 --steps 3000 --out sweeps/heads',
+    ],
   },
   {
     name: 'icl eval',
@@ -327,6 +341,68 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [{ name: 'run', required: true, description: 'a run folder' }],
     flags: [{ ...out, description: 'write the report into this folder instead of the run folder' }],
     examples: ['attnlab report runs/h2'],
+  },
+  {
+    name: 'sweep',
+    summary: 'run a grid of any experiment (axes, seeds, zip) on every core, or on a Redis queue',
+    details:
+      'The spec (JSON or YAML) names an experiment, a preset, base overrides and axes over config fields:\n{ "experiment": "icl-regression", "base": { "steps": 200 }, "axes": { "heads": [1, 2, 4], "seed": { "from": 0, "to": 7, "step": 1 } } }\n(lists, { values }, { from, to, step }; "zip": [["a", "b"]] pairs axes). Each point is a run folder under\n<out>/points/<id>/; the sweep folder holds index.json, results.jsonl/.csv, aggregate.json/.csv (mean ±\nstandard error over seeds), figures/ and report.html. Started again with the same spec and folder\n(or `attnlab sweep resume`), it continues: finished points are kept, interrupted ones resume from\ntheir checkpoint. --queue enqueues the points on BullMQ/Redis for `attnlab worker`s instead.',
+    positionals: [{ name: 'spec', required: true, description: 'a sweep spec .json or .yaml file' }],
+    flags: [
+      backend,
+      { ...out, description: 'sweep folder to write or continue (default: sweeps/<spec name>)' },
+      int('workers', 1, 1024, 'threads of the local pool (default: one per core)'),
+      queueFlag,
+    ],
+    examples: [
+      'attnlab sweep examples/sweeps/smoke.json',
+      'attnlab sweep examples/sweeps/smoke.json --workers 1 --out sweeps/one-thread',
+      'attnlab sweep examples/sweeps/smoke.json --queue redis://127.0.0.1:6379',
+    ],
+  },
+  {
+    name: 'sweep resume',
+    summary: 'continue a sweep: finished points kept, interrupted ones resumed from their checkpoint',
+    positionals: [{ name: 'folder', required: true, description: 'a sweep folder' }],
+    flags: [backend, int('workers', 1, 1024, 'threads of the local pool (default: one per core)'), queueFlag],
+    examples: ['attnlab sweep resume sweeps/smoke'],
+  },
+  {
+    name: 'sweep status',
+    summary: "a sweep's point states (and its queue's job counts)",
+    positionals: [{ name: 'folder', required: true, description: 'a sweep folder' }],
+    flags: [],
+    examples: ['attnlab sweep status sweeps/smoke'],
+  },
+  {
+    name: 'sweep collect',
+    summary: "reconnect to a queue sweep and collect its points; or rewrite a sweep's results and report",
+    positionals: [{ name: 'folder', required: true, description: 'a sweep folder' }],
+    flags: [],
+    examples: ['attnlab sweep collect sweeps/smoke'],
+  },
+  {
+    name: 'worker',
+    summary: 'run queued sweep points (BullMQ on Redis) on this machine until SIGTERM',
+    details:
+      'Takes points from the queue and runs each on a thread. A point whose sweep folder this machine\nsees (shared storage) runs there and resumes from its checkpoint; otherwise it runs from the start\nin a scratch folder and its result returns to the submitter. SIGTERM: the running points save a\ncheckpoint and go back to the queue for another worker. A worker killed outright is noticed by\nthe others (BullMQ stalled-job check) and its point runs again (resumed where storage is shared).',
+    positionals: [],
+    flags: [
+      { ...queueFlag, description: 'the Redis server of the queue, redis://host:port (required)' },
+      int('concurrency', 1, 1024, 'points at a time, one thread each (default: one per core)'),
+      int('lock-duration', 1000, 3_600_000, "ms a point's job lock lasts without renewal (default 30000)"),
+      int('stalled-interval', 500, 3_600_000, 'ms between checks for jobs of dead workers (default 30000)'),
+      {
+        name: 'scratch',
+        type: 'boolean',
+        description:
+          'run points in a scratch folder, not in the sweep folder even where it is visible (storage not shared); results return to the submitter',
+      },
+    ],
+    examples: [
+      'attnlab worker --queue redis://127.0.0.1:6379',
+      'attnlab worker --queue redis://10.0.0.5:6379 --concurrency 8',
+    ],
   },
   {
     name: 'bench',

@@ -84,7 +84,39 @@ export interface RunPlan {
   epilogue?: string;
 }
 
-function isAbortError(e: unknown): boolean {
+/** The config.json of a new run folder: the resolved config and its provenance. */
+export function newRunFile(o: {
+  experiment: string;
+  preset: string;
+  config: Record<string, unknown>;
+  backend: CliBackend;
+  command: string;
+  backendUsed: string;
+  tfjsCore: string;
+  source?: string;
+}): RunFile {
+  return {
+    experiment: o.experiment,
+    preset: o.preset as RunFile['preset'],
+    ...(typeof o.config.seed === 'number' ? { seed: o.config.seed } : {}),
+    backend: o.backend,
+    config: o.config,
+    provenance: {
+      command: o.command,
+      createdAt: new Date().toISOString(),
+      backendUsed: o.backendUsed,
+      versions: {
+        attnlab: ATTNLAB_VERSION,
+        experiments: EXPERIMENTS_VERSION,
+        tfjsCore: o.tfjsCore,
+        node: process.versions.node,
+      },
+      ...(o.source ? { source: o.source } : {}),
+    },
+  };
+}
+
+export function isAbortError(e: unknown): boolean {
   return e instanceof Error ? e.name === 'AbortError' : (e as { name?: string } | null)?.name === 'AbortError';
 }
 
@@ -96,25 +128,18 @@ export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<
   const { exp, dir } = plan;
   const config = plan.config as Record<string, unknown>;
 
-  const runFile: RunFile = plan.runFile ?? {
-    experiment: exp.id,
-    preset: plan.preset,
-    ...(typeof config.seed === 'number' ? { seed: config.seed } : {}),
-    backend: plan.backend,
-    config,
-    provenance: {
+  const runFile: RunFile =
+    plan.runFile ??
+    newRunFile({
+      experiment: exp.id,
+      preset: plan.preset,
+      config,
+      backend: plan.backend,
       command: plan.command,
-      createdAt: new Date().toISOString(),
       backendUsed: backend.chosen,
-      versions: {
-        attnlab: ATTNLAB_VERSION,
-        experiments: EXPERIMENTS_VERSION,
-        tfjsCore: backend.versions.tfjsCore,
-        node: process.versions.node,
-      },
+      tfjsCore: backend.versions.tfjsCore,
       ...(plan.source ? { source: plan.source } : {}),
-    },
-  };
+    });
   const created = !existsSync(dir);
   if (!plan.resume) {
     mkdirSync(dir, { recursive: true });

@@ -47,6 +47,22 @@ export async function experimentCommand(
   if (cmd.name === 'icl heads') overrides.headCounts = [...ICL_HEAD_COUNTS];
   const preset = presetOf(args);
   const config = resolveOrExit(exp, preset, overrides, cmd);
+  const seeds = (args.flags.seeds as number | undefined) ?? 1;
+  if (cmd.name === 'icl heads' && seeds > 1) {
+    // The preset sweep: H ∈ {1, 2, 4, 8} × seeds, each point one model of the resolved config.
+    const { headCounts: _h, heads: _one, seed, ...base } = config as Record<string, unknown> & { seed: number };
+    const spec = {
+      experiment,
+      title: `icl heads: H ∈ {${ICL_HEAD_COUNTS.join(', ')}} × ${seeds} seeds`,
+      preset,
+      backend: backendOf(args),
+      base,
+      axes: { heads: [...ICL_HEAD_COUNTS], seed: { from: seed, to: seed + seeds - 1, step: 1 } },
+    };
+    const dir = (args.flags.out as string | undefined) ?? defaultRunDir('icl-heads-sweep');
+    return (await import('./sweep/commands.js')).presetSweep(spec, dir, args, io, commandLine(cmd, args));
+  }
+  if (args.flags.workers !== undefined) throw new CliError('--workers needs --seeds N with N ≥ 2', 2);
   const dir = (args.flags.out as string | undefined) ?? defaultRunDir(folder);
   checkOutDir(dir);
   return execute(

@@ -1,6 +1,10 @@
 // The `attnlab` executable (bundled to dist/attnlab.js by build.mjs).
+import { isMainThread, workerData } from 'node:worker_threads';
 import { run } from './run.js';
 import { processIo } from './term.js';
+
+/** Set in workerData by the sweep pool (sweep/pool.ts): this file then runs a sweep thread. */
+const SWEEP_THREAD = 'attnlab-sweep-thread';
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
@@ -30,4 +34,6 @@ async function main(): Promise<void> {
   process.exit(code);
 }
 
-void main();
+if (!isMainThread && (workerData as Record<string, unknown> | null)?.[SWEEP_THREAD] === true)
+  void import('./sweep/thread.js').then((m) => m.threadMain());
+else void main();

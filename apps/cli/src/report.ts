@@ -15,7 +15,7 @@ export interface RenderedFigure {
   error?: string;
 }
 
-const CSS = `
+export const REPORT_CSS = `
 :root { color-scheme: light; --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --bg: #ffffff; --soft: #f6f8fa; --accent: #0969da; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
@@ -73,7 +73,7 @@ function inlineSvg(svg: string): string {
   return svg.replace(/^\s*<\?xml[^>]*>\s*/, '').replace(/^\s*<!DOCTYPE[^>]*>\s*/i, '');
 }
 
-function figureHtml(f: RenderedFigure): string {
+export function figureHtml(f: RenderedFigure): string {
   const spec = f.figure.spec as { kind: string; title?: string; columns?: string[]; rows?: Cell[][] };
   const id = `fig-${escapeHtml(f.figure.id)}`;
   const files = `figures/${f.figure.id}.svg · figures/${f.figure.id}.csv`;
@@ -130,7 +130,7 @@ export function renderReport(r: ReportInput): string {
 <meta name="generator" content="attnlab ${escapeHtml(r.cliVersion)}">
 <title>${escapeHtml(title)}</title>
 <link rel="icon" href="data:,">
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <main>

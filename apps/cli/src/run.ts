@@ -26,6 +26,11 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   resume: async () => (await import('./experiment-commands.js')).resume,
   report: async () => (await import('./report-command.js')).report,
   bench: async () => (await import('./bench.js')).bench,
+  sweep: async () => (await import('./sweep/commands.js')).sweep,
+  'sweep resume': async () => (await import('./sweep/commands.js')).sweepResume,
+  'sweep status': async () => (await import('./sweep/commands.js')).sweepStatus,
+  'sweep collect': async () => (await import('./sweep/commands.js')).sweepCollect,
+  worker: async () => (await import('./sweep/commands.js')).worker,
 };
 
 const available = COMMANDS.filter((c) => c.name in HANDLERS);

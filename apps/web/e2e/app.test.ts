@@ -485,6 +485,47 @@ describe('web lab in Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('sweep results: a results.jsonl from the file picker becomes the aggregate table and the error-vs-L bands; a bad file is named', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/sweep');
+    const row = (index: number, heads: number, seed: number, loss: number) => ({
+      id: `p${index}`,
+      index,
+      label: `heads=${heads} seed=${seed}`,
+      values: { heads, seed },
+      experiment: 'icl-regression',
+      metrics: { 'final training loss': loss },
+      curves: { transformer: { x: [1, 11], y: [loss, loss / 2] } },
+      engine: null,
+      backend: 'cpu',
+      durationMs: 1,
+      resumedFrom: null,
+    });
+    const text = [row(0, 1, 0, 1), row(1, 1, 1, 3), row(2, 2, 0, 2), row(3, 2, 1, 6)]
+      .map((r) => JSON.stringify(r))
+      .join('\n');
+    await page.setInputFiles('#sweep-file', {
+      name: 'results.jsonl',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(text),
+    });
+    await page.waitForSelector('#sweep-figures[data-loaded="4"]');
+    // By hand: H = 1: losses 1, 3 → mean 2, s² = 2, s.e. = √(2/2) = 1; H = 2: 2, 6 → 4, s² = 8, s.e. = √(8/2) = 2.
+    expect(await page.textContent('#sweep-status')).toContain(
+      'final training loss: heads=1 2 ± 1 (n = 2); heads=2 4 ± 2 (n = 2)',
+    );
+    expect(await page.$('[data-figure="sweep-aggregate"] table')).not.toBeNull();
+    expect(await page.$('[data-figure="sweep-error-vs-L"] svg')).not.toBeNull();
+    await page.setInputFiles('#sweep-file', {
+      name: 'bad.jsonl',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('{oops'),
+    });
+    await page.waitForFunction(() => document.querySelector('#sweep-status')?.textContent?.includes('not JSON'));
+    expect(await page.textContent('#sweep-status')).toContain('bad.jsonl: results.jsonl line 1: not JSON');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('CV sweep: the page drives getExperiment("cv-sweep"), or says clearly that it is not registered', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/cv-sweep');
     const missing = await page.$('#cv-sweep-unavailable');

@@ -7,6 +7,7 @@ import { kvCachePage } from './pages/kv-cache.js';
 import { valueMatrixPage } from './pages/value-matrix.js';
 import { walkthroughPage } from './pages/walkthrough.js';
 import { startRouter } from './router.js';
+import { sweepPage } from './pages/sweep.js';
 import './style.css';
 
 /** What the e2e tests (and curious users, in the console) can read. */
@@ -90,7 +91,7 @@ async function boot(): Promise<void> {
     return;
   }
   startRouter(
-    [walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage],
+    [walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage, sweepPage],
     main,
     document.getElementById('nav')!,
   );

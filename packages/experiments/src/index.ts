@@ -70,4 +70,28 @@ export {
   type EstimatorRow,
   type IclWeights,
 } from './icl-own-task.js';
-export { keyNumbers, formatValue } from './summary.js';
+export { keyNumbers, metricNumbers, metricCurves, formatValue } from './summary.js';
+export {
+  resolveSweep,
+  expandSweep,
+  pointId,
+  canonicalJson,
+  seedAxes,
+  MAX_SWEEP_POINTS,
+  type SweepSpec,
+  type AxisSpec,
+  type ResolvedSweep,
+  type SweepPoint,
+} from './sweep/spec.js';
+export {
+  sweepRow,
+  aggregateSweep,
+  sweepRowsTable,
+  parseSweepRows,
+  meanSe,
+  formatMeanSe,
+  type SweepRow,
+  type SweepGroup,
+  type SweepAggregate,
+  type MeanSe,
+} from './sweep/aggregate.js';

@@ -40,6 +40,68 @@ interface IclRun {
 }
 
 /**
+ * The key numbers of a result as numbers, for tables over many runs (a sweep's rows and its mean ±
+ * standard error over seeds): the numeric ones among {@link keyNumbers}, under the same labels
+ * (`final training loss`, `MSE at L=201: transformer`, …), plus `duration (s)`. Missing or
+ * non-finite values are null.
+ */
+export function metricNumbers(result: ExperimentResult): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  const put = (k: string, v: unknown): void => {
+    out[k] = typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+  const d = result.data as Record<string, unknown>;
+  try {
+    switch (result.experiment) {
+      case 'icl-regression': {
+        const runs = d.runs as IclRun[];
+        for (const r of runs) {
+          const tag = runs.length > 1 ? ` (H=${r.heads})` : '';
+          put(`final training loss${tag}`, last(r.loss.value));
+          put(`last validation loss${tag}`, last(r.validation.value));
+          if (r.finalValidation) put(`final validation MSE${tag}`, r.finalValidation.mse);
+          put(`steps/s${tag}`, r.stepsPerSecond);
+        }
+        const ec = d.errorCurves as { contextLengths: number[]; series: { name: string; mse: number[] }[] } | null;
+        if (ec && ec.contextLengths.length)
+          for (const sr of ec.series) put(`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, last(sr.mse));
+        break;
+      }
+      case 'value-matrix': {
+        const c = d.compression as { compressionRatio: number; relativeError: number; effectiveRank: number };
+        const m = d.multihead as { meanAbsCorrelation: number };
+        const l = d.learning as { finalLoss: number; ratio: number };
+        put('compression ratio d_model/d_v', c.compressionRatio);
+        put('reconstruction relative error', c.relativeError);
+        put('effective rank (95% energy)', c.effectiveRank);
+        put('mean |head correlation|', m.meanAbsCorrelation);
+        put('learned compression: final loss', l.finalLoss);
+        put('learned colour/noise weight ratio', l.ratio);
+        break;
+      }
+      default:
+        break;
+    }
+  } catch {
+    // An unexpected data shape: only the generic number below.
+  }
+  put('duration (s)', result.meta.durationMs / 1000);
+  return out;
+}
+
+/**
+ * Curves of a result that a sweep averages pointwise over seeds: icl-regression's error against
+ * context length, one per estimator (`transformer`, `ridge (Bayes λ)`, …).
+ */
+export function metricCurves(result: ExperimentResult): Record<string, { x: number[]; y: number[] }> {
+  if (result.experiment !== 'icl-regression') return {};
+  const ec = (result.data as { errorCurves?: { contextLengths: number[]; series: { name: string; mse: number[] }[] } })
+    .errorCurves;
+  if (!ec) return {};
+  return Object.fromEntries(ec.series.map((sr) => [sr.name, { x: [...ec.contextLengths], y: [...sr.mse] }]));
+}
+
+/**
  * The key numbers of a result: `[label, value]` rows.
  * @example
  * keyNumbers(result); // [['steps', '3000 of 3000 at 3800 steps/s'], ['engine', 'simd (2 threads): …'], …]

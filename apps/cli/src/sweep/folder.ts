@@ -1,0 +1,254 @@
+// The sweep folder: spec.json, index.json (points and their states), points/<id>/ (one run folder
+// each), results.jsonl, results.csv, aggregate.json, aggregate.csv, figures/, report.html.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  aggregateSweep,
+  canonicalJson,
+  expandSweep,
+  formatMeanSe,
+  pointId,
+  sweepRow,
+  sweepRowsTable,
+  type ExperimentResult,
+  type SweepAggregate,
+  type SweepPoint,
+  type SweepRow,
+} from '@attnlab/experiments';
+import { renderSvg, toCsv } from '@attnlab/plot';
+import { isConfigError } from '../driver.js';
+import { CliError } from '../errors.js';
+import { escapeHtml, figureHtml, REPORT_CSS } from '../report.js';
+import { atomicWrite, readJsonFile, RESULTS_FILE } from '../run-folder.js';
+import { ATTNLAB_VERSION } from '../version.js';
+
+export const SPEC_FILE = 'spec.json';
+export const INDEX_FILE = 'index.json';
+const POINTS_DIR = 'points';
+const ROWS_FILE = 'results.jsonl';
+const ROWS_CSV = 'results.csv';
+const AGGREGATE_FILE = 'aggregate.json';
+const AGGREGATE_CSV = 'aggregate.csv';
+
+export type PointState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
+
+interface IndexEntry {
+  id: string;
+  index: number;
+  label: string;
+  values: Record<string, unknown>;
+  state: PointState;
+  /** Why it failed, or who runs it. */
+  note?: string;
+  updatedAt: string;
+}
+
+export interface SweepIndex {
+  version: 1;
+  /** A hash of the folder's absolute path and the spec: names this sweep's jobs on a queue. */
+  sweepId: string;
+  experiment: string;
+  /** The Redis URL when the points run on a queue. */
+  queue?: string;
+  createdAt: string;
+  points: IndexEntry[];
+}
+
+/** A sweep folder opened for running: its spec, points, index and the rows of finished points. */
+export interface SweepFolder {
+  dir: string;
+  spec: Record<string, unknown>;
+  points: SweepPoint[];
+  index: SweepIndex;
+  rows: Map<string, SweepRow>;
+}
+
+/** Expands a spec, or a one-line error (exit 2) naming the spec file and the field. */
+function expandOrExit(spec: unknown, where: string): SweepPoint[] {
+  try {
+    return expandSweep(spec);
+  } catch (e) {
+    if (isConfigError(e)) throw new CliError(`${where}: ${e.message}`, 2);
+    throw e;
+  }
+}
+
+export const pointDir = (dir: string, id: string): string => join(dir, POINTS_DIR, id);
+
+/** The finished result in a point's run folder, or undefined when it has not finished. */
+export function finishedResult(dir: string): ExperimentResult | undefined {
+  const p = join(dir, RESULTS_FILE);
+  if (!existsSync(p)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(p, 'utf8')) as ExperimentResult;
+    return r?.meta?.aborted === false ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates the sweep folder, or opens it when it holds the same spec (so the same command started
+ * again continues). Point states come from the point folders (a finished results.json is done), so
+ * a sweep killed at any moment, even between a point's last write and the index, loses nothing and
+ * runs nothing twice to completion.
+ */
+export function openSweepFolder(dir: string, spec: Record<string, unknown>, where: string): SweepFolder {
+  const points = expandOrExit(spec, where);
+  const specPath = join(dir, SPEC_FILE);
+  let index: SweepIndex | undefined;
+  if (existsSync(specPath)) {
+    const saved = readJsonFile(specPath, 'the sweep spec');
+    if (canonicalJson(saved) !== canonicalJson(spec))
+      throw new CliError(
+        `${dir} holds a different sweep (its ${SPEC_FILE} differs from ${where}); give a new --out folder, or continue that one with: attnlab sweep resume ${dir}`,
+        2,
+      );
+    const ip = join(dir, INDEX_FILE);
+    if (existsSync(ip)) index = readJsonFile(ip, 'the sweep index') as SweepIndex;
+  } else if (existsSync(dir) && !existsSync(join(dir, INDEX_FILE))) {
+    if (readdirSync(dir).length > 0)
+      throw new CliError(`--out ${dir} already exists and is not a sweep folder; give a new or empty folder`, 2);
+  }
+  const now = new Date().toISOString();
+  const old = new Map((index?.points ?? []).map((p) => [p.id, p]));
+  const folder: SweepFolder = {
+    dir,
+    spec,
+    points,
+    index: {
+      version: 1,
+      sweepId: index?.sweepId ?? pointId('sweep', { dir: resolve(dir), spec }).slice(0, 10),
+      experiment: points[0]!.experiment,
+      ...(index?.queue ? { queue: index.queue } : {}),
+      createdAt: index?.createdAt ?? now,
+      points: points.map((p) => {
+        const prev = old.get(p.id);
+        return {
+          id: p.id,
+          index: p.index,
+          label: p.label,
+          values: p.values,
+          state: prev?.state === 'failed' ? 'failed' : 'pending',
+          ...(prev?.note && prev.state === 'failed' ? { note: prev.note } : {}),
+          updatedAt: prev?.updatedAt ?? now,
+        };
+      }),
+    },
+    rows: new Map(),
+  };
+  if (!existsSync(specPath)) atomicWrite(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+  for (const p of points) {
+    const r = finishedResult(pointDir(dir, p.id));
+    if (r) markDone(folder, p, r, false);
+  }
+  saveIndex(folder);
+  return folder;
+}
+
+/** Reads a sweep folder's spec for `sweep resume|status|collect`. */
+export function readSweepSpec(dir: string, command: string): Record<string, unknown> {
+  if (!existsSync(join(dir, SPEC_FILE)))
+    throw new CliError(`'${command}': ${dir} is not a sweep folder (it has no ${SPEC_FILE})`, 2);
+  return readJsonFile(join(dir, SPEC_FILE), 'the sweep spec') as Record<string, unknown>;
+}
+
+export function saveIndex(folder: SweepFolder): void {
+  atomicWrite(join(folder.dir, INDEX_FILE), `${JSON.stringify(folder.index, null, 2)}\n`);
+}
+
+export function setState(folder: SweepFolder, id: string, state: PointState, note?: string, save = true): void {
+  const e = folder.index.points.find((p) => p.id === id);
+  if (!e) return;
+  e.state = state;
+  if (note === undefined) delete e.note;
+  else e.note = note;
+  e.updatedAt = new Date().toISOString();
+  if (save) saveIndex(folder);
+}
+
+/** Records a finished point: its row, state done, and results.jsonl/results.csv rewritten whole. */
+export function markDone(folder: SweepFolder, point: SweepPoint, result: ExperimentResult, save = true): SweepRow {
+  const row = sweepRow(point, result);
+  folder.rows.set(point.id, row);
+  setState(folder, point.id, 'done', undefined, false);
+  if (save) {
+    writeRows(folder);
+    saveIndex(folder);
+  }
+  return row;
+}
+
+const axesOf = (folder: SweepFolder): string[] => Object.keys(folder.points[0]?.values ?? {});
+
+function sortedRows(folder: SweepFolder): SweepRow[] {
+  return [...folder.rows.values()].sort((a, b) => a.index - b.index);
+}
+
+/** results.jsonl (one JSON row per finished point, in point order) and results.csv. */
+function writeRows(folder: SweepFolder): void {
+  const rows = sortedRows(folder);
+  atomicWrite(join(folder.dir, ROWS_FILE), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  atomicWrite(join(folder.dir, ROWS_CSV), rows.length ? toCsv(sweepRowsTable(rows, axesOf(folder))) : '');
+}
+
+export interface SweepCounts {
+  total: number;
+  done: number;
+  pending: number;
+  running: number;
+  failed: number;
+  interrupted: number;
+}
+
+export function counts(index: SweepIndex): SweepCounts {
+  const c: SweepCounts = { total: index.points.length, done: 0, pending: 0, running: 0, failed: 0, interrupted: 0 };
+  for (const p of index.points) c[p.state]++;
+  return c;
+}
+
+/** aggregate.json/.csv, figures/*.svg|.csv and report.html from the finished points. */
+export function writeAggregate(folder: SweepFolder): { aggregate: SweepAggregate; report: string } {
+  writeRows(folder);
+  const aggregate = aggregateSweep(sortedRows(folder), axesOf(folder));
+  atomicWrite(join(folder.dir, AGGREGATE_FILE), `${JSON.stringify(aggregate, null, 2)}\n`);
+  const table = aggregate.figures.find((f) => f.id === 'aggregate');
+  atomicWrite(join(folder.dir, AGGREGATE_CSV), table ? toCsv(table.spec) : '');
+  const rendered = aggregate.figures.map((figure) => {
+    try {
+      const svg = renderSvg(figure.spec);
+      atomicWrite(join(folder.dir, 'figures', `${figure.id}.svg`), svg);
+      atomicWrite(join(folder.dir, 'figures', `${figure.id}.csv`), toCsv(figure.spec));
+      return { figure, svg };
+    } catch (e) {
+      return { figure, error: (e as Error).message };
+    }
+  });
+  const c = counts(folder.index);
+  const title = typeof folder.spec.title === 'string' ? folder.spec.title : `Sweep of ${folder.index.experiment}`;
+  const main = aggregate.metrics.slice(0, 4);
+  const summary = aggregate.groups
+    .map(
+      (g) =>
+        `<tr><td>${escapeHtml(g.label)}</td>${main.map((m) => `<td class="num">${escapeHtml(formatMeanSe(g.metrics[m]!))}</td>`).join('')}</tr>`,
+    )
+    .join('');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${REPORT_CSS}</style></head>
+<body><main>
+<h1>${escapeHtml(title)}</h1>
+<p class="lead">${c.done} of ${c.total} points done${c.failed ? `, ${c.failed} failed` : ''}; mean ± standard error over ${escapeHtml(aggregate.over.join(', ') || 'nothing (no seed axis)')}. Each point is a run folder under points/.</p>
+<div class="meta"><span><b>experiment</b> ${escapeHtml(folder.index.experiment)}</span><span><b>axes</b> ${escapeHtml(axesOf(folder).join(', '))}</span><span><b>attnlab</b> ${escapeHtml(ATTNLAB_VERSION)}</span>${folder.index.queue ? `<span><b>queue</b> ${escapeHtml(folder.index.queue)}</span>` : ''}</div>
+<h2>Summary</h2>
+<div class="scroll"><table><tr><th>group</th>${main.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}</tr>${summary}</table></div>
+<h2>Figures</h2>
+${rendered.map(figureHtml).join('\n')}
+<h2>Spec</h2>
+<pre><code>${escapeHtml(JSON.stringify(folder.spec, null, 2))}</code></pre>
+</main></body></html>
+`;
+  const report = join(folder.dir, 'report.html');
+  atomicWrite(report, html);
+  return { aggregate, report };
+}
