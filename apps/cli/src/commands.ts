@@ -117,6 +117,7 @@ const iclModelFlags: FlagSpec[] = [
   icl('noiseVariance', 'noise-var'),
   icl('queryNoise', 'query-noise'),
   icl('betaScale', 'beta-scale'),
+  icl('covarianceRho', 'covariance-rho'),
   icl('log.loss', 'log-every'),
   icl('log.validation', 'validate-every'),
   icl('checkpointEvery', 'checkpoint-every'),

@@ -34,6 +34,19 @@ describeBackends(
         // ŷ_GD = (2/2)·⟨[1, 2], [1, 1]⟩ = 3 against ŷ = 7.
         expect(gd.predictionDifference).toBeCloseTo(16, 4);
         expect(gd.relativePredictionDifference).toBeCloseTo(16 / 9, 4);
+        // Preconditioned by Γ = diag(2, 1): the gradient is Γᵀ[−0.5, 0.5] ∝ [−2, 1].
+        const pre = await gdAlignment(linear([-2, 1]), batch, {
+          stepSize: 2,
+          preconditioner: [
+            [2, 0],
+            [0, 1],
+          ],
+        });
+        expect(pre.gradientCosine).toBeCloseTo(1, 5);
+        expect((await gdAlignment(linear([-2, 1]), batch, { stepSize: 2 })).gradientCosine).toBeCloseTo(
+          3 / Math.sqrt(10),
+          5,
+        );
       });
       tf.dispose([batch.x, batch.y, batch.xq]);
     });

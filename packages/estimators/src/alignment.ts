@@ -3,7 +3,7 @@
 // gradients of the prediction with respect to the query input.
 import * as tf from '@tensorflow/tfjs-core';
 import type { IclTaskBatch } from './types.js';
-import { checkBatch, fail, finiteNumber } from './validate.js';
+import { checkBatch, checkSquare, fail, finiteNumber } from './validate.js';
 
 export interface GdAlignment {
   /** Tasks measured. */
@@ -18,7 +18,8 @@ export interface GdAlignment {
 
 /**
  * Compares a model of tokens with one-step GD of step η on a batch of tasks. The GD predictor is
- * ŷ = (η/L) Σ_i y_i ⟨x_i − x̄, x_q⟩ (debiased, the default) or (η/L) Σ_i y_i ⟨x_i, x_q⟩, so its gradient
+ * ŷ = (η/L) Σ_i y_i ⟨x_i − x̄, x_q⟩ (debiased, the default) or (η/L) Σ_i y_i ⟨x_i, x_q⟩, with x_q
+ * replaced by Γ x_q for a `preconditioner` Γ, so its gradient
  * in x_q is (η/L) Σ_i y_i (x_i − x̄) in closed form; the model's gradient comes from tfjs autodiff
  * (its ops need registered gradients: initialise through `@attnlab/backend`). The model sees
  * Z = [x_i, y_i] and z_q = [x_q, 0] and its last output column is the prediction, as in `modelEstimator`.
@@ -28,7 +29,7 @@ export interface GdAlignment {
 export async function gdAlignment(
   forward: (Z: tf.Tensor3D, zq: tf.Tensor2D) => tf.Tensor,
   batch: IclTaskBatch,
-  options: { stepSize: number; debiased?: boolean },
+  options: { stepSize: number; debiased?: boolean; preconditioner?: readonly (readonly number[])[] },
 ): Promise<GdAlignment> {
   const fn = 'gdAlignment';
   if (typeof forward !== 'function')
@@ -36,12 +37,17 @@ export async function gdAlignment(
   const eta = finiteNumber(fn, 'options.stepSize', options?.stepSize);
   const debiased = options.debiased ?? true;
   const { B, L, d } = checkBatch(fn, batch);
+  const G =
+    options.preconditioner === undefined ? null : checkSquare(fn, 'options.preconditioner', options.preconditioner);
+  if (G && G.length !== d) fail(fn, `options.preconditioner is ${G.length}×${G.length} but the tasks have d = ${d}`);
   const [yM, gM, yG, gG] = tf.tidy(() => {
     const y = tf.reshape(batch.y, [B, L]);
     const Z = tf.concat([batch.x, tf.reshape(y, [B, L, 1])], 2) as tf.Tensor3D;
     const x = debiased ? tf.sub(batch.x, tf.mean(batch.x, 1, true)) : batch.x;
     // ∂ŷ_GD/∂x_q = (η/L) Σ_i y_i x_i (x centred when debiased): [B, d].
-    const gradGd = tf.mul(tf.squeeze(tf.matMul(tf.expandDims(y, 1), x), [1]), eta / L) as tf.Tensor2D;
+    const plain = tf.mul(tf.squeeze(tf.matMul(tf.expandDims(y, 1), x), [1]), eta / L) as tf.Tensor2D;
+    // Preconditioned: ŷ = (η/L) Σ_i y_i (x_i − x̄)ᵀ Γ x_q, so the gradient is Γᵀ times the plain one.
+    const gradGd = G ? tf.matMul(plain, tf.tensor2d(G.flat(), [d, d])) : plain;
     const predGd = tf.sum(tf.mul(gradGd, batch.xq), 1);
     const predict = (xq: tf.Tensor): tf.Tensor => {
       const out = forward(Z, tf.concat([xq, tf.zeros([B, 1])], 1) as tf.Tensor2D);

@@ -8,6 +8,7 @@ import {
   modelEstimator,
   oneStepGd,
   oneStepGdRisk,
+  preconditionedGd,
   optimalOneStepGd,
   optimalOneStepGdStep,
   ridge,
@@ -181,12 +182,14 @@ describeBackends('errorCurve', (ctx) => {
   it('serves timers while it works: an abort from a timer stops it within one batch and leaks nothing', async () => {
     const { errorCurve } = await import('./index.js');
     let calls = 0;
+    const ac = new AbortController();
     // An estimator that only ever awaits resolved promises (as cpu/wasm reads do): without
-    // macrotask yields inside errorCurve, the timer below could never fire before the end.
+    // macrotask yields inside errorCurve, the timer it sets on its first call could never fire
+    // before the end. (Set from inside the first call, so a slow start cannot fire it before any work.)
     const slow = {
       name: 'slow',
       async predict(b: { xq: tf.Tensor2D }) {
-        calls++;
+        if (calls++ === 0) setTimeout(() => ac.abort(new DOMException('stop', 'AbortError')), 0);
         const until = Date.now() + 2;
         while (Date.now() < until) {
           /* burn ~2 ms of work */
@@ -194,8 +197,6 @@ describeBackends('errorCurve', (ctx) => {
         return tf.zeros([b.xq.shape[0]]) as tf.Tensor1D;
       },
     };
-    const ac = new AbortController();
-    setTimeout(() => ac.abort(new DOMException('stop', 'AbortError')), 0);
     const before = tf.memory().numTensors;
     await expect(
       errorCurve([slow], { dx: 2, noiseStd: 0 }, [3], { samples: 400, seed: 1, chunk: 1, signal: ac.signal }),
@@ -216,5 +217,42 @@ describeBackends('errorCurve', (ctx) => {
     await expect(
       errorCurve([oneStepGd(), oneStepGd()], { dx: 2, noiseStd: 0 }, [1], { samples: 4, seed: 0 }),
     ).rejects.toThrow(/names must be unique/);
+  });
+});
+
+describeBackends('preconditionedGd', () => {
+  it('a hand-computed task, Γ = I is one-step GD, and a bad preconditioner is named', async () => {
+    // x = [1, 2], y = 3, x_q = [1, 0], Γ = diag(2, 1): ŷ = 3·xᵀΓx_q = 3·2 = 6.
+    const b: IclTaskBatch = { x: tf.tensor3d([[[1, 2]]]), y: tf.tensor2d([[3]]), xq: tf.tensor2d([[1, 0]]) };
+    const p = await preconditionedGd({
+      preconditioner: [
+        [2, 0],
+        [0, 1],
+      ],
+    }).predict(b);
+    expect(await read(p)).toEqual([6]);
+    const t = gaussianTasks(50, 7, 3, 1, 0.1, 9);
+    const eye = await preconditionedGd({
+      preconditioner: [
+        [1, 0, 0],
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      stepSize: 0.7,
+    }).predict(t);
+    const gd = await oneStepGd({ stepSize: 0.7 }).predict(t);
+    await expectClose(eye, await read(gd), 1e-5, 1e-6);
+    await expect(
+      preconditionedGd({
+        preconditioner: [
+          [1, 0],
+          [0, 1],
+        ],
+      }).predict(t),
+    ).rejects.toThrow(/preconditionedGd.predict: the preconditioner is 2×2 but the tasks have d = 3/);
+    expect(() => preconditionedGd({ preconditioner: [[1, 2]] })).toThrow(
+      /preconditionedGd: options.preconditioner must be a square d×d array of finite numbers; got 1 rows/,
+    );
+    tf.dispose([p, eye, gd, b.x, b.y, b.xq, t.x, t.y, t.xq, t.yq]);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { solveHost } from '@attnlab/linalg';
 import type { Estimator, GaussianTaskModel, IclTaskBatch } from './types.js';
-import { checkBatch, checkTaskModel, fail, finiteNumber, isArray } from './validate.js';
+import { checkBatch, checkSquare, checkTaskModel, fail, finiteNumber, isArray } from './validate.js';
 import { debiasedGdOptimalStep } from './theory.js';
 
 const y2d = (y: tf.Tensor2D | tf.Tensor3D): tf.Tensor2D => (y.rank === 3 ? tf.squeeze(y, [2]) : y) as tf.Tensor2D;
@@ -68,6 +68,33 @@ export function oneStepGd(options: { stepSize?: number } = {}, name?: string): E
       return tf.tidy(
         () => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D,
       );
+    },
+  };
+}
+
+/**
+ * Preconditioned one-step GD: ŷ = (η / L) Σ_i y_i x_iᵀ Γ x_q for a d×d preconditioner Γ (for
+ * x ~ N(0, Σ), Γ = Σ⁻¹ is what multi-head attention learns in the paper's anisotropic experiment).
+ * @example
+ * const pgd = preconditionedGd({ preconditioner: [[2, -1], [-1, 2]], stepSize: 0.9 });
+ */
+export function preconditionedGd(
+  options: { preconditioner: readonly (readonly number[])[]; stepSize?: number },
+  name = 'preconditioned GD',
+): Estimator {
+  const fn = 'preconditionedGd';
+  const eta = finiteNumber(fn, 'options.stepSize', options?.stepSize ?? 1);
+  const G = checkSquare(fn, 'options.preconditioner', options.preconditioner);
+  return {
+    name,
+    async predict(batch) {
+      const { L, d } = checkBatch(`${fn}.predict`, batch);
+      if (G.length !== d)
+        fail(`${fn}.predict`, `the preconditioner is ${G.length}×${G.length} but the tasks have d = ${d}`);
+      return tf.tidy(() => {
+        const gq = tf.matMul(batch.xq, tf.tensor2d(G.flat(), [d, d]), false, true) as tf.Tensor2D; // Γ x_q per task
+        return tf.mul(tf.sum(tf.mul(queryDots(batch.x, gq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D;
+      });
     },
   };
 }

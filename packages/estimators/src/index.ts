@@ -2,6 +2,7 @@ export type { Estimator, IclTaskBatch, GaussianTaskModel } from './types.js';
 export {
   kernelEstimator,
   oneStepGd,
+  preconditionedGd,
   optimalOneStepGd,
   debiasedGd,
   optimalDebiasedGd,

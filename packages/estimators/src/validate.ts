@@ -61,3 +61,11 @@ export function checkTaskModel(fn: string, m: GaussianTaskModel): GaussianTaskMo
 function shapeOf(t: tf.Tensor | undefined): string {
   return t && Array.isArray(t.shape) ? `[${t.shape.join(', ')}]` : String(t);
 }
+
+/** A square matrix of finite numbers, copied. */
+export function checkSquare(fn: string, name: string, m: unknown): number[][] {
+  const n = isArray(m) ? m.length : 0;
+  if (n === 0 || !(m as unknown[]).every((r) => isArray(r) && r.length === n && r.every((v) => Number.isFinite(v))))
+    fail(fn, `${name} must be a square d×d array of finite numbers; got ${isArray(m) ? `${n} rows` : String(m)}`);
+  return (m as number[][]).map((r) => [...r]);
+}

@@ -1,6 +1,7 @@
 import { describeBackends } from '@attnlab/backend/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { iclRegression, resolveConfig, validateResult, type CheckpointStore } from './index.js';
+import { toeplitz, toeplitzInverse } from './icl-regression.js';
 
 const small = {
   steps: 60,
@@ -271,5 +272,24 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
     expect(() => resolveConfig(iclRegression, { overrides: { init: 'zeros' } })).toThrow(
       /config.init: must be one of random, small_id, small_id_qk, oppo_small_id/,
     );
+  });
+});
+
+describe('anisotropic inputs', () => {
+  it('Σ_ij = ρ^|i−j| and its closed-form inverse multiply to I', () => {
+    for (const [d, rho] of [
+      [1, 0.3],
+      [2, 0.5],
+      [5, 0.9],
+    ] as const) {
+      const S = toeplitz(d, rho),
+        P = toeplitzInverse(d, rho);
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++) {
+          let v = 0;
+          for (let k = 0; k < d; k++) v += S[i]![k]! * P[k]![j]!;
+          expect(v).toBeCloseTo(i === j ? 1 : 0, 12);
+        }
+    }
   });
 });

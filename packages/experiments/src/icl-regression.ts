@@ -35,6 +35,8 @@ import {
   modelEstimator,
   oneStepGd,
   optimalOneStepGd,
+  optimalOneStepGdStep,
+  preconditionedGd,
   type ErrorCurve,
   type Estimator,
   type GdAlignment,
@@ -96,6 +98,8 @@ export interface IclRunData {
    * Absent in results written before it existed.
    */
   gdAlignment?: GdAlignment | null;
+  /** With anisotropic inputs: the same against GD preconditioned by Σ⁻¹ (the paper's prediction). */
+  preconditionedGdAlignment?: GdAlignment | null;
 }
 
 export interface IclData {
@@ -157,6 +161,12 @@ export const iclConfigSchema = s.object({
   betaScale: s.enum(BETA_SCALES, {
     default: 'unit',
     description: "prior on β: 'unit' N(0, I) as the seed, 'inverse-d' N(0, I/d) as the paper",
+  }),
+  covarianceRho: s.number({
+    min: 0,
+    max: 0.95,
+    default: 0,
+    description: 'anisotropic inputs x ~ N(0, Σ) with Σ_ij = ρ^|i−j| (0: isotropic, as the seed)',
   }),
   init: s.enum(ICL_INITS, { default: 'random', description: 'initialisation' }),
   weightTying: s.boolean({ default: false, description: 'share one layer across the stack' }),
@@ -225,6 +235,15 @@ const runSchema = s.object({
     }),
     { optional: true },
   ),
+  preconditionedGdAlignment: s.nullable(
+    s.object({
+      samples: s.int(),
+      predictionDifference: s.number(),
+      relativePredictionDifference: s.nullable(s.number()),
+      gradientCosine: s.number(),
+    }),
+    { optional: true },
+  ),
 });
 export const iclDataSchema = s.object({
   runs: s.array(runSchema, { minItems: 1 }),
@@ -252,6 +271,7 @@ const seedPreset: IclConfig = {
   noiseVariance: 5e-4,
   queryNoise: false,
   betaScale: 'unit',
+  covarianceRho: 0,
   init: 'random',
   weightTying: false,
   seed: 0,
@@ -327,7 +347,24 @@ function task(c: IclConfig, L = c.L): IclTaskConfig {
     noiseStd: Math.sqrt(c.noiseVariance / c.d),
     betaScale: c.betaScale,
     queryNoise: c.queryNoise,
+    ...(c.covarianceRho > 0 ? { covariance: toeplitz(c.d, c.covarianceRho) } : {}),
   };
+}
+
+/** Σ_ij = ρ^|i−j| (an AR(1) covariance). */
+export function toeplitz(d: number, rho: number): number[][] {
+  return Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => rho ** Math.abs(i - j)));
+}
+
+/** Σ⁻¹ of {@link toeplitz} in closed form: tridiagonal, (1 + ρ²) inside and 1 at the ends on the diagonal, −ρ beside it, all over 1 − ρ². */
+export function toeplitzInverse(d: number, rho: number): number[][] {
+  if (d === 1) return [[1]];
+  const k = 1 / (1 - rho * rho);
+  return Array.from({ length: d }, (_, i) =>
+    Array.from({ length: d }, (_, j) =>
+      i === j ? (i > 0 && i < d - 1 ? (1 + rho * rho) * k : k) : Math.abs(i - j) === 1 ? -rho * k : 0,
+    ),
+  );
 }
 
 interface TokenBatch {
@@ -382,7 +419,12 @@ async function finalValidation(
 }
 
 /** {@link IclRunData.gdAlignment}: the model against debiased GD with η*, on evaluation tasks (step 0). */
-async function alignmentWithGd(c: IclConfig, p: Structured, samples: number): Promise<GdAlignment | null> {
+async function alignmentWithGd(
+  c: IclConfig,
+  p: Structured,
+  samples: number,
+  preconditioner?: number[][],
+): Promise<GdAlignment | null> {
   const n = Math.min(1000, samples);
   if (n < 2) return null;
   const b = tokens(c, EVALUATION_STREAM, 0, n, 0);
@@ -398,7 +440,7 @@ async function alignmentWithGd(c: IclConfig, p: Structured, samples: number): Pr
           ? iclAttention(p as IclAttentionParams, Z, zq).output
           : iclStack(p as IclStackParams, Z, zq).output,
       { x, y, xq },
-      { stepSize: debiasedGdOptimalStep(taskModel(c)) },
+      { stepSize: debiasedGdOptimalStep(taskModel(c)), ...(preconditioner ? { preconditioner } : {}) },
     );
   } finally {
     tf.dispose([x, y, xq, b.Z, b.zq, b.yq]);
@@ -413,8 +455,9 @@ interface ResumeState {
 
 /** What a checkpoint must agree on: everything but the length of the run, evaluation, checkpointing and the trainer. */
 function configKey(c: IclConfig): string {
-  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, trainer: _t, ...rest } = c;
-  return JSON.stringify({ ...rest, steps: undefined });
+  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, trainer: _t, covarianceRho, ...rest } = c;
+  // covarianceRho joined the config later: isotropic runs keep the key their checkpoints were written with.
+  return JSON.stringify({ ...rest, ...(covarianceRho > 0 ? { covarianceRho } : {}), steps: undefined });
 }
 
 async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
@@ -486,6 +529,17 @@ export function iclEstimators(
     oneStepGd(),
     optimalOneStepGd({ betaVar, noiseVar }),
     optimalDebiasedGd({ betaVar, noiseVar }),
+    ...(c.covarianceRho > 0
+      ? [
+          preconditionedGd(
+            {
+              preconditioner: toeplitzInverse(c.d, c.covarianceRho),
+              stepSize: optimalOneStepGdStep({ d: c.d, L, betaVar, noiseVar }),
+            },
+            'preconditioned GD (Σ⁻¹)',
+          ),
+        ]
+      : []),
     bayesPosteriorMean({ d: c.d, L, betaVar, noiseVar }, 'ridge (Bayes λ)'),
   );
   return out;
@@ -500,12 +554,13 @@ function taskModel(c: IclConfig, L = c.L): { d: number; L: number; betaVar: numb
  * What the theory of He, Pan, Chen & Yang (ICML 2025) predicts for a one-layer model with `heads`
  * heads trained on this config: |w| = 1/√d with the optimal μ for one head; for two or more,
  * paired heads of opposite signs with Σ μ^h → 0 and Σ w^h μ^h → the optimal step of debiased GD.
- * Risks are against the target the config evaluates (noisy when `queryNoise`). Null for stacks.
+ * Risks are against the target the config evaluates (noisy when `queryNoise`). Null for stacks and
+ * anisotropic inputs (the closed forms assume x ~ N(0, I)).
  * @example
  * iclTheory(iclRegression.presets.paper, 2); // { kind: 'paired', step: 0.8791, risk: 0.2429, … }
  */
 export function iclTheory(c: IclConfig, heads: number): (HeadTheory & { target: 'noisy' | 'noiseless' }) | null {
-  if (c.layers !== 1) return null;
+  if (c.layers !== 1 || c.covarianceRho > 0) return null;
   return { ...multiHeadTheory(taskModel(c), heads), target: c.queryNoise ? 'noisy' : 'noiseless' };
 }
 
@@ -708,6 +763,13 @@ async function trainOne(
       finalValidation: result.aborted ? null : await finalValidation(c, st, c.finalValidationSamples, ctx.signal),
       dummyHeads: table.dummyHeads,
       gdAlignment: result.aborted ? null : await alignmentWithGd(c, st, c.finalValidationSamples),
+      ...(c.covarianceRho > 0
+        ? {
+            preconditionedGdAlignment: result.aborted
+              ? null
+              : await alignmentWithGd(c, st, c.finalValidationSamples, toeplitzInverse(c.d, c.covarianceRho)),
+          }
+        : {}),
     };
     return { run, params, aborted: result.aborted };
   } finally {

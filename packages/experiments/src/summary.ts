@@ -37,6 +37,7 @@ interface IclRun {
   finalValidation: { samples: number; mse: number; stderr: number } | null;
   dummyHeads: { layer: number; head: number }[];
   gdAlignment?: { samples: number; gradientCosine: number; relativePredictionDifference: number | null } | null;
+  preconditionedGdAlignment?: { gradientCosine: number; relativePredictionDifference: number | null } | null;
 }
 
 /**
@@ -131,6 +132,11 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
             rows.push([
               `against debiased GD${tag}`,
               `cos(∂ŷ/∂x_q) ${formatValue(r.gdAlignment.gradientCosine)}, relative prediction difference ${r.gdAlignment.relativePredictionDifference === null ? 'n/a' : formatValue(r.gdAlignment.relativePredictionDifference)} (${r.gdAlignment.samples} tasks)`,
+            ]);
+          if (r.preconditionedGdAlignment)
+            rows.push([
+              `against Σ⁻¹-preconditioned GD${tag}`,
+              `cos(∂ŷ/∂x_q) ${formatValue(r.preconditionedGdAlignment.gradientCosine)}, relative prediction difference ${r.preconditionedGdAlignment.relativePredictionDifference === null ? 'n/a' : formatValue(r.preconditionedGdAlignment.relativePredictionDifference)}`,
             ]);
           if (r.statistics.length > 1)
             rows.push([`dummy heads${tag}`, r.dummyHeads.map((h) => `L${h.layer}h${h.head}`).join(', ') || 'none']);

@@ -28,6 +28,7 @@ const LABELS: Record<string, string> = {
   heads: 'Heads H',
   d: 'Dimension d',
   L: 'Context length L',
+  covarianceRho: 'Input correlation ρ (Σ_ij = ρ^|i−j|; 0 = isotropic)',
   'optimizer.lr': 'Learning rate',
   steps: 'Steps',
   batch: 'Batch',
