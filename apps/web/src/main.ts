@@ -75,6 +75,12 @@ function showBadge(report: BackendReport, forcedFailure?: string, warning?: stri
 async function boot(): Promise<void> {
   const { prefer, warning } = requestedBackend(location.search);
   const main = document.getElementById('main')!;
+  // "Skip to content" moves focus to the page; following its #main would replace the route (and the
+  // page's settings) in the URL.
+  document.querySelector<HTMLAnchorElement>('a.skip')?.addEventListener('click', (e) => {
+    e.preventDefault();
+    main.focus();
+  });
   try {
     const { report, forcedFailure } = await startBackend(prefer);
     window.__app = {

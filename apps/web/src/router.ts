@@ -28,12 +28,21 @@ export function startRouter(pages: Page[], root: HTMLElement, nav: HTMLElement):
     return a;
   });
   let current = '';
+  /** The page's own state as it last wrote it (setParams), to tell it from a link pasted or followed. */
+  let currentParams = '';
+  let renders = 0;
   let cleanup: void | (() => void);
   const show = (): void => {
+    // In-page anchors (the skip link's #main) are not routes.
+    if (location.hash !== '' && !location.hash.startsWith('#/')) return;
     const { path, params } = parseHash(location.hash);
     const page = pages.find((p) => p.path === path) ?? pages[0]!;
-    if (page.path === current && path === page.path) return; // own state change
+    // setParams uses replaceState, which fires no hashchange: a hashchange to the page already shown
+    // with other settings is a pasted link or Back/Forward, and is rendered like any other.
+    if (page.path === current && path === page.path && params.toString() === currentParams) return;
     current = page.path;
+    currentParams = params.toString();
+    const token = ++renders;
     links.forEach((a) =>
       a.dataset.page === page.path ? a.setAttribute('aria-current', 'page') : a.removeAttribute('aria-current'),
     );
@@ -44,7 +53,10 @@ export function startRouter(pages: Page[], root: HTMLElement, nav: HTMLElement):
     cleanup = page.render(root, {
       params,
       setParams(values) {
+        // A page left (or drawn again) since: its late results must not rewrite another page's URL.
+        if (token !== renders) return;
         const next = new URLSearchParams(values).toString();
+        currentParams = next;
         history.replaceState(null, '', `${location.pathname}${location.search}#/${page.path}${next ? `?${next}` : ''}`);
       },
     });

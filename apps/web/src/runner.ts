@@ -8,9 +8,20 @@ export function pageWorker(): ExperimentWorker {
 }
 
 /** Progress bar with a text status, announced politely to screen readers. */
-export function progressView(id: string): { el: HTMLElement; set(text: string, done?: number, total?: number): void } {
+export function progressView(id: string): {
+  el: HTMLElement;
+  set(text: string, done?: number, total?: number): void;
+  /** Whether work is under way: only then may the bar run without numbers (the animated, indeterminate bar). */
+  busy(on: boolean): void;
+} {
   const bar = h('progress', { id: `${id}-progress`, max: '1', value: '0', 'aria-label': 'progress' });
   const text = h('span', { id: `${id}-status-text`, 'aria-live': 'polite' }, '');
+  let busy = false;
+  let counted = false; // the bar shows numbers from a progress event
+  const settle = (): void => {
+    if (busy && !counted) bar.removeAttribute('value');
+    else if (!bar.hasAttribute('value')) bar.value = 0; // stopped without numbers: a still bar
+  };
   return {
     el: h('div', { class: 'progress' }, bar, text),
     set(t, done, total) {
@@ -18,7 +29,14 @@ export function progressView(id: string): { el: HTMLElement; set(text: string, d
       if (done !== undefined && total) {
         bar.max = total;
         bar.value = done;
-      } else if (done === undefined) bar.removeAttribute('value');
+        counted = true;
+      } else if (done === undefined) counted = false;
+      settle();
+    },
+    busy(on) {
+      busy = on;
+      if (!on) counted = bar.hasAttribute('value');
+      settle();
     },
   };
 }

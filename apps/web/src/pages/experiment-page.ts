@@ -111,6 +111,7 @@ export function experimentPage(o: ExperimentPageOptions): Page {
         section.dataset.status = s;
         runBtn.disabled = s === 'running' || s === 'starting';
         stopBtn.disabled = s !== 'running';
+        progress.busy(s === 'running' || s === 'starting');
         hook(pid, { status: s });
       };
 

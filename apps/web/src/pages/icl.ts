@@ -169,6 +169,7 @@ export const iclPage: Page = {
       pauseBtn.disabled = s !== 'running';
       resumeBtn.disabled = s !== 'paused';
       resetBtn.disabled = s === 'idle';
+      progress.busy(s === 'running' || s === 'pausing');
       if (text !== undefined) progress.set(text);
       hook('icl', { status: s });
     };
