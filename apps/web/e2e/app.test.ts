@@ -345,6 +345,24 @@ describe('web lab in Chromium', () => {
     await page.close();
   });
 
+  it('walkthrough: keyboard focus stays on the step control used; an out-of-range step in a link is named and corrected', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?mode=qkv&step=99');
+    // qkv mode has 5 steps: step 99 shows step 5, the URL says so, and a note names the link's value.
+    expect(await page.getAttribute('button.step[aria-pressed="true"]', 'data-step')).toBe('5');
+    await page.waitForFunction(() => location.hash.includes('step=5'));
+    expect(await page.textContent('#wt-link-note')).toContain('step=99');
+    await page.focus('button.step[data-step="2"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('button.step[data-step="2"][aria-pressed="true"]');
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.step)).toBe('2');
+    await page.focus('button[aria-label="Next step"]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('button.step[data-step="3"][aria-pressed="true"]');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Next step');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('the busy bar runs only while work is under way (idle, done: a still bar)', async () => {
     const running = (page: Page, id: string) => page.$eval(`#${id}-progress`, (el) => el.matches(':indeterminate'));
     const icl = await open(

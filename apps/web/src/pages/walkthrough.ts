@@ -164,7 +164,12 @@ export const walkthroughPage: Page = {
     const p = ctx.params;
     let mode: WalkthroughConfig['mode'] = p.get('mode') === 'embeddings' ? 'embeddings' : 'qkv';
     let causal = p.get('causal') === '1';
-    let stepIndex = intParam(p, 'step', 1, 1, HEAD_STEPS.length + MULTI_STEPS.length) - 1;
+    // A link's step outside this mode's steps is shown as the nearest one, and said so.
+    const stepCount = mode === 'embeddings' ? HEAD_STEPS.length + MULTI_STEPS.length : HEAD_STEPS.length;
+    let stepIndex = intParam(p, 'step', 1, 1, stepCount) - 1;
+    const linkNote = h('p', { class: 'muted', role: 'status', id: 'wt-link-note' });
+    if (p.has('step') && String(stepIndex + 1) !== p.get('step'))
+      linkNote.textContent = `The link's step=${p.get('step')!.slice(0, 20)} is not one of this mode's steps (1–${stepCount}); showing step ${stepIndex + 1}.`;
     let locked = intParam(p, 'head', 1, 1, 16) - 1;
     let preview: number | undefined;
 
@@ -269,6 +274,7 @@ export const walkthroughPage: Page = {
         ),
       ),
       error,
+      linkNote,
       stepBar,
       headGrid,
       stage,
@@ -305,7 +311,21 @@ export const walkthroughPage: Page = {
       ctx.setParams(state);
     };
 
-    const drawStepBar = (): void => {
+    /** Redraws `container` with `draw` and gives focus back to the control that had it (same `key`). */
+    const keepFocus = (container: HTMLElement, key: (el: HTMLElement) => string | null, redraw: () => void): void => {
+      const active = document.activeElement;
+      const had = active instanceof HTMLElement && container.contains(active) ? key(active) : null;
+      redraw();
+      if (had === null) return;
+      for (const el of container.querySelectorAll<HTMLElement>('button'))
+        if (key(el) === had) {
+          el.focus();
+          return;
+        }
+    };
+    const stepKey = (el: HTMLElement) => el.dataset.step ?? el.getAttribute('aria-label');
+    const drawStepBar = (): void => keepFocus(stepBar, stepKey, drawStepButtons);
+    const drawStepButtons = (): void => {
       const list = steps();
       stepIndex = Math.min(stepIndex, list.length - 1);
       const buttons = list.map((s, i) =>
@@ -339,7 +359,8 @@ export const walkthroughPage: Page = {
       );
     };
 
-    const drawHeadGrid = (): void => {
+    const drawHeadGrid = (): void => keepFocus(headGrid, (el) => el.dataset.head ?? null, drawHeadButtons);
+    const drawHeadButtons = (): void => {
       headGrid.replaceChildren();
       if (!last || mode !== 'embeddings') return;
       const step = steps()[stepIndex]!;
