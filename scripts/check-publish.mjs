@@ -22,7 +22,12 @@ const pass = (what) => {
 };
 
 const packDir = mkdtempSync(path.join(tmpdir(), 'attnlab-attw-'));
-const dirs = [...readdirSync('packages').sort().map((d) => path.join('packages', d)), 'apps/cli'];
+const dirs = [
+  ...readdirSync('packages')
+    .sort()
+    .map((d) => path.join('packages', d)),
+  'apps/cli',
+];
 for (const pkgDir of dirs) {
   if (!existsSync(path.join(pkgDir, 'package.json'))) continue;
   const pkg = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
@@ -50,7 +55,9 @@ for (const pkgDir of dirs) {
   try {
     const out = execFileSync('pnpm', ['pack', '--pack-destination', packDir], { cwd: pkgDir, encoding: 'utf8' });
     const tgz = path.join(packDir, path.basename(out.trim().split('\n').pop().trim()));
-    execFileSync(path.resolve('node_modules/.bin/attw'), [tgz, '--profile', 'esm-only', '--format', 'ascii'], { encoding: 'utf8' });
+    execFileSync(path.resolve('node_modules/.bin/attw'), [tgz, '--profile', 'esm-only', '--format', 'ascii'], {
+      encoding: 'utf8',
+    });
     pass(`attw ${pkg.name}`);
   } catch (err) {
     const e = /** @type {{ stdout?: string, stderr?: string, message: string }} */ (err);
