@@ -419,12 +419,19 @@ const result = { backend: report.chosen, w10: w[1][0], sv, svg: svg.startsWith('
   async function inChromium(url, script, key) {
     const page = await browser.newPage();
     const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
+    // An uncaught error ends the wait at once (a module that throws never sets `key`).
+    let failNow;
+    const failed = new Promise((_, reject) => (failNow = reject));
+    failed.catch(() => {});
+    page.on('pageerror', (e) => {
+      errors.push(String(e));
+      failNow(new Error('uncaught error in the page'));
+    });
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     try {
       await page.goto(url);
       if (script) await page.addScriptTag({ url: script, type: 'module' });
-      await page.waitForFunction((k) => globalThis[k] !== undefined || globalThis.__failed, key, { timeout: 120_000 });
+      await Promise.race([page.waitForFunction((k) => globalThis[k] !== undefined, key, { timeout: 120_000 }), failed]);
       if (errors.length) throw new Error(errors.join('\n'));
       return await page.evaluate((k) => globalThis[k], key);
     } catch (err) {
