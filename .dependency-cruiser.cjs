@@ -131,7 +131,12 @@ function buildRules(arch) {
   for (const [name, row] of Object.entries(packages)) {
     const dir = esc(row.dir);
     const manifest = workspace[name].manifest;
+    // A package that bundles the workspace packages it imports (the CLI) lists them as devDependencies.
+    const bundledWorkspace = row.bundlesWorkspace
+      ? Object.keys(manifest.devDependencies ?? {}).filter((d) => workspace[d])
+      : [];
     const declared = new Set([
+      ...bundledWorkspace,
       ...Object.keys(manifest.dependencies ?? {}),
       ...Object.keys(manifest.peerDependencies ?? {}),
       ...Object.keys(manifest.optionalDependencies ?? {}),

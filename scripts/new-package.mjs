@@ -1,5 +1,5 @@
 // Scaffolds packages/<name> with the house layout. Usage: node scripts/new-package.mjs name "description" dep1,dep2
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 const [name, description, deps = ''] = process.argv.slice(2);
 const dir = `packages/${name}`;
 if (existsSync(`${dir}/package.json`)) {
@@ -28,10 +28,17 @@ const pkg = {
   },
   main: './dist/index.js',
   types: './dist/index.d.ts',
-  files: ['dist', 'src', '!src/**/*.test.ts'],
-  scripts: { build: 'tsc -p tsconfig.build.json', test: 'jest', lint: 'eslint src', typecheck: 'tsc --noEmit' },
+  files: ['dist', 'LICENSE', 'src', '!src/**/*.test.ts'],
+  engines: { node: '>=20' },
+  scripts: {
+    build: 'tsc -p tsconfig.build.json',
+    test: 'jest',
+    lint: 'eslint src',
+    typecheck: 'tsc --noEmit',
+    prepack: 'node ../../scripts/prepack.mjs',
+  },
   ...(Object.keys(workspaceDeps).length ? { dependencies: sorted(workspaceDeps) } : {}),
-  peerDependencies: { '@tensorflow/tfjs-core': '4.22.0' },
+  peerDependencies: { '@tensorflow/tfjs-core': '^4.22.0' },
   devDependencies: sorted({
     '@attnlab/eslint-config': 'workspace:*',
     '@attnlab/jest-preset': 'workspace:*',
@@ -47,6 +54,7 @@ const pkg = {
   repository: { type: 'git', url: 'git+https://github.com/attnlab/attnlab.git', directory: dir },
   publishConfig: { access: 'public' },
 };
+copyFileSync('LICENSE', `${dir}/LICENSE`);
 writeFileSync(`${dir}/package.json`, JSON.stringify(pkg, null, 2) + '\n');
 writeFileSync(
   `${dir}/tsconfig.json`,

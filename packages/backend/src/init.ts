@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerGradients } from './gradients.js';
-import { errorText, isNode, isNotInstalled, nodeRequire } from './platform.js';
+import { nodeRequire } from '#node-require';
+import { errorText, isNode, isNotInstalled } from './platform.js';
 import {
   BACKEND_NAMES,
   BackendUnavailableError,

@@ -64,7 +64,7 @@ export interface IclBatchArrays {
   y: Float32Array;
   /** [B, dx] */
   xq: Float32Array;
-  /** [B, dy]: x_q β, plus √dx·δ·ε_q with `queryNoise` */
+  /** `[B, dy]`: x_q β, plus √dx·δ·ε_q with `queryNoise` */
   yq: Float32Array;
   /** [B, dx, dy] */
   beta: Float32Array;

@@ -40,7 +40,7 @@ function mulhi32(a: number, b: number): number {
 /**
  * Philox4x32-10 into `out` (4 words). Internal fast path: arguments are trusted u32 values.
  * One round: (hi0, lo0) = M0·x0, (hi1, lo1) = M1·x2 (lo = the wrapping 32-bit product, i.e.
- * Math.imul / WGSL u32 `*`; hi = {@link mulhi32}); x ← [hi1 ^ x1 ^ k0, lo1, hi0 ^ x3 ^ k1, lo0];
+ * Math.imul / WGSL u32 `*`; hi = `mulhi32`); x ← [hi1 ^ x1 ^ k0, lo1, hi0 ^ x3 ^ k1, lo0];
  * the key is bumped by (W0, W1) before every round but the first. Words are carried as int32
  * bit patterns inside the loop (the same bits as u32) and written out as u32.
  */

@@ -84,7 +84,7 @@ export const kvCacheSectionSchema = s.object(
   { default: {} },
 );
 
-/** The config of the KV-cache section: derived from {@link kvCacheSectionSchema}. */
+/** The config of the KV-cache section: derived from `kvCacheSectionSchema`. */
 export type KvCacheSectionConfig = Infer<typeof kvCacheSectionSchema>;
 
 const rowSchema = s.object({

@@ -16,13 +16,13 @@ export interface IclForwardOptions {
 export type IclAttentionResult = {
   /** [B, nOut]; with nOut = 1 this is ŷ_q. */
   output: tf.Tensor2D;
-  /** [B, H, L]: softmax weights of the query over the L context tokens, per head (on request). */
+  /** `[B, H, L]`: softmax weights of the query over the L context tokens, per head (on request). */
   weights?: tf.Tensor3D;
 };
 
 /** Output of {@link iclStack}. */
 export type IclStackResult = {
-  /** [B, nOut]: final linear applied to the query position's last hidden state. */
+  /** `[B, nOut]`: final linear applied to the query position's last hidden state. */
   output: tf.Tensor2D;
   /** Per layer, [B, H, L+1, L+1] weights over [Z; z_q] (on request). */
   weights?: tf.Tensor4D[];
