@@ -42,7 +42,10 @@ describeBackends(
       expect(r.data.errorCurves!.contextLengths).toEqual([1, 21, 41]);
       // A sweep's numbers for this run carry the paper's measures.
       const m = metricNumbers(r);
-      expect(m['Σ w^h μ^h']).toBeCloseTo(run.statistics.reduce((a, x) => a + x.w * x.mu, 0), 12);
+      expect(m['Σ w^h μ^h']).toBeCloseTo(
+        run.statistics.reduce((a, x) => a + x.w * x.mu, 0),
+        12,
+      );
       expect(m['cos(∂ŷ/∂x_q) with debiased GD']).toBe(run.gdAlignment!.gradientCosine);
       // Against debiased GD on the first 200 evaluation tasks; results written before the field validate too.
       expect(run.gdAlignment!.samples).toBe(200);

@@ -65,8 +65,14 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
           // The paper's measures: the GD step the heads implement, and the gradient alignment with GD.
           const st = r.statistics.filter((x) => x.layer === 0);
           if (st.length > 1) {
-            put(`Σ μ^h${tag}`, st.reduce((a, x) => a + x.mu, 0));
-            put(`Σ w^h μ^h${tag}`, st.reduce((a, x) => a + x.w * x.mu, 0));
+            put(
+              `Σ μ^h${tag}`,
+              st.reduce((a, x) => a + x.mu, 0),
+            );
+            put(
+              `Σ w^h μ^h${tag}`,
+              st.reduce((a, x) => a + x.w * x.mu, 0),
+            );
           }
           if (r.gdAlignment) put(`cos(∂ŷ/∂x_q) with debiased GD${tag}`, r.gdAlignment.gradientCosine);
           if (r.preconditionedGdAlignment)
