@@ -109,17 +109,26 @@ export function optimalOneStepGd(
   prior: { betaVar: number; noiseVar: number },
   name = 'optimal one-step GD',
 ): Estimator {
-  const fn = 'optimalOneStepGd';
+  return perBatchStep('optimalOneStepGd', prior, name, optimalOneStepGdStep, (eta) =>
+    oneStepGd({ stepSize: eta }, name),
+  );
+}
+
+/** An estimator whose step comes from the prior and each batch's own (d, L), so one serves a whole error curve. */
+function perBatchStep(
+  fn: string,
+  prior: { betaVar: number; noiseVar: number },
+  name: string,
+  step: (model: GaussianTaskModel) => number,
+  make: (eta: number) => Estimator,
+): Estimator {
   finiteNumber(fn, 'prior.betaVar', prior?.betaVar, { positive: true });
   finiteNumber(fn, 'prior.noiseVar', prior.noiseVar, { min: 0 });
   return {
     name,
     async predict(batch) {
       const { L, d } = checkBatch(`${fn}.predict`, batch);
-      const eta = optimalOneStepGdStep({ d, L, betaVar: prior.betaVar, noiseVar: prior.noiseVar });
-      return tf.tidy(
-        () => tf.mul(tf.sum(tf.mul(queryDots(batch.x, batch.xq), y2d(batch.y)), 1), eta / L) as tf.Tensor1D,
-      );
+      return make(step({ d, L, betaVar: prior.betaVar, noiseVar: prior.noiseVar })).predict(batch);
     },
   };
 }
@@ -155,17 +164,9 @@ export function optimalDebiasedGd(
   prior: { betaVar: number; noiseVar: number },
   name = 'optimal debiased GD',
 ): Estimator {
-  const fn = 'optimalDebiasedGd';
-  finiteNumber(fn, 'prior.betaVar', prior?.betaVar, { positive: true });
-  finiteNumber(fn, 'prior.noiseVar', prior.noiseVar, { min: 0 });
-  return {
-    name,
-    async predict(batch) {
-      const { L, d } = checkBatch(`${fn}.predict`, batch);
-      const eta = debiasedGdOptimalStep({ d, L, betaVar: prior.betaVar, noiseVar: prior.noiseVar });
-      return debiasedGd({ stepSize: eta }, name).predict(batch);
-    },
-  };
+  return perBatchStep('optimalDebiasedGd', prior, name, debiasedGdOptimalStep, (eta) =>
+    debiasedGd({ stepSize: eta }, name),
+  );
 }
 
 /**

@@ -210,6 +210,16 @@ const stat = s.object({
   qk: s.array(s.array(s.number())),
   ov: s.array(s.array(s.number())),
 });
+/** A run against one-step GD ({@link IclRunData.gdAlignment}); optional: absent in older results. */
+const alignmentSchema = s.nullable(
+  s.object({
+    samples: s.int(),
+    predictionDifference: s.number(),
+    relativePredictionDifference: s.nullable(s.number()),
+    gradientCosine: s.number(),
+  }),
+  { optional: true },
+);
 const runSchema = s.object({
   heads: s.int(),
   engine: s.object({ name: s.string(), reason: s.string() }),
@@ -226,24 +236,8 @@ const runSchema = s.object({
   statistics: s.array(stat),
   finalValidation: s.nullable(s.object({ samples: s.int(), mse: s.number(), stderr: s.number() })),
   dummyHeads: s.array(s.object({ layer: s.int(), head: s.int() })),
-  gdAlignment: s.nullable(
-    s.object({
-      samples: s.int(),
-      predictionDifference: s.number(),
-      relativePredictionDifference: s.nullable(s.number()),
-      gradientCosine: s.number(),
-    }),
-    { optional: true },
-  ),
-  preconditionedGdAlignment: s.nullable(
-    s.object({
-      samples: s.int(),
-      predictionDifference: s.number(),
-      relativePredictionDifference: s.nullable(s.number()),
-      gradientCosine: s.number(),
-    }),
-    { optional: true },
-  ),
+  gdAlignment: alignmentSchema,
+  preconditionedGdAlignment: alignmentSchema,
 });
 export const iclDataSchema = s.object({
   runs: s.array(runSchema, { minItems: 1 }),
