@@ -13,7 +13,6 @@ import {
   checkOutDir,
   checkRunDir,
   CONFIG_FILE,
-  defaultRunDir,
   parseJson,
   readJsonFile,
   RESULTS_FILE,
@@ -47,8 +46,9 @@ export async function experimentCommand(
   if (cmd.name === 'icl heads') overrides.headCounts = [...ICL_HEAD_COUNTS];
   const preset = presetOf(args);
   const config = resolveOrExit(exp, preset, overrides, cmd);
-  const dir = (args.flags.out as string | undefined) ?? defaultRunDir(folder);
-  checkOutDir(dir);
+  const dir = args.flags.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = folder;
   return execute(
     {
       command: extra.command ?? commandLine(cmd, args),
@@ -58,6 +58,7 @@ export async function experimentCommand(
       config,
       backend: backendOf(args),
       dir,
+      slug,
       ...(extra.epilogue ? { epilogue: extra.epilogue } : {}),
     },
     args,
@@ -154,9 +155,10 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
       }
     }
   }
-  const dir = (f.out as string | undefined) ?? defaultRunDir('kv-cache');
-  checkOutDir(dir);
-  return execute({ command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir }, args, io);
+  const dir = f.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = 'kv-cache';
+  return execute({ command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir, slug }, args, io);
 }
 
 // ---- run, resume, icl eval, report --------------------------------------------------------------
@@ -190,8 +192,9 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
   const fromFlags = flagOverrides(cmd, args.flags, exp.configSchema, rf.experiment);
   const preset = (args.flags.preset as PresetName | undefined) ?? rf.preset ?? 'quick';
   const config = resolveOrExit(exp, preset, merge(overrides, fromFlags), cmd, `${path}: `);
-  const dir = (args.flags.out as string | undefined) ?? defaultRunDir(rf.experiment);
-  checkOutDir(dir);
+  const dir = args.flags.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = rf.experiment;
   return execute(
     {
       command: commandLine(cmd, args),
@@ -201,6 +204,7 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
       config,
       backend: backendOf(args, rf.backend ?? 'auto'),
       dir,
+      slug,
     },
     args,
     io,
@@ -235,6 +239,7 @@ export async function resume(args: ParsedArgs, io: Io): Promise<number> {
       config,
       backend: backendOf(args, rf.backend ?? 'auto'),
       dir,
+      slug: rf.experiment,
       resume: true,
       runFile: rf,
     },
@@ -279,8 +284,9 @@ export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
   ) as { evaluation: { samples: number } };
   if (config.evaluation.samples === 0)
     throw new CliError('--eval-samples must be ≥ 1 for icl eval (0 skips the error curves)', 2);
-  const dir = (args.flags.out as string | undefined) ?? defaultRunDir('icl-eval');
-  checkOutDir(dir);
+  const dir = args.flags.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = 'icl-eval';
   return execute(
     {
       command: commandLine(cmd, args),
@@ -290,6 +296,7 @@ export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
       config,
       backend: backendOf(args, rf.backend ?? 'auto'),
       dir,
+      slug,
       checkpointFrom: ckpt,
       source: src,
     },
