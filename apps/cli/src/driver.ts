@@ -5,6 +5,7 @@ import {
   ATTNLAB_VERSION as EXPERIMENTS_VERSION,
   ConfigError,
   EXPERIMENT_IDS,
+  flagNonFinite,
   getExperiment,
   resolveConfig,
   type Experiment,
@@ -247,8 +248,17 @@ async function executeLocked(
   }
   progress.clear();
 
+  flagNonFinite(result);
   const written = writeRunOutputs(dir, result, runFile, exp);
   if (!quiet) for (const w of written.warnings) io.err(`warning: ${w}`);
+  const bad = result.meta.nonFinite ?? [];
+  if (bad.length > 0)
+    io.err(
+      `warning: ${bad.length === 20 ? '20 or more' : bad.length} results are not finite (${bad
+        .slice(0, 3)
+        .map((b) => `${b.path} = ${b.value}`)
+        .join(', ')}${bad.length > 3 ? ', …' : ''}); the run diverged or overflowed (null in results.json, flagged in the report)`,
+    );
   if (result.meta.aborted || ac.signal.aborted) {
     io.err(`interrupted; resume with: attnlab resume ${dir}`);
     return stopCode || 130;

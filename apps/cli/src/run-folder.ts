@@ -90,8 +90,7 @@ export function acquireRunLock(dir: string, command = 'attnlab'): ReleaseLock {
       fd = openSync(path, 'wx');
     } catch (e) {
       const code = errCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR')
-        throw new CliError(`${dir} is not a folder (cannot lock it)`, 2);
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new CliError(`${dir} is not a folder (cannot lock it)`, 2);
       if (code !== 'EEXIST') throw fsError(e, path, 'lock the run folder');
       const held = readLock(path);
       const stale =
@@ -321,24 +320,48 @@ export function readJsonFile(path: string, what: string): unknown {
   return parseJson(text, path);
 }
 
-/** JSON.parse with an error that names the file, the line and the column. */
+/** How deep a config or result file may nest (theirs nest under 10; deeper would overflow the stack later). */
+export const MAX_JSON_DEPTH = 100;
+
+/** JSON.parse with an error that names the file, the line and the column; nesting deeper than MAX_JSON_DEPTH is refused. */
 export function parseJson(text: string, path: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
-    const msg = (e as Error).message;
-    const m = /at position (\d+)/.exec(msg);
-    const pos = m ? Number(m[1]) : errorOffset(text);
-    const before = text.slice(0, pos).split('\n');
-    const where = ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
-    const detail =
-      /^Unexpected end/.test(msg) || pos >= text.length
-        ? 'unexpected end of input'
-        : /^Unexpected token '(.+?)', ".*" is not valid JSON$/s.test(msg)
-          ? `unexpected ${msg.replace(/^Unexpected token '(.+?)', ".*$/s, "'$1'")}`
-          : msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^./, (c) => c.toLowerCase());
-    throw new CliError(`${path}: malformed JSON${where}: ${detail}`, 2);
+    if (e instanceof RangeError)
+      throw new CliError(`${path}: nested too deeply to read (at most ${MAX_JSON_DEPTH} levels)`, 2);
+    throw malformed(e, text, path);
   }
+  // Iteratively: a recursive walk would overflow on exactly the documents it must refuse.
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= MAX_JSON_DEPTH)
+      throw new CliError(
+        `${path}: nested more than ${MAX_JSON_DEPTH} levels deep; attnlab's files nest a few levels`,
+        2,
+      );
+    for (const x of Array.isArray(v) ? v : Object.values(v))
+      if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+  }
+  return value;
+}
+
+function malformed(e: unknown, text: string, path: string): CliError {
+  const msg = (e as Error).message;
+  const m = /at position (\d+)/.exec(msg);
+  const pos = m ? Number(m[1]) : errorOffset(text);
+  const before = text.slice(0, pos).split('\n');
+  const where = ` at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+  const detail =
+    /^Unexpected end/.test(msg) || pos >= text.length
+      ? 'unexpected end of input'
+      : /^Unexpected token '(.+?)', ".*" is not valid JSON$/s.test(msg)
+        ? `unexpected ${msg.replace(/^Unexpected token '(.+?)', ".*$/s, "'$1'")}`
+        : msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^./, (c) => c.toLowerCase());
+  return new CliError(`${path}: malformed JSON${where}: ${detail}`, 2);
 }
 
 /** Where JSON.parse gives up: the longest prefix that is still "valid so far" (binary search). */

@@ -3,6 +3,7 @@ export {
   PRESET_NAMES,
   resolveConfig,
   validateResult,
+  flagNonFinite,
   type Experiment,
   type ExperimentId,
   type ExperimentEvent,
