@@ -99,7 +99,7 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
   if (Array.isArray(f.seq)) {
     const seqs = f.seq;
     overrides.seqLens = seqs;
-    setPath(overrides, 'compare.seqLen', Math.max(...seqs));
+    setPath(overrides, 'compare.seqLen', seqs.reduce((a, b) => Math.max(a, b)));
   }
   if (f.batch !== undefined) overrides.batch = f.batch;
   if (f.dtype !== undefined) overrides.bytesPerElement = KV_DTYPES[f.dtype as string];
