@@ -360,7 +360,29 @@ async function finalValidation(
 interface ResumeState {
   runIndex: number;
   runs: IclRunData[];
+  /** Final weights of the runs before `runIndex` (the error curves evaluate every trained model). */
+  finals: FinalParams[];
   checkpoint: Checkpoint | null;
+}
+
+/** A finished run's final weights as JSON, kept in later checkpoints of the same head-count comparison. */
+type FinalParams = { heads: number; params: Record<string, { shape: number[]; values: number[] }> };
+
+async function finalParamsJson(trained: readonly { heads: number; params: TensorMap }[]): Promise<FinalParams[]> {
+  const out: FinalParams[] = [];
+  for (const t of trained) {
+    const params: FinalParams['params'] = {};
+    for (const [k, v] of Object.entries(t.params))
+      params[k] = { shape: [...v.shape], values: Array.from(await v.data()) };
+    out.push({ heads: t.heads, params });
+  }
+  return out;
+}
+
+function finalParamsTensors(f: FinalParams): { heads: number; params: TensorMap } {
+  const params: TensorMap = {};
+  for (const [k, v] of Object.entries(f.params)) params[k] = tf.tensor(v.values, v.shape, 'float32');
+  return { heads: f.heads, params };
 }
 
 /** What a checkpoint must agree on: everything but the length of the run, evaluation, checkpointing and the trainer. */
@@ -371,7 +393,7 @@ function configKey(c: IclConfig): string {
 
 async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
   const bytes = await ctx.checkpoints?.load();
-  if (!bytes) return { runIndex: 0, runs: [], checkpoint: null };
+  if (!bytes) return { runIndex: 0, runs: [], finals: [], checkpoint: null };
   let cp: Checkpoint;
   try {
     cp = deserializeCheckpoint(bytes);
@@ -383,7 +405,13 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
       `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
     );
   }
-  const meta = cp.meta as { experiment?: string; configKey?: string; runIndex?: number; runs?: IclRunData[] } | null;
+  const meta = cp.meta as {
+    experiment?: string;
+    configKey?: string;
+    runIndex?: number;
+    runs?: IclRunData[];
+    finals?: FinalParams[];
+  } | null;
   if (!meta || meta.experiment !== 'icl-regression' || typeof meta.runIndex !== 'number') {
     throw new ConfigError(
       'checkpoint',
@@ -400,7 +428,7 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
       'was written for a different configuration (only steps, evaluation, checkpoint and trainer settings may change on resume)',
     );
   }
-  return { runIndex: meta.runIndex, runs: meta.runs ?? [], checkpoint: cp };
+  return { runIndex: meta.runIndex, runs: meta.runs ?? [], finals: meta.finals ?? [], checkpoint: cp };
 }
 
 async function dynamicsProbe(st: Structured): Promise<Json> {
@@ -498,6 +526,7 @@ async function trainOne(
   heads: number,
   runIndex: number,
   done: IclRunData[],
+  finals: FinalParams[],
   resume: Checkpoint | null,
   ctx: RunContext,
 ): Promise<{ run: IclRunData; params: TensorMap; aborted: boolean }> {
@@ -531,7 +560,13 @@ async function trainOne(
       ...(ctx.checkpoints
         ? {
             checkpoint: {
-              meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json },
+              meta: {
+                experiment: 'icl-regression',
+                configKey: configKey(c),
+                runIndex,
+                runs: done as unknown as Json,
+                finals: finals as unknown as Json,
+              },
               write: async (input) => {
                 await ctx.checkpoints!.save(await serializeCheckpoint(input));
                 ctx.onEvent?.({ type: 'checkpoint', phase, step: input.step });
@@ -789,7 +824,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
     }
     const resume = await loadResume(config, ctx);
     const runs: IclRunData[] = [...resume.runs];
-    const trained: { heads: number; params: TensorMap }[] = [];
+    const trained: { heads: number; params: TensorMap }[] = resume.finals.map(finalParamsTensors);
     let aborted = false;
     try {
       for (let i = resume.runIndex; i < headCounts.length; i++) {
@@ -804,6 +839,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
           headCounts[i]!,
           i,
           runs,
+          ctx.checkpoints ? await finalParamsJson(trained) : [],
           i === resume.runIndex ? resume.checkpoint : null,
           ctx,
         );
@@ -815,12 +851,17 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
         }
       }
       let errorCurves: ErrorCurve | null = null;
-      if (!aborted && config.evaluation.samples > 0 && trained.length === runs.length) {
+      if (!aborted && config.evaluation.samples > 0) {
         ctx.onEvent?.({ type: 'phase', phase: 'evaluate', message: 'Error against context length' });
+        // Every run, with its weights when known (a checkpoint of an older version kept only its record:
+        // its kernel estimator still joins the curves, the transformer itself cannot).
         const estimators = iclEstimators(
           config,
           config.L,
-          trained.map((t) => ({ run: runs.find((r) => r.heads === t.heads)!, params: t.params })),
+          runs.map((run) => {
+            const params = trained.find((t) => t.heads === run.heads)?.params;
+            return params ? { run, params } : { run };
+          }),
         );
         const Ls: number[] = [];
         for (let L = 1; L <= config.evaluation.maxL; L += config.evaluation.stepL) Ls.push(L);
