@@ -235,6 +235,15 @@ async function executeLocked(
     if (isConfigError(e)) {
       // Nothing ran: leave no half-made run folder behind (but never remove one we did not create).
       discard();
+      if (e.field === 'checkpoint') {
+        // A damaged or foreign checkpoint: name the file and what to do about it.
+        const file = plan.checkpointFrom ?? join(dir, CHECKPOINT_FILE);
+        const why = e.message.replace(/^checkpoint: /, '').replace(/; got .*$/s, '');
+        throw new CliError(
+          `${file}: the checkpoint ${why}; nothing was changed. Restore a good copy, or move it aside to run again from the start`,
+          2,
+        );
+      }
       const flag = plan.spec ? flagForField(plan.spec, e.field, exp.configSchema) : undefined;
       throw new CliError(`${e.message}${flag ? ` (set by ${flag})` : ''}`, 2);
     }

@@ -15,7 +15,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CheckpointStore } from '@attnlab/experiments';
 import { CliError } from './errors.js';
 
@@ -146,6 +146,23 @@ export function acquireRunLock(dir: string, command = 'attnlab'): ReleaseLock {
   return release;
 }
 
+/**
+ * mkdir -p that reports the real reason: Node's recursive mkdir says ENOENT on a read-only file
+ * system; the non-recursive mkdir of the first missing folder says EROFS (or EACCES). Returns the
+ * first folder created, if any.
+ */
+function makeDirs(path: string): string | undefined {
+  try {
+    return mkdirSync(path, { recursive: true });
+  } catch (e) {
+    if (errCode(e) !== 'ENOENT') throw e;
+    let first = resolve(path);
+    while (!existsSync(dirname(first)) && dirname(first) !== first) first = dirname(first);
+    mkdirSync(first); // throws the real error
+    throw e;
+  }
+}
+
 /** A one-line CliError (exit 2) for a file-system error the user can act on, or the error itself. */
 export function fsError(e: unknown, path: string, doing: string): Error {
   const code = errCode(e);
@@ -179,7 +196,7 @@ export function createRunDir(
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   let createdRoot = false;
   try {
-    createdRoot = mkdirSync(root, { recursive: true }) !== undefined;
+    createdRoot = makeDirs(root) !== undefined;
   } catch (e) {
     throw fsError(e, root, 'create the runs folder');
   }
@@ -205,7 +222,7 @@ export function claimRunDir(dir: string, command?: string): { release: ReleaseLo
   checkOutDir(dir);
   let created = false;
   try {
-    created = mkdirSync(dir, { recursive: true }) !== undefined;
+    created = makeDirs(dir) !== undefined;
   } catch (e) {
     throw fsError(e, dir, 'create the run folder');
   }
@@ -277,7 +294,7 @@ export function atomicWrite(path: string, data: string | Uint8Array): void {
 }
 
 function writeAtomically(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
