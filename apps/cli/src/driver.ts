@@ -3,10 +3,13 @@ import { copyFileSync, existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import {
   ATTNLAB_VERSION as EXPERIMENTS_VERSION,
+  checkResources,
   ConfigError,
+  DEFAULT_MEMORY_LIMIT,
   EXPERIMENT_IDS,
   flagNonFinite,
   getExperiment,
+  parseByteSize,
   resolveConfig,
   type Experiment,
   type ExperimentResult,
@@ -109,6 +112,7 @@ function isAbortError(e: unknown): boolean {
  * 130/143/129 when SIGINT/SIGTERM/SIGHUP stopped it with a checkpoint).
  */
 export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<number> {
+  checkMemory(plan, args);
   const backend = await initCliBackend(plan.backend);
   const { exp } = plan;
   const config = plan.config as Record<string, unknown>;
@@ -166,6 +170,27 @@ export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<
     return await executeLocked(plan, args, io, dir, runFile, backend.chosen, discard);
   } finally {
     release();
+  }
+}
+
+/** Refuses, before anything runs, a config estimated to need more memory than --max-memory (default 4 GiB). */
+function checkMemory(plan: RunPlan, args: ParsedArgs): void {
+  const raw = args.flags['max-memory'];
+  let limit = DEFAULT_MEMORY_LIMIT;
+  if (typeof raw === 'string') {
+    const v = parseByteSize(raw);
+    if (v === undefined)
+      throw new CliError(
+        `--max-memory must be a size such as 16GB, 512MiB or 2000000000; got '${raw.slice(0, 40)}'`,
+        2,
+      );
+    limit = v;
+  }
+  try {
+    checkResources(plan.exp, plan.config, limit);
+  } catch (e) {
+    if (isConfigError(e)) throw new CliError(e.message.replace(/^resources: /, '').replace(/; got [^;]*$/, ''), 2);
+    throw e;
   }
 }
 
@@ -266,7 +291,9 @@ async function executeLocked(
       `warning: ${bad.length === 20 ? '20 or more' : bad.length} results are not finite (${bad
         .slice(0, 3)
         .map((b) => `${b.path} = ${b.value}`)
-        .join(', ')}${bad.length > 3 ? ', …' : ''}); the run diverged or overflowed (null in results.json, flagged in the report)`,
+        .join(
+          ', ',
+        )}${bad.length > 3 ? ', …' : ''}); the run diverged or overflowed (null in results.json, flagged in the report)`,
     );
   if (result.meta.aborted || ac.signal.aborted) {
     io.err(`interrupted; resume with: attnlab resume ${dir}`);

@@ -99,7 +99,11 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
   if (Array.isArray(f.seq)) {
     const seqs = f.seq;
     overrides.seqLens = seqs;
-    setPath(overrides, 'compare.seqLen', seqs.reduce((a, b) => Math.max(a, b)));
+    setPath(
+      overrides,
+      'compare.seqLen',
+      seqs.reduce((a, b) => Math.max(a, b)),
+    );
   }
   if (f.batch !== undefined) overrides.batch = f.batch;
   if (f.dtype !== undefined) overrides.bytesPerElement = KV_DTYPES[f.dtype as string];
@@ -158,7 +162,11 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
   const dir = f.out as string | undefined;
   if (dir !== undefined) checkOutDir(dir);
   const slug = 'kv-cache';
-  return execute({ command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir, slug }, args, io);
+  return execute(
+    { command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir, slug },
+    args,
+    io,
+  );
 }
 
 // ---- run, resume, icl eval, report --------------------------------------------------------------

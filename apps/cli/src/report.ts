@@ -127,7 +127,9 @@ export function renderReport(r: ReportInput): string {
       ? `<div class="banner" role="alert"><b>Not finite.</b> Some results are NaN or ±∞ (written as null in results.json; blank or absent in figures), e.g. ${bad
           .slice(0, 5)
           .map((b) => `<code>${escapeHtml(b.path)}</code> = ${escapeHtml(b.value)}`)
-          .join(', ')}${bad.length > 5 ? ', …' : ''}. The run diverged or overflowed: check its learning rate and sizes.</div>`
+          .join(
+            ', ',
+          )}${bad.length > 5 ? ', …' : ''}. The run diverged or overflowed: check its learning rate and sizes.</div>`
       : '';
   const command = prov ? `attnlab ${prov.command}` : '';
   return `<!doctype html>

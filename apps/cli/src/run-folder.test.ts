@@ -4,14 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError } from './errors.js';
-import {
-  acquireRunLock,
-  claimRunDir,
-  cleanTempFiles,
-  createRunDir,
-  fsError,
-  LOCK_FILE,
-} from './run-folder.js';
+import { acquireRunLock, claimRunDir, cleanTempFiles, createRunDir, fsError, LOCK_FILE } from './run-folder.js';
 
 let tmp: string;
 beforeEach(() => {

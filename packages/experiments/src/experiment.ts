@@ -1,4 +1,5 @@
 import type { FigureSpec } from '@attnlab/plot';
+import type { ResourceEstimate } from './resources.js';
 import { ConfigError, merge, nonFiniteNumbers, validate, type ObjectSchema, type Schema } from './schema.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
@@ -71,6 +72,8 @@ export interface Experiment<C = unknown, R = unknown> {
   /** Named configs: at least `quick` and `seed`. */
   presets: Record<PresetName, C> & Record<string, C>;
   run(config: C, ctx?: RunContext): Promise<ExperimentResult<C, R>>;
+  /** Estimated peak memory of a run of `config` (see checkResources), for experiments that can be made big. */
+  estimate?(config: C): ResourceEstimate;
 }
 
 /**

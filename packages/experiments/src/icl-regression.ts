@@ -3,6 +3,7 @@ import {
   ICL_INITS,
   iclAttention,
   iclInitialParams,
+  iclParamLayout,
   iclStack,
   iclStructure,
   type IclAttentionParams,
@@ -56,6 +57,7 @@ import {
   type RunContext,
 } from './experiment.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
+import type { ResourceEstimate } from './resources.js';
 import { ConfigError, s, type Infer } from './schema.js';
 
 /** The config of an icl-regression run: derived from {@link iclConfigSchema}, its one definition. */
@@ -792,6 +794,42 @@ const round = (x: number) => Number(x.toFixed(4));
 
 // ---- the experiment ---------------------------------------------------------------------------
 
+/**
+ * Peak memory of an icl-regression run, estimated from its config: parameters with their gradients
+ * and Adam state (exact, from the layout), the training step's activations (tokens, Q/K/V and the
+ * attention scores B·H·(L+1)² per layer, kept for the backward pass) and the evaluation at the
+ * longest context; float32 throughout (the float64 engines hold the same numbers twice as wide).
+ */
+export function estimateIcl(c: IclConfig): ResourceEstimate {
+  const heads = c.headCounts.length ? c.headCounts : [c.heads];
+  const H = heads.reduce((a, b) => Math.max(a, b), 1);
+  let parameters = 0;
+  for (const h of heads)
+    for (const p of iclParamLayout(modelConfig(c, h))) parameters += p.shape.reduce((a, b) => a * b, 1);
+  const D = c.d + 1;
+  // Training keeps every layer's tokens, Q/K/V and scores (with their gradients) for the backward pass;
+  // evaluation runs forward only, a layer at a time.
+  const train = c.layers * c.batch * ((c.L + 1) * D * (2 + 6 * H) + 4 * H * (c.L + 1) ** 2);
+  const evalL = c.evaluation.samples > 0 ? c.evaluation.maxL + 1 : 0;
+  const evalB = Math.min(c.evaluation.samples, 4096);
+  const evaluate = evalB * (evalL * D * (2 + 3 * H) + H * evalL ** 2);
+  const activations = Math.max(train, evaluate);
+  const drivers = [
+    { field: 'batch', value: c.batch },
+    { field: 'L', value: c.L },
+    { field: 'heads', value: H },
+    { field: 'layers', value: c.layers },
+    { field: 'd', value: c.d },
+    ...(evaluate > train
+      ? [
+          { field: 'evaluation.maxL', value: c.evaluation.maxL },
+          { field: 'evaluation.samples', value: c.evaluation.samples },
+        ]
+      : []),
+  ];
+  return { parameters, activations, bytes: 4 * (4 * parameters + activations), drivers };
+}
+
 /** Seed 004: one-layer multi-head softmax attention trained on in-context linear regression learns a kernel estimator. */
 export const iclRegression: Experiment<IclConfig, IclData> = {
   id: 'icl-regression',
@@ -801,6 +839,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
   configSchema: iclConfigSchema,
   dataSchema: iclDataSchema,
   presets: { quick: quickPreset, seed: seedPreset, paper: paperPreset },
+  estimate: estimateIcl,
   async run(config, ctx = {}): Promise<ExperimentResult<IclConfig, IclData>> {
     const meta = startMeta();
     if (config.layers > 1 && config.nOut !== 1)

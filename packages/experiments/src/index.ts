@@ -28,6 +28,13 @@ export {
 } from './schema.js';
 export { ATTNLAB_VERSION } from './meta.js';
 export {
+  checkResources,
+  parseByteSize,
+  formatBytes,
+  DEFAULT_MEMORY_LIMIT,
+  type ResourceEstimate,
+} from './resources.js';
+export {
   attentionWalkthrough,
   walkthroughConfigSchema,
   SEED_001,

@@ -106,7 +106,9 @@ export class ConfigError extends Error {
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing (missing)';
   if (typeof v === 'string')
-    return v.length > 80 ? `${JSON.stringify(v.slice(0, 60)).slice(0, -1)}…" (${v.length} characters)` : JSON.stringify(v);
+    return v.length > 80
+      ? `${JSON.stringify(v.slice(0, 60)).slice(0, -1)}…" (${v.length} characters)`
+      : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   if (Array.isArray(v)) return `an array of ${v.length}`;
   return `a ${typeof v}`;
@@ -238,7 +240,11 @@ export function nonFiniteNumbers(value: unknown, path = 'value', limit = 20): { 
 }
 
 function check(schema: Schema, value: unknown, path: string, nonFinite = false): unknown {
-  if (nonFinite && schema.kind === 'number' && (value === null || (typeof value === 'number' && !Number.isFinite(value))))
+  if (
+    nonFinite &&
+    schema.kind === 'number' &&
+    (value === null || (typeof value === 'number' && !Number.isFinite(value)))
+  )
     return value;
   if (value === undefined && 'default' in schema && schema.default !== undefined)
     value = structuredClone(schema.default);
@@ -300,7 +306,9 @@ function check(schema: Schema, value: unknown, path: string, nonFinite = false):
     case 'record': {
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         throw new ConfigError(path, allowedText(schema), value);
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(schema.values, v, `${path}.${k}`, nonFinite)]));
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, check(schema.values, v, `${path}.${k}`, nonFinite)]),
+      );
     }
     case 'nullable':
       return value === null ? null : check(schema.inner, value, path, nonFinite);
