@@ -1,6 +1,8 @@
 // The run folder: config.json, results.json, metrics.csv, figures/, checkpoints/, report.html.
 import {
+  accessSync,
   closeSync,
+  constants as fsConstants,
   existsSync,
   fsyncSync,
   linkSync,
@@ -281,6 +283,23 @@ export function checkOutDir(dir: string, ignore: readonly string[] = []): void {
       `--out ${dir} already exists and is not empty; give a new or empty folder${resumable ? ` (to continue that run: attnlab resume ${dir})` : ''}`,
       2,
     );
+  }
+}
+
+/**
+ * Checks, before a long computation, that a result file can be written at `path` (exit 2 naming
+ * the problem otherwise): its folder exists and is writable, and it is not itself a folder.
+ */
+export function checkWritableFile(path: string, flag: string): void {
+  const dir = dirname(resolve(path));
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new CliError(`${flag} ${path} is a folder; give a file name`, 2);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new CliError(`${flag} ${path}: the folder ${dirname(path)} does not exist; create it first`, 2);
+  try {
+    accessSync(dir, fsConstants.W_OK);
+  } catch (e) {
+    throw fsError(e, path, `write ${flag}`);
   }
 }
 
