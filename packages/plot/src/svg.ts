@@ -67,7 +67,10 @@ function axes(
   yLabel?: string,
 ): string {
   const out: string[] = ['<g class="axes">'];
-  const yTickW = Math.max(maxOf(ys.ticks, (t) => textWidth(tickLabel(ys, t), FONT)), 10);
+  const yTickW = Math.max(
+    maxOf(ys.ticks, (t) => textWidth(tickLabel(ys, t), FONT)),
+    10,
+  );
   for (const t of ys.ticks) {
     const y = ys(t);
     out.push(
@@ -146,7 +149,10 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const bottom = spec.x?.label ? 52 : 32;
   // First pass for the y tick width, which sets the left margin.
   const ys0 = makeScale(yKind, allY, height - bottom, top, spec.y ?? {});
-  const yTickW = Math.max(maxOf(ys0.ticks, (t) => textWidth(tickLabel(ys0, t), FONT)), 10);
+  const yTickW = Math.max(
+    maxOf(ys0.ticks, (t) => textWidth(tickLabel(ys0, t), FONT)),
+    10,
+  );
   const left = yTickW + 14 + (spec.y?.label ? 22 : 0);
   const area = { x0: left, x1: width - right, y0: top, y1: height - bottom };
   const xs = makeScale(xKind, allX, area.x0, area.x1, spec.x ?? {}, Math.max(2, Math.round((area.x1 - area.x0) / 90)));
@@ -238,7 +244,10 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
   const bottom = (rotate ? Math.min(catW * 0.72, 140) + 14 : 28) + (spec.xLabel ? 24 : 0);
   const data = [0, ...vals];
   const ys0 = makeScale('linear', data, height - bottom, top);
-  const yTickW = Math.max(maxOf(ys0.ticks, (t) => textWidth(tickLabel(ys0, t), FONT)), 10);
+  const yTickW = Math.max(
+    maxOf(ys0.ticks, (t) => textWidth(tickLabel(ys0, t), FONT)),
+    10,
+  );
   const left = yTickW + 14 + (spec.yLabel ? 22 : 0);
   const area = { x0: left, x1: width - right, y0: top, y1: height - bottom };
   const ys = makeScale('linear', data, area.y1, area.y0);
