@@ -357,7 +357,7 @@ export function readJsonFile(path: string, what: string): unknown {
 }
 
 /** How deep a config or result file may nest (theirs nest under 10; deeper would overflow the stack later). */
-export const MAX_JSON_DEPTH = 100;
+const MAX_JSON_DEPTH = 100;
 
 /** JSON.parse with an error that names the file, the line and the column; nesting deeper than MAX_JSON_DEPTH is refused. */
 export function parseJson(text: string, path: string): unknown {

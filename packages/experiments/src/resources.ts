@@ -1,7 +1,6 @@
 // What a run will hold in memory, estimated from its config before it starts, and the limit a
 // user raises explicitly (CLI --max-memory, the web form's limit). Each experiment that can be
 // made big keeps its estimate beside its schema (`Experiment.estimate`).
-import type { Experiment } from './experiment.js';
 import { ConfigError } from './schema.js';
 
 /** A run's estimated peak memory, and the config fields that drive it (largest share first). */
@@ -72,7 +71,7 @@ function compact(n: number): string {
  * checkResources(iclRegression, config, parseByteSize('8GB')!);
  */
 export function checkResources(
-  exp: Pick<Experiment, 'estimate'>,
+  exp: { estimate?(config: unknown): ResourceEstimate },
   config: unknown,
   limit = DEFAULT_MEMORY_LIMIT,
 ): ResourceEstimate | undefined {

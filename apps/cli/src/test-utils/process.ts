@@ -4,11 +4,11 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-export const bin = join(root, 'dist', 'attnlab.js');
+const bin = join(root, 'dist', 'attnlab.js');
 // Without jest's NODE_PATH / NODE_ENV / JEST_WORKER_ID.
 const { NODE_PATH: _np, NODE_ENV: _ne, JEST_WORKER_ID: _jw, ...userEnvironment } = process.env;
-export const userEnv = userEnvironment;
-export const env = (extra: Record<string, string> = {}) => ({ ...userEnv, NO_COLOR: '1', FORCE_COLOR: '', ...extra });
+const userEnv = userEnvironment;
+const env = (extra: Record<string, string> = {}) => ({ ...userEnv, NO_COLOR: '1', FORCE_COLOR: '', ...extra });
 
 /** Builds dist/attnlab.js. */
 export function buildCli(): void {
