@@ -24,7 +24,7 @@ const thrown = (fn: () => unknown): CliError => {
 };
 
 /** The pid of a process that has exited (its pid is free again, barring reuse). */
-const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid!;
+const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid;
 
 describe('createRunDir', () => {
   it('two runs in the same second get two folders (-2), each created by one exclusive mkdir and locked', () => {

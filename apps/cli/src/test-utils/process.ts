@@ -51,10 +51,10 @@ export function startCli(cwd: string, args: string[]): Running {
         w.resolve();
       }
   };
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
     check();
   });
