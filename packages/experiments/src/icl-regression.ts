@@ -797,8 +797,7 @@ const round = (x: number) => Number(x.toFixed(4));
 /**
  * Peak memory of an icl-regression run, estimated from its config: parameters with their gradients
  * and Adam state (exact, from the layout), the training step's activations (tokens, Q/K/V and the
- * attention scores B·H·(L+1)² per layer, kept for the backward pass) and the evaluation at the
- * longest context; float32 throughout (the float64 engines hold the same numbers twice as wide).
+ * attention scores per layer, kept for the backward pass) and the evaluation at the longest context; float32 throughout (the float64 engines hold the same numbers twice as wide).
  */
 export function estimateIcl(c: IclConfig): ResourceEstimate {
   const heads = c.headCounts.length ? c.headCounts : [c.heads];
@@ -808,11 +807,15 @@ export function estimateIcl(c: IclConfig): ResourceEstimate {
     for (const p of iclParamLayout(modelConfig(c, h))) parameters += p.shape.reduce((a, b) => a * b, 1);
   const D = c.d + 1;
   // Training keeps every layer's tokens, Q/K/V and scores (with their gradients) for the backward pass;
-  // evaluation runs forward only, a layer at a time.
-  const train = c.layers * c.batch * ((c.L + 1) * D * (2 + 6 * H) + 4 * H * (c.L + 1) ** 2);
+  // evaluation runs forward only, a layer at a time, in chunks of 1000 tasks (errorCurve's default).
+  // The query-only layer scores the query against the context (T numbers per head); the causal stack
+  // scores every token against every earlier one (T²).
+  const scores = (T: number) => (c.layers === 1 ? T : T * T);
+  const T = c.L + 1;
+  const train = c.layers * c.batch * (T * D * (2 + 6 * H) + 4 * H * scores(T));
   const evalL = c.evaluation.samples > 0 ? c.evaluation.maxL + 1 : 0;
-  const evalB = Math.min(c.evaluation.samples, 4096);
-  const evaluate = evalB * (evalL * D * (2 + 3 * H) + H * evalL ** 2);
+  const evalB = Math.min(c.evaluation.samples, 1000);
+  const evaluate = evalB * (evalL * D * (2 + 3 * H) + H * scores(evalL));
   const activations = Math.max(train, evaluate);
   const drivers = [
     { field: 'batch', value: c.batch },
