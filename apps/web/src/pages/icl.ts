@@ -1,4 +1,5 @@
 import {
+  checkResources,
   EXAMPLE_CSV,
   evaluateOwnTask,
   iclRegression,
@@ -380,6 +381,8 @@ export const iclPage: Page = {
       if (!resume) {
         try {
           runConfig = resolveConfig(iclRegression, { preset: 'quick', overrides: form.read(config) });
+          // Too big for this tab (the CLI's estimate and limit): refused before the worker starts.
+          checkResources(iclRegression, runConfig);
         } catch (e) {
           error.textContent = (e as Error).message;
           return;
