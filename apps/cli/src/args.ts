@@ -253,7 +253,10 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
       inline = eq === -1 ? undefined : a.slice(eq + 1);
       spec = flags.find((f) => f.name === name);
     } else {
-      name = a.slice(1);
+      // -d 5 and -d=5 alike.
+      const eq = a.indexOf('=');
+      name = eq === -1 ? a.slice(1) : a.slice(1, eq);
+      inline = eq === -1 ? undefined : a.slice(eq + 1);
       spec = flags.find((f) => f.short === name);
       if (spec) name = spec.name;
     }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ParsedArgs } from './args.js';
+import { atomicWrite, checkWritableFile } from './run-folder.js';
 import { loadBackend } from './backend.js';
 import { CliError } from './errors.js';
 import { bold, type Io } from './term.js';
@@ -126,10 +127,11 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
     throw new CliError(`bench: --cv-config takes D,H with H dividing D and D ≥ 4; got ${cvConfig.join(',')}`, 2);
   if (f['no-icl'] === true && seedRows.length === 0)
     throw new CliError('bench: --no-icl leaves nothing to time without --seeds', 2);
+  if (typeof f.out === 'string') checkWritableFile(f.out, '--out');
   const seeds = seedRows.length > 0 ? await benchSeeds(seedRows, cvConfig, prefer, f.torch === true, log) : undefined;
   if (f['no-icl'] === true) {
     const out = { seeds };
-    if (typeof f.out === 'string') writeFileSync(f.out, `${JSON.stringify(out, null, 2)}\n`);
+    if (typeof f.out === 'string') atomicWrite(f.out, `${JSON.stringify(out, null, 2)}\n`);
     if (json) io.out(JSON.stringify(out, null, 2));
     else io.out(seedsTable(seeds!, io).join('\n'));
     return 0;
@@ -151,7 +153,7 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
     torch = runTorch(heads, seconds);
   }
   const out = { ...result, ...(torch ? { torch } : {}), ...(seeds ? { seeds } : {}) };
-  if (typeof f.out === 'string') writeFileSync(f.out, `${JSON.stringify(out, null, 2)}\n`);
+  if (typeof f.out === 'string') atomicWrite(f.out, `${JSON.stringify(out, null, 2)}\n`);
   if (json) {
     io.out(JSON.stringify(out, null, 2));
     return 0;

@@ -2,65 +2,21 @@
 // and check what a user sees: exit codes, stdout/stderr separation, --json validated against the
 // experiment's result schema, the run folder, Ctrl-C → resume, one-line errors, report.html in
 // headless Chromium.
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXPERIMENT_IDS, getExperiment, validateResult, type ExperimentResult } from '@attnlab/experiments';
-
-const root = join(__dirname, '..');
-const bin = join(root, 'dist', 'attnlab.js');
-// As a user's shell would run it: without jest's NODE_PATH / NODE_ENV / JEST_WORKER_ID.
-const { NODE_PATH: _np, NODE_ENV: _ne, JEST_WORKER_ID: _jw, ...userEnv } = process.env;
-const env = (extra: Record<string, string> = {}) => ({ ...userEnv, NO_COLOR: '1', FORCE_COLOR: '', ...extra });
+import { bin, buildCli, env, interruptedCli, root, runCli, type Result } from './test-utils/process.js';
 
 let tmp: string;
 const at = (...p: string[]) => join(tmp, ...p);
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-function cli(args: string[], extra: Record<string, string> = {}): Result {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: env(extra),
-    cwd: tmp,
-    timeout: 90_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
-}
-
+const cli = (args: string[], extra: Record<string, string> = {}): Result => runCli(tmp, args, extra);
 /** Starts the CLI and sends `signal` once its stderr matches `when`. */
-function interrupted(
-  args: string[],
-  when: RegExp,
-  signal: NodeJS.Signals = 'SIGINT',
-): Promise<Result & { sent: boolean }> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [bin, ...args], { env: env(), cwd: tmp });
-    let stdout = '';
-    let stderr = '';
-    let sent = false;
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        child.kill(signal);
-      }
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - t0, sent }));
-  });
-}
+const interrupted = (args: string[], when: RegExp, signal: NodeJS.Signals = 'SIGINT') =>
+  interruptedCli(tmp, args, when, signal);
 
 /** A bad-input failure: exit 2, nothing on stdout, one error line naming the problem, a usage line, no stack. */
 function expectUsageError(r: Result, named: string, usage = 'usage: attnlab'): void {
@@ -102,7 +58,7 @@ const TINY_ICL = [
 ];
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(root, 'build.mjs')], { cwd: root, stdio: 'pipe', env: userEnv });
+  buildCli();
   tmp = mkdtempSync(join(tmpdir(), 'attnlab-cli-'));
 }, 120_000);
 afterAll(() => {
@@ -690,10 +646,10 @@ describe('attnlab (process): run files, resume, report, errors', () => {
     expect(again).toMatchObject({ code: 0, stdout: '' });
     expect(again.stderr).toContain('cut is already complete; nothing to resume');
   });
-  it('start: the quick icl train with H = 2 (SIGTERM stops it with a checkpoint, exit 130)', async () => {
+  it('start: the quick icl train with H = 2 (SIGTERM stops it with a checkpoint, exit 143)', async () => {
     const r = await interrupted(['start', '--backend', 'cpu', '--out', 'first'], /train H=2 +\d+\/\d+/, 'SIGTERM');
     expect(r.sent).toBe(true);
-    expect(r.code).toBe(130);
+    expect(r.code).toBe(143);
     expect(r.stderr).toContain('interrupted; resume with: attnlab resume first');
     expect(readJson(at('first', 'config.json'))).toMatchObject({
       experiment: 'icl-regression',

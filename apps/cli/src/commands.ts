@@ -41,7 +41,13 @@ const out: FlagSpec = {
   valueName: '<dir>',
   description: 'run folder to write (default: runs/<experiment>-<time>)',
 };
-const run = [backend, seed, preset, out];
+const maxMemory: FlagSpec = {
+  name: 'max-memory',
+  type: 'string',
+  valueName: '<size>',
+  description: 'refuse a run estimated to need more memory than this (default 4GiB; e.g. 16GB, 512MiB)',
+};
+const run = [backend, seed, preset, out, maxMemory];
 const queueFlag: FlagSpec = {
   name: 'queue',
   type: 'string',
@@ -264,7 +270,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details:
       "Loads the run's config.json and final checkpoint (no training) and evaluates the trained model again,\nwith the evaluation settings from the flags; writes a new run folder.",
     positionals: [{ name: 'run', required: true, description: 'a run folder written by icl train' }],
-    flags: [backend, out, ...iclEvalFlags],
+    flags: [backend, out, maxMemory, ...iclEvalFlags],
     examples: [
       'attnlab icl eval runs/h2',
       'attnlab icl eval runs/h2 --max-context 500 --context-step 5 --eval-samples 100',
@@ -326,14 +332,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     details:
       'The file is JSON: { "experiment": "<id>", "preset": "quick"|"seed", "seed": <n>, "backend": "<name>",\n"config": { …fields to override… } }; only "experiment" is required. A run folder\'s config.json is\nsuch a file. Flags override the file.',
     positionals: [{ name: 'config', required: true, description: 'an experiment config .json file' }],
-    flags: [backend, seedAt('?seed'), preset, out],
+    flags: [backend, seedAt('?seed'), preset, out, maxMemory],
     examples: ['attnlab run my-config.json --out runs/mine', 'attnlab run runs/h2/config.json --seed 1'],
   },
   {
     name: 'resume',
     summary: 'continue an interrupted run from its last checkpoint',
     positionals: [{ name: 'run', required: true, description: 'a run folder with a checkpoint' }],
-    flags: [backend],
+    flags: [backend, maxMemory],
     examples: ['attnlab resume runs/h2'],
   },
   {

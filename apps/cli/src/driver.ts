@@ -1,11 +1,15 @@
 // Runs one experiment into a run folder: backend, config.json, progress, Ctrl-C → checkpoint, outputs.
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ATTNLAB_VERSION as EXPERIMENTS_VERSION,
+  checkResources,
   ConfigError,
+  DEFAULT_MEMORY_LIMIT,
   EXPERIMENT_IDS,
+  flagNonFinite,
   getExperiment,
+  parseByteSize,
   resolveConfig,
   type Experiment,
   type ExperimentResult,
@@ -18,7 +22,19 @@ import { writeRunOutputs } from './outputs.js';
 import { flagForField } from './overrides.js';
 import { Progress } from './progress.js';
 import type { RunFile } from './run-file.js';
-import { atomicWrite, CHECKPOINT_FILE, CONFIG_FILE, fileCheckpointStore } from './run-folder.js';
+import {
+  acquireRunLock,
+  atomicWrite,
+  CHECKPOINT_FILE,
+  claimRunDir,
+  cleanTempFiles,
+  CONFIG_FILE,
+  createRunDir,
+  fileCheckpointStore,
+  fsError,
+  RUNS_ROOT,
+  type ReleaseLock,
+} from './run-folder.js';
 import { keyNumbers, textTable, walkthroughText, type Cell } from './summary.js';
 import { bold, type Io } from './term.js';
 import { ATTNLAB_VERSION } from './version.js';
@@ -71,7 +87,10 @@ export interface RunPlan {
   preset: string;
   config: unknown;
   backend: CliBackend;
-  dir: string;
+  /** The run folder: --out (must be new or empty), or the folder resumed; unset: a new `runs/<slug>-<time>`. */
+  dir?: string | undefined;
+  /** The default folder's name before its time stamp. */
+  slug: string;
   /** Continue in an existing run folder (resume) instead of creating it. */
   resume?: boolean;
   /** The run folder's config.json when resuming. */
@@ -120,12 +139,14 @@ export function isAbortError(e: unknown): boolean {
   return e instanceof Error ? e.name === 'AbortError' : (e as { name?: string } | null)?.name === 'AbortError';
 }
 
-/** Runs the plan; returns the exit code (0, or 130 when interrupted). */
+/**
+ * Runs the plan in its run folder, held under the folder's lock; returns the exit code (0, or
+ * 130/143/129 when SIGINT/SIGTERM/SIGHUP stopped it with a checkpoint).
+ */
 export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<number> {
-  const json = args.flags.json === true;
-  const quiet = args.flags.quiet === true;
+  checkMemory(plan, args);
   const backend = await initCliBackend(plan.backend);
-  const { exp, dir } = plan;
+  const { exp } = plan;
   const config = plan.config as Record<string, unknown>;
 
   const runFile: RunFile =
@@ -140,29 +161,113 @@ export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<
       tfjsCore: backend.versions.tfjsCore,
       ...(plan.source ? { source: plan.source } : {}),
     });
-  const created = !existsSync(dir);
-  if (!plan.resume) {
-    mkdirSync(dir, { recursive: true });
-    atomicWrite(join(dir, CONFIG_FILE), `${JSON.stringify(runFile, null, 2)}\n`);
-    if (plan.checkpointFrom) {
-      mkdirSync(join(dir, 'checkpoints'), { recursive: true });
-      copyFileSync(plan.checkpointFrom, join(dir, CHECKPOINT_FILE));
+  // Claim the folder only now (after the backend loaded: a missing backend leaves nothing behind),
+  // under its lock: a new unique folder, an empty --out folder, or the run folder being resumed.
+  let dir: string;
+  let release: ReleaseLock;
+  let created = false;
+  let createdRoot = false;
+  if (plan.resume) {
+    dir = plan.dir!;
+    release = acquireRunLock(dir, plan.command);
+    cleanTempFiles(dir);
+  } else if (plan.dir !== undefined) {
+    dir = plan.dir;
+    ({ release, created } = claimRunDir(dir, plan.command));
+  } else {
+    ({ dir, release, createdRoot } = createRunDir(plan.slug, { command: plan.command }));
+    created = true;
+  }
+  /** Removes a folder this run created and that holds nothing worth keeping (and an empty runs/ it created). */
+  const discard = (): void => {
+    release();
+    if (!created) return;
+    rmSync(dir, { recursive: true, force: true });
+    if (createdRoot) {
+      try {
+        rmdirSync(RUNS_ROOT); // only if empty
+      } catch {
+        // another run's folder is in it
+      }
     }
+  };
+  try {
+    return await executeLocked(plan, args, io, dir, runFile, backend.chosen, discard);
+  } finally {
+    release();
+  }
+}
+
+/** Refuses, before anything runs, a config estimated to need more memory than --max-memory (default 4 GiB). */
+function checkMemory(plan: RunPlan, args: ParsedArgs): void {
+  const raw = args.flags['max-memory'];
+  let limit = DEFAULT_MEMORY_LIMIT;
+  if (typeof raw === 'string') {
+    const v = parseByteSize(raw);
+    if (v === undefined)
+      throw new CliError(
+        `--max-memory must be a size such as 16GB, 512MiB or 2000000000; got '${raw.slice(0, 40)}'`,
+        2,
+      );
+    limit = v;
+  }
+  try {
+    checkResources(plan.exp, plan.config, limit);
+  } catch (e) {
+    if (isConfigError(e)) throw new CliError(e.message.replace(/^resources: /, '').replace(/; got [^;]*$/, ''), 2);
+    throw e;
+  }
+}
+
+/** Exit codes of the signals that stop a run (128 + the signal number, as shells report them). */
+export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = {
+  SIGINT: 130,
+  SIGTERM: 143,
+  SIGHUP: 129,
+};
+
+async function executeLocked(
+  plan: RunPlan,
+  args: ParsedArgs,
+  io: Io,
+  dir: string,
+  runFile: RunFile,
+  backendChosen: string,
+  discard: () => void,
+): Promise<number> {
+  const json = args.flags.json === true;
+  const quiet = args.flags.quiet === true;
+  const { exp } = plan;
+  const config = plan.config as Record<string, unknown>;
+  try {
+    if (!plan.resume) {
+      atomicWrite(join(dir, CONFIG_FILE), `${JSON.stringify(runFile, null, 2)}\n`);
+      if (plan.checkpointFrom) {
+        mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+        copyFileSync(plan.checkpointFrom, join(dir, CHECKPOINT_FILE));
+      }
+    }
+  } catch (e) {
+    discard();
+    throw fsError(e, dir, 'write the run folder');
   }
 
-  const progress = new Progress(io, quiet, `${bold(io.color, exp.title)} → ${dir} (backend ${backend.chosen})`);
+  const progress = new Progress(io, quiet, `${bold(io.color, exp.title)} → ${dir} (backend ${backendChosen})`);
   const ac = new AbortController();
+  let stopCode = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
+    const code = SIGNAL_EXIT[sig as keyof typeof SIGNAL_EXIT] ?? 130;
     if (ac.signal.aborted) {
       progress.clear();
       io.err(`${sig} again: stopping now without saving; resume with: attnlab resume ${dir}`);
-      process.exit(130);
+      process.exit(stopCode || code);
     }
+    stopCode = code;
     progress.line(`${sig}: stopping at the next step and saving a checkpoint… (press Ctrl-C again to quit at once)`);
     ac.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = Object.keys(SIGNAL_EXIT) as NodeJS.Signals[];
+  for (const sig of signals) process.on(sig, onSignal);
 
   let result: ExperimentResult;
   try {
@@ -175,26 +280,49 @@ export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<
     progress.clear();
     if (ac.signal.aborted && isAbortError(e)) {
       io.err(`interrupted; resume with: attnlab resume ${dir}`);
-      return 130;
+      return stopCode;
     }
     if (isConfigError(e)) {
       // Nothing ran: leave no half-made run folder behind (but never remove one we did not create).
-      if (created && !plan.resume) rmSync(dir, { recursive: true, force: true });
+      discard();
+      if (e.field === 'checkpoint') {
+        // A damaged or foreign checkpoint: name the file and what to do about it.
+        const file = plan.checkpointFrom ?? join(dir, CHECKPOINT_FILE);
+        const why = e.message.replace(/^checkpoint: /, '').replace(/; got .*$/s, '');
+        throw new CliError(
+          `${file}: the checkpoint ${why}; nothing was changed. Restore a good copy, or move it aside to run again from the start`,
+          2,
+        );
+      }
       const flag = plan.spec ? flagForField(plan.spec, e.field, exp.configSchema) : undefined;
       throw new CliError(`${e.message}${flag ? ` (set by ${flag})` : ''}`, 2);
     }
+    // Anything else: a folder with only its config.json is worth nothing; one with a checkpoint can be resumed.
+    if (!plan.resume && !existsSync(join(dir, CHECKPOINT_FILE))) discard();
+    else if (e instanceof CliError) e.message += ` (the run folder keeps its checkpoint: attnlab resume ${dir})`;
+    else io.err(`attnlab: the run failed; its folder keeps its last checkpoint: attnlab resume ${dir}`);
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of signals) process.off(sig, onSignal);
   }
   progress.clear();
 
+  flagNonFinite(result);
   const written = writeRunOutputs(dir, result, runFile, exp);
   if (!quiet) for (const w of written.warnings) io.err(`warning: ${w}`);
+  const bad = result.meta.nonFinite ?? [];
+  if (bad.length > 0)
+    io.err(
+      `warning: ${bad.length === 20 ? '20 or more' : bad.length} results are not finite (${bad
+        .slice(0, 3)
+        .map((b) => `${b.path} = ${b.value}`)
+        .join(
+          ', ',
+        )}${bad.length > 3 ? ', …' : ''}); the run diverged or overflowed (null in results.json, flagged in the report)`,
+    );
   if (result.meta.aborted || ac.signal.aborted) {
     io.err(`interrupted; resume with: attnlab resume ${dir}`);
-    return 130;
+    return stopCode || 130;
   }
   if (json) {
     io.out(JSON.stringify(result, null, 2));

@@ -7,3 +7,8 @@ export class CliError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** At most `max` characters of an error message (a huge value echoed back would flood the terminal). */
+export function clip(message: string, max = 1000): string {
+  return message.length <= max ? message : `${message.slice(0, max)}… (${message.length - max} more characters)`;
+}

@@ -12,8 +12,8 @@ import {
   CHECKPOINT_FILE,
   checkOutDir,
   checkRunDir,
+  createRunDir,
   CONFIG_FILE,
-  defaultRunDir,
   parseJson,
   readJsonFile,
   RESULTS_FILE,
@@ -59,12 +59,19 @@ export async function experimentCommand(
       base,
       axes: { heads: [...ICL_HEAD_COUNTS], seed: { from: seed, to: seed + seeds - 1, step: 1 } },
     };
-    const dir = (args.flags.out as string | undefined) ?? defaultRunDir('icl-heads-sweep');
+    // A new folder of its own (exclusive mkdir: two sweeps started in one second never share one).
+    let dir = args.flags.out as string | undefined;
+    if (dir === undefined) {
+      const fresh = createRunDir('icl-heads-sweep', { command: commandLine(cmd, args) });
+      fresh.release();
+      dir = fresh.dir;
+    }
     return (await import('./sweep/commands.js')).presetSweep(spec, dir, args, io, commandLine(cmd, args));
   }
   if (args.flags.workers !== undefined) throw new CliError('--workers needs --seeds N with N ≥ 2', 2);
-  const dir = (args.flags.out as string | undefined) ?? defaultRunDir(folder);
-  checkOutDir(dir);
+  const dir = args.flags.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = folder;
   return execute(
     {
       command: extra.command ?? commandLine(cmd, args),
@@ -74,6 +81,7 @@ export async function experimentCommand(
       config,
       backend: backendOf(args),
       dir,
+      slug,
       ...(extra.epilogue ? { epilogue: extra.epilogue } : {}),
     },
     args,
@@ -114,7 +122,11 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
   if (Array.isArray(f.seq)) {
     const seqs = f.seq;
     overrides.seqLens = seqs;
-    setPath(overrides, 'compare.seqLen', Math.max(...seqs));
+    setPath(
+      overrides,
+      'compare.seqLen',
+      seqs.reduce((a, b) => Math.max(a, b)),
+    );
   }
   if (f.batch !== undefined) overrides.batch = f.batch;
   if (f.dtype !== undefined) overrides.bytesPerElement = KV_DTYPES[f.dtype as string];
@@ -170,9 +182,14 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
       }
     }
   }
-  const dir = (f.out as string | undefined) ?? defaultRunDir('kv-cache');
-  checkOutDir(dir);
-  return execute({ command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir }, args, io);
+  const dir = f.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = 'kv-cache';
+  return execute(
+    { command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir, slug },
+    args,
+    io,
+  );
 }
 
 // ---- run, resume, icl eval, report --------------------------------------------------------------
@@ -206,8 +223,9 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
   const fromFlags = flagOverrides(cmd, args.flags, exp.configSchema, rf.experiment);
   const preset = (args.flags.preset as PresetName | undefined) ?? rf.preset ?? 'quick';
   const config = resolveOrExit(exp, preset, merge(overrides, fromFlags), cmd, `${path}: `);
-  const dir = (args.flags.out as string | undefined) ?? defaultRunDir(rf.experiment);
-  checkOutDir(dir);
+  const dir = args.flags.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = rf.experiment;
   return execute(
     {
       command: commandLine(cmd, args),
@@ -217,6 +235,7 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
       config,
       backend: backendOf(args, rf.backend ?? 'auto'),
       dir,
+      slug,
     },
     args,
     io,
@@ -251,6 +270,7 @@ export async function resume(args: ParsedArgs, io: Io): Promise<number> {
       config,
       backend: backendOf(args, rf.backend ?? 'auto'),
       dir,
+      slug: rf.experiment,
       resume: true,
       runFile: rf,
     },
@@ -295,8 +315,9 @@ export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
   ) as { evaluation: { samples: number } };
   if (config.evaluation.samples === 0)
     throw new CliError('--eval-samples must be ≥ 1 for icl eval (0 skips the error curves)', 2);
-  const dir = (args.flags.out as string | undefined) ?? defaultRunDir('icl-eval');
-  checkOutDir(dir);
+  const dir = args.flags.out as string | undefined;
+  if (dir !== undefined) checkOutDir(dir);
+  const slug = 'icl-eval';
   return execute(
     {
       command: commandLine(cmd, args),
@@ -306,6 +327,7 @@ export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
       config,
       backend: backendOf(args, rf.backend ?? 'auto'),
       dir,
+      slug,
       checkpointFrom: ckpt,
       source: src,
     },

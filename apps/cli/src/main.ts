@@ -1,5 +1,6 @@
 // The `attnlab` executable (bundled to dist/attnlab.js by build.mjs).
 import { isMainThread, workerData } from 'node:worker_threads';
+import { clip } from './errors.js';
 import { run } from './run.js';
 import { processIo } from './term.js';
 
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
     code = await run(process.argv.slice(2), io);
   } catch (err) {
     const e = err as Error;
-    io.err(`attnlab: internal error: ${e?.message ?? String(err)}`);
+    io.err(`attnlab: internal error: ${clip(e?.message ?? String(err))}`);
     if (process.env.ATTNLAB_DEBUG) io.err(String(e?.stack ?? ''));
     else io.err('(set ATTNLAB_DEBUG=1 for the stack trace, and please report it)');
     code = 1;

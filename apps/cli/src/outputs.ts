@@ -1,7 +1,9 @@
 // Writes a result into its run folder: results.json, metrics.csv, figures/<id>.svg|.csv, report.html.
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Experiment, ExperimentResult } from '@attnlab/experiments';
 import { renderSvg, toCsv } from '@attnlab/plot';
+import { CliError } from './errors.js';
 import { renderReport, type RenderedFigure } from './report.js';
 import { atomicWrite, FIGURES_DIR, METRICS_FILE, REPORT_FILE, RESULTS_FILE } from './run-folder.js';
 import type { RunFile } from './run-file.js';
@@ -63,6 +65,14 @@ export interface WrittenRun {
   warnings: string[];
 }
 
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Writes results.json (unless `skipResults`), metrics.csv, figures and report.html into `dir`. */
 export function writeRunOutputs(
   dir: string,
@@ -71,6 +81,21 @@ export function writeRunOutputs(
   exp: Pick<Experiment, 'title' | 'summary'>,
   skipResults = false,
 ): WrittenRun {
+  // Everything stays inside the run folder: no symlinked figures/ or checkpoints/, no figure id with a path in it.
+  for (const sub of [FIGURES_DIR, 'checkpoints']) {
+    if (isSymlink(join(dir, sub)))
+      throw new CliError(
+        `${join(dir, sub)} is a symbolic link; attnlab writes only inside the run folder (replace it with a folder)`,
+        2,
+      );
+  }
+  for (const f of result.figures) {
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(f.id) || f.id.length > 200)
+      throw new CliError(
+        `figure id ${JSON.stringify(f.id.slice(0, 80))} is not a plain file name (letters, digits, '.', '_', '-')`,
+        2,
+      );
+  }
   if (!skipResults) atomicWrite(join(dir, RESULTS_FILE), `${JSON.stringify(result, null, 2)}\n`);
   const warnings: string[] = [];
   const figures = renderFigures(result);

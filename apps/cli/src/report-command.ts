@@ -7,7 +7,15 @@ import { isConfigError, lookupExperiment } from './driver.js';
 import { CliError } from './errors.js';
 import { writeRunOutputs } from './outputs.js';
 import { parseRunFile, type RunFile } from './run-file.js';
-import { atomicWrite, checkOutDir, CONFIG_FILE, readJsonFile, RESULTS_FILE } from './run-folder.js';
+import {
+  acquireRunLock,
+  atomicWrite,
+  claimRunDir,
+  cleanTempFiles,
+  CONFIG_FILE,
+  readJsonFile,
+  RESULTS_FILE,
+} from './run-folder.js';
 import type { Io } from './term.js';
 
 export async function report(args: ParsedArgs, io: Io): Promise<number> {
@@ -36,9 +44,16 @@ export async function report(args: ParsedArgs, io: Io): Promise<number> {
     ? parseRunFile(readJsonFile(cfgPath, 'the run config'), cfgPath, EXPERIMENT_IDS)
     : { experiment: result.experiment, config: result.config as Record<string, unknown> };
   const out = (args.flags.out as string | undefined) ?? dir;
-  if (out !== dir) checkOutDir(out);
-  if (out !== dir) atomicWrite(join(out, CONFIG_FILE), `${JSON.stringify(runFile, null, 2)}\n`);
-  const written = writeRunOutputs(out, result, runFile, exp, out === dir);
+  // Under the lock of the folder written: never while a run (or another report) writes it.
+  const release = out === dir ? acquireRunLock(dir, `report ${dir}`) : claimRunDir(out, `report ${dir}`).release;
+  let written;
+  try {
+    if (out !== dir) atomicWrite(join(out, CONFIG_FILE), `${JSON.stringify(runFile, null, 2)}\n`);
+    else cleanTempFiles(dir);
+    written = writeRunOutputs(out, result, runFile, exp, out === dir);
+  } finally {
+    release();
+  }
   if (args.flags.quiet !== true) for (const w of written.warnings) io.err(`warning: ${w}`);
   const msg = `report: ${written.report} (${written.figures} figures in ${join(out, 'figures')})`;
   if (args.flags.json === true)

@@ -121,6 +121,16 @@ export function renderReport(r: ReportInput): string {
   const banner = result.meta.aborted
     ? `<div class="banner" role="status"><b>Interrupted.</b> This report shows the run up to its last checkpoint. Continue it with <code>attnlab resume ${escapeHtml(r.dir)}</code>.</div>`
     : '';
+  const bad = result.meta.nonFinite ?? [];
+  const nonFinite =
+    bad.length > 0
+      ? `<div class="banner" role="alert"><b>Not finite.</b> Some results are NaN or ±∞ (written as null in results.json; blank or absent in figures), e.g. ${bad
+          .slice(0, 5)
+          .map((b) => `<code>${escapeHtml(b.path)}</code> = ${escapeHtml(b.value)}`)
+          .join(
+            ', ',
+          )}${bad.length > 5 ? ', …' : ''}. The run diverged or overflowed: check its learning rate and sizes.</div>`
+      : '';
   const command = prov ? `attnlab ${prov.command}` : '';
   return `<!doctype html>
 <html lang="en">
@@ -140,6 +150,7 @@ export function renderReport(r: ReportInput): string {
 <div class="meta">${meta.map(([k, v]) => `<span>${escapeHtml(k)} <b>${escapeHtml(v)}</b></span>`).join('')}</div>
 </header>
 ${banner}
+${nonFinite}
 <section aria-labelledby="key">
 <h2 id="key">Key numbers</h2>
 ${htmlTable(['quantity', 'value'], keyNumbers(result))}

@@ -1,6 +1,6 @@
 import { parseArgs, usageLine, UsageError, type ParsedArgs } from './args.js';
 import { COMMANDS } from './commands.js';
-import { CliError } from './errors.js';
+import { clip, CliError } from './errors.js';
 import { commandHelp, groupHelp, mainHelp } from './help.js';
 import { dim, red, type Io } from './term.js';
 import { ATTNLAB_VERSION } from './version.js';
@@ -43,7 +43,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     args = parseArgs(argv, available);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.err(`${red(io.color, 'attnlab: error:')} ${err.message}`);
+      io.err(`${red(io.color, 'attnlab: error:')} ${clip(err.message)}`);
       const cmd = err.command;
       io.err(
         cmd
@@ -79,7 +79,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
   } catch (err) {
     status?.clear();
     if (err instanceof CliError) {
-      io.err(`${red(io.color, 'attnlab: error:')} ${err.message}`);
+      io.err(`${red(io.color, 'attnlab: error:')} ${clip(err.message)}`);
       if (err.exitCode === 2) io.err(`usage: ${usageLine(args.command)}  (see 'attnlab ${args.command.name} --help')`);
       return err.exitCode;
     }

@@ -31,19 +31,30 @@ export function textTable(columns: readonly string[], rows: readonly Cell[][]): 
   return [line([...columns]), line(w.map((n) => '-'.repeat(n))), ...cells.map(line)].join('\n');
 }
 
-/** A matrix with row labels, 4 decimals, masked entries as `-inf`/`·`. */
+function matrixCell(x: number | null, masked: boolean): string {
+  if (x === null) return masked ? '-inf' : 'NaN/inf';
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  return x.toFixed(4);
+}
+
+/**
+ * A matrix with row labels, 4 decimals. A null entry (JSON's non-finite) is `-inf` where `mask`
+ * says the cell is masked (false = may not attend), otherwise `NaN/inf`: an overflow is never shown as a mask.
+ */
 export function textMatrix(
   title: string,
   m: (number | null)[][],
   rowLabels?: readonly string[],
   colLabels?: readonly string[],
+  mask?: readonly (readonly boolean[])[],
 ): string {
   const cols = m[0]?.length ?? 0;
   const header =
     colLabels && colLabels.length === cols ? [...colLabels] : Array.from({ length: cols }, (_, j) => String(j));
   return `${title}\n${textTable(
     ['', ...header],
-    m.map((r, i) => [rowLabels?.[i] ?? String(i), ...r.map((x) => (x === null ? '-inf' : x.toFixed(4)))]),
+    m.map((r, i) => [rowLabels?.[i] ?? String(i), ...r.map((x, j) => matrixCell(x, mask?.[i]?.[j] === false))]),
   )}`;
 }
 
@@ -52,10 +63,10 @@ export function walkthroughText(result: ExperimentResult): string {
   const d = result.data as {
     tokens: string[];
     scale: number;
-    heads: Record<
+    heads: (Record<
       'q' | 'k' | 'v' | 'scores' | 'scaledScores' | 'maskedScores' | 'weights' | 'output',
       (number | null)[][]
-    >[];
+    > & { mask: boolean[][] })[];
     concat: (number | null)[][];
     wO: (number | null)[][] | null;
     projected: (number | null)[][] | null;
@@ -70,7 +81,7 @@ export function walkthroughText(result: ExperimentResult): string {
       textMatrix(`scaled scores QKᵀ·${formatValue(d.scale)}`, h.scaledScores, t, t),
     );
     out.push(
-      textMatrix('masked scores', h.maskedScores, t, t),
+      textMatrix('masked scores', h.maskedScores, t, t, h.mask),
       textMatrix('weights softmax(·)', h.weights, t, t),
       textMatrix('output weights·V', h.output, t),
     );

@@ -1,5 +1,6 @@
 import type { FigureSpec } from '@attnlab/plot';
-import { ConfigError, merge, validate, type ObjectSchema, type Schema } from './schema.js';
+import type { ResourceEstimate } from './resources.js';
+import { ConfigError, merge, nonFiniteNumbers, validate, type ObjectSchema, type Schema } from './schema.js';
 
 export const RESULT_SCHEMA_VERSION = 1;
 
@@ -35,6 +36,8 @@ export interface ResultMeta {
   aborted: boolean;
   /** Step the run resumed from, when it did. */
   resumedFrom?: number;
+  /** Results that are not finite numbers (NaN, ±∞; null in JSON): where and what (see `flagNonFinite`). */
+  nonFinite?: { path: string; value: string }[];
 }
 
 export interface NamedFigure {
@@ -69,6 +72,8 @@ export interface Experiment<C = unknown, R = unknown> {
   /** Named configs: at least `quick` and `seed`. */
   presets: Record<PresetName, C> & Record<string, C>;
   run(config: C, ctx?: RunContext): Promise<ExperimentResult<C, R>>;
+  /** Estimated peak memory of a run of `config` (see checkResources), for experiments that can be made big. */
+  estimate?(config: C): ResourceEstimate;
 }
 
 /**
@@ -103,7 +108,8 @@ export function validateResult(exp: Experiment, result: unknown): ExperimentResu
   if (r.schemaVersion !== RESULT_SCHEMA_VERSION)
     throw new ConfigError('result.schemaVersion', String(RESULT_SCHEMA_VERSION), r.schemaVersion);
   validate(exp.configSchema, r.config, 'result.config');
-  validate(exp.dataSchema, r.data, 'result.data');
+  // A number that was not finite (NaN, ±∞) is saved as null by JSON: still a result, flagged in meta.nonFinite.
+  validate(exp.dataSchema, r.data, 'result.data', { nonFinite: true });
   if (!Array.isArray(r.figures)) throw new ConfigError('result.figures', 'an array of { id, spec }', r.figures);
   r.figures.forEach((f: unknown, i) => {
     const fig = f as NamedFigure;
@@ -122,4 +128,14 @@ export function validateResult(exp: Experiment, result: unknown): ExperimentResu
     throw new ConfigError('result.meta', 'an object with backend, startedAt, durationMs, versions, aborted', meta);
   }
   return r as unknown as ExperimentResult;
+}
+
+/**
+ * Records in `meta.nonFinite` where `result.data` holds NaN or ±∞ (at most 20 places), so that
+ * the saved result (where JSON turns them into null) still says what they were. Returns the result.
+ */
+export function flagNonFinite<R extends ExperimentResult>(result: R): R {
+  const found = nonFiniteNumbers(result.data, 'data');
+  if (found.length > 0) result.meta.nonFinite = found;
+  return result;
 }

@@ -251,6 +251,44 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
     expect(resumed.data.runs[0]!.validation).toEqual(straight.data.runs[0]!.validation);
   });
 
+  it('a head-count comparison interrupted after its first head count resumes with every error curve', async () => {
+    const cfg = resolveConfig(iclRegression, {
+      preset: 'quick',
+      overrides: {
+        ...small,
+        ...stack,
+        headCounts: [1, 2],
+        evaluation: { samples: 8, maxL: 11, stepL: 5 },
+        finalValidationSamples: 0,
+        trainer,
+      },
+    });
+    const straight = await iclRegression.run(cfg);
+    let saved: Uint8Array | undefined;
+    const store: CheckpointStore = {
+      load: async () => saved,
+      save: async (b) => {
+        saved = b;
+      },
+    };
+    const ac = new AbortController();
+    const first = await iclRegression.run(cfg, {
+      checkpoints: store,
+      signal: ac.signal,
+      onEvent: (e) => {
+        if (e.type === 'checkpoint' && e.phase === 'train H=2') ac.abort();
+      },
+    });
+    expect(first.meta.aborted).toBe(true);
+    expect(first.data.runs.map((r) => r.heads)).toEqual([1, 2]);
+    const resumed = await iclRegression.run(cfg, { checkpoints: store });
+    expect(resumed.meta.aborted).toBe(false);
+    expect(straight.data.errorCurves).not.toBeNull();
+    // Before: null (the first run's weights were lost with its engine), and one figure fewer.
+    expect(resumed.data.errorCurves).toEqual(straight.data.errorCurves);
+    expect(resumed.figures.map((f) => f.id)).toEqual(straight.figures.map((f) => f.id));
+  });
+
   it('refuses a checkpoint of a different configuration', async () => {
     let saved: Uint8Array | undefined;
     const store: CheckpointStore = {

@@ -3,6 +3,7 @@ import {
   ICL_INITS,
   iclAttention,
   iclInitialParams,
+  iclParamLayout,
   iclStack,
   iclStructure,
   type IclAttentionParams,
@@ -67,6 +68,7 @@ import {
   type RunContext,
 } from './experiment.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
+import type { ResourceEstimate } from './resources.js';
 import { ConfigError, s, type Infer } from './schema.js';
 
 /** The config of an icl-regression run: derived from {@link iclConfigSchema}, its one definition. */
@@ -444,7 +446,29 @@ async function alignmentWithGd(
 interface ResumeState {
   runIndex: number;
   runs: IclRunData[];
+  /** Final weights of the runs before `runIndex` (the error curves evaluate every trained model). */
+  finals: FinalParams[];
   checkpoint: Checkpoint | null;
+}
+
+/** A finished run's final weights as JSON, kept in later checkpoints of the same head-count comparison. */
+type FinalParams = { heads: number; params: Record<string, { shape: number[]; values: number[] }> };
+
+async function finalParamsJson(trained: readonly { heads: number; params: TensorMap }[]): Promise<FinalParams[]> {
+  const out: FinalParams[] = [];
+  for (const t of trained) {
+    const params: FinalParams['params'] = {};
+    for (const [k, v] of Object.entries(t.params))
+      params[k] = { shape: [...v.shape], values: Array.from(await v.data()) };
+    out.push({ heads: t.heads, params });
+  }
+  return out;
+}
+
+function finalParamsTensors(f: FinalParams): { heads: number; params: TensorMap } {
+  const params: TensorMap = {};
+  for (const [k, v] of Object.entries(f.params)) params[k] = tf.tensor(v.values, v.shape, 'float32');
+  return { heads: f.heads, params };
 }
 
 /** What a checkpoint must agree on: everything but the length of the run, evaluation, checkpointing and the trainer. */
@@ -456,7 +480,7 @@ function configKey(c: IclConfig): string {
 
 async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
   const bytes = await ctx.checkpoints?.load();
-  if (!bytes) return { runIndex: 0, runs: [], checkpoint: null };
+  if (!bytes) return { runIndex: 0, runs: [], finals: [], checkpoint: null };
   let cp: Checkpoint;
   try {
     cp = deserializeCheckpoint(bytes);
@@ -468,7 +492,13 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
       `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
     );
   }
-  const meta = cp.meta as { experiment?: string; configKey?: string; runIndex?: number; runs?: IclRunData[] } | null;
+  const meta = cp.meta as {
+    experiment?: string;
+    configKey?: string;
+    runIndex?: number;
+    runs?: IclRunData[];
+    finals?: FinalParams[];
+  } | null;
   if (!meta || meta.experiment !== 'icl-regression' || typeof meta.runIndex !== 'number') {
     throw new ConfigError(
       'checkpoint',
@@ -485,7 +515,7 @@ async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
       'was written for a different configuration (only steps, evaluation, checkpoint and trainer settings may change on resume)',
     );
   }
-  return { runIndex: meta.runIndex, runs: meta.runs ?? [], checkpoint: cp };
+  return { runIndex: meta.runIndex, runs: meta.runs ?? [], finals: meta.finals ?? [], checkpoint: cp };
 }
 
 async function dynamicsProbe(st: Structured): Promise<Json> {
@@ -669,6 +699,7 @@ async function trainOne(
   heads: number,
   runIndex: number,
   done: IclRunData[],
+  finals: FinalParams[],
   resume: Checkpoint | null,
   ctx: RunContext,
 ): Promise<{ run: IclRunData; params: TensorMap; aborted: boolean }> {
@@ -702,7 +733,13 @@ async function trainOne(
       ...(ctx.checkpoints
         ? {
             checkpoint: {
-              meta: { experiment: 'icl-regression', configKey: configKey(c), runIndex, runs: done as unknown as Json },
+              meta: {
+                experiment: 'icl-regression',
+                configKey: configKey(c),
+                runIndex,
+                runs: done as unknown as Json,
+                finals: finals as unknown as Json,
+              },
               write: async (input) => {
                 await ctx.checkpoints!.save(await serializeCheckpoint(input));
                 ctx.onEvent?.({ type: 'checkpoint', phase, step: input.step });
@@ -989,6 +1026,45 @@ const round = (x: number) => Number(x.toFixed(4));
 
 // ---- the experiment ---------------------------------------------------------------------------
 
+/**
+ * Peak memory of an icl-regression run, estimated from its config: parameters with their gradients
+ * and Adam state (exact, from the layout), the training step's activations (tokens, Q/K/V and the
+ * attention scores per layer, kept for the backward pass) and the evaluation at the longest context; float32 throughout (the float64 engines hold the same numbers twice as wide).
+ */
+export function estimateIcl(c: IclConfig): ResourceEstimate {
+  const heads = c.headCounts.length ? c.headCounts : [c.heads];
+  const H = heads.reduce((a, b) => Math.max(a, b), 1);
+  let parameters = 0;
+  for (const h of heads)
+    for (const p of iclParamLayout(modelConfig(c, h))) parameters += p.shape.reduce((a, b) => a * b, 1);
+  const D = c.d + 1;
+  // Training keeps every layer's tokens, Q/K/V and scores (with their gradients) for the backward pass;
+  // evaluation runs forward only, a layer at a time, in chunks of 1000 tasks (errorCurve's default).
+  // The query-only layer scores the query against the context (T numbers per head); the causal stack
+  // scores every token against every earlier one (T²).
+  const scores = (T: number) => (c.layers === 1 ? T : T * T);
+  const T = c.L + 1;
+  const train = c.layers * c.batch * (T * D * (2 + 6 * H) + 4 * H * scores(T));
+  const evalL = c.evaluation.samples > 0 ? c.evaluation.maxL + 1 : 0;
+  const evalB = Math.min(c.evaluation.samples, 1000);
+  const evaluate = evalB * (evalL * D * (2 + 3 * H) + H * scores(evalL));
+  const activations = Math.max(train, evaluate);
+  const drivers = [
+    { field: 'batch', value: c.batch },
+    { field: 'L', value: c.L },
+    { field: 'heads', value: H },
+    { field: 'layers', value: c.layers },
+    { field: 'd', value: c.d },
+    ...(evaluate > train
+      ? [
+          { field: 'evaluation.maxL', value: c.evaluation.maxL },
+          { field: 'evaluation.samples', value: c.evaluation.samples },
+        ]
+      : []),
+  ];
+  return { parameters, activations, bytes: 4 * (4 * parameters + activations), drivers };
+}
+
 /** Seed 004: one-layer multi-head softmax attention trained on in-context linear regression learns a kernel estimator. */
 export const iclRegression: Experiment<IclConfig, IclData> = {
   id: 'icl-regression',
@@ -998,6 +1074,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
   configSchema: iclConfigSchema,
   dataSchema: iclDataSchema,
   presets: { quick: quickPreset, seed: seedPreset, paper: paperPreset },
+  estimate: estimateIcl,
   async run(config, ctx = {}): Promise<ExperimentResult<IclConfig, IclData>> {
     const meta = startMeta();
     if (config.layers > 1 && config.nOut !== 1)
@@ -1021,7 +1098,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
     }
     const resume = await loadResume(config, ctx);
     const runs: IclRunData[] = [...resume.runs];
-    const trained: { heads: number; params: TensorMap }[] = [];
+    const trained: { heads: number; params: TensorMap }[] = resume.finals.map(finalParamsTensors);
     let aborted = false;
     try {
       for (let i = resume.runIndex; i < headCounts.length; i++) {
@@ -1036,6 +1113,7 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
           headCounts[i]!,
           i,
           runs,
+          ctx.checkpoints ? await finalParamsJson(trained) : [],
           i === resume.runIndex ? resume.checkpoint : null,
           ctx,
         );
@@ -1047,12 +1125,17 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
         }
       }
       let errorCurves: ErrorCurve | null = null;
-      if (!aborted && config.evaluation.samples > 0 && trained.length === runs.length) {
+      if (!aborted && config.evaluation.samples > 0) {
         ctx.onEvent?.({ type: 'phase', phase: 'evaluate', message: 'Error against context length' });
+        // Every run, with its weights when known (a checkpoint of an older version kept only its record:
+        // its kernel estimator still joins the curves, the transformer itself cannot).
         const estimators = iclEstimators(
           config,
           config.L,
-          trained.map((t) => ({ run: runs.find((r) => r.heads === t.heads)!, params: t.params })),
+          runs.map((run) => {
+            const params = trained.find((t) => t.heads === run.heads)?.params;
+            return params ? { run, params } : { run };
+          }),
         );
         const Ls: number[] = [];
         for (let L = 1; L <= config.evaluation.maxL; L += config.evaluation.stepL) Ls.push(L);

@@ -4,6 +4,7 @@ export {
   resolveConfig,
   presetNames,
   validateResult,
+  flagNonFinite,
   type Experiment,
   type ExperimentId,
   type ExperimentEvent,
@@ -27,6 +28,13 @@ export {
   type Infer,
 } from './schema.js';
 export { ATTNLAB_VERSION } from './meta.js';
+export {
+  checkResources,
+  parseByteSize,
+  formatBytes,
+  DEFAULT_MEMORY_LIMIT,
+  type ResourceEstimate,
+} from './resources.js';
 export {
   attentionWalkthrough,
   walkthroughConfigSchema,

@@ -57,12 +57,13 @@ export const kvCacheSectionSchema = s.object(
       description: 'named models',
     }),
     custom: s.array(customModel, { default: [], description: 'custom shapes' }),
-    seqLens: s.array(s.int({ min: 1 }), {
+    seqLens: s.array(s.int({ min: 1, max: 1e9 }), {
       minItems: 1,
+      maxItems: 1000,
       default: [512, 1024, 2048, 4096],
       description: 'sequence lengths',
     }),
-    batch: s.int({ min: 1, default: 1, description: 'sequences in the batch' }),
+    batch: s.int({ min: 1, max: 1e6, default: 1, description: 'sequences in the batch' }),
     bytesPerElement: s.number({
       min: 0,
       exclusiveMin: true,

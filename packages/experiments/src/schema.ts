@@ -18,6 +18,8 @@ export interface NumberSchema extends Base {
   min?: number;
   max?: number;
   exclusiveMin?: boolean;
+  /** The value must be a whole multiple of this (e.g. 4 for a width split into four blocks). */
+  multipleOf?: number;
   default?: number;
 }
 export interface StringSchema extends Base {
@@ -103,7 +105,10 @@ export class ConfigError extends Error {
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing (missing)';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string')
+    return v.length > 80
+      ? `${JSON.stringify(v.slice(0, 60)).slice(0, -1)}…" (${v.length} characters)`
+      : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   if (Array.isArray(v)) return `an array of ${v.length}`;
   return `a ${typeof v}`;
@@ -167,7 +172,8 @@ export function allowedText(schema: Schema): string {
       const what = schema.integer ? 'an integer' : 'a number';
       const lo = schema.min !== undefined ? `${schema.exclusiveMin ? '>' : '≥'} ${schema.min}` : '';
       const hi = schema.max !== undefined ? `≤ ${schema.max}` : '';
-      return [what, [lo, hi].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
+      const mult = schema.multipleOf !== undefined ? `a multiple of ${schema.multipleOf}` : '';
+      return [what, [lo, hi, mult].filter(Boolean).join(' and ')].filter(Boolean).join(' ');
     }
     case 'string':
       return 'a string';
@@ -201,11 +207,45 @@ export function allowedText(schema: Schema): string {
  * @example
  * validate(s.object({ steps: s.int({ min: 1, default: 100 }) }), {}, 'config') // → { steps: 100 }
  */
-export function validate<T = unknown>(schema: Schema, value: unknown, path = 'value'): T {
-  return check(schema, value, path) as T;
+export function validate<T = unknown>(
+  schema: Schema,
+  value: unknown,
+  path = 'value',
+  opts: { nonFinite?: boolean } = {},
+): T {
+  return check(schema, value, path, opts.nonFinite === true) as T;
 }
 
-function check(schema: Schema, value: unknown, path: string): unknown {
+/**
+ * Where a value holds numbers that are not finite (NaN, ±∞): their paths and values, at most
+ * `limit` of them (JSON writes them as null, so a result records them before it is saved).
+ */
+export function nonFiniteNumbers(value: unknown, path = 'value', limit = 20): { path: string; value: string }[] {
+  const out: { path: string; value: string }[] = [];
+  const stack: [unknown, string][] = [[value, path]];
+  while (stack.length > 0 && out.length < limit) {
+    const [v, p] = stack.pop()!;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) out.push({ path: p, value: String(v) });
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${p}[${i}]`]);
+    } else if (ArrayBuffer.isView(v)) {
+      const a = v as unknown as ArrayLike<number>;
+      for (let i = a.length - 1; i >= 0; i--) if (!Number.isFinite(a[i])) stack.push([a[i], `${p}[${i}]`]);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const k of Object.keys(v).reverse()) stack.push([(v as Record<string, unknown>)[k], `${p}.${k}`]);
+    }
+  }
+  return out;
+}
+
+function check(schema: Schema, value: unknown, path: string, nonFinite = false): unknown {
+  if (
+    nonFinite &&
+    schema.kind === 'number' &&
+    (value === null || (typeof value === 'number' && !Number.isFinite(value)))
+  )
+    return value;
   if (value === undefined && 'default' in schema && schema.default !== undefined)
     value = structuredClone(schema.default);
   if (value === undefined) {
@@ -219,6 +259,8 @@ function check(schema: Schema, value: unknown, path: string): unknown {
       if (schema.min !== undefined && (schema.exclusiveMin ? value <= schema.min : value < schema.min))
         throw new ConfigError(path, allowedText(schema), value);
       if (schema.max !== undefined && value > schema.max) throw new ConfigError(path, allowedText(schema), value);
+      if (schema.multipleOf !== undefined && value % schema.multipleOf !== 0)
+        throw new ConfigError(path, allowedText(schema), value);
       return value;
     }
     case 'string':
@@ -237,7 +279,7 @@ function check(schema: Schema, value: unknown, path: string): unknown {
         throw new ConfigError(path, allowedText(schema), value, `must have at least ${schema.minItems} items`);
       if (schema.maxItems !== undefined && value.length > schema.maxItems)
         throw new ConfigError(path, allowedText(schema), value, `must have at most ${schema.maxItems} items`);
-      return value.map((v, i) => check(schema.items, v, `${path}[${i}]`));
+      return value.map((v, i) => check(schema.items, v, `${path}[${i}]`, nonFinite));
     }
     case 'object': {
       if (typeof value !== 'object' || value === null || Array.isArray(value))
@@ -256,7 +298,7 @@ function check(schema: Schema, value: unknown, path: string): unknown {
       }
       const out: Record<string, unknown> = {};
       for (const [k, f] of Object.entries(schema.fields)) {
-        const v = check(f, src[k], `${path}.${k}`);
+        const v = check(f, src[k], `${path}.${k}`, nonFinite);
         if (v !== undefined) out[k] = v;
       }
       return out;
@@ -264,10 +306,12 @@ function check(schema: Schema, value: unknown, path: string): unknown {
     case 'record': {
       if (typeof value !== 'object' || value === null || Array.isArray(value))
         throw new ConfigError(path, allowedText(schema), value);
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, check(schema.values, v, `${path}.${k}`)]));
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, check(schema.values, v, `${path}.${k}`, nonFinite)]),
+      );
     }
     case 'nullable':
-      return value === null ? null : check(schema.inner, value, path);
+      return value === null ? null : check(schema.inner, value, path, nonFinite);
   }
 }
 
@@ -300,6 +344,7 @@ export function toJsonSchema(schema: Schema): Record<string, unknown> {
             : { minimum: schema.min }
           : {}),
         ...(schema.max !== undefined ? { maximum: schema.max } : {}),
+        ...(schema.multipleOf !== undefined ? { multipleOf: schema.multipleOf } : {}),
         ...(schema.default !== undefined ? { default: schema.default } : {}),
       };
     case 'string':

@@ -109,7 +109,7 @@ export const valueMatrixConfigSchema = s.object({
         default: 8,
         description: 'tokens (0–1 person, 2–3 location, 4–5 action, rest noise)',
       }),
-      dV: s.int({ min: 4, max: 4096, default: 64, description: 'value width (multiple of 4)' }),
+      dV: s.int({ min: 4, max: 4096, multipleOf: 4, default: 64, description: 'value width (multiple of 4)' }),
       noiseStd: s.number({ min: 0, default: 0.1, description: 'std of the noise rows' }),
     },
     { default: {} },

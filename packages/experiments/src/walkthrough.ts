@@ -70,7 +70,12 @@ export const walkthroughConfigSchema = s.object({
     default: 'qkv',
     description: 'qkv: given Q, K, V (seed 002); embeddings: project token embeddings (seed 001)',
   }),
-  tokens: s.array(s.string({ minLength: 1 }), { minItems: 1, maxItems: 64, description: 'token labels, one per row' }),
+  tokens: s.array(s.string({ minLength: 1 }), {
+    minItems: 1,
+    maxItems: 64,
+    optional: true,
+    description: "token labels, one per row (default: the mode's seed example)",
+  }),
   q: s.array(s.array(s.number()), { description: 'query rows [T][dk] (qkv mode)' }),
   k: s.array(s.array(s.number()), { description: 'key rows [T][dk] (qkv mode)' }),
   v: s.array(s.array(s.number()), { description: 'value rows [T][dv] (qkv mode)' }),
@@ -106,7 +111,9 @@ export const walkthroughDataSchema = s.object({
 
 const defaults: WalkthroughConfig = {
   mode: 'qkv',
-  ...SEED_002,
+  q: SEED_002.q,
+  k: SEED_002.k,
+  v: SEED_002.v,
   embeddings: SEED_001.embeddings,
   heads: 2,
   headDim: 2,
@@ -226,7 +233,9 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
   presets: { quick: defaults, seed: defaults },
   async run(config: WalkthroughConfig): Promise<ExperimentResult<WalkthroughConfig, WalkthroughData>> {
     const meta = startMeta();
-    const T = config.tokens.length;
+    // Each mode's own example unless tokens are given (seed 002 has three tokens, seed 001 six).
+    const tokens = config.tokens ?? (config.mode === 'qkv' ? SEED_002.tokens : SEED_001.tokens);
+    const T = tokens.length;
     const heads: WalkthroughHead[] = [];
     let concat: Matrix;
     let wO: Matrix | null = null;
@@ -306,7 +315,7 @@ export const attentionWalkthrough: Experiment<WalkthroughConfig, WalkthroughData
         tf.dispose([X, ...outs]);
       }
     }
-    const data: WalkthroughData = { tokens: [...config.tokens], scale, heads, concat, wO, projected };
+    const data: WalkthroughData = { tokens: [...tokens], scale, heads, concat, wO, projected };
     return {
       experiment: 'attention-walkthrough',
       schemaVersion: RESULT_SCHEMA_VERSION,

@@ -63,6 +63,31 @@ export interface Scale {
   kind: AxisScale;
 }
 
+/**
+ * The largest of `f(x)` over `xs` (`empty` when there is none) with a loop: `Math.max(...xs)` passes
+ * every value as an argument and overflows the stack for a few hundred thousand of them.
+ */
+export function maxOf<T>(xs: readonly T[], f: (x: T, i: number) => number, empty = -Infinity): number {
+  let m = -Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    const v = f(xs[i]!, i);
+    if (v > m) m = v;
+  }
+  return xs.length ? m : empty;
+}
+
+/** The smallest of `f(x)` over `xs` (see maxOf). */
+export function minOf<T>(xs: readonly T[], f: (x: T) => number, empty = Infinity): number {
+  let m = Infinity;
+  for (const x of xs) {
+    const v = f(x);
+    if (v < m) m = v;
+  }
+  return xs.length ? m : empty;
+}
+
+const id = (v: number): number => v;
+
 /** Builds a linear or log scale over `data` (plus optional fixed ends) onto [r0, r1]. */
 export function makeScale(
   kind: AxisScale,
@@ -73,8 +98,8 @@ export function makeScale(
   count = 5,
 ): Scale {
   const vals = data.filter((v) => Number.isFinite(v) && (kind === 'linear' || v > 0));
-  let lo = fixed.min ?? (vals.length ? Math.min(...vals) : kind === 'log' ? 1 : 0);
-  let hi = fixed.max ?? (vals.length ? Math.max(...vals) : kind === 'log' ? 10 : 1);
+  let lo = fixed.min ?? (vals.length ? minOf(vals, id) : kind === 'log' ? 1 : 0);
+  let hi = fixed.max ?? (vals.length ? maxOf(vals, id) : kind === 'log' ? 10 : 1);
   let ticks: number[];
   let step = 1;
   if (kind === 'log') {

@@ -103,6 +103,21 @@ describe('renderSvg: line chart', () => {
     expect(d.match(/M/g)).toHaveLength(3);
     expect(d.match(/L/g)).toBeNull();
   });
+  it('draws 200 001 points (a loss logged every step) without overflowing the stack; the axis spans them', () => {
+    const n = 200_001;
+    const x = Array.from({ length: n }, (_, i) => i);
+    const y = x.map((i) => 1 / (1 + i));
+    const s = renderSvg({ kind: 'line', x: { label: 'step' }, series: [{ name: 'loss', x, y }] });
+    const lines = findAll(parseXml(s), byClass('line'));
+    expect(lines).toHaveLength(1);
+    // One unbroken path from the first point to the last (the smallest loss, at the plot's bottom right).
+    expect(lines[0]!.attrs.d!.match(/M/g)).toHaveLength(1);
+    expect(lines[0]!.attrs.d!.split('L')).toHaveLength(n);
+  });
+  it('a heatmap of 300 000 cells finds its colour domain', () => {
+    const values = Array.from({ length: 600 }, (_, i) => Array.from({ length: 500 }, (_, j) => i - j));
+    expect(renderSvg({ kind: 'heatmap', values }).length).toBeGreaterThan(0);
+  });
   it('is deterministic: same spec → same bytes; different specs → different ids', () => {
     expect(renderSvg(line)).toBe(renderSvg(JSON.parse(JSON.stringify(line)) as FigureSpec));
     const id = (s: string): string => /id="(attnlab-[0-9a-f]+)-title"/.exec(s)![1]!;

@@ -1,6 +1,6 @@
 import { colorFor, luminance, SERIES_COLORS } from './color.js';
 import { escapeXml, formatNumber, formatTick, hash, px, textWidth } from './format.js';
-import { makeScale, niceTicks, type Scale } from './scale.js';
+import { makeScale, maxOf, minOf, niceTicks, type Scale } from './scale.js';
 import type {
   BarChartSpec,
   ColorScaleName,
@@ -67,7 +67,10 @@ function axes(
   yLabel?: string,
 ): string {
   const out: string[] = ['<g class="axes">'];
-  const yTickW = Math.max(...ys.ticks.map((t) => textWidth(tickLabel(ys, t), FONT)), 10);
+  const yTickW = Math.max(
+    maxOf(ys.ticks, (t) => textWidth(tickLabel(ys, t), FONT)),
+    10,
+  );
   for (const t of ys.ticks) {
     const y = ys(t);
     out.push(
@@ -130,7 +133,7 @@ function legend(
 }
 
 function legendWidth(names: string[]): number {
-  return Math.max(...names.map((n) => textWidth(n, FONT))) + 40;
+  return maxOf(names, (n) => textWidth(n, FONT)) + 40;
 }
 
 function lineChart(spec: LineChartSpec, ctx: Ctx): string {
@@ -146,7 +149,10 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const bottom = spec.x?.label ? 52 : 32;
   // First pass for the y tick width, which sets the left margin.
   const ys0 = makeScale(yKind, allY, height - bottom, top, spec.y ?? {});
-  const yTickW = Math.max(...ys0.ticks.map((t) => textWidth(tickLabel(ys0, t), FONT)), 10);
+  const yTickW = Math.max(
+    maxOf(ys0.ticks, (t) => textWidth(tickLabel(ys0, t), FONT)),
+    10,
+  );
   const left = yTickW + 14 + (spec.y?.label ? 22 : 0);
   const area = { x0: left, x1: width - right, y0: top, y1: height - bottom };
   const xs = makeScale(xKind, allX, area.x0, area.x1, spec.x ?? {}, Math.max(2, Math.round((area.x1 - area.x0) / 90)));
@@ -232,13 +238,16 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
   const vals = spec.groups.flatMap((g) => g.values).filter(Number.isFinite);
   const top = spec.title ? 40 : 16;
   const right = showLegend ? legendWidth(spec.groups.map((g) => g.name)) + 16 : 20;
-  const catW = Math.max(...spec.categories.map((c) => textWidth(c, FONT)));
+  const catW = maxOf(spec.categories, (c) => textWidth(c, FONT));
   const plotW0 = width - right - 80;
   const rotate = catW > plotW0 / spec.categories.length - 6;
   const bottom = (rotate ? Math.min(catW * 0.72, 140) + 14 : 28) + (spec.xLabel ? 24 : 0);
   const data = [0, ...vals];
   const ys0 = makeScale('linear', data, height - bottom, top);
-  const yTickW = Math.max(...ys0.ticks.map((t) => textWidth(tickLabel(ys0, t), FONT)), 10);
+  const yTickW = Math.max(
+    maxOf(ys0.ticks, (t) => textWidth(tickLabel(ys0, t), FONT)),
+    10,
+  );
   const left = yTickW + 14 + (spec.yLabel ? 22 : 0);
   const area = { x0: left, x1: width - right, y0: top, y1: height - bottom };
   const ys = makeScale('linear', data, area.y1, area.y0);
@@ -319,8 +328,8 @@ export function heatmapDomain(
   if (fixed) return fixed;
   const vals = panels.flatMap(panelValues);
   if (!vals.length) return scale === 'diverging' ? [-1, 1] : [0, 1];
-  let lo = Math.min(...vals);
-  let hi = Math.max(...vals);
+  let lo = minOf(vals, (v) => v);
+  let hi = maxOf(vals, (v) => v);
   if (scale === 'diverging') {
     const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     return [-m, m];
@@ -347,8 +356,8 @@ function panelLayout(p: HeatmapPanel, cellSize: number | undefined, maxSide: num
   const rows = p.values.length;
   const cols = p.values[0]!.length;
   const cell = cellSize ?? Math.max(3, Math.min(48, Math.floor(maxSide / Math.max(rows, cols))));
-  const rowLabelW = p.rowLabels ? Math.max(...p.rowLabels.map((l) => textWidth(l, FONT))) + 8 : 0;
-  const colW = p.colLabels ? Math.max(...p.colLabels.map((l) => textWidth(l, FONT))) : 0;
+  const rowLabelW = p.rowLabels ? maxOf(p.rowLabels, (l) => textWidth(l, FONT)) + 8 : 0;
+  const colW = p.colLabels ? maxOf(p.colLabels, (l) => textWidth(l, FONT)) : 0;
   const rotateCols = colW > cell - 4;
   const colLabelH = p.colLabels ? (rotateCols ? colW * 0.72 + 14 : 18) : 0;
   return { cell, rowLabelW, colLabelH, rotateCols, w: rowLabelW + cols * cell, h: rows * cell + colLabelH };
@@ -453,7 +462,7 @@ function colorbar(
     );
   }
   if (label) {
-    const lx = x + w + 7 + Math.max(...ticks.map((t) => textWidth(formatTick(t, step), FONT))) + 14;
+    const lx = x + w + 7 + maxOf(ticks, (t) => textWidth(formatTick(t, step), FONT)) + 14;
     const ly = y + h / 2;
     out.push(
       `<text class="colorbar-label" x="${px(lx)}" y="${px(ly)}" text-anchor="middle" fill="${INK}" transform="rotate(-90 ${px(lx)} ${px(ly)})">${esc(label)}</text>`,
@@ -476,8 +485,8 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
   const lays = panels.map((p) => panelLayout(p, spec.cellSize, maxSide));
   const hasPanelTitles = spec.kind === 'heatmap-grid' && panels.some((p) => p.title);
   const panelTitleH = hasPanelTitles ? 20 : 0;
-  const colW = Math.max(...lays.map((l) => l.w)) + 16;
-  const rowH = Math.max(...lays.map((l) => l.h)) + panelTitleH + 12;
+  const colW = maxOf(lays, (l) => l.w) + 16;
+  const rowH = maxOf(lays, (l) => l.h) + panelTitleH + 12;
   const top = spec.title ? 40 : 12;
   const left = 12 + (spec.yLabel ? 20 : 0);
   const gridW = ncols * colW;
@@ -510,7 +519,7 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
     out.push(drawPanel(p, gx, gy + panelTitleH, lays[k]!, scale, domain, spec.showValues, ctx, k));
   });
   // The colour bar spans the cells of the first row of panels (or the whole grid, capped).
-  const firstRowCells = Math.max(...panels.slice(0, ncols).map((p, k) => p.values.length * lays[k]!.cell));
+  const firstRowCells = maxOf(panels.slice(0, ncols), (p, k) => p.values.length * lays[k]!.cell);
   const cbarH = Math.max(60, nrows === 1 ? firstRowCells + panelTitleH : Math.min(gridH - 12, 360));
   out.push(colorbar(cbarX, top + panelTitleH, cbarH - panelTitleH, scale, domain, spec.colorbarLabel, ctx));
   if (spec.xLabel)

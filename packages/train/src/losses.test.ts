@@ -127,12 +127,24 @@ describeBackends('crossEntropy', (ctx) => {
     tf.dispose([x, g, xs, gs]);
   });
 
+  it('an out-of-range int32 tensor label gives NaN, not a silent 0', async () => {
+    const x = tf.zeros([2, 3]);
+    for (const bad of [3, -1, 7]) {
+      const y = tf.tensor1d([0, bad], 'int32');
+      const l = crossEntropy(x, y);
+      expect(Number.isNaN((await l.data())[0])).toBe(true);
+      tf.dispose([y, l]);
+    }
+    x.dispose();
+  });
+
   it('validates labels', () => {
     const x = tf.zeros([2, 3]);
     expect(() => crossEntropy(x, [0, 3])).toThrow(
       /crossEntropy: labels\[1\] must be an integer class index in \[0, 2\]; got 3/,
     );
     expect(() => crossEntropy(x, [0])).toThrow(/crossEntropy: labels must have 2 entries/);
+    expect(() => crossEntropy(x, [0, -1])).toThrow(RangeError);
     const f = tf.tensor1d([0, 1]);
     expect(() => crossEntropy(x, f)).toThrow(/labels must be an int32 tensor.*got dtype float32/);
     const r1 = tf.zeros([3]);

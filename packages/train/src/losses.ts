@@ -35,8 +35,8 @@ export function meanSquaredError(pred: tf.Tensor, target: tf.Tensor): tf.Scalar 
  * weights, no label smoothing): −mean_i log_softmax(logits_i)[labels_i], with a numerically
  * stable log-softmax (the row maximum is subtracted first).
  * `logits` is [N, C]; `labels` holds N integer class indices in [0, C), as an int32 tensor or a
- * number array. Number arrays are range-checked; int32 tensors are not (they cannot be read
- * synchronously on every backend): an out-of-range label contributes 0 to the sum.
+ * number array. Number arrays are range-checked (a RangeError names the label); int32 tensors cannot
+ * be read synchronously on every backend, so an out-of-range label there makes the loss NaN.
  * @example
  * const l = crossEntropy(tf.tensor2d([[0, 0]]), [1]); // ln 2
  */
@@ -75,7 +75,10 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor | readonly num
     const z = tf.cast(logits, 'float32');
     const logp = tf.sub(z, tf.logSumExp(z, -1, true));
     // oneHot in int32 then cast: tfjs-backend-wasm 4.22's OneHot writes int32 data even when asked for float32
-    const picked = tf.sum(tf.mul(tf.cast(tf.oneHot(y, c), 'float32'), logp));
-    return tf.div(tf.neg(picked), tf.scalar(n)) as tf.Scalar;
+    const hot = tf.cast(tf.oneHot(y, c), 'float32');
+    const picked = tf.sum(tf.mul(hot, logp));
+    const loss = tf.div(tf.neg(picked), tf.scalar(n));
+    // An out-of-range label has an all-zero one-hot row: the loss is NaN then, never a silent 0.
+    return tf.where(tf.equal(tf.sum(hot), tf.scalar(n)), loss, tf.scalar(NaN)) as tf.Scalar;
   });
 }

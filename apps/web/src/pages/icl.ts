@@ -1,4 +1,5 @@
 import {
+  checkResources,
   EXAMPLE_CSV,
   evaluateOwnTask,
   iclRegression,
@@ -417,6 +418,8 @@ export const iclPage: Page = {
         try {
           const { batch: _b, ...task } = SETTINGS[settingSelect.value as Setting].fields;
           runConfig = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...form.read(config), ...task } });
+          // Too big for this tab (the CLI's estimate and limit): refused before the worker starts.
+          checkResources(iclRegression, runConfig);
         } catch (e) {
           error.textContent = (e as Error).message;
           return;
