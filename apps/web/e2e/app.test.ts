@@ -320,6 +320,25 @@ describe('web lab in Chromium', () => {
     await page.close();
   });
 
+  it('walkthrough: an overflow (q = k = 1e30) is shown as not finite, never as 0 or as a masked −∞', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?mode=qkv&step=4');
+    const big = '1e30 1e30 1e30 1e30\n1e30 1e30 1e30 1e30\n1e30 1e30 1e30 1e30';
+    await page.fill('#wt-q', big);
+    await page.fill('#wt-k', big);
+    // Softmax of ∞ − ∞: NaN in every cell of the table and of the heatmap.
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#wt-stage table.numbers td')].every(
+        (td) => td.getAttribute('data-value') === 'NaN',
+      ),
+    );
+    const cells = await page.$$eval('#wt-stage rect.cell', (rs) => rs.map((r) => r.getAttribute('data-value')));
+    expect(cells.length).toBeGreaterThan(0);
+    expect(new Set(cells)).toEqual(new Set(['NaN']));
+    expect(await page.textContent('#wt-stage')).not.toContain('−∞');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('the router: "Skip to content" keeps the page and its settings; a pasted link to the same page is followed', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/kv-cache?preset=seed&compare.seqLen=4096');
     expect(await page.inputValue('#kv-compare-seqLen')).toBe('4096');

@@ -136,6 +136,29 @@ describe('renderSvg: heatmaps', () => {
     expect(findAll(svg, (e) => e.name === 'pattern')).toHaveLength(1);
     expect(findAll(svg, (e) => e.name === 'title').map((t) => t.text)).toContain('Me → against: masked');
   });
+  it('a non-finite value is hatched and named as not finite (never drawn as a number or as masked)', () => {
+    const svg = parseXml(
+      renderSvg({
+        ...attn,
+        values: [
+          [NaN, 0, 1],
+          [Infinity, 2, -1],
+          [0, 0, 0],
+        ],
+        masked: undefined,
+      }),
+    );
+    const cells = findAll(svg, byClass('cell'));
+    const at = (r: number, c: number) =>
+      cells.find((x) => x.attrs['data-row'] === `${r}` && x.attrs['data-col'] === `${c}`)!;
+    expect(at(0, 0).attrs['data-value']).toBe('NaN');
+    expect(at(1, 0).attrs['data-value']).toBe('Infinity');
+    expect(at(0, 0).attrs.fill).toMatch(/-hatch\)$/);
+    const titles = findAll(svg, (e) => e.name === 'title').map((t) => t.text);
+    expect(titles).toContain('Me → Me: not finite (NaN)');
+    expect(titles).toContain('against → Me: not finite (Infinity)');
+    expect(titles.filter((t) => t.endsWith(': masked'))).toEqual([]);
+  });
   it('diverging by default for mixed signs: 0 is white-ish, the colour bar is centred on 0', () => {
     const svg = parseXml(renderSvg(attn));
     const zero = findAll(svg, byClass('cell')).find((c) => c.attrs['data-row'] === '2' && c.attrs['data-col'] === '0')!;

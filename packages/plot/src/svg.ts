@@ -383,15 +383,19 @@ function drawPanel(
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const v = p.values[i]![j]!;
-      const masked = Boolean(p.masked?.[i]?.[j]) || !Number.isFinite(v);
+      const hidden = Boolean(p.masked?.[i]?.[j]);
+      // A non-finite value (NaN from an overflow, ±∞) is hatched like a masked cell but named as what it is.
+      const bad = !hidden && !Number.isFinite(v);
+      const masked = hidden || bad;
       const x = gx + j * cell;
       const y = oy + i * cell;
       const fill = masked ? `url(#${ctx.id}-hatch)` : colorFor(v, scale, domain);
       const rl = p.rowLabels?.[i] ?? `row ${i}`;
       const cl = p.colLabels?.[j] ?? `col ${j}`;
-      const label = `${rl} → ${cl}: ${masked ? 'masked' : formatNumber(v)}`;
+      const shown = hidden ? 'masked' : bad ? `not finite (${String(v ?? NaN)})` : formatNumber(v);
+      const label = `${rl} → ${cl}: ${shown}`;
       out.push(
-        `<rect class="cell${masked ? ' masked' : ''}" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cell)}" fill="${fill}" data-row="${i}" data-col="${j}" data-value="${masked ? 'masked' : v}"><title>${esc(label)}</title></rect>`,
+        `<rect class="cell${masked ? ' masked' : ''}" x="${px(x)}" y="${px(y)}" width="${px(cell)}" height="${px(cell)}" fill="${fill}" data-row="${i}" data-col="${j}" data-value="${hidden ? 'masked' : bad ? String(v ?? NaN) : v}"><title>${esc(label)}</title></rect>`,
       );
       if (show && !masked) {
         const fg = luminance(fill) > 0.4 ? '#000000' : '#ffffff';

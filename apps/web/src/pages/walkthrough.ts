@@ -75,8 +75,13 @@ const MULTI_STEPS: Step[] = [
   },
 ];
 
-const zero = (m: Matrix): number[][] => m.map((r) => r.map((x) => x ?? 0));
-const full = (m: Matrix): number[][] => m.map((r) => r.map((x) => (x === null ? -Infinity : x)));
+/** null (JSON's non-finite: −∞ where masked, NaN or ±∞ from an overflow) drawn as not finite, never as 0. */
+const zero = (m: Matrix): number[][] => m.map((r) => r.map((x) => x ?? NaN));
+/** For the numbers table: −∞ where the mask removed a score, NaN for any other non-finite entry. */
+const full = (m: Matrix, key: string, mask: boolean[][]): number[][] =>
+  m.map((r, i) =>
+    r.map((x, j) => (x !== null ? x : key === 'maskedScores' && mask[i]?.[j] === false ? -Infinity : NaN)),
+  );
 
 function headSpec(step: Step, head: WalkthroughHead, tokens: string[], small = false): HeatmapSpec {
   const key = step.key as HeadKey;
@@ -423,7 +428,7 @@ export const walkthroughPage: Page = {
         if (data.heads.length > 1)
           spec.title = `Head ${shown + 1}${preview !== undefined && preview !== locked ? ' (preview)' : ''}: ${spec.title}`;
         table = numbersTable(
-          full(head[step.key]),
+          full(head[step.key], step.key, head.mask),
           data.tokens,
           spec.colLabels ?? [],
           `${step.title} (${step.formula})`,
