@@ -3,25 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliError } from './errors.js';
+import type { CliError } from './errors.js';
 import { acquireRunLock, claimRunDir, cleanTempFiles, createRunDir, fsError, LOCK_FILE } from './run-folder.js';
+import { cliError } from './test-utils/errors.js';
 
 let tmp: string;
 beforeEach(() => {
   tmp = mkdtempSync(join(tmpdir(), 'attnlab-folder-'));
 });
 afterEach(() => rmSync(tmp, { recursive: true, force: true }));
-
-const thrown = (fn: () => unknown): CliError => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CliError);
-    expect((e as Error).message).not.toContain('\n');
-    return e as CliError;
-  }
-  throw new Error('no CliError');
-};
 
 /** The pid of a process that has exited (its pid is free again, barring reuse). */
 const deadPid = (): number => spawnSync(process.execPath, ['-e', '0']).pid;
@@ -50,12 +40,12 @@ describe('acquireRunLock', () => {
     mkdirSync(dir);
     // A lock held by another live process on this host (our parent).
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.ppid, host: hostname(), command: 'icl train' }));
-    const e = thrown(() => acquireRunLock(dir));
+    const e = cliError(() => acquireRunLock(dir));
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain(`is in use by another attnlab run (pid ${process.ppid} on ${hostname()}: icl train)`);
     rmSync(join(dir, LOCK_FILE));
     const release = acquireRunLock(dir);
-    expect(thrown(() => acquireRunLock(dir)).message).toContain('already locked by this process');
+    expect(cliError(() => acquireRunLock(dir)).message).toContain('already locked by this process');
     release();
     release(); // twice is harmless
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
@@ -68,7 +58,7 @@ describe('acquireRunLock', () => {
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid });
     release();
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: deadPid(), host: 'elsewhere' }));
-    expect(thrown(() => acquireRunLock(dir)).message).toContain('on elsewhere');
+    expect(cliError(() => acquireRunLock(dir)).message).toContain('on elsewhere');
   });
   it('claimRunDir: an --out folder that another run filled meanwhile is refused under the lock', () => {
     const dir = join(tmp, 'out');
@@ -76,7 +66,7 @@ describe('acquireRunLock', () => {
     expect(first.created).toBe(true);
     writeFileSync(join(dir, 'config.json'), '{}');
     first.release();
-    expect(thrown(() => claimRunDir(dir)).message).toContain('already exists and is not empty');
+    expect(cliError(() => claimRunDir(dir)).message).toContain('already exists and is not empty');
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
   });
 });

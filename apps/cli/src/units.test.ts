@@ -2,7 +2,6 @@
 // progress drawing, text tables and the report's escaping.
 import { iclRegression, kvCache } from '@attnlab/experiments';
 import { COMMANDS } from './commands.js';
-import { CliError } from './errors.js';
 import { findField, flagForField, flagOverrides, setPath } from './overrides.js';
 import { Progress, formatDuration, progressText } from './progress.js';
 import { escapeHtml, htmlTable } from './report.js';
@@ -10,18 +9,9 @@ import { parseRunFile } from './run-file.js';
 import { parseJson } from './run-folder.js';
 import { textTable } from './summary.js';
 import type { Io } from './term.js';
+import { cliError } from './test-utils/errors.js';
 
 const cmd = (name: string) => COMMANDS.find((c) => c.name === name)!;
-const cliError = (fn: () => unknown): CliError => {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CliError);
-    expect((e as Error).message).not.toContain('\n');
-    return e as CliError;
-  }
-  throw new Error('no CliError');
-};
 
 describe('flags → config', () => {
   it('maps icl train flags onto config paths', () => {

@@ -11,6 +11,20 @@ const small = {
   checkpointEvery: 25,
 };
 
+/** A checkpoint store in memory, and what it last saved. */
+function memoryStore(): { store: CheckpointStore; saved: () => Uint8Array | undefined } {
+  let bytes: Uint8Array | undefined;
+  return {
+    store: {
+      load: async () => bytes,
+      save: async (b) => {
+        bytes = b;
+      },
+    },
+    saved: () => bytes,
+  };
+}
+
 describeBackends(
   'icl-regression (short runs)',
   () => {
@@ -177,13 +191,7 @@ describe('icl-regression trainers', () => {
   });
 
   it('a checkpoint of the reference trainer resumes on the fast engine (one checkpoint format)', async () => {
-    let saved: Uint8Array | undefined;
-    const store: CheckpointStore = {
-      load: async () => saved,
-      save: async (b) => {
-        saved = b;
-      },
-    };
+    const { store } = memoryStore();
     const base = { ...small, steps: 40, checkpointEvery: 20, evaluation: { samples: 0 }, finalValidationSamples: 0 };
     const ac = new AbortController();
     const first = await iclRegression.run(
@@ -224,13 +232,7 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
       overrides: { ...small, ...stack, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer },
     });
     const straight = await iclRegression.run(cfg);
-    let saved: Uint8Array | undefined;
-    const store: CheckpointStore = {
-      load: async () => saved,
-      save: async (b) => {
-        saved = b;
-      },
-    };
+    const { store, saved } = memoryStore();
     const ac = new AbortController();
     const first = await iclRegression.run(cfg, {
       checkpoints: store,
@@ -240,7 +242,7 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
       },
     });
     expect(first.meta.aborted).toBe(true);
-    expect(saved).toBeDefined();
+    expect(saved()).toBeDefined();
     const resumed = await iclRegression.run(cfg, { checkpoints: store });
     expect(resumed.meta.aborted).toBe(false);
     expect(resumed.meta.resumedFrom).toBeGreaterThan(0);
@@ -264,13 +266,7 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
       },
     });
     const straight = await iclRegression.run(cfg);
-    let saved: Uint8Array | undefined;
-    const store: CheckpointStore = {
-      load: async () => saved,
-      save: async (b) => {
-        saved = b;
-      },
-    };
+    const { store } = memoryStore();
     const ac = new AbortController();
     const first = await iclRegression.run(cfg, {
       checkpoints: store,
@@ -290,13 +286,7 @@ describe.each(['auto', 'reference', 'auto stack'] as const)('icl-regression chec
   });
 
   it('refuses a checkpoint of a different configuration', async () => {
-    let saved: Uint8Array | undefined;
-    const store: CheckpointStore = {
-      load: async () => saved,
-      save: async (b) => {
-        saved = b;
-      },
-    };
+    const { store } = memoryStore();
     const cfg = resolveConfig(iclRegression, {
       preset: 'quick',
       overrides: { ...small, ...stack, steps: 10, evaluation: { samples: 0 }, finalValidationSamples: 0, trainer },
