@@ -486,7 +486,13 @@ describe('web lab in Chromium', () => {
     );
     expect(pausedAt).toBeLessThan(6000);
     await page.screenshot({ path: '/tmp/attnlab-web-icl-paused.png', fullPage: true });
+    // An edit while paused: Resume continues the paused run as configured, puts its settings back
+    // in the form and says so (it used to continue silently under the edited form).
+    await page.fill('#icl-steps', '7000');
     await page.click('#icl-resume');
+    await page.waitForSelector('#icl-resume-note:not(:empty)');
+    expect(await page.textContent('#icl-resume-note')).toContain('put back');
+    expect(await page.inputValue('#icl-steps')).toBe('6000');
     await page.waitForSelector('#icl[data-status="done"]', { timeout: 90_000 });
     const hookData = await page.evaluate(
       () =>

@@ -116,6 +116,7 @@ export const iclPage: Page = {
     const schema = iclRegression.configSchema;
     let config: IclConfig;
     const error = h('p', { class: 'error', role: 'alert', id: 'icl-error' });
+    const resumeInfo = h('p', { class: 'muted', role: 'status', id: 'icl-resume-note' });
     try {
       config = resolveConfig(iclRegression, { preset: 'quick', overrides: paramsToOverrides(schema, ctx.params) });
     } catch (e) {
@@ -431,6 +432,25 @@ export const iclPage: Page = {
         livePanels.clear();
         weights = undefined;
       }
+      let resumeNote = '';
+      if (resume) {
+        // Resume continues the paused run as it was configured; settings edited since are put back in
+        // the form (and said so), so what the form shows is what runs. Train starts a run with new ones.
+        const { batch: _b, ...task } = SETTINGS[settingSelect.value as Setting].fields;
+        let edited: IclConfig | undefined;
+        try {
+          edited = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...form.read(config), ...task } });
+        } catch {
+          edited = undefined; // unreadable edits: the paused run's settings are written back all the same
+        }
+        if (!edited || JSON.stringify(edited) !== JSON.stringify(runConfig)) {
+          form.write(runConfig);
+          settingSelect.value = settingOf(runConfig);
+          resumeNote =
+            ' The settings edited since the pause were put back: Resume continues the paused run as it was; press Train to start one with new settings.';
+        }
+      }
+      resumeInfo.textContent = resumeNote;
       setState('running', resume ? 'Resuming…' : 'Starting…');
       drawStats = { draws: 0, ms: 0, maxMs: 0 };
       meter.start();
@@ -516,6 +536,7 @@ export const iclPage: Page = {
         compareBtn,
       ),
       error,
+      resumeInfo,
       progress.el,
       workerInfo,
       frames,
