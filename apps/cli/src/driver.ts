@@ -26,6 +26,7 @@ import {
   acquireRunLock,
   atomicWrite,
   CHECKPOINT_FILE,
+  checkOutDir,
   claimRunDir,
   cleanTempFiles,
   CONFIG_FILE,
@@ -144,6 +145,8 @@ export function isAbortError(e: unknown): boolean {
  * 130/143/129 when SIGINT/SIGTERM/SIGHUP stopped it with a checkpoint).
  */
 export async function execute(plan: RunPlan, args: ParsedArgs, io: Io): Promise<number> {
+  // Refused before anything loads: an --out that is a file or not empty (checked again under its lock).
+  if (!plan.resume && plan.dir !== undefined) checkOutDir(plan.dir);
   checkMemory(plan, args);
   const backend = await initCliBackend(plan.backend);
   const { exp } = plan;

@@ -10,7 +10,6 @@ import { findField, flagOverrides, setPath } from './overrides.js';
 import { parseRunFile } from './run-file.js';
 import {
   CHECKPOINT_FILE,
-  checkOutDir,
   checkRunDir,
   createRunDir,
   CONFIG_FILE,
@@ -70,7 +69,6 @@ export async function experimentCommand(
   }
   if (args.flags.workers !== undefined) throw new CliError('--workers needs --seeds N with N ≥ 2', 2);
   const dir = args.flags.out as string | undefined;
-  if (dir !== undefined) checkOutDir(dir);
   const slug = folder;
   return execute(
     {
@@ -183,7 +181,6 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
     }
   }
   const dir = f.out as string | undefined;
-  if (dir !== undefined) checkOutDir(dir);
   const slug = 'kv-cache';
   return execute(
     { command: commandLine(cmd, args), spec: cmd, exp, preset, config, backend: 'cpu', dir, slug },
@@ -224,7 +221,6 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
   const preset = (args.flags.preset as PresetName | undefined) ?? rf.preset ?? 'quick';
   const config = resolveOrExit(exp, preset, merge(overrides, fromFlags), cmd, `${path}: `);
   const dir = args.flags.out as string | undefined;
-  if (dir !== undefined) checkOutDir(dir);
   const slug = rf.experiment;
   return execute(
     {
@@ -316,7 +312,6 @@ export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
   if (config.evaluation.samples === 0)
     throw new CliError('--eval-samples must be ≥ 1 for icl eval (0 skips the error curves)', 2);
   const dir = args.flags.out as string | undefined;
-  if (dir !== undefined) checkOutDir(dir);
   const slug = 'icl-eval';
   return execute(
     {

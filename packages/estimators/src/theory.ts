@@ -349,7 +349,7 @@ export function singleHeadOptimum(
     }
   }
   const f = new Float64Array(N);
-  const fit = (w: number) => {
+  const riskAt = (w: number) => {
     let fy = 0,
       ff = 0;
     for (let n = 0; n < N; n++) {
@@ -377,24 +377,24 @@ export function singleHeadOptimum(
   const g = (Math.sqrt(5) - 1) / 2;
   let a = hi - g * (hi - lo),
     b = lo + g * (hi - lo);
-  let fa = fit(a).risk,
-    fb = fit(b).risk;
+  let fa = riskAt(a).risk,
+    fb = riskAt(b).risk;
   for (let it = 0; it < 40; it++) {
     if (fa < fb) {
       hi = b;
       b = a;
       fb = fa;
       a = hi - g * (hi - lo);
-      fa = fit(a).risk;
+      fa = riskAt(a).risk;
     } else {
       lo = a;
       a = b;
       fa = fb;
       b = lo + g * (hi - lo);
-      fb = fit(b).risk;
+      fb = riskAt(b).risk;
     }
   }
   const omega = (lo + hi) / 2;
-  const { mu, risk } = fit(omega);
+  const { mu, risk } = riskAt(omega);
   return { omega, mu, risk, noisyRisk: risk + noiseVar, samples: N };
 }
