@@ -5,7 +5,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXPERIMENT_IDS, getExperiment, validateResult, type ExperimentResult } from '@attnlab/experiments';
@@ -881,6 +881,48 @@ describe('attnlab (process): sweeps', () => {
     // A different spec into the same folder is refused.
     writeFileSync(at('other.json'), JSON.stringify({ experiment: 'icl-regression', axes: { heads: [1] } }));
     expectUsageError(cli(['sweep', 'other.json', '--out', 'smoke']), 'smoke holds a different sweep');
+  }, 120_000);
+
+  it('sweep folders: a corrupt index.json is rebuilt from the point folders; one submitter per folder; a point another process runs is not run twice', () => {
+    const smoke = join(root, '..', '..', 'examples', 'sweeps', 'smoke.json');
+    expect(cli(['sweep', smoke, '--out', 'locked', '-q']).code).toBe(0);
+    const rows = rowsOf('locked');
+    // A corrupt index (malformed JSON, then the wrong shape): status says what to do (exit 2); resume
+    // rebuilds it, runs nothing again and keeps every row.
+    for (const bad of ['{ "version": 1, "points": [', JSON.stringify({ version: 1, sweepId: 'x', points: 5 })]) {
+      writeFileSync(at('locked', 'index.json'), bad);
+      const st = cli(['sweep', 'status', 'locked']);
+      expectUsageError(st, join('locked', 'index.json'), 'usage: attnlab sweep status');
+      expect(st.stderr).toContain('attnlab sweep resume locked (or sweep collect) rebuilds it');
+      const r = cli(['sweep', 'resume', 'locked']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/warning: .*index\.json.*rebuilt it from the point folders/);
+      expect(r.stderr).not.toContain('points to run');
+      expect(rowsOf('locked')).toEqual(rows);
+      expect(cli(['sweep', 'status', 'locked']).stdout).toContain('9 of 9 done');
+    }
+    // A live submitter holds the folder (this test process stands in for it): a second one is refused.
+    const lock = JSON.stringify({ pid: process.pid, host: hostname(), command: 'attnlab sweep' });
+    writeFileSync(at('locked', '.attnlab.lock'), lock);
+    expectUsageError(cli(['sweep', 'resume', 'locked']), `in use by another attnlab run (pid ${process.pid}`);
+    expectUsageError(cli(['sweep', smoke, '--out', 'locked']), 'in use by another attnlab run');
+    rmSync(at('locked', '.attnlab.lock'));
+    // A point that another live process is running (its lock in the point folder) is not run here:
+    // it fails naming the holder, and runs once that process has gone.
+    const id = rows[4]!.id;
+    rmSync(at('locked', 'points', id, 'results.json'));
+    writeFileSync(at('locked', 'points', id, '.attnlab.lock'), lock);
+    const busy = cli(['sweep', 'resume', 'locked', '-q']);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`failed: ${join('locked', 'points', id)} is in use by another attnlab run`);
+    expect(indexOf('locked').points.find((p) => p.id === id)!.state).toBe('failed');
+    rmSync(at('locked', 'points', id, '.attnlab.lock'));
+    expect(cli(['sweep', 'resume', 'locked', '-q']).code).toBe(0);
+    // The same numbers (timings aside: the point resumed from its final checkpoint).
+    const science = (rs: Row[]) =>
+      rs.map((r) => [r.id, Object.entries(r.metrics).filter(([k]) => k !== 'duration (s)' && k !== 'steps/s')]);
+    expect(science(rowsOf('locked'))).toEqual(science(rows));
+    expect(existsSync(at('locked', '.attnlab.lock'))).toBe(false);
   }, 120_000);
 
   it('icl heads --seeds 2: the preset sweep H ∈ {1, 2, 4, 8} × 2 seeds with error bars; one seed stays one run', () => {

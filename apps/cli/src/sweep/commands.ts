@@ -1,22 +1,22 @@
 // `attnlab sweep <spec>`, `sweep resume|status|collect <folder>` and `attnlab worker`.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { formatMeanSe } from '@attnlab/experiments';
 import type { ParsedArgs } from '../args.js';
 import { CLI_BACKENDS, type CliBackend } from '../commands.js';
 import { CliError } from '../errors.js';
-import { parseJson, readJsonFile } from '../run-folder.js';
+import { parseJson } from '../run-folder.js';
 import { textTable } from '../summary.js';
 import { bold, type Io } from '../term.js';
 import {
   counts,
   INDEX_FILE,
   openSweepFolder,
+  readSweepIndex,
   readSweepSpec,
   writeAggregate,
   type SweepFolder,
-  type SweepIndex,
 } from './folder.js';
 import { runLocalSweep, type SweepRunOptions } from './local.js';
 
@@ -67,6 +67,7 @@ async function runAndReport(
   queue: string | undefined,
 ): Promise<number> {
   const quiet = args.flags.quiet === true;
+  for (const w of folder.warnings) io.err(`warning: ${w}`);
   const o: SweepRunOptions = { backend, command, io, quiet };
   const outcome = queue
     ? await (await import('./queue.js')).runQueueSweep(folder, queue, o)
@@ -127,8 +128,9 @@ export async function sweep(args: ParsedArgs, io: Io): Promise<number> {
   const dir = (args.flags.out as string | undefined) ?? join('sweeps', basename(path, extname(path)));
   const queue = args.flags.queue as string | undefined;
   if (queue) (await import('./queue.js')).parseRedisUrl(queue);
-  const folder = openSweepFolder(dir, spec, path);
-  return runAndReport(folder, args, io, backend, commandLine(args), queue);
+  const command = commandLine(args);
+  const folder = openSweepFolder(dir, spec, path, command);
+  return runAndReport(folder, args, io, backend, command, queue);
 }
 
 /** A sweep built by another command (`icl heads --seeds N`): same folder, runner and outputs as `attnlab sweep`. */
@@ -139,7 +141,7 @@ export async function presetSweep(
   io: Io,
   command: string,
 ): Promise<number> {
-  const folder = openSweepFolder(dir, spec, command);
+  const folder = openSweepFolder(dir, spec, command, command);
   return runAndReport(folder, args, io, backendFor(args, spec, command), command, undefined);
 }
 
@@ -147,7 +149,7 @@ export async function presetSweep(
 export async function sweepResume(args: ParsedArgs, io: Io): Promise<number> {
   const dir = args.positionals.folder!;
   const spec = readSweepSpec(dir, 'sweep resume');
-  const folder = openSweepFolder(dir, spec, join(dir, 'spec.json'));
+  const folder = openSweepFolder(dir, spec, join(dir, 'spec.json'), `sweep resume ${dir}`);
   const queue = (args.flags.queue as string | undefined) ?? folder.index.queue;
   return runAndReport(folder, args, io, backendFor(args, spec, join(dir, 'spec.json')), `sweep resume ${dir}`, queue);
 }
@@ -159,7 +161,7 @@ export async function sweepResume(args: ParsedArgs, io: Io): Promise<number> {
 export async function sweepCollect(args: ParsedArgs, io: Io): Promise<number> {
   const dir = args.positionals.folder!;
   const spec = readSweepSpec(dir, 'sweep collect');
-  const folder = openSweepFolder(dir, spec, join(dir, 'spec.json'));
+  const folder = openSweepFolder(dir, spec, join(dir, 'spec.json'), `sweep collect ${dir}`);
   if (folder.index.queue)
     return runAndReport(
       folder,
@@ -169,6 +171,7 @@ export async function sweepCollect(args: ParsedArgs, io: Io): Promise<number> {
       `sweep collect ${dir}`,
       folder.index.queue,
     );
+  for (const w of folder.warnings) io.err(`warning: ${w}`);
   return finish(folder, args, io, 'collected');
 }
 
@@ -176,9 +179,13 @@ export async function sweepCollect(args: ParsedArgs, io: Io): Promise<number> {
 export async function sweepStatus(args: ParsedArgs, io: Io): Promise<number> {
   const dir = args.positionals.folder!;
   readSweepSpec(dir, 'sweep status');
-  const ip = join(dir, INDEX_FILE);
-  if (!existsSync(ip)) throw new CliError(`'sweep status': ${dir} has no ${INDEX_FILE} yet`, 2);
-  const index = readJsonFile(ip, 'the sweep index') as SweepIndex;
+  const { index, problem } = readSweepIndex(dir);
+  if (problem)
+    throw new CliError(
+      `'sweep status': ${problem}; attnlab sweep resume ${dir} (or sweep collect) rebuilds it from the point folders`,
+      2,
+    );
+  if (!index) throw new CliError(`'sweep status': ${dir} has no ${INDEX_FILE} yet`, 2);
   const c = counts(index);
   const queue = index.queue ? await (await import('./queue.js')).queueCounts(index.queue) : undefined;
   if (args.flags.json === true) {

@@ -1,6 +1,6 @@
 // The sweep folder: spec.json, index.json (points and their states), points/<id>/ (one run folder
 // each), results.jsonl, results.csv, aggregate.json, aggregate.csv, figures/, report.html.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   aggregateSweep,
@@ -19,7 +19,15 @@ import { renderSvg, toCsv } from '@attnlab/plot';
 import { isConfigError } from '../driver.js';
 import { CliError } from '../errors.js';
 import { escapeHtml, figureHtml, REPORT_CSS } from '../report.js';
-import { atomicWrite, readJsonFile, RESULTS_FILE } from '../run-folder.js';
+import {
+  acquireRunLock,
+  atomicWrite,
+  fsError,
+  LOCK_FILE,
+  readJsonFile,
+  RESULTS_FILE,
+  type ReleaseLock,
+} from '../run-folder.js';
 import { ATTNLAB_VERSION } from '../version.js';
 
 export const SPEC_FILE = 'spec.json';
@@ -61,6 +69,51 @@ export interface SweepFolder {
   points: SweepPoint[];
   index: SweepIndex;
   rows: Map<string, SweepRow>;
+  /** Releases the folder's lock (one submitter per sweep folder); also released at exit. */
+  release: ReleaseLock;
+  /** What the user should know about how the folder was opened (an index rebuilt, …). */
+  warnings: string[];
+}
+
+const POINT_STATES: readonly PointState[] = ['pending', 'running', 'done', 'failed', 'interrupted'];
+
+/**
+ * Why a parsed index.json is not one this version wrote, or undefined when it is. The index is
+ * derived state (point states come from the point folders), so a bad one is rebuilt, not trusted.
+ */
+function indexProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'it is not an object';
+  const x = v as Partial<SweepIndex>;
+  if (x.version !== 1) return `its version is ${JSON.stringify(x.version)}, not 1`;
+  if (typeof x.sweepId !== 'string') return 'it has no sweepId';
+  if (x.queue !== undefined && typeof x.queue !== 'string') return 'its queue is not a string';
+  if (!Array.isArray(x.points)) return 'its points are not a list';
+  const bad = x.points.findIndex(
+    (p: Partial<IndexEntry> | null) =>
+      typeof p !== 'object' ||
+      p === null ||
+      typeof p.id !== 'string' ||
+      !(POINT_STATES as readonly unknown[]).includes(p.state) ||
+      (p.note !== undefined && typeof p.note !== 'string'),
+  );
+  return bad >= 0 ? `points[${bad}] is not {id, state, …}` : undefined;
+}
+
+/**
+ * Reads a sweep folder's index.json: the index, or why it cannot be used (unreadable, malformed
+ * JSON, or not the shape this version writes), or neither when the folder has none yet.
+ */
+export function readSweepIndex(dir: string): { index?: SweepIndex; problem?: string } {
+  const ip = join(dir, INDEX_FILE);
+  if (!existsSync(ip)) return {};
+  let v: unknown;
+  try {
+    v = readJsonFile(ip, 'the sweep index');
+  } catch (e) {
+    return { problem: (e as Error).message };
+  }
+  const problem = indexProblem(v);
+  return problem ? { problem: `${ip} is corrupt: ${problem}` } : { index: v as SweepIndex };
 }
 
 /** Expands a spec, or a one-line error (exit 2) naming the spec file and the field. */
@@ -93,22 +146,43 @@ export function finishedResult(dir: string): ExperimentResult | undefined {
  * a sweep killed at any moment, even between a point's last write and the index, loses nothing and
  * runs nothing twice to completion.
  */
-export function openSweepFolder(dir: string, spec: Record<string, unknown>, where: string): SweepFolder {
+export function openSweepFolder(
+  dir: string,
+  spec: Record<string, unknown>,
+  where: string,
+  command = 'attnlab sweep',
+): SweepFolder {
   const points = expandOrExit(spec, where);
   const specPath = join(dir, SPEC_FILE);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw fsError(e, dir, 'create the sweep folder');
+  }
+  // One submitter per sweep folder: a second `sweep`/`resume`/`collect` on it is refused (exit 2).
+  const release = acquireRunLock(dir, command);
+  const warnings: string[] = [];
   let index: SweepIndex | undefined;
-  if (existsSync(specPath)) {
-    const saved = readJsonFile(specPath, 'the sweep spec');
-    if (canonicalJson(saved) !== canonicalJson(spec))
-      throw new CliError(
-        `${dir} holds a different sweep (its ${SPEC_FILE} differs from ${where}); give a new --out folder, or continue that one with: attnlab sweep resume ${dir}`,
-        2,
-      );
-    const ip = join(dir, INDEX_FILE);
-    if (existsSync(ip)) index = readJsonFile(ip, 'the sweep index') as SweepIndex;
-  } else if (existsSync(dir) && !existsSync(join(dir, INDEX_FILE))) {
-    if (readdirSync(dir).length > 0)
+  try {
+    if (existsSync(specPath)) {
+      const saved = readJsonFile(specPath, 'the sweep spec');
+      if (canonicalJson(saved) !== canonicalJson(spec))
+        throw new CliError(
+          `${dir} holds a different sweep (its ${SPEC_FILE} differs from ${where}); give a new --out folder, or continue that one with: attnlab sweep resume ${dir}`,
+          2,
+        );
+      const read = readSweepIndex(dir);
+      index = read.index;
+      if (read.problem)
+        warnings.push(
+          `${read.problem}; rebuilt it from the point folders (finished points are kept; a queue URL it held is not: give --queue again if this sweep ran on one)`,
+        );
+    } else if (readdirSync(dir).some((f) => f !== LOCK_FILE)) {
       throw new CliError(`--out ${dir} already exists and is not a sweep folder; give a new or empty folder`, 2);
+    }
+  } catch (e) {
+    release();
+    throw e;
   }
   const now = new Date().toISOString();
   const old = new Map((index?.points ?? []).map((p) => [p.id, p]));
@@ -136,6 +210,8 @@ export function openSweepFolder(dir: string, spec: Record<string, unknown>, wher
       }),
     },
     rows: new Map(),
+    release,
+    warnings,
   };
   if (!existsSync(specPath)) atomicWrite(specPath, `${JSON.stringify(spec, null, 2)}\n`);
   for (const p of points) {

@@ -10,7 +10,16 @@ import { isConfigError, lookupExperiment, newRunFile } from '../driver.js';
 import { CliError } from '../errors.js';
 import { writeRunOutputs } from '../outputs.js';
 import { parseRunFile } from '../run-file.js';
-import { atomicWrite, CHECKPOINT_FILE, CONFIG_FILE, fileCheckpointStore, readJsonFile } from '../run-folder.js';
+import {
+  acquireRunLock,
+  atomicWrite,
+  CHECKPOINT_FILE,
+  cleanTempFiles,
+  CONFIG_FILE,
+  fileCheckpointStore,
+  readJsonFile,
+  type ReleaseLock,
+} from '../run-folder.js';
 import { finishedResult } from './folder.js';
 
 /** What a pool thread or a queue worker needs to run one point. */
@@ -28,12 +37,23 @@ export type PointOutcome =
   | { kind: 'aborted'; step: number | null }
   | { kind: 'error'; message: string };
 
-/** Runs (or resumes, or returns) one point in this thread. */
+/**
+ * Runs (or resumes, or returns) one point in this thread, holding the point folder's lock: a point
+ * that another process is running (a second worker given the same job, `attnlab resume` on the
+ * point folder) is an error outcome naming that process, never a second writer.
+ */
 export async function runPoint(task: PointTask, signal: AbortSignal): Promise<PointOutcome> {
   const { dir, point } = task;
   const done = finishedResult(dir);
   if (done) return { kind: 'done', result: done, resumedFrom: done.meta.resumedFrom ?? null };
+  let release: ReleaseLock | undefined;
   try {
+    mkdirSync(dir, { recursive: true });
+    release = acquireRunLock(dir, task.command);
+    // Under the lock: finished meanwhile by whoever held it, or leftovers of an interrupted write.
+    const now = finishedResult(dir);
+    if (now) return { kind: 'done', result: now, resumedFrom: now.meta.resumedFrom ?? null };
+    cleanTempFiles(dir);
     const exp = lookupExperiment(point.experiment);
     const backend = await initCliBackend(task.backend);
     const cfgPath = join(dir, CONFIG_FILE);
@@ -49,7 +69,6 @@ export async function runPoint(task: PointTask, signal: AbortSignal): Promise<Po
           tfjsCore: backend.versions.tfjsCore,
         });
     if (!existsSync(cfgPath)) {
-      mkdirSync(dir, { recursive: true });
       atomicWrite(cfgPath, `${JSON.stringify(runFile, null, 2)}\n`);
     }
     let result: ExperimentResult;
@@ -66,6 +85,8 @@ export async function runPoint(task: PointTask, signal: AbortSignal): Promise<Po
   } catch (e) {
     const message = e instanceof CliError || isConfigError(e) ? e.message : `${(e as Error)?.message ?? String(e)}`;
     return { kind: 'error', message };
+  } finally {
+    release?.();
   }
 }
 
