@@ -238,21 +238,29 @@ export async function runConfigFile(args: ParsedArgs, io: Io): Promise<number> {
   );
 }
 
+/**
+ * An existing run folder, read for a command that continues or re-evaluates it: its config.json
+ * (parsed and checked), its experiment, and whether its results.json says it finished.
+ */
+function readRunFolder(dir: string, command: string) {
+  checkRunDir(dir, command);
+  const cfgPath = join(dir, CONFIG_FILE);
+  const rf = parseRunFile(readJsonFile(cfgPath, 'the run config'), cfgPath, EXPERIMENT_IDS);
+  const resultsPath = join(dir, RESULTS_FILE);
+  const result = existsSync(resultsPath) ? readJsonFile(resultsPath, 'the run result') : undefined;
+  const finished = (result as { meta?: { aborted?: unknown } } | undefined)?.meta?.aborted === false;
+  return { cfgPath, rf, finished, result };
+}
+
 /** `attnlab resume <run>`: the same config, continued from the run's checkpoint. */
 export async function resume(args: ParsedArgs, io: Io): Promise<number> {
   const dir = args.positionals.run!;
-  checkRunDir(dir, 'resume');
-  const cfgPath = join(dir, CONFIG_FILE);
-  const rf = parseRunFile(readJsonFile(cfgPath, 'the run config'), cfgPath, EXPERIMENT_IDS);
+  const { cfgPath, rf, finished, result } = readRunFolder(dir, 'resume');
   const exp = lookupExperiment(rf.experiment);
-  const resultsPath = join(dir, RESULTS_FILE);
-  if (existsSync(resultsPath)) {
-    const r = readJsonFile(resultsPath, 'the run result') as { meta?: { aborted?: unknown } };
-    if (r?.meta?.aborted === false) {
-      io.err(`${dir} is already complete; nothing to resume (report: ${join(dir, 'report.html')})`);
-      if (args.flags.json === true) io.out(JSON.stringify(r, null, 2));
-      return 0;
-    }
+  if (finished) {
+    io.err(`${dir} is already complete; nothing to resume (report: ${join(dir, 'report.html')})`);
+    if (args.flags.json === true) io.out(JSON.stringify(result, null, 2));
+    return 0;
   }
   const preset = rf.preset ?? 'quick';
   const config = resolveOrExit(exp, preset, rf.config ?? {}, undefined, `${cfgPath}: `);
@@ -279,18 +287,11 @@ export async function resume(args: ParsedArgs, io: Io): Promise<number> {
 export async function iclEval(args: ParsedArgs, io: Io): Promise<number> {
   const cmd = args.command!;
   const src = args.positionals.run!;
-  checkRunDir(src, 'icl eval');
-  const cfgPath = join(src, CONFIG_FILE);
-  const rf = parseRunFile(readJsonFile(cfgPath, 'the run config'), cfgPath, EXPERIMENT_IDS);
+  const { cfgPath, rf, finished } = readRunFolder(src, 'icl eval');
   if (rf.experiment !== 'icl-regression')
     throw new CliError(`'icl eval' needs a run of icl train; ${src} ran ${rf.experiment}`, 2);
   const exp = lookupExperiment('icl-regression');
-  const results = join(src, RESULTS_FILE);
-  const done = existsSync(results)
-    ? (readJsonFile(results, 'the run result') as { meta?: { aborted?: unknown } })
-    : undefined;
-  if (done?.meta?.aborted !== false)
-    throw new CliError(`${src} has not finished training; continue it first: attnlab resume ${src}`, 2);
+  if (!finished) throw new CliError(`${src} has not finished training; continue it first: attnlab resume ${src}`, 2);
   const ckpt = join(src, CHECKPOINT_FILE);
   if (!existsSync(ckpt))
     throw new CliError(`${src} has no checkpoint (${CHECKPOINT_FILE}); 'icl eval' needs the trained parameters`, 2);
