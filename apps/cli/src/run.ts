@@ -20,6 +20,8 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   'cv-sweep': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl train': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl heads': async () => (await import('./experiment-commands.js')).experimentCommand,
+  'icl length': async () => (await import('./experiment-commands.js')).experimentCommand,
+  'icl linear-vs-softmax': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl eval': async () => (await import('./experiment-commands.js')).iclEval,
   'kv-cache': async () => (await import('./experiment-commands.js')).kvCache,
   run: async () => (await import('./experiment-commands.js')).runConfigFile,

@@ -69,6 +69,13 @@ export {
 } from './cv-sweep.js';
 export { iclEstimators, iclTheory, iclTheoryComparison } from './icl-regression.js';
 export {
+  iclLength,
+  iclLengthConfigSchema,
+  type IclLengthConfig,
+  type IclLengthData,
+  type IclLengthSummary,
+} from './icl-length.js';
+export {
   parseCsvTask,
   evaluateCsvTask,
   evaluateOwnTask,

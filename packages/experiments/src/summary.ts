@@ -83,6 +83,14 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
           for (const sr of ec.series) put(`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, last(sr.mse));
         break;
       }
+      case 'icl-length': {
+        for (const x of d.summary as { attention: string; atTrain: number; atMax: number; ratioAtMax: number }[]) {
+          put(`MSE at training L: ${x.attention}`, x.atTrain);
+          put(`MSE at longest L: ${x.attention}`, x.atMax);
+          put(`ratio to ridge at longest L: ${x.attention}`, x.ratioAtMax);
+        }
+        break;
+      }
       case 'value-matrix': {
         const c = d.compression as { compressionRatio: number; relativeError: number; effectiveRank: number };
         const m = d.multihead as { meanAbsCorrelation: number };
@@ -168,6 +176,35 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
         if (ec && ec.contextLengths.length) {
           for (const sr of ec.series) rows.push([`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, fmt(last(sr.mse))]);
         }
+        break;
+      }
+      case 'icl-length': {
+        const runs = d.runs as { attention: string; data: { runs: IclRun[] } }[];
+        const Lmax = (result.config as { evaluation: { maxL: number; stepL: number } }).evaluation;
+        const longest = 1 + Math.floor((Lmax.maxL - 1) / Lmax.stepL) * Lmax.stepL;
+        for (const r of runs) {
+          const run = r.data.runs[0]!;
+          rows.push([
+            `${r.attention}: engine`,
+            `${run.engine.name} — ${run.engine.reason.replace(/^[a-z0-9]+: /, '')}`,
+          ]);
+          if (run.finalValidation)
+            rows.push([
+              `${r.attention}: final validation MSE (training L)`,
+              `${formatValue(run.finalValidation.mse)} ± ${formatValue(run.finalValidation.stderr)}`,
+            ]);
+        }
+        for (const x of d.summary as {
+          attention: string;
+          atTrain: number;
+          atMax: number;
+          ratioAtTrain: number;
+          ratioAtMax: number;
+        }[])
+          rows.push([
+            `${x.attention}: MSE at L=${longest}`,
+            `${fmt(x.atMax)} (${fmt(x.ratioAtMax)}× ridge; at the training L ${fmt(x.atTrain)}, ${fmt(x.ratioAtTrain)}× ridge)`,
+          ]);
         break;
       }
       case 'value-matrix': {

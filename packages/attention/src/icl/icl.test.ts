@@ -162,6 +162,10 @@ describeBackends('seed 004 attention: single-layer query-only model', (ctx) => {
     await expectClose(r.output, [Math.SQRT2, 0], ctx.tol, 1e-6);
     await expectClose(r.weights!, [c, 0, -c, 0, 0, 0, 0, 0], ctx.tol, 1e-6);
     tf.dispose([r.output, r.weights!]);
+    // Not normalised: the same with weights L = 2 times larger.
+    const u = iclAttention(params, Z, zq, { attention: 'linear-unnormalised' });
+    await expectClose(u.output, [2 * Math.SQRT2, 0], ctx.tol, 1e-6);
+    tf.dispose(u.output);
     disposeIclParams(params);
     // von Oswald et al.'s construction, d = 2, D = 3: Wq = √D·I and Wk = I on the x block, Wv keeps
     // y, Wo reads it → ŷ = (1/L) Σ_i y_i x_i·x_q, one-step GD with step 1 from β = 0.
@@ -176,14 +180,20 @@ describeBackends('seed 004 attention: single-layer query-only model', (ctx) => {
     };
     const tokens = [0.5, -1, 2, 1.5, 0.25, -0.5, -2, 1, 0.75]; // (x1, x2, y) × L = 3
     const xq = [0.3, -0.7];
-    const gdRef = [0, 1, 2].reduce((a, i) => a + tokens[3 * i + 2]! * (tokens[3 * i]! * xq[0]! + tokens[3 * i + 1]! * xq[1]!), 0) / 3;
-    const out = iclAttention(gd, tf.tensor3d(tokens, [1, 3, D]), tf.tensor2d([...xq, 0], [1, D]), { attention: 'linear' });
+    const gdRef =
+      [0, 1, 2].reduce((a, i) => a + tokens[3 * i + 2]! * (tokens[3 * i]! * xq[0]! + tokens[3 * i + 1]! * xq[1]!), 0) /
+      3;
+    const out = iclAttention(gd, tf.tensor3d(tokens, [1, 3, D]), tf.tensor2d([...xq, 0], [1, D]), {
+      attention: 'linear',
+    });
     await expectClose(out.output, [gdRef], ctx.tol, 1e-6);
     tf.dispose(out.output);
     disposeIclParams(gd);
     const one = initIclAttention({ d: 1, numHeads: 1 });
     expect(() => iclAttention(one, Z, zq, { attention: 'relu' as never })).toThrow(
-      new RangeError("iclAttention: options.attention must be one of 'softmax', 'linear'; got 'relu'"),
+      new RangeError(
+        "iclAttention: options.attention must be one of 'softmax', 'linear', 'linear-unnormalised'; got 'relu'",
+      ),
     );
     disposeIclParams(one);
     tf.dispose([Z, zq]);

@@ -11,7 +11,9 @@ describeBackends('seed 004 parameter layout', () => {
       /config\.attention 'linear' applies to the single layer \(layers 1\)/,
     );
     expect(() => iclModelShape({ d: 2, numHeads: 1, layers: 1, attention: 'cosine' as never })).toThrow(
-      new RangeError("iclModelShape: config.attention must be one of 'softmax', 'linear'; got 'cosine'"),
+      new RangeError(
+        "iclModelShape: config.attention must be one of 'softmax', 'linear', 'linear-unnormalised'; got 'cosine'",
+      ),
     );
   });
 

@@ -38,16 +38,17 @@ export interface IclModelConfig {
   /** Seed of the initialisation (default 0). */
   seed?: number;
   /**
-   * The attention of the single layer (default 'softmax', the seed's): 'linear' drops the softmax
-   * and divides the scaled scores by the prompt length, w_i = (q·k_i/√D)/L (von Oswald et al.'s
-   * linear self-attention normalised by L, as in He, Pan, Chen & Yang's comparison). Same layout.
+   * The attention of the single layer (default 'softmax', the seed's). The linear ones drop the
+   * softmax: 'linear' divides the scaled scores by the prompt's length, w_i = (q·k_i/√D)/L (linear
+   * attention normalised by L, as Zhang, Frei & Bartlett and Ahn et al. write it); 'linear-unnormalised'
+   * keeps w_i = q·k_i/√D (von Oswald et al.'s linear self-attention, whose sum grows with L). Same layout.
    */
   attention?: IclAttentionKind;
 }
 
-/** The attentions of the single layer: the seed's softmax, or linear attention normalised by L. */
-export type IclAttentionKind = 'softmax' | 'linear';
-export const ICL_ATTENTION_KINDS: readonly IclAttentionKind[] = ['softmax', 'linear'];
+/** The attentions of the single layer: the seed's softmax, linear attention normalised by L, or not normalised. */
+export type IclAttentionKind = 'softmax' | 'linear' | 'linear-unnormalised';
+export const ICL_ATTENTION_KINDS: readonly IclAttentionKind[] = ['softmax', 'linear', 'linear-unnormalised'];
 
 /** A named parameter's values on the host (float32, row-major). */
 export interface IclHostParam {

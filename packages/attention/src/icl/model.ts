@@ -12,8 +12,8 @@ export interface IclForwardOptions {
   /** Also return the attention weights (default false). */
   returnWeights?: boolean;
   /**
-   * {@link iclAttention} only: 'softmax' (default, the seed's) or 'linear', weights
-   * w_i = (q·k_i/√D)/L with no softmax (linear attention normalised by the prompt length).
+   * {@link iclAttention} only: 'softmax' (default, the seed's); 'linear', weights w_i = (q·k_i/√D)/L
+   * with no softmax (normalised by the prompt length); 'linear-unnormalised', w_i = q·k_i/√D.
    */
   attention?: IclAttentionKind;
 }
@@ -62,7 +62,7 @@ function project(x2d: tf.Tensor2D, W: tf.Tensor3D, B: number, T: number): tf.Ten
  * Seed 004's single-layer query-only multi-head attention: per head q = z_q·Wq^h, k_i = z_i·Wk^h,
  * v_i = z_i·Wv^h, weights = softmax_i(q·k_i/√(d+1)) over the L context tokens only (z_q does not
  * attend to itself), output = Σ_h (Σ_i w_i v_i)·Wo^h. No bias. With `attention: 'linear'` the
- * softmax is dropped: w_i = (q·k_i/√(d+1))/L.
+ * softmax is dropped: w_i = (q·k_i/√(d+1))/L; with 'linear-unnormalised', w_i = q·k_i/√(d+1).
  * @example
  * const p = initIclAttention({ d: 5, numHeads: 2, seed: 0 });
  * const { output } = iclAttention(p, Z, zq); // Z [B, L, 6], zq [B, 6] → output [B, 1]
@@ -83,7 +83,7 @@ export function iclAttention(
     const k = project(z2d, params.Wk, B, L); // [B, H, L, D]
     const v = project(z2d, params.Wv, B, L);
     const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)); // [B, H, 1, L]
-    const w = kind === 'softmax' ? tf.softmax(scores) : tf.mul(scores, 1 / L);
+    const w = kind === 'softmax' ? tf.softmax(scores) : kind === 'linear' ? tf.mul(scores, 1 / L) : scores;
     const ctx = tf.reshape(tf.matMul(w, v), [B, H * D]); // heads side by side
     const output = tf.matMul(ctx, tf.reshape(params.Wo, [H * D, nOut])) as tf.Tensor2D;
     const result: IclAttentionResult = { output };
