@@ -82,6 +82,7 @@ describe('attnlab (process): help, parsing, doctor', () => {
       'icl heads',
       'icl length',
       'icl linear-vs-softmax',
+      'icl multitask',
       'icl eval',
       'kv-cache',
       'run',
@@ -140,6 +141,11 @@ describe('attnlab (process): help, parsing, doctor', () => {
       'usage: attnlab icl linear-vs-softmax',
     ],
     [['icl', 'length', '--heads', '0'], "--heads must be an integer in [1, 64]; got '0'", 'usage: attnlab icl length'],
+    [
+      ['icl', 'multitask', '--tasks', '0'],
+      "--tasks must be an integer in [1, 16]; got '0'",
+      'usage: attnlab icl multitask',
+    ],
     [
       ['icl', 'length', '--preset', 'fast'],
       "--preset must be one of quick, seed, paper; got 'fast'",
@@ -443,6 +449,32 @@ describe('attnlab (process): experiments on the cpu backend', () => {
     expect(b.figures.map((f) => f.id)).toContain('length-generalisation');
     expect(existsSync(join(tmp, 'lvs', 'figures', 'length-generalisation.svg'))).toBe(true);
     expect(readFileSync(join(tmp, 'lvs', 'report.html'), 'utf8')).toContain('Length generalisation');
+  });
+  it('icl multitask: k outputs, per-task rows and the head × task figure', () => {
+    const r = cli([
+      'icl',
+      'multitask',
+      '--backend',
+      'cpu',
+      '--tasks',
+      '3',
+      '--heads',
+      '2',
+      '--steps',
+      '20',
+      '--batch',
+      '8',
+      '--final-samples',
+      '30',
+      '--json',
+      '--out',
+      'multitask',
+    ]);
+    expect(r.code).toBe(0);
+    const res = validated(r.stdout) as { data: { tasks: unknown[]; heads: { mu: number[] }[] } };
+    expect(res.data.tasks).toHaveLength(3);
+    expect(res.data.heads.map((h) => h.mu.length)).toEqual([3, 3]);
+    expect(existsSync(join(tmp, 'multitask', 'figures', 'head-task-circuits.svg'))).toBe(true);
   });
   it('icl heads: H ∈ {1, 2, 4, 8}, one run each, the comparison table', () => {
     const r = cli([

@@ -3,6 +3,8 @@ import {
   iclConfigSchema,
   iclLength,
   iclLengthConfigSchema,
+  iclMultitask,
+  iclMultitaskConfigSchema,
   iclRegression,
   schemaAt,
   valueMatrixConfigSchema,
@@ -169,6 +171,38 @@ const iclLengthFlags: FlagSpec[] = [
   ...[...iclModelFlags, ...iclEvalFlags].map((f) => iclL(f.config!, f.name, f.short)),
 ];
 
+const iclM = (path: string, name: string, short?: string): FlagSpec =>
+  schemaFlag(iclMultitaskConfigSchema, path, name, short);
+/** The flags of `icl multitask`, read from icl-multitask's schema. */
+const iclMultitaskFlags: FlagSpec[] = [
+  ...run.map((f) =>
+    f.name === 'seed'
+      ? seedAt('seed')
+      : f.name === 'preset'
+        ? {
+            ...preset,
+            values: Object.keys(iclMultitask.presets),
+            description:
+              "quick: d = 2, L = 10, 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling (d = 5, L = 40, batch 256)",
+          }
+        : f,
+  ),
+  iclM('tasks', 'tasks', 'k'),
+  iclM('heads', 'heads'),
+  iclM('steps', 'steps'),
+  iclM('d', 'dim', 'd'),
+  iclM('L', 'context', 'L'),
+  iclM('batch', 'batch'),
+  iclM('optimizer.lr', 'lr'),
+  iclM('optimizer.method', 'optimizer'),
+  iclM('noiseVariance', 'noise-var'),
+  iclM('queryNoise', 'query-noise'),
+  iclM('betaScale', 'beta-scale'),
+  iclM('log.loss', 'log-every'),
+  iclM('log.validation', 'validate-every'),
+  iclM('finalValidationSamples', 'final-samples'),
+];
+
 /** Commands that run an experiment and write a run folder, with the experiment id each drives. */
 export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; folder: string }>> = {
   walkthrough: { experiment: 'attention-walkthrough', folder: 'walkthrough' },
@@ -178,6 +212,7 @@ export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; 
   'icl heads': { experiment: 'icl-regression', folder: 'icl-heads' },
   'icl length': { experiment: 'icl-length', folder: 'icl-length' },
   'icl linear-vs-softmax': { experiment: 'icl-length', folder: 'icl-linear-vs-softmax' },
+  'icl multitask': { experiment: 'icl-multitask', folder: 'icl-multitask' },
   'kv-cache': { experiment: 'kv-cache', folder: 'kv-cache' },
 };
 
@@ -314,6 +349,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       'attnlab icl linear-vs-softmax --preset quick',
       'attnlab icl linear-vs-softmax --preset paper --attentions softmax,linear',
     ],
+  },
+  {
+    name: 'icl multitask',
+    summary: 'the paper: k outputs from k independent β, one model; which heads serve which task (superposition)',
+    details:
+      "Every token carries k outputs y_i ∈ R^k (one regression per output, β_1 … β_k independent) and the model\npredicts all k. Prints each task's risk and Σ w^h μ^h_j beside one task's debiased GD, and which heads\nserve which task. Trains on the tfjs reference (the fast engines fit one output). Not resumable.",
+    positionals: [],
+    flags: iclMultitaskFlags,
+    examples: ['attnlab icl multitask --preset quick', 'attnlab icl multitask --preset paper --tasks 2 --heads 8'],
   },
   {
     name: 'icl eval',

@@ -22,6 +22,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   'icl heads': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl length': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl linear-vs-softmax': async () => (await import('./experiment-commands.js')).experimentCommand,
+  'icl multitask': async () => (await import('./experiment-commands.js')).experimentCommand,
   'icl eval': async () => (await import('./experiment-commands.js')).iclEval,
   'kv-cache': async () => (await import('./experiment-commands.js')).kvCache,
   run: async () => (await import('./experiment-commands.js')).runConfigFile,

@@ -76,6 +76,14 @@ export {
   type IclLengthSummary,
 } from './icl-length.js';
 export {
+  iclMultitask,
+  iclMultitaskConfigSchema,
+  type IclMultitaskConfig,
+  type IclMultitaskData,
+  type MultitaskHead,
+  type MultitaskTask,
+} from './icl-multitask.js';
+export {
   parseCsvTask,
   evaluateCsvTask,
   evaluateOwnTask,

@@ -83,6 +83,15 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
           for (const sr of ec.series) put(`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, last(sr.mse));
         break;
       }
+      case 'icl-multitask': {
+        for (const t of d.tasks as { task: number; mse: number; step: number; muSum: number }[]) {
+          put(`task ${t.task + 1}: validation MSE`, t.mse);
+          put(`task ${t.task + 1}: Σ w^h μ^h`, t.step);
+          put(`task ${t.task + 1}: Σ μ^h`, t.muSum);
+        }
+        put('superposed heads', (d.superposed as number[]).length);
+        break;
+      }
       case 'icl-length': {
         for (const x of d.summary as { attention: string; atTrain: number; atMax: number; ratioAtMax: number }[]) {
           put(`MSE at training L: ${x.attention}`, x.atTrain);
@@ -176,6 +185,26 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
         if (ec && ec.contextLengths.length) {
           for (const sr of ec.series) rows.push([`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, fmt(last(sr.mse))]);
         }
+        break;
+      }
+      case 'icl-multitask': {
+        const th = d.theory as { step: number; risk: number; target: string };
+        rows.push(['engine', `${(d.engine as { name: string }).name}`]);
+        for (const t of d.tasks as {
+          task: number;
+          mse: number;
+          stderr: number;
+          step: number;
+          muSum: number;
+          heads: number[];
+        }[])
+          rows.push([
+            `task ${t.task + 1}`,
+            `MSE ${fmt(t.mse)} ± ${fmt(t.stderr)} (theory ${fmt(th.risk)}, ${th.target}); Σ w^h μ^h ${fmt(t.step)} (theory ${fmt(th.step)}); Σ μ^h ${fmt(t.muSum)}; heads ${t.heads.join(', ') || 'none'}`,
+          ]);
+        for (const h of d.heads as { head: number; w: number; mu: number[] }[])
+          rows.push([`head ${h.head}`, `w ${fmt(h.w)}, μ per task ${list(h.mu)}`]);
+        rows.push(['superposed heads (serving ≥ 2 tasks)', (d.superposed as number[]).join(', ') || 'none']);
         break;
       }
       case 'icl-length': {
