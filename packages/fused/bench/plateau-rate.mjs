@@ -6,6 +6,8 @@
 //   nice /usr/bin/python3 packages/fused/bench/plateau_torch.py --seeds 0-29 > plateau-torch.jsonl
 //   node packages/fused/bench/plateau-rate.mjs sweeps/plateau-seed plateau-torch.jsonl
 //
+// The second argument may also be plateau-init.mjs's output (attnlab from PyTorch's initial weights;
+// its "validation" is the mean of the last 1,000 training losses).
 // Prints one line per side (runs, plateau runs, their validation MSE) and Fisher's exact two-sided p
 // for "the two rates are equal". Either argument may be left out ('-').
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -43,7 +45,7 @@ function torchRuns(file) {
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l))
     .filter((r) => 'seed' in r)
-    .map((r) => ({ seed: r.seed, w: r.w, validation: r.validation, plateau: sameSign(r.w) }));
+    .map((r) => ({ seed: r.seed, w: r.w, validation: r.validation ?? r.loss, plateau: sameSign(r.w) }));
 }
 
 const lnFact = (() => {

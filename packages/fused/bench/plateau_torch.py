@@ -14,7 +14,7 @@ model is evaluated on 20,000 fresh tasks from a separate generator. A run is on 
 plateau when its two w^h have the same sign. Prints one JSON line per seed, then a summary line.
 
     nice /usr/bin/python3 packages/fused/bench/plateau_torch.py [--seeds 0-19] [--steps 20000]
-        [--heads 2] [--threads 1] [--init torch|attnlab-json=FILE]
+        [--heads 2] [--threads 1] [--init torch|attnlab-json=FILE] [--dump-init FILE]
 
 --threads defaults to 1, so runs can share a loaded machine.
 """
@@ -118,8 +118,18 @@ def main():
     p.add_argument('--heads', type=int, default=2)
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--init', default='torch', help="torch, or attnlab-json=FILE: {seed: {q_proj, k_proj, v_proj, o_proj}} in torch's [out, in] layout")
+    p.add_argument('--dump-init', default=None, help='write the initial weights of --seeds to this JSON file (no training) and stop')
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.dump_init:
+        out = {}
+        for seed in parse_seeds(args.seeds):
+            torch.manual_seed(seed)
+            m = MultiHeadAttention(6, args.heads, 1)
+            out[str(seed)] = {n: getattr(m, n).weight.detach().tolist() for n in ('q_proj', 'k_proj', 'v_proj', 'o_proj')}
+        with open(args.dump_init, 'w') as f:
+            json.dump(out, f)
+        return
     inits = None
     if args.init.startswith('attnlab-json='):
         with open(args.init.split('=', 1)[1]) as f:

@@ -318,7 +318,9 @@ describe('fast engines', () => {
       new RangeError(`createIclEngine: no fast engine runs this spec: simd ${why}; float64 ${why}`),
     );
     await expect(createIclEngine(linear, { engine: 'float64' })).rejects.toThrow(
-      new RangeError(`createIclEngine: options.engine 'float64' cannot run this spec: it ${why}; no fast engine runs it`),
+      new RangeError(
+        `createIclEngine: options.engine 'float64' cannot run this spec: it ${why}; no fast engine runs it`,
+      ),
     );
   });
 
