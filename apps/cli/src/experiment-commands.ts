@@ -120,7 +120,7 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
     overrides.models = models;
   }
   if (Array.isArray(f.seq)) {
-    const seqs = f.seq;
+    const seqs = f.seq as number[]; // an int-list flag
     overrides.seqLens = seqs;
     setPath(
       overrides,

@@ -54,7 +54,7 @@ export interface IclLengthData {
   summary: IclLengthSummary[];
 }
 
-export const iclLengthDataSchema = s.object({
+const iclLengthDataSchema = s.object({
   trainL: s.int(),
   runs: s.array(s.object({ attention: s.string(), data: iclDataSchema }), { minItems: 1 }),
   summary: s.array(

@@ -108,7 +108,7 @@ export interface IclMultitaskData {
 }
 
 const series = s.object({ step: s.array(s.int()), value: s.array(s.nullable(s.number())) });
-export const iclMultitaskDataSchema = s.object({
+const iclMultitaskDataSchema = s.object({
   engine: s.object({ name: s.string(), reason: s.string() }),
   completedSteps: s.int(),
   loss: series,

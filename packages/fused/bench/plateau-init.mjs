@@ -6,6 +6,7 @@
 //   nice /usr/bin/python3 packages/fused/bench/plateau_torch.py --seeds 0-29 --dump-init torch-init.json
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --init torch=torch-init.json > attnlab-torch-init.jsonl
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 > attnlab-own-init.jsonl
+//   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --data-seed-offset 1000 > attnlab-other-data.jsonl
 //   node packages/fused/bench/plateau-rate.mjs - attnlab-torch-init.jsonl
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --dump-init attnlab-init.json   (for plateau_torch.py --init)
 //
@@ -36,6 +37,8 @@ if (init !== 'attnlab' && !init.startsWith('torch=')) {
   process.exit(2);
 }
 const dump = opt('--dump-init');
+// The training data's seed is the init's seed plus this (default 0: one seed fixes both, as icl-regression does).
+const dataOffset = Number(opt('--data-seed-offset', '0'));
 
 const entry = `
 import * as tf from '@tensorflow/tfjs-core';
@@ -69,7 +72,7 @@ const spec = (seed) => ({
   model: model(seed),
   task: { L: 40, dx: d, noiseStd: 0.01, betaScale: 'unit', queryNoise: false },
   batch: 128,
-  dataSeed: seed,
+  dataSeed: seed + dataOffset,
   optimizer: { method: 'adam', lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 },
 });
 
@@ -139,6 +142,17 @@ for (const seed of seeds) {
   const plateau = w.every((x) => x > 0) || w.every((x) => x < 0);
   plateaus += plateau;
   const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
-  console.log(JSON.stringify({ seed, init, w0: h0.map((x) => x.w), w, mu: h.map((x) => x.mu), loss, plateau }));
+  console.log(
+    JSON.stringify({
+      seed,
+      init,
+      dataSeed: seed + dataOffset,
+      w0: h0.map((x) => x.w),
+      w,
+      mu: h.map((x) => x.mu),
+      loss,
+      plateau,
+    }),
+  );
 }
 console.log(JSON.stringify({ summary: true, engine: 'simd', steps, init, runs: seeds.length, plateau: plateaus }));
