@@ -97,7 +97,18 @@ function line(name, runs) {
 
 const sides = [];
 if (sweepDir && sweepDir !== '-') sides.push(line('attnlab', attnlabRuns(sweepDir)));
-if (torchFile && torchFile !== '-') sides.push(line('pytorch', torchRuns(torchFile)));
+if (torchFile && torchFile !== '-') {
+  // plateau-init.mjs's lines carry "init" (attnlab's SIMD engine); plateau_torch.py's do not.
+  const first = readFileSync(torchFile, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('"seed"'));
+  const r = first ? JSON.parse(first) : {};
+  const name =
+    r.init === undefined
+      ? 'pytorch'
+      : `attnlab (init ${r.init.replace(/=.*/, '')}${r.dataSeed !== undefined && r.dataSeed !== r.seed ? `, data seed + ${r.dataSeed - r.seed}` : ''})`;
+  sides.push(line(name, torchRuns(torchFile)));
+}
 if (sides.length === 2) {
   const [[a, b], [c, d]] = sides;
   console.log(`Fisher's exact test (two-sided), equal rates: p = ${fisherExact(a, b, c, d).toPrecision(3)}`);
