@@ -244,11 +244,12 @@ function figures(c: IclMultitaskConfig, d: IclMultitaskData): NamedFigure[] {
       id: 'head-task-circuits',
       spec: {
         kind: 'heatmap',
-        title: 'w^h μ^h_j: what head h contributes to task j (a head with two or more non-zero entries is superposed)',
+        title:
+          'μ^h_j, the y_j → output j entry of OV^h: heads of opposite w pair up per task; a head with two or more non-zero entries serves several tasks (superposition)',
         scale: 'diverging',
-        colorbarLabel: 'w^h μ^h_j',
+        colorbarLabel: 'μ^h_j',
         showValues: true,
-        values: d.heads.map((h) => h.mu.map((m) => h.w * m)),
+        values: d.heads.map((h) => h.mu),
         rowLabels: d.heads.map((h) => `head ${h.head} (w=${h.w.toFixed(3)})`),
         colLabels: taskLabels,
       } as FigureSpec,
