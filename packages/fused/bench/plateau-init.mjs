@@ -7,6 +7,7 @@
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --init torch=torch-init.json > attnlab-torch-init.jsonl
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 > attnlab-own-init.jsonl
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --data-seed-offset 1000 > attnlab-other-data.jsonl
+//   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --init math-random > attnlab-math-random-init.jsonl
 //   node packages/fused/bench/plateau-rate.mjs - attnlab-torch-init.jsonl
 //   node packages/fused/bench/plateau-init.mjs --seeds 0-29 --dump-init attnlab-init.json   (for plateau_torch.py --init)
 //
@@ -32,8 +33,8 @@ const seeds = opt('--seeds', '0-19')
   });
 const steps = Number(opt('--steps', '20000'));
 const init = opt('--init', 'attnlab');
-if (init !== 'attnlab' && !init.startsWith('torch=')) {
-  console.error(`--init must be attnlab or torch=FILE; got ${init}`);
+if (init !== 'attnlab' && init !== 'math-random' && !init.startsWith('torch=')) {
+  console.error(`--init must be attnlab, math-random or torch=FILE; got ${init}`);
   process.exit(2);
 }
 const dump = opt('--dump-init');
@@ -118,13 +119,24 @@ if (dump) {
   console.error(`wrote attnlab's initial weights for ${seeds.length} seeds to ${dump} (torch layout)`);
   process.exit(0);
 }
-const torchInit = init === 'attnlab' ? null : JSON.parse(readFileSync(init.slice('torch='.length), 'utf8'));
+/** A third generator's draws (V8's Math.random, unseeded) with nn.Linear's bounds: U(±1/√D) for Q, K, V, U(±1/√(H·D)) for O. */
+function mathRandomInit() {
+  const u = (n, b) => Float32Array.from({ length: n }, () => b * (2 * Math.random() - 1));
+  const b = 1 / Math.sqrt(D);
+  return {
+    Wq: { shape: [H, D, D], dtype: 'float32', values: u(H * D * D, b) },
+    Wk: { shape: [H, D, D], dtype: 'float32', values: u(H * D * D, b) },
+    Wv: { shape: [H, D, D], dtype: 'float32', values: u(H * D * D, b) },
+    Wo: { shape: [H, D, 1], dtype: 'float32', values: u(H * D, 1 / Math.sqrt(H * D)) },
+  };
+}
+const torchInit = init.startsWith('torch=') ? JSON.parse(readFileSync(init.slice('torch='.length), 'utf8')) : null;
 let plateaus = 0;
 for (const seed of seeds) {
   const engine = await createIclEngine(spec(seed));
-  if (torchInit) {
+  if (init !== 'attnlab') {
     const s0 = await engine.state();
-    await engine.restore({ ...s0, params: fromTorch(torchInit[String(seed)]) });
+    await engine.restore({ ...s0, params: torchInit ? fromTorch(torchInit[String(seed)]) : mathRandomInit() });
   }
   const host = async () => {
     const s = await engine.state();
