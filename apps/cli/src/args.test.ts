@@ -34,9 +34,11 @@ describe('parseArgs: commands', () => {
       "unknown command 'doctr' (did you mean 'doctor'?); commands: doctor, start, walkthrough, value-matrix, cv-sweep, icl, kv-cache, run, resume, report, sweep, worker, bench",
     );
     expect(fails(['frobnicate']).message).toMatch(/^unknown command 'frobnicate'; commands: doctor,/);
-    expect(fails(['icl']).message).toBe("'icl' needs a subcommand: train, heads, eval");
+    expect(fails(['icl']).message).toBe(
+      "'icl' needs a subcommand: train, heads, length, linear-vs-softmax, multitask, eval",
+    );
     expect(fails(['icl', 'trian']).message).toBe(
-      "unknown command 'icl trian' (did you mean 'icl train'?); 'icl' subcommands: train, heads, eval",
+      "unknown command 'icl trian' (did you mean 'icl train'?); 'icl' subcommands: train, heads, length, linear-vs-softmax, multitask, eval",
     );
     expect(fails(['--json']).message).toMatch(/^--json must come after a command; commands: doctor/);
   });
