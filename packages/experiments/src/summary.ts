@@ -122,11 +122,27 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
   return out;
 }
 
+type IclCurves = { contextLengths: number[]; series: { name: string; mse: number[] }[] };
+
 /**
  * Curves of a result that a sweep averages pointwise over seeds: icl-regression's error against
- * context length, one per estimator (`transformer`, `ridge (Bayes λ)`, …).
+ * context length, one per estimator (`transformer`, `ridge (Bayes λ)`, …); icl-length's, one per
+ * attention (`softmax attention`, …) and per estimator.
  */
 export function metricCurves(result: ExperimentResult): Record<string, { x: number[]; y: number[] }> {
+  if (result.experiment === 'icl-length') {
+    // Each attention's trained model, and the estimators once (every run evaluates the same tasks).
+    const runs = (result.data as { runs: { attention: string; data: { errorCurves: IclCurves | null } }[] }).runs;
+    const out: Record<string, { x: number[]; y: number[] }> = {};
+    runs.forEach((r, i) => {
+      const ec = r.data.errorCurves;
+      if (!ec) return;
+      for (const sr of ec.series)
+        if (sr.name === 'transformer') out[`${r.attention} attention`] = { x: [...ec.contextLengths], y: [...sr.mse] };
+        else if (i === 0 && !sr.name.startsWith('kernel')) out[sr.name] = { x: [...ec.contextLengths], y: [...sr.mse] };
+    });
+    return out;
+  }
   if (result.experiment !== 'icl-regression') return {};
   const ec = (result.data as { errorCurves?: { contextLengths: number[]; series: { name: string; mse: number[] }[] } })
     .errorCurves;
