@@ -1,5 +1,5 @@
 import { describeBackends } from '@attnlab/backend/testing';
-import { iclLength, resolveConfig, validateResult } from './index.js';
+import { iclLength, metricCurves, metricNumbers, resolveConfig, validateResult } from './index.js';
 import { getExperiment } from './registry.js';
 
 describeBackends(
@@ -73,6 +73,16 @@ describeBackends(
           )
           .join('; '),
       );
+      // A sweep averages each attention's curve and the estimators' (once), and the summary numbers.
+      expect(Object.keys(metricCurves(r))).toEqual(
+        expect.arrayContaining([
+          'softmax attention',
+          'linear attention',
+          'linear-unnormalised attention',
+          'ridge (Bayes λ)',
+        ]),
+      );
+      expect(metricNumbers(r)['ratio to ridge at longest L: softmax']).toBeCloseTo(soft.ratioAtMax, 12);
       // The linear ones trained on the reference (the fast engines refuse them, saying why).
       expect(r.data.runs[1]!.data.runs[0]!.engine.reason).toMatch(
         /no fast engine runs this config.*runs softmax attention only/,
