@@ -159,6 +159,15 @@ describe('parseArgs: flags', () => {
       "--seq must be a comma-separated list of integers in [1, 100000000]; got '0'",
     );
   });
+  it('enum-list flags (icl linear-vs-softmax --attentions): each item one of the values', () => {
+    expect(parse('icl', 'linear-vs-softmax', '--attentions', 'softmax, linear').flags.attentions).toEqual([
+      'softmax',
+      'linear',
+    ]);
+    expect(fails(['icl', 'length', '--attentions', 'softmax,,linear']).message).toBe(
+      "--attentions must be a comma-separated list of softmax, linear, linear-unnormalised; got 'softmax,,linear'",
+    );
+  });
 });
 
 describe('parseArgs: positionals', () => {
