@@ -297,6 +297,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
       icl('heads', 'heads'),
+      icl('attention', 'attention'),
       ...iclModelFlags,
       ...iclEvalFlags,
     ],
