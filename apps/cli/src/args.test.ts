@@ -34,9 +34,11 @@ describe('parseArgs: commands', () => {
       "unknown command 'doctr' (did you mean 'doctor'?); commands: doctor, start, walkthrough, value-matrix, cv-sweep, icl, kv-cache, run, resume, report, sweep, worker, bench",
     );
     expect(fails(['frobnicate']).message).toMatch(/^unknown command 'frobnicate'; commands: doctor,/);
-    expect(fails(['icl']).message).toBe("'icl' needs a subcommand: train, heads, eval");
+    expect(fails(['icl']).message).toBe(
+      "'icl' needs a subcommand: train, heads, length, linear-vs-softmax, multitask, eval",
+    );
     expect(fails(['icl', 'trian']).message).toBe(
-      "unknown command 'icl trian' (did you mean 'icl train'?); 'icl' subcommands: train, heads, eval",
+      "unknown command 'icl trian' (did you mean 'icl train'?); 'icl' subcommands: train, heads, length, linear-vs-softmax, multitask, eval",
     );
     expect(fails(['--json']).message).toMatch(/^--json must come after a command; commands: doctor/);
   });
@@ -155,6 +157,15 @@ describe('parseArgs: flags', () => {
     );
     expect(fails(['kv-cache', '--seq', '0']).message).toBe(
       "--seq must be a comma-separated list of integers in [1, 100000000]; got '0'",
+    );
+  });
+  it('enum-list flags (icl linear-vs-softmax --attentions): each item one of the values', () => {
+    expect(parse('icl', 'linear-vs-softmax', '--attentions', 'softmax, linear').flags.attentions).toEqual([
+      'softmax',
+      'linear',
+    ]);
+    expect(fails(['icl', 'length', '--attentions', 'softmax,,linear']).message).toBe(
+      "--attentions must be a comma-separated list of softmax, linear, linear-unnormalised; got 'softmax,,linear'",
     );
   });
 });

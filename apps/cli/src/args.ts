@@ -4,7 +4,7 @@
  * prints it with a usage hint and exits 2.
  */
 
-export type FlagType = 'boolean' | 'string' | 'int' | 'number' | 'enum' | 'int-list';
+export type FlagType = 'boolean' | 'string' | 'int' | 'number' | 'enum' | 'int-list' | 'enum-list';
 
 export interface FlagSpec {
   /** Long name without dashes, e.g. `backend`. */
@@ -46,7 +46,7 @@ export interface CommandSpec {
   examples: readonly string[];
 }
 
-export type FlagValue = string | number | boolean | number[];
+export type FlagValue = string | number | boolean | number[] | string[];
 
 export interface ParsedArgs {
   /** The command, or `undefined` for bare `attnlab` / `attnlab --help` / `--version`. */
@@ -116,6 +116,8 @@ export function describeFlagValue(f: FlagSpec): string {
       return f.valueName ?? 'a value';
     case 'enum':
       return `one of ${f.values!.join(', ')}`;
+    case 'enum-list':
+      return `a comma-separated list of ${f.values!.join(', ')}`;
     case 'int-list': {
       const one = describeFlagValue({ ...f, type: 'int' }).replace(/^an integer/, 'integers');
       return `a comma-separated list of ${one}`;
@@ -153,6 +155,18 @@ function convert(f: FlagSpec, raw: string, cmd: CommandSpec | undefined): FlagVa
         );
       }
       return raw;
+    case 'enum-list': {
+      const items = raw.split(',').map((x) => x.trim());
+      const badItem = items.find((x) => !f.values!.includes(x));
+      if (badItem !== undefined) {
+        const s = suggest(badItem, f.values!);
+        throw new UsageError(
+          `--${f.name} must be ${describeFlagValue(f)}; got ${quote(raw)}${s ? ` (did you mean ${s}?)` : ''}`,
+          cmd,
+        );
+      }
+      return items;
+    }
     case 'int-list': {
       const items = raw.split(',').map((x) => x.trim());
       if (items.some((x) => !/^[+-]?\d+$/.test(x))) bad();

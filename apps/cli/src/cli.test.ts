@@ -80,6 +80,9 @@ describe('attnlab (process): help, parsing, doctor', () => {
       'cv-sweep',
       'icl train',
       'icl heads',
+      'icl length',
+      'icl linear-vs-softmax',
+      'icl multitask',
       'icl eval',
       'kv-cache',
       'run',
@@ -132,6 +135,22 @@ describe('attnlab (process): help, parsing, doctor', () => {
     ],
     [['icl', 'train', '--lr', '0'], "--lr must be a number > 0 and ≤ 10; got '0'", 'usage: attnlab icl train'],
     [['icl', 'trian'], "unknown command 'icl trian' (did you mean 'icl train'?)", 'usage: attnlab <command>'],
+    [
+      ['icl', 'linear-vs-softmax', '--attentions', 'softmax,lineer'],
+      "--attentions must be a comma-separated list of softmax, linear, linear-unnormalised; got 'softmax,lineer' (did you mean linear?)",
+      'usage: attnlab icl linear-vs-softmax',
+    ],
+    [['icl', 'length', '--heads', '0'], "--heads must be an integer in [1, 64]; got '0'", 'usage: attnlab icl length'],
+    [
+      ['icl', 'multitask', '--tasks', '0'],
+      "--tasks must be an integer in [1, 16]; got '0'",
+      'usage: attnlab icl multitask',
+    ],
+    [
+      ['icl', 'length', '--preset', 'fast'],
+      "--preset must be one of quick, seed, paper; got 'fast'",
+      'usage: attnlab icl length',
+    ],
     [
       ['kv-cache', '--seq', '1024,4k'],
       "--seq must be a comma-separated list of integers in [1, 100000000]; got '1024,4k'",
@@ -411,6 +430,51 @@ describe('attnlab (process): experiments on the cpu backend', () => {
     });
     expect(readJson(at('icl-eval', 'config.json')).provenance.source).toBe('icl');
     expect(readFileSync(at('icl', 'results.json'), 'utf8')).toBe(before); // the source run is not changed
+  });
+  it('icl length trains softmax only; icl linear-vs-softmax adds both linear attentions, on the reference', () => {
+    const tiny = ['--backend', 'cpu', '--steps', '20', '--batch', '8', '--context', '8', '--final-samples', '20'];
+    const ev = ['--max-context', '21', '--context-step', '10', '--eval-samples', '20', '--json'];
+    const one = cli(['icl', 'length', ...tiny, ...ev, '--out', 'length']);
+    expect(one.code).toBe(0);
+    const a = validated(one.stdout) as { data: { summary: { attention: string }[] } };
+    expect(a.data.summary.map((x) => x.attention)).toEqual(['softmax']);
+    const both = cli(['icl', 'linear-vs-softmax', ...tiny, ...ev, '--out', 'lvs']);
+    expect(both.code).toBe(0);
+    const b = validated(both.stdout) as {
+      data: { summary: { attention: string }[]; runs: { data: { runs: { engine: { reason: string } }[] } }[] };
+      figures: { id: string }[];
+    };
+    expect(b.data.summary.map((x) => x.attention)).toEqual(['softmax', 'linear', 'linear-unnormalised']);
+    expect(b.data.runs[1]!.data.runs[0]!.engine.reason).toMatch(/^auto: no fast engine runs this config/);
+    expect(b.figures.map((f) => f.id)).toContain('length-generalisation');
+    expect(existsSync(join(tmp, 'lvs', 'figures', 'length-generalisation.svg'))).toBe(true);
+    expect(readFileSync(join(tmp, 'lvs', 'report.html'), 'utf8')).toContain('Length generalisation');
+  });
+  it('icl multitask: k outputs, per-task rows and the head × task figure', () => {
+    const r = cli([
+      'icl',
+      'multitask',
+      '--backend',
+      'cpu',
+      '--tasks',
+      '3',
+      '--heads',
+      '2',
+      '--steps',
+      '20',
+      '--batch',
+      '8',
+      '--final-samples',
+      '30',
+      '--json',
+      '--out',
+      'multitask',
+    ]);
+    expect(r.code).toBe(0);
+    const res = validated(r.stdout) as { data: { tasks: unknown[]; heads: { mu: number[] }[] } };
+    expect(res.data.tasks).toHaveLength(3);
+    expect(res.data.heads.map((h) => h.mu.length)).toEqual([3, 3]);
+    expect(existsSync(join(tmp, 'multitask', 'figures', 'head-task-circuits.svg'))).toBe(true);
   });
   it('icl heads: H ∈ {1, 2, 4, 8}, one run each, the comparison table', () => {
     const r = cli([

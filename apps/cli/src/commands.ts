@@ -1,6 +1,10 @@
 import {
   cvSweepConfigSchema,
   iclConfigSchema,
+  iclLength,
+  iclLengthConfigSchema,
+  iclMultitask,
+  iclMultitaskConfigSchema,
   iclRegression,
   schemaAt,
   valueMatrixConfigSchema,
@@ -92,6 +96,8 @@ function schemaFlag(schema: Schema, path: string, name: string, short?: string):
     case 'string':
       return { ...base, type: 'string', valueName: '<text>' };
     case 'array':
+      if (node.items.kind === 'enum')
+        return { ...base, type: 'enum-list', values: node.items.values.map(String), valueName: '<name[,name…]>' };
       if (node.items.kind === 'number' && node.items.integer) {
         return {
           ...base,
@@ -144,6 +150,59 @@ const iclPreset: FlagSpec = {
     "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings; paper: the paper authors' sampling (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256)",
 };
 
+const iclL = (path: string, name: string, short?: string): FlagSpec =>
+  schemaFlag(iclLengthConfigSchema, path, name, short);
+/** The flags of `icl length` and `icl linear-vs-softmax`: icl train's, read from icl-length's schema, and --attentions. */
+const iclLengthFlags: FlagSpec[] = [
+  ...run.map((f) =>
+    f.name === 'seed'
+      ? seedAt('seed')
+      : f.name === 'preset'
+        ? {
+            ...preset,
+            values: Object.keys(iclLength.presets),
+            description:
+              "quick: 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling, 20,000 steps",
+          }
+        : f,
+  ),
+  iclL('heads', 'heads'),
+  iclL('attentions', 'attentions'),
+  ...[...iclModelFlags, ...iclEvalFlags].map((f) => iclL(f.config!, f.name, f.short)),
+];
+
+const iclM = (path: string, name: string, short?: string): FlagSpec =>
+  schemaFlag(iclMultitaskConfigSchema, path, name, short);
+/** The flags of `icl multitask`, read from icl-multitask's schema. */
+const iclMultitaskFlags: FlagSpec[] = [
+  ...run.map((f) =>
+    f.name === 'seed'
+      ? seedAt('seed')
+      : f.name === 'preset'
+        ? {
+            ...preset,
+            values: Object.keys(iclMultitask.presets),
+            description:
+              "quick: d = 2, L = 10, 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling (d = 5, L = 40, batch 256)",
+          }
+        : f,
+  ),
+  iclM('tasks', 'tasks', 'k'),
+  iclM('heads', 'heads'),
+  iclM('steps', 'steps'),
+  iclM('d', 'dim', 'd'),
+  iclM('L', 'context', 'L'),
+  iclM('batch', 'batch'),
+  iclM('optimizer.lr', 'lr'),
+  iclM('optimizer.method', 'optimizer'),
+  iclM('noiseVariance', 'noise-var'),
+  iclM('queryNoise', 'query-noise'),
+  iclM('betaScale', 'beta-scale'),
+  iclM('log.loss', 'log-every'),
+  iclM('log.validation', 'validate-every'),
+  iclM('finalValidationSamples', 'final-samples'),
+];
+
 /** Commands that run an experiment and write a run folder, with the experiment id each drives. */
 export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; folder: string }>> = {
   walkthrough: { experiment: 'attention-walkthrough', folder: 'walkthrough' },
@@ -151,6 +210,9 @@ export const EXPERIMENT_COMMANDS: Readonly<Record<string, { experiment: string; 
   'cv-sweep': { experiment: 'cv-sweep', folder: 'cv-sweep' },
   'icl train': { experiment: 'icl-regression', folder: 'icl-train' },
   'icl heads': { experiment: 'icl-regression', folder: 'icl-heads' },
+  'icl length': { experiment: 'icl-length', folder: 'icl-length' },
+  'icl linear-vs-softmax': { experiment: 'icl-length', folder: 'icl-linear-vs-softmax' },
+  'icl multitask': { experiment: 'icl-multitask', folder: 'icl-multitask' },
   'kv-cache': { experiment: 'kv-cache', folder: 'kv-cache' },
 };
 
@@ -235,6 +297,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
       icl('heads', 'heads'),
+      icl('attention', 'attention'),
       ...iclModelFlags,
       ...iclEvalFlags,
     ],
@@ -263,6 +326,39 @@ export const COMMANDS: readonly CommandSpec[] = [
       'attnlab icl heads --steps 3000 --out runs/heads',
       'attnlab icl heads --seeds 10 --steps 3000 --out sweeps/heads',
     ],
+  },
+  {
+    name: 'icl length',
+    summary: 'the paper: train at one prompt length L, evaluate at L = 1 … 241 (length generalisation)',
+    details:
+      'Trains the one-layer model at --context L (default 40) and draws its error against the prompt length up\nto --max-context beside debiased GD, one-step GD and ridge, and its ratio to ridge. Softmax attention by\ndefault; --attentions softmax,linear,linear-unnormalised adds linear attention (see icl linear-vs-softmax).\nNot resumable: a stopped run starts again.',
+    positionals: [],
+    flags: iclLengthFlags,
+    examples: [
+      'attnlab icl length --preset quick',
+      'attnlab icl length --preset paper --heads 2 --max-context 401 --context-step 20',
+    ],
+  },
+  {
+    name: 'icl linear-vs-softmax',
+    summary: 'the paper: softmax against linear attention on the error-vs-L curves, trained at one L',
+    details:
+      "icl length with --attentions softmax,linear,linear-unnormalised (the default here): the same model and\ntasks with the softmax, with linear attention normalised by the prompt length (scores/L) and with von\nOswald et al.'s unnormalised linear attention. The linear ones train on the tfjs reference (the fast\nengines run softmax only).",
+    positionals: [],
+    flags: iclLengthFlags,
+    examples: [
+      'attnlab icl linear-vs-softmax --preset quick',
+      'attnlab icl linear-vs-softmax --preset paper --attentions softmax,linear',
+    ],
+  },
+  {
+    name: 'icl multitask',
+    summary: 'the paper: k outputs from k independent β, one model; which heads serve which task (superposition)',
+    details:
+      "Every token carries k outputs y_i ∈ R^k (one regression per output, β_1 … β_k independent) and the model\npredicts all k. Prints each task's risk and Σ w^h μ^h_j beside one task's debiased GD, and which heads\nserve which task. Trains on the tfjs reference (the fast engines fit one output). Not resumable.",
+    positionals: [],
+    flags: iclMultitaskFlags,
+    examples: ['attnlab icl multitask --preset quick', 'attnlab icl multitask --preset paper --tasks 2 --heads 8'],
   },
   {
     name: 'icl eval',

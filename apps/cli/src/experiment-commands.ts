@@ -33,7 +33,7 @@ const presetOf = (args: ParsedArgs): PresetName => (args.flags.preset as PresetN
 const backendOf = (args: ParsedArgs, fallback: CliBackend = 'auto'): CliBackend =>
   (args.flags.backend as CliBackend | undefined) ?? fallback;
 
-/** walkthrough, value-matrix, cv-sweep, icl train, icl heads. */
+/** walkthrough, value-matrix, cv-sweep, icl train, icl heads, icl length, icl linear-vs-softmax. */
 export async function experimentCommand(
   args: ParsedArgs,
   io: Io,
@@ -44,6 +44,8 @@ export async function experimentCommand(
   const exp = lookupExperiment(experiment);
   const overrides = merge(flagOverrides(cmd, args.flags, exp.configSchema, experiment), extra.overrides ?? {});
   if (cmd.name === 'icl heads') overrides.headCounts = [...ICL_HEAD_COUNTS];
+  // `icl length` is the softmax model's length generalisation unless --attentions asks for more.
+  if (cmd.name === 'icl length' && args.flags.attentions === undefined) overrides.attentions = ['softmax'];
   const preset = presetOf(args);
   const config = resolveOrExit(exp, preset, overrides, cmd);
   const seeds = (args.flags.seeds as number | undefined) ?? 1;
@@ -118,7 +120,7 @@ export async function kvCache(args: ParsedArgs, io: Io): Promise<number> {
     overrides.models = models;
   }
   if (Array.isArray(f.seq)) {
-    const seqs = f.seq;
+    const seqs = f.seq as number[]; // an int-list flag
     overrides.seqLens = seqs;
     setPath(
       overrides,

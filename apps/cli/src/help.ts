@@ -9,7 +9,10 @@ function flagRows(flags: readonly FlagSpec[]): string[] {
   );
   const w = Math.min(44, Math.max(...left.map((l) => l.length)) + 2);
   return flags.map((f, i) => {
-    const range = f.type === 'int' || f.type === 'number' || f.type === 'int-list' ? ` (${describeFlagValue(f)})` : '';
+    const range =
+      f.type === 'int' || f.type === 'number' || f.type === 'int-list' || f.type === 'enum-list'
+        ? ` (${describeFlagValue(f)})`
+        : '';
     const l = left[i]!;
     return l.length >= w
       ? `  ${l}\n  ${' '.repeat(w)}${f.description}${range}`

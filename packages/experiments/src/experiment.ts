@@ -56,7 +56,14 @@ export interface ExperimentResult<C = unknown, R = unknown> {
   meta: ResultMeta;
 }
 
-export type ExperimentId = 'icl-regression' | 'value-matrix' | 'attention-walkthrough' | 'cv-sweep' | 'kv-cache';
+export type ExperimentId =
+  | 'icl-regression'
+  | 'icl-length'
+  | 'icl-multitask'
+  | 'value-matrix'
+  | 'attention-walkthrough'
+  | 'cv-sweep'
+  | 'kv-cache';
 /** The presets every experiment has; an experiment may add its own (icl-regression's `paper`). */
 export const PRESET_NAMES = ['quick', 'seed'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  ICL_ATTENTION_KINDS,
   ICL_INITS,
   iclAttention,
   iclInitialParams,
@@ -59,7 +60,7 @@ import {
   type ParamMap,
   type TensorMap,
 } from '@attnlab/train';
-import { ICL_ENGINE_KINDS, createIclEngine, type IclTrainingSpec } from '@attnlab/fused';
+import { ICL_ENGINE_KINDS, createIclEngine, iclEngineCandidates, type IclTrainingSpec } from '@attnlab/fused';
 import {
   RESULT_SCHEMA_VERSION,
   type Experiment,
@@ -171,6 +172,11 @@ export const iclConfigSchema = s.object({
     description: 'anisotropic inputs x ~ N(0, Σ) with Σ_ij = ρ^|i−j| (0: isotropic, as the seed)',
   }),
   init: s.enum(ICL_INITS, { default: 'random', description: 'initialisation' }),
+  attention: s.enum(ICL_ATTENTION_KINDS, {
+    default: 'softmax',
+    description:
+      "attention of the single layer: 'softmax' (the seed), 'linear' (no softmax, scores/L) or 'linear-unnormalised' (no softmax, scores: von Oswald et al.'s); the linear ones train on the reference",
+  }),
   weightTying: s.boolean({ default: false, description: 'share one layer across the stack' }),
   seed: s.int({ min: 0, max: 2 ** 32 - 1, default: 0, description: 'seed of the initialisation and of every task' }),
   finalValidationSamples: s.int({
@@ -269,6 +275,7 @@ const seedPreset: IclConfig = {
   betaScale: 'unit',
   covarianceRho: 0,
   init: 'random',
+  attention: 'softmax',
   weightTying: false,
   seed: 0,
   finalValidationSamples: 10000,
@@ -313,6 +320,7 @@ function modelConfig(c: IclConfig, heads: number): IclModelConfig {
     tied: c.layers > 1 && c.weightTying,
     init: c.init,
     seed: c.seed,
+    attention: c.attention,
   };
 }
 
@@ -321,7 +329,7 @@ function predict(c: IclConfig, p: Structured, Z: tf.Tensor3D, zq: tf.Tensor2D): 
   return tf.tidy(() => {
     const out =
       c.layers === 1
-        ? iclAttention(p as IclAttentionParams, Z, zq).output
+        ? iclAttention(p as IclAttentionParams, Z, zq, { attention: c.attention }).output
         : iclStack(p as IclStackParams, Z, zq).output;
     return tf.reshape(tf.slice(out, [0, c.nOut - 1], [-1, 1]), [-1]) as tf.Tensor1D;
   });
@@ -433,7 +441,7 @@ async function alignmentWithGd(
     return await gdAlignment(
       (Z, zq) =>
         c.layers === 1
-          ? iclAttention(p as IclAttentionParams, Z, zq).output
+          ? iclAttention(p as IclAttentionParams, Z, zq, { attention: c.attention }).output
           : iclStack(p as IclStackParams, Z, zq).output,
       { x, y, xq },
       { stepSize: debiasedGdOptimalStep(taskModel(c)), ...(preconditioner ? { preconditioner } : {}) },
@@ -473,9 +481,22 @@ function finalParamsTensors(f: FinalParams): { heads: number; params: TensorMap 
 
 /** What a checkpoint must agree on: everything but the length of the run, evaluation, checkpointing and the trainer. */
 function configKey(c: IclConfig): string {
-  const { evaluation: _e, finalValidationSamples: _f, checkpointEvery: _k, trainer: _t, covarianceRho, ...rest } = c;
-  // covarianceRho joined the config later: isotropic runs keep the key their checkpoints were written with.
-  return JSON.stringify({ ...rest, ...(covarianceRho > 0 ? { covarianceRho } : {}), steps: undefined });
+  const {
+    evaluation: _e,
+    finalValidationSamples: _f,
+    checkpointEvery: _k,
+    trainer: _t,
+    covarianceRho,
+    attention,
+    ...rest
+  } = c;
+  // covarianceRho and attention joined the config later: isotropic softmax runs keep the key their checkpoints were written with.
+  return JSON.stringify({
+    ...rest,
+    ...(covarianceRho > 0 ? { covarianceRho } : {}),
+    ...(attention !== 'softmax' ? { attention } : {}),
+    steps: undefined,
+  });
 }
 
 async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
@@ -546,7 +567,8 @@ export function iclEstimators(
       out.push(modelEstimator(`transformer${tag}`, (Z, zq) => predict(c, st, Z, zq)));
     }
     const stats = run.statistics.filter((x) => x.layer === 0);
-    if (c.layers === 1)
+    // The kernel estimator is what a softmax head computes; a linear head has no softmax.
+    if (c.layers === 1 && c.attention === 'softmax')
       out.push(kernelEstimator({ w: stats.map((x) => x.w), mu: stats.map((x) => x.mu) }, `kernel estimator${tag}`));
   }
   out.push(
@@ -578,13 +600,13 @@ function taskModel(c: IclConfig, L = c.L): { d: number; L: number; betaVar: numb
  * What the theory of He, Pan, Chen & Yang (ICML 2025) predicts for a one-layer model with `heads`
  * heads trained on this config: |w| = 1/√d with the optimal μ for one head; for two or more,
  * paired heads of opposite signs with Σ μ^h → 0 and Σ w^h μ^h → the optimal step of debiased GD.
- * Risks are against the target the config evaluates (noisy when `queryNoise`). Null for stacks and
- * anisotropic inputs (the closed forms assume x ~ N(0, I)).
+ * Risks are against the target the config evaluates (noisy when `queryNoise`). Null for stacks,
+ * anisotropic inputs (the closed forms assume x ~ N(0, I)) and linear attention (a softmax theory).
  * @example
  * iclTheory(iclRegression.presets.paper, 2); // { kind: 'paired', step: 0.8791, risk: 0.2429, … }
  */
 export function iclTheory(c: IclConfig, heads: number): (HeadTheory & { target: 'noisy' | 'noiseless' }) | null {
-  if (c.layers !== 1 || c.covarianceRho > 0) return null;
+  if (c.layers !== 1 || c.covarianceRho > 0 || c.attention !== 'softmax') return null;
   return { ...multiHeadTheory(taskModel(c), heads), target: c.queryNoise ? 'noisy' : 'noiseless' };
 }
 
@@ -657,8 +679,16 @@ interface BuiltEngine {
  */
 async function buildEngine(c: IclConfig, heads: number): Promise<BuiltEngine> {
   const model = modelConfig(c, heads);
-  if (c.trainer !== 'reference') {
-    const spec: IclTrainingSpec = { model, task: task(c), batch: c.batch, dataSeed: c.seed, optimizer: c.optimizer };
+  const spec: IclTrainingSpec = { model, task: task(c), batch: c.batch, dataSeed: c.seed, optimizer: c.optimizer };
+  // 'auto' falls back to the reference when no fast engine runs the config (linear attention), saying why.
+  const fast = c.trainer === 'auto' ? iclEngineCandidates(spec).filter((x) => !x.unsupported) : [];
+  const refusal =
+    c.trainer === 'auto' && fast.length === 0
+      ? `auto: no fast engine runs this config (${iclEngineCandidates(spec)
+          .map((x) => `${x.kind} ${x.unsupported}`)
+          .join('; ')})`
+      : null;
+  if (c.trainer !== 'reference' && refusal === null) {
     try {
       const engine = await createIclEngine(spec, { engine: c.trainer });
       return { engine, reason: engine.reason, dispose: () => engine.dispose() };
@@ -685,7 +715,7 @@ async function buildEngine(c: IclConfig, heads: number): Promise<BuiltEngine> {
   });
   return {
     engine,
-    reason: 'asked for (trainer: reference)',
+    reason: refusal ?? 'asked for (trainer: reference)',
     dispose: () => {
       tf.dispose(Object.values(params));
       optimizer.dispose();
@@ -1083,6 +1113,13 @@ export const iclRegression: Experiment<IclConfig, IclData> = {
         '1 for a stack',
         config.nOut,
         'must be 1 when layers > 1 (the stack predicts through its final linear)',
+      );
+    if (config.layers > 1 && config.attention !== 'softmax')
+      throw new ConfigError(
+        'config.attention',
+        "'softmax' for a stack",
+        config.attention,
+        "must be 'softmax' when layers > 1 (linear attention is built for the query-only layer)",
       );
     const headCounts = config.headCounts.length ? config.headCounts : [config.heads];
     if (config.init === 'oppo_small_id') {

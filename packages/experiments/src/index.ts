@@ -69,6 +69,21 @@ export {
 } from './cv-sweep.js';
 export { iclEstimators, iclTheory, iclTheoryComparison } from './icl-regression.js';
 export {
+  iclLength,
+  iclLengthConfigSchema,
+  type IclLengthConfig,
+  type IclLengthData,
+  type IclLengthSummary,
+} from './icl-length.js';
+export {
+  iclMultitask,
+  iclMultitaskConfigSchema,
+  type IclMultitaskConfig,
+  type IclMultitaskData,
+  type MultitaskHead,
+  type MultitaskTask,
+} from './icl-multitask.js';
+export {
   parseCsvTask,
   evaluateCsvTask,
   evaluateOwnTask,

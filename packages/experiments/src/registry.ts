@@ -3,11 +3,15 @@ import { attentionWalkthrough } from './walkthrough.js';
 import { kvCache } from './kv-cache.js';
 import { valueMatrix } from './value-matrix.js';
 import { iclRegression } from './icl-regression.js';
+import { iclLength } from './icl-length.js';
+import { iclMultitask } from './icl-multitask.js';
 import { cvSweep } from './cv-sweep.js';
 
 /** Every experiment, by id. */
 export const experiments: Record<string, Experiment<never, unknown>> = {
   [iclRegression.id]: iclRegression as Experiment<never, unknown>,
+  [iclLength.id]: iclLength as Experiment<never, unknown>,
+  [iclMultitask.id]: iclMultitask as Experiment<never, unknown>,
   [valueMatrix.id]: valueMatrix as Experiment<never, unknown>,
   [attentionWalkthrough.id]: attentionWalkthrough as Experiment<never, unknown>,
   [kvCache.id]: kvCache as Experiment<never, unknown>,

@@ -83,6 +83,23 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
           for (const sr of ec.series) put(`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, last(sr.mse));
         break;
       }
+      case 'icl-multitask': {
+        for (const t of d.tasks as { task: number; mse: number; step: number; muSum: number }[]) {
+          put(`task ${t.task + 1}: validation MSE`, t.mse);
+          put(`task ${t.task + 1}: Σ w^h μ^h`, t.step);
+          put(`task ${t.task + 1}: Σ μ^h`, t.muSum);
+        }
+        put('superposed heads', (d.superposed as number[]).length);
+        break;
+      }
+      case 'icl-length': {
+        for (const x of d.summary as { attention: string; atTrain: number; atMax: number; ratioAtMax: number }[]) {
+          put(`MSE at training L: ${x.attention}`, x.atTrain);
+          put(`MSE at longest L: ${x.attention}`, x.atMax);
+          put(`ratio to ridge at longest L: ${x.attention}`, x.ratioAtMax);
+        }
+        break;
+      }
       case 'value-matrix': {
         const c = d.compression as { compressionRatio: number; relativeError: number; effectiveRank: number };
         const m = d.multihead as { meanAbsCorrelation: number };
@@ -105,11 +122,27 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
   return out;
 }
 
+type IclCurves = { contextLengths: number[]; series: { name: string; mse: number[] }[] };
+
 /**
  * Curves of a result that a sweep averages pointwise over seeds: icl-regression's error against
- * context length, one per estimator (`transformer`, `ridge (Bayes λ)`, …).
+ * context length, one per estimator (`transformer`, `ridge (Bayes λ)`, …); icl-length's, one per
+ * attention (`softmax attention`, …) and per estimator.
  */
 export function metricCurves(result: ExperimentResult): Record<string, { x: number[]; y: number[] }> {
+  if (result.experiment === 'icl-length') {
+    // Each attention's trained model, and the estimators once (every run evaluates the same tasks).
+    const runs = (result.data as { runs: { attention: string; data: { errorCurves: IclCurves | null } }[] }).runs;
+    const out: Record<string, { x: number[]; y: number[] }> = {};
+    runs.forEach((r, i) => {
+      const ec = r.data.errorCurves;
+      if (!ec) return;
+      for (const sr of ec.series)
+        if (sr.name === 'transformer') out[`${r.attention} attention`] = { x: [...ec.contextLengths], y: [...sr.mse] };
+        else if (i === 0 && !sr.name.startsWith('kernel')) out[sr.name] = { x: [...ec.contextLengths], y: [...sr.mse] };
+    });
+    return out;
+  }
   if (result.experiment !== 'icl-regression') return {};
   const ec = (result.data as { errorCurves?: { contextLengths: number[]; series: { name: string; mse: number[] }[] } })
     .errorCurves;
@@ -168,6 +201,55 @@ export function keyNumbers(result: ExperimentResult): [string, string][] {
         if (ec && ec.contextLengths.length) {
           for (const sr of ec.series) rows.push([`MSE at L=${last(ec.contextLengths)}: ${sr.name}`, fmt(last(sr.mse))]);
         }
+        break;
+      }
+      case 'icl-multitask': {
+        const th = d.theory as { step: number; risk: number; target: string };
+        rows.push(['engine', `${(d.engine as { name: string }).name}`]);
+        for (const t of d.tasks as {
+          task: number;
+          mse: number;
+          stderr: number;
+          step: number;
+          muSum: number;
+          heads: number[];
+        }[])
+          rows.push([
+            `task ${t.task + 1}`,
+            `MSE ${fmt(t.mse)} ± ${fmt(t.stderr)} (theory ${fmt(th.risk)}, ${th.target}); Σ w^h μ^h ${fmt(t.step)} (theory ${fmt(th.step)}); Σ μ^h ${fmt(t.muSum)}; heads ${t.heads.join(', ') || 'none'}`,
+          ]);
+        for (const h of d.heads as { head: number; w: number; mu: number[] }[])
+          rows.push([`head ${h.head}`, `w ${fmt(h.w)}, μ per task ${list(h.mu)}`]);
+        rows.push(['superposed heads (serving ≥ 2 tasks)', (d.superposed as number[]).join(', ') || 'none']);
+        break;
+      }
+      case 'icl-length': {
+        const runs = d.runs as { attention: string; data: { runs: IclRun[] } }[];
+        const Lmax = (result.config as { evaluation: { maxL: number; stepL: number } }).evaluation;
+        const longest = 1 + Math.floor((Lmax.maxL - 1) / Lmax.stepL) * Lmax.stepL;
+        for (const r of runs) {
+          const run = r.data.runs[0]!;
+          rows.push([
+            `${r.attention}: engine`,
+            `${run.engine.name} — ${run.engine.reason.replace(/^[a-z0-9]+: /, '')}`,
+          ]);
+          if (run.finalValidation)
+            rows.push([
+              `${r.attention}: final validation MSE (training L)`,
+              `${formatValue(run.finalValidation.mse)} ± ${formatValue(run.finalValidation.stderr)}`,
+            ]);
+        }
+        for (const x of d.summary as {
+          attention: string;
+          atTrain: number;
+          atMax: number;
+          ratioAtTrain: number;
+          ratioAtMax: number;
+        }[])
+          rows.push([
+            `${x.attention}: MSE at L=${longest}`,
+            `${fmt(x.atMax)} (${fmt(x.ratioAtMax)}× ridge; at the training L ${fmt(x.atTrain)}, ${fmt(x.ratioAtTrain)}× ridge)`,
+          ]);
         break;
       }
       case 'value-matrix': {

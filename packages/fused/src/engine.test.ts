@@ -307,6 +307,23 @@ describe('fast engines', () => {
     );
   });
 
+  it('refuses linear attention (model.attention) with the reason, on every engine', async () => {
+    const linear = { ...SEED, model: { ...SEED.model, attention: 'linear' as const } };
+    const why = "runs softmax attention only; spec.model.attention is 'linear'";
+    expect(iclEngineCandidates(linear)).toEqual([
+      { kind: 'simd', unsupported: why },
+      { kind: 'float64', unsupported: why },
+    ]);
+    await expect(createIclEngine(linear)).rejects.toThrow(
+      new RangeError(`createIclEngine: no fast engine runs this spec: simd ${why}; float64 ${why}`),
+    );
+    await expect(createIclEngine(linear, { engine: 'float64' })).rejects.toThrow(
+      new RangeError(
+        `createIclEngine: options.engine 'float64' cannot run this spec: it ${why}; no fast engine runs it`,
+      ),
+    );
+  });
+
   it('state(): float64 params and slots, a standard OptimizerState with a step per parameter', async () => {
     const e = await createIclEngine(
       { ...SEED, batch: 8, task: { ...SEED.task, L: 4 } },

@@ -83,7 +83,8 @@ function simdUnsupported(s: ResolvedIclSpec): string | undefined {
 
 /**
  * The engines that could train a spec, fastest first, each with the reason it cannot when it
- * cannot (the float64 engine runs every valid spec). Throws a RangeError/TypeError naming the
+ * cannot (the float64 engine runs every valid spec of softmax attention; neither runs
+ * `model.attention: 'linear'`, which trains on the tfjs reference). Throws a RangeError/TypeError naming the
  * field when the spec itself is invalid.
  * @example
  * iclEngineCandidates(spec); // [{ kind: 'simd' }, { kind: 'float64' }]
@@ -93,6 +94,11 @@ export function iclEngineCandidates(spec: IclTrainingSpec): IclEngineCandidate[]
 }
 
 function candidates(s: ResolvedIclSpec): IclEngineCandidate[] {
+  if (s.model.attention !== 'softmax') {
+    // The fused kernels are softmax attention's forward and backward; linear attention trains on the tfjs reference.
+    const unsupported = `runs softmax attention only; spec.model.attention is '${s.model.attention}'`;
+    return ICL_ENGINE_KINDS.map((kind) => ({ kind, unsupported }));
+  }
   const why = simdUnsupported(s);
   return [why ? { kind: 'simd', unsupported: why } : { kind: 'simd' }, { kind: 'float64' }];
 }
@@ -226,7 +232,12 @@ export function pickEngine(
   asked: 'auto' | IclEngineKind,
 ): { kind: IclEngineKind; why: string } {
   if (asked === 'auto') {
-    const chosen = list.find((c) => c.unsupported === undefined)!;
+    const chosen = list.find((c) => c.unsupported === undefined);
+    if (!chosen) {
+      throw new RangeError(
+        `${fn}: no fast engine runs this spec: ${list.map((c) => `${c.kind} ${c.unsupported}`).join('; ')}`,
+      );
+    }
     const skipped = list.slice(0, list.indexOf(chosen)).map((c) => `${c.kind} ${c.unsupported}`);
     return { kind: chosen.kind, why: skipped.length ? skipped.join('; ') : 'every field of the spec is supported' };
   }
@@ -234,7 +245,7 @@ export function pickEngine(
   if (chosen.unsupported) {
     const others = list.filter((c) => !c.unsupported).map((c) => `'${c.kind}'`);
     throw new RangeError(
-      `${fn}: options.engine '${asked}' cannot run this spec: it ${chosen.unsupported}; use options.engine 'auto' or ${others.join(' or ')}`,
+      `${fn}: options.engine '${asked}' cannot run this spec: it ${chosen.unsupported}; ${others.length ? `use options.engine 'auto' or ${others.join(' or ')}` : 'no fast engine runs it'}`,
     );
   }
   return { kind: asked, why: `options.engine '${asked}'` };

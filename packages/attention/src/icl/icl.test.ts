@@ -144,6 +144,61 @@ describeBackends('seed 004 attention: single-layer query-only model', (ctx) => {
     disposeIclParams(params);
   });
 
+  it("attention 'linear': the softmax dropped, scores over L; the GD construction gives one-step GD", async () => {
+    // Same weights and tokens as the hand-computed case above. Example 1: head 1 scores (1, 0)/√2,
+    // weights (1/√2, 0)/L = (1/(2√2), 0); head 2 the negatives. y-part of head 1: 2/(2√2), head 2:
+    // −2/(2√2) times Wo = −1 → total 2·2/(2√2) = √2. Example 2: z_q = 0 → weights 0, output 0.
+    const I = [1, 0, 0, 1];
+    const params: IclAttentionParams = {
+      Wq: tf.tensor3d([...I, -1, 0, 0, -1], [2, 2, 2]),
+      Wk: tf.tensor3d([...I, ...I], [2, 2, 2]),
+      Wv: tf.tensor3d([...I, ...I], [2, 2, 2]),
+      Wo: tf.tensor3d([0, 1, 0, -1], [2, 2, 1]),
+    };
+    const Z = tf.tensor3d([1, 2, 0, 1, 1, 2, 0, 1], [2, 2, 2]);
+    const zq = tf.tensor2d([1, 0, 0, 0], [2, 2]);
+    const r = iclAttention(params, Z, zq, { attention: 'linear', returnWeights: true });
+    const c = 1 / (2 * Math.SQRT2);
+    await expectClose(r.output, [Math.SQRT2, 0], ctx.tol, 1e-6);
+    await expectClose(r.weights!, [c, 0, -c, 0, 0, 0, 0, 0], ctx.tol, 1e-6);
+    tf.dispose([r.output, r.weights!]);
+    // Not normalised: the same with weights L = 2 times larger.
+    const u = iclAttention(params, Z, zq, { attention: 'linear-unnormalised' });
+    await expectClose(u.output, [2 * Math.SQRT2, 0], ctx.tol, 1e-6);
+    tf.dispose(u.output);
+    disposeIclParams(params);
+    // von Oswald et al.'s construction, d = 2, D = 3: Wq = √D·I and Wk = I on the x block, Wv keeps
+    // y, Wo reads it → ŷ = (1/L) Σ_i y_i x_i·x_q, one-step GD with step 1 from β = 0.
+    const D = 3;
+    const wq = [Math.sqrt(D), 0, 0, 0, Math.sqrt(D), 0, 0, 0, 0];
+    const wk = [1, 0, 0, 0, 1, 0, 0, 0, 0];
+    const gd: IclAttentionParams = {
+      Wq: tf.tensor3d(wq, [1, D, D]),
+      Wk: tf.tensor3d(wk, [1, D, D]),
+      Wv: tf.tensor3d([0, 0, 0, 0, 0, 0, 0, 0, 1], [1, D, D]),
+      Wo: tf.tensor3d([0, 0, 1], [1, D, 1]),
+    };
+    const tokens = [0.5, -1, 2, 1.5, 0.25, -0.5, -2, 1, 0.75]; // (x1, x2, y) × L = 3
+    const xq = [0.3, -0.7];
+    const gdRef =
+      [0, 1, 2].reduce((a, i) => a + tokens[3 * i + 2]! * (tokens[3 * i]! * xq[0]! + tokens[3 * i + 1]! * xq[1]!), 0) /
+      3;
+    const out = iclAttention(gd, tf.tensor3d(tokens, [1, 3, D]), tf.tensor2d([...xq, 0], [1, D]), {
+      attention: 'linear',
+    });
+    await expectClose(out.output, [gdRef], ctx.tol, 1e-6);
+    tf.dispose(out.output);
+    disposeIclParams(gd);
+    const one = initIclAttention({ d: 1, numHeads: 1 });
+    expect(() => iclAttention(one, Z, zq, { attention: 'relu' as never })).toThrow(
+      new RangeError(
+        "iclAttention: options.attention must be one of 'softmax', 'linear', 'linear-unnormalised'; got 'relu'",
+      ),
+    );
+    disposeIclParams(one);
+    tf.dispose([Z, zq]);
+  });
+
   it('matches seed 004 MultiHeadAttention in PyTorch: output, attention weights, loss', async () => {
     const p = torchParams();
     const { B, L, d } = SINGLE;

@@ -19,5 +19,12 @@ export { iclAttention, iclStack } from './model.js';
 export type { IclForwardOptions, IclAttentionResult, IclStackResult } from './model.js';
 export { iclCircuits, disposeIclCircuits, iclCircuitStatistics } from './circuits.js';
 export type { IclHeadCircuit, IclCircuitStatistics } from './circuits.js';
-export { iclModelShape, iclParamLayout, iclInitialParams, iclStructure, iclNamedParams } from './layout.js';
-export type { IclModelConfig, IclModelShape, IclHostParam } from './layout.js';
+export {
+  ICL_ATTENTION_KINDS,
+  iclModelShape,
+  iclParamLayout,
+  iclInitialParams,
+  iclStructure,
+  iclNamedParams,
+} from './layout.js';
+export type { IclAttentionKind, IclModelConfig, IclModelShape, IclHostParam } from './layout.js';

@@ -4,6 +4,19 @@ import { initIclAttention, initIclStack, disposeIclParams } from './params.js';
 import { iclInitialParams, iclModelShape, iclNamedParams, iclParamLayout, iclStructure } from './layout.js';
 
 describeBackends('seed 004 parameter layout', () => {
+  it("attention: 'softmax' by default, 'linear' for the single layer only, anything else named", () => {
+    expect(iclModelShape({ d: 2, numHeads: 1, layers: 1 }).attention).toBe('softmax');
+    expect(iclModelShape({ d: 2, numHeads: 1, layers: 1, attention: 'linear' }).attention).toBe('linear');
+    expect(() => iclModelShape({ d: 2, numHeads: 1, layers: 2, attention: 'linear' })).toThrow(
+      /config\.attention 'linear' applies to the single layer \(layers 1\)/,
+    );
+    expect(() => iclModelShape({ d: 2, numHeads: 1, layers: 1, attention: 'cosine' as never })).toThrow(
+      new RangeError(
+        "iclModelShape: config.attention must be one of 'softmax', 'linear', 'linear-unnormalised'; got 'cosine'",
+      ),
+    );
+  });
+
   it('host initial values are initIclAttention’s draws, for every init', async () => {
     for (const init of ['random', 'small_id', 'small_id_qk', 'oppo_small_id'] as const) {
       const host = iclInitialParams({ d: 3, numHeads: 2, layers: 1, nOut: 4, init, seed: 11 });

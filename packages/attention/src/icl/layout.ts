@@ -37,7 +37,18 @@ export interface IclModelConfig {
   init?: IclInit;
   /** Seed of the initialisation (default 0). */
   seed?: number;
+  /**
+   * The attention of the single layer (default 'softmax', the seed's). The linear ones drop the
+   * softmax: 'linear' divides the scaled scores by the prompt's length, w_i = (q·k_i/√D)/L (linear
+   * attention normalised by L, as Zhang, Frei & Bartlett and Ahn et al. write it); 'linear-unnormalised'
+   * keeps w_i = q·k_i/√D (von Oswald et al.'s linear self-attention, whose sum grows with L). Same layout.
+   */
+  attention?: IclAttentionKind;
 }
+
+/** The attentions of the single layer: the seed's softmax, linear attention normalised by L, or not normalised. */
+export type IclAttentionKind = 'softmax' | 'linear' | 'linear-unnormalised';
+export const ICL_ATTENTION_KINDS: readonly IclAttentionKind[] = ['softmax', 'linear', 'linear-unnormalised'];
 
 /** A named parameter's values on the host (float32, row-major). */
 export interface IclHostParam {
@@ -51,12 +62,12 @@ export type IclModelShape = Required<IclModelConfig>;
 /**
  * Checks a model config and fills in the defaults.
  * @example
- * iclModelShape({ d: 5, numHeads: 2, layers: 1 }); // { …, nOut: 1, tied: false, residual: false, init: 'random', seed: 0 }
+ * iclModelShape({ d: 5, numHeads: 2, layers: 1 }); // { …, nOut: 1, tied: false, residual: false, init: 'random', seed: 0, attention: 'softmax' }
  */
 export function iclModelShape(config: IclModelConfig, fn = 'iclModelShape'): IclModelShape {
   if (typeof config !== 'object' || config === null) {
     throw new TypeError(
-      `${fn}: config must be { d, numHeads, layers, nOut?, tied?, residual?, init?, seed? }; got ${String(config)}`,
+      `${fn}: config must be { d, numHeads, layers, nOut?, tied?, residual?, init?, seed?, attention? }; got ${String(config)}`,
     );
   }
   const out: IclModelShape = {
@@ -68,6 +79,7 @@ export function iclModelShape(config: IclModelConfig, fn = 'iclModelShape'): Icl
     residual: config.residual ?? false,
     init: checkOneOf(fn, 'config.init', config.init ?? 'random', ICL_INITS),
     seed: checkSeed(fn, 'config.seed', config.seed ?? 0),
+    attention: checkOneOf(fn, 'config.attention', config.attention ?? 'softmax', ICL_ATTENTION_KINDS),
   };
   for (const k of ['tied', 'residual'] as const) {
     if (typeof out[k] !== 'boolean') throw new TypeError(`${fn}: config.${k} must be a boolean; got ${String(out[k])}`);
@@ -75,6 +87,11 @@ export function iclModelShape(config: IclModelConfig, fn = 'iclModelShape'): Icl
   if (out.layers === 1 && (out.tied || out.residual)) {
     throw new RangeError(
       `${fn}: config.tied and config.residual apply to the stack (layers ≥ 2); got layers 1 with tied ${out.tied}, residual ${out.residual}`,
+    );
+  }
+  if (out.layers > 1 && out.attention !== 'softmax') {
+    throw new RangeError(
+      `${fn}: config.attention '${out.attention}' applies to the single layer (layers 1); the causal stack is softmax attention; got layers ${out.layers}`,
     );
   }
   return out;

@@ -3,20 +3,26 @@
  * Pure tfjs-core ops, differentiable with tf.grads / tf.variableGrads.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ICL_ATTENTION_KINDS, type IclAttentionKind } from './layout.js';
 import { attentionDims, stackDims, type IclAttentionParams, type IclStackParams } from './params.js';
-import { checkTensor, shapeStr } from './validate.js';
+import { checkOneOf, checkTensor, shapeStr } from './validate.js';
 
 /** Options of the forward passes. */
 export interface IclForwardOptions {
   /** Also return the attention weights (default false). */
   returnWeights?: boolean;
+  /**
+   * {@link iclAttention} only: 'softmax' (default, the seed's); 'linear', weights w_i = (q·k_i/√D)/L
+   * with no softmax (normalised by the prompt length); 'linear-unnormalised', w_i = q·k_i/√D.
+   */
+  attention?: IclAttentionKind;
 }
 
 /** Output of {@link iclAttention}. */
 export type IclAttentionResult = {
   /** [B, nOut]; with nOut = 1 this is ŷ_q. */
   output: tf.Tensor2D;
-  /** `[B, H, L]`: softmax weights of the query over the L context tokens, per head (on request). */
+  /** `[B, H, L]`: the query's weights over the L context tokens, per head (on request). */
   weights?: tf.Tensor3D;
 };
 
@@ -55,7 +61,8 @@ function project(x2d: tf.Tensor2D, W: tf.Tensor3D, B: number, T: number): tf.Ten
 /**
  * Seed 004's single-layer query-only multi-head attention: per head q = z_q·Wq^h, k_i = z_i·Wk^h,
  * v_i = z_i·Wv^h, weights = softmax_i(q·k_i/√(d+1)) over the L context tokens only (z_q does not
- * attend to itself), output = Σ_h (Σ_i w_i v_i)·Wo^h. No bias.
+ * attend to itself), output = Σ_h (Σ_i w_i v_i)·Wo^h. No bias. With `attention: 'linear'` the
+ * softmax is dropped: w_i = (q·k_i/√(d+1))/L; with 'linear-unnormalised', w_i = q·k_i/√(d+1).
  * @example
  * const p = initIclAttention({ d: 5, numHeads: 2, seed: 0 });
  * const { output } = iclAttention(p, Z, zq); // Z [B, L, 6], zq [B, 6] → output [B, 1]
@@ -69,13 +76,14 @@ export function iclAttention(
   const fn = 'iclAttention';
   const { H, D, nOut } = attentionDims(fn, params);
   const [B, L] = checkInputs(fn, Z, zq, D);
+  const kind = checkOneOf(fn, 'options.attention', options.attention ?? 'softmax', ICL_ATTENTION_KINDS);
   return tf.tidy(() => {
     const z2d = tf.reshape(Z, [B * L, D]) as tf.Tensor2D;
     const q = project(zq, params.Wq, B, 1); // [B, H, 1, D]
     const k = project(z2d, params.Wk, B, L); // [B, H, L, D]
     const v = project(z2d, params.Wv, B, L);
     const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)); // [B, H, 1, L]
-    const w = tf.softmax(scores);
+    const w = kind === 'softmax' ? tf.softmax(scores) : kind === 'linear' ? tf.mul(scores, 1 / L) : scores;
     const ctx = tf.reshape(tf.matMul(w, v), [B, H * D]); // heads side by side
     const output = tf.matMul(ctx, tf.reshape(params.Wo, [H * D, nOut])) as tf.Tensor2D;
     const result: IclAttentionResult = { output };
