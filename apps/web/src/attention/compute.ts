@@ -15,7 +15,7 @@ export interface PlaySettings {
 }
 
 /** One query head's numbers, every matrix as rows (−∞ where the mask removed a score). */
-export interface HeadNumbers {
+interface HeadNumbers {
   /** The key/value head this query head reads. */
   kvHead: number;
   q: number[][];
@@ -75,7 +75,8 @@ export async function computeAttention(s: PlaySettings): Promise<PlayNumbers> {
   const scale = 1 / (s.temperature * Math.sqrt(HEAD_DIM));
   const toHeads = (m: tf.Tensor, n: number): tf.Tensor4D =>
     tf.transpose(tf.reshape(m, [1, T, n, HEAD_DIM]), [0, 2, 1, 3]) as tf.Tensor4D;
-  const out = tf.tidy(() => {
+  // One flat tensor and one read: a GPU backend pays its read-back latency once per figure.
+  const flat = tf.tidy(() => {
     const X = tf.tensor2d(x);
     const q = toHeads(tf.matMul(X, tf.tensor2d(sideBySide(qW))), H);
     const k = toHeads(tf.matMul(X, tf.tensor2d(sideBySide(kW))), G);
@@ -83,22 +84,37 @@ export async function computeAttention(s: PlaySettings): Promise<PlayNumbers> {
     const kk = repeatKvHeads(k, H);
     const vv = repeatKvHeads(v, H);
     const st = attentionSteps(q, kk, vv, { causal: s.causal, scale });
-    return [q, kk, vv, st.scores, st.scaledScores, st.maskedScores, st.weights, st.output];
+    return tf.concat(
+      [q, kk, vv, st.scores, st.scaledScores, st.maskedScores, st.weights, st.output].map((t) => tf.reshape(t, [-1])),
+    );
   });
-  const arrays = (await Promise.all(out.map((t) => t.array()))) as number[][][][][];
-  out.forEach((t) => t.dispose());
-  const [q, k, v, scores, scaled, masked, weights, output] = arrays.map((a) => a[0]!);
+  const data = await flat.data();
+  flat.dispose();
+  let at = 0;
+  /** The next `[H][T][cols]` block of the read values. */
+  const take = (cols: number): number[][][] =>
+    Array.from({ length: H }, () =>
+      Array.from({ length: T }, () => {
+        const row = Array.from(data.subarray(at, at + cols));
+        at += cols;
+        return row;
+      }),
+    );
+  const [q, k, v] = [take(HEAD_DIM), take(HEAD_DIM), take(HEAD_DIM)];
+  const [scores, scaled, masked, weights] = [take(T), take(T), take(T), take(T)];
+  const output = take(HEAD_DIM);
   const heads = Array.from({ length: H }, (_, h): HeadNumbers => ({
     kvHead: Math.floor(h / group),
-    q: q![h]!,
-    k: k![h]!,
-    v: v![h]!,
-    scores: scores![h]!,
-    scaled: scaled![h]!,
-    masked: masked![h]!,
-    weights: weights![h]!,
-    output: output![h]!,
+    q: q[h]!,
+    k: k[h]!,
+    v: v[h]!,
+    scores: scores[h]!,
+    scaled: scaled[h]!,
+    masked: masked[h]!,
+    weights: weights[h]!,
+    output: output[h]!,
   }));
-  const mask = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => !s.causal || j <= i));
+  // What the mask allowed, as attention applied it: −∞ in the masked scores where it did not.
+  const mask = masked[0]!.map((row) => row.map((m) => m !== -Infinity));
   return { words: s.words, x, wQ: qW, wK: kW, wV: vW, scale, mask, heads };
 }

@@ -62,7 +62,7 @@ export function tokenize(text: string): { words: string[]; unknown: string[]; dr
 }
 
 /** The kind of a known word. */
-export function kindOf(word: string): Kind {
+function kindOf(word: string): Kind {
   const k = KIND_OF.get(word);
   if (!k) throw new RangeError(`kindOf: "${word}" is not in the vocabulary`);
   return k;

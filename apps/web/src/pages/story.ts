@@ -1,7 +1,7 @@
 import { computeAttention, type PlayNumbers } from '../attention/compute.js';
 import { headThumbs, kvLabel, settingsParams, temperatureSlider } from '../attention/controls.js';
 import { cellText, MatrixView } from '../attention/matrix-view.js';
-import { DEFAULT_SENTENCE, HEADS, MAX_HEADS, MAX_WORDS, tokenize } from '../attention/toy.js';
+import { DEFAULT_SENTENCE, HEADS, MAX_HEADS, MAX_WORDS, tokenize, VOCABULARY } from '../attention/toy.js';
 import { h } from '../dom.js';
 import type { Page } from '../router.js';
 import '../story.css';
@@ -23,7 +23,7 @@ export const storyPage: Page = {
   title: 'Start here',
   render(root, ctx) {
     let words = tokenize(DEFAULT_SENTENCE).words;
-    let generation = 0;
+    let gone = false;
     const fig = {
       hero: { head: 3, temperature: 1, query: 3 },
       mask: { causal: true },
@@ -69,14 +69,14 @@ export const storyPage: Page = {
       const b = h('button', { type: 'button', class: 'st-segb', 'data-head': String(i) }, hd.name);
       b.addEventListener('click', () => {
         fig.hero.head = i;
-        update();
+        redrawHero();
       });
       heroHeads.append(b);
       return b;
     });
     const heroTemp = temperatureSlider('st-temp', 1, (t) => {
       fig.hero.temperature = t;
-      update();
+      update(['hero']);
     });
     const heroReadout = h('p', { class: 'st-readout', 'aria-live': 'polite' });
     const hero = h(
@@ -144,7 +144,7 @@ export const storyPage: Page = {
     const maskToggle = h('input', { type: 'checkbox', id: 'st-causal', checked: true });
     maskToggle.addEventListener('change', () => {
       fig.mask.causal = maskToggle.checked;
-      update();
+      update(['mask']);
     });
     let maskView: MatrixView | null = null;
     const maskSlot = h('div', { class: 'pg-slot' });
@@ -175,7 +175,7 @@ export const storyPage: Page = {
       const r = h('input', { type: 'radio', name: 'st-kv', id, value: String(g), checked: g === MAX_HEADS });
       r.addEventListener('change', () => {
         fig.share.kvHeads = g;
-        update();
+        update(['share']);
       });
       shareBox.append(h('label', { for: id, class: 'st-radio' }, r, ` ${kvLabel(g, MAX_HEADS)}`));
     }
@@ -400,7 +400,7 @@ export const storyPage: Page = {
               );
               b.addEventListener('click', () => {
                 fig.hero.query = i;
-                update();
+                redrawHero();
               });
               return b;
             });
@@ -417,8 +417,11 @@ export const storyPage: Page = {
       if (old.length !== n.words.length) bars.replaceChildren(...buttons);
       if (focused !== undefined && old.length !== n.words.length) buttons[Number(focused)]?.focus();
       heroHeadButtons.forEach((b, i) => b.setAttribute('aria-pressed', String(i === fig.hero.head)));
-      const best = row.indexOf(Math.max(...row));
-      heroReadout.textContent = `“${n.words[q]}” looks for ${HEADS[fig.hero.head]!.name === 'thing ↔ action' ? 'things and actions' : `the ${HEADS[fig.hero.head]!.name}`}: most of its attention (${Math.round(row[best]! * 100)}%) goes to “${n.words[best]}”.`;
+      const max = Math.max(...row);
+      const top = row.flatMap((w, i) => (w > max - 0.01 ? [`“${n.words[i]}”`] : []));
+      const name = HEADS[fig.hero.head]!.name;
+      const what = name === 'thing ↔ action' ? (kindWord(n.words[q]!) ? 'an action' : 'a thing') : `the ${name}`;
+      heroReadout.textContent = `“${n.words[q]}” looks for ${what}: ${Math.round(max * 100)}% of its attention goes to ${top.length > 1 ? `each of ${top.slice(0, -1).join(', ')} and ${top.at(-1)}` : top[0]}.`;
     }
 
     function drawGrid(n: PlayNumbers): void {
@@ -469,36 +472,58 @@ export const storyPage: Page = {
       share.el.dataset.kv = String(g);
     }
 
-    function update(): void {
-      const my = ++generation;
+    type Fig = 'hero' | 'base' | 'mask' | 'share';
+    const latest: Partial<Record<Fig, PlayNumbers>> = {};
+    const generations: Record<Fig, number> = { hero: 0, base: 0, mask: 0, share: 0 };
+    const draws: Record<Fig, (n: PlayNumbers) => void> = {
+      hero: drawHero,
+      base: (n) => {
+        drawGrid(n);
+        heads.update(n);
+      },
+      mask: drawMask,
+      share: drawShare,
+    };
+    /** Computes the figures named (each only when its own settings change) and draws each as it arrives. */
+    function update(figs: Fig[] = ['hero', 'base', 'mask', 'share']): void {
       const base = { words, heads: MAX_HEADS, kvHeads: MAX_HEADS, causal: false, temperature: 1 };
-      void Promise.all([
-        computeAttention({ ...base, temperature: fig.hero.temperature }),
-        computeAttention(base),
-        computeAttention({ ...base, causal: fig.mask.causal }),
-        computeAttention({ ...base, kvHeads: fig.share.kvHeads }),
-      ]).then(
-        ([heroN, baseN, maskN, shareN]) => {
-          if (my !== generation) return;
-          drawHero(heroN);
-          drawGrid(baseN);
-          heads.update(baseN);
-          drawMask(maskN);
-          drawShare(shareN);
-          playground.href = `#/attention?${new URLSearchParams(settingsParams({ ...base, head: 2, step: 6 })).toString()}`;
-          root.dataset.ready = 'true';
-        },
-        (err: unknown) => {
-          msg.textContent = (err as Error).message;
-        },
-      );
+      const settings: Record<Fig, typeof base> = {
+        hero: { ...base, temperature: fig.hero.temperature },
+        base,
+        mask: { ...base, causal: fig.mask.causal },
+        share: { ...base, kvHeads: fig.share.kvHeads },
+      };
+      playground.href = `#/attention?${new URLSearchParams(settingsParams({ ...base, head: 2, step: 6 })).toString()}`;
+      // One after another, the first figure first: it is what the reader sees on arrival.
+      let chain = Promise.resolve();
+      for (const f of figs) {
+        const my = ++generations[f];
+        chain = chain
+          .then(() => computeAttention(settings[f]))
+          .then((n) => {
+            if (my !== generations[f] || gone) return;
+            latest[f] = n;
+            draws[f](n);
+            if (Object.keys(latest).length === 4) root.dataset.ready = 'true';
+          })
+          .catch((err: unknown) => {
+            msg.textContent = (err as Error).message;
+          });
+      }
     }
+    /** Draws the first figure again from its last numbers (the word looking or the head changed). */
+    const redrawHero = (): void => {
+      if (latest.hero) drawHero(latest.hero);
+    };
     update();
     return () => {
-      generation++;
+      gone = true;
     };
   },
 };
+
+/** True for a thing (which looks for an action in the “thing ↔ action” head). */
+const kindWord = (w: string): boolean => VOCABULARY.thing.includes(w);
 
 const sub = (i: number): string => String(i).replace(/\d/g, (d) => '₀₁₂₃₄₅₆₇₈₉'[Number(d)]!);
 
