@@ -70,6 +70,34 @@ describe('guided path and playground in Chromium', () => {
     await page.close();
   });
 
+  it('landing page: a fresh in-context prompt answered by the trained layer’s rule, one step of gradient descent and ridge', async () => {
+    const { page, errors } = await app.open('/?backend=cpu#/');
+    const answers = async (): Promise<Record<string, number>> => {
+      await page.waitForSelector('#st-icl-fig[data-ready="true"]');
+      return page.$$eval('#st-icl-fig tbody tr', (rows) =>
+        Object.fromEntries(
+          rows.map((r) => [
+            r.getAttribute('data-estimator') ?? 'truth',
+            Number(r.querySelector('td')?.getAttribute('data-value')),
+          ]),
+        ),
+      );
+    };
+    const first = await answers();
+    expect(Object.keys(first).sort()).toEqual(['kernel estimator', 'one-step GD', 'ridge (Bayes λ)', 'truth']);
+    Object.values(first).forEach((v) => expect(Number.isFinite(v)).toBe(true));
+    // 40 examples of a 5-number rule with noise variance 0.0005: ridge recovers the rule, so it lands on the truth.
+    expect(Math.abs(first['ridge (Bayes λ)']! - first.truth!)).toBeLessThan(0.2);
+    // The prompt as tokens: five example pairs shown, then the question.
+    expect(await page.$$eval('.st-prompt .st-pair', (ps) => ps.length)).toBe(6);
+    expect(await page.textContent('.st-prompt .st-query')).toContain('?');
+    await page.click('#st-icl-fig button');
+    const second = await answers();
+    expect(second.truth).not.toBe(first.truth);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('playground: scores, scaling and softmax for "dog ran" equal the hand-computed values', async () => {
     // Head 1 ("previous word"): score = −5 (j − (i − 1))², so dog (i = 0): [−5, −20]; ran (i = 1): [0, −5].
     let { page, errors } = await app.open(two('head=1&step=3&t=1'));

@@ -1,7 +1,10 @@
 import { computeAttention, type PlayNumbers } from '../attention/compute.js';
 import { headThumbs, kvLabel, settingsParams, temperatureSlider } from '../attention/controls.js';
+import { iclPrompt } from '../attention/icl-prompt.js';
 import { cellText, MatrixView } from '../attention/matrix-view.js';
 import { DEFAULT_SENTENCE, HEADS, MAX_HEADS, MAX_WORDS, tokenize, VOCABULARY } from '../attention/toy.js';
+import type { EstimatorRow } from '@attnlab/experiments';
+import { divergingColor } from '@attnlab/plot';
 import { h } from '../dom.js';
 import type { Page } from '../router.js';
 import '../story.css';
@@ -195,6 +198,114 @@ export const storyPage: Page = {
       ),
     );
 
+    // Figure 6: one prompt, answered by the trained layer's rule and by the classic estimators.
+    const promptStrip = h('div', {
+      class: 'st-prompt',
+      role: 'img',
+      'aria-label': 'A prompt: example pairs (x, y), then a question x with its answer hidden',
+    });
+    const iclTable = h('table', { class: 'st-icl-table' });
+    const iclNote = h('p', { class: 'st-readout', 'aria-live': 'polite' });
+    const again = h('button', { type: 'button', class: 'st-nav' }, 'New prompt');
+    const iclFig = h(
+      'figure',
+      { class: 'st-fig', id: 'st-icl-fig' },
+      iclNote,
+      iclTable,
+      again,
+      h(
+        'figcaption',
+        {},
+        notice(
+          'ridge regression, which solves for the rule from all the examples, lands almost on the truth. The trained layer’s rule and one step of gradient descent usually get the sign and the rough size right but miss by more: neither solves for the rule, both weigh the examples’ answers by how much each x resembles the question. Press New prompt a few times.',
+        ),
+      ),
+    );
+    const num = (v: number): string => cellText(v);
+    async function drawIcl(): Promise<void> {
+      const p = await iclPrompt();
+      if (gone) return;
+      const { d, L } = p.run;
+      const cells = (x: number[]): HTMLElement =>
+        h(
+          'span',
+          { class: 'st-xcells', 'aria-hidden': 'true' },
+          ...x.map((v) =>
+            h('span', {
+              class: 'st-xc',
+              style: `background-color:${divergingColor(0.5 + Math.max(-0.5, Math.min(0.5, v / 5)))}`,
+            }),
+          ),
+        );
+      const shown = 5;
+      promptStrip.replaceChildren(
+        ...p.task.x
+          .slice(0, shown)
+          .map((x, i) =>
+            h(
+              'span',
+              { class: 'st-pair' },
+              h('span', {}, h('i', {}, `x${sub(i + 1)}`), cells(x)),
+              h('span', {}, num(p.task.y[i]!)),
+            ),
+          ),
+        h('span', { class: 'st-dots' }, `… ${L - shown} more pairs`),
+        h(
+          'span',
+          { class: 'st-pair st-query' },
+          h('span', {}, h('i', {}, 'x'), cells(p.task.xq[0]!)),
+          h('span', {}, '?'),
+        ),
+      );
+      const pick = (re: RegExp): EstimatorRow | undefined => p.rows.find((r) => re.test(r.name));
+      const shownRows: [string, EstimatorRow | undefined][] = [
+        ['The trained layer’s rule (kernel estimator)', pick(/^kernel estimator/)],
+        ['One step of gradient descent', pick(/^one-step GD/)],
+        ['Ridge regression', pick(/^ridge/)],
+      ];
+      iclTable.replaceChildren(
+        h('caption', {}, `Answers to the question, from the ${L} examples (each x has ${d} numbers)`),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Who answers'),
+            h('th', { scope: 'col' }, 'Answer'),
+            h('th', { scope: 'col' }, 'Off by'),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          h(
+            'tr',
+            { class: 'st-truth' },
+            h('th', { scope: 'row' }, 'The hidden truth'),
+            h('td', { 'data-value': String(p.truth) }, num(p.truth)),
+            h('td', {}, '—'),
+          ),
+          ...shownRows.map(([label, r]) => {
+            const v = r?.predictions[0] ?? NaN;
+            return h(
+              'tr',
+              { 'data-estimator': r?.name ?? '' },
+              h('th', { scope: 'row' }, label),
+              h('td', { 'data-value': String(v) }, num(v)),
+              h('td', {}, num(Math.abs(v - p.truth))),
+            );
+          }),
+        ),
+      );
+      iclNote.textContent = `A fresh prompt: a secret rule with ${d} numbers, ${L} examples of it, and a question. The trained layer is the trainer’s precomputed example (${p.run.heads} heads, ${p.run.steps.toLocaleString('en')} training steps on prompts like this one).`;
+      iclFig.dataset.ready = 'true';
+    }
+    again.addEventListener('click', () => {
+      delete iclFig.dataset.ready;
+      void drawIcl();
+    });
+
     const playground = link('#/attention', 'Open the playground');
     const sec = (id: string, title: string, ...body: (Node | null)[]): HTMLElement =>
       h('section', { class: 'st-sec', 'aria-labelledby': id }, h('h2', { id }, title), ...body);
@@ -288,20 +399,7 @@ export const storyPage: Page = {
             ),
             '. Each prompt is a small regression problem: a list of example pairs, then a question.',
           ),
-          h(
-            'div',
-            {
-              class: 'st-prompt',
-              role: 'img',
-              'aria-label': 'A prompt: example pairs x1 y1 to xN yN, then a query x with its answer hidden',
-            },
-            ...[1, 2, 3].map((i) =>
-              h('span', { class: 'st-pair' }, h('span', {}, `x${sub(i)}`), h('span', {}, `y${sub(i)}`)),
-            ),
-            h('span', { class: 'st-dots' }, '…'),
-            h('span', { class: 'st-pair' }, h('span', {}, 'x_N'), h('span', {}, 'y_N')),
-            h('span', { class: 'st-pair st-query' }, h('span', {}, 'x'), h('span', {}, '?')),
-          ),
+          promptStrip,
           para(
             'Every prompt has its own secret rule y = w·x (plus a little noise), so no fixed answer can be memorised: the model must work out the rule from the examples in front of it. Trained on many such prompts, the query’s attention learns to weigh each example by how similar its x is to the question, and to answer with a weighted sum of the examples’ y: a ',
             abbr(
@@ -322,6 +420,7 @@ export const storyPage: Page = {
             link('#/icl', 'in-context trainer'),
             ' trains this model in your browser: watch the loss fall, the two learned matrices (what the query compares, what the answer copies) take the shape of the kernel estimator, and the error as the prompt gets longer, beside ridge regression and one step of gradient descent on the same prompts.',
           ),
+          iclFig,
           notice(
             'on the trainer’s error-versus-prompt-length chart, compare the trained model with the kernel estimator made from its own learned numbers, and with ridge regression: which one does it follow?',
           ),
@@ -516,6 +615,9 @@ export const storyPage: Page = {
       if (latest.hero) drawHero(latest.hero);
     };
     update();
+    drawIcl().catch((err: unknown) => {
+      iclNote.textContent = `The example could not be computed: ${(err as Error).message}`;
+    });
     return () => {
       gone = true;
     };
