@@ -210,6 +210,7 @@ export const storyPage: Page = {
     const iclFig = h(
       'figure',
       { class: 'st-fig', id: 'st-icl-fig' },
+      promptStrip,
       iclNote,
       iclTable,
       again,
@@ -399,7 +400,6 @@ export const storyPage: Page = {
             ),
             '. Each prompt is a small regression problem: a list of example pairs, then a question.',
           ),
-          promptStrip,
           para(
             'Every prompt has its own secret rule y = w·x (plus a little noise), so no fixed answer can be memorised: the model must work out the rule from the examples in front of it. Trained on many such prompts, the query’s attention learns to weigh each example by how similar its x is to the question, and to answer with a weighted sum of the examples’ y: a ',
             abbr(
@@ -408,12 +408,12 @@ export const storyPage: Page = {
             ),
             '. With two heads pulling in opposite directions the weighted sum becomes, in effect, one step of ',
             abbr('gradient descent', 'gradient descent: improving a guess by stepping against the slope of the error'),
-            ' on the examples, close to what the best statistical method (',
+            ' on the examples: a simple algorithm, not the best one (',
             abbr(
               'ridge regression',
               'ridge regression: least squares with a small penalty on large weights; the best possible estimate here',
             ),
-            ') would say.',
+            ' is better). The figure below puts the three side by side on one prompt.',
           ),
           para(
             'The ',
