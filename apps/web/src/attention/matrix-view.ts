@@ -103,7 +103,8 @@ export class MatrixView {
     return this.values;
   }
 
-  update(values: number[][]): void {
+  /** Shows new numbers; `hidden` marks cells the mask removed (hatched; −∞ scores are hatched anyway). */
+  update(values: number[][], hidden?: boolean[][]): void {
     this.values = values;
     let max = 0;
     for (const r of values) for (const v of r) if (Number.isFinite(v)) max = Math.max(max, Math.abs(v));
@@ -114,7 +115,7 @@ export class MatrixView {
         if (!td) return;
         const text = cellText(v);
         td.dataset.value = String(v);
-        const masked = v === -Infinity;
+        const masked = v === -Infinity || hidden?.[i]?.[j] === true;
         td.classList.toggle('mx-masked', masked);
         if (masked) {
           td.style.removeProperty('background-color');

@@ -440,7 +440,8 @@ export const attentionPage: Page = {
         (i, j, v) => `“${words[i]}” → “${words[j]}”: ${v}`,
       );
       grid.el.dataset.step = g;
-      grid.update(hd[g]);
+      // Weights the mask removed (exactly 0) stay hatched, as their −∞ scores were.
+      grid.update(hd[g], g === 'weights' ? n.mask.map((r) => r.map((ok) => !ok)) : undefined);
       view('v-out', 'V', words, dimCols, 'signed').update(hd.v);
       view('out', 'Output O', words, dimCols, 'signed').update(hd.output);
       thumbs.update(n, state.head);

@@ -560,7 +560,10 @@ export const storyPage: Page = {
         });
         maskSlot.replaceChildren(maskView.el);
       }
-      maskView.update(n.heads[3]!.weights.map((r, i) => r.map((w, j) => (n.mask[i]![j] ? w : -Infinity))));
+      maskView.update(
+        n.heads[3]!.weights,
+        n.mask.map((r) => r.map((ok) => !ok)),
+      );
       maskView.el.dataset.causal = String(fig.mask.causal);
     }
 
