@@ -1,6 +1,15 @@
 import { computeAttention, kvChoices, type PlayNumbers, type PlaySettings } from '../attention/compute.js';
 import { cellText, MatrixView, type MatrixScale } from '../attention/matrix-view.js';
-import { DEFAULT_SENTENCE, DIMS, HEAD_DIM, MAX_HEADS, MAX_WORDS, tokenize, VOCABULARY } from '../attention/toy.js';
+import {
+  DEFAULT_SENTENCE,
+  DIMS,
+  HEAD_DIM,
+  HEADS,
+  MAX_HEADS,
+  MAX_WORDS,
+  tokenize,
+  VOCABULARY,
+} from '../attention/toy.js';
 import {
   headThumbs,
   kvLabel,
@@ -182,6 +191,7 @@ export const attentionPage: Page = {
     });
     drawKv();
 
+    const headInfo = h('p', { class: 'st-readout', 'aria-live': 'polite' });
     const thumbs = headThumbs('pg', (hd) => {
       state.head = hd;
       update(false);
@@ -281,6 +291,7 @@ export const attentionPage: Page = {
         { 'aria-labelledby': 'pg-heads-h' },
         h('h2', { id: 'pg-heads-h', class: 'st-h3' }, 'Heads (choose one to follow)'),
         thumbs.el,
+        headInfo,
       ),
       h(
         'section',
@@ -445,6 +456,12 @@ export const attentionPage: Page = {
       view('v-out', 'V', words, dimCols, 'signed').update(hd.v);
       view('out', 'Output O', words, dimCols, 'signed').update(hd.output);
       thumbs.update(n, state.head);
+      const group = n.heads.length / n.wK.length;
+      headInfo.textContent =
+        `Head ${state.head + 1}, ${HEADS[state.head]!.name}: ${HEADS[state.head]!.looksFor}.` +
+        (group > 1
+          ? ` It shares keys and values with ${group - 1 === 1 ? 'one other head' : `${group - 1} other heads`}: those of head ${kv * group + 1}, built for ${HEADS[kv * group]!.name}.`
+          : '');
       root.dataset.ready = 'true';
     }
 
