@@ -4,4 +4,6 @@ module.exports = {
   preset: '@attnlab/jest-preset',
   testMatch: ['<rootDir>/e2e/**/*.test.ts'],
   testTimeout: 60000,
+  // One file at a time: each builds dist when it is stale and starts its own chromium.
+  maxWorkers: 1,
 };

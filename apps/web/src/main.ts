@@ -1,9 +1,11 @@
 import type { BackendReport } from '@attnlab/backend';
 import { backendLabel, requestedBackend, startBackend } from './backend.js';
 import { h } from './dom.js';
+import { attentionPage } from './pages/attention.js';
 import { cvSweepPage } from './pages/cv-sweep.js';
 import { iclPage } from './pages/icl.js';
 import { kvCachePage } from './pages/kv-cache.js';
+import { storyPage } from './pages/story.js';
 import { valueMatrixPage } from './pages/value-matrix.js';
 import { walkthroughPage } from './pages/walkthrough.js';
 import { startRouter } from './router.js';
@@ -97,7 +99,7 @@ async function boot(): Promise<void> {
     return;
   }
   startRouter(
-    [walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage, sweepPage],
+    [storyPage, attentionPage, walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage, sweepPage],
     main,
     document.getElementById('nav')!,
   );
