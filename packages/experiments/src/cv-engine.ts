@@ -17,6 +17,7 @@
  * tfjs path in cv-sweep.ts stays the reference; cv-engine.test.ts checks the two agree).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Engine, EngineState, HostTensor, OptimizerState, TensorMap } from '@attnlab/train';
 
 /**
  * C `[m, n]` = A `[m, k]` · B `[k, n]`, all row-major float32, written into `out`; with `transposeA`,
@@ -727,4 +728,147 @@ export function cvClassifierHidden(
     }
   }
   return { h, q, k, v, post };
+}
+
+/** Options of {@link cvClassifierEngine}. */
+export interface CvClassifierEngineOptions {
+  shape: CvClassifierShape;
+  /** Initial parameters by name (the model's initialisation, e.g. read from the reference model's variables). */
+  values: Record<CvParamName, ArrayLike<number>>;
+  /** Iteration t's batch (deterministic in t). */
+  batch: (step: number) => CvBatch;
+  /** The largest batch `batch` gives (sizes the workspace). */
+  maxBatch: number;
+  adam: CvAdam;
+  /** The products' kernel (default {@link jsGemm}). */
+  gemm?: Gemm;
+  /** The name reported (default 'fused float64 (host)'). */
+  name?: string;
+}
+
+/** @attnlab/train's Engine over the fused step, plus what cv-sweep reads besides the losses. */
+export interface CvClassifierEngine extends Engine {
+  run(n: number): Promise<Float64Array>;
+  /** Samples classified correctly by the training forwards since the last call (the counter then restarts). */
+  takeCorrect(): number;
+  /** One forward pass of the current parameters on `batch`: loss, correct count and the first `rows` tokens' hidden states. */
+  evaluate(batch: CvBatch, rows: number): CvForwardResult & { hidden: ReturnType<typeof cvClassifierHidden> };
+}
+
+/**
+ * The fused step as a training engine: `train({ engine })` runs it with the schedule, events and
+ * abort of every other engine; `state()`/`restore()` hold the float64 parameters and Adam's moments
+ * in the standard optimizer-state form (one step count for every block: the step updates all).
+ * @example
+ * const engine = cvClassifierEngine({ shape, values, batch: () => batch, maxBatch: 500, adam });
+ * await train({ engine, steps: 50 });
+ */
+export function cvClassifierEngine(options: CvClassifierEngineOptions): CvClassifierEngine {
+  const fn = 'cvClassifierEngine';
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`${fn}: options must be an object { shape, values, batch, maxBatch, adam }; got ${String(options)}`);
+  const { shape, batch, adam } = options;
+  if (typeof batch !== 'function') throw new TypeError(`${fn}: options.batch must be a function of the step; got ${typeof batch}`);
+  for (const k of ['lr', 'beta1', 'beta2', 'eps'] as const)
+    if (!(typeof adam?.[k] === 'number' && Number.isFinite(adam[k])))
+      throw new TypeError(`${fn}: options.adam.${k} must be a finite number; got ${String(adam?.[k])}`);
+  const state = cvClassifierState(shape, options.values);
+  const ws = cvClassifierWorkspace(shape, options.maxBatch, options.gemm ?? jsGemm);
+  const L = ws.layout;
+  let correct = 0;
+  let tensors: TensorMap | null = null;
+  const drop = () => {
+    if (tensors) tf.dispose(Object.values(tensors));
+    tensors = null;
+  };
+  const block = (values: Float64Array, name: CvParamName): HostTensor => ({
+    shape: [...L[name].shape],
+    dtype: 'float64',
+    values: values.slice(L[name].offset, L[name].offset + L[name].size),
+  });
+  const config = { lr: adam.lr, weightDecay: 0, betas: [adam.beta1, adam.beta2] as [number, number], eps: adam.eps };
+  return {
+    name: options.name ?? 'fused float64 (host)',
+    get step() {
+      return state.step;
+    },
+    async run(n: number): Promise<Float64Array> {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`${fn}.run: n must be an integer ≥ 1; got ${String(n)}`);
+      drop();
+      const losses = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = cvClassifierStep(state, batch(state.step), ws, adam);
+        losses[i] = r.loss;
+        correct += r.correct;
+      }
+      return losses;
+    },
+    takeCorrect(): number {
+      const c = correct;
+      correct = 0;
+      return c;
+    },
+    evaluate(b: CvBatch, rows: number) {
+      const r = cvClassifierForward(state.params, b, ws);
+      if (!Number.isInteger(rows) || rows < 0 || rows > b.ids.length)
+        throw new RangeError(`${fn}.evaluate: rows must be an integer in [0, ${b.ids.length}]; got ${String(rows)}`);
+      return { ...r, hidden: cvClassifierHidden(state.params, b, ws, rows) };
+    },
+    params(): TensorMap {
+      if (!tensors) {
+        const out: TensorMap = {};
+        for (const name of CV_PARAM_NAMES) {
+          const { offset, size, shape: s } = L[name];
+          out[name] = tf.tensor(Float32Array.from(state.params.subarray(offset, offset + size)), s, 'float32');
+        }
+        tensors = out;
+      }
+      return tensors;
+    },
+    async state(): Promise<EngineState> {
+      const params: Record<string, HostTensor> = {};
+      const opt: OptimizerState['params'] = {};
+      for (const name of CV_PARAM_NAMES) {
+        params[name] = block(state.params, name);
+        if (state.step > 0) opt[name] = { step: state.step, slots: { m: block(state.m, name), v: block(state.v, name) } };
+      }
+      return { step: state.step, params, optimizer: { type: 'adam', config: { ...config }, params: opt } };
+    },
+    restore(s: EngineState): void {
+      const f = `${fn}.restore`;
+      if (s === null || typeof s !== 'object') throw new TypeError(`${f}: state must be an EngineState { step, params, optimizer }; got ${String(s)}`);
+      if (!Number.isInteger(s.step) || s.step < 0) throw new RangeError(`${f}: state.step must be an integer ≥ 0; got ${String(s.step)}`);
+      const read = (where: string, h: HostTensor | undefined, name: CvParamName, dst: Float64Array) => {
+        const { offset, size } = L[name];
+        if (h === undefined || !(h.values instanceof Float64Array || h.values instanceof Float32Array) || h.values.length !== size)
+          throw new RangeError(`${f}: ${where} must be a float32 or float64 host tensor of ${size} numbers (the layout of '${name}')`);
+        dst.set(h.values, offset);
+      };
+      const p = new Float64Array(L.total),
+        m = new Float64Array(L.total),
+        v = new Float64Array(L.total);
+      for (const name of CV_PARAM_NAMES) read(`state.params['${name}']`, s.params?.[name], name, p);
+      const o = s.optimizer;
+      if (o) {
+        if (o.type !== 'adam' || o.config.lr !== adam.lr || o.config.eps !== adam.eps || o.config.betas?.[0] !== adam.beta1 || o.config.betas[1] !== adam.beta2 || (o.config.weightDecay ?? 0) !== 0)
+          throw new RangeError(`${f}: state.optimizer must be this engine's Adam ${JSON.stringify(config)}; got ${JSON.stringify({ type: o.type, ...o.config })}`);
+        for (const name of CV_PARAM_NAMES) {
+          const ps = o.params[name];
+          if (ps === undefined) continue;
+          if (ps.step !== s.step) throw new RangeError(`${f}: state.optimizer.params['${name}'].step must equal state.step = ${s.step} (every block steps together); got ${String(ps.step)}`);
+          read(`state.optimizer.params['${name}'].slots.m`, ps.slots.m, name, m);
+          read(`state.optimizer.params['${name}'].slots.v`, ps.slots.v, name, v);
+        }
+      }
+      drop();
+      state.params.set(p);
+      state.m.set(m);
+      state.v.set(v);
+      state.step = s.step;
+      correct = 0;
+    },
+    dispose(): void {
+      drop();
+    },
+  };
 }

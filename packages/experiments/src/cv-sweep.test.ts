@@ -229,6 +229,7 @@ describe('cv-sweep config', () => {
       lr: 1e-3,
       cv: { samples: 300, pool: 512 },
       seed: 42,
+      trainer: 'auto',
     });
     const quick = resolveConfig(cvSweep, { preset: 'quick' });
     expect(quick.data.seqLen).toBe(8);
