@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   CV_PARAM_NAMES,
   cvClassifierBackward,
+  cvClassifierEngine,
   cvClassifierForward,
   cvClassifierHidden,
   cvClassifierState,
@@ -128,6 +129,50 @@ describeBackends(
         expect(state.step).toBe(100);
       }
       tf.dispose([tokens.ids, y, ...Object.values(model.vars)]);
+    });
+
+    it('as an Engine: train() runs it, and a restored state continues bit-identically', async () => {
+      const { shape, batch, model, config } = setup(16, 4);
+      const values = await valuesOf(model);
+      tf.dispose(Object.values(model.vars));
+      const adamCfg = { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+      const make = () =>
+        cvClassifierEngine({ shape, values, batch: () => batch, maxBatch: batch.labels.length, adam: adamCfg });
+      const a = make();
+      const first = await train({ engine: a, steps: 7, schedule: { lossEvery: 1 } });
+      expect(first.history.loss.value).toHaveLength(7);
+      expect(a.step).toBe(7);
+      expect(a.takeCorrect()).toBeGreaterThan(0);
+      expect(a.takeCorrect()).toBe(0);
+      const saved = await a.state();
+      expect(saved.optimizer!.params.wQ!.step).toBe(7);
+      const b = make();
+      b.restore(saved);
+      expect(b.step).toBe(7);
+      const [la, lb] = [await a.run(5), await b.run(5)];
+      expect(Array.from(lb)).toEqual(Array.from(la));
+      const [sa, sb] = [await a.state(), await b.state()];
+      for (const name of CV_PARAM_NAMES) expect(sb.params[name]!.values).toEqual(sa.params[name]!.values);
+      // params() as tensors, freed on the next run and on dispose.
+      const before = tf.memory().numTensors;
+      expect(Array.from(await a.params().wO!.data())).toEqual(Array.from(Float32Array.from(sa.params.wO!.values)));
+      await a.run(1);
+      expect(tf.memory().numTensors).toBe(before);
+      a.params();
+      a.dispose();
+      b.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() =>
+        b.restore({ ...saved, optimizer: { ...saved.optimizer!, config: { lr: 1, weightDecay: 0 } } }),
+      ).toThrow(/cvClassifierEngine.restore: state.optimizer must be this engine's Adam/);
+      expect(() =>
+        b.restore({
+          ...saved,
+          params: { ...saved.params, wO: { shape: [3], dtype: 'float64', values: new Float64Array(3) } },
+        }),
+      ).toThrow(
+        "cvClassifierEngine.restore: state.params['wO'] must be a float32 or float64 host tensor of 256 numbers (the layout of 'wO')",
+      );
     });
 
     it('leaves the activations seed 003 measures (h, q, k, v, norm(h + attn)) equal to the tfjs forward', async () => {

@@ -766,9 +766,12 @@ export interface CvClassifierEngine extends Engine {
 export function cvClassifierEngine(options: CvClassifierEngineOptions): CvClassifierEngine {
   const fn = 'cvClassifierEngine';
   if (options === null || typeof options !== 'object')
-    throw new TypeError(`${fn}: options must be an object { shape, values, batch, maxBatch, adam }; got ${String(options)}`);
+    throw new TypeError(
+      `${fn}: options must be an object { shape, values, batch, maxBatch, adam }; got ${String(options)}`,
+    );
   const { shape, batch, adam } = options;
-  if (typeof batch !== 'function') throw new TypeError(`${fn}: options.batch must be a function of the step; got ${typeof batch}`);
+  if (typeof batch !== 'function')
+    throw new TypeError(`${fn}: options.batch must be a function of the step; got ${typeof batch}`);
   for (const k of ['lr', 'beta1', 'beta2', 'eps'] as const)
     if (!(typeof adam?.[k] === 'number' && Number.isFinite(adam[k])))
       throw new TypeError(`${fn}: options.adam.${k} must be a finite number; got ${String(adam?.[k])}`);
@@ -830,18 +833,27 @@ export function cvClassifierEngine(options: CvClassifierEngineOptions): CvClassi
       const opt: OptimizerState['params'] = {};
       for (const name of CV_PARAM_NAMES) {
         params[name] = block(state.params, name);
-        if (state.step > 0) opt[name] = { step: state.step, slots: { m: block(state.m, name), v: block(state.v, name) } };
+        if (state.step > 0)
+          opt[name] = { step: state.step, slots: { m: block(state.m, name), v: block(state.v, name) } };
       }
       return { step: state.step, params, optimizer: { type: 'adam', config: { ...config }, params: opt } };
     },
     restore(s: EngineState): void {
       const f = `${fn}.restore`;
-      if (s === null || typeof s !== 'object') throw new TypeError(`${f}: state must be an EngineState { step, params, optimizer }; got ${String(s)}`);
-      if (!Number.isInteger(s.step) || s.step < 0) throw new RangeError(`${f}: state.step must be an integer ≥ 0; got ${String(s.step)}`);
+      if (s === null || typeof s !== 'object')
+        throw new TypeError(`${f}: state must be an EngineState { step, params, optimizer }; got ${String(s)}`);
+      if (!Number.isInteger(s.step) || s.step < 0)
+        throw new RangeError(`${f}: state.step must be an integer ≥ 0; got ${String(s.step)}`);
       const read = (where: string, h: HostTensor | undefined, name: CvParamName, dst: Float64Array) => {
         const { offset, size } = L[name];
-        if (h === undefined || !(h.values instanceof Float64Array || h.values instanceof Float32Array) || h.values.length !== size)
-          throw new RangeError(`${f}: ${where} must be a float32 or float64 host tensor of ${size} numbers (the layout of '${name}')`);
+        if (
+          h === undefined ||
+          !(h.values instanceof Float64Array || h.values instanceof Float32Array) ||
+          h.values.length !== size
+        )
+          throw new RangeError(
+            `${f}: ${where} must be a float32 or float64 host tensor of ${size} numbers (the layout of '${name}')`,
+          );
         dst.set(h.values, offset);
       };
       const p = new Float64Array(L.total),
@@ -850,12 +862,24 @@ export function cvClassifierEngine(options: CvClassifierEngineOptions): CvClassi
       for (const name of CV_PARAM_NAMES) read(`state.params['${name}']`, s.params?.[name], name, p);
       const o = s.optimizer;
       if (o) {
-        if (o.type !== 'adam' || o.config.lr !== adam.lr || o.config.eps !== adam.eps || o.config.betas?.[0] !== adam.beta1 || o.config.betas[1] !== adam.beta2 || (o.config.weightDecay ?? 0) !== 0)
-          throw new RangeError(`${f}: state.optimizer must be this engine's Adam ${JSON.stringify(config)}; got ${JSON.stringify({ type: o.type, ...o.config })}`);
+        if (
+          o.type !== 'adam' ||
+          o.config.lr !== adam.lr ||
+          o.config.eps !== adam.eps ||
+          o.config.betas?.[0] !== adam.beta1 ||
+          o.config.betas[1] !== adam.beta2 ||
+          (o.config.weightDecay ?? 0) !== 0
+        )
+          throw new RangeError(
+            `${f}: state.optimizer must be this engine's Adam ${JSON.stringify(config)}; got ${JSON.stringify({ type: o.type, ...o.config })}`,
+          );
         for (const name of CV_PARAM_NAMES) {
           const ps = o.params[name];
           if (ps === undefined) continue;
-          if (ps.step !== s.step) throw new RangeError(`${f}: state.optimizer.params['${name}'].step must equal state.step = ${s.step} (every block steps together); got ${String(ps.step)}`);
+          if (ps.step !== s.step)
+            throw new RangeError(
+              `${f}: state.optimizer.params['${name}'].step must equal state.step = ${s.step} (every block steps together); got ${String(ps.step)}`,
+            );
           read(`state.optimizer.params['${name}'].slots.m`, ps.slots.m, name, m);
           read(`state.optimizer.params['${name}'].slots.v`, ps.slots.v, name, v);
         }

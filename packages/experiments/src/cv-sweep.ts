@@ -420,7 +420,12 @@ async function evaluateReference(m: Model, c: CvSweepConfig, all: Tokens, y: tf.
   try {
     const [loss, accuracy] = await scores.data();
     const v = m.vars;
-    return { loss: loss!, accuracy: accuracy!, w: { emb: v.emb!, wQ: v.wQ!, wK: v.wK!, wV: v.wV!, wO: v.wO!, wC: v.wC! }, a: acts };
+    return {
+      loss: loss!,
+      accuracy: accuracy!,
+      w: { emb: v.emb!, wQ: v.wQ!, wK: v.wK!, wV: v.wV!, wO: v.wO!, wC: v.wC! },
+      a: acts,
+    };
   } finally {
     scores.dispose();
   }
@@ -661,7 +666,13 @@ async function fusedTrainer(c: CvSweepConfig, d: Dataset, width: number, heads: 
       const r = engine.evaluate(all, rows);
       const p = engine.params();
       const act = (x: Float32Array) => tf.tensor2d(x, [rows, width]);
-      const a = { h: act(r.hidden.h), q: act(r.hidden.q), k: act(r.hidden.k), v: act(r.hidden.v), post: act(r.hidden.post) };
+      const a = {
+        h: act(r.hidden.h),
+        q: act(r.hidden.q),
+        k: act(r.hidden.k),
+        v: act(r.hidden.v),
+        post: act(r.hidden.post),
+      };
       const w = { emb: p.emb!, wQ: p.wQ!, wK: p.wK!, wV: p.wV!, wO: p.wO!, wC: p.wC! };
       return Promise.resolve({ loss: r.loss, accuracy: r.correct / n, w, a });
     },
