@@ -47,11 +47,16 @@ async function valuesOf(model: ReturnType<typeof cvReferenceModel.init>): Promis
 describeBackends(
   'cv-engine (seed 003’s fused step) against the tfjs reference',
   (ctx) => {
+    // Every product kernel with every attention kernel (@attnlab/fused's SIMD one and the TypeScript loops).
     const gemms = () =>
-      [
-        ['jsGemm', jsGemm],
-        ['tfjsGemm', tfjsGemm()],
-      ] as const;
+      (
+        [
+          ['jsGemm', jsGemm],
+          ['tfjsGemm', tfjsGemm()],
+        ] as const
+      ).flatMap(([name, gemm]) =>
+        (['wasm', 'js'] as const).map((attention) => [`${name}, attention ${attention}`, gemm, attention] as const),
+      );
 
     it('gives tfjs autodiff’s loss and gradient of every parameter block (D = 16, H = 2 and D = 12, H = 3)', async () => {
       for (const [width, heads] of [
@@ -66,8 +71,9 @@ describeBackends(
         const { value, grads } = tf.variableGrads(() => cvReferenceModel.loss(model, tokens, y), vars);
         const refLoss = (await value.data())[0]!;
         const state = cvClassifierState(shape, await valuesOf(model));
-        for (const [, gemm] of gemms()) {
-          const ws = cvClassifierWorkspace(shape, n, gemm);
+        for (const [, gemm, attention] of gemms()) {
+          const ws = cvClassifierWorkspace(shape, n, gemm, attention);
+          expect(ws.attention).toBe(attention);
           const f = cvClassifierForward(state.params, batch, ws);
           expect(Math.abs(f.loss - refLoss)).toBeLessThan(1e-5 * refLoss);
           cvClassifierBackward(state.params, batch, ws);
@@ -112,9 +118,9 @@ describeBackends(
       optimizer.dispose();
       const refLosses = ref.history.loss.value;
       expect(refLosses[99]!).toBeLessThan(0.5 * refLosses[0]!); // it trains
-      for (const [name, gemm] of gemms()) {
+      for (const [name, gemm, attention] of gemms()) {
         const state = cvClassifierState(shape, start);
-        const ws = cvClassifierWorkspace(shape, n, gemm);
+        const ws = cvClassifierWorkspace(shape, n, gemm, attention);
         const losses: number[] = [];
         await expectNoLeak(() => {
           for (let t = 0; t < 100; t++)

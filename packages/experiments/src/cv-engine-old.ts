@@ -1,0 +1,898 @@
+/**
+ * Seed 003's classifier (embedding + positions → nn.MultiheadAttention → residual + LayerNorm →
+ * sequence mean → linear → cross-entropy, Adam) as one fused, pure training step on the host: no
+ * tape, no tensor per operation, every buffer allocated once.
+ *
+ * Two exact rewrites make it cheap. The token embedding has only `vocab` rows and `seqLen` positions,
+ * so Q, K and V are gathered from [E; P]·[W_Q | W_K | W_V] (`vocab + seqLen` rows instead of one row
+ * per token), and their weight gradient is [E; P]ᵀ·G with G the per-token gradients summed by token
+ * id and by position; the embedding's gradient through them is G·[W_Q | W_K | W_V]ᵀ. What remains
+ * per token (the out-projection and its two gradient products) goes to a matrix product `Gemm` that
+ * the caller chooses: {@link jsGemm} (plain TypeScript, any platform) or {@link tfjsGemm}
+ * (tf.matMul on the current backend: XNNPACK on wasm). Attention itself (seqLen × seqLen per
+ * sample and head), LayerNorm, the classifier, the loss and Adam are loops over float32 buffers with
+ * float64 sums; parameters and Adam moments are float64.
+ *
+ * The step is a pure function of (state, batch) and its workspace: the caller owns the loop (the
+ * tfjs path in cv-sweep.ts stays the reference; cv-engine.test.ts checks the two agree).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Engine, EngineState, HostTensor, OptimizerState, TensorMap } from '@attnlab/train';
+
+/**
+ * C `[m, n]` = A `[m, k]` · B `[k, n]`, all row-major float32, written into `out`; with `transposeA`,
+ * `a` holds Aᵀ `[k, m]` (C = aᵀ·b).
+ */
+export type Gemm = (
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  out: Float32Array,
+  transposeA?: boolean,
+) => void;
+
+/** Matrix product in plain TypeScript (four rows at a time, float32 storage). */
+export const jsGemm: Gemm = (a, b, m, k, n, out, transposeA = false) => {
+  out.fill(0, 0, m * n);
+  if (transposeA) {
+    // C += a[t, :]ᵀ b[t, :] for each t: one row of a scales rows of b into C.
+    for (let t = 0; t < k; t++) {
+      const ao = t * m,
+        bo = t * n;
+      for (let i = 0; i < m; i++) {
+        const x = a[ao + i]!;
+        if (x === 0) continue;
+        const co = i * n;
+        for (let j = 0; j < n; j++) out[co + j] = out[co + j]! + x * b[bo + j]!;
+      }
+    }
+    return;
+  }
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    const a0 = i * k,
+      a1 = a0 + k,
+      a2 = a1 + k,
+      a3 = a2 + k;
+    const c0 = i * n,
+      c1 = c0 + n,
+      c2 = c1 + n,
+      c3 = c2 + n;
+    for (let t = 0; t < k; t++) {
+      const x0 = a[a0 + t]!,
+        x1 = a[a1 + t]!,
+        x2 = a[a2 + t]!,
+        x3 = a[a3 + t]!;
+      const bo = t * n;
+      for (let j = 0; j < n; j++) {
+        const y = b[bo + j]!;
+        out[c0 + j] = out[c0 + j]! + x0 * y;
+        out[c1 + j] = out[c1 + j]! + x1 * y;
+        out[c2 + j] = out[c2 + j]! + x2 * y;
+        out[c3 + j] = out[c3 + j]! + x3 * y;
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const ao = i * k,
+      co = i * n;
+    for (let t = 0; t < k; t++) {
+      const x = a[ao + t]!;
+      const bo = t * n;
+      for (let j = 0; j < n; j++) out[co + j] = out[co + j]! + x * b[bo + j]!;
+    }
+  }
+};
+
+/**
+ * Matrix product through tf.matMul on the current tfjs backend (untransposed, unbatched: XNNPACK on
+ * wasm, 20–30 GFLOP/s on one core). Synchronous, so only for backends whose data can be read
+ * synchronously (cpu, wasm); throws on others.
+ */
+export function tfjsGemm(): Gemm {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm' && backend !== 'cpu') {
+    throw new RangeError(
+      `tfjsGemm: needs a backend that reads synchronously (cpu or wasm); the current one is '${backend}' (use jsGemm there)`,
+    );
+  }
+  return (a, b, m, k, n, out, transposeA = false) => {
+    const r = tf.tidy(() => {
+      // An explicit transpose, then an untransposed product: the form XNNPACK runs on wasm.
+      const A = transposeA
+        ? tf.transpose(tf.tensor2d(a.subarray(0, m * k), [k, m]))
+        : tf.tensor2d(a.subarray(0, m * k), [m, k]);
+      return tf.matMul(A, tf.tensor2d(b.subarray(0, k * n), [k, n]));
+    });
+    out.set(r.dataSync() as Float32Array);
+    r.dispose();
+  };
+}
+
+/** The model's sizes (seed 003: vocab 256, seqLen 8, classes 10, width 64–256, heads 1–8). */
+export interface CvClassifierShape {
+  vocab: number;
+  seqLen: number;
+  classes: number;
+  width: number;
+  heads: number;
+}
+
+/** Names of the parameter blocks, in cv-sweep's ParamMap names and layouts (y = x·W + b, W `[in, out]`). */
+export const CV_PARAM_NAMES = [
+  'emb',
+  'pos',
+  'wQ',
+  'wK',
+  'wV',
+  'wO',
+  'bQ',
+  'bK',
+  'bV',
+  'bO',
+  'lnGain',
+  'lnBias',
+  'wC',
+  'bC',
+] as const;
+export type CvParamName = (typeof CV_PARAM_NAMES)[number];
+
+/** Offset and size of each block in the flat parameter vector. */
+export type CvParamLayout = Record<CvParamName, { offset: number; size: number; shape: number[] }> & { total: number };
+
+export function cvParamLayout(s: CvClassifierShape): CvParamLayout {
+  checkShape('cvParamLayout', s);
+  const { vocab: V, seqLen: S, classes: C, width: D } = s;
+  const shapes: Record<CvParamName, number[]> = {
+    emb: [V, D],
+    pos: [1, S, D],
+    wQ: [D, D],
+    wK: [D, D],
+    wV: [D, D],
+    wO: [D, D],
+    bQ: [D],
+    bK: [D],
+    bV: [D],
+    bO: [D],
+    lnGain: [D],
+    lnBias: [D],
+    wC: [D, C],
+    bC: [C],
+  };
+  let offset = 0;
+  const out = {} as Record<CvParamName, { offset: number; size: number; shape: number[] }>;
+  for (const name of CV_PARAM_NAMES) {
+    const size = shapes[name].reduce((a, b) => a * b, 1);
+    out[name] = { offset, size, shape: shapes[name] };
+    offset += size;
+  }
+  return { ...out, total: offset };
+}
+
+function checkShape(fn: string, s: CvClassifierShape): void {
+  if (s === null || typeof s !== 'object')
+    throw new TypeError(`${fn}: shape must be an object {vocab, seqLen, classes, width, heads}; got ${String(s)}`);
+  for (const k of ['vocab', 'seqLen', 'classes', 'width', 'heads'] as const) {
+    const v = s[k];
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`${fn}: shape.${k} must be an integer ≥ 1; got ${String(v)}`);
+  }
+  if (s.width % s.heads !== 0)
+    throw new RangeError(`${fn}: shape.width must be divisible by shape.heads = ${s.heads}; got ${s.width}`);
+}
+
+/** Parameters and Adam state: float64, laid out by {@link cvParamLayout}. */
+export interface CvClassifierState {
+  params: Float64Array;
+  m: Float64Array;
+  v: Float64Array;
+  /** Adam steps taken. */
+  step: number;
+}
+
+/** A fresh state from parameter values by name (e.g. read from cv-sweep's tf.Variables). */
+export function cvClassifierState(
+  s: CvClassifierShape,
+  values: Record<CvParamName, ArrayLike<number>>,
+): CvClassifierState {
+  const layout = cvParamLayout(s);
+  const params = new Float64Array(layout.total);
+  for (const name of CV_PARAM_NAMES) {
+    const v = values[name];
+    const { offset, size } = layout[name];
+    if (v === undefined || v.length !== size)
+      throw new RangeError(
+        `cvClassifierState: values.${name} must hold ${size} numbers; got ${v === undefined ? 'undefined' : v.length}`,
+      );
+    for (let i = 0; i < size; i++) params[offset + i] = v[i]!;
+  }
+  return { params, m: new Float64Array(layout.total), v: new Float64Array(layout.total), step: 0 };
+}
+
+/** Adam's settings (torch.optim.Adam, no weight decay). */
+export interface CvAdam {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+/** Buffers for batches of up to `maxBatch` samples, allocated once ({@link cvClassifierWorkspace}). */
+export interface CvClassifierWorkspace {
+  readonly shape: CvClassifierShape;
+  readonly layout: CvParamLayout;
+  readonly maxBatch: number;
+  readonly gemm: Gemm;
+  // float32 operands of the products
+  ep: Float32Array;
+  wqkv: Float32Array;
+  wqkvT: Float32Array;
+  wo: Float32Array;
+  woT: Float32Array;
+  pw: Float32Array;
+  // per token
+  qkv: Float32Array;
+  o: Float32Array;
+  y: Float32Array;
+  nhat: Float32Array;
+  rstd: Float64Array;
+  att: Float64Array;
+  pooled: Float64Array;
+  logits: Float64Array;
+  du: Float32Array;
+  dO: Float32Array;
+  dqkv: Float32Array;
+  g: Float32Array;
+  dwqkv: Float32Array;
+  dep: Float32Array;
+  dwo: Float32Array;
+  grad: Float64Array;
+}
+
+export function cvClassifierWorkspace(
+  s: CvClassifierShape,
+  maxBatch: number,
+  gemm: Gemm = jsGemm,
+): CvClassifierWorkspace {
+  const layout = cvParamLayout(s);
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError(`cvClassifierWorkspace: maxBatch must be an integer ≥ 1; got ${String(maxBatch)}`);
+  if (typeof gemm !== 'function')
+    throw new TypeError(`cvClassifierWorkspace: gemm must be a function (jsGemm or tfjsGemm()); got ${typeof gemm}`);
+  const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = s;
+  const N = maxBatch * S;
+  const R = V + S;
+  const f32 = (n: number) => new Float32Array(n);
+  return {
+    shape: { ...s },
+    layout,
+    maxBatch,
+    gemm,
+    ep: f32(R * D),
+    wqkv: f32(D * 3 * D),
+    wqkvT: f32(3 * D * D),
+    wo: f32(D * D),
+    woT: f32(D * D),
+    pw: f32(R * 3 * D),
+    qkv: f32(N * 3 * D),
+    o: f32(N * D),
+    y: f32(N * D),
+    nhat: f32(N * D),
+    rstd: new Float64Array(N),
+    att: new Float64Array(maxBatch * H * S * S),
+    pooled: new Float64Array(maxBatch * D),
+    logits: new Float64Array(maxBatch * C),
+    du: f32(N * D),
+    dO: f32(N * D),
+    dqkv: f32(N * 3 * D),
+    g: f32(R * 3 * D),
+    dwqkv: f32(D * 3 * D),
+    dep: f32(R * D),
+    dwo: f32(D * D),
+    grad: new Float64Array(layout.total),
+  };
+}
+
+/** A batch: token ids `[n, seqLen]` (row-major) and labels `[n]`. */
+export interface CvBatch {
+  ids: Int32Array;
+  labels: Int32Array;
+}
+
+/** What a forward pass reports: mean cross-entropy and the number classified correctly. */
+export interface CvForwardResult {
+  loss: number;
+  correct: number;
+  n: number;
+}
+
+function checkBatch(fn: string, ws: CvClassifierWorkspace, b: CvBatch): number {
+  const { seqLen: S, vocab: V, classes: C } = ws.shape;
+  if (!(b?.ids instanceof Int32Array) || !(b.labels instanceof Int32Array))
+    throw new TypeError(
+      `${fn}: batch must be {ids: Int32Array, labels: Int32Array}; got ${b === null || typeof b !== 'object' ? String(b) : `{ ${Object.keys(b).join(', ')} }`}`,
+    );
+  const n = b.labels.length;
+  if (n < 1 || n > ws.maxBatch)
+    throw new RangeError(`${fn}: batch.labels must hold 1 to maxBatch = ${ws.maxBatch} labels; got ${n}`);
+  if (b.ids.length !== n * S)
+    throw new RangeError(`${fn}: batch.ids must hold labels.length · seqLen = ${n * S} ids; got ${b.ids.length}`);
+  for (let i = 0; i < b.ids.length; i++) {
+    const t = b.ids[i]!;
+    if (!(t >= 0 && t < V)) throw new RangeError(`${fn}: batch.ids[${i}] must be a token id in [0, ${V}); got ${t}`);
+  }
+  for (let i = 0; i < n; i++) {
+    const y = b.labels[i]!;
+    if (!(y >= 0 && y < C)) throw new RangeError(`${fn}: batch.labels[${i}] must be a class in [0, ${C}); got ${y}`);
+  }
+  return n;
+}
+
+/**
+ * dst_i = factor · Σ_j C_ij · src_j for i, j < S, over `width` columns: C = coef[co + i·S + j] (or its
+ * transpose), row j of src at srcBase + j·srcStride, row i of dst at dstBase + i·dstStride. Four columns
+ * at a time with their own sums, so the adds do not wait on each other; each output is written once.
+ */
+function mixRows(
+  coef: Float64Array,
+  co: number,
+  transposed: boolean,
+  S: number,
+  src: Float32Array,
+  srcBase: number,
+  srcStride: number,
+  dst: Float32Array,
+  dstBase: number,
+  dstStride: number,
+  width: number,
+  factor: number,
+): void {
+  const ci = transposed ? 1 : S;
+  const cj = transposed ? S : 1;
+  for (let i = 0; i < S; i++) {
+    const crow = co + i * ci;
+    const d = dstBase + i * dstStride;
+    let e = 0;
+    for (; e + 3 < width; e += 4) {
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0;
+      for (let j = 0; j < S; j++) {
+        const c = coef[crow + j * cj]!;
+        const r = srcBase + j * srcStride + e;
+        a0 += c * src[r]!;
+        a1 += c * src[r + 1]!;
+        a2 += c * src[r + 2]!;
+        a3 += c * src[r + 3]!;
+      }
+      dst[d + e] = a0 * factor;
+      dst[d + e + 1] = a1 * factor;
+      dst[d + e + 2] = a2 * factor;
+      dst[d + e + 3] = a3 * factor;
+    }
+    for (; e < width; e++) {
+      let a0 = 0;
+      for (let j = 0; j < S; j++) a0 += coef[crow + j * cj]! * src[srcBase + j * srcStride + e]!;
+      dst[d + e] = a0 * factor;
+    }
+  }
+}
+
+/** Σ_e x[xo + e]·y[yo + e] over `width` entries, with four sums. */
+function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, width: number): number {
+  let a0 = 0,
+    a1 = 0,
+    a2 = 0,
+    a3 = 0;
+  let e = 0;
+  for (; e + 3 < width; e += 4) {
+    a0 += x[xo + e]! * y[yo + e]!;
+    a1 += x[xo + e + 1]! * y[yo + e + 1]!;
+    a2 += x[xo + e + 2]! * y[yo + e + 2]!;
+    a3 += x[xo + e + 3]! * y[yo + e + 3]!;
+  }
+  for (; e < width; e++) a0 += x[xo + e]! * y[yo + e]!;
+  return a0 + a1 + (a2 + a3);
+}
+
+/**
+ * Forward pass on `params`, leaving in the workspace what the backward pass and the CV probes read:
+ * q/k/v per token (`qkv`, `[n·seqLen, 3·width]`), the attention weights, the heads' output `o`, the
+ * normalised residual `nhat` and its 1/σ, the pooled states and the logits. Returns loss and accuracy.
+ * h = E[x] + P is not stored; {@link cvClassifierHidden} rebuilds it.
+ */
+export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: CvClassifierWorkspace): CvForwardResult {
+  const n = checkBatch('cvClassifierForward', ws, batch);
+  const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = ws.shape;
+  const L = ws.layout;
+  const hd = D / H;
+  const N = n * S;
+  const D3 = 3 * D;
+  const R = V + S;
+  const p = params;
+  const { ep, wqkv, wo, pw, qkv, o, y, nhat, rstd, att, pooled, logits } = ws;
+  // [E; P] and [W_Q | W_K | W_V] as float32, then PW = [E; P]·[W_Q | W_K | W_V].
+  for (let i = 0; i < V * D; i++) ep[i] = p[L.emb.offset + i]!;
+  for (let i = 0; i < S * D; i++) ep[V * D + i] = p[L.pos.offset + i]!;
+  for (let r = 0; r < D; r++) {
+    for (let c = 0; c < D; c++) {
+      wqkv[r * D3 + c] = p[L.wQ.offset + r * D + c]!;
+      wqkv[r * D3 + D + c] = p[L.wK.offset + r * D + c]!;
+      wqkv[r * D3 + 2 * D + c] = p[L.wV.offset + r * D + c]!;
+      wo[r * D + c] = p[L.wO.offset + r * D + c]!;
+    }
+  }
+  ws.gemm(ep, wqkv, R, D, D3, pw);
+  // q, k, v of token (b, s) = PW[x] + PW[V + s] + b.
+  const bq = L.bQ.offset,
+    bk = L.bK.offset,
+    bv = L.bV.offset;
+  for (let t = 0; t < N; t++) {
+    const s = t % S;
+    const xo = batch.ids[t]! * D3,
+      po = (V + s) * D3,
+      to = t * D3;
+    for (let c = 0; c < D; c++) {
+      qkv[to + c] = pw[xo + c]! + pw[po + c]! + p[bq + c]!;
+      qkv[to + D + c] = pw[xo + D + c]! + pw[po + D + c]! + p[bk + c]!;
+      qkv[to + 2 * D + c] = pw[xo + 2 * D + c]! + pw[po + 2 * D + c]! + p[bv + c]!;
+    }
+  }
+  // Attention per sample and head: a = softmax(q·kᵀ/√hd), o = a·v.
+  const scale = 1 / Math.sqrt(hd);
+  const row = new Float64Array(S);
+  for (let b = 0; b < n; b++) {
+    const tb = b * S * D3;
+    for (let h = 0; h < H; h++) {
+      const ho = h * hd;
+      const ao = (b * H + h) * S * S;
+      for (let i = 0; i < S; i++) {
+        const qo = tb + i * D3 + ho;
+        let max = -Infinity;
+        for (let j = 0; j < S; j++) {
+          const sc = dot(qkv, qo, qkv, tb + j * D3 + D + ho, hd) * scale;
+          row[j] = sc;
+          if (sc > max) max = sc;
+        }
+        let z = 0;
+        for (let j = 0; j < S; j++) {
+          const ex = Math.exp(row[j]! - max);
+          row[j] = ex;
+          z += ex;
+        }
+        for (let j = 0; j < S; j++) att[ao + i * S + j] = row[j]! / z;
+      }
+      mixRows(att, ao, false, S, qkv, tb + 2 * D + ho, D3, o, b * S * D + ho, D, hd, 1);
+    }
+  }
+  // y = o·W_O; u = h + y + b_O; LayerNorm; pooled = mean over positions.
+  ws.gemm(o, wo, N, D, D, y);
+  const bo = L.bO.offset,
+    gain = L.lnGain.offset,
+    bias = L.lnBias.offset;
+  pooled.fill(0, 0, n * D);
+  for (let t = 0; t < N; t++) {
+    const b = Math.floor(t / S),
+      s = t % S;
+    const eo = batch.ids[t]! * D,
+      po = (V + s) * D,
+      to = t * D;
+    let mean = 0;
+    for (let c = 0; c < D; c++) {
+      const u = ep[eo + c]! + ep[po + c]! + y[to + c]! + p[bo + c]!;
+      nhat[to + c] = u;
+      mean += u;
+    }
+    mean /= D;
+    let vsum = 0;
+    for (let c = 0; c < D; c++) {
+      const d = nhat[to + c]! - mean;
+      vsum += d * d;
+    }
+    const r = 1 / Math.sqrt(vsum / D + 1e-5);
+    rstd[t] = r;
+    const pb = b * D;
+    for (let c = 0; c < D; c++) {
+      const nh = (nhat[to + c]! - mean) * r;
+      nhat[to + c] = nh;
+      pooled[pb + c] = pooled[pb + c]! + (nh * p[gain + c]! + p[bias + c]!);
+    }
+  }
+  for (let i = 0; i < n * D; i++) pooled[i] = pooled[i]! / S;
+  // Logits, cross-entropy and accuracy.
+  const wc = L.wC.offset,
+    bc = L.bC.offset;
+  let loss = 0;
+  let correct = 0;
+  for (let b = 0; b < n; b++) {
+    let best = -Infinity,
+      arg = 0;
+    for (let c = 0; c < C; c++) {
+      let z = p[bc + c]!;
+      for (let d = 0; d < D; d++) z += pooled[b * D + d]! * p[wc + d * C + c]!;
+      logits[b * C + c] = z;
+      if (z > best) {
+        best = z;
+        arg = c;
+      }
+    }
+    let se = 0;
+    for (let c = 0; c < C; c++) se += Math.exp(logits[b * C + c]! - best);
+    loss += best + Math.log(se) - logits[b * C + batch.labels[b]!]!;
+    if (arg === batch.labels[b]) correct++;
+  }
+  return { loss: loss / n, correct, n };
+}
+
+/**
+ * The gradient of the mean cross-entropy at `params` on `batch` into `ws.grad` (laid out as the
+ * parameters), after {@link cvClassifierForward} on the same params and batch.
+ */
+export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: CvClassifierWorkspace): void {
+  const n = checkBatch('cvClassifierBackward', ws, batch);
+  const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = ws.shape;
+  const L = ws.layout;
+  const hd = D / H;
+  const N = n * S;
+  const D3 = 3 * D;
+  const R = V + S;
+  const p = params;
+  const { ep, wqkv, wqkvT, wo, woT, qkv, o, nhat, rstd, att, pooled, logits, du, dO, dqkv, g, dwqkv, dep, dwo, grad } =
+    ws;
+  grad.fill(0);
+  const wc = L.wC.offset,
+    gain = L.lnGain.offset;
+  // Classifier: dlogits = (softmax − onehot)/n; dW_C = pooledᵀ·dlogits; dpooled = dlogits·W_Cᵀ.
+  const dpooled = new Float64Array(D);
+  for (let b = 0; b < n; b++) {
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, logits[b * C + c]!);
+    let z = 0;
+    for (let c = 0; c < C; c++) z += Math.exp(logits[b * C + c]! - max);
+    dpooled.fill(0);
+    for (let c = 0; c < C; c++) {
+      const dl = (Math.exp(logits[b * C + c]! - max) / z - (c === batch.labels[b] ? 1 : 0)) / n;
+      grad[L.bC.offset + c] = grad[L.bC.offset + c]! + dl;
+      for (let d = 0; d < D; d++) {
+        grad[wc + d * C + c] = grad[wc + d * C + c]! + pooled[b * D + d]! * dl;
+        dpooled[d] = dpooled[d]! + dl * p[wc + d * C + c]!;
+      }
+    }
+    // Mean over positions, then LayerNorm's backward for each token of the sample.
+    for (let s = 0; s < S; s++) {
+      const t = b * S + s,
+        to = t * D;
+      let m1 = 0,
+        m2 = 0;
+      for (let d = 0; d < D; d++) {
+        const dz = dpooled[d]! / S;
+        const nh = nhat[to + d]!;
+        grad[gain + d] = grad[gain + d]! + dz * nh;
+        grad[L.lnBias.offset + d] = grad[L.lnBias.offset + d]! + dz;
+        const dn = dz * p[gain + d]!;
+        m1 += dn;
+        m2 += dn * nh;
+      }
+      m1 /= D;
+      m2 /= D;
+      const r = rstd[t]!;
+      for (let d = 0; d < D; d++) {
+        const nh = nhat[to + d]!;
+        du[to + d] = r * ((dpooled[d]! / S) * p[gain + d]! - m1 - nh * m2);
+      }
+    }
+  }
+  // Out-projection: dW_O = oᵀ·du, do = du·W_Oᵀ, db_O = Σ du.
+  ws.gemm(o, du, D, N, D, dwo, true);
+  for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
+  ws.gemm(du, woT, N, D, D, dO);
+  for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
+  for (let t = 0; t < N; t++)
+    for (let c = 0; c < D; c++) grad[L.bO.offset + c] = grad[L.bO.offset + c]! + du[t * D + c]!;
+  // Attention backward per sample and head: da_ij = do_i·v_j, ds = a ⊙ (da − Σ_j a da) (rows),
+  // dv = aᵀ·do, dq = ds·k/√hd, dk = dsᵀ·q/√hd; each block of dqkv is written once.
+  const scale = 1 / Math.sqrt(hd);
+  const ds = new Float64Array(S * S);
+  for (let b = 0; b < n; b++) {
+    const tb = b * S * D3,
+      ob = b * S * D;
+    for (let h = 0; h < H; h++) {
+      const ho = h * hd;
+      const ao = (b * H + h) * S * S;
+      for (let i = 0; i < S; i++) {
+        let sum = 0;
+        for (let j = 0; j < S; j++) {
+          const da = dot(dO, ob + i * D + ho, qkv, tb + j * D3 + 2 * D + ho, hd);
+          ds[i * S + j] = da;
+          sum += att[ao + i * S + j]! * da;
+        }
+        for (let j = 0; j < S; j++) ds[i * S + j] = att[ao + i * S + j]! * (ds[i * S + j]! - sum);
+      }
+      mixRows(att, ao, true, S, dO, ob + ho, D, dqkv, tb + 2 * D + ho, D3, hd, 1);
+      mixRows(ds, 0, false, S, qkv, tb + D + ho, D3, dqkv, tb + ho, D3, hd, scale);
+      mixRows(ds, 0, true, S, qkv, tb + ho, D3, dqkv, tb + D + ho, D3, hd, scale);
+    }
+  }
+  // Biases, then G: per-token gradients of q, k, v summed by token id (rows 0…V−1) and position (V…).
+  g.fill(0, 0, R * D3);
+  for (let t = 0; t < N; t++) {
+    const to = t * D3,
+      xo = batch.ids[t]! * D3,
+      po = (V + (t % S)) * D3;
+    for (let c = 0; c < D3; c++) {
+      const v = dqkv[to + c]!;
+      g[xo + c] = g[xo + c]! + v;
+      g[po + c] = g[po + c]! + v;
+    }
+    for (let c = 0; c < D; c++) {
+      grad[L.bQ.offset + c] = grad[L.bQ.offset + c]! + dqkv[to + c]!;
+      grad[L.bK.offset + c] = grad[L.bK.offset + c]! + dqkv[to + D + c]!;
+      grad[L.bV.offset + c] = grad[L.bV.offset + c]! + dqkv[to + 2 * D + c]!;
+    }
+  }
+  // d[W_Q | W_K | W_V] = [E; P]ᵀ·G (each row of [E; P] is h's share for its tokens).
+  ws.gemm(ep, g, D, R, D3, dwqkv, true);
+  for (let r = 0; r < D; r++) {
+    for (let c = 0; c < D; c++) {
+      grad[L.wQ.offset + r * D + c] = dwqkv[r * D3 + c]!;
+      grad[L.wK.offset + r * D + c] = dwqkv[r * D3 + D + c]!;
+      grad[L.wV.offset + r * D + c] = dwqkv[r * D3 + 2 * D + c]!;
+    }
+  }
+  // d[E; P] = G·[W_Q | W_K | W_V]ᵀ, plus the residual path du scattered by token and position.
+  for (let r = 0; r < D; r++) for (let c = 0; c < D3; c++) wqkvT[c * D + r] = wqkv[r * D3 + c]!;
+  ws.gemm(g, wqkvT, R, D3, D, dep);
+  for (let i = 0; i < V * D; i++) grad[L.emb.offset + i] = dep[i]!;
+  for (let i = 0; i < S * D; i++) grad[L.pos.offset + i] = dep[V * D + i]!;
+  for (let t = 0; t < N; t++) {
+    const to = t * D,
+      eo = L.emb.offset + batch.ids[t]! * D,
+      po = L.pos.offset + (t % S) * D;
+    for (let c = 0; c < D; c++) {
+      const v = du[to + c]!;
+      grad[eo + c] = grad[eo + c]! + v;
+      grad[po + c] = grad[po + c]! + v;
+    }
+  }
+}
+
+/** Adam (torch.optim.Adam, no weight decay) on every parameter with `grad`. */
+function cvAdamUpdate(state: CvClassifierState, grad: Float64Array, adam: CvAdam): void {
+  state.step += 1;
+  const { lr, beta1: b1, beta2: b2, eps } = adam;
+  const stepSize = lr / (1 - b1 ** state.step);
+  const bc2Sqrt = Math.sqrt(1 - b2 ** state.step);
+  const { params: p, m, v } = state;
+  for (let i = 0; i < p.length; i++) {
+    const gi = grad[i]!;
+    m[i] = b1 * m[i]! + (1 - b1) * gi;
+    v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
+    p[i] = p[i]! - stepSize * (m[i]! / (Math.sqrt(v[i]!) / bc2Sqrt + eps));
+  }
+}
+
+/**
+ * One training step: forward (loss and accuracy before the update, as the seed records), gradient,
+ * Adam. Pure in (state, batch): the same inputs give the same state and result.
+ * @example
+ * const ws = cvClassifierWorkspace(shape, 500, tfjsGemm());
+ * const { loss, correct } = cvClassifierStep(state, batch, ws, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
+ */
+export function cvClassifierStep(
+  state: CvClassifierState,
+  batch: CvBatch,
+  ws: CvClassifierWorkspace,
+  adam: CvAdam,
+): CvForwardResult {
+  if (state.params.length !== ws.layout.total)
+    throw new RangeError(
+      `cvClassifierStep: state.params must hold ${ws.layout.total} numbers for this shape; got ${state.params.length}`,
+    );
+  const r = cvClassifierForward(state.params, batch, ws);
+  cvClassifierBackward(state.params, batch, ws);
+  cvAdamUpdate(state, ws.grad, adam);
+  return r;
+}
+
+/**
+ * After {@link cvClassifierForward}: the first `rows` tokens' hidden states as seed 003's
+ * forward_activations names them, row-major float32: h = E[x] + P (`act_emb`), q, k, v (`[rows, width]`
+ * each, heads side by side), and norm(h + attn) (`act_post_full`, LayerNorm's output with its gain and bias).
+ */
+export function cvClassifierHidden(
+  params: Float64Array,
+  batch: CvBatch,
+  ws: CvClassifierWorkspace,
+  rows: number,
+): { h: Float32Array; q: Float32Array; k: Float32Array; v: Float32Array; post: Float32Array } {
+  const { vocab: V, seqLen: S, width: D } = ws.shape;
+  const L = ws.layout;
+  const D3 = 3 * D;
+  const h = new Float32Array(rows * D),
+    q = new Float32Array(rows * D),
+    k = new Float32Array(rows * D),
+    v = new Float32Array(rows * D),
+    post = new Float32Array(rows * D);
+  for (let t = 0; t < rows; t++) {
+    const eo = batch.ids[t]! * D,
+      po = (V + (t % S)) * D;
+    for (let c = 0; c < D; c++) {
+      h[t * D + c] = ws.ep[eo + c]! + ws.ep[po + c]!;
+      q[t * D + c] = ws.qkv[t * D3 + c]!;
+      k[t * D + c] = ws.qkv[t * D3 + D + c]!;
+      v[t * D + c] = ws.qkv[t * D3 + 2 * D + c]!;
+      post[t * D + c] = ws.nhat[t * D + c]! * params[L.lnGain.offset + c]! + params[L.lnBias.offset + c]!;
+    }
+  }
+  return { h, q, k, v, post };
+}
+
+/** Options of {@link cvClassifierEngine}. */
+export interface CvClassifierEngineOptions {
+  shape: CvClassifierShape;
+  /** Initial parameters by name (the model's initialisation, e.g. read from the reference model's variables). */
+  values: Record<CvParamName, ArrayLike<number>>;
+  /** Iteration t's batch (deterministic in t). */
+  batch: (step: number) => CvBatch;
+  /** The largest batch `batch` gives (sizes the workspace). */
+  maxBatch: number;
+  adam: CvAdam;
+  /** The products' kernel (default {@link jsGemm}). */
+  gemm?: Gemm;
+  /** The name reported (default 'fused float64 (host)'). */
+  name?: string;
+}
+
+/** @attnlab/train's Engine over the fused step, plus what cv-sweep reads besides the losses. */
+export interface CvClassifierEngine extends Engine {
+  run(n: number): Promise<Float64Array>;
+  /** Samples classified correctly by the training forwards since the last call (the counter then restarts). */
+  takeCorrect(): number;
+  /** One forward pass of the current parameters on `batch`: loss, correct count and the first `rows` tokens' hidden states. */
+  evaluate(batch: CvBatch, rows: number): CvForwardResult & { hidden: ReturnType<typeof cvClassifierHidden> };
+}
+
+/**
+ * The fused step as a training engine: `train({ engine })` runs it with the schedule, events and
+ * abort of every other engine; `state()`/`restore()` hold the float64 parameters and Adam's moments
+ * in the standard optimizer-state form (one step count for every block: the step updates all).
+ * @example
+ * const engine = cvClassifierEngine({ shape, values, batch: () => batch, maxBatch: 500, adam });
+ * await train({ engine, steps: 50 });
+ */
+export function cvClassifierEngine(options: CvClassifierEngineOptions): CvClassifierEngine {
+  const fn = 'cvClassifierEngine';
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(
+      `${fn}: options must be an object { shape, values, batch, maxBatch, adam }; got ${String(options)}`,
+    );
+  const { shape, batch, adam } = options;
+  if (typeof batch !== 'function')
+    throw new TypeError(`${fn}: options.batch must be a function of the step; got ${typeof batch}`);
+  for (const k of ['lr', 'beta1', 'beta2', 'eps'] as const)
+    if (!(typeof adam?.[k] === 'number' && Number.isFinite(adam[k])))
+      throw new TypeError(`${fn}: options.adam.${k} must be a finite number; got ${String(adam?.[k])}`);
+  const state = cvClassifierState(shape, options.values);
+  const ws = cvClassifierWorkspace(shape, options.maxBatch, options.gemm ?? jsGemm);
+  const L = ws.layout;
+  let correct = 0;
+  let tensors: TensorMap | null = null;
+  const drop = () => {
+    if (tensors) tf.dispose(Object.values(tensors));
+    tensors = null;
+  };
+  const block = (values: Float64Array, name: CvParamName): HostTensor => ({
+    shape: [...L[name].shape],
+    dtype: 'float64',
+    values: values.slice(L[name].offset, L[name].offset + L[name].size),
+  });
+  const config = { lr: adam.lr, weightDecay: 0, betas: [adam.beta1, adam.beta2] as [number, number], eps: adam.eps };
+  return {
+    name: options.name ?? 'fused float64 (host)',
+    get step() {
+      return state.step;
+    },
+    async run(n: number): Promise<Float64Array> {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`${fn}.run: n must be an integer ≥ 1; got ${String(n)}`);
+      drop();
+      const losses = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = cvClassifierStep(state, batch(state.step), ws, adam);
+        losses[i] = r.loss;
+        correct += r.correct;
+      }
+      return losses;
+    },
+    takeCorrect(): number {
+      const c = correct;
+      correct = 0;
+      return c;
+    },
+    evaluate(b: CvBatch, rows: number) {
+      const r = cvClassifierForward(state.params, b, ws);
+      if (!Number.isInteger(rows) || rows < 0 || rows > b.ids.length)
+        throw new RangeError(`${fn}.evaluate: rows must be an integer in [0, ${b.ids.length}]; got ${String(rows)}`);
+      return { ...r, hidden: cvClassifierHidden(state.params, b, ws, rows) };
+    },
+    params(): TensorMap {
+      if (!tensors) {
+        const out: TensorMap = {};
+        for (const name of CV_PARAM_NAMES) {
+          const { offset, size, shape: s } = L[name];
+          out[name] = tf.tensor(Float32Array.from(state.params.subarray(offset, offset + size)), s, 'float32');
+        }
+        tensors = out;
+      }
+      return tensors;
+    },
+    async state(): Promise<EngineState> {
+      const params: Record<string, HostTensor> = {};
+      const opt: OptimizerState['params'] = {};
+      for (const name of CV_PARAM_NAMES) {
+        params[name] = block(state.params, name);
+        if (state.step > 0)
+          opt[name] = { step: state.step, slots: { m: block(state.m, name), v: block(state.v, name) } };
+      }
+      return { step: state.step, params, optimizer: { type: 'adam', config: { ...config }, params: opt } };
+    },
+    restore(s: EngineState): void {
+      const f = `${fn}.restore`;
+      if (s === null || typeof s !== 'object')
+        throw new TypeError(`${f}: state must be an EngineState { step, params, optimizer }; got ${String(s)}`);
+      if (!Number.isInteger(s.step) || s.step < 0)
+        throw new RangeError(`${f}: state.step must be an integer ≥ 0; got ${String(s.step)}`);
+      const read = (where: string, h: HostTensor | undefined, name: CvParamName, dst: Float64Array) => {
+        const { offset, size } = L[name];
+        if (
+          h === undefined ||
+          !(h.values instanceof Float64Array || h.values instanceof Float32Array) ||
+          h.values.length !== size
+        )
+          throw new RangeError(
+            `${f}: ${where} must be a float32 or float64 host tensor of ${size} numbers (the layout of '${name}')`,
+          );
+        dst.set(h.values, offset);
+      };
+      const p = new Float64Array(L.total),
+        m = new Float64Array(L.total),
+        v = new Float64Array(L.total);
+      for (const name of CV_PARAM_NAMES) read(`state.params['${name}']`, s.params?.[name], name, p);
+      const o = s.optimizer;
+      if (o) {
+        if (
+          o.type !== 'adam' ||
+          o.config.lr !== adam.lr ||
+          o.config.eps !== adam.eps ||
+          o.config.betas?.[0] !== adam.beta1 ||
+          o.config.betas[1] !== adam.beta2 ||
+          (o.config.weightDecay ?? 0) !== 0
+        )
+          throw new RangeError(
+            `${f}: state.optimizer must be this engine's Adam ${JSON.stringify(config)}; got ${JSON.stringify({ type: o.type, ...o.config })}`,
+          );
+        for (const name of CV_PARAM_NAMES) {
+          const ps = o.params[name];
+          if (ps === undefined) continue;
+          if (ps.step !== s.step)
+            throw new RangeError(
+              `${f}: state.optimizer.params['${name}'].step must equal state.step = ${s.step} (every block steps together); got ${String(ps.step)}`,
+            );
+          read(`state.optimizer.params['${name}'].slots.m`, ps.slots.m, name, m);
+          read(`state.optimizer.params['${name}'].slots.v`, ps.slots.v, name, v);
+        }
+      }
+      drop();
+      state.params.set(p);
+      state.m.set(m);
+      state.v.set(v);
+      state.step = s.step;
+      correct = 0;
+    },
+    dispose(): void {
+      drop();
+    },
+  };
+}
