@@ -231,7 +231,7 @@ export interface CvClassifierWorkspace {
   /** The SIMD kernels and their buffers' byte offsets ('wasm' only). */
   readonly kernels: {
     ex: CvAttentionExports;
-    ptr: Record<'pw' | 'ids' | 'att' | 'o' | 'dO' | 'g' | 'blk' | 'dblk' | 'row' | 'ds', number>;
+    ptr: Record<WasmBlock, number>;
   } | null;
   /** The batch's token ids (a copy, in the kernels' memory where they run). */
   ids: Int32Array;
@@ -243,6 +243,13 @@ export interface CvClassifierWorkspace {
   woT: Float32Array;
   /** [E; P]·[W_Q | W_K | W_V], with the biases b_Q, b_K, b_V added to the token rows (each token has one). */
   pw: Float32Array;
+  // 'wasm' only: PW's v columns per head (pv, [H, V + S, hd]); U_h = PV_h·W_O,h and GE ([H, V + S, D]);
+  // W_O,hᵀ of one head ([D, hd]) and G_V,h ([V + S, hd]). Empty on 'js', which keeps o and dO instead.
+  pv: Float32Array;
+  U: Float32Array;
+  GE: Float32Array;
+  woTh: Float32Array;
+  gvh: Float32Array;
   // per token
   o: Float32Array;
   y: Float32Array;
@@ -262,6 +269,9 @@ export interface CvClassifierWorkspace {
   dwo: Float32Array;
   grad: Float64Array;
 }
+
+/** The workspace's buffers that live in the SIMD kernels' memory. */
+type WasmBlock = 'pw' | 'ids' | 'att' | 'U' | 'GE' | 'y' | 'du' | 'g' | 'blk' | 'dblk' | 'ug' | 'e' | 'row' | 'ds';
 
 /** Where the workspace runs attention: 'auto' (the SIMD kernels where they apply), 'wasm' or 'js'. */
 export type CvAttentionKind = 'auto' | 'wasm' | 'js';
@@ -289,15 +299,19 @@ export function cvClassifierWorkspace(
   let kernels: CvClassifierWorkspace['kernels'] = null;
   if (attention !== 'js') {
     const why = hd % 4 !== 0 ? `head_dim ${hd} is not a multiple of 4` : null;
-    const sizes = {
+    const sizes: Record<WasmBlock, number> = {
       pw: R * 3 * D * 4,
       ids: N * 4,
       att: maxBatch * H * S * S * 4,
-      o: N * D * 4,
-      dO: N * D * 4,
+      U: H * R * D * 4,
+      GE: H * R * D * 4,
+      y: N * D * 4,
+      du: N * D * 4,
       g: R * 3 * D * 4,
       blk: S * 3 * D * 4,
       dblk: S * 3 * D * 4,
+      ug: S * D * 4,
+      e: S * D * 4,
       row: S * 8,
       ds: S * S * 4,
     };
@@ -314,8 +328,10 @@ export function cvClassifierWorkspace(
     }
   }
   const buf = kernels?.ex.memory.buffer;
-  const view = (k: 'pw' | 'att' | 'o' | 'dO' | 'g' | 'blk' | 'dblk', n: number) =>
+  const view = (k: Exclude<WasmBlock, 'ids' | 'row'>, n: number) =>
     buf ? new Float32Array(buf, kernels!.ptr[k], n) : f32(n);
+  const wasmOnly = (k: 'U' | 'GE', n: number) => (buf ? view(k, n) : f32(0));
+  const jsOnly = (n: number) => f32(buf ? 0 : n);
   return {
     shape: { ...s },
     layout,
@@ -330,15 +346,20 @@ export function cvClassifierWorkspace(
     wo: f32(D * D),
     woT: f32(D * D),
     pw: view('pw', R * 3 * D),
-    o: view('o', N * D),
-    y: f32(N * D),
+    pv: f32(buf ? R * D : 0),
+    U: wasmOnly('U', H * R * D),
+    GE: wasmOnly('GE', H * R * D),
+    woTh: f32(buf ? D * hd : 0),
+    gvh: f32(buf ? R * hd : 0),
+    o: jsOnly(N * D),
+    y: view('y', N * D),
     nhat: f32(N * D),
     rstd: new Float64Array(N),
     att: view('att', maxBatch * H * S * S),
     pooled: new Float64Array(maxBatch * D),
     logits: new Float64Array(maxBatch * C),
-    du: f32(N * D),
-    dO: view('dO', N * D),
+    du: view('du', N * D),
+    dO: jsOnly(N * D),
     blk: view('blk', S * 3 * D),
     dblk: view('dblk', S * 3 * D),
     g: view('g', R * 3 * D),
@@ -639,17 +660,26 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
   ws.ids.set(ids.subarray(0, n * S));
   const k = ws.kernels;
   if (k) {
+    // The out-projection through the gather: U_h = PW_V,h·W_O,h (V + S rows), then the kernel's
+    // y_i = Σ_h Σ_j a_ij (U_h[x_j] + U_h[V + j]): y = o·W_O with no per-token product.
+    const hd = D / H;
+    const { pv, U } = ws;
+    for (let h = 0; h < H; h++) {
+      const po = h * R * hd;
+      for (let r = 0; r < R; r++) for (let c = 0; c < hd; c++) pv[po + r * hd + c] = pw[r * D3 + 2 * D + h * hd + c]!;
+      ws.gemm(pv.subarray(po), wo.subarray(h * hd * D), R, hd, D, U.subarray(h * R * D));
+    }
     const q = k.ptr;
-    k.ex.attentionForward(q.pw, q.ids, n, S, V, D, H, q.att, q.o, q.blk, q.row);
+    k.ex.attentionForward(q.pw, q.U, q.ids, n, S, V, D, H, q.att, q.y, q.blk, q.ug, q.row);
   } else {
     const row = new Float64Array(S);
     for (let b = 0; b < n; b++) {
       gatherBlock(pw, ids, b * S, S, V, D3, blk);
       attendSample(blk, att, b * H * S * S, o, b * S * D, S, D, H, row);
     }
+    ws.gemm(o, wo, n * S, D, D, y); // y = o·W_O
   }
-  // y = o·W_O; u = h + y + b_O; LayerNorm; pooled = mean over positions.
-  ws.gemm(o, wo, n * S, D, D, y);
+  // u = h + y + b_O; LayerNorm; pooled = mean over positions.
   pooled.fill(0, 0, n * D);
   for (let b = 0; b < n; b++)
     layerNormRows(
@@ -796,19 +826,31 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
       }
     }
   }
-  // Out-projection: dW_O = oᵀ·du, do = du·W_Oᵀ.
-  ws.gemm(o, du, D, N, D, dwo, true);
-  for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
-  ws.gemm(du, woT, N, D, D, dO);
-  for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
-  // Attention backward per sample (its q | k | v block gathered again, in cache), then G: the per-token
-  // gradients of q, k, v summed by token id (rows 0…V−1) and by position (V…).
   ws.ids.set(ids.subarray(0, n * S));
   const k = ws.kernels;
   if (k) {
+    // The kernel: dq, dk into G, and e_j = Σ_i a_ij du_i scattered into GE_h; then per head
+    // G_V,h = GE_h·W_O,hᵀ and dW_O,h = PV_hᵀ·GE_h (products over the V + S rows only).
     const q = k.ptr;
-    k.ex.attentionBackward(q.pw, q.ids, n, S, V, D, H, q.att, q.dO, q.g, q.blk, q.dblk, q.ds);
+    k.ex.attentionBackward(q.pw, q.U, q.ids, n, S, V, D, H, q.att, q.du, q.g, q.GE, q.blk, q.dblk, q.ug, q.e, q.ds);
+    const hd = D / H;
+    const { pv, GE, woTh, gvh } = ws;
+    for (let h = 0; h < H; h++) {
+      for (let c = 0; c < D; c++) for (let r = 0; r < hd; r++) woTh[c * hd + r] = wo[(h * hd + r) * D + c]!;
+      const ge = GE.subarray(h * R * D);
+      ws.gemm(ge, woTh, R, D, hd, gvh);
+      for (let r = 0; r < R; r++) for (let c = 0; c < hd; c++) g[r * D3 + 2 * D + h * hd + c] = gvh[r * hd + c]!;
+      ws.gemm(pv.subarray(h * R * hd), ge, hd, R, D, dwo.subarray(h * hd * D), true);
+    }
+    for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
   } else {
+    // Out-projection: dW_O = oᵀ·du, do = du·W_Oᵀ; attention backward per sample (its q | k | v block
+    // gathered again, in cache), then G: the per-token gradients of q, k, v summed by token id (rows
+    // 0…V−1) and by position (V…).
+    ws.gemm(o, du, D, N, D, dwo, true);
+    for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
+    ws.gemm(du, woT, N, D, D, dO);
+    for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
     g.fill(0, 0, R * D3);
     const ds = new Float32Array(S * S);
     for (let b = 0; b < n; b++) {

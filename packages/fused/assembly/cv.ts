@@ -49,12 +49,42 @@ function mix(coef: usize, cs: usize, S: i32, src: usize, ss: usize, dst: usize, 
   }
 }
 
+/** dst[c] += Σ_{j<S} coef[j·cs]·src[j·ss + c] over `bytes`. */
+function mixAdd(coef: usize, cs: usize, S: i32, src: usize, ss: usize, dst: usize, bytes: usize): void {
+  for (let c: usize = 0; c < bytes; c += 16) {
+    let acc = v128.load(dst + c);
+    for (let j = 0; j < S; j++)
+      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(coef + <usize>j * cs)), v128.load(src + <usize>j * ss + c)));
+    v128.store(dst + c, acc);
+  }
+}
+
+/** ug[j] = U_h[ids[t0 + j]] + U_h[V + j] for j < S (rows of DB bytes; U_h at uh). */
+function gatherU(uh: usize, ids: usize, t0: i32, S: i32, V: i32, DB: usize, ug: usize): void {
+  for (let j = 0; j < S; j++) {
+    const x = <usize>load<i32>(ids + (<usize>(t0 + j) << 2));
+    const a = uh + x * DB;
+    const b = uh + <usize>(V + j) * DB;
+    const d = ug + <usize>j * DB;
+    for (let c: usize = 0; c < DB; c += 16) v128.store(d + c, f32x4.add(v128.load(a + c), v128.load(b + c)));
+  }
+}
+
+/** dst[c] += src[c] over `bytes`. */
+@inline
+function addInto(dst: usize, src: usize, bytes: usize): void {
+  for (let c: usize = 0; c < bytes; c += 16) v128.store(dst + c, f32x4.add(v128.load(dst + c), v128.load(src + c)));
+}
+
 /**
- * Forward of n samples: per sample and head, a = softmax(q·kᵀ/√hd) (max, exp and sum in float64) into
- * att ([n, H, S, S]) and o = a·v into o's rows ([n·S, D]). blk: S·3D floats; row: S float64.
+ * Forward of n samples. Per sample and head h: a = softmax(q·kᵀ/√hd) (max, exp and sum in float64)
+ * into att ([n, H, S, S]), and the out-projection pushed through the gather: y_i = Σ_h Σ_j a_ij U_h,j
+ * with U_h = PW_V,h·W_O,h ([H, V + S, D], given) and U_h,j = U_h[ids[j]] + U_h[V + j] (= v_j·W_O,h), so
+ * y = o·W_O ([n·S, D]) without o. blk: S·3D floats; ug: S·D floats; row: S float64.
  */
 export function attentionForward(
   pw: usize,
+  U: usize,
   ids: usize,
   n: i32,
   S: i32,
@@ -62,20 +92,27 @@ export function attentionForward(
   D: i32,
   H: i32,
   att: usize,
-  o: usize,
+  y: usize,
   blk: usize,
+  ug: usize,
   row: usize,
 ): void {
   const hd = D / H;
   const hdB = <usize>hd << 2;
   const DB = <usize>D << 2;
   const rowB: usize = DB * 3;
+  const uhB = <usize>(V + S) * DB;
   const scale = <f32>(1.0 / Math.sqrt(<f64>hd));
+  const zero = f32x4.splat(0);
   for (let b = 0; b < n; b++) {
     gather(pw, ids, b * S, S, V, rowB, blk);
+    const yb = y + <usize>(b * S) * DB;
+    const yEnd = yb + <usize>S * DB;
+    for (let p = yb; p < yEnd; p += 16) v128.store(p, zero);
     for (let h = 0; h < H; h++) {
       const hoB = <usize>h * hdB;
       const ao = att + (<usize>((b * H + h) * S * S) << 2);
+      gatherU(U + <usize>h * uhB, ids, b * S, S, V, DB, ug);
       for (let i = 0; i < S; i++) {
         const q = blk + <usize>i * rowB + hoB;
         let max: f64 = -Infinity;
@@ -93,19 +130,23 @@ export function attentionForward(
         const iz = 1.0 / z;
         const ar = ao + (<usize>(i * S) << 2);
         for (let j = 0; j < S; j++) store<f32>(ar + (<usize>j << 2), <f32>(load<f64>(row + (<usize>j << 3)) * iz));
-        mix(ar, 4, S, blk + 2 * DB + hoB, rowB, o + <usize>(b * S + i) * DB + hoB, hdB, 1);
+        mixAdd(ar, 4, S, ug, DB, yb + <usize>i * DB, DB);
       }
     }
   }
 }
 
 /**
- * Backward of n samples from dO ([n·S, D]) and att: da_ij = do_i·v_j, ds = a ⊙ (da − Σ_j a da) (rows),
- * dv = aᵀ·do, dq = ds·k/√hd, dk = dsᵀ·q/√hd, each sample's dq | dk | dv added to g's rows ids[t] and
- * V + s; g ([V + S, 3D]) is zeroed first. blk, dblk: S·3D floats; ds: S·S floats.
+ * Backward of n samples from du = ∂loss/∂y ([n·S, D]) and att, with U as in the forward pass:
+ * da_ij = du_i·U_h,j (= do_i·v_j), ds = a ⊙ (da − Σ_j a da) (rows), dq = ds·k/√hd, dk = dsᵀ·q/√hd added
+ * to g's q and k columns at rows ids[t] and V + s (g: [V + S, 3D], zeroed first; its v columns are
+ * left 0); and e_j = Σ_i a_ij du_i added to GE_h's rows ids[j] and V + j (GE: [H, V + S, D], zeroed
+ * first), from which the caller gets G_V,h = GE_h·W_O,hᵀ and dW_O,h = PW_V,hᵀ·GE_h.
+ * blk, dblk: S·3D floats; ug, e: S·D floats; ds: S·S floats.
  */
 export function attentionBackward(
   pw: usize,
+  U: usize,
   ids: usize,
   n: i32,
   S: i32,
@@ -113,34 +154,42 @@ export function attentionBackward(
   D: i32,
   H: i32,
   att: usize,
-  dO: usize,
+  du: usize,
   g: usize,
+  GE: usize,
   blk: usize,
   dblk: usize,
+  ug: usize,
+  e: usize,
   ds: usize,
 ): void {
   const hd = D / H;
   const hdB = <usize>hd << 2;
   const DB = <usize>D << 2;
   const rowB: usize = DB * 3;
+  const uhB = <usize>(V + S) * DB;
   const scale = <f32>(1.0 / Math.sqrt(<f64>hd));
-  const gEnd = g + <usize>(V + S) * rowB;
   const zero = f32x4.splat(0);
+  const gEnd = g + <usize>(V + S) * rowB;
   for (let p = g; p < gEnd; p += 16) v128.store(p, zero);
+  const geEnd = GE + <usize>H * uhB;
+  for (let p = GE; p < geEnd; p += 16) v128.store(p, zero);
   const SB = <usize>S << 2;
   for (let b = 0; b < n; b++) {
     gather(pw, ids, b * S, S, V, rowB, blk);
-    const dOb = dO + <usize>(b * S) * DB;
+    const dub = du + <usize>(b * S) * DB;
     for (let h = 0; h < H; h++) {
       const hoB = <usize>h * hdB;
       const ao = att + (<usize>((b * H + h) * S * S) << 2);
+      const uh = U + <usize>h * uhB;
+      gatherU(uh, ids, b * S, S, V, DB, ug);
       for (let i = 0; i < S; i++) {
-        const doi = dOb + <usize>i * DB + hoB;
+        const dui = dub + <usize>i * DB;
         const ar = ao + <usize>i * SB;
         const dr = ds + <usize>i * SB;
         let sum: f32 = 0;
         for (let j = 0; j < S; j++) {
-          const da = dot(doi, blk + <usize>j * rowB + 2 * DB + hoB, hdB);
+          const da = dot(dui, ug + <usize>j * DB, DB);
           store<f32>(dr + (<usize>j << 2), da);
           sum += load<f32>(ar + (<usize>j << 2)) * da;
         }
@@ -149,24 +198,24 @@ export function attentionBackward(
           store<f32>(dr + jo, load<f32>(ar + jo) * (load<f32>(dr + jo) - sum));
         }
       }
-      for (let i = 0; i < S; i++) {
-        const io = <usize>i << 2;
-        const d = dblk + <usize>i * rowB + hoB;
-        mix(ao + io, SB, S, dOb + hoB, DB, d + 2 * DB, hdB, 1); // dv_i = Σ_j a_ji do_j
-        mix(ds + <usize>i * SB, 4, S, blk + DB + hoB, rowB, d, hdB, scale); // dq_i = Σ_j ds_ij k_j
-        mix(ds + io, SB, S, blk + hoB, rowB, d + DB, hdB, scale); // dk_i = Σ_j ds_ji q_j
+      const geh = GE + <usize>h * uhB;
+      for (let j = 0; j < S; j++) {
+        const jo = <usize>j << 2;
+        const ej = e + <usize>j * DB;
+        mix(ao + jo, SB, S, dub, DB, ej, DB, 1); // e_j = Σ_i a_ij du_i
+        const x = <usize>load<i32>(ids + (<usize>(b * S + j) << 2));
+        addInto(geh + x * DB, ej, DB);
+        addInto(geh + <usize>(V + j) * DB, ej, DB);
+        const d = dblk + <usize>j * rowB + hoB;
+        mix(ds + <usize>j * SB, 4, S, blk + DB + hoB, rowB, d, hdB, scale); // dq_j = Σ_i ds_ji k_i
+        mix(ds + jo, SB, S, blk + hoB, rowB, d + DB, hdB, scale); // dk_j = Σ_i ds_ij q_i
       }
     }
     for (let s = 0; s < S; s++) {
       const x = <usize>load<i32>(ids + (<usize>(b * S + s) << 2));
       const src = dblk + <usize>s * rowB;
-      const gx = g + x * rowB;
-      const gp = g + <usize>(V + s) * rowB;
-      for (let c: usize = 0; c < rowB; c += 16) {
-        const v = v128.load(src + c);
-        v128.store(gx + c, f32x4.add(v128.load(gx + c), v));
-        v128.store(gp + c, f32x4.add(v128.load(gp + c), v));
-      }
+      addInto(g + x * rowB, src, DB * 2);
+      addInto(g + <usize>(V + s) * rowB, src, DB * 2);
     }
   }
 }

@@ -11,6 +11,7 @@ export interface CvAttentionExports {
   heapBase(): number;
   attentionForward(
     pw: number,
+    U: number,
     ids: number,
     n: number,
     S: number,
@@ -18,12 +19,14 @@ export interface CvAttentionExports {
     D: number,
     H: number,
     att: number,
-    o: number,
+    y: number,
     blk: number,
+    ug: number,
     row: number,
   ): void;
   attentionBackward(
     pw: number,
+    U: number,
     ids: number,
     n: number,
     S: number,
@@ -31,10 +34,13 @@ export interface CvAttentionExports {
     D: number,
     H: number,
     att: number,
-    dO: number,
+    du: number,
     g: number,
+    GE: number,
     blk: number,
     dblk: number,
+    ug: number,
+    e: number,
     ds: number,
   ): void;
 }
