@@ -357,17 +357,13 @@ function correctCount(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
 
 /**
  * Internal: seed 003's model on tfjs, the reference that the fused step (cv-engine.ts) is tested
- * and benchmarked against. Not part of the package's API.
+ * against. Not part of the package's API.
  */
 export const cvReferenceModel = {
   init: initModel,
   tokens: makeTokens,
   loss: (m: Model, t: Tokens, y: tf.Tensor1D): tf.Scalar => softmaxCrossEntropy(logits(m, t), y),
   hidden,
-  /** The experiment's evaluation and CV measurement (one forward on the model's variables). */
-  measure: (m: Model, c: CvSweepConfig, t: Tokens, y: tf.Tensor1D) => evaluateAndMeasure(m, c, t, y),
-  /** The CV table of given weights and activations (what `measure` computes after its forward). */
-  cvTable: (w: CvWeights, a: CvActivations, heads: number, c: CvSweepConfig) => cvTable(w, a, heads, c),
 };
 
 // ---- CV measurement ---------------------------------------------------------------------------
@@ -428,24 +424,6 @@ async function evaluateReference(m: Model, c: CvSweepConfig, all: Tokens, y: tf.
     };
   } finally {
     scores.dispose();
-  }
-}
-
-/**
- * Seed 003's evaluation and `measure_all_cv` from one forward pass over the whole data set: loss and
- * accuracy from its logits, and the activation CVs from its hidden states (see {@link cvTable}).
- */
-async function evaluateAndMeasure(
-  m: Model,
-  c: CvSweepConfig,
-  all: Tokens,
-  y: tf.Tensor1D,
-): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
-  const e = await evaluateReference(m, c, all, y);
-  try {
-    return { loss: e.loss, accuracy: e.accuracy, cv: await cvTable(e.w, e.a, m.heads, c) };
-  } finally {
-    tf.dispose(Object.values(e.a));
   }
 }
 
