@@ -223,6 +223,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       schemaFlag(cvSweepConfigSchema, 'widths', 'widths'),
       schemaFlag(cvSweepConfigSchema, 'heads', 'heads'),
       schemaFlag(cvSweepConfigSchema, 'lr', 'lr'),
+      schemaFlag(cvSweepConfigSchema, 'trainer', 'trainer'),
     ],
     examples: ['attnlab cv-sweep --preset quick', 'attnlab cv-sweep --widths 32,64 --heads 1,4 --epochs 20 --json'],
   },
