@@ -258,6 +258,9 @@ export interface CvClassifierWorkspace {
   att: Float32Array;
   pooled: Float64Array;
   logits: Float64Array;
+  /** W_C transposed ([C, D], float64) and its gradient. */
+  wcT: Float64Array;
+  gwcT: Float64Array;
   du: Float32Array;
   dO: Float32Array;
   // one sample's q | k | v and their gradient (seqLen × 3·width), refilled per sample
@@ -271,7 +274,8 @@ export interface CvClassifierWorkspace {
 }
 
 /** The workspace's buffers that live in the SIMD kernels' memory. */
-type WasmBlock = 'pw' | 'ids' | 'att' | 'U' | 'GE' | 'y' | 'du' | 'g' | 'blk' | 'dblk' | 'ug' | 'e' | 'row' | 'ds';
+type WasmBlock =
+  'pw' | 'ids' | 'att' | 'U' | 'GE' | 'y' | 'du' | 'g' | 'blk' | 'dblk' | 'ug' | 'e' | 'row' | 'ds' | 'sv';
 
 /** Where the workspace runs attention: 'auto' (the SIMD kernels where they apply), 'wasm' or 'js'. */
 export type CvAttentionKind = 'auto' | 'wasm' | 'js';
@@ -314,6 +318,7 @@ export function cvClassifierWorkspace(
       e: S * D * 4,
       row: S * 8,
       ds: S * S * 4,
+      sv: 2 * S * S * 16,
     };
     const w = why ? null : createCvAttentionWasm(Object.values(sizes));
     if (w) {
@@ -328,7 +333,7 @@ export function cvClassifierWorkspace(
     }
   }
   const buf = kernels?.ex.memory.buffer;
-  const view = (k: Exclude<WasmBlock, 'ids' | 'row'>, n: number) =>
+  const view = (k: Exclude<WasmBlock, 'ids' | 'row' | 'sv'>, n: number) =>
     buf ? new Float32Array(buf, kernels!.ptr[k], n) : f32(n);
   const wasmOnly = (k: 'U' | 'GE', n: number) => (buf ? view(k, n) : f32(0));
   const jsOnly = (n: number) => f32(buf ? 0 : n);
@@ -358,6 +363,8 @@ export function cvClassifierWorkspace(
     att: view('att', maxBatch * H * S * S),
     pooled: new Float64Array(maxBatch * D),
     logits: new Float64Array(maxBatch * C),
+    wcT: new Float64Array(C * D),
+    gwcT: new Float64Array(C * D),
     du: view('du', N * D),
     dO: jsOnly(N * D),
     blk: view('blk', S * 3 * D),
@@ -563,6 +570,19 @@ function attendSampleBackward(
   }
 }
 
+/** Σ_e x[xo + e]·y[yo + e] over `width` float64 entries, with two sums. */
+function dot64(x: Float64Array, xo: number, y: Float64Array, yo: number, width: number): number {
+  let a0 = 0,
+    a1 = 0;
+  let e = 0;
+  for (; e + 1 < width; e += 2) {
+    a0 += x[xo + e]! * y[yo + e]!;
+    a1 += x[xo + e + 1]! * y[yo + e + 1]!;
+  }
+  if (e < width) a0 += x[xo + e]! * y[yo + e]!;
+  return a0 + a1;
+}
+
 /** dst[do + c] += src[so + c] for c < n. */
 function addRow(dst: Float32Array, dOff: number, src: Float32Array, so: number, n: number): void {
   for (let c = 0; c < n; c++) dst[dOff + c] = dst[dOff + c]! + src[so + c]!;
@@ -670,7 +690,7 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
       ws.gemm(pv.subarray(po), wo.subarray(h * hd * D), R, hd, D, U.subarray(h * R * D));
     }
     const q = k.ptr;
-    k.ex.attentionForward(q.pw, q.U, q.ids, n, S, V, D, H, q.att, q.y, q.blk, q.ug, q.row);
+    k.ex.attentionForward(q.pw, q.U, q.ids, n, S, V, D, H, q.att, q.y, q.blk, q.ug, q.row, q.sv);
   } else {
     const row = new Float64Array(S);
     for (let b = 0; b < n; b++) {
@@ -705,13 +725,10 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
     bc = L.bC.offset;
   let loss = 0;
   let correct = 0;
+  const wcT = ws.wcT; // W_C transposed ([C, D]): each logit one contiguous dot
+  for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) wcT[c * D + d] = p[wc + d * C + c]!;
   for (let b = 0; b < n; b++) {
-    for (let c = 0; c < C; c++) logits[b * C + c] = p[bc + c]!;
-    for (let d = 0; d < D; d++) {
-      const x = pooled[b * D + d]!;
-      const wr = wc + d * C;
-      for (let c = 0; c < C; c++) logits[b * C + c] = logits[b * C + c]! + x * p[wr + c]!;
-    }
+    for (let c = 0; c < C; c++) logits[b * C + c] = p[bc + c]! + dot64(pooled, b * D, wcT, c * D, D);
     let best = -Infinity,
       arg = 0;
     for (let c = 0; c < C; c++) {
@@ -778,6 +795,8 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   // path's share of the embedding and position gradients (du scattered by token id and position).
   const dpooled = new Float64Array(D);
   const dl = new Float64Array(C);
+  const { wcT, gwcT } = ws; // W_C transposed (from the forward pass) and its gradient, [C, D]
+  gwcT.fill(0);
   for (let b = 0; b < n; b++) {
     let max = -Infinity;
     for (let c = 0; c < C; c++) max = Math.max(max, logits[b * C + c]!);
@@ -787,15 +806,19 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
       dl[c] = (Math.exp(logits[b * C + c]! - max) / z - (c === batch.labels[b] ? 1 : 0)) / n;
       grad[bcOff + c] = grad[bcOff + c]! + dl[c]!;
     }
-    for (let d = 0; d < D; d++) {
-      const x = pooled[b * D + d]!;
-      const wr = wc + d * C;
-      let acc = 0;
-      for (let c = 0; c < C; c++) {
-        grad[wr + c] = grad[wr + c]! + x * dl[c]!;
-        acc += dl[c]! * p[wr + c]!;
+    dpooled.fill(0);
+    for (let c = 0; c < C; c++) {
+      const f = dl[c]!,
+        co = c * D,
+        pb = b * D;
+      for (let d = 0; d < D; d++) {
+        gwcT[co + d] = gwcT[co + d]! + f * pooled[pb + d]!;
+        dpooled[d] = dpooled[d]! + f * wcT[co + d]!;
       }
-      dpooled[d] = acc / S;
+    }
+    for (let d = 0; d < D; d++) {
+      dpooled[d] = dpooled[d]! / S;
+      grad[lnb + d] = grad[lnb + d]! + S * dpooled[d]!; // every position of the sample adds dz
     }
     for (let s = 0; s < S; s++) {
       const t = b * S + s,
@@ -806,7 +829,6 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
         const dz = dpooled[d]!;
         const nh = nhat[to + d]!;
         grad[gain + d] = grad[gain + d]! + dz * nh;
-        grad[lnb + d] = grad[lnb + d]! + dz;
         const dn = dz * p[gain + d]!;
         m1 += dn;
         m2 += dn * nh;
@@ -820,19 +842,40 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
         const v = r * (dpooled[d]! * p[gain + d]! - m1 - nhat[to + d]! * m2);
         du[to + d] = v;
         const vf = du[to + d]!; // the float32 value the products see
-        grad[bO + d] = grad[bO + d]! + vf;
         grad[eo + d] = grad[eo + d]! + vf;
         grad[po + d] = grad[po + d]! + vf;
       }
     }
   }
+  for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) grad[wc + d * C + c] = gwcT[c * D + d]!;
+  // b_O: Σ_t du_t, i.e. the residual path's share of the position gradients (before G's is added).
+  for (let q = 0; q < S; q++) for (let d = 0; d < D; d++) grad[bO + d] = grad[bO + d]! + grad[pOff + q * D + d]!;
   ws.ids.set(ids.subarray(0, n * S));
   const k = ws.kernels;
   if (k) {
     // The kernel: dq, dk into G, and e_j = Σ_i a_ij du_i scattered into GE_h; then per head
     // G_V,h = GE_h·W_O,hᵀ and dW_O,h = PV_hᵀ·GE_h (products over the V + S rows only).
     const q = k.ptr;
-    k.ex.attentionBackward(q.pw, q.U, q.ids, n, S, V, D, H, q.att, q.du, q.g, q.GE, q.blk, q.dblk, q.ug, q.e, q.ds);
+    k.ex.attentionBackward(
+      q.pw,
+      q.U,
+      q.ids,
+      n,
+      S,
+      V,
+      D,
+      H,
+      q.att,
+      q.du,
+      q.g,
+      q.GE,
+      q.blk,
+      q.dblk,
+      q.ug,
+      q.e,
+      q.ds,
+      q.sv,
+    );
     const hd = D / H;
     const { pv, GE, woTh, gvh } = ws;
     for (let h = 0; h < H; h++) {

@@ -38,23 +38,27 @@ function dot(a: usize, b: usize, bytes: usize): f32 {
   return hsum(acc);
 }
 
-/** dst[c] = f · Σ_{j<S} coef[j·cs]·src[j·ss + c] over `bytes` (coefficients f32, strides in bytes). */
-function mix(coef: usize, cs: usize, S: i32, src: usize, ss: usize, dst: usize, bytes: usize, f: f32): void {
-  const fv = f32x4.splat(f);
+/** dst[k] = splat(f · src[k]) for k < n: coefficients as f32x4 (16 bytes each), splatted once. */
+function splats(src: usize, n: i32, f: f32, dst: usize): void {
+  for (let k = 0; k < n; k++) v128.store(dst + (<usize>k << 4), f32x4.splat(load<f32>(src + (<usize>k << 2)) * f));
+}
+
+/** dst[c] = Σ_{j<S} coef[j·cs]·src[j·ss + c] over `bytes` (coefficients splatted f32x4, strides in bytes). */
+function mix(coef: usize, cs: usize, S: i32, src: usize, ss: usize, dst: usize, bytes: usize): void {
   for (let c: usize = 0; c < bytes; c += 16) {
     let acc = f32x4.splat(0);
     for (let j = 0; j < S; j++)
-      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(coef + <usize>j * cs)), v128.load(src + <usize>j * ss + c)));
-    v128.store(dst + c, f32x4.mul(acc, fv));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(coef + <usize>j * cs), v128.load(src + <usize>j * ss + c)));
+    v128.store(dst + c, acc);
   }
 }
 
-/** dst[c] += Σ_{j<S} coef[j·cs]·src[j·ss + c] over `bytes`. */
+/** dst[c] += Σ_{j<S} coef[j·cs]·src[j·ss + c] over `bytes` (coefficients splatted f32x4). */
 function mixAdd(coef: usize, cs: usize, S: i32, src: usize, ss: usize, dst: usize, bytes: usize): void {
   for (let c: usize = 0; c < bytes; c += 16) {
     let acc = v128.load(dst + c);
     for (let j = 0; j < S; j++)
-      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(coef + <usize>j * cs)), v128.load(src + <usize>j * ss + c)));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(coef + <usize>j * cs), v128.load(src + <usize>j * ss + c)));
     v128.store(dst + c, acc);
   }
 }
@@ -80,7 +84,7 @@ function addInto(dst: usize, src: usize, bytes: usize): void {
  * Forward of n samples. Per sample and head h: a = softmax(q·kᵀ/√hd) (max, exp and sum in float64)
  * into att ([n, H, S, S]), and the out-projection pushed through the gather: y_i = Σ_h Σ_j a_ij U_h,j
  * with U_h = PW_V,h·W_O,h ([H, V + S, D], given) and U_h,j = U_h[ids[j]] + U_h[V + j] (= v_j·W_O,h), so
- * y = o·W_O ([n·S, D]) without o. blk: S·3D floats; ug: S·D floats; row: S float64.
+ * y = o·W_O ([n·S, D]) without o. blk: S·3D floats; ug: S·D floats; row: S float64; sv: S·S·16 bytes.
  */
 export function attentionForward(
   pw: usize,
@@ -96,6 +100,7 @@ export function attentionForward(
   blk: usize,
   ug: usize,
   row: usize,
+  sv: usize,
 ): void {
   const hd = D / H;
   const hdB = <usize>hd << 2;
@@ -130,7 +135,8 @@ export function attentionForward(
         const iz = 1.0 / z;
         const ar = ao + (<usize>(i * S) << 2);
         for (let j = 0; j < S; j++) store<f32>(ar + (<usize>j << 2), <f32>(load<f64>(row + (<usize>j << 3)) * iz));
-        mixAdd(ar, 4, S, ug, DB, yb + <usize>i * DB, DB);
+        splats(ar, S, 1, sv);
+        mixAdd(sv, 16, S, ug, DB, yb + <usize>i * DB, DB);
       }
     }
   }
@@ -142,7 +148,7 @@ export function attentionForward(
  * to g's q and k columns at rows ids[t] and V + s (g: [V + S, 3D], zeroed first; its v columns are
  * left 0); and e_j = Σ_i a_ij du_i added to GE_h's rows ids[j] and V + j (GE: [H, V + S, D], zeroed
  * first), from which the caller gets G_V,h = GE_h·W_O,hᵀ and dW_O,h = PW_V,hᵀ·GE_h.
- * blk, dblk: S·3D floats; ug, e: S·D floats; ds: S·S floats.
+ * blk, dblk: S·3D floats; ug, e: S·D floats; ds: S·S floats; sv: 2·S·S·16 bytes.
  */
 export function attentionBackward(
   pw: usize,
@@ -162,6 +168,7 @@ export function attentionBackward(
   ug: usize,
   e: usize,
   ds: usize,
+  sv: usize,
 ): void {
   const hd = D / H;
   const hdB = <usize>hd << 2;
@@ -199,16 +206,21 @@ export function attentionBackward(
         }
       }
       const geh = GE + <usize>h * uhB;
+      const av = sv;
+      const dsv = sv + (<usize>(S * S) << 4);
+      splats(ao, S * S, 1, av);
+      splats(ds, S * S, scale, dsv);
+      const SV = <usize>S << 4;
       for (let j = 0; j < S; j++) {
-        const jo = <usize>j << 2;
+        const jv = <usize>j << 4;
         const ej = e + <usize>j * DB;
-        mix(ao + jo, SB, S, dub, DB, ej, DB, 1); // e_j = Σ_i a_ij du_i
+        mix(av + jv, SV, S, dub, DB, ej, DB); // e_j = Σ_i a_ij du_i
         const x = <usize>load<i32>(ids + (<usize>(b * S + j) << 2));
         addInto(geh + x * DB, ej, DB);
         addInto(geh + <usize>(V + j) * DB, ej, DB);
         const d = dblk + <usize>j * rowB + hoB;
-        mix(ds + <usize>j * SB, 4, S, blk + DB + hoB, rowB, d, hdB, scale); // dq_j = Σ_i ds_ji k_i
-        mix(ds + jo, SB, S, blk + hoB, rowB, d + DB, hdB, scale); // dk_j = Σ_i ds_ij q_i
+        mix(dsv + <usize>j * SV, 16, S, blk + DB + hoB, rowB, d, hdB); // dq_j = Σ_i ds_ji k_i /√hd
+        mix(dsv + jv, SV, S, blk + hoB, rowB, d + DB, hdB); // dk_j = Σ_i ds_ij q_i /√hd
       }
     }
     for (let s = 0; s < S; s++) {

@@ -23,6 +23,7 @@ export interface CvAttentionExports {
     blk: number,
     ug: number,
     row: number,
+    sv: number,
   ): void;
   attentionBackward(
     pw: number,
@@ -42,6 +43,7 @@ export interface CvAttentionExports {
     ug: number,
     e: number,
     ds: number,
+    sv: number,
   ): void;
 }
 
