@@ -39,7 +39,7 @@ export interface CvSweepConfig {
 
 /** cv-sweep's trainers: `auto` (the fused step, which runs every config), `fused`, or the tfjs `reference`. */
 export type CvTrainerKind = 'auto' | 'fused' | 'reference';
-export const CV_TRAINERS: readonly CvTrainerKind[] = ['auto', 'fused', 'reference'];
+const CV_TRAINERS: readonly CvTrainerKind[] = ['auto', 'fused', 'reference'];
 
 /** CV of every measured matrix by seed 003's names (`emb`, `Q_full`, `Q_h0`, `act_post_full`, …); null = N/A. */
 export type CvTable = Record<string, number | null>;
