@@ -1025,6 +1025,7 @@ export interface CvClassifierEngineOptions {
 /** @attnlab/train's Engine over the fused step, plus what cv-sweep reads besides the losses. */
 export interface CvClassifierEngine extends Engine {
   run(n: number): Promise<Float64Array>;
+  restore(state: EngineState): void;
   /** Samples classified correctly by the training forwards since the last call (the counter then restarts). */
   takeCorrect(): number;
   /** One forward pass of the current parameters on `batch`: loss, correct count and the first `rows` tokens' hidden states. */
