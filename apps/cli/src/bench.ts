@@ -82,7 +82,7 @@ function runSeedsTorch(rows: string[], cvConfig: number[], repeat: number): Seed
   }
 }
 
-const SEED_ROWS = ['cv-one', 'cv-preset', 'value-matrix'];
+const SEED_ROWS = ['cv-one', 'cv-preset', 'value-matrix', 'cv-step'];
 /** Our row id → seeds_torch.py's row name. */
 const TORCH_NAME: Record<string, string> = {
   'cv-one': 'cv-sweep one configuration',
@@ -221,7 +221,7 @@ async function benchSeeds(
   await (await loadBackend()).initBackend({ prefer: backend as 'cpu' | 'wasm' | 'webgpu' });
   const { runSeedBenchmark } = await import('@attnlab/experiments/bench');
   const r: SeedBench = await runSeedBenchmark({
-    rows: rows as ('cv-one' | 'cv-preset' | 'value-matrix')[],
+    rows: rows as ('cv-one' | 'cv-preset' | 'value-matrix' | 'cv-step')[],
     cvConfig: [cvConfig[0]!, cvConfig[1]!],
     log,
   });
@@ -231,7 +231,7 @@ async function benchSeeds(
     const interleave = rows.includes('cv-preset');
     log("running PyTorch with the seeds' own code (seeds_torch.py, one thread)…");
     r.torch = runSeedsTorch(
-      rows.filter((x) => !interleave || x !== 'cv-preset'),
+      rows.filter((x) => x !== 'cv-step' && (!interleave || x !== 'cv-preset')),
       cvConfig,
       5,
     );
@@ -276,6 +276,14 @@ function seedsTable(s: SeedBench, io: Io): string[] {
     `${'row'.padEnd(72)}${'seconds'.padStart(10)}${s.torch?.rows ? `${'PyTorch'.padStart(10)}${'ratio'.padStart(8)}` : ''}`,
   );
   for (const r of s.rows) {
+    if (r.step) {
+      lines.push(r.label);
+      for (const x of r.step)
+        lines.push(
+          `  D=${x.width} H=${x.heads}: step ${fmt(x.stepMs)} ms = products ${fmt(x.gemmMs)} + attention kernels ${fmt(x.attentionMs)} + rest ${fmt(x.restMs)}`,
+        );
+      continue;
+    }
     const t = s.torch?.rows?.find((x) => x.name === TORCH_NAME[r.id]);
     const label = r.runs > 1 ? `${r.label} (best of ${r.runs})` : r.label;
     lines.push(

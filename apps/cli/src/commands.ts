@@ -451,7 +451,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         type: 'string',
         valueName: '<rows>',
         description:
-          'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix (comma list) or all',
+          'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix, cv-step (the fused step’s parts) (comma list) or all',
       },
       {
         name: 'cv-config',

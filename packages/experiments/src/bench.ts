@@ -5,13 +5,28 @@
  * warm-up (`attnlab bench --seeds`; PyTorch's side is bench/seeds_torch.py). Not a test: nothing here
  * asserts a time.
  */
+import { tokenPatternArrays } from '@attnlab/data';
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  CV_PARAM_NAMES,
+  cvClassifierStep,
+  cvClassifierState,
+  cvClassifierWorkspace,
+  cvParamLayout,
+  jsGemm,
+  tfjsGemm,
+  type CvParamName,
+  type Gemm,
+} from './cv-engine.js';
 import { cvSweep, type CvSweepConfig } from './cv-sweep.js';
 import { resolveConfig } from './experiment.js';
 import { learningFused, learningReference, valueMatrix } from './value-matrix.js';
 
-/** The rows `runSeedBenchmark` can measure (cv-one also times the tfjs reference trainer). */
-export const SEED_BENCH_ROWS = ['cv-one', 'cv-preset', 'value-matrix'] as const;
+/**
+ * The rows `runSeedBenchmark` can measure (cv-one also times the tfjs reference trainer; cv-step splits
+ * one fused training step at D = 64, H = 4 and D = 256, H = 8 into its parts).
+ */
+export const SEED_BENCH_ROWS = ['cv-one', 'cv-preset', 'value-matrix', 'cv-step'] as const;
 export type SeedBenchRowId = (typeof SEED_BENCH_ROWS)[number];
 
 export interface SeedBenchmarkOptions {
@@ -38,6 +53,8 @@ export interface SeedBenchmarkRow {
   runs: number;
   /** The first run's time (includes JIT warm-up) where runs > 1. */
   firstSeconds?: number;
+  /** cv-step: median milliseconds per step and how they split (products, attention kernels, the rest). */
+  step?: { width: number; heads: number; stepMs: number; gemmMs: number; attentionMs: number; restMs: number }[];
   /** cv-sweep rows: each configuration's accuracy after training, its seconds and what trained it. */
   configurations?: { width: number; heads: number; seconds: number; accuracy: number | null; engine?: string }[];
 }
@@ -49,6 +66,61 @@ export interface SeedBenchmarkResult {
 }
 
 const now = (): number => performance.now();
+
+/**
+ * One fused step of the seed preset's data (500 samples, full batch) split into its parts: the
+ * products (the workspace's Gemm), the SIMD attention kernels, and the rest (host loops: LayerNorm,
+ * classifier, loss, gathers, Adam). Median of `steps` steps after 3 of warm-up; parameters are the
+ * model's initialisation (the step's cost does not depend on their values).
+ */
+function stepProfile(width: number, heads: number, steps: number): NonNullable<SeedBenchmarkRow['step']>[number] {
+  const seed = resolveConfig(cvSweep, { preset: 'seed' });
+  const { nClasses, seqLen, vocab } = seed.data;
+  const arrays = tokenPatternArrays({ ...seed.data, seed: seed.seed });
+  const batch = { ids: Int32Array.from(arrays.x), labels: Int32Array.from(arrays.y) };
+  const shape = { vocab, seqLen, classes: nClasses, width, heads };
+  const layout = cvParamLayout(shape);
+  const values = {} as Record<CvParamName, Float64Array>;
+  for (const name of CV_PARAM_NAMES)
+    values[name] = Float64Array.from({ length: layout[name].size }, (_, i) => 0.1 * Math.sin(i + 1));
+  let gemmMs = 0;
+  let attentionMs = 0;
+  const inner: Gemm = tf.getBackend() === 'wasm' ? tfjsGemm() : jsGemm;
+  const gemm: Gemm = (a, b, m, k, n, out, t) => {
+    const t0 = now();
+    inner(a, b, m, k, n, out, t);
+    gemmMs += now() - t0;
+  };
+  const ws = cvClassifierWorkspace(shape, arrays.n, gemm);
+  const k = ws.kernels;
+  if (k) {
+    const ex = k.ex; // a module's exports are frozen: time them through a wrapper object
+    const time =
+      <A extends unknown[]>(f: (...a: A) => void) =>
+      (...a: A) => {
+        const t0 = now();
+        f(...a);
+        attentionMs += now() - t0;
+      };
+    k.ex = {
+      ...ex,
+      attentionForward: time(ex.attentionForward.bind(ex)),
+      attentionBackward: time(ex.attentionBackward.bind(ex)),
+    };
+  }
+  const state = cvClassifierState(shape, values);
+  const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  const rows: [number, number, number][] = [];
+  for (let i = 0; i < steps + 3; i++) {
+    gemmMs = attentionMs = 0;
+    const t0 = now();
+    cvClassifierStep(state, batch, ws, adam);
+    if (i >= 3) rows.push([now() - t0, gemmMs, attentionMs]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  const [stepMs, g, a] = rows[rows.length >> 1]!;
+  return { width, heads, stepMs, gemmMs: g, attentionMs: a, restMs: stepMs - g - a };
+}
 
 function rss(): number {
   const p = (globalThis as { process?: { memoryUsage?: () => { rss: number } } }).process;
@@ -132,6 +204,17 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
       await sweep({ ...one, trainer: 'reference' }, 'cv-one-reference', `  the same on the tfjs reference trainer`);
   }
   if (want.includes('cv-preset')) await sweep(seed, 'cv-preset', 'cv-sweep seed preset (12 configurations)');
+  if (want.includes('cv-step')) {
+    log('timing the fused step’s parts…');
+    const step = [stepProfile(64, 4, 21), stepProfile(256, 8, 11)];
+    rows.push({
+      id: 'cv-step',
+      label: 'cv-engine step (median ms): products, attention kernels, rest',
+      seconds: 0,
+      runs: 1,
+      step,
+    });
+  }
   if (want.includes('value-matrix')) {
     const config = resolveConfig(valueMatrix, { preset: 'seed' });
     log(`timing value-matrix (best of ${repeat})…`);
