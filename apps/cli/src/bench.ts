@@ -284,7 +284,10 @@ function seedsTable(s: SeedBench, io: Io): string[] {
         );
       continue;
     }
-    const t = s.torch?.rows?.find((x) => x.name === TORCH_NAME[r.id]);
+    // Interleaved, PyTorch's preset is the sum of its per-configuration runs: the pair for the
+    // interleaved row, not for the preset timed in one block before it.
+    const t =
+      s.interleaved && r.id === 'cv-preset' ? undefined : s.torch?.rows?.find((x) => x.name === TORCH_NAME[r.id]);
     const label = r.runs > 1 ? `${r.label} (best of ${r.runs})` : r.label;
     lines.push(
       `${label.padEnd(72)}${fmt(r.seconds).padStart(10)}${t ? `${fmt(t.seconds).padStart(10)}${`${(t.seconds / r.seconds).toFixed(1)}×`.padStart(8)}` : ''}`,
