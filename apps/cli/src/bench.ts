@@ -82,13 +82,13 @@ function runSeedsTorch(rows: string[], cvConfig: number[], repeat: number): Seed
   }
 }
 
-const SEED_ROWS = ['cv-one', 'cv-preset', 'value-matrix'];
+const SEED_ROWS = ['cv-one', 'cv-preset', 'value-matrix', 'cv-step'];
 /** Our row id → seeds_torch.py's row name. */
 const TORCH_NAME: Record<string, string> = {
   'cv-one': 'cv-sweep one configuration',
   'cv-preset': 'cv-sweep seed preset',
-  'cv-one-fused': 'cv-sweep one configuration',
-  'cv-preset-fused': 'cv-sweep seed preset',
+  'cv-one-reference': 'cv-sweep one configuration',
+  'cv-preset-interleaved': 'cv-sweep seed preset',
   'value-matrix': 'value-matrix',
   'value-matrix-learning': 'value-matrix learning (experiment 5)',
   'value-matrix-learning-reference': 'value-matrix learning (experiment 5)',
@@ -203,7 +203,12 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
 
 type SeedBench = Awaited<ReturnType<(typeof import('@attnlab/experiments/bench'))['runSeedBenchmark']>> & {
   torch?: SeedsTorchResult;
+  /** With --torch and cv-preset: each configuration on attnlab, then on PyTorch, in turn. */
+  interleaved?: { width: number; heads: number; attnlab: number; torch: number | null }[];
 };
+
+/** Seed 003's preset grid (D × H), in the order the experiment runs it. */
+const CV_PRESET_GRID = [64, 128, 256].flatMap((w) => [1, 2, 4, 8].map((h) => [w, h] as [number, number]));
 
 async function benchSeeds(
   rows: string[],
@@ -216,13 +221,49 @@ async function benchSeeds(
   await (await loadBackend()).initBackend({ prefer: backend as 'cpu' | 'wasm' | 'webgpu' });
   const { runSeedBenchmark } = await import('@attnlab/experiments/bench');
   const r: SeedBench = await runSeedBenchmark({
-    rows: rows as ('cv-one' | 'cv-preset' | 'value-matrix')[],
+    rows: rows as ('cv-one' | 'cv-preset' | 'value-matrix' | 'cv-step')[],
     cvConfig: [cvConfig[0]!, cvConfig[1]!],
     log,
   });
   if (torch) {
+    // The preset side by side on a shared machine: PyTorch's preset is not run in one block after
+    // ours, but configuration by configuration, interleaved with ours (load changes between blocks).
+    const interleave = rows.includes('cv-preset');
     log("running PyTorch with the seeds' own code (seeds_torch.py, one thread)…");
-    r.torch = runSeedsTorch(rows, cvConfig, 5);
+    r.torch = runSeedsTorch(
+      rows.filter((x) => x !== 'cv-step' && (!interleave || x !== 'cv-preset')),
+      cvConfig,
+      5,
+    );
+    if (interleave) {
+      const pairs: NonNullable<SeedBench['interleaved']> = [];
+      r.interleaved = pairs;
+      for (const [width, heads] of CV_PRESET_GRID) {
+        log(`interleaved: D=${width} H=${heads} on attnlab, then PyTorch…`);
+        const ours = await runSeedBenchmark({
+          rows: ['cv-one'],
+          cvConfig: [width, heads],
+          cvReference: false,
+          warmUp: false,
+        });
+        const t = runSeedsTorch(['cv-one'], [width, heads], 1);
+        const tr = t.rows?.find((x) => x.name === TORCH_NAME['cv-one']);
+        pairs.push({ width, heads, attnlab: ours.rows[0]!.seconds, torch: tr ? tr.seconds : null });
+        r.memory.peakRssMB = Math.max(r.memory.peakRssMB, ours.memory.peakRssMB);
+      }
+      const sum = (f: (x: NonNullable<SeedBench['interleaved']>[number]) => number | null) =>
+        pairs.reduce<number | null>((a, x) => (a === null || f(x) === null ? null : a + f(x)!), 0);
+      const attnlab = sum((x) => x.attnlab)!;
+      const torchSum = sum((x) => x.torch);
+      r.rows.push({
+        id: 'cv-preset-interleaved',
+        label: 'cv-sweep seed preset, interleaved per configuration with PyTorch',
+        seconds: attnlab,
+        runs: 1,
+      });
+      if (torchSum !== null && r.torch.rows)
+        r.torch.rows.push({ name: TORCH_NAME['cv-preset-interleaved']!, seconds: torchSum });
+    }
   }
   return r;
 }
@@ -235,11 +276,29 @@ function seedsTable(s: SeedBench, io: Io): string[] {
     `${'row'.padEnd(72)}${'seconds'.padStart(10)}${s.torch?.rows ? `${'PyTorch'.padStart(10)}${'ratio'.padStart(8)}` : ''}`,
   );
   for (const r of s.rows) {
-    const t = s.torch?.rows?.find((x) => x.name === TORCH_NAME[r.id]);
+    if (r.step) {
+      lines.push(r.label);
+      for (const x of r.step)
+        lines.push(
+          `  D=${x.width} H=${x.heads}: step ${fmt(x.stepMs)} ms = products ${fmt(x.gemmMs)} + attention kernels ${fmt(x.attentionMs)} + rest ${fmt(x.restMs)}`,
+        );
+      continue;
+    }
+    // Interleaved, PyTorch's preset is the sum of its per-configuration runs: the pair for the
+    // interleaved row, not for the preset timed in one block before it.
+    const t =
+      s.interleaved && r.id === 'cv-preset' ? undefined : s.torch?.rows?.find((x) => x.name === TORCH_NAME[r.id]);
     const label = r.runs > 1 ? `${r.label} (best of ${r.runs})` : r.label;
     lines.push(
       `${label.padEnd(72)}${fmt(r.seconds).padStart(10)}${t ? `${fmt(t.seconds).padStart(10)}${`${(t.seconds / r.seconds).toFixed(1)}×`.padStart(8)}` : ''}`,
     );
+  }
+  if (s.interleaved) {
+    lines.push('', 'interleaved per configuration (attnlab, then PyTorch, for each):');
+    for (const x of s.interleaved)
+      lines.push(
+        `  D=${String(x.width).padEnd(4)} H=${String(x.heads).padEnd(2)} ${fmt(x.attnlab).padStart(8)} s ${x.torch === null ? '' : `${fmt(x.torch).padStart(8)} s ${`${(x.torch / x.attnlab).toFixed(1)}×`.padStart(7)}`}`,
+      );
   }
   if (s.torch?.error) lines.push('', `PyTorch not run: ${s.torch.error}`);
   else if (s.torch?.rows)

@@ -286,7 +286,7 @@ describe('attnlab (process): help, parsing, doctor', () => {
     const bad = cli(['bench', '--seeds', 'cv-two', '--no-icl']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(
-      "bench: --seeds takes cv-one, cv-preset, value-matrix (comma list) or all; got 'cv-two'",
+      "bench: --seeds takes cv-one, cv-preset, value-matrix, cv-step (comma list) or all; got 'cv-two'",
     );
   });
 

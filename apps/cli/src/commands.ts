@@ -285,6 +285,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       schemaFlag(cvSweepConfigSchema, 'widths', 'widths'),
       schemaFlag(cvSweepConfigSchema, 'heads', 'heads'),
       schemaFlag(cvSweepConfigSchema, 'lr', 'lr'),
+      schemaFlag(cvSweepConfigSchema, 'trainer', 'trainer'),
     ],
     examples: ['attnlab cv-sweep --preset quick', 'attnlab cv-sweep --widths 32,64 --heads 1,4 --epochs 20 --json'],
   },
@@ -546,7 +547,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         type: 'string',
         valueName: '<rows>',
         description:
-          'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix (comma list) or all',
+          'also time seeds 003/000 as the experiments run them: cv-one, cv-preset, value-matrix, cv-step (the fused step’s parts) (comma list) or all',
       },
       {
         name: 'cv-config',

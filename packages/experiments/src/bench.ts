@@ -9,24 +9,24 @@ import { tokenPatternArrays } from '@attnlab/data';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   CV_PARAM_NAMES,
-  cvClassifierForward,
-  cvClassifierHidden,
-  cvClassifierState,
   cvClassifierStep,
+  cvClassifierState,
   cvClassifierWorkspace,
+  cvParamLayout,
   jsGemm,
   tfjsGemm,
-  type CvBatch,
-  type CvClassifierState,
-  type CvClassifierWorkspace,
   type CvParamName,
+  type Gemm,
 } from './cv-engine.js';
-import { cvReferenceModel, cvSweep, type CvSweepConfig } from './cv-sweep.js';
+import { cvSweep, type CvSweepConfig } from './cv-sweep.js';
 import { resolveConfig } from './experiment.js';
 import { learningFused, learningReference, valueMatrix } from './value-matrix.js';
 
-/** The rows `runSeedBenchmark` can measure (cv-one and cv-preset also time the fused step). */
-export const SEED_BENCH_ROWS = ['cv-one', 'cv-preset', 'value-matrix'] as const;
+/**
+ * The rows `runSeedBenchmark` can measure (cv-one also times the tfjs reference trainer; cv-step splits
+ * one fused training step at D = 64, H = 4 and D = 256, H = 8 into its parts).
+ */
+export const SEED_BENCH_ROWS = ['cv-one', 'cv-preset', 'value-matrix', 'cv-step'] as const;
 export type SeedBenchRowId = (typeof SEED_BENCH_ROWS)[number];
 
 export interface SeedBenchmarkOptions {
@@ -34,6 +34,10 @@ export interface SeedBenchmarkOptions {
   rows?: readonly SeedBenchRowId[];
   /** Width and head count of the one-configuration row (default [64, 4]). */
   cvConfig?: readonly [number, number];
+  /** cv-one: also time the configuration on the tfjs reference trainer (default true). */
+  cvReference?: boolean;
+  /** Run the warm-up (one epoch of a small configuration) before the cv rows (default true). */
+  warmUp?: boolean;
   /** value-matrix runs; the best is reported (default 5, as fast runs are noisy). */
   repeat?: number;
   /** Progress lines. */
@@ -41,7 +45,7 @@ export interface SeedBenchmarkOptions {
 }
 
 export interface SeedBenchmarkRow {
-  /** `cv-one`, `cv-one-fused`, `cv-preset`, `cv-preset-fused`, `value-matrix`, `value-matrix-learning`, `value-matrix-learning-reference`. */
+  /** `cv-one`, `cv-one-reference`, `cv-preset`, `value-matrix`, `value-matrix-learning`, `value-matrix-learning-reference`. */
   id: string;
   label: string;
   /** Wall time (the best of `runs` where runs > 1). */
@@ -49,8 +53,10 @@ export interface SeedBenchmarkRow {
   runs: number;
   /** The first run's time (includes JIT warm-up) where runs > 1. */
   firstSeconds?: number;
-  /** cv-sweep rows: each configuration's accuracy after training and its seconds. */
-  configurations?: { width: number; heads: number; seconds: number; accuracy: number | null }[];
+  /** cv-step: median milliseconds per step and how they split (products, attention kernels, the rest). */
+  step?: { width: number; heads: number; stepMs: number; gemmMs: number; attentionMs: number; restMs: number }[];
+  /** cv-sweep rows: each configuration's accuracy after training, its seconds and what trained it. */
+  configurations?: { width: number; heads: number; seconds: number; accuracy: number | null; engine?: string }[];
 }
 
 export interface SeedBenchmarkResult {
@@ -62,81 +68,58 @@ export interface SeedBenchmarkResult {
 const now = (): number => performance.now();
 
 /**
- * cv-sweep's evaluation and CV measurement on the fused engine's parameters: one fused forward pass
- * (loss, accuracy and the activations), then the experiment's own CV table on those.
+ * One fused step of the seed preset's data (500 samples, full batch) split into its parts: the
+ * products (the workspace's Gemm), the SIMD attention kernels, and the rest (host loops: LayerNorm,
+ * classifier, loss, gathers, Adam). Median of `steps` steps after 3 of warm-up; parameters are the
+ * model's initialisation (the step's cost does not depend on their values).
  */
-async function fusedMeasure(
-  state: CvClassifierState,
-  batch: CvBatch,
-  ws: CvClassifierWorkspace,
-  config: CvSweepConfig,
-): Promise<{ loss: number; accuracy: number }> {
-  const { seqLen } = ws.shape;
-  const n = batch.labels.length;
-  const f = cvClassifierForward(state.params, batch, ws);
-  const rows = Math.min(n, Math.ceil(config.cv.pool / seqLen)) * seqLen;
-  const acts = cvClassifierHidden(state.params, batch, ws, rows);
-  const D = ws.shape.width;
-  const block = (name: CvParamName) => {
-    const { offset, size, shape } = ws.layout[name];
-    return tf.tensor(
-      Float32Array.from(state.params.subarray(offset, offset + size)),
-      shape.length === 3 ? shape.slice(1) : shape,
-    );
-  };
-  const w = { emb: block('emb'), wQ: block('wQ'), wK: block('wK'), wV: block('wV'), wO: block('wO'), wC: block('wC') };
-  const a = {
-    h: tf.tensor2d(acts.h, [rows, D]),
-    q: tf.tensor2d(acts.q, [rows, D]),
-    k: tf.tensor2d(acts.k, [rows, D]),
-    v: tf.tensor2d(acts.v, [rows, D]),
-    post: tf.tensor2d(acts.post, [rows, D]),
-  };
-  try {
-    await cvReferenceModel.cvTable(w, a, ws.shape.heads, config);
-  } finally {
-    tf.dispose([...Object.values(w), ...Object.values(a)]);
-  }
-  return { loss: f.loss, accuracy: f.correct / n };
-}
-
-/**
- * The computation of cv-sweep's full-batch configurations (the seed's: one Adam step per epoch)
- * on the fused engine (cv-engine.ts): the same initialisation, steps, evaluations (before, midway,
- * after) and CV tables. A measurement harness for the step, not an experiment path: cv-sweep itself
- * still trains on tfjs until the step is wired into a training engine.
- */
-async function fusedSweep(config: CvSweepConfig): Promise<NonNullable<SeedBenchmarkRow['configurations']>> {
-  const { nClasses, seqLen, vocab } = config.data;
-  const arrays = tokenPatternArrays({ ...config.data, seed: config.seed });
+function stepProfile(width: number, heads: number, steps: number): NonNullable<SeedBenchmarkRow['step']>[number] {
+  const seed = resolveConfig(cvSweep, { preset: 'seed' });
+  const { nClasses, seqLen, vocab } = seed.data;
+  const arrays = tokenPatternArrays({ ...seed.data, seed: seed.seed });
   const batch = { ids: Int32Array.from(arrays.x), labels: Int32Array.from(arrays.y) };
-  const gemm = tf.getBackend() === 'wasm' ? tfjsGemm() : jsGemm;
-  const adam = { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-  const out: NonNullable<SeedBenchmarkRow['configurations']> = [];
-  for (const width of config.widths) {
-    for (const heads of config.heads) {
-      const t0 = now();
-      const shape = { vocab, seqLen, classes: nClasses, width, heads };
-      const model = cvReferenceModel.init(config, width, heads);
-      const values = {} as Record<CvParamName, Float32Array>;
-      try {
-        for (const name of CV_PARAM_NAMES) values[name] = (await model.vars[name]!.data()) as Float32Array;
-      } finally {
-        tf.dispose(Object.values(model.vars));
-      }
-      const state = cvClassifierState(shape, values);
-      const ws = cvClassifierWorkspace(shape, arrays.n, gemm);
-      await fusedMeasure(state, batch, ws, config);
-      const mid = Math.floor(config.epochs / 2);
-      for (let epoch = 1; epoch <= config.epochs; epoch++) {
-        cvClassifierStep(state, batch, ws, adam);
-        if (epoch === mid && epoch < config.epochs) await fusedMeasure(state, batch, ws, config);
-      }
-      const post = await fusedMeasure(state, batch, ws, config);
-      out.push({ width, heads, seconds: (now() - t0) / 1000, accuracy: post.accuracy });
-    }
+  const shape = { vocab, seqLen, classes: nClasses, width, heads };
+  const layout = cvParamLayout(shape);
+  const values = {} as Record<CvParamName, Float64Array>;
+  for (const name of CV_PARAM_NAMES)
+    values[name] = Float64Array.from({ length: layout[name].size }, (_, i) => 0.1 * Math.sin(i + 1));
+  let gemmMs = 0;
+  let attentionMs = 0;
+  const inner: Gemm = tf.getBackend() === 'wasm' ? tfjsGemm() : jsGemm;
+  const gemm: Gemm = (a, b, m, k, n, out, t) => {
+    const t0 = now();
+    inner(a, b, m, k, n, out, t);
+    gemmMs += now() - t0;
+  };
+  const ws = cvClassifierWorkspace(shape, arrays.n, gemm);
+  const k = ws.kernels;
+  if (k) {
+    const ex = k.ex; // a module's exports are frozen: time them through a wrapper object
+    const time =
+      <A extends unknown[]>(f: (...a: A) => void) =>
+      (...a: A) => {
+        const t0 = now();
+        f(...a);
+        attentionMs += now() - t0;
+      };
+    k.ex = {
+      ...ex,
+      attentionForward: time(ex.attentionForward.bind(ex)),
+      attentionBackward: time(ex.attentionBackward.bind(ex)),
+    };
   }
-  return out;
+  const state = cvClassifierState(shape, values);
+  const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+  const rows: [number, number, number][] = [];
+  for (let i = 0; i < steps + 3; i++) {
+    gemmMs = attentionMs = 0;
+    const t0 = now();
+    cvClassifierStep(state, batch, ws, adam);
+    if (i >= 3) rows.push([now() - t0, gemmMs, attentionMs]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  const [stepMs, g, a] = rows[rows.length >> 1]!;
+  return { width, heads, stepMs, gemmMs: g, attentionMs: a, restMs: stepMs - g - a };
 }
 
 function rss(): number {
@@ -184,8 +167,10 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
   const seed = resolveConfig(cvSweep, { preset: 'seed' });
   const sweep = async (config: CvSweepConfig, id: string, label: string) => {
     log(`timing ${label}…`);
+    // Peak RSS sampled during the run too (every 250 ms): memory must stay flat over the sweep.
+    const timer = setInterval(() => (peak = Math.max(peak, rss())), 250);
     const t0 = now();
-    const r = await cvSweep.run(config);
+    const r = await cvSweep.run(config).finally(() => clearInterval(timer));
     const seconds = (now() - t0) / 1000;
     peak = Math.max(peak, rss());
     rows.push({
@@ -198,10 +183,11 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
         heads: x.heads,
         seconds: x.seconds,
         accuracy: x.post?.accuracy ?? null,
+        ...(x.engine ? { engine: x.engine } : {}),
       })),
     });
   };
-  if (want.includes('cv-one') || want.includes('cv-preset')) {
+  if ((options.warmUp ?? true) && (want.includes('cv-one') || want.includes('cv-preset'))) {
     // Warm-up: compile every kernel shape family once (one epoch of a small configuration).
     await cvSweep.run({
       ...seed,
@@ -211,21 +197,23 @@ export async function runSeedBenchmark(options: SeedBenchmarkOptions = {}): Prom
       data: { ...seed.data, samplesPerClass: 5 },
     });
   }
-  const fused = async (config: CvSweepConfig, id: string, label: string) => {
-    log(`timing ${label}…`);
-    const t0 = now();
-    const configurations = await fusedSweep(config);
-    rows.push({ id, label, seconds: (now() - t0) / 1000, runs: 1, configurations });
-    peak = Math.max(peak, rss());
-  };
   const one = { ...seed, widths: [width], heads: [heads] };
   if (want.includes('cv-one')) {
     await sweep(one, 'cv-one', `cv-sweep D=${width} H=${heads} (seed settings, 50 epochs)`);
-    await fused(one, 'cv-one-fused', `  the same on the fused step (cv-engine)`);
+    if (options.cvReference ?? true)
+      await sweep({ ...one, trainer: 'reference' }, 'cv-one-reference', `  the same on the tfjs reference trainer`);
   }
-  if (want.includes('cv-preset')) {
-    await sweep(seed, 'cv-preset', 'cv-sweep seed preset (12 configurations)');
-    await fused(seed, 'cv-preset-fused', '  the same on the fused step (cv-engine)');
+  if (want.includes('cv-preset')) await sweep(seed, 'cv-preset', 'cv-sweep seed preset (12 configurations)');
+  if (want.includes('cv-step')) {
+    log('timing the fused step’s parts…');
+    const step = [stepProfile(64, 4, 21), stepProfile(256, 8, 11)];
+    rows.push({
+      id: 'cv-step',
+      label: 'cv-engine step (median ms): products, attention kernels, rest',
+      seconds: 0,
+      runs: 1,
+      step,
+    });
   }
   if (want.includes('value-matrix')) {
     const config = resolveConfig(valueMatrix, { preset: 'seed' });

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   CV_PARAM_NAMES,
   cvClassifierBackward,
+  cvClassifierEngine,
   cvClassifierForward,
   cvClassifierHidden,
   cvClassifierState,
@@ -46,11 +47,16 @@ async function valuesOf(model: ReturnType<typeof cvReferenceModel.init>): Promis
 describeBackends(
   'cv-engine (seed 003’s fused step) against the tfjs reference',
   (ctx) => {
+    // Every product kernel with every attention kernel (@attnlab/fused's SIMD one and the TypeScript loops).
     const gemms = () =>
-      [
-        ['jsGemm', jsGemm],
-        ['tfjsGemm', tfjsGemm()],
-      ] as const;
+      (
+        [
+          ['jsGemm', jsGemm],
+          ['tfjsGemm', tfjsGemm()],
+        ] as const
+      ).flatMap(([name, gemm]) =>
+        (['wasm', 'js'] as const).map((attention) => [`${name}, attention ${attention}`, gemm, attention] as const),
+      );
 
     it('gives tfjs autodiff’s loss and gradient of every parameter block (D = 16, H = 2 and D = 12, H = 3)', async () => {
       for (const [width, heads] of [
@@ -65,8 +71,9 @@ describeBackends(
         const { value, grads } = tf.variableGrads(() => cvReferenceModel.loss(model, tokens, y), vars);
         const refLoss = (await value.data())[0]!;
         const state = cvClassifierState(shape, await valuesOf(model));
-        for (const [, gemm] of gemms()) {
-          const ws = cvClassifierWorkspace(shape, n, gemm);
+        for (const [, gemm, attention] of gemms()) {
+          const ws = cvClassifierWorkspace(shape, n, gemm, attention);
+          expect(ws.attention).toBe(attention);
           const f = cvClassifierForward(state.params, batch, ws);
           expect(Math.abs(f.loss - refLoss)).toBeLessThan(1e-5 * refLoss);
           cvClassifierBackward(state.params, batch, ws);
@@ -111,9 +118,9 @@ describeBackends(
       optimizer.dispose();
       const refLosses = ref.history.loss.value;
       expect(refLosses[99]!).toBeLessThan(0.5 * refLosses[0]!); // it trains
-      for (const [name, gemm] of gemms()) {
+      for (const [name, gemm, attention] of gemms()) {
         const state = cvClassifierState(shape, start);
-        const ws = cvClassifierWorkspace(shape, n, gemm);
+        const ws = cvClassifierWorkspace(shape, n, gemm, attention);
         const losses: number[] = [];
         await expectNoLeak(() => {
           for (let t = 0; t < 100; t++)
@@ -128,6 +135,50 @@ describeBackends(
         expect(state.step).toBe(100);
       }
       tf.dispose([tokens.ids, y, ...Object.values(model.vars)]);
+    });
+
+    it('as an Engine: train() runs it, and a restored state continues bit-identically', async () => {
+      const { shape, batch, model, config } = setup(16, 4);
+      const values = await valuesOf(model);
+      tf.dispose(Object.values(model.vars));
+      const adamCfg = { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+      const make = () =>
+        cvClassifierEngine({ shape, values, batch: () => batch, maxBatch: batch.labels.length, adam: adamCfg });
+      const a = make();
+      const first = await train({ engine: a, steps: 7, schedule: { lossEvery: 1 } });
+      expect(first.history.loss.value).toHaveLength(7);
+      expect(a.step).toBe(7);
+      expect(a.takeCorrect()).toBeGreaterThan(0);
+      expect(a.takeCorrect()).toBe(0);
+      const saved = await a.state();
+      expect(saved.optimizer!.params.wQ!.step).toBe(7);
+      const b = make();
+      b.restore(saved);
+      expect(b.step).toBe(7);
+      const [la, lb] = [await a.run(5), await b.run(5)];
+      expect(Array.from(lb)).toEqual(Array.from(la));
+      const [sa, sb] = [await a.state(), await b.state()];
+      for (const name of CV_PARAM_NAMES) expect(sb.params[name]!.values).toEqual(sa.params[name]!.values);
+      // params() as tensors, freed on the next run and on dispose.
+      const before = tf.memory().numTensors;
+      expect(Array.from(await a.params().wO!.data())).toEqual(Array.from(Float32Array.from(sa.params.wO!.values)));
+      await a.run(1);
+      expect(tf.memory().numTensors).toBe(before);
+      a.params();
+      a.dispose();
+      b.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(() =>
+        b.restore({ ...saved, optimizer: { ...saved.optimizer!, config: { lr: 1, weightDecay: 0 } } }),
+      ).toThrow(/cvClassifierEngine.restore: state.optimizer must be this engine's Adam/);
+      expect(() =>
+        b.restore({
+          ...saved,
+          params: { ...saved.params, wO: { shape: [3], dtype: 'float64', values: new Float64Array(3) } },
+        }),
+      ).toThrow(
+        "cvClassifierEngine.restore: state.params['wO'] must be a float32 or float64 host tensor of 256 numbers (the layout of 'wO')",
+      );
     });
 
     it('leaves the activations seed 003 measures (h, q, k, v, norm(h + attn)) equal to the tfjs forward', async () => {

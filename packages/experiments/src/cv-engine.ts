@@ -17,6 +17,8 @@
  * tfjs path in cv-sweep.ts stays the reference; cv-engine.test.ts checks the two agree).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { createCvAttentionWasm, type CvAttentionExports } from '@attnlab/fused';
+import type { Engine, EngineState, HostTensor, OptimizerState, TensorMap } from '@attnlab/train';
 
 /**
  * C `[m, n]` = A `[m, k]` · B `[k, n]`, all row-major float32, written into `out`; with `transposeA`,
@@ -224,25 +226,46 @@ export interface CvClassifierWorkspace {
   readonly layout: CvParamLayout;
   readonly maxBatch: number;
   readonly gemm: Gemm;
+  /** Where attention runs: 'wasm' (@attnlab/fused's SIMD kernels, over the buffers below in its memory) or 'js'. */
+  readonly attention: 'wasm' | 'js';
+  /** The SIMD kernels and their buffers' byte offsets ('wasm' only). */
+  readonly kernels: {
+    ex: CvAttentionExports;
+    ptr: Record<WasmBlock, number>;
+  } | null;
+  /** The batch's token ids (a copy, in the kernels' memory where they run). */
+  ids: Int32Array;
   // float32 operands of the products
   ep: Float32Array;
   wqkv: Float32Array;
   wqkvT: Float32Array;
   wo: Float32Array;
   woT: Float32Array;
+  /** [E; P]·[W_Q | W_K | W_V], with the biases b_Q, b_K, b_V added to the token rows (each token has one). */
   pw: Float32Array;
+  // 'wasm' only: PW's v columns per head (pv, [H, V + S, hd]); U_h = PV_h·W_O,h and GE ([H, V + S, D]);
+  // W_O,hᵀ of one head ([D, hd]) and G_V,h ([V + S, hd]). Empty on 'js', which keeps o and dO instead.
+  pv: Float32Array;
+  U: Float32Array;
+  GE: Float32Array;
+  woTh: Float32Array;
+  gvh: Float32Array;
   // per token
-  qkv: Float32Array;
   o: Float32Array;
   y: Float32Array;
   nhat: Float32Array;
   rstd: Float64Array;
-  att: Float64Array;
+  att: Float32Array;
   pooled: Float64Array;
   logits: Float64Array;
+  /** W_C transposed ([C, D], float64) and its gradient. */
+  wcT: Float64Array;
+  gwcT: Float64Array;
   du: Float32Array;
   dO: Float32Array;
-  dqkv: Float32Array;
+  // one sample's q | k | v and their gradient (seqLen × 3·width), refilled per sample
+  blk: Float32Array;
+  dblk: Float32Array;
   g: Float32Array;
   dwqkv: Float32Array;
   dep: Float32Array;
@@ -250,43 +273,103 @@ export interface CvClassifierWorkspace {
   grad: Float64Array;
 }
 
+/** The workspace's buffers that live in the SIMD kernels' memory. */
+type WasmBlock =
+  'pw' | 'ids' | 'att' | 'U' | 'GE' | 'y' | 'du' | 'g' | 'blk' | 'dblk' | 'ug' | 'e' | 'row' | 'ds' | 'sv';
+
+/** Where the workspace runs attention: 'auto' (the SIMD kernels where they apply), 'wasm' or 'js'. */
+export type CvAttentionKind = 'auto' | 'wasm' | 'js';
+
 export function cvClassifierWorkspace(
   s: CvClassifierShape,
   maxBatch: number,
   gemm: Gemm = jsGemm,
+  attention: CvAttentionKind = 'auto',
 ): CvClassifierWorkspace {
+  const fn = 'cvClassifierWorkspace';
   const layout = cvParamLayout(s);
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
-    throw new RangeError(`cvClassifierWorkspace: maxBatch must be an integer ≥ 1; got ${String(maxBatch)}`);
+    throw new RangeError(`${fn}: maxBatch must be an integer ≥ 1; got ${String(maxBatch)}`);
   if (typeof gemm !== 'function')
-    throw new TypeError(`cvClassifierWorkspace: gemm must be a function (jsGemm or tfjsGemm()); got ${typeof gemm}`);
+    throw new TypeError(`${fn}: gemm must be a function (jsGemm or tfjsGemm()); got ${typeof gemm}`);
+  if (attention !== 'auto' && attention !== 'wasm' && attention !== 'js')
+    throw new RangeError(`${fn}: attention must be 'auto', 'wasm' or 'js'; got ${String(attention)}`);
   const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = s;
   const N = maxBatch * S;
   const R = V + S;
   const f32 = (n: number) => new Float32Array(n);
+  // The SIMD kernels take four lanes of the head dimension: head_dim must be a multiple of 4.
+  const hd = D / H;
+  let kernels: CvClassifierWorkspace['kernels'] = null;
+  if (attention !== 'js') {
+    const why = hd % 4 !== 0 ? `head_dim ${hd} is not a multiple of 4` : null;
+    const sizes: Record<WasmBlock, number> = {
+      pw: R * 3 * D * 4,
+      ids: N * 4,
+      att: maxBatch * H * S * S * 4,
+      U: H * R * D * 4,
+      GE: H * R * D * 4,
+      y: N * D * 4,
+      du: N * D * 4,
+      g: R * 3 * D * 4,
+      blk: S * 3 * D * 4,
+      dblk: S * 3 * D * 4,
+      ug: S * D * 4,
+      e: S * D * 4,
+      row: S * 8,
+      ds: S * S * 4,
+      sv: 2 * S * S * 16,
+    };
+    const w = why ? null : createCvAttentionWasm(Object.values(sizes));
+    if (w) {
+      const ptr = Object.fromEntries(Object.keys(sizes).map((k, i) => [k, w.pointers[i]!])) as NonNullable<
+        CvClassifierWorkspace['kernels']
+      >['ptr'];
+      kernels = { ex: w.exports, ptr };
+    } else if (attention === 'wasm') {
+      throw new RangeError(
+        `${fn}: attention 'wasm' cannot run here: ${why ?? 'this JavaScript engine has no WebAssembly SIMD'}; use 'auto' or 'js'`,
+      );
+    }
+  }
+  const buf = kernels?.ex.memory.buffer;
+  const view = (k: Exclude<WasmBlock, 'ids' | 'row' | 'sv'>, n: number) =>
+    buf ? new Float32Array(buf, kernels!.ptr[k], n) : f32(n);
+  const wasmOnly = (k: 'U' | 'GE', n: number) => (buf ? view(k, n) : f32(0));
+  const jsOnly = (n: number) => f32(buf ? 0 : n);
   return {
     shape: { ...s },
     layout,
     maxBatch,
     gemm,
+    attention: kernels ? 'wasm' : 'js',
+    kernels,
+    ids: buf ? new Int32Array(buf, kernels!.ptr.ids, N) : new Int32Array(N),
     ep: f32(R * D),
     wqkv: f32(D * 3 * D),
     wqkvT: f32(3 * D * D),
     wo: f32(D * D),
     woT: f32(D * D),
-    pw: f32(R * 3 * D),
-    qkv: f32(N * 3 * D),
-    o: f32(N * D),
-    y: f32(N * D),
+    pw: view('pw', R * 3 * D),
+    pv: f32(buf ? R * D : 0),
+    U: wasmOnly('U', H * R * D),
+    GE: wasmOnly('GE', H * R * D),
+    woTh: f32(buf ? D * hd : 0),
+    gvh: f32(buf ? R * hd : 0),
+    o: jsOnly(N * D),
+    y: view('y', N * D),
     nhat: f32(N * D),
     rstd: new Float64Array(N),
-    att: new Float64Array(maxBatch * H * S * S),
+    att: view('att', maxBatch * H * S * S),
     pooled: new Float64Array(maxBatch * D),
     logits: new Float64Array(maxBatch * C),
-    du: f32(N * D),
-    dO: f32(N * D),
-    dqkv: f32(N * 3 * D),
-    g: f32(R * 3 * D),
+    wcT: new Float64Array(C * D),
+    gwcT: new Float64Array(C * D),
+    du: view('du', N * D),
+    dO: jsOnly(N * D),
+    blk: view('blk', S * 3 * D),
+    dblk: view('dblk', S * 3 * D),
+    g: view('g', R * 3 * D),
     dwqkv: f32(D * 3 * D),
     dep: f32(R * D),
     dwo: f32(D * D),
@@ -329,56 +412,7 @@ function checkBatch(fn: string, ws: CvClassifierWorkspace, b: CvBatch): number {
   return n;
 }
 
-/**
- * dst_i = factor · Σ_j C_ij · src_j for i, j < S, over `width` columns: C = coef[co + i·S + j] (or its
- * transpose), row j of src at srcBase + j·srcStride, row i of dst at dstBase + i·dstStride. Four columns
- * at a time with their own sums, so the adds do not wait on each other; each output is written once.
- */
-function mixRows(
-  coef: Float64Array,
-  co: number,
-  transposed: boolean,
-  S: number,
-  src: Float32Array,
-  srcBase: number,
-  srcStride: number,
-  dst: Float32Array,
-  dstBase: number,
-  dstStride: number,
-  width: number,
-  factor: number,
-): void {
-  const ci = transposed ? 1 : S;
-  const cj = transposed ? S : 1;
-  for (let i = 0; i < S; i++) {
-    const crow = co + i * ci;
-    const d = dstBase + i * dstStride;
-    let e = 0;
-    for (; e + 3 < width; e += 4) {
-      let a0 = 0,
-        a1 = 0,
-        a2 = 0,
-        a3 = 0;
-      for (let j = 0; j < S; j++) {
-        const c = coef[crow + j * cj]!;
-        const r = srcBase + j * srcStride + e;
-        a0 += c * src[r]!;
-        a1 += c * src[r + 1]!;
-        a2 += c * src[r + 2]!;
-        a3 += c * src[r + 3]!;
-      }
-      dst[d + e] = a0 * factor;
-      dst[d + e + 1] = a1 * factor;
-      dst[d + e + 2] = a2 * factor;
-      dst[d + e + 3] = a3 * factor;
-    }
-    for (; e < width; e++) {
-      let a0 = 0;
-      for (let j = 0; j < S; j++) a0 += coef[crow + j * cj]! * src[srcBase + j * srcStride + e]!;
-      dst[d + e] = a0 * factor;
-    }
-  }
-}
+// ---- kernels: small monomorphic loops over contiguous rows (what V8 compiles best) ----------------
 
 /** Σ_e x[xo + e]·y[yo + e] over `width` entries, with four sums. */
 function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, width: number): number {
@@ -398,85 +432,183 @@ function dot(x: Float32Array, xo: number, y: Float32Array, yo: number, width: nu
 }
 
 /**
- * Forward pass on `params`, leaving in the workspace what the backward pass and the CV probes read:
- * q/k/v per token (`qkv`, `[n·seqLen, 3·width]`), the attention weights, the heads' output `o`, the
- * normalised residual `nhat` and its 1/σ, the pooled states and the logits. Returns loss and accuracy.
- * h = E[x] + P is not stored; {@link cvClassifierHidden} rebuilds it.
+ * dst[dOff + e] = f · Σ_{j<S} c[co + j·cs]·src[so + j·ss + e] for e < width: four columns at a time
+ * with their sums in registers, each output written once.
  */
-export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: CvClassifierWorkspace): CvForwardResult {
-  const n = checkBatch('cvClassifierForward', ws, batch);
-  const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = ws.shape;
-  const L = ws.layout;
-  const hd = D / H;
-  const N = n * S;
-  const D3 = 3 * D;
-  const R = V + S;
-  const p = params;
-  const { ep, wqkv, wo, pw, qkv, o, y, nhat, rstd, att, pooled, logits } = ws;
-  // [E; P] and [W_Q | W_K | W_V] as float32, then PW = [E; P]·[W_Q | W_K | W_V].
-  for (let i = 0; i < V * D; i++) ep[i] = p[L.emb.offset + i]!;
-  for (let i = 0; i < S * D; i++) ep[V * D + i] = p[L.pos.offset + i]!;
-  for (let r = 0; r < D; r++) {
-    for (let c = 0; c < D; c++) {
-      wqkv[r * D3 + c] = p[L.wQ.offset + r * D + c]!;
-      wqkv[r * D3 + D + c] = p[L.wK.offset + r * D + c]!;
-      wqkv[r * D3 + 2 * D + c] = p[L.wV.offset + r * D + c]!;
-      wo[r * D + c] = p[L.wO.offset + r * D + c]!;
+function mixInto(
+  c: Float32Array,
+  co: number,
+  cs: number,
+  S: number,
+  src: Float32Array,
+  so: number,
+  ss: number,
+  dst: Float32Array,
+  dOff: number,
+  width: number,
+  f: number,
+): void {
+  let e = 0;
+  for (; e + 3 < width; e += 4) {
+    let a0 = 0,
+      a1 = 0,
+      a2 = 0,
+      a3 = 0;
+    for (let j = 0; j < S; j++) {
+      const w = c[co + j * cs]!;
+      const r = so + j * ss + e;
+      a0 += w * src[r]!;
+      a1 += w * src[r + 1]!;
+      a2 += w * src[r + 2]!;
+      a3 += w * src[r + 3]!;
     }
+    dst[dOff + e] = a0 * f;
+    dst[dOff + e + 1] = a1 * f;
+    dst[dOff + e + 2] = a2 * f;
+    dst[dOff + e + 3] = a3 * f;
   }
-  ws.gemm(ep, wqkv, R, D, D3, pw);
-  // q, k, v of token (b, s) = PW[x] + PW[V + s] + b.
-  const bq = L.bQ.offset,
-    bk = L.bK.offset,
-    bv = L.bV.offset;
-  for (let t = 0; t < N; t++) {
-    const s = t % S;
-    const xo = batch.ids[t]! * D3,
+  for (; e < width; e++) {
+    let a0 = 0;
+    for (let j = 0; j < S; j++) a0 += c[co + j * cs]! * src[so + j * ss + e]!;
+    dst[dOff + e] = a0 * f;
+  }
+}
+
+/** One sample's q | k | v rows: pw[id] + pw[V + s] (biases are in pw's token rows). */
+function gatherBlock(
+  pw: Float32Array,
+  ids: Int32Array,
+  t0: number,
+  S: number,
+  V: number,
+  D3: number,
+  blk: Float32Array,
+): void {
+  for (let s = 0; s < S; s++) {
+    const xo = ids[t0 + s]! * D3,
       po = (V + s) * D3,
-      to = t * D3;
-    for (let c = 0; c < D; c++) {
-      qkv[to + c] = pw[xo + c]! + pw[po + c]! + p[bq + c]!;
-      qkv[to + D + c] = pw[xo + D + c]! + pw[po + D + c]! + p[bk + c]!;
-      qkv[to + 2 * D + c] = pw[xo + 2 * D + c]! + pw[po + 2 * D + c]! + p[bv + c]!;
-    }
+      bo = s * D3;
+    for (let c = 0; c < D3; c++) blk[bo + c] = pw[xo + c]! + pw[po + c]!;
   }
-  // Attention per sample and head: a = softmax(q·kᵀ/√hd), o = a·v.
-  const scale = 1 / Math.sqrt(hd);
-  const row = new Float64Array(S);
-  for (let b = 0; b < n; b++) {
-    const tb = b * S * D3;
-    for (let h = 0; h < H; h++) {
-      const ho = h * hd;
-      const ao = (b * H + h) * S * S;
-      for (let i = 0; i < S; i++) {
-        const qo = tb + i * D3 + ho;
-        let max = -Infinity;
-        for (let j = 0; j < S; j++) {
-          const sc = dot(qkv, qo, qkv, tb + j * D3 + D + ho, hd) * scale;
-          row[j] = sc;
-          if (sc > max) max = sc;
-        }
-        let z = 0;
-        for (let j = 0; j < S; j++) {
-          const ex = Math.exp(row[j]! - max);
-          row[j] = ex;
-          z += ex;
-        }
-        for (let j = 0; j < S; j++) att[ao + i * S + j] = row[j]! / z;
+}
+
+/** Attention of one sample (all heads) on its q | k | v block: weights into att, outputs into o's rows. */
+function attendSample(
+  blk: Float32Array,
+  att: Float32Array,
+  ao0: number,
+  o: Float32Array,
+  oo: number,
+  S: number,
+  D: number,
+  H: number,
+  row: Float64Array,
+): void {
+  const hd = D / H,
+    D3 = 3 * D,
+    scale = 1 / Math.sqrt(hd);
+  for (let h = 0; h < H; h++) {
+    const ho = h * hd;
+    const ao = ao0 + h * S * S;
+    for (let i = 0; i < S; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < S; j++) {
+        const sc = dot(blk, i * D3 + ho, blk, j * D3 + D + ho, hd) * scale;
+        row[j] = sc;
+        if (sc > max) max = sc;
       }
-      mixRows(att, ao, false, S, qkv, tb + 2 * D + ho, D3, o, b * S * D + ho, D, hd, 1);
+      let z = 0;
+      for (let j = 0; j < S; j++) {
+        const ex = Math.exp(row[j]! - max);
+        row[j] = ex;
+        z += ex;
+      }
+      const iz = 1 / z;
+      for (let j = 0; j < S; j++) att[ao + i * S + j] = row[j]! * iz;
+      mixInto(att, ao + i * S, 1, S, blk, 2 * D + ho, D3, o, oo + i * D + ho, hd, 1);
     }
   }
-  // y = o·W_O; u = h + y + b_O; LayerNorm; pooled = mean over positions.
-  ws.gemm(o, wo, N, D, D, y);
-  const bo = L.bO.offset,
-    gain = L.lnGain.offset,
-    bias = L.lnBias.offset;
-  pooled.fill(0, 0, n * D);
-  for (let t = 0; t < N; t++) {
-    const b = Math.floor(t / S),
-      s = t % S;
-    const eo = batch.ids[t]! * D,
+}
+
+/**
+ * Attention's backward for one sample: from dO's rows and the block, dq | dk | dv into dblk.
+ * da_ij = do_i·v_j, ds = a ⊙ (da − Σ_j a da) (rows), dv = aᵀ·do, dq = ds·k/√hd, dk = dsᵀ·q/√hd.
+ */
+function attendSampleBackward(
+  blk: Float32Array,
+  att: Float32Array,
+  ao0: number,
+  dO: Float32Array,
+  oo: number,
+  dblk: Float32Array,
+  S: number,
+  D: number,
+  H: number,
+  ds: Float32Array,
+): void {
+  const hd = D / H,
+    D3 = 3 * D,
+    scale = 1 / Math.sqrt(hd);
+  for (let h = 0; h < H; h++) {
+    const ho = h * hd;
+    const ao = ao0 + h * S * S;
+    for (let i = 0; i < S; i++) {
+      let sum = 0;
+      for (let j = 0; j < S; j++) {
+        const da = dot(dO, oo + i * D + ho, blk, j * D3 + 2 * D + ho, hd);
+        ds[i * S + j] = da;
+        sum += att[ao + i * S + j]! * da;
+      }
+      for (let j = 0; j < S; j++) ds[i * S + j] = att[ao + i * S + j]! * (ds[i * S + j]! - sum);
+    }
+    for (let i = 0; i < S; i++) {
+      // dv_i = Σ_j a_ji do_j; dq_i = Σ_j ds_ij k_j; dk_i = Σ_j ds_ji q_j.
+      mixInto(att, ao + i, S, S, dO, oo + ho, D, dblk, i * D3 + 2 * D + ho, hd, 1);
+      mixInto(ds, i * S, 1, S, blk, D + ho, D3, dblk, i * D3 + ho, hd, scale);
+      mixInto(ds, i, S, S, blk, ho, D3, dblk, i * D3 + D + ho, hd, scale);
+    }
+  }
+}
+
+/** Σ_e x[xo + e]·y[yo + e] over `width` float64 entries, with two sums. */
+function dot64(x: Float64Array, xo: number, y: Float64Array, yo: number, width: number): number {
+  let a0 = 0,
+    a1 = 0;
+  let e = 0;
+  for (; e + 1 < width; e += 2) {
+    a0 += x[xo + e]! * y[yo + e]!;
+    a1 += x[xo + e + 1]! * y[yo + e + 1]!;
+  }
+  if (e < width) a0 += x[xo + e]! * y[yo + e]!;
+  return a0 + a1;
+}
+
+/** dst[do + c] += src[so + c] for c < n. */
+function addRow(dst: Float32Array, dOff: number, src: Float32Array, so: number, n: number): void {
+  for (let c = 0; c < n; c++) dst[dOff + c] = dst[dOff + c]! + src[so + c]!;
+}
+
+/** LayerNorm of token rows t0…t1−1: u = h + y + b_O → nhat, 1/σ; adds gain·nhat + bias to the sample's pooled sum. */
+function layerNormRows(
+  ep: Float32Array,
+  y: Float32Array,
+  p: Float64Array,
+  bo: number,
+  gain: number,
+  bias: number,
+  ids: Int32Array,
+  t0: number,
+  S: number,
+  V: number,
+  D: number,
+  nhat: Float32Array,
+  rstd: Float64Array,
+  pooled: Float64Array,
+  pb: number,
+): void {
+  for (let s = 0; s < S; s++) {
+    const t = t0 + s;
+    const eo = ids[t]! * D,
       po = (V + s) * D,
       to = t * D;
     let mean = 0;
@@ -493,26 +625,114 @@ export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: Cv
     }
     const r = 1 / Math.sqrt(vsum / D + 1e-5);
     rstd[t] = r;
-    const pb = b * D;
     for (let c = 0; c < D; c++) {
       const nh = (nhat[to + c]! - mean) * r;
       nhat[to + c] = nh;
       pooled[pb + c] = pooled[pb + c]! + (nh * p[gain + c]! + p[bias + c]!);
     }
   }
+}
+
+/**
+ * Forward pass on `params`, leaving in the workspace what the backward pass and the CV probes read:
+ * [E; P]·[W_Q | W_K | W_V] (`pw`, biases in its token rows), the attention weights, the heads' output
+ * `o`, the normalised residual `nhat` and its 1/σ, the pooled states and the logits. Returns loss and
+ * accuracy. q, k, v and h = E[x] + P are not stored: they are sums of two rows of `pw` / `ep`
+ * ({@link cvClassifierHidden} rebuilds them).
+ */
+export function cvClassifierForward(params: Float64Array, batch: CvBatch, ws: CvClassifierWorkspace): CvForwardResult {
+  const n = checkBatch('cvClassifierForward', ws, batch);
+  const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = ws.shape;
+  const L = ws.layout;
+  const D3 = 3 * D;
+  const R = V + S;
+  const p = params;
+  const { ep, wqkv, wo, pw, o, y, nhat, rstd, att, pooled, logits, blk } = ws;
+  const ids = batch.ids;
+  // [E; P] and [W_Q | W_K | W_V] as float32, then PW = [E; P]·[W_Q | W_K | W_V] (+ biases on token rows).
+  const eOff = L.emb.offset,
+    pOff = L.pos.offset;
+  for (let i = 0; i < V * D; i++) ep[i] = p[eOff + i]!;
+  for (let i = 0; i < S * D; i++) ep[V * D + i] = p[pOff + i]!;
+  const q0 = L.wQ.offset,
+    k0 = L.wK.offset,
+    v0 = L.wV.offset,
+    o0 = L.wO.offset;
+  for (let r = 0; r < D; r++) {
+    const wr = r * D3,
+      pr = r * D;
+    for (let c = 0; c < D; c++) {
+      wqkv[wr + c] = p[q0 + pr + c]!;
+      wqkv[wr + D + c] = p[k0 + pr + c]!;
+      wqkv[wr + 2 * D + c] = p[v0 + pr + c]!;
+      wo[pr + c] = p[o0 + pr + c]!;
+    }
+  }
+  ws.gemm(ep, wqkv, R, D, D3, pw);
+  const bqkv = new Float32Array(D3);
+  for (let c = 0; c < D; c++) {
+    bqkv[c] = p[L.bQ.offset + c]!;
+    bqkv[D + c] = p[L.bK.offset + c]!;
+    bqkv[2 * D + c] = p[L.bV.offset + c]!;
+  }
+  for (let r = 0; r < V; r++) addRow(pw, r * D3, bqkv, 0, D3);
+  // Attention per sample (its q | k | v block gathered once, in cache): a = softmax(q·kᵀ/√hd), o = a·v.
+  ws.ids.set(ids.subarray(0, n * S));
+  const k = ws.kernels;
+  if (k) {
+    // The out-projection through the gather: U_h = PW_V,h·W_O,h (V + S rows), then the kernel's
+    // y_i = Σ_h Σ_j a_ij (U_h[x_j] + U_h[V + j]): y = o·W_O with no per-token product.
+    const hd = D / H;
+    const { pv, U } = ws;
+    for (let h = 0; h < H; h++) {
+      const po = h * R * hd;
+      for (let r = 0; r < R; r++) for (let c = 0; c < hd; c++) pv[po + r * hd + c] = pw[r * D3 + 2 * D + h * hd + c]!;
+      ws.gemm(pv.subarray(po), wo.subarray(h * hd * D), R, hd, D, U.subarray(h * R * D));
+    }
+    const q = k.ptr;
+    k.ex.attentionForward(q.pw, q.U, q.ids, n, S, V, D, H, q.att, q.y, q.blk, q.ug, q.row, q.sv);
+  } else {
+    const row = new Float64Array(S);
+    for (let b = 0; b < n; b++) {
+      gatherBlock(pw, ids, b * S, S, V, D3, blk);
+      attendSample(blk, att, b * H * S * S, o, b * S * D, S, D, H, row);
+    }
+    ws.gemm(o, wo, n * S, D, D, y); // y = o·W_O
+  }
+  // u = h + y + b_O; LayerNorm; pooled = mean over positions.
+  pooled.fill(0, 0, n * D);
+  for (let b = 0; b < n; b++)
+    layerNormRows(
+      ep,
+      y,
+      p,
+      L.bO.offset,
+      L.lnGain.offset,
+      L.lnBias.offset,
+      ids,
+      b * S,
+      S,
+      V,
+      D,
+      nhat,
+      rstd,
+      pooled,
+      b * D,
+    );
   for (let i = 0; i < n * D; i++) pooled[i] = pooled[i]! / S;
   // Logits, cross-entropy and accuracy.
   const wc = L.wC.offset,
     bc = L.bC.offset;
   let loss = 0;
   let correct = 0;
+  const wcT = ws.wcT; // W_C transposed ([C, D]): each logit one contiguous dot
+  for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) wcT[c * D + d] = p[wc + d * C + c]!;
   for (let b = 0; b < n; b++) {
+    for (let c = 0; c < C; c++) logits[b * C + c] = p[bc + c]! + dot64(pooled, b * D, wcT, c * D, D);
     let best = -Infinity,
       arg = 0;
     for (let c = 0; c < C; c++) {
-      let z = p[bc + c]!;
-      for (let d = 0; d < D; d++) z += pooled[b * D + d]! * p[wc + d * C + c]!;
-      logits[b * C + c] = z;
+      const z = logits[b * C + c]!;
       if (z > best) {
         best = z;
         arg = c;
@@ -534,43 +754,81 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
   const n = checkBatch('cvClassifierBackward', ws, batch);
   const { vocab: V, seqLen: S, classes: C, width: D, heads: H } = ws.shape;
   const L = ws.layout;
-  const hd = D / H;
   const N = n * S;
   const D3 = 3 * D;
   const R = V + S;
   const p = params;
-  const { ep, wqkv, wqkvT, wo, woT, qkv, o, nhat, rstd, att, pooled, logits, du, dO, dqkv, g, dwqkv, dep, dwo, grad } =
-    ws;
+  const {
+    ep,
+    wqkv,
+    wqkvT,
+    wo,
+    woT,
+    pw,
+    o,
+    nhat,
+    rstd,
+    att,
+    pooled,
+    logits,
+    du,
+    dO,
+    blk,
+    dblk,
+    g,
+    dwqkv,
+    dep,
+    dwo,
+    grad,
+  } = ws;
+  const ids = batch.ids;
   grad.fill(0);
   const wc = L.wC.offset,
-    gain = L.lnGain.offset;
-  // Classifier: dlogits = (softmax − onehot)/n; dW_C = pooledᵀ·dlogits; dpooled = dlogits·W_Cᵀ.
+    bcOff = L.bC.offset,
+    gain = L.lnGain.offset,
+    lnb = L.lnBias.offset,
+    bO = L.bO.offset,
+    eOff = L.emb.offset,
+    pOff = L.pos.offset;
+  // Classifier: dlogits = (softmax − onehot)/n; dW_C = pooledᵀ·dlogits; dpooled = dlogits·W_Cᵀ. Then the
+  // mean over positions and LayerNorm's backward per token, with b_O's gradient (Σ du) and the residual
+  // path's share of the embedding and position gradients (du scattered by token id and position).
   const dpooled = new Float64Array(D);
+  const dl = new Float64Array(C);
+  const { wcT, gwcT } = ws; // W_C transposed (from the forward pass) and its gradient, [C, D]
+  gwcT.fill(0);
   for (let b = 0; b < n; b++) {
     let max = -Infinity;
     for (let c = 0; c < C; c++) max = Math.max(max, logits[b * C + c]!);
     let z = 0;
     for (let c = 0; c < C; c++) z += Math.exp(logits[b * C + c]! - max);
+    for (let c = 0; c < C; c++) {
+      dl[c] = (Math.exp(logits[b * C + c]! - max) / z - (c === batch.labels[b] ? 1 : 0)) / n;
+      grad[bcOff + c] = grad[bcOff + c]! + dl[c]!;
+    }
     dpooled.fill(0);
     for (let c = 0; c < C; c++) {
-      const dl = (Math.exp(logits[b * C + c]! - max) / z - (c === batch.labels[b] ? 1 : 0)) / n;
-      grad[L.bC.offset + c] = grad[L.bC.offset + c]! + dl;
+      const f = dl[c]!,
+        co = c * D,
+        pb = b * D;
       for (let d = 0; d < D; d++) {
-        grad[wc + d * C + c] = grad[wc + d * C + c]! + pooled[b * D + d]! * dl;
-        dpooled[d] = dpooled[d]! + dl * p[wc + d * C + c]!;
+        gwcT[co + d] = gwcT[co + d]! + f * pooled[pb + d]!;
+        dpooled[d] = dpooled[d]! + f * wcT[co + d]!;
       }
     }
-    // Mean over positions, then LayerNorm's backward for each token of the sample.
+    for (let d = 0; d < D; d++) {
+      dpooled[d] = dpooled[d]! / S;
+      grad[lnb + d] = grad[lnb + d]! + S * dpooled[d]!; // every position of the sample adds dz
+    }
     for (let s = 0; s < S; s++) {
       const t = b * S + s,
         to = t * D;
       let m1 = 0,
         m2 = 0;
       for (let d = 0; d < D; d++) {
-        const dz = dpooled[d]! / S;
+        const dz = dpooled[d]!;
         const nh = nhat[to + d]!;
         grad[gain + d] = grad[gain + d]! + dz * nh;
-        grad[L.lnBias.offset + d] = grad[L.lnBias.offset + d]! + dz;
         const dn = dz * p[gain + d]!;
         m1 += dn;
         m2 += dn * nh;
@@ -578,58 +836,82 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
       m1 /= D;
       m2 /= D;
       const r = rstd[t]!;
+      const eo = eOff + ids[t]! * D,
+        po = pOff + s * D;
       for (let d = 0; d < D; d++) {
-        const nh = nhat[to + d]!;
-        du[to + d] = r * ((dpooled[d]! / S) * p[gain + d]! - m1 - nh * m2);
+        const v = r * (dpooled[d]! * p[gain + d]! - m1 - nhat[to + d]! * m2);
+        du[to + d] = v;
+        const vf = du[to + d]!; // the float32 value the products see
+        grad[eo + d] = grad[eo + d]! + vf;
+        grad[po + d] = grad[po + d]! + vf;
       }
     }
   }
-  // Out-projection: dW_O = oᵀ·du, do = du·W_Oᵀ, db_O = Σ du.
-  ws.gemm(o, du, D, N, D, dwo, true);
-  for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
-  ws.gemm(du, woT, N, D, D, dO);
-  for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
-  for (let t = 0; t < N; t++)
-    for (let c = 0; c < D; c++) grad[L.bO.offset + c] = grad[L.bO.offset + c]! + du[t * D + c]!;
-  // Attention backward per sample and head: da_ij = do_i·v_j, ds = a ⊙ (da − Σ_j a da) (rows),
-  // dv = aᵀ·do, dq = ds·k/√hd, dk = dsᵀ·q/√hd; each block of dqkv is written once.
-  const scale = 1 / Math.sqrt(hd);
-  const ds = new Float64Array(S * S);
-  for (let b = 0; b < n; b++) {
-    const tb = b * S * D3,
-      ob = b * S * D;
+  for (let d = 0; d < D; d++) for (let c = 0; c < C; c++) grad[wc + d * C + c] = gwcT[c * D + d]!;
+  // b_O: Σ_t du_t, i.e. the residual path's share of the position gradients (before G's is added).
+  for (let q = 0; q < S; q++) for (let d = 0; d < D; d++) grad[bO + d] = grad[bO + d]! + grad[pOff + q * D + d]!;
+  ws.ids.set(ids.subarray(0, n * S));
+  const k = ws.kernels;
+  if (k) {
+    // The kernel: dq, dk into G, and e_j = Σ_i a_ij du_i scattered into GE_h; then per head
+    // G_V,h = GE_h·W_O,hᵀ and dW_O,h = PV_hᵀ·GE_h (products over the V + S rows only).
+    const q = k.ptr;
+    k.ex.attentionBackward(
+      q.pw,
+      q.U,
+      q.ids,
+      n,
+      S,
+      V,
+      D,
+      H,
+      q.att,
+      q.du,
+      q.g,
+      q.GE,
+      q.blk,
+      q.dblk,
+      q.ug,
+      q.e,
+      q.ds,
+      q.sv,
+    );
+    const hd = D / H;
+    const { pv, GE, woTh, gvh } = ws;
     for (let h = 0; h < H; h++) {
-      const ho = h * hd;
-      const ao = (b * H + h) * S * S;
-      for (let i = 0; i < S; i++) {
-        let sum = 0;
-        for (let j = 0; j < S; j++) {
-          const da = dot(dO, ob + i * D + ho, qkv, tb + j * D3 + 2 * D + ho, hd);
-          ds[i * S + j] = da;
-          sum += att[ao + i * S + j]! * da;
-        }
-        for (let j = 0; j < S; j++) ds[i * S + j] = att[ao + i * S + j]! * (ds[i * S + j]! - sum);
+      for (let c = 0; c < D; c++) for (let r = 0; r < hd; r++) woTh[c * hd + r] = wo[(h * hd + r) * D + c]!;
+      const ge = GE.subarray(h * R * D);
+      ws.gemm(ge, woTh, R, D, hd, gvh);
+      for (let r = 0; r < R; r++) for (let c = 0; c < hd; c++) g[r * D3 + 2 * D + h * hd + c] = gvh[r * hd + c]!;
+      ws.gemm(pv.subarray(h * R * hd), ge, hd, R, D, dwo.subarray(h * hd * D), true);
+    }
+    for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
+  } else {
+    // Out-projection: dW_O = oᵀ·du, do = du·W_Oᵀ; attention backward per sample (its q | k | v block
+    // gathered again, in cache), then G: the per-token gradients of q, k, v summed by token id (rows
+    // 0…V−1) and by position (V…).
+    ws.gemm(o, du, D, N, D, dwo, true);
+    for (let r = 0; r < D; r++) for (let c = 0; c < D; c++) woT[c * D + r] = wo[r * D + c]!;
+    ws.gemm(du, woT, N, D, D, dO);
+    for (let i = 0; i < D * D; i++) grad[L.wO.offset + i] = dwo[i]!;
+    g.fill(0, 0, R * D3);
+    const ds = new Float32Array(S * S);
+    for (let b = 0; b < n; b++) {
+      gatherBlock(pw, ids, b * S, S, V, D3, blk);
+      attendSampleBackward(blk, att, b * H * S * S, dO, b * S * D, dblk, S, D, H, ds);
+      for (let s = 0; s < S; s++) {
+        addRow(g, ids[b * S + s]! * D3, dblk, s * D3, D3);
+        addRow(g, (V + s) * D3, dblk, s * D3, D3);
       }
-      mixRows(att, ao, true, S, dO, ob + ho, D, dqkv, tb + 2 * D + ho, D3, hd, 1);
-      mixRows(ds, 0, false, S, qkv, tb + D + ho, D3, dqkv, tb + ho, D3, hd, scale);
-      mixRows(ds, 0, true, S, qkv, tb + ho, D3, dqkv, tb + D + ho, D3, hd, scale);
     }
   }
-  // Biases, then G: per-token gradients of q, k, v summed by token id (rows 0…V−1) and position (V…).
-  g.fill(0, 0, R * D3);
-  for (let t = 0; t < N; t++) {
-    const to = t * D3,
-      xo = batch.ids[t]! * D3,
-      po = (V + (t % S)) * D3;
-    for (let c = 0; c < D3; c++) {
-      const v = dqkv[to + c]!;
-      g[xo + c] = g[xo + c]! + v;
-      g[po + c] = g[po + c]! + v;
-    }
+  // b_Q, b_K, b_V: every token adds its gradient to exactly one token row of G.
+  for (let r = 0; r < V; r++) {
+    const go = r * D3;
     for (let c = 0; c < D; c++) {
-      grad[L.bQ.offset + c] = grad[L.bQ.offset + c]! + dqkv[to + c]!;
-      grad[L.bK.offset + c] = grad[L.bK.offset + c]! + dqkv[to + D + c]!;
-      grad[L.bV.offset + c] = grad[L.bV.offset + c]! + dqkv[to + 2 * D + c]!;
+      grad[L.bQ.offset + c] = grad[L.bQ.offset + c]! + g[go + c]!;
+      grad[L.bK.offset + c] = grad[L.bK.offset + c]! + g[go + D + c]!;
+      grad[L.bV.offset + c] = grad[L.bV.offset + c]! + g[go + 2 * D + c]!;
     }
   }
   // d[W_Q | W_K | W_V] = [E; P]ᵀ·G (each row of [E; P] is h's share for its tokens).
@@ -641,21 +923,11 @@ export function cvClassifierBackward(params: Float64Array, batch: CvBatch, ws: C
       grad[L.wV.offset + r * D + c] = dwqkv[r * D3 + 2 * D + c]!;
     }
   }
-  // d[E; P] = G·[W_Q | W_K | W_V]ᵀ, plus the residual path du scattered by token and position.
+  // d[E; P] += G·[W_Q | W_K | W_V]ᵀ.
   for (let r = 0; r < D; r++) for (let c = 0; c < D3; c++) wqkvT[c * D + r] = wqkv[r * D3 + c]!;
   ws.gemm(g, wqkvT, R, D3, D, dep);
-  for (let i = 0; i < V * D; i++) grad[L.emb.offset + i] = dep[i]!;
-  for (let i = 0; i < S * D; i++) grad[L.pos.offset + i] = dep[V * D + i]!;
-  for (let t = 0; t < N; t++) {
-    const to = t * D,
-      eo = L.emb.offset + batch.ids[t]! * D,
-      po = L.pos.offset + (t % S) * D;
-    for (let c = 0; c < D; c++) {
-      const v = du[to + c]!;
-      grad[eo + c] = grad[eo + c]! + v;
-      grad[po + c] = grad[po + c]! + v;
-    }
-  }
+  for (let i = 0; i < V * D; i++) grad[eOff + i] = grad[eOff + i]! + dep[i]!;
+  for (let i = 0; i < S * D; i++) grad[pOff + i] = grad[pOff + i]! + dep[V * D + i]!;
 }
 
 /** Adam (torch.optim.Adam, no weight decay) on every parameter with `grad`. */
@@ -715,16 +987,189 @@ export function cvClassifierHidden(
     k = new Float32Array(rows * D),
     v = new Float32Array(rows * D),
     post = new Float32Array(rows * D);
+  const { ep, pw, nhat } = ws;
   for (let t = 0; t < rows; t++) {
-    const eo = batch.ids[t]! * D,
-      po = (V + (t % S)) * D;
+    const id = batch.ids[t]!,
+      s = t % S;
+    const eo = id * D,
+      po = (V + s) * D,
+      xo = id * D3,
+      qo = (V + s) * D3;
     for (let c = 0; c < D; c++) {
-      h[t * D + c] = ws.ep[eo + c]! + ws.ep[po + c]!;
-      q[t * D + c] = ws.qkv[t * D3 + c]!;
-      k[t * D + c] = ws.qkv[t * D3 + D + c]!;
-      v[t * D + c] = ws.qkv[t * D3 + 2 * D + c]!;
-      post[t * D + c] = ws.nhat[t * D + c]! * params[L.lnGain.offset + c]! + params[L.lnBias.offset + c]!;
+      h[t * D + c] = ep[eo + c]! + ep[po + c]!;
+      q[t * D + c] = pw[xo + c]! + pw[qo + c]!;
+      k[t * D + c] = pw[xo + D + c]! + pw[qo + D + c]!;
+      v[t * D + c] = pw[xo + 2 * D + c]! + pw[qo + 2 * D + c]!;
+      post[t * D + c] = nhat[t * D + c]! * params[L.lnGain.offset + c]! + params[L.lnBias.offset + c]!;
     }
   }
   return { h, q, k, v, post };
+}
+
+/** Options of {@link cvClassifierEngine}. */
+export interface CvClassifierEngineOptions {
+  shape: CvClassifierShape;
+  /** Initial parameters by name (the model's initialisation, e.g. read from the reference model's variables). */
+  values: Record<CvParamName, ArrayLike<number>>;
+  /** Iteration t's batch (deterministic in t). */
+  batch: (step: number) => CvBatch;
+  /** The largest batch `batch` gives (sizes the workspace). */
+  maxBatch: number;
+  adam: CvAdam;
+  /** The products' kernel (default {@link jsGemm}). */
+  gemm?: Gemm;
+  /** The name reported (default 'fused float64 (host)'). */
+  name?: string;
+}
+
+/** @attnlab/train's Engine over the fused step, plus what cv-sweep reads besides the losses. */
+export interface CvClassifierEngine extends Engine {
+  run(n: number): Promise<Float64Array>;
+  restore(state: EngineState): void;
+  /** Samples classified correctly by the training forwards since the last call (the counter then restarts). */
+  takeCorrect(): number;
+  /** One forward pass of the current parameters on `batch`: loss, correct count and the first `rows` tokens' hidden states. */
+  evaluate(batch: CvBatch, rows: number): CvForwardResult & { hidden: ReturnType<typeof cvClassifierHidden> };
+}
+
+/**
+ * The fused step as a training engine: `train({ engine })` runs it with the schedule, events and
+ * abort of every other engine; `state()`/`restore()` hold the float64 parameters and Adam's moments
+ * in the standard optimizer-state form (one step count for every block: the step updates all).
+ * @example
+ * const engine = cvClassifierEngine({ shape, values, batch: () => batch, maxBatch: 500, adam });
+ * await train({ engine, steps: 50 });
+ */
+export function cvClassifierEngine(options: CvClassifierEngineOptions): CvClassifierEngine {
+  const fn = 'cvClassifierEngine';
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(
+      `${fn}: options must be an object { shape, values, batch, maxBatch, adam }; got ${String(options)}`,
+    );
+  const { shape, batch, adam } = options;
+  if (typeof batch !== 'function')
+    throw new TypeError(`${fn}: options.batch must be a function of the step; got ${typeof batch}`);
+  for (const k of ['lr', 'beta1', 'beta2', 'eps'] as const)
+    if (!(typeof adam?.[k] === 'number' && Number.isFinite(adam[k])))
+      throw new TypeError(`${fn}: options.adam.${k} must be a finite number; got ${String(adam?.[k])}`);
+  const state = cvClassifierState(shape, options.values);
+  const ws = cvClassifierWorkspace(shape, options.maxBatch, options.gemm ?? jsGemm);
+  const L = ws.layout;
+  let correct = 0;
+  let tensors: TensorMap | null = null;
+  const drop = () => {
+    if (tensors) tf.dispose(Object.values(tensors));
+    tensors = null;
+  };
+  const block = (values: Float64Array, name: CvParamName): HostTensor => ({
+    shape: [...L[name].shape],
+    dtype: 'float64',
+    values: values.slice(L[name].offset, L[name].offset + L[name].size),
+  });
+  const config = { lr: adam.lr, weightDecay: 0, betas: [adam.beta1, adam.beta2] as [number, number], eps: adam.eps };
+  return {
+    name: options.name ?? 'fused float64 (host)',
+    get step() {
+      return state.step;
+    },
+    async run(n: number): Promise<Float64Array> {
+      if (!Number.isInteger(n) || n < 1) throw new RangeError(`${fn}.run: n must be an integer ≥ 1; got ${String(n)}`);
+      drop();
+      const losses = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = cvClassifierStep(state, batch(state.step), ws, adam);
+        losses[i] = r.loss;
+        correct += r.correct;
+      }
+      return losses;
+    },
+    takeCorrect(): number {
+      const c = correct;
+      correct = 0;
+      return c;
+    },
+    evaluate(b: CvBatch, rows: number) {
+      const r = cvClassifierForward(state.params, b, ws);
+      if (!Number.isInteger(rows) || rows < 0 || rows > b.ids.length)
+        throw new RangeError(`${fn}.evaluate: rows must be an integer in [0, ${b.ids.length}]; got ${String(rows)}`);
+      return { ...r, hidden: cvClassifierHidden(state.params, b, ws, rows) };
+    },
+    params(): TensorMap {
+      if (!tensors) {
+        const out: TensorMap = {};
+        for (const name of CV_PARAM_NAMES) {
+          const { offset, size, shape: s } = L[name];
+          out[name] = tf.tensor(Float32Array.from(state.params.subarray(offset, offset + size)), s, 'float32');
+        }
+        tensors = out;
+      }
+      return tensors;
+    },
+    async state(): Promise<EngineState> {
+      const params: Record<string, HostTensor> = {};
+      const opt: OptimizerState['params'] = {};
+      for (const name of CV_PARAM_NAMES) {
+        params[name] = block(state.params, name);
+        if (state.step > 0)
+          opt[name] = { step: state.step, slots: { m: block(state.m, name), v: block(state.v, name) } };
+      }
+      return { step: state.step, params, optimizer: { type: 'adam', config: { ...config }, params: opt } };
+    },
+    restore(s: EngineState): void {
+      const f = `${fn}.restore`;
+      if (s === null || typeof s !== 'object')
+        throw new TypeError(`${f}: state must be an EngineState { step, params, optimizer }; got ${String(s)}`);
+      if (!Number.isInteger(s.step) || s.step < 0)
+        throw new RangeError(`${f}: state.step must be an integer ≥ 0; got ${String(s.step)}`);
+      const read = (where: string, h: HostTensor | undefined, name: CvParamName, dst: Float64Array) => {
+        const { offset, size } = L[name];
+        if (
+          h === undefined ||
+          !(h.values instanceof Float64Array || h.values instanceof Float32Array) ||
+          h.values.length !== size
+        )
+          throw new RangeError(
+            `${f}: ${where} must be a float32 or float64 host tensor of ${size} numbers (the layout of '${name}')`,
+          );
+        dst.set(h.values, offset);
+      };
+      const p = new Float64Array(L.total),
+        m = new Float64Array(L.total),
+        v = new Float64Array(L.total);
+      for (const name of CV_PARAM_NAMES) read(`state.params['${name}']`, s.params?.[name], name, p);
+      const o = s.optimizer;
+      if (o) {
+        if (
+          o.type !== 'adam' ||
+          o.config.lr !== adam.lr ||
+          o.config.eps !== adam.eps ||
+          o.config.betas?.[0] !== adam.beta1 ||
+          o.config.betas[1] !== adam.beta2 ||
+          (o.config.weightDecay ?? 0) !== 0
+        )
+          throw new RangeError(
+            `${f}: state.optimizer must be this engine's Adam ${JSON.stringify(config)}; got ${JSON.stringify({ type: o.type, ...o.config })}`,
+          );
+        for (const name of CV_PARAM_NAMES) {
+          const ps = o.params[name];
+          if (ps === undefined) continue;
+          if (ps.step !== s.step)
+            throw new RangeError(
+              `${f}: state.optimizer.params['${name}'].step must equal state.step = ${s.step} (every block steps together); got ${String(ps.step)}`,
+            );
+          read(`state.optimizer.params['${name}'].slots.m`, ps.slots.m, name, m);
+          read(`state.optimizer.params['${name}'].slots.v`, ps.slots.v, name, v);
+        }
+      }
+      drop();
+      state.params.set(p);
+      state.m.set(m);
+      state.v.set(v);
+      state.step = s.step;
+      correct = 0;
+    },
+    dispose(): void {
+      drop();
+    },
+  };
 }

@@ -169,6 +169,42 @@ describeBackends(
       );
     });
 
+    it('the fused trainer (the default) follows the tfjs reference for 100 Adam steps: losses within 1e-4 relative, same accuracies and CVs', async () => {
+      // 40 samples of 6 tokens over a vocabulary of 24, D = 16, H = 4: one full-batch step per epoch.
+      const overrides = {
+        data: { nClasses: 5, samplesPerClass: 8, seqLen: 6, vocab: 24 },
+        widths: [16],
+        heads: [4],
+        epochs: 100,
+        lr: 1e-2,
+        cv: { samples: 100, pool: 512 },
+      };
+      const fused = await cvSweep.run(resolveConfig(cvSweep, { preset: 'seed', overrides }));
+      const ref = await cvSweep.run(
+        resolveConfig(cvSweep, { preset: 'seed', overrides: { ...overrides, trainer: 'reference' } }),
+      );
+      const [f, r] = [fused.data.runs[0]!, ref.data.runs[0]!];
+      expect(f.engine).toMatch(/^fused float64 step/);
+      expect(r.engine).toMatch(/^reference: tfjs autodiff/);
+      expect(r.history.loss[99]!).toBeLessThan(0.2 * r.history.loss[0]!); // it trains
+      r.history.loss.forEach((want, t) => {
+        if (!(Math.abs(f.history.loss[t]! - want) <= 1e-4 * want))
+          throw new Error(`step ${t}: fused loss ${f.history.loss[t]}, reference ${want}`);
+      });
+      expect(f.history.accuracy).toEqual(r.history.accuracy);
+      for (const m of ['pre', 'mid', 'post'] as const) {
+        expect(f[m]!.accuracy).toBe(r[m]!.accuracy);
+        expect(Math.abs(f[m]!.loss - r[m]!.loss)).toBeLessThan(1e-4 * r[m]!.loss);
+        for (const [k, want] of Object.entries(r[m]!.cv)) {
+          const got = f[m]!.cv[k];
+          if (want === null) expect(got).toBeNull();
+          // (cls_head has 5 rows: one simplex, a CV of 0 up to rounding, hence the floor.)
+          else if (!(Math.abs(got! - want) <= 1e-3 * want + 1e-6))
+            throw new Error(`${m} CV ${k}: fused ${got}, reference ${want}`);
+        }
+      }
+    });
+
     it('gives N/A for blocks with fewer than 5 rows, trains in mini-batches, and stops cleanly on abort', async () => {
       const small: Partial<CvSweepConfig> = {
         widths: [8, 16],
@@ -229,6 +265,7 @@ describe('cv-sweep config', () => {
       lr: 1e-3,
       cv: { samples: 300, pool: 512 },
       seed: 42,
+      trainer: 'auto',
     });
     const quick = resolveConfig(cvSweep, { preset: 'quick' });
     expect(quick.data.seqLen).toBe(8);

@@ -3,7 +3,8 @@ import { initMultiHeadAttention, multiHeadAttention, type MultiHeadAttentionPara
 import { Rng, tokenPatternArrays } from '@attnlab/data';
 import { CV_BAND, inCvBand, simplexVolumeCVs } from '@attnlab/metrics';
 import type { FigureSpec } from '@attnlab/plot';
-import { adam, train, type ParamMap } from '@attnlab/train';
+import { adam, autodiffEngine, train, type Engine, type ParamMap } from '@attnlab/train';
+import { CV_PARAM_NAMES, cvClassifierEngine, jsGemm, tfjsGemm, type CvBatch, type CvParamName } from './cv-engine.js';
 import {
   RESULT_SCHEMA_VERSION,
   type Experiment,
@@ -32,7 +33,13 @@ export interface CvSweepConfig {
   cv: { samples: number; pool: number };
   /** Seed of the data (the seed script's `torch.manual_seed(42)`), of the initialisation and of the CV subsets. */
   seed: number;
+  /** What trains: `auto` and `fused` the fused float64 step (cv-engine.ts), `reference` tfjs autodiff. */
+  trainer: CvTrainerKind;
 }
+
+/** cv-sweep's trainers: `auto` (the fused step, which runs every config), `fused`, or the tfjs `reference`. */
+export type CvTrainerKind = 'auto' | 'fused' | 'reference';
+const CV_TRAINERS: readonly CvTrainerKind[] = ['auto', 'fused', 'reference'];
 
 /** CV of every measured matrix by seed 003's names (`emb`, `Q_full`, `Q_h0`, `act_post_full`, …); null = N/A. */
 export type CvTable = Record<string, number | null>;
@@ -51,6 +58,8 @@ export interface CvSweepRun {
   width: number;
   heads: number;
   headDim: number;
+  /** What ran the training steps (the engine's name); absent in results written before it was recorded. */
+  engine?: string;
   /** Epochs completed (less than `config.epochs` when the run was aborted). */
   completedEpochs: number;
   /**
@@ -133,6 +142,10 @@ export const cvSweepConfigSchema = s.object({
     default: 42,
     description: 'seed of the data, the initialisation and the CV subsets',
   }),
+  trainer: s.enum(CV_TRAINERS, {
+    default: 'auto',
+    description: 'what trains: auto or fused (the fused float64 step), reference (tfjs autodiff)',
+  }),
 });
 
 const cvTableSchema = s.record(s.nullable(s.number()));
@@ -148,6 +161,7 @@ export const cvSweepDataSchema = s.object({
       width: s.int({ min: 1 }),
       heads: s.int({ min: 1 }),
       headDim: s.int({ min: 1 }),
+      engine: s.string({ optional: true }),
       completedEpochs: s.int({ min: 0 }),
       history: s.object({
         epoch: s.array(s.int()),
@@ -173,6 +187,7 @@ const seedPreset: CvSweepConfig = {
   lr: 1e-3,
   cv: { samples: 300, pool: 512 },
   seed: 42,
+  trainer: 'auto',
 };
 /** Two widths × two head counts, 120 samples, 5 epochs at a 10× learning rate, 200 simplices per CV: ≈ 10–40 s on a 2-core CPU. */
 const quickPreset: CvSweepConfig = {
@@ -342,17 +357,13 @@ function correctCount(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
 
 /**
  * Internal: seed 003's model on tfjs, the reference that the fused step (cv-engine.ts) is tested
- * and benchmarked against. Not part of the package's API.
+ * against. Not part of the package's API.
  */
 export const cvReferenceModel = {
   init: initModel,
   tokens: makeTokens,
   loss: (m: Model, t: Tokens, y: tf.Tensor1D): tf.Scalar => softmaxCrossEntropy(logits(m, t), y),
   hidden,
-  /** The experiment's evaluation and CV measurement (one forward on the model's variables). */
-  measure: (m: Model, c: CvSweepConfig, t: Tokens, y: tf.Tensor1D) => evaluateAndMeasure(m, c, t, y),
-  /** The CV table of given weights and activations (what `measure` computes after its forward). */
-  cvTable: (w: CvWeights, a: CvActivations, heads: number, c: CvSweepConfig) => cvTable(w, a, heads, c),
 };
 
 // ---- CV measurement ---------------------------------------------------------------------------
@@ -367,14 +378,23 @@ export const cvReferenceModel = {
  * Every CV of the measurement comes from one simplexVolumeCVs call (one read, per-head blocks as
  * stacks); seed 003's cv_metric gives None below 5 rows, and so null here.
  */
-async function evaluateAndMeasure(
-  m: Model,
-  c: CvSweepConfig,
-  all: Tokens,
-  y: tf.Tensor1D,
-): Promise<{ loss: number; accuracy: number; cv: CvTable }> {
+/** A forward pass over the whole data set: loss, accuracy, and the weights and activations the CV table reads. */
+interface Evaluation {
+  loss: number;
+  accuracy: number;
+  w: CvWeights;
+  a: CvActivations;
+}
+
+/** Rows of activations the CV can draw: those of the first ⌈pool/seqLen⌉ samples. */
+function activationRows(c: CvSweepConfig, n: number): number {
+  return Math.min(n, Math.ceil(c.cv.pool / c.data.seqLen)) * c.data.seqLen;
+}
+
+/** The tfjs model's evaluation (one forward on its variables). The caller disposes `a`. */
+async function evaluateReference(m: Model, c: CvSweepConfig, all: Tokens, y: tf.Tensor1D): Promise<Evaluation> {
   const D = m.width;
-  const rows = Math.min(all.ids.shape[0], Math.ceil(c.cv.pool / c.data.seqLen)) * c.data.seqLen;
+  const rows = activationRows(c, all.ids.shape[0]);
   const { scores, acts } = tf.tidy(() => {
     const v = m.vars;
     const { h, post } = hidden(m, all);
@@ -396,10 +416,14 @@ async function evaluateAndMeasure(
   try {
     const [loss, accuracy] = await scores.data();
     const v = m.vars;
-    const cv = await cvTable({ emb: v.emb!, wQ: v.wQ!, wK: v.wK!, wV: v.wV!, wO: v.wO!, wC: v.wC! }, acts, m.heads, c);
-    return { loss: loss!, accuracy: accuracy!, cv };
+    return {
+      loss: loss!,
+      accuracy: accuracy!,
+      w: { emb: v.emb!, wQ: v.wQ!, wK: v.wK!, wV: v.wV!, wO: v.wO!, wC: v.wC! },
+      a: acts,
+    };
   } finally {
-    tf.dispose([scores, ...Object.values(acts)]);
+    scores.dispose();
   }
 }
 
@@ -488,6 +512,8 @@ interface Dataset {
   all: Tokens;
   y: tf.Tensor1D;
   batches: { t: Tokens; y: tf.Tensor1D }[];
+  /** The same data on the host, for the fused engine: every sample, and each step's batch. */
+  host: { all: CvBatch; batches: CvBatch[] };
 }
 
 function makeDataset(c: CvSweepConfig): Dataset {
@@ -497,18 +523,26 @@ function makeDataset(c: CvSweepConfig): Dataset {
   const all = makeTokens(arrays.x, n, seqLen);
   const y = tf.tensor1d(arrays.y, 'int32');
   const bs = c.batchSize === 0 ? n : Math.min(c.batchSize, n);
+  const hostAll: CvBatch = { ids: Int32Array.from(arrays.x), labels: Int32Array.from(arrays.y) };
   const batches: Dataset['batches'] = [];
-  if (bs === n) batches.push({ t: all, y });
-  else {
+  const hostBatches: CvBatch[] = [];
+  if (bs === n) {
+    batches.push({ t: all, y });
+    hostBatches.push(hostAll);
+  } else {
     for (let start = 0; start < n; start += bs) {
       const len = Math.min(bs, n - start);
       batches.push({
         t: makeTokens(arrays.x.subarray(start * seqLen), len, seqLen),
         y: tf.tensor1d(arrays.y.subarray(start, start + len), 'int32'),
       });
+      hostBatches.push({
+        ids: hostAll.ids.subarray(start * seqLen, (start + len) * seqLen),
+        labels: hostAll.labels.subarray(start, start + len),
+      });
     }
   }
-  return { all, y, batches };
+  return { all, y, batches, host: { all: hostAll, batches: hostBatches } };
 }
 
 function disposeDataset(d: Dataset): void {
@@ -524,6 +558,112 @@ function macrotask(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
 
+/**
+ * One configuration's training engine and what the experiment reads besides its losses: the
+ * training forwards' correct counts, and an evaluation over the whole data set. Both trainers start
+ * from the same initialisation (`initModel`) and run through the same `train()` loop below.
+ */
+interface CvTrainer {
+  engine: Engine;
+  /** Samples the training forwards classified correctly since the last call. */
+  takeCorrect(): Promise<number>;
+  /** Loss, accuracy, weights and activations of the current parameters (`a` is the caller's to dispose). */
+  evaluate(): Promise<Evaluation>;
+  dispose(): void;
+}
+
+/** The tfjs reference: autodiff over the model's variables and @attnlab/train's Adam. */
+function referenceTrainer(c: CvSweepConfig, d: Dataset, width: number, heads: number): CvTrainer {
+  const model = initModel(c, width, heads);
+  const optimizer = adam({ lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+  // Each training forward's correct count, kept out of the step's tidy and read after the epoch.
+  const correct: tf.Scalar[] = [];
+  const spe = d.batches.length;
+  const engine = autodiffEngine<Dataset['batches'][number]>({
+    params: model.vars,
+    loss: (_p, b) => {
+      const z = logits(model, b.t);
+      correct.push(tf.keep(correctCount(z, b.y)));
+      return softmaxCrossEntropy(z, b.y);
+    },
+    data: { batch: (t) => d.batches[t % spe]! },
+    disposeBatches: false,
+    optimizer,
+    name: `reference: tfjs autodiff (${tf.getBackend()})`,
+  });
+  return {
+    engine,
+    async takeCorrect() {
+      if (correct.length === 0) return 0;
+      const counts = correct.length === 1 ? correct[0]! : tf.addN(correct);
+      const n = (await counts.data())[0]!;
+      tf.dispose([...new Set([...correct.splice(0), counts])]);
+      return n;
+    },
+    evaluate: () => evaluateReference(model, c, d.all, d.y),
+    dispose() {
+      tf.dispose(correct.splice(0));
+      optimizer.dispose();
+      tf.dispose(Object.values(model.vars));
+    },
+  };
+}
+
+/**
+ * The fused float64 step (cv-engine.ts) from the same initialisation: the products on XNNPACK through
+ * tf.matMul on wasm, in plain TypeScript elsewhere; evaluation with its own forward pass.
+ */
+async function fusedTrainer(c: CvSweepConfig, d: Dataset, width: number, heads: number): Promise<CvTrainer> {
+  const { vocab, seqLen, nClasses } = c.data;
+  const shape = { vocab, seqLen, classes: nClasses, width, heads };
+  const model = initModel(c, width, heads);
+  const values = {} as Record<CvParamName, Float32Array>;
+  try {
+    for (const name of CV_PARAM_NAMES) values[name] = (await model.vars[name]!.data()) as Float32Array;
+  } finally {
+    tf.dispose(Object.values(model.vars));
+  }
+  const spe = d.host.batches.length;
+  const wasm = tf.getBackend() === 'wasm';
+  const engine = cvClassifierEngine({
+    shape,
+    values,
+    batch: (t) => d.host.batches[t % spe]!,
+    maxBatch: d.host.all.labels.length,
+    adam: { lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    gemm: wasm ? tfjsGemm() : jsGemm,
+    name: `fused float64 step (${wasm ? 'products on tfjs-wasm' : 'TypeScript'})`,
+  });
+  const all = d.host.all;
+  return {
+    engine,
+    takeCorrect: () => Promise.resolve(engine.takeCorrect()),
+    evaluate() {
+      const n = all.labels.length;
+      const rows = activationRows(c, n);
+      const r = engine.evaluate(all, rows);
+      const p = engine.params();
+      const act = (x: Float32Array) => tf.tensor2d(x, [rows, width]);
+      const a = {
+        h: act(r.hidden.h),
+        q: act(r.hidden.q),
+        k: act(r.hidden.k),
+        v: act(r.hidden.v),
+        post: act(r.hidden.post),
+      };
+      const w = { emb: p.emb!, wQ: p.wQ!, wK: p.wK!, wV: p.wV!, wO: p.wO!, wC: p.wC! };
+      return Promise.resolve({ loss: r.loss, accuracy: r.correct / n, w, a });
+    },
+    dispose: () => engine.dispose(),
+  };
+}
+
+/** The trainer a config asks for: `auto` and `fused` train on the fused step, `reference` on tfjs autodiff. */
+function buildTrainer(c: CvSweepConfig, d: Dataset, width: number, heads: number): Promise<CvTrainer> {
+  if (c.trainer === 'reference') return Promise.resolve(referenceTrainer(c, d, width, heads));
+  return fusedTrainer(c, d, width, heads);
+}
+
 async function runOne(
   c: CvSweepConfig,
   d: Dataset,
@@ -533,16 +673,19 @@ async function runOne(
 ): Promise<{ run: CvSweepRun; aborted: boolean }> {
   const t0 = Date.now();
   const phase = `D=${width} H=${heads}`;
-  const model = initModel(c, width, heads);
-  const optimizer = adam({ lr: c.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+  const trainer = await buildTrainer(c, d, width, heads);
+  const { engine } = trainer;
   const measure = async (epoch: number): Promise<CvMeasurement> => {
-    const { loss, accuracy, cv } = await evaluateAndMeasure(model, c, d.all, d.y);
-    ctx.onEvent?.({ type: 'snapshot', phase, step: epoch, name: 'cv', value: cv });
-    return { epoch, accuracy, loss, cv };
+    const e = await trainer.evaluate();
+    try {
+      const cv = await cvTable(e.w, e.a, heads, c);
+      ctx.onEvent?.({ type: 'snapshot', phase, step: epoch, name: 'cv', value: cv });
+      return { epoch, accuracy: e.accuracy, loss: e.loss, cv };
+    } finally {
+      tf.dispose(Object.values(e.a));
+    }
   };
-  // The training forward's correct count, kept out of train()'s tidy and read after the epoch.
-  const correct: tf.Scalar[] = [];
-  const n = d.y.shape[0];
+  const n = d.host.all.labels.length;
   try {
     const pre = await measure(0);
     const midEpoch = Math.floor(c.epochs / 2);
@@ -557,24 +700,18 @@ async function runOne(
         break;
       }
       const result = await train({
-        params: model.vars,
-        loss: (_p, b: Dataset['batches'][number]) => {
-          const z = logits(model, b.t);
-          correct.push(tf.keep(correctCount(z, b.y)));
-          return softmaxCrossEntropy(z, b.y);
-        },
-        data: { batch: (t) => d.batches[t % spe]! },
-        disposeBatches: false,
-        optimizer,
+        engine,
         steps: epoch * spe,
-        startStep: (epoch - 1) * spe,
         schedule: { lossEvery: 1, readEvery: spe, progressEvery: spe },
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
+      if (result.aborted) {
+        aborted = true;
+        break;
+      }
       const losses = result.history.loss.value;
       const loss = losses.reduce((a, b) => a + b, 0) / losses.length;
-      const counts = correct.length === 1 ? correct[0]! : tf.addN(correct);
-      const accuracy = (await counts.data())[0]! / n;
-      tf.dispose([...new Set([...correct.splice(0), counts])]);
+      const accuracy = (await trainer.takeCorrect()) / n;
       history.epoch.push(epoch);
       history.loss.push(loss);
       history.accuracy.push(accuracy);
@@ -588,6 +725,7 @@ async function runOne(
       width,
       heads,
       headDim: width / heads,
+      engine: engine.name,
       completedEpochs: history.epoch.length,
       history,
       pre,
@@ -597,9 +735,7 @@ async function runOne(
     };
     return { run, aborted };
   } finally {
-    tf.dispose(correct);
-    optimizer.dispose();
-    tf.dispose(Object.values(model.vars));
+    trainer.dispose();
   }
 }
 

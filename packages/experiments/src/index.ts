@@ -66,6 +66,7 @@ export {
   type CvSweepRun,
   type CvMeasurement,
   type CvTable,
+  type CvTrainerKind,
 } from './cv-sweep.js';
 export { iclEstimators, iclTheory, iclTheoryComparison } from './icl-regression.js';
 export {

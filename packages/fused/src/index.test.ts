@@ -7,6 +7,7 @@ describe('public entry', () => {
     expect(Object.keys(api).sort()).toEqual([
       'ICL_ENGINE_KINDS',
       'adamFlatUpdate',
+      'createCvAttentionWasm',
       'createIclEngine',
       'createMultiIclTrainer',
       'createWebGPUIclTrainer',

@@ -16,3 +16,5 @@ export { registerFusedKernels } from './kernels/register.js';
 export { iclForward, iclLossGrad, adamFlatUpdate, iclStackForward, iclStackLossGrad } from './kernels/ops.js';
 export type { AdamFlatConfig } from './kernels/ops.js';
 export type { IclAttrs, IclStackAttrs } from './kernels/names.js';
+export { createCvAttentionWasm } from './cv/attention.js';
+export type { CvAttentionWasm, CvAttentionExports } from './cv/attention.js';
