@@ -60,8 +60,13 @@ interface Opened {
   errors: string[];
   warnings: string[];
 }
-async function open(browser: Browser, path: string, ready = 'main[data-ready="true"]'): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 }, acceptDownloads: true });
+async function open(
+  browser: Browser,
+  path: string,
+  ready = 'main[data-ready="true"]',
+  viewport = { width: 1100, height: 1000 },
+): Promise<Opened> {
+  const page = await browser.newPage({ viewport, acceptDownloads: true });
   const errors: string[] = [];
   const warnings: string[] = [];
   page.on('console', (m: ConsoleMessage) => {
@@ -74,6 +79,55 @@ async function open(browser: Browser, path: string, ready = 'main[data-ready="tr
   await page.waitForSelector(ready, { timeout: 60_000 });
   return { page, errors, warnings };
 }
+
+// axe-core (a devDependency), injected into the page under test.
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+/** axe-core's violations on the page as it is now (with the experimental label/name rule on), one line each. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(() =>
+    (window as unknown as { axe: { run(ctx: Document, o: object): Promise<AxeResult> } }).axe.run(document, {
+      rules: { 'label-content-name-mismatch': { enabled: true } },
+    }),
+  );
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+}
+
+/** What a phone shows: page and header sizes, chart text smaller than 10 px, heatmap digits wider than their cell. */
+const layout = (page: Page) =>
+  page.evaluate(() => {
+    const visible = (e: Element) => e.getBoundingClientRect().width > 0;
+    const texts = [...document.querySelectorAll<SVGTextElement>('main svg text')].filter(
+      (t) => visible(t) && !t.closest('.thumb'), // head thumbnails are pictures (aria-hidden), the panel beside them is read
+    );
+    const px = (t: SVGTextElement) => {
+      const m = t.getScreenCTM();
+      return parseFloat(getComputedStyle(t).fontSize) * (m ? Math.hypot(m.a, m.b) : 1);
+    };
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth,
+      header: document.querySelector('header')!.getBoundingClientRect().height,
+      smallText: texts
+        .filter((t) => !t.classList.contains('cell-value') && px(t) < 10)
+        .map((t) => `${t.getAttribute('class') ?? 'text'} "${t.textContent}" ${px(t).toFixed(1)} px`),
+      digits: texts.filter((t) => t.classList.contains('cell-value')).length,
+      smallDigits: texts.filter((t) => t.classList.contains('cell-value') && px(t) < 9).length,
+      // A digit wider than its cell collides with the next one.
+      overflowing: texts
+        .filter((t) => t.classList.contains('cell-value'))
+        .filter((t) => {
+          const cell = t.previousElementSibling as SVGRectElement | null;
+          return cell !== null && t.getBBox().width > cell.width.baseVal.value;
+        })
+        .map((t) => t.textContent),
+    };
+  });
 
 /** The numbers table of the current step, as numbers (full precision from data-value). */
 const table = (page: Page): Promise<number[][]> =>
@@ -88,16 +142,9 @@ function expectRows(actual: number[][], expected: number[][], tol = 1e-3): void 
 
 /** Clicks an export button and returns the downloaded file's name and bytes. */
 async function exported(page: Page, selector: string): Promise<{ name: string; bytes: Buffer }> {
-  // Headless Chromium now and then drops one of many downloads from a page (issue #14, bug 13, is
-  // still open): a second click of the same button must then give the file.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(selector)]);
-      return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
-    } catch (e) {
-      if (attempt >= 2) throw e;
-    }
-  }
+  // One click, one file (issue #14, bug 13: downloads are queued, so none is dropped).
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click(selector)]);
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
 }
 
 /** Every export of one figure panel: PNG signature, SVG parses, CSV has rows, JSON parses. */
@@ -617,6 +664,59 @@ describe('web lab in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  // Every page (issue #14, bugs 14 and 15): axe-core finds nothing at 1440×900 and 390×844; on a phone no page
+  // is wider than the screen, the header is compact, chart text stays ≥ 10 px and heatmap digits fit their cells.
+  const READY = 'main[data-ready="true"]';
+  const PAGES: [name: string, hash: string, ready: string][] = [
+    ['walkthrough', '#/walkthrough?mode=qkv&step=4', READY],
+    ['walkthrough-heads', '#/walkthrough?mode=embeddings&step=1', READY],
+    ['value-matrix', '#/value-matrix', '#value-matrix[data-status="done"]'],
+    ['kv-cache', '#/kv-cache', READY],
+    ['icl', '#/icl', READY],
+    ['cv-sweep', '#/cv-sweep', READY],
+    ['sweep', '#/sweep', READY],
+  ];
+  it.each(PAGES)(
+    '%s: axe-core clean at 1440×900 and 390×844; at 390 px no wider than the screen, a compact header, readable chart text, digits that fit',
+    async (name, hash, ready) => {
+      for (const viewport of [
+        { width: 1440, height: 900 },
+        { width: 390, height: 844 },
+      ]) {
+        const { page, errors } = await open(plain, `/?backend=cpu${hash}`, ready, viewport);
+        // Figures are drawn again for the width they get once on the page.
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        await page.screenshot({ path: `/tmp/attnlab-web-page-${name}-${viewport.width}.png`, fullPage: true });
+        const l = await layout(page);
+        expect(l.overflowing).toEqual([]);
+        expect(l.smallDigits).toBe(0);
+        if (viewport.width === 390) {
+          expect(l.scrollWidth).toBeLessThanOrEqual(l.innerWidth);
+          expect(l.header).toBeLessThan(120);
+          expect(l.smallText).toEqual([]);
+        }
+        expect(await axeViolations(page)).toEqual([]);
+        expect(errors).toEqual([]);
+        await page.close();
+      }
+    },
+    180_000,
+  );
+
+  it('exports: 36 rapid clicks give 36 files (issue #14, bug 13)', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?mode=qkv&step=4');
+    const names: string[] = [];
+    page.on('download', (d) => names.push(d.suggestedFilename()));
+    const kinds = ['svg', 'csv', 'json', 'png'];
+    for (let i = 0; i < 36; i++) await page.click(`[data-figure="wt"] button[data-export="${kinds[i % 4]}"]`);
+    const deadline = Date.now() + 60_000;
+    while (names.length < 36 && Date.now() < deadline) await page.waitForTimeout(200);
+    expect(names).toHaveLength(36);
+    expect(names.filter((n) => n.endsWith('.png'))).toHaveLength(9);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('CV sweep: the page drives getExperiment("cv-sweep"), or says clearly that it is not registered', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/cv-sweep');
