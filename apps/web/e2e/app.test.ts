@@ -218,7 +218,7 @@ describe('web lab in Chromium', () => {
   });
 
   it('with --enable-unsafe-webgpu: runs on WebGPU, badge says so, walkthrough shows seed 002, no console errors', async () => {
-    const { page, errors, warnings } = await open(gpu, '/#/walkthrough?step=1');
+    const { page, errors, warnings } = await open(gpu, '/?backend=webgpu#/walkthrough?step=1');
     expect(await page.evaluate(() => window.__app?.backend)).toBe('webgpu');
     expect(await page.getAttribute('#backend-badge', 'data-backend')).toBe('webgpu');
     expect(await page.textContent('#backend-badge')).toMatch(/WebGPU/);
@@ -263,10 +263,32 @@ describe('web lab in Chromium', () => {
     cpu.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
   }, 120_000);
 
-  it('without the flag: falls back (WebGL or WASM) and says why WebGPU was skipped', async () => {
-    const { page, errors } = await open(plain, '/');
-    const backend = await page.evaluate(() => window.__app?.backend);
-    expect(['webgl', 'wasm']).toContain(backend);
+  it('auto picks the fastest backend by measuring, says why WebGPU was skipped; the menu switches backend and keeps the page', async () => {
+    const { page, errors } = await open(plain, '/#/kv-cache?preset=seed&compare.seqLen=4096');
+    const app = await page.evaluate(() => ({
+      backend: window.__app?.backend,
+      active: window.__app?.report.chosen,
+      measured: window.__app?.measured,
+    }));
+    // Every backend that starts was timed; the one in use (tfjs's own getBackend) is the fastest of them.
+    const timed = app.measured!.timings.filter((t) => t.ms !== undefined);
+    expect(timed.length).toBeGreaterThanOrEqual(2);
+    const fastest = [...timed].sort((a, b) => a.ms! - b.ms!)[0]!.name;
+    expect(app.backend).toBe(fastest);
+    expect(app.active).toBe(fastest);
+    expect(await page.textContent('#backend-badge')).toContain('fastest here');
+    // Switching from the page: a clean reload on the backend chosen, the page and its settings kept.
+    await Promise.all([page.waitForURL(/backend=cpu/), page.selectOption('#backend-select', 'cpu')]);
+    await page.waitForSelector('main[data-ready="true"]');
+    expect(await page.evaluate(() => window.__app?.backend)).toBe('cpu');
+    expect(await page.inputValue('#kv-compare-seqLen')).toBe('4096');
+    // Back to auto: the measurement kept in this browser is used, not taken again.
+    await Promise.all([
+      page.waitForURL((u) => !u.search.includes('backend=')),
+      page.selectOption('#backend-select', 'auto'),
+    ]);
+    await page.waitForSelector('main[data-ready="true"]');
+    expect(await page.evaluate(() => window.__app?.measured?.source)).toBe('cache');
     const why = await page.getAttribute('#backend-badge', 'data-why');
     expect(why).toMatch(/WebGPU: (no WebGPU adapter|navigator\.gpu is missing)/);
     await page.click('#backend-badge button');
@@ -622,6 +644,157 @@ describe('web lab in Chromium', () => {
     expect(await page.inputValue('#icl-setting')).toBe('paper');
     expect(errors).toEqual([]);
     await page.close();
+  }, 180_000);
+
+  it('ICL trainer: settings survive a reload and the nav; leaving while training pauses the run and offers it back (bug 6)', async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=6000&batch=32&log.loss=5&log.validation=500&log.dynamics=250&log.qk=500&finalValidationSamples=50&evaluation.samples=0',
+    );
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    // An edit is in the URL as soon as it is made: a reload keeps it.
+    await page.fill('#icl-seed', '7');
+    await page.waitForFunction(() => location.hash.includes('seed=7'));
+    await page.reload();
+    await page.waitForSelector('main[data-ready="true"]', { timeout: 60_000 });
+    expect(await page.inputValue('#icl-seed')).toBe('7');
+    expect(await page.inputValue('#icl-steps')).toBe('6000');
+    // A reload while training asks first (the browser's "Leave site?"); staying keeps the run going.
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
+    const [dialog] = await Promise.all([
+      page.waitForEvent('dialog'),
+      page.evaluate(() => {
+        setTimeout(() => location.reload(), 0);
+      }),
+    ]);
+    expect(dialog.type()).toBe('beforeunload');
+    await dialog.dismiss();
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('running');
+    // Away through the nav and back (a link without settings): the run waits, paused, with its settings.
+    await page.click('#nav a[data-page="kv-cache"]');
+    await page.waitForSelector('#kv-headline');
+    await page.click('#nav a[data-page="icl"]');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 60_000 });
+    expect(await page.textContent('#icl-status-text')).toContain('when you left this page');
+    expect(await page.inputValue('#icl-seed')).toBe('7');
+    expect(page.url()).toContain('seed=7');
+    expect(await page.$('[data-figure="live-loss"]')).not.toBeNull();
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="done"]', { timeout: 120_000 });
+    const hookData = await page.evaluate(
+      () => window.__attnlab?.icl as { lossSteps: number[]; meta: { resumedFrom?: number } },
+    );
+    expect(hookData.meta.resumedFrom).toBeGreaterThan(0);
+    expect(hookData.lossSteps).toEqual(Array.from({ length: 1200 }, (_, i) => 5 * i)); // no gap where it was left
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  it('ICL trainer: a Pause in the evaluation after training is resumable and Resume finishes the evaluation (#13)', async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=20&batch=8&log.loss=5&log.validation=20&log.dynamics=20&log.qk=20&finalValidationSamples=20&evaluation.samples=3000&evaluation.maxL=121',
+    );
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    await page.click('#icl-train');
+    await page.waitForFunction(
+      () => document.getElementById('icl-status-text')?.textContent?.startsWith('evaluate'),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await page.click('#icl-pause');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 60_000 });
+    expect(await page.textContent('#icl-status-text')).toContain('Resume finishes the evaluation');
+    expect(await page.isEnabled('#icl-resume')).toBe(true);
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="done"]', { timeout: 180_000 });
+    const hookData = await page.evaluate(
+      () => window.__attnlab?.icl as { lossSteps: number[]; meta: { resumedFrom?: number } },
+    );
+    expect(hookData.meta.resumedFrom).toBe(20); // from training's end: no step trained twice
+    expect(hookData.lossSteps).toEqual([0, 5, 10, 15]);
+    expect(await page.$('[data-figure="icl-error-curves"]')).not.toBeNull();
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
+
+  it('ICL trainer at 1440×900: after Train the live figures are above the fold; the error-vs-L chart shows few series, the rest a click away; plain words', async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=3000&batch=16&log.loss=5&log.validation=500&log.dynamics=100&log.qk=500&finalValidationSamples=20&evaluation.samples=0',
+      undefined,
+      { width: 1440, height: 900 },
+    );
+    // The precomputed example's error-vs-L chart: the trained head count and the classical estimators by default.
+    const shown = () =>
+      page.$$eval('[data-figure="icl-error-curves"] g.series', (gs) => gs.map((g) => g.getAttribute('data-name')));
+    const first = await shown();
+    expect(first.length).toBeLessThanOrEqual(6);
+    expect(first).toContain('transformer (H=2)');
+    expect(first).not.toContain('transformer (H=8)');
+    const colours = await page.$$eval('[data-figure="icl-error-curves"] g.series path.line', (ps) =>
+      ps.map((p) => `${p.getAttribute('stroke')} ${p.getAttribute('stroke-dasharray') ?? ''}`),
+    );
+    expect(new Set(colours).size).toBe(colours.length); // no two shown series alike
+    await page.check('[data-series="transformer (H=8)"]');
+    expect(await shown()).toContain('transformer (H=8)');
+    // No repository words on screen.
+    const text = (await page.textContent('#icl'))!;
+    for (const word of ['Seed 004', '@attnlab', 'icl-regression', 'sup OV rest', 'dummy heads'])
+      expect(text).not.toContain(word);
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
+    const top = await page.$eval('[data-figure="live-loss"]', (el) => el.getBoundingClientRect().top);
+    expect(top).toBeLessThan(900);
+    await page.screenshot({ path: '/tmp/attnlab-web-page-icl-training-1440.png' });
+    await page.click('#icl-reset');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('bad settings: refused up front, named next to the field in plain words, old results marked stale (bugs 11, 12)', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/icl');
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    await page.fill('#icl-optimizer-lr', '');
+    await page.click('#icl-train');
+    await page.waitForSelector('#icl-error:not(:empty)');
+    const message = (await page.textContent('#icl-error'))!;
+    expect(message).toContain('Learning rate');
+    expect(message).not.toContain('config.');
+    expect(message).not.toContain('optimizer.lr');
+    expect(await page.getAttribute('#icl-optimizer-lr', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#icl-optimizer-lr-problem')).toContain('empty or not a number');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('icl-optimizer-lr');
+    expect(await page.getAttribute('#icl-results', 'data-stale')).toBe('true');
+    expect(await page.isVisible('#icl-stale')).toBe(true);
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('idle');
+    // Oversized: refused before the worker starts, the fields it grows with marked.
+    await page.fill('#icl-optimizer-lr', '0.01');
+    await page.fill('#icl-L', '4096');
+    await page.fill('#icl-batch', '65536');
+    await page.click('#icl-train');
+    await page.waitForFunction(() => document.getElementById('icl-error')?.textContent?.includes('Too big'));
+    expect(await page.getAttribute('#icl-optimizer-lr', 'aria-invalid')).toBeNull();
+    expect(await page.getAttribute('#icl-batch', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#icl-error')).toMatch(/Make .*Batch/);
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('idle');
+    expect(await axeViolations(page)).toEqual([]);
+    // The same on an experiment page's form (value-matrix).
+    const vm = await open(plain, '/?backend=cpu#/value-matrix', '#value-matrix[data-status="done"]');
+    const lr = await vm.page.$('#value-matrix-learning-lr');
+    if (lr) {
+      await lr.fill('');
+      await vm.page.click('#value-matrix-run');
+      await vm.page.waitForSelector('#value-matrix-error:not(:empty)');
+      expect(await vm.page.getAttribute('#value-matrix-learning-lr', 'aria-invalid')).toBe('true');
+      expect(await vm.page.textContent('#value-matrix-error')).not.toContain('config.');
+      expect(await vm.page.isVisible('#value-matrix-stale')).toBe(true);
+    }
+    expect([...errors, ...vm.errors]).toEqual([]);
+    await Promise.all([page.close(), vm.page.close()]);
   }, 180_000);
 
   it('sweep results: a results.jsonl from the file picker becomes the aggregate table and the error-vs-L bands; a bad file is named', async () => {

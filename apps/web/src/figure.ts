@@ -69,8 +69,7 @@ export function fitSpec(spec: FigureSpec, width: number): FigureSpec {
   if (spec.kind === 'line' || spec.kind === 'bar')
     return { ...untitled, width: Math.max(240, Math.min(spec.width ?? 640, Math.floor(width))) } as FigureSpec;
   const base = (spec.kind === 'heatmap-grid' ? { ...untitled, columns: Math.min(2, spec.panels.length) } : untitled) as
-    | HeatmapSpec
-    | HeatmapGridSpec;
+    HeatmapSpec | HeatmapGridSpec;
   if (svgWidth(renderSvg(base)) <= width) return base;
   // The largest cell size that fits (the width grows with it).
   let lo = 3;

@@ -212,7 +212,8 @@ describe('renderSvg: heatmaps', () => {
   it('a narrow line chart (a phone) puts its legend below the plot area, a wide one beside it', () => {
     const narrow = parseXml(renderSvg({ ...line, width: 340 }));
     const wide = parseXml(renderSvg(line));
-    const entryY = (svg: XmlElement) => Number(findAll(findAll(svg, byClass('legend'))[0]!, (e) => e.name === 'text')[0]!.attrs.y);
+    const entryY = (svg: XmlElement) =>
+      Number(findAll(findAll(svg, byClass('legend'))[0]!, (e) => e.name === 'text')[0]!.attrs.y);
     const frameOf = (svg: XmlElement) => findAll(svg, byClass('frame'))[0]!.attrs.d!;
     const bottomOf = (svg: XmlElement) => Number(/V([\d.]+)/.exec(frameOf(svg))![1]);
     expect(entryY(narrow)).toBeGreaterThan(bottomOf(narrow));
