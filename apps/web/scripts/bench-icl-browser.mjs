@@ -1,3 +1,4 @@
+/* global window, crossOriginIsolated -- read inside the page (page.evaluate) */
 // ICL training speed in the browser lab, per backend: builds nothing, serves apps/web/dist (run
 // `pnpm --filter @attnlab/web build` first) cross-origin isolated, trains the quick preset's model in
 // headless Chromium and prints the training steps per second the run reports, and its engine.
@@ -39,7 +40,9 @@ const browser = await chromium.launch({
 });
 for (const backend of backends) {
   const page = await browser.newPage();
-  await page.goto(`${url}/?backend=${backend}#/icl?steps=${steps}&log.validation=${steps}&evaluation.samples=0&headCounts=`);
+  await page.goto(
+    `${url}/?backend=${backend}#/icl?steps=${steps}&log.validation=${steps}&evaluation.samples=0&headCounts=`,
+  );
   await page.waitForSelector('#icl-train:not([disabled])', { timeout: 120_000 });
   await page.click('#icl-train');
   await page.waitForSelector('#icl[data-status="done"]', { timeout: 600_000 });

@@ -61,7 +61,7 @@ const LABEL: Record<string, string> = {
 export const backendLabel = (name: string): string => LABEL[name] ?? name;
 
 /** One backend's time on the probe (ms, the median of five runs after a warm-up), or why it cannot run. */
-export interface BackendTiming {
+interface BackendTiming {
   name: BackendName;
   ms?: number;
   reason?: string;

@@ -67,7 +67,7 @@ export function fitSpec(spec: FigureSpec, width: number): FigureSpec {
   if (width >= FIT_BELOW || spec.kind === 'table') return spec;
   const { title: _t, ...untitled } = spec;
   if (spec.kind === 'line' || spec.kind === 'bar')
-    return { ...untitled, width: Math.max(240, Math.min(spec.width ?? 640, Math.floor(width))) } as FigureSpec;
+    return { ...untitled, width: Math.max(240, Math.min(spec.width ?? 640, Math.floor(width))) };
   const base = (spec.kind === 'heatmap-grid' ? { ...untitled, columns: Math.min(2, spec.panels.length) } : untitled) as
     HeatmapSpec | HeatmapGridSpec;
   if (svgWidth(renderSvg(base)) <= width) return base;

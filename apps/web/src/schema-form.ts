@@ -244,7 +244,7 @@ export function schemaForm(
         field.classList.add('invalid');
         field.append(note);
       }
-      if (shown.length) (controlOf(shown[0]!.path) as HTMLElement | null)?.focus();
+      if (shown.length) controlOf(shown[0]!.path)?.focus();
       return shown;
     },
     read(base) {
