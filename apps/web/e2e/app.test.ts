@@ -745,10 +745,13 @@ describe('web lab in Chromium', () => {
     const text = (await page.textContent('#icl'))!;
     for (const word of ['Seed 004', '@attnlab', 'icl-regression', 'sup OV rest', 'dummy heads'])
       expect(text).not.toContain(word);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.click('#icl-train');
     await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
-    const top = await page.$eval('[data-figure="live-loss"]', (el) => el.getBoundingClientRect().top);
+    // Where it is on the page (not on the screen, which may have scrolled): within the first 900 px.
+    const top = await page.$eval('[data-figure="live-loss"]', (el) => el.getBoundingClientRect().top + window.scrollY);
     expect(top).toBeLessThan(900);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: '/tmp/attnlab-web-page-icl-training-1440.png' });
     await page.click('#icl-reset');
     expect(errors).toEqual([]);

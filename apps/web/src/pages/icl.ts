@@ -152,7 +152,8 @@ const CURVE_STYLE: [RegExp, string, boolean][] = [
 function seriesToggles(panel: FigurePanel, spec: LineChartSpec, heads: number): void {
   const classical = /^(ridge|one-step GD|optimal debiased GD)/;
   const own = (n: string) => (/\(H=\d+\)/.test(n) ? n.includes(`(H=${heads})`) : classical.test(n));
-  const hcolors = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'];
+  // Head counts in colours none of the estimators uses (Paul Tol's muted palette).
+  const hcolors = ['#332288', '#882255', '#117733', '#AA4499', '#44AA99', '#999933'];
   const hs = [...new Set(spec.series.map((x) => /\(H=(\d+)\)/.exec(x.name)?.[1]).filter(Boolean))];
   const styled = spec.series.map((x) => {
     const style = CURVE_STYLE.find(([re]) => re.test(x.name));

@@ -247,7 +247,7 @@ export const walkthroughPage: Page = {
         headsIn,
         h('label', { for: 'wt-headdim' }, 'Head width dₖ'),
         headDimIn,
-        h('label', { for: 'wt-seed' }, 'Seed of W_Q, W_K, W_V, W_O'),
+        h('label', { for: 'wt-seed' }, 'Random seed of W_Q, W_K, W_V, W_O'),
         seedIn,
       ),
     );
@@ -258,7 +258,7 @@ export const walkthroughPage: Page = {
       h(
         'p',
         { class: 'lede' },
-        'Attention(Q, K, V) = softmax(Q Kᵀ / √dₖ + mask) V, one step at a time, computed by @attnlab/experiments (attention-walkthrough) with TensorFlow.js on the backend shown above. Give Q, K, V directly (seed 002’s three tokens) or token embeddings projected by seeded random matrices into several heads (seed 001’s sentence).',
+        'Attention(Q, K, V) = softmax(Q Kᵀ / √dₖ + mask) V, one step at a time, computed in your browser on the backend shown above. Give queries, keys and values directly (three tokens to start with), or a sentence’s token embeddings, which random matrices W_Q, W_K, W_V project into several heads.',
       ),
       h(
         'form',
