@@ -209,6 +209,21 @@ describe('renderSvg: heatmaps', () => {
     expect(new Set(mid.map((t) => t.attrs['font-size']))).toEqual(new Set(['10.27']));
     mid.forEach((t) => expect([...t.text].length * 0.64 * 10.27).toBeLessThanOrEqual(52 - 6 + 0.01));
   });
+  it('grid panel titles wider than their panels never overlap (the columns widen)', () => {
+    const panel = (title: string) => ({
+      title,
+      values: [
+        [1, -1],
+        [0, 2],
+      ],
+    });
+    const svg = parseXml(
+      renderSvg({ kind: 'heatmap-grid', cellSize: 10, panels: [panel('head 0: w=-0.480'), panel('head 1: w=-0.101')] }),
+    );
+    const xs = findAll(svg, byClass('panel-title')).map((t) => Number(t.attrs.x));
+    // Each title is 17 characters, ≈ 17 · 0.58 · 12 = 118 px: the centres are at least that far apart.
+    expect(xs[1]! - xs[0]!).toBeGreaterThanOrEqual(118);
+  });
   it('a narrow line chart (a phone) puts its legend below the plot area, a wide one beside it', () => {
     const narrow = parseXml(renderSvg({ ...line, width: 340 }));
     const wide = parseXml(renderSvg(line));

@@ -503,7 +503,13 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
   const lays = panels.map((p) => panelLayout(p, spec.cellSize, maxSide));
   const hasPanelTitles = spec.kind === 'heatmap-grid' && panels.some((p) => p.title);
   const panelTitleH = hasPanelTitles ? 20 : 0;
-  const colW = maxOf(lays, (l) => l.w) + 16;
+  // A column is as wide as its panel's title too (bold, so ≈ 8% wider than the estimate): titles never overlap.
+  const titleW = hasPanelTitles ? maxOf(panels, (p) => (p.title ? textWidth(p.title, FONT) * 1.08 : 0)) : 0;
+  const colW =
+    Math.max(
+      maxOf(lays, (l) => l.w),
+      titleW + 8,
+    ) + 16;
   const rowH = maxOf(lays, (l) => l.h) + panelTitleH + 12;
   const top = spec.title ? 40 : 12;
   const left = 12 + (spec.yLabel ? 20 : 0);
