@@ -6,6 +6,8 @@ import { defaultClientConditions, defineConfig } from 'vite';
 // @attnlab/backend imports node:module (and train node:fs) only on their Node paths (never taken in a browser).
 const external = ['node:module', 'node:fs/promises', 'node:path'];
 
+const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   base: './',
   resolve: { conditions: ['@attnlab/source', ...defaultClientConditions] },
@@ -19,6 +21,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 2500,
     rollupOptions: { external },
   },
-  server: { host: '127.0.0.1' },
-  preview: { host: '127.0.0.1' },
+  // Cross-origin isolation (everything is same-origin): SharedArrayBuffer, so the training worker's
+  // SIMD engine can split its work over two threads where the browser allows it.
+  server: { host: '127.0.0.1', headers: ISOLATION },
+  preview: { host: '127.0.0.1', headers: ISOLATION },
 });

@@ -60,8 +60,13 @@ interface Opened {
   errors: string[];
   warnings: string[];
 }
-async function open(browser: Browser, path: string, ready = 'main[data-ready="true"]'): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 1000 }, acceptDownloads: true });
+async function open(
+  browser: Browser,
+  path: string,
+  ready = 'main[data-ready="true"]',
+  viewport = { width: 1100, height: 1000 },
+): Promise<Opened> {
+  const page = await browser.newPage({ viewport, acceptDownloads: true });
   const errors: string[] = [];
   const warnings: string[] = [];
   page.on('console', (m: ConsoleMessage) => {
@@ -74,6 +79,55 @@ async function open(browser: Browser, path: string, ready = 'main[data-ready="tr
   await page.waitForSelector(ready, { timeout: 60_000 });
   return { page, errors, warnings };
 }
+
+// axe-core (a devDependency), injected into the page under test.
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+/** axe-core's violations on the page as it is now (with the experimental label/name rule on), one line each. */
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(() =>
+    (window as unknown as { axe: { run(ctx: Document, o: object): Promise<AxeResult> } }).axe.run(document, {
+      rules: { 'label-content-name-mismatch': { enabled: true } },
+    }),
+  );
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+}
+
+/** What a phone shows: page and header sizes, chart text smaller than 10 px, heatmap digits wider than their cell. */
+const layout = (page: Page) =>
+  page.evaluate(() => {
+    const visible = (e: Element) => e.getBoundingClientRect().width > 0;
+    const texts = [...document.querySelectorAll<SVGTextElement>('main svg text')].filter(
+      (t) => visible(t) && !t.closest('.thumb'), // head thumbnails are pictures (aria-hidden), the panel beside them is read
+    );
+    const px = (t: SVGTextElement) => {
+      const m = t.getScreenCTM();
+      return parseFloat(getComputedStyle(t).fontSize) * (m ? Math.hypot(m.a, m.b) : 1);
+    };
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth,
+      header: document.querySelector('header')!.getBoundingClientRect().height,
+      smallText: texts
+        .filter((t) => !t.classList.contains('cell-value') && px(t) < 10)
+        .map((t) => `${t.getAttribute('class') ?? 'text'} "${t.textContent}" ${px(t).toFixed(1)} px`),
+      digits: texts.filter((t) => t.classList.contains('cell-value')).length,
+      smallDigits: texts.filter((t) => t.classList.contains('cell-value') && px(t) < 9).length,
+      // A digit wider than its cell collides with the next one.
+      overflowing: texts
+        .filter((t) => t.classList.contains('cell-value'))
+        .filter((t) => {
+          const cell = t.previousElementSibling as SVGRectElement | null;
+          return cell !== null && t.getBBox().width > cell.width.baseVal.value;
+        })
+        .map((t) => t.textContent),
+    };
+  });
 
 /** The numbers table of the current step, as numbers (full precision from data-value). */
 const table = (page: Page): Promise<number[][]> =>
@@ -88,16 +142,9 @@ function expectRows(actual: number[][], expected: number[][], tol = 1e-3): void 
 
 /** Clicks an export button and returns the downloaded file's name and bytes. */
 async function exported(page: Page, selector: string): Promise<{ name: string; bytes: Buffer }> {
-  // Headless Chromium now and then drops one of many downloads from a page (issue #14, bug 13, is
-  // still open): a second click of the same button must then give the file.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), page.click(selector)]);
-      return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
-    } catch (e) {
-      if (attempt >= 2) throw e;
-    }
-  }
+  // One click, one file (issue #14, bug 13: downloads are queued, so none is dropped).
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click(selector)]);
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
 }
 
 /** Every export of one figure panel: PNG signature, SVG parses, CSV has rows, JSON parses. */
@@ -171,7 +218,7 @@ describe('web lab in Chromium', () => {
   });
 
   it('with --enable-unsafe-webgpu: runs on WebGPU, badge says so, walkthrough shows seed 002, no console errors', async () => {
-    const { page, errors, warnings } = await open(gpu, '/#/walkthrough?step=1');
+    const { page, errors, warnings } = await open(gpu, '/?backend=webgpu#/walkthrough?step=1');
     expect(await page.evaluate(() => window.__app?.backend)).toBe('webgpu');
     expect(await page.getAttribute('#backend-badge', 'data-backend')).toBe('webgpu');
     expect(await page.textContent('#backend-badge')).toMatch(/WebGPU/);
@@ -216,10 +263,32 @@ describe('web lab in Chromium', () => {
     cpu.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
   }, 120_000);
 
-  it('without the flag: falls back (WebGL or WASM) and says why WebGPU was skipped', async () => {
-    const { page, errors } = await open(plain, '/');
-    const backend = await page.evaluate(() => window.__app?.backend);
-    expect(['webgl', 'wasm']).toContain(backend);
+  it('auto picks the fastest backend by measuring, says why WebGPU was skipped; the menu switches backend and keeps the page', async () => {
+    const { page, errors } = await open(plain, '/#/kv-cache?preset=seed&compare.seqLen=4096');
+    const app = await page.evaluate(() => ({
+      backend: window.__app?.backend,
+      active: window.__app?.report.chosen,
+      measured: window.__app?.measured,
+    }));
+    // Every backend that starts was timed; the one in use (tfjs's own getBackend) is the fastest of them.
+    const timed = app.measured!.timings.filter((t) => t.ms !== undefined);
+    expect(timed.length).toBeGreaterThanOrEqual(2);
+    const fastest = [...timed].sort((a, b) => a.ms! - b.ms!)[0]!.name;
+    expect(app.backend).toBe(fastest);
+    expect(app.active).toBe(fastest);
+    expect(await page.textContent('#backend-badge')).toContain('fastest here');
+    // Switching from the page: a clean reload on the backend chosen, the page and its settings kept.
+    await Promise.all([page.waitForURL(/backend=cpu/), page.selectOption('#backend-select', 'cpu')]);
+    await page.waitForSelector('main[data-ready="true"]');
+    expect(await page.evaluate(() => window.__app?.backend)).toBe('cpu');
+    expect(await page.inputValue('#kv-compare-seqLen')).toBe('4096');
+    // Back to auto: the measurement kept in this browser is used, not taken again.
+    await Promise.all([
+      page.waitForURL((u) => !u.search.includes('backend=')),
+      page.selectOption('#backend-select', 'auto'),
+    ]);
+    await page.waitForSelector('main[data-ready="true"]');
+    expect(await page.evaluate(() => window.__app?.measured?.source)).toBe('cache');
     const why = await page.getAttribute('#backend-badge', 'data-why');
     expect(why).toMatch(/WebGPU: (no WebGPU adapter|navigator\.gpu is missing)/);
     await page.click('#backend-badge button');
@@ -577,6 +646,160 @@ describe('web lab in Chromium', () => {
     await page.close();
   }, 180_000);
 
+  it('ICL trainer: settings survive a reload and the nav; leaving while training pauses the run and offers it back (bug 6)', async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=6000&batch=32&log.loss=5&log.validation=500&log.dynamics=250&log.qk=500&finalValidationSamples=50&evaluation.samples=0',
+    );
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    // An edit is in the URL as soon as it is made: a reload keeps it.
+    await page.fill('#icl-seed', '7');
+    await page.waitForFunction(() => location.hash.includes('seed=7'));
+    await page.reload();
+    await page.waitForSelector('main[data-ready="true"]', { timeout: 60_000 });
+    expect(await page.inputValue('#icl-seed')).toBe('7');
+    expect(await page.inputValue('#icl-steps')).toBe('6000');
+    // A reload while training asks first (the browser's "Leave site?"); staying keeps the run going.
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
+    const [dialog] = await Promise.all([
+      page.waitForEvent('dialog'),
+      page.evaluate(() => {
+        setTimeout(() => location.reload(), 0);
+      }),
+    ]);
+    expect(dialog.type()).toBe('beforeunload');
+    await dialog.dismiss();
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('running');
+    // Away through the nav and back (a link without settings): the run waits, paused, with its settings.
+    await page.click('#nav a[data-page="kv-cache"]');
+    await page.waitForSelector('#kv-headline');
+    await page.click('#nav a[data-page="icl"]');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 60_000 });
+    expect(await page.textContent('#icl-status-text')).toContain('when you left this page');
+    expect(await page.inputValue('#icl-seed')).toBe('7');
+    expect(page.url()).toContain('seed=7');
+    expect(await page.$('[data-figure="live-loss"]')).not.toBeNull();
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="done"]', { timeout: 120_000 });
+    const hookData = await page.evaluate(
+      () => window.__attnlab?.icl as { lossSteps: number[]; meta: { resumedFrom?: number } },
+    );
+    expect(hookData.meta.resumedFrom).toBeGreaterThan(0);
+    expect(hookData.lossSteps).toEqual(Array.from({ length: 1200 }, (_, i) => 5 * i)); // no gap where it was left
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 240_000);
+
+  it('ICL trainer: a Pause in the evaluation after training is resumable and Resume finishes the evaluation (#13)', async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=20&batch=8&log.loss=5&log.validation=20&log.dynamics=20&log.qk=20&finalValidationSamples=20&evaluation.samples=3000&evaluation.maxL=121',
+    );
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    await page.click('#icl-train');
+    await page.waitForFunction(
+      () => document.getElementById('icl-status-text')?.textContent?.startsWith('evaluate'),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await page.click('#icl-pause');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 60_000 });
+    expect(await page.textContent('#icl-status-text')).toContain('Resume finishes the evaluation');
+    expect(await page.isEnabled('#icl-resume')).toBe(true);
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="done"]', { timeout: 180_000 });
+    const hookData = await page.evaluate(
+      () => window.__attnlab?.icl as { lossSteps: number[]; meta: { resumedFrom?: number } },
+    );
+    expect(hookData.meta.resumedFrom).toBe(20); // from training's end: no step trained twice
+    expect(hookData.lossSteps).toEqual([0, 5, 10, 15]);
+    expect(await page.$('[data-figure="icl-error-curves"]')).not.toBeNull();
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
+
+  it('ICL trainer at 1440×900: after Train the live figures are above the fold; the error-vs-L chart shows few series, the rest a click away; plain words', async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=3000&batch=16&log.loss=5&log.validation=500&log.dynamics=100&log.qk=500&finalValidationSamples=20&evaluation.samples=0',
+      undefined,
+      { width: 1440, height: 900 },
+    );
+    // The precomputed example's error-vs-L chart: the trained head count and the classical estimators by default.
+    const shown = () =>
+      page.$$eval('[data-figure="icl-error-curves"] g.series', (gs) => gs.map((g) => g.getAttribute('data-name')));
+    const first = await shown();
+    expect(first.length).toBeLessThanOrEqual(6);
+    expect(first).toContain('transformer (H=2)');
+    expect(first).not.toContain('transformer (H=8)');
+    const colours = await page.$$eval('[data-figure="icl-error-curves"] g.series path.line', (ps) =>
+      ps.map((p) => `${p.getAttribute('stroke')} ${p.getAttribute('stroke-dasharray') ?? ''}`),
+    );
+    expect(new Set(colours).size).toBe(colours.length); // no two shown series alike
+    await page.check('[data-series="transformer (H=8)"]');
+    expect(await shown()).toContain('transformer (H=8)');
+    // No repository words on screen.
+    const text = (await page.textContent('#icl'))!;
+    for (const word of ['Seed 004', '@attnlab', 'icl-regression', 'sup OV rest', 'dummy heads'])
+      expect(text).not.toContain(word);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 30_000 });
+    // Where it is on the page (not on the screen, which may have scrolled): within the first 900 px.
+    const top = await page.$eval('[data-figure="live-loss"]', (el) => el.getBoundingClientRect().top + window.scrollY);
+    expect(top).toBeLessThan(900);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: '/tmp/attnlab-web-page-icl-training-1440.png' });
+    await page.click('#icl-reset');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('bad settings: refused up front, named next to the field in plain words, old results marked stale (bugs 11, 12)', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/icl');
+    await page.waitForSelector('#icl-train:not([disabled])', { timeout: 60_000 });
+    await page.fill('#icl-optimizer-lr', '');
+    await page.click('#icl-train');
+    await page.waitForSelector('#icl-error:not(:empty)');
+    const message = (await page.textContent('#icl-error'))!;
+    expect(message).toContain('Learning rate');
+    expect(message).not.toContain('config.');
+    expect(message).not.toContain('optimizer.lr');
+    expect(await page.getAttribute('#icl-optimizer-lr', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#icl-optimizer-lr-problem')).toContain('empty or not a number');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('icl-optimizer-lr');
+    expect(await page.getAttribute('#icl-results', 'data-stale')).toBe('true');
+    expect(await page.isVisible('#icl-stale')).toBe(true);
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('idle');
+    // Oversized: refused before the worker starts, the fields it grows with marked.
+    await page.fill('#icl-optimizer-lr', '0.01');
+    await page.fill('#icl-L', '4096');
+    await page.fill('#icl-batch', '65536');
+    await page.click('#icl-train');
+    await page.waitForFunction(() => document.getElementById('icl-error')?.textContent?.includes('Too big'));
+    expect(await page.getAttribute('#icl-optimizer-lr', 'aria-invalid')).toBeNull();
+    expect(await page.getAttribute('#icl-batch', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#icl-error')).toMatch(/Make .*Batch/);
+    expect(await page.getAttribute('#icl', 'data-status')).toBe('idle');
+    expect(await axeViolations(page)).toEqual([]);
+    // The same on an experiment page's form (value-matrix).
+    const vm = await open(plain, '/?backend=cpu#/value-matrix', '#value-matrix[data-status="done"]');
+    const lr = await vm.page.$('#value-matrix-learning-lr');
+    if (lr) {
+      await lr.fill('');
+      await vm.page.click('#value-matrix-run');
+      await vm.page.waitForSelector('#value-matrix-error:not(:empty)');
+      expect(await vm.page.getAttribute('#value-matrix-learning-lr', 'aria-invalid')).toBe('true');
+      expect(await vm.page.textContent('#value-matrix-error')).not.toContain('config.');
+      expect(await vm.page.isVisible('#value-matrix-stale')).toBe(true);
+    }
+    expect([...errors, ...vm.errors]).toEqual([]);
+    await Promise.all([page.close(), vm.page.close()]);
+  }, 180_000);
+
   it('sweep results: a results.jsonl from the file picker becomes the aggregate table and the error-vs-L bands; a bad file is named', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/sweep');
     const row = (index: number, heads: number, seed: number, loss: number) => ({
@@ -617,6 +840,59 @@ describe('web lab in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  // Every page (issue #14, bugs 14 and 15): axe-core finds nothing at 1440×900 and 390×844; on a phone no page
+  // is wider than the screen, the header is compact, chart text stays ≥ 10 px and heatmap digits fit their cells.
+  const READY = 'main[data-ready="true"]';
+  const PAGES: [name: string, hash: string, ready: string][] = [
+    ['walkthrough', '#/walkthrough?mode=qkv&step=4', READY],
+    ['walkthrough-heads', '#/walkthrough?mode=embeddings&step=1', READY],
+    ['value-matrix', '#/value-matrix', '#value-matrix[data-status="done"]'],
+    ['kv-cache', '#/kv-cache', READY],
+    ['icl', '#/icl', READY],
+    ['cv-sweep', '#/cv-sweep', READY],
+    ['sweep', '#/sweep', READY],
+  ];
+  it.each(PAGES)(
+    '%s: axe-core clean at 1440×900 and 390×844; at 390 px no wider than the screen, a compact header, readable chart text, digits that fit',
+    async (name, hash, ready) => {
+      for (const viewport of [
+        { width: 1440, height: 900 },
+        { width: 390, height: 844 },
+      ]) {
+        const { page, errors } = await open(plain, `/?backend=cpu${hash}`, ready, viewport);
+        // Figures are drawn again for the width they get once on the page.
+        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+        await page.screenshot({ path: `/tmp/attnlab-web-page-${name}-${viewport.width}.png`, fullPage: true });
+        const l = await layout(page);
+        expect(l.overflowing).toEqual([]);
+        expect(l.smallDigits).toBe(0);
+        if (viewport.width === 390) {
+          expect(l.scrollWidth).toBeLessThanOrEqual(l.innerWidth);
+          expect(l.header).toBeLessThan(120);
+          expect(l.smallText).toEqual([]);
+        }
+        expect(await axeViolations(page)).toEqual([]);
+        expect(errors).toEqual([]);
+        await page.close();
+      }
+    },
+    180_000,
+  );
+
+  it('exports: 36 rapid clicks give 36 files (issue #14, bug 13)', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/walkthrough?mode=qkv&step=4');
+    const names: string[] = [];
+    page.on('download', (d) => names.push(d.suggestedFilename()));
+    const kinds = ['svg', 'csv', 'json', 'png'];
+    for (let i = 0; i < 36; i++) await page.click(`[data-figure="wt"] button[data-export="${kinds[i % 4]}"]`);
+    const deadline = Date.now() + 60_000;
+    while (names.length < 36 && Date.now() < deadline) await page.waitForTimeout(200);
+    expect(names).toHaveLength(36);
+    expect(names.filter((n) => n.endsWith('.png'))).toHaveLength(9);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
 
   it('CV sweep: the page drives getExperiment("cv-sweep"), or says clearly that it is not registered', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/cv-sweep');

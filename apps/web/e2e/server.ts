@@ -33,7 +33,13 @@ export function serveStatic(root: string): Promise<StaticServer> {
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
     const send = (status: number, type: string): void => {
       log.push({ path, status, type });
-      res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+      // Cross-origin isolated, as vite dev/preview serve it: the worker may use SharedArrayBuffer (threads).
+      res.writeHead(status, {
+        'Content-Type': type,
+        'Cache-Control': 'no-store',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+      });
     };
     if (!file.startsWith(normalize(root) + sep) && file !== normalize(root)) {
       send(403, 'text/plain');

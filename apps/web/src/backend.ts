@@ -1,4 +1,12 @@
-import { BACKEND_ORDER, initBackend, type BackendPreference, type BackendReport } from '@attnlab/backend';
+import {
+  BACKEND_ORDER,
+  initBackend,
+  probeBackends,
+  type BackendName,
+  type BackendPreference,
+  type BackendReport,
+} from '@attnlab/backend';
+import * as tf from '@tensorflow/tfjs-core';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -51,3 +59,76 @@ const LABEL: Record<string, string> = {
   tensorflow: 'TensorFlow',
 };
 export const backendLabel = (name: string): string => LABEL[name] ?? name;
+
+/** One backend's time on the probe (ms, the median of five runs after a warm-up), or why it cannot run. */
+interface BackendTiming {
+  name: BackendName;
+  ms?: number;
+  reason?: string;
+}
+export interface BackendMeasurement {
+  fastest: BackendName;
+  timings: BackendTiming[];
+  /** 'measured' now, or read back from this browser's earlier measurement. */
+  source: 'measured' | 'cache';
+}
+
+const MEASURE_KEY = 'attnlab:backend-measurement:v1';
+
+/** The probe: attention over a batch of small prompts (the lab's own kind of work), read back. */
+async function timeProbe(): Promise<number> {
+  const once = async (): Promise<number> => {
+    const t0 = performance.now();
+    const y = tf.tidy(() => {
+      const x = tf.randomNormal([64, 41, 6], 0, 1, 'float32', 1);
+      const w = tf.softmax(tf.div(tf.matMul(x, x, false, true), Math.sqrt(6)));
+      return tf.sum(tf.matMul(w, x));
+    });
+    await y.data();
+    y.dispose();
+    return performance.now() - t0;
+  };
+  await once(); // warm-up: shader compilation, WASM start-up
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) times.push(await once());
+  return times.sort((a, b) => a - b)[2]!;
+}
+
+/**
+ * Which backend is fastest in this browser, by measuring: every backend that starts runs the probe,
+ * and the fastest wins (a software WebGPU adapter is slower than WASM on most machines, a real GPU
+ * faster). The answer is kept in localStorage (per browser and tfjs version), so only the first
+ * visit pays for it (about a second).
+ */
+export async function measureBackends(): Promise<BackendMeasurement> {
+  const key = `${navigator.userAgent} tfjs ${tf.version_core}`;
+  try {
+    const cached = JSON.parse(localStorage.getItem(MEASURE_KEY) ?? 'null') as
+      (Omit<BackendMeasurement, 'source'> & { key: string }) | null;
+    if (cached && cached.key === key) return { fastest: cached.fastest, timings: cached.timings, source: 'cache' };
+  } catch {
+    /* unreadable: measured again */
+  }
+  const candidates = await probeBackends({ wasmPaths: WASM_PATHS, allowSoftwareWebGPU: true });
+  const timings: BackendTiming[] = [];
+  for (const c of candidates) {
+    if (c.status !== 'available') {
+      timings.push({ name: c.name, reason: c.reason ?? c.status });
+      continue;
+    }
+    try {
+      if (!(await tf.setBackend(c.name))) throw new Error('did not start');
+      timings.push({ name: c.name, ms: Math.round((await timeProbe()) * 100) / 100 });
+    } catch (e) {
+      timings.push({ name: c.name, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const timed = timings.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
+  const fastest = timed[0]?.name ?? 'cpu';
+  try {
+    localStorage.setItem(MEASURE_KEY, JSON.stringify({ key, fastest, timings }));
+  } catch {
+    /* storage full or off: measured again next time */
+  }
+  return { fastest, timings, source: 'measured' };
+}

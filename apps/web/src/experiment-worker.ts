@@ -41,8 +41,14 @@ async function run(msg: Extract<ToWorker, { type: 'run' }>, gen: number): Promis
     );
   } catch (err) {
     const error = err as Error & { field?: string };
-    if (ctl.signal.aborted) post({ type: 'error', runId: msg.runId, message: 'aborted' });
-    else
+    if (ctl.signal.aborted) {
+      // Paused after training, in the evaluation: training's last checkpoint is what Resume continues from.
+      const checkpoint = gen === generation ? saved?.slice() : undefined;
+      post(
+        { type: 'error', runId: msg.runId, message: 'aborted', ...(checkpoint ? { checkpoint } : {}) },
+        checkpoint ? [checkpoint.buffer] : [],
+      );
+    } else
       post({ type: 'error', runId: msg.runId, message: error.message, ...(error.field ? { field: error.field } : {}) });
   }
 }
@@ -61,6 +67,8 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     generation++;
     controller?.abort();
     saved = undefined;
+  } else if (msg.type === 'restore') {
+    saved = msg.checkpoint.slice();
   } else if (msg.type === 'run') {
     const gen = generation;
     queue = queue.then(() => run(msg, gen));

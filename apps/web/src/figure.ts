@@ -1,4 +1,11 @@
-import { renderSvg, toCsv, type FigureSpec, type TableSpec } from '@attnlab/plot';
+import {
+  renderSvg,
+  toCsv,
+  type FigureSpec,
+  type HeatmapGridSpec,
+  type HeatmapSpec,
+  type TableSpec,
+} from '@attnlab/plot';
 import { button, download, downloadBlob, fmtSig, h } from './dom.js';
 import { accessibleHeatmap } from './heatmap.js';
 
@@ -36,6 +43,43 @@ function svgSummary(svg: string): string {
   const t = document.createElement('textarea');
   t.innerHTML = m[1]!; // decode the XML entities plot wrote
   return t.value;
+}
+
+/** Below this width (px) a figure is laid out for the space it has (a phone), above it as designed. */
+const FIT_BELOW = 640;
+
+/** The width in px a figure panel's body has (its own, once on the page; else the page's less its padding). */
+function availableWidth(body: HTMLElement): number {
+  if (body.isConnected && body.clientWidth > 0) return body.clientWidth;
+  const main = document.getElementById('main');
+  return Math.max(240, (main?.clientWidth ?? window.innerWidth) - 48 - 26);
+}
+
+const svgWidth = (svg: string): number => Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 0);
+
+/**
+ * The spec as drawn on screen in `width` px: as designed when it fits; narrower otherwise, so its
+ * text keeps its size instead of being scaled down to 6–8 px: a chart gets the width, a heatmap
+ * smaller cells (the plot leaves out digits that would not fit them), a grid two panels a row; the
+ * title moves out of the SVG (the panel shows it as text, which wraps). Exports keep the design.
+ */
+export function fitSpec(spec: FigureSpec, width: number): FigureSpec {
+  if (width >= FIT_BELOW || spec.kind === 'table') return spec;
+  const { title: _t, ...untitled } = spec;
+  if (spec.kind === 'line' || spec.kind === 'bar')
+    return { ...untitled, width: Math.max(240, Math.min(spec.width ?? 640, Math.floor(width))) };
+  const base = (spec.kind === 'heatmap-grid' ? { ...untitled, columns: Math.min(2, spec.panels.length) } : untitled) as
+    HeatmapSpec | HeatmapGridSpec;
+  if (svgWidth(renderSvg(base)) <= width) return base;
+  // The largest cell size that fits (the width grows with it).
+  let lo = 3;
+  let hi = 48;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (svgWidth(renderSvg({ ...base, cellSize: mid })) <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  return { ...base, cellSize: lo };
 }
 
 function htmlTable(spec: TableSpec): HTMLTableElement {
@@ -76,22 +120,42 @@ export interface FigurePanel {
  */
 export function figurePanel(id: string, spec: FigureSpec, opts: { file?: string; data?: unknown } = {}): FigurePanel {
   const body = h('div', { class: 'figure-body' });
+  const caption = h('p', { class: 'fig-title', hidden: true });
   const summary = h('p', { class: 'summary', id: `${id}-summary` });
   const el = h('section', { class: 'fig-panel', 'data-figure': id, 'aria-describedby': summary.id });
   let current = spec;
   let data = opts.data;
   let svg = '';
+  let drawnWidth = 0;
   const file = opts.file ?? id;
   const draw = (): void => {
     svg = renderSvg(current);
-    if (current.kind === 'heatmap' || current.kind === 'heatmap-grid')
-      body.replaceChildren(accessibleHeatmap(current, `${id}-heatmap`, svg));
-    else if (current.kind === 'table') body.replaceChildren(htmlTable(current));
-    else {
+    drawnWidth = availableWidth(body);
+    const shown = fitSpec(current, drawnWidth);
+    const screenSvg = shown === current ? svg : renderSvg(shown);
+    const moved = shown !== current && current.kind !== 'table' && current.title ? current.title : '';
+    caption.textContent = moved;
+    caption.hidden = !moved;
+    if (shown.kind === 'heatmap' || shown.kind === 'heatmap-grid')
+      body.replaceChildren(accessibleHeatmap(shown, `${id}-heatmap`, screenSvg, current.title));
+    else if (shown.kind === 'table') {
+      // A wide table scrolls inside its panel; the scrolling box is a tab stop with a name (keyboard users reach it).
+      const wrap = h('div', {
+        class: 'table-scroll',
+        tabindex: '0',
+        role: 'region',
+        'aria-label': current.title ?? 'table',
+      });
+      wrap.append(htmlTable(shown));
+      body.replaceChildren(wrap);
+    } else {
       const div = h('div', { class: 'chart' });
-      div.innerHTML = svg; // plot escapes all text
+      div.innerHTML = screenSvg; // plot escapes all text
       body.replaceChildren(div);
     }
+    // The SVG's accessible name stays the figure's title when the drawn title moved out of it.
+    const name = moved ? body.querySelector('svg > title') : null;
+    if (name) name.textContent = moved;
     summary.textContent =
       current.kind === 'table'
         ? `Table with ${current.rows.length} rows: ${current.columns.join(', ')}.`
@@ -122,8 +186,20 @@ export function figurePanel(id: string, spec: FigureSpec, opts: { file?: string;
     }),
     status,
   );
-  el.append(body, summary, exports);
+  el.append(caption, body, summary, exports);
   draw();
+  // Drawn again for the width it gets once on the page, and when that changes (a phone turned).
+  if (typeof ResizeObserver === 'function') {
+    let pending = 0;
+    new ResizeObserver(() => {
+      if (pending) return;
+      pending = requestAnimationFrame(() => {
+        pending = 0;
+        const w = availableWidth(body);
+        if (Math.abs(w - drawnWidth) > 8 && (w < FIT_BELOW || drawnWidth < FIT_BELOW)) draw();
+      });
+    }).observe(body);
+  }
   return {
     el,
     update(next, nextData) {

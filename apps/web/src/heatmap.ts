@@ -6,7 +6,12 @@ import { h } from './dom.js';
  * focusable (roving tabindex), arrow keys / Home / End to move within a panel, PageUp / PageDown
  * to move between panels, and a live readout of the focused cell.
  */
-export function accessibleHeatmap(spec: HeatmapSpec | HeatmapGridSpec, id: string, svg = renderSvg(spec)): HTMLElement {
+export function accessibleHeatmap(
+  spec: HeatmapSpec | HeatmapGridSpec,
+  id: string,
+  svg = renderSvg(spec),
+  title = spec.title,
+): HTMLElement {
   const readout = h(
     'p',
     { class: 'readout', id: `${id}-readout`, 'aria-live': 'polite' },
@@ -22,7 +27,7 @@ export function accessibleHeatmap(spec: HeatmapSpec | HeatmapGridSpec, id: strin
     class: 'heatmap',
     id,
     role: 'group',
-    'aria-label': `${spec.title ?? 'heatmap'}: ${what}`,
+    'aria-label': `${title ?? 'heatmap'}: ${what}`,
     'aria-describedby': readout.id,
   });
   // renderSvg escapes every piece of text, so its output is safe to insert as markup.

@@ -1,5 +1,5 @@
 import type { BackendReport } from '@attnlab/backend';
-import { backendLabel, requestedBackend, startBackend } from './backend.js';
+import { backendLabel, measureBackends, requestedBackend, startBackend, type BackendMeasurement } from './backend.js';
 import { h } from './dom.js';
 import { attentionPage } from './pages/attention.js';
 import { cvSweepPage } from './pages/cv-sweep.js';
@@ -15,13 +15,45 @@ import './style.css';
 /** What the e2e tests (and curious users, in the console) can read. */
 declare global {
   interface Window {
-    __app?: { backend: string; report: BackendReport; forcedFailure?: string; warning?: string };
+    __app?: {
+      backend: string;
+      report: BackendReport;
+      forcedFailure?: string;
+      warning?: string;
+      measured?: BackendMeasurement;
+    };
     /** Test hook: what the pages computed (e.g. the ICL trainer's losses and frame times). */
     __attnlab?: Record<string, unknown>;
   }
 }
 
-function showBadge(report: BackendReport, forcedFailure?: string, warning?: string): void {
+/** A select to switch backend from the page: a reload with ?backend= (the page's state is in the hash). */
+function backendSelect(current: string, requested: string): HTMLSelectElement {
+  const select = h('select', { id: 'backend-select', 'aria-label': 'Backend' });
+  for (const [value, label] of [
+    ['auto', 'Fastest here (measured)'],
+    ['webgpu', 'WebGPU'],
+    ['webgl', 'WebGL'],
+    ['wasm', 'WASM'],
+    ['cpu', 'CPU'],
+  ] as const)
+    select.append(h('option', { value, selected: value === (requested === 'auto' ? 'auto' : current) }, label));
+  select.addEventListener('change', () => {
+    const q = new URLSearchParams(location.search);
+    if (select.value === 'auto') q.delete('backend');
+    else q.set('backend', select.value);
+    const search = q.toString();
+    location.assign(`${location.pathname}${search ? `?${search}` : ''}${location.hash}`);
+  });
+  return select;
+}
+
+function showBadge(
+  report: BackendReport,
+  forcedFailure?: string,
+  warning?: string,
+  measured?: BackendMeasurement,
+): void {
   const badge = document.getElementById('backend-badge')!;
   const detail = document.getElementById('backend-detail')!;
   badge.dataset.backend = report.chosen;
@@ -41,9 +73,22 @@ function showBadge(report: BackendReport, forcedFailure?: string, warning?: stri
     detail.hidden = !detail.hidden;
     toggle.setAttribute('aria-expanded', String(!detail.hidden));
   });
-  badge.replaceChildren(h('span', { class: 'badge-label' }, 'Backend '), toggle);
-  const skipped = report.candidates.filter((c) => c.status === 'unavailable' || c.status === 'skipped');
-  const items = report.candidates
+  if (measured) toggle.textContent = `${backendLabel(report.chosen)}${soft} · fastest here`;
+  badge.replaceChildren(
+    h('span', { class: 'badge-label' }, 'Backend '),
+    toggle,
+    backendSelect(report.chosen, measured ? 'auto' : report.preference),
+  );
+  const candidates = measured
+    ? measured.timings.map((t) => ({
+        name: t.name,
+        status: t.ms !== undefined ? (t.name === report.chosen ? 'chosen' : 'available') : 'unavailable',
+        reason: t.ms !== undefined ? `${t.ms} ms on the probe` : t.reason,
+        hint: undefined as string | undefined,
+      }))
+    : report.candidates;
+  const skipped = candidates.filter((c) => c.status === 'unavailable' || c.status === 'skipped');
+  const items = candidates
     .filter((c) => c.status !== 'not-tried')
     .map((c) =>
       h(
@@ -60,7 +105,10 @@ function showBadge(report: BackendReport, forcedFailure?: string, warning?: stri
       'p',
       {},
       `Running on ${backendLabel(report.chosen)} via ${report.via}${report.adapter ? ` (${[report.adapter.vendor, report.adapter.architecture, report.adapter.description].filter(Boolean).join(' / ')})` : ''}. `,
-      `Requested: ${report.preference}. tfjs-core ${report.versions.tfjsCore}. Override with ?backend=webgpu|webgl|wasm|cpu.`,
+      measured
+        ? `Chosen by measuring: each backend ran the same short attention workload (${measured.source === 'cache' ? 'measured on an earlier visit, kept in this browser' : 'measured just now'}); the fastest is used. `
+        : `Requested: ${report.preference}. `,
+      `tfjs-core ${report.versions.tfjsCore}. Switch with the menu, or ?backend=webgpu|webgl|wasm|cpu in the address.`,
     ),
     ...(forcedFailure
       ? [h('p', { class: 'error' }, `The requested backend failed, so auto was used: ${forcedFailure}`)]
@@ -84,14 +132,17 @@ async function boot(): Promise<void> {
     main.focus();
   });
   try {
-    const { report, forcedFailure } = await startBackend(prefer);
+    // auto: the fastest backend here, by measuring (once per browser), not by a fixed order.
+    const measured = prefer === 'auto' ? await measureBackends() : undefined;
+    const { report, forcedFailure } = await startBackend(measured ? measured.fastest : prefer);
     window.__app = {
       backend: report.chosen,
       report,
       ...(forcedFailure ? { forcedFailure } : {}),
       ...(warning ? { warning } : {}),
+      ...(measured ? { measured } : {}),
     };
-    showBadge(report, forcedFailure, warning);
+    showBadge(report, forcedFailure, warning, measured);
   } catch (err) {
     main.replaceChildren(
       h('p', { class: 'error', role: 'alert' }, `No TensorFlow.js backend could start: ${(err as Error).message}`),

@@ -77,8 +77,22 @@ export function paramsToOverrides(schema: ObjectSchema, params: URLSearchParams)
   return out;
 }
 
+/** A problem with one field, in the reader's words (no internal paths). */
+export interface FieldProblem {
+  /** The config's dotted path (`optimizer.lr`), as the schema's errors name it after `config.`. */
+  path: string;
+  message: string;
+}
+
 export interface SchemaForm {
   el: HTMLElement;
+  /**
+   * Marks fields as invalid next to them (highlighted, aria-invalid, the message under the field,
+   * the first one focused) and returns the problems that name fields this form shows; `[]` clears.
+   */
+  showProblems(problems: FieldProblem[]): FieldProblem[];
+  /** The label a field has in this form (its last path segment when it has none). */
+  labelOf(path: string): string;
   /** The values in the form, on top of `base` (numbers parsed; validation is the schema's job). */
   read(base: unknown): Record<string, unknown>;
   /** Puts a config's values into the controls. */
@@ -201,8 +215,38 @@ export function schemaForm(
       h('div', { class: 'field' }, h('label', { for: id }, label), control, help ? h('small', {}, help) : null),
     );
   }
+  const controlOf = (path: string): HTMLElement | null =>
+    list.some((l) => l.path === path) ? root.querySelector(`#${opts.idPrefix}-${path.replace(/\./g, '-')}`) : null;
   const form: SchemaForm = {
     el: root,
+    labelOf: (path) => opts.labels?.[path] ?? path.split('.').pop()!,
+    showProblems(problems) {
+      root.querySelectorAll('.field-error').forEach((e) => e.remove());
+      root.querySelectorAll('[aria-invalid]').forEach((e) => {
+        e.removeAttribute('aria-invalid');
+        const d = (e.getAttribute('aria-describedby') ?? '').split(' ').filter((x) => !x.endsWith('-problem'));
+        if (d.length) e.setAttribute('aria-describedby', d.join(' '));
+        else e.removeAttribute('aria-describedby');
+        e.closest('.field')?.classList.remove('invalid');
+      });
+      const shown: FieldProblem[] = [];
+      for (const p of problems) {
+        const control = controlOf(p.path);
+        if (!control) continue;
+        shown.push(p);
+        const note = h('small', { class: 'field-error', id: `${control.id}-problem` }, p.message);
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute(
+          'aria-describedby',
+          [control.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '),
+        );
+        const field = control.closest('.field') ?? control.parentElement!;
+        field.classList.add('invalid');
+        field.append(note);
+      }
+      if (shown.length) controlOf(shown[0]!.path)?.focus();
+      return shown;
+    },
     read(base) {
       const out = JSON.parse(JSON.stringify(base ?? {})) as Record<string, unknown>;
       readers.forEach((r) => r(out));
@@ -214,4 +258,49 @@ export function schemaForm(
   };
   form.write(value);
   return form;
+}
+
+const isConfigError = (e: unknown): e is Error & { field: string; allowed: string; received: unknown } =>
+  e instanceof Error && typeof (e as { field?: unknown }).field === 'string' && 'allowed' in e;
+
+/**
+ * An error from `resolveConfig` or `checkResources` in the reader's words: the fields to mark (a
+ * too-big run marks the fields its size grows with) and one sentence naming them by their labels,
+ * never by internal paths. Any other error is passed on as it is.
+ */
+export function configProblems(
+  err: unknown,
+  form: SchemaForm,
+  estimate?: () => { drivers: { field: string; value: number }[] } | undefined,
+): { problems: FieldProblem[]; message: string } {
+  if (!isConfigError(err)) return { problems: [], message: err instanceof Error ? err.message : String(err) };
+  if (err.field === 'resources') {
+    const drivers = estimate?.()?.drivers ?? [];
+    // "resources: this run would need about 64 GB (…); it grows with …; got 68987912192"
+    const need = /this run would need about ([^(;]+)/.exec(err.message)?.[1]?.trim() ?? 'more memory';
+    const limit = /limit of ([^;]+?);/.exec(err.message)?.[1] ?? 'this tab’s limit';
+    const problems = drivers.map((d) => ({
+      path: d.field.replace(/^config\./, ''),
+      message: `The run would need about ${need} of memory (the limit is ${limit}); make this smaller.`,
+    }));
+    const names = problems.map((p) => form.labelOf(p.path));
+    return {
+      problems,
+      message:
+        `Too big to run here: about ${need} of memory, more than the limit of ${limit}. ${names.length ? `Make ${names.join(', ')} smaller.` : ''}`.trim(),
+    };
+  }
+  const path = err.field.replace(/^config\./, '');
+  const r = err.received;
+  const got =
+    typeof r === 'number' && Number.isNaN(r)
+      ? 'it is empty or not a number'
+      : r === undefined
+        ? 'it is missing'
+        : `not ${typeof r === 'string' ? `“${r}”` : JSON.stringify(r)}`;
+  const message = `Must be ${err.allowed} (${got}).`;
+  return {
+    problems: [{ path, message }],
+    message: `${form.labelOf(path)}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`,
+  };
 }

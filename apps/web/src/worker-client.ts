@@ -5,7 +5,8 @@ import type { FromWorker, ToWorker } from './worker-protocol.js';
 export interface RunHandlers {
   onEvent(event: ExperimentEvent): void;
   onDone(result: ExperimentResult, checkpoint?: Uint8Array): void;
-  onError(message: string, field?: string): void;
+  /** `checkpoint`: a paused run's last checkpoint when the pause stopped it outside training. */
+  onError(message: string, field?: string, checkpoint?: Uint8Array): void;
 }
 
 /**
@@ -44,7 +45,7 @@ export class ExperimentWorker {
         }
         this.handlers = undefined;
         if (m.type === 'done') h.onDone(m.result, m.checkpoint);
-        else h.onError(m.message, m.field);
+        else h.onError(m.message, m.field, m.checkpoint);
       };
       this.worker.onerror = (e) => {
         const message = e.message || 'the worker failed to start';
@@ -79,6 +80,11 @@ export class ExperimentWorker {
     this.handlers = undefined;
     this.runId++;
     this.send({ type: 'reset' });
+  }
+
+  /** Gives the worker a paused run's checkpoint (kept from another worker); `run(…, { resume: true })` continues it. */
+  restore(checkpoint: Uint8Array): void {
+    this.send({ type: 'restore', checkpoint: checkpoint.slice() });
   }
 
   terminate(): void {

@@ -9,7 +9,9 @@ export type ToWorker =
   /** Stops the run at the next step boundary (it saves a checkpoint first). */
   | { type: 'abort' }
   /** Stops the run and forgets the checkpoint (including the one the stopped run is about to write). */
-  | { type: 'reset' };
+  | { type: 'reset' }
+  /** Puts back a paused run's checkpoint (from another worker), so the next resume continues it. */
+  | { type: 'restore'; checkpoint: Uint8Array };
 
 /** Messages from the worker to the page; `runId` says which run they belong to. */
 export type FromWorker =
@@ -18,4 +20,5 @@ export type FromWorker =
   | { type: 'event'; runId: number; event: ExperimentEvent }
   /** `checkpoint`: the serialized checkpoint after the run (the trained weights), when there is one. */
   | { type: 'done'; runId: number; result: ExperimentResult; checkpoint?: Uint8Array }
-  | { type: 'error'; runId: number; message: string; field?: string };
+  /** `checkpoint`: for a run stopped by a pause, the last one written (training's end, in an evaluation). */
+  | { type: 'error'; runId: number; message: string; field?: string; checkpoint?: Uint8Array };

@@ -190,6 +190,51 @@ describe('renderSvg: heatmaps', () => {
     expect(vals[0]!.attrs.fill).toBe('#ffffff'); // on dark purple
     expect(vals[2]!.attrs.fill).toBe('#000000'); // on yellow
   });
+  it('cell digits fit their cells: one font per panel, none when they would be under 9 px', () => {
+    // "−0.0542" is 7 characters; at 0.64 em each (DejaVu's digits) and 12 px it is 53.8 px wide, more than a
+    // 44 px cell: the panel's digits shrink to (44 − 6) / (7 · 0.64) = 8.48 px < 9, so they are left out.
+    const values = [
+      [-0.0542, 0.0793, 0.13],
+      [0.5, 0.25, 1],
+    ];
+    const at = (cellSize: number) =>
+      findAll(parseXml(renderSvg({ kind: 'heatmap', values, cellSize, showValues: true })), byClass('cell-value'));
+    expect(at(44)).toHaveLength(0);
+    // 60 px: 3 significant digits ("-0.0542" stays 7 characters): (60 − 6) / 4.48 = 12.05 → the full 12 px.
+    const wide = at(60);
+    expect(wide).toHaveLength(6);
+    expect(new Set(wide.map((t) => t.attrs['font-size']))).toEqual(new Set(['12']));
+    // 52 px: (52 − 6) / 4.48 = 10.27 px for every digit of the panel, and each fits its cell.
+    const mid = at(52);
+    expect(new Set(mid.map((t) => t.attrs['font-size']))).toEqual(new Set(['10.27']));
+    mid.forEach((t) => expect([...t.text].length * 0.64 * 10.27).toBeLessThanOrEqual(52 - 6 + 0.01));
+  });
+  it('grid panel titles wider than their panels never overlap (the columns widen)', () => {
+    const panel = (title: string) => ({
+      title,
+      values: [
+        [1, -1],
+        [0, 2],
+      ],
+    });
+    const svg = parseXml(
+      renderSvg({ kind: 'heatmap-grid', cellSize: 10, panels: [panel('head 0: w=-0.480'), panel('head 1: w=-0.101')] }),
+    );
+    const xs = findAll(svg, byClass('panel-title')).map((t) => Number(t.attrs.x));
+    // Each title is 17 characters, ≈ 17 · 0.58 · 12 = 118 px: the centres are at least that far apart.
+    expect(xs[1]! - xs[0]!).toBeGreaterThanOrEqual(118);
+  });
+  it('a narrow line chart (a phone) puts its legend below the plot area, a wide one beside it', () => {
+    const narrow = parseXml(renderSvg({ ...line, width: 340 }));
+    const wide = parseXml(renderSvg(line));
+    const entryY = (svg: XmlElement) =>
+      Number(findAll(findAll(svg, byClass('legend'))[0]!, (e) => e.name === 'text')[0]!.attrs.y);
+    const frameOf = (svg: XmlElement) => findAll(svg, byClass('frame'))[0]!.attrs.d!;
+    const bottomOf = (svg: XmlElement) => Number(/V([\d.]+)/.exec(frameOf(svg))![1]);
+    expect(entryY(narrow)).toBeGreaterThan(bottomOf(narrow));
+    expect(entryY(wide)).toBeLessThan(bottomOf(wide));
+    expect(Number(narrow.attrs.height)).toBe(400 + 3 * 18 + 8);
+  });
   it('grid: one panel per head with its title, one shared colour bar', () => {
     const svg = parseXml(renderSvg(grid));
     expect(findAll(svg, byClass('panel'))).toHaveLength(4);

@@ -15,6 +15,8 @@ import type {
 import { panelValues, validateFigure } from './validate.js';
 
 const FONT = 12;
+/** The smallest font (px at scale 1) for the digits in heatmap cells; below it they are left out. */
+const MIN_DIGIT_FONT = 9;
 const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 const INK = '#222222';
 const GRID = '#e3e3e3';
@@ -145,7 +147,11 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const allX = spec.series.flatMap((s) => s.x);
   const allY = spec.series.flatMap((s) => [...s.y, ...(s.lower ?? []), ...(s.upper ?? [])]);
   const top = spec.title ? 40 : 16;
-  const right = showLegend ? legendWidth(spec.series.map((s) => s.name)) + 16 : 20;
+  // A narrow chart (a phone's width) keeps its plot area: the legend goes below it instead of beside.
+  const legendW = showLegend ? legendWidth(spec.series.map((s) => s.name)) + 16 : 0;
+  const legendBelow = showLegend && width < 480 && width - legendW < width * 0.65;
+  const right = showLegend && !legendBelow ? legendW : 20;
+  const legendH = legendBelow ? spec.series.length * 18 + 8 : 0;
   const bottom = spec.x?.label ? 52 : 32;
   // First pass for the y tick width, which sets the left margin.
   const ys0 = makeScale(yKind, allY, height - bottom, top, spec.y ?? {});
@@ -159,7 +165,7 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const ys = makeScale(yKind, allY, area.y1, area.y0, spec.y ?? {});
   const ok = (v: number, kind: string): boolean => Number.isFinite(v) && (kind === 'linear' || v > 0);
   const out = [
-    open(ctx, width, height, `Line chart of ${spec.series.map((s) => s.name).join(', ')}.`),
+    open(ctx, width, height + legendH, `Line chart of ${spec.series.map((s) => s.name).join(', ')}.`),
     titleText(spec, width),
   ];
   out.push(
@@ -222,8 +228,8 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
           kind: 'line' as const,
           dashed: s.dashed,
         })),
-        area.x1 + 16,
-        area.y0 + 8,
+        legendBelow ? area.x0 : area.x1 + 16,
+        legendBelow ? height + 4 : area.y0 + 8,
       ),
     );
   }
@@ -379,7 +385,17 @@ function drawPanel(
   const cols = p.values[0]!.length;
   const gx = ox + lay.rowLabelW;
   const cell = lay.cell;
-  const show = showValues ?? (cell >= 30 && rows * cols <= 256);
+  // The digits are set at one size for the whole panel, small enough that the longest fits its cell
+  // with a margin; below MIN_DIGIT_FONT they would be unreadable (and collide), so none are drawn
+  // (the cells' titles and the page's readout still give every value).
+  const digitsOf = (v: number): string => formatNumber(v, cell >= 44 ? 3 : 2);
+  // Widths in em: digits are wider than average text (≈ 0.64 em in DejaVu Sans, the widest common one).
+  const longest = maxOf(
+    p.values.flatMap((r) => r.filter((v) => Number.isFinite(v))),
+    (v) => [...digitsOf(v)].length * 0.64,
+  );
+  const fs = Math.min(FONT, cell / 3.2, longest > 0 ? (cell - 6) / longest : FONT);
+  const show = (showValues ?? (cell >= 30 && rows * cols <= 256)) && fs >= MIN_DIGIT_FONT;
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       const v = p.values[i]![j]!;
@@ -399,12 +415,10 @@ function drawPanel(
       );
       if (show && !masked) {
         const fg = luminance(fill) > 0.4 ? '#000000' : '#ffffff';
-        const fs = Math.min(FONT, cell / 3.2);
         out.push(
-          `<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${fg}" pointer-events="none">${esc(formatNumber(v, cell >= 44 ? 3 : 2))}</text>`,
+          `<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${fg}" pointer-events="none">${esc(digitsOf(v))}</text>`,
         );
       } else if (show && masked) {
-        const fs = Math.min(FONT, cell / 3.2);
         out.push(
           `<text class="cell-value" x="${px(x + cell / 2)}" y="${px(y + cell / 2 + fs * 0.35)}" text-anchor="middle" font-size="${px(fs)}" fill="${MUTED}" pointer-events="none">×</text>`,
         );
@@ -489,7 +503,13 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
   const lays = panels.map((p) => panelLayout(p, spec.cellSize, maxSide));
   const hasPanelTitles = spec.kind === 'heatmap-grid' && panels.some((p) => p.title);
   const panelTitleH = hasPanelTitles ? 20 : 0;
-  const colW = maxOf(lays, (l) => l.w) + 16;
+  // A column is as wide as its panel's title too (bold, so ≈ 8% wider than the estimate): titles never overlap.
+  const titleW = hasPanelTitles ? maxOf(panels, (p) => (p.title ? textWidth(p.title, FONT) * 1.08 : 0)) : 0;
+  const colW =
+    Math.max(
+      maxOf(lays, (l) => l.w),
+      titleW + 8,
+    ) + 16;
   const rowH = maxOf(lays, (l) => l.h) + panelTitleH + 12;
   const top = spec.title ? 40 : 12;
   const left = 12 + (spec.yLabel ? 20 : 0);

@@ -1,4 +1,5 @@
 import {
+  checkResources,
   getExperiment,
   resolveConfig,
   type Experiment,
@@ -10,7 +11,7 @@ import { button, download, fmtSig, frameThrottle, h } from '../dom.js';
 import { figurePanel, type FigurePanel } from '../figure.js';
 import type { Page, PageContext } from '../router.js';
 import { frameMeter, hook, pageWorker, progressView } from '../runner.js';
-import { configToParams, paramsToOverrides, schemaForm } from '../schema-form.js';
+import { configProblems, configToParams, paramsToOverrides, schemaForm } from '../schema-form.js';
 
 /** A snapshot that is a flat record of numbers (e.g. a CV table) as `name: key` columns; else nothing. */
 function flatNumbers(name: string, value: unknown): Record<string, number | null> | undefined {
@@ -72,17 +73,18 @@ export function experimentPage(o: ExperimentPageOptions): Page {
       const error = h('p', { class: 'error', role: 'alert', id: `${pid}-error` });
       const base = exp.presets.quick;
       let config: unknown;
-      try {
-        config = resolveConfig(exp, { preset: 'quick', overrides: paramsToOverrides(schema, ctx.params) });
-      } catch (e) {
-        config = base;
-        error.textContent = `The link's settings were not valid, so the quick preset is shown: ${(e as Error).message}`;
-      }
-      const form = schemaForm(schema, config, {
+      const form = schemaForm(schema, base, {
         idPrefix: pid,
         ...(o.exclude ? { exclude: o.exclude } : {}),
         ...(o.labels ? { labels: o.labels } : {}),
       });
+      try {
+        config = resolveConfig(exp, { preset: 'quick', overrides: paramsToOverrides(schema, ctx.params) });
+      } catch (e) {
+        config = base;
+        error.textContent = `The link's settings were not valid, so the quick preset is shown. ${configProblems(e, form).message}`;
+      }
+      form.write(config);
       const section = h('section', { id: pid, 'data-status': 'idle' });
       const progress = progressView(pid);
       const frames = h('p', { class: 'muted', id: `${pid}-frames` });
@@ -91,6 +93,11 @@ export function experimentPage(o: ExperimentPageOptions): Page {
       const summary = h('ul', { class: 'summary-list', id: `${pid}-findings` });
       const results = h('div', { class: 'figures', id: `${pid}-results` });
       const resultExports = h('div', { class: 'exports' });
+      const stale = h(
+        'p',
+        { class: 'notice', id: `${pid}-stale`, hidden: true },
+        'The results below are from earlier settings, not from the form above (it has a problem, marked in red).',
+      );
       const worker = pageWorker();
       const meter = frameMeter();
       // One row per phase (e.g. one grid configuration), filled in as its metrics and flat numeric
@@ -183,13 +190,23 @@ export function experimentPage(o: ExperimentPageOptions): Page {
       const run = (): void => {
         if (worker.busy) return;
         error.textContent = '';
+        form.showProblems([]);
         let cfg: unknown;
         try {
           cfg = resolveConfig(exp, { preset: 'quick', overrides: form.read(config) });
+          // Too big for this tab (the experiment's own estimate, the CLI's limit): refused before it starts.
+          checkResources(exp, cfg);
         } catch (e) {
-          error.textContent = (e as Error).message;
+          // Next to the fields, in plain words; the results below are from other settings.
+          const { problems, message } = configProblems(e, form, () => (cfg ? exp.estimate?.(cfg) : undefined));
+          form.showProblems(problems);
+          error.textContent = `Not started: ${message}`;
+          results.dataset.stale = 'true';
+          stale.hidden = results.childElementCount === 0;
           return;
         }
+        delete results.dataset.stale;
+        stale.hidden = true;
         config = cfg;
         ctx.setParams(configToParams(schema, cfg, base));
         rows.clear();
@@ -239,6 +256,7 @@ export function experimentPage(o: ExperimentPageOptions): Page {
         frames,
         phases,
         liveTable,
+        stale,
         summary,
         resultExports,
         results,

@@ -12,13 +12,13 @@ import {
   type IclData,
   type IclWeights,
 } from '@attnlab/experiments';
-import type { FigureSpec, LineSeries } from '@attnlab/plot';
+import type { FigureSpec, LineChartSpec, LineSeries } from '@attnlab/plot';
 import { button, download, fmtSig, frameThrottle, h, reducedMotion } from '../dom.js';
 import { figurePanel, type FigurePanel } from '../figure.js';
 import example from '../fixtures/icl-example.json';
 import type { Page, PageContext } from '../router.js';
 import { frameMeter, hook, pageWorker, progressView } from '../runner.js';
-import { configToParams, paramsToOverrides, schemaForm } from '../schema-form.js';
+import { configProblems, configToParams, paramsToOverrides, schemaForm } from '../schema-form.js';
 
 type IclResult = ExperimentResult<IclConfig, IclData>;
 const EXAMPLE = example as unknown as IclResult;
@@ -33,7 +33,7 @@ const LABELS: Record<string, string> = {
   'optimizer.lr': 'Learning rate',
   steps: 'Steps',
   batch: 'Batch',
-  seed: 'Seed',
+  seed: 'Random seed',
   headCounts: 'Head-count comparison (e.g. 1,2,4,8; empty = only H)',
   'evaluation.samples': 'Tasks per L for the error curves (0 = skip)',
 };
@@ -49,11 +49,11 @@ const settingFields = (c: IclConfig) => ({
 });
 const SETTINGS: Record<Setting, { label: string; fields: ReturnType<typeof settingFields> }> = {
   seed: {
-    label: 'Seed 004: β ~ N(0, I), noise variance 5·10⁻⁴, noiseless target',
+    label: 'Standard: β ~ N(0, I), almost no noise, the query’s y without noise',
     fields: settingFields(iclRegression.presets.seed),
   },
   paper: {
-    label: 'The paper: β ~ N(0, I/d), noise variance 0.1, noisy target, batch 256',
+    label: 'As in He et al. (2025): β ~ N(0, I/d), noise 0.1, noisy query, batch 256',
     fields: settingFields(iclRegression.presets.paper!),
   },
 };
@@ -108,6 +108,80 @@ function figureData(id: string, r: IclResult): unknown {
   return { experiment: r.experiment, figure: id, config: r.config, data: (pick[id] ?? (() => d))() };
 }
 
+/** Where the page keeps its settings for this tab, for a return through the nav (a link without them). */
+const STORAGE_KEY = 'attnlab:icl:settings';
+/**
+ * A run that was training when the page was left through the nav: paused (its checkpoint kept
+ * here, in this tab's memory) and offered again on return. A reload or a closed tab asks first
+ * (beforeunload), and the settings stay in the URL.
+ */
+let parked: { config: IclConfig; checkpoint: Uint8Array; step: number; live: Live; evaluating?: boolean } | undefined;
+
+/** Table columns in the reader's words (the experiment's short names stay in the tooltips of its exports). */
+const COLUMN_WORDS: Record<string, string> = {
+  H: 'heads',
+  'w^h': 'w^h (QK diagonal)',
+  'var diag': 'spread of the QK diagonal',
+  'sup off-diag': 'largest QK entry off the diagonal',
+  'μ^h': 'μ^h (OV weight on y)',
+  'sup OV rest': 'largest other OV entry',
+  dummy: 'unused head?',
+  'dummy heads': 'unused heads',
+};
+function readable(spec: FigureSpec): FigureSpec {
+  if (spec.kind !== 'table') return spec;
+  return { ...spec, columns: spec.columns.map((c) => COLUMN_WORDS[c] ?? c) };
+}
+
+/** Colour and dash per kind of estimator (Okabe–Ito), so no two shown series look alike. */
+const CURVE_STYLE: [RegExp, string, boolean][] = [
+  [/^transformer/, '#0072B2', false],
+  [/^kernel estimator/, '#56B4E9', true],
+  [/^ridge/, '#000000', true],
+  [/^optimal one-step GD/, '#CC79A7', true],
+  [/^one-step GD/, '#E69F00', false],
+  [/debiased/, '#009E73', true],
+  [/Bayes/, '#999999', true],
+  [/preconditioned/, '#D55E00', false],
+];
+/**
+ * The error-vs-L chart with a checkbox per series: by default the trained model's own head count
+ * (transformer and its kernel estimator), ridge, one-step and debiased GD; the other head counts and
+ * estimators one click away. Colours and dashes come from the kind of estimator, the head counts' from the order.
+ */
+function seriesToggles(panel: FigurePanel, spec: LineChartSpec, heads: number): void {
+  const classical = /^(ridge|one-step GD|optimal debiased GD)/;
+  const own = (n: string) => (/\(H=\d+\)/.test(n) ? n.includes(`(H=${heads})`) : classical.test(n));
+  // Head counts in colours none of the estimators uses (Paul Tol's muted palette).
+  const hcolors = ['#332288', '#882255', '#117733', '#AA4499', '#44AA99', '#999933'];
+  const hs = [...new Set(spec.series.map((x) => /\(H=(\d+)\)/.exec(x.name)?.[1]).filter(Boolean))];
+  const styled = spec.series.map((x) => {
+    const style = CURVE_STYLE.find(([re]) => re.test(x.name));
+    const hk = /\(H=(\d+)\)/.exec(x.name)?.[1];
+    const multi = hs.length > 1 && hk !== undefined;
+    return {
+      ...x,
+      color: multi ? hcolors[hs.indexOf(hk) % hcolors.length]! : (style?.[1] ?? x.color),
+      dashed: style ? style[2] : x.dashed,
+    };
+  });
+  const on = new Set(styled.filter((x) => own(x.name)).map((x) => x.name));
+  const draw = () => panel.update({ ...spec, series: styled.filter((x) => on.has(x.name)) });
+  const box = h('fieldset', { class: 'checks series-toggles', id: 'icl-error-curves-series' }, h('legend', {}, 'Show'));
+  styled.forEach((x, i) => {
+    const id = `icl-curve-${i}`;
+    const cb = h('input', { type: 'checkbox', id, checked: on.has(x.name), 'data-series': x.name });
+    cb.addEventListener('change', () => {
+      if (cb.checked) on.add(x.name);
+      else on.delete(x.name);
+      draw();
+    });
+    box.append(h('span', { class: 'check-item' }, cb, h('label', { for: id }, x.name)));
+  });
+  panel.el.prepend(box);
+  draw();
+}
+
 /** Seed 004's in-context regression trainer: iclRegression.run in a worker, drawn live. */
 export const iclPage: Page = {
   path: 'icl',
@@ -117,13 +191,30 @@ export const iclPage: Page = {
     let config: IclConfig;
     const error = h('p', { class: 'error', role: 'alert', id: 'icl-error' });
     const resumeInfo = h('p', { class: 'muted', role: 'status', id: 'icl-resume-note' });
+    // A link without settings (the nav) brings back this tab's last ones.
+    let params = ctx.params;
+    const stored = sessionStorage.getItem(STORAGE_KEY);
+    if ([...params.keys()].length === 0 && stored) {
+      params = new URLSearchParams(stored);
+      ctx.setParams(Object.fromEntries(params));
+    }
+    const saveParams = (values: Record<string, string>): void => {
+      ctx.setParams(values);
+      sessionStorage.setItem(STORAGE_KEY, new URLSearchParams(values).toString());
+    };
+    const form = schemaForm(schema, BASE, {
+      idPrefix: 'icl',
+      include: INCLUDE,
+      labels: LABELS,
+      onInput: () => keepSettings(),
+    });
     try {
-      config = resolveConfig(iclRegression, { preset: 'quick', overrides: paramsToOverrides(schema, ctx.params) });
+      config = resolveConfig(iclRegression, { preset: 'quick', overrides: paramsToOverrides(schema, params) });
     } catch (e) {
       config = BASE;
-      error.textContent = `The link's settings were not valid, so the quick preset is shown: ${(e as Error).message}`;
+      error.textContent = `The link's settings were not valid, so the quick preset is shown. ${configProblems(e, form).message}`;
     }
-    const form = schemaForm(schema, config, { idPrefix: 'icl', include: INCLUDE, labels: LABELS });
+    form.write(config);
     // Which task to learn: seed 004's sampling or the paper's (He, Pan, Chen & Yang 2025).
     const settingSelect = h('select', { id: 'icl-setting' });
     for (const [value, { label }] of Object.entries(SETTINGS))
@@ -131,8 +222,23 @@ export const iclPage: Page = {
     settingSelect.addEventListener('change', () => {
       const batch = document.getElementById('icl-batch') as HTMLInputElement | null;
       if (batch) batch.value = String(SETTINGS[settingSelect.value as Setting].fields.batch);
+      keepSettings();
     });
-    const setting = h('div', { class: 'field' }, h('label', { for: 'icl-setting' }, 'Task setting'), settingSelect);
+    /** The form as a config (the task setting's fields on top); throws what the schema or the size check finds. */
+    const formConfig = (): IclConfig => {
+      const { batch: _b, ...task } = SETTINGS[settingSelect.value as Setting].fields;
+      return resolveConfig(iclRegression, { preset: 'quick', overrides: { ...form.read(config), ...task } });
+    };
+    /** Edits are kept in the URL (and this tab) as they are made, once valid: a reload keeps them. */
+    function keepSettings(): void {
+      if (state === 'running' || state === 'pausing' || state === 'paused') return; // the URL names the run
+      try {
+        saveParams(configToParams(schema, formConfig(), BASE));
+      } catch {
+        /* not valid yet: the URL keeps the last valid settings */
+      }
+    }
+    const setting = h('div', { class: 'field' }, h('label', { for: 'icl-setting' }, 'Kind of task'), settingSelect);
     const section = h('section', { id: 'icl', 'data-status': 'idle' });
     const progress = progressView('icl');
     const frames = h('p', { class: 'muted', id: 'icl-frames', 'aria-live': 'off' });
@@ -141,6 +247,11 @@ export const iclPage: Page = {
     const results = h('div', { class: 'figures', id: 'icl-results' });
     const resultsTitle = h('h2', { id: 'icl-results-title' });
     const resultsNote = h('p', { class: 'muted', id: 'icl-results-note' });
+    const staleNote = h(
+      'p',
+      { class: 'notice', id: 'icl-stale', hidden: true },
+      'The results below are from earlier settings, not from the form above (it has a problem, marked in red).',
+    );
     const resultExports = h('div', { class: 'exports' });
     const worker = pageWorker();
     const meter = frameMeter();
@@ -204,17 +315,18 @@ export const iclPage: Page = {
     };
     const drawLoss = (L: Live): void => {
       const series: LineSeries[] = [];
+      // Copies: the live arrays keep growing, and a panel may draw its spec again later (a resize).
       for (const [phase, s] of L.train)
         series.push({
           name: `training${L.train.size > 1 ? ` ${phase.replace('train ', '')}` : ''}`,
-          x: s.step,
-          y: s.value,
+          x: s.step.slice(),
+          y: s.value.slice(),
         });
       for (const [phase, s] of L.val)
         series.push({
           name: `validation${L.val.size > 1 ? ` ${phase.replace('train ', '')}` : ''}`,
-          x: s.step,
-          y: s.value,
+          x: s.step.slice(),
+          y: s.value.slice(),
           dashed: true,
         });
       if (series.length)
@@ -241,7 +353,7 @@ export const iclPage: Page = {
             y: { label },
             series: Array.from({ length: heads }, (_, hh) => ({
               name: `head ${hh}`,
-              x: dyn.step,
+              x: dyn.step.slice(),
               y: dyn[key].map((v) => v[hh]!),
               markers: dyn.step.length < 30,
             })),
@@ -314,9 +426,12 @@ export const iclPage: Page = {
       resultsTitle.textContent = title;
       resultsNote.textContent = note;
       results.replaceChildren(
-        ...r.figures.map(
-          (f) => figurePanel(`icl-${f.id}`, f.spec, { file: `icl-${f.id}`, data: figureData(f.id, r) }).el,
-        ),
+        ...r.figures.map((f) => {
+          const spec = readable(f.spec);
+          const panel = figurePanel(`icl-${f.id}`, spec, { file: `icl-${f.id}`, data: figureData(f.id, r) });
+          if (f.id === 'error-curves' && spec.kind === 'line') seriesToggles(panel, spec, r.config.heads);
+          return panel.el;
+        }),
       );
       const main = r.data.runs.find((x) => x.heads === r.config.heads) ?? r.data.runs[0]!;
       results.dataset.losses = JSON.stringify(main.loss.value.slice(0, 20));
@@ -355,10 +470,24 @@ export const iclPage: Page = {
       );
     };
 
+    /** Set when the page is left while training: the run's last messages park it instead of drawing. */
+    let leaving = false;
+    /** The paused run's checkpoint (a copy of the worker's), kept should the page be left while paused. */
+    let lastPause: { checkpoint: Uint8Array; step: number; evaluating?: boolean } | undefined;
     const handlers = {
-      onEvent,
+      onEvent: (e: ExperimentEvent) => {
+        if (!leaving) onEvent(e);
+      },
       onDone: (r: ExperimentResult, checkpoint?: Uint8Array) => {
         const res = r as IclResult;
+        if (leaving) {
+          const main = res.data.runs.find((x) => x.heads === res.config.heads) ?? res.data.runs.at(-1)!;
+          if (res.meta.aborted && checkpoint)
+            parked = { config: res.config, checkpoint, step: main.completedSteps, live: liveData };
+          else if (!res.meta.aborted) parked = undefined; // it finished as the page was left: nothing to keep
+          worker.terminate();
+          return;
+        }
         const stats = meter.stop();
         throttle.flush();
         if (stats) {
@@ -380,8 +509,11 @@ export const iclPage: Page = {
           lossSteps: main.loss.step,
           validation: main.validation.value,
           meta: res.meta,
+          engine: main.engine,
+          stepsPerSecond: main.stepsPerSecond,
         });
         if (res.meta.aborted) {
+          lastPause = checkpoint ? { checkpoint, step: main.completedSteps } : undefined;
           setState(
             'paused',
             `Paused at step ${main.completedSteps} of ${res.config.steps}${res.data.runs.length > 1 ? ` (H=${main.heads})` : ''}. Resume continues from the checkpoint kept in memory.`,
@@ -401,10 +533,25 @@ export const iclPage: Page = {
           `Done: ${main.completedSteps} steps${main.finalValidation ? `, final validation MSE ${fmtSig(main.finalValidation.mse)}` : ''}.`,
         );
       },
-      onError: (message: string) => {
+      onError: (message: string, _field?: string, checkpoint?: Uint8Array) => {
+        if (leaving) {
+          if (checkpoint)
+            parked = { config: runConfig, checkpoint, step: runConfig.steps, live: liveData, evaluating: true };
+          worker.terminate();
+          return;
+        }
         meter.stop();
         if (message === 'aborted') {
-          setState(state === 'idle' ? 'idle' : 'paused', 'Paused.');
+          if (state === 'idle') return setState('idle');
+          // The pause landed after training, in the evaluation: training is kept (its last checkpoint).
+          lastPause = checkpoint ? { checkpoint, step: runConfig.steps, evaluating: true } : undefined;
+          setState(
+            'paused',
+            checkpoint
+              ? `Paused in the evaluation after training (training is done and kept). Resume finishes the evaluation.`
+              : 'Paused before anything was saved: Train starts again.',
+          );
+          hook('icl', { pausedIn: liveData.phase });
           return;
         }
         error.textContent = message;
@@ -415,18 +562,27 @@ export const iclPage: Page = {
     const start = (resume: boolean): void => {
       if (worker.busy) return;
       error.textContent = '';
+      form.showProblems([]);
       if (!resume) {
+        let candidate: IclConfig | undefined;
         try {
-          const { batch: _b, ...task } = SETTINGS[settingSelect.value as Setting].fields;
-          runConfig = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...form.read(config), ...task } });
+          candidate = formConfig();
           // Too big for this tab (the CLI's estimate and limit): refused before the worker starts.
-          checkResources(iclRegression, runConfig);
+          checkResources(iclRegression, candidate);
         } catch (e) {
-          error.textContent = (e as Error).message;
+          // Next to the fields, in plain words; the results below no longer match the form.
+          const { problems, message } = configProblems(e, form, () =>
+            candidate ? iclRegression.estimate?.(candidate) : undefined,
+          );
+          form.showProblems(problems);
+          error.textContent = `Not started: ${message}`;
+          markStale(true);
           return;
         }
+        runConfig = candidate;
         config = runConfig;
-        ctx.setParams(configToParams(schema, runConfig, BASE));
+        markStale(false);
+        saveParams(configToParams(schema, runConfig, BASE));
         liveData = emptyLive();
         live.replaceChildren();
         livePanels.clear();
@@ -436,10 +592,9 @@ export const iclPage: Page = {
       if (resume) {
         // Resume continues the paused run as it was configured; settings edited since are put back in
         // the form (and said so), so what the form shows is what runs. Train starts a run with new ones.
-        const { batch: _b, ...task } = SETTINGS[settingSelect.value as Setting].fields;
         let edited: IclConfig | undefined;
         try {
-          edited = resolveConfig(iclRegression, { preset: 'quick', overrides: { ...form.read(config), ...task } });
+          edited = formConfig();
         } catch {
           edited = undefined; // unreadable edits: the paused run's settings are written back all the same
         }
@@ -460,6 +615,12 @@ export const iclPage: Page = {
       if (state !== 'running') return;
       setState('pausing', 'Pausing at the next step…');
       worker.abort();
+    };
+    /** Results shown under a form whose settings could not run are marked as from other settings. */
+    const markStale = (on: boolean): void => {
+      if (on) results.dataset.stale = 'true';
+      else delete results.dataset.stale;
+      staleNote.hidden = !on;
     };
     const reset = (): void => {
       worker.reset();
@@ -517,34 +678,47 @@ export const iclPage: Page = {
       }
     };
 
-    const exampleNote = `Computed ahead of time (scripts/make-icl-example.ts, ${EXAMPLE.meta.backend} backend, ${EXAMPLE.config.steps} steps, H = ${EXAMPLE.config.heads}, d = ${EXAMPLE.config.d}, L = ${EXAMPLE.config.L}${EXAMPLE.config.headCounts.length ? `, head counts ${EXAMPLE.config.headCounts.join(', ')}` : ''}). Press Train to run your own.`;
+    const exampleNote = `Computed ahead of time with the same code: ${EXAMPLE.config.steps.toLocaleString('en')} training steps, ${EXAMPLE.config.heads} heads, inputs of dimension ${EXAMPLE.config.d}, prompts of ${EXAMPLE.config.L} points${EXAMPLE.config.headCounts.length ? `, and the same model with ${EXAMPLE.config.headCounts.join(', ')} heads for comparison` : ''}. Press Train to run your own.`;
     section.append(
-      h('h1', {}, 'In-context regression trainer'),
+      h('h1', {}, 'Watch a transformer learn to regress in context'),
       h(
         'p',
         { class: 'lede' },
-        'Seed 004: one layer of multi-head softmax attention trained on in-context linear regression learns a kernel estimator. Training runs in a Web Worker (the page stays responsive) with @attnlab/experiments’ icl-regression on the same backend as this page; the curves and circuits update as it learns.',
+        'Each training example is a prompt of points (x₁, y₁), …, (x_L, y_L) from a random line y = β·x, then a query x whose y is hidden. One layer of attention learns to predict it from the prompt alone: it ends up weighting the prompt’s points by how similar their x is to the query’s (a ',
+        h(
+          'abbr',
+          {
+            title:
+              'A kernel estimator predicts y as a weighted average of the prompt’s y values, with weights from a similarity (kernel) of each x to the query.',
+          },
+          'kernel estimator',
+        ),
+        '). Training runs in the background; the curves and the learned circuits update as it learns.',
       ),
-      h('form', { class: 'inputs', id: 'icl-form' }, setting, form.el),
       h(
         'div',
-        { class: 'controls', role: 'group', 'aria-label': 'Training' },
-        trainBtn,
-        pauseBtn,
-        resumeBtn,
-        resetBtn,
-        compareBtn,
+        { class: 'icl-layout' },
+        h(
+          'div',
+          { class: 'icl-side' },
+          h('form', { class: 'inputs', id: 'icl-form' }, setting, form.el),
+          h(
+            'div',
+            { class: 'controls', role: 'group', 'aria-label': 'Training' },
+            trainBtn,
+            pauseBtn,
+            resumeBtn,
+            resetBtn,
+            compareBtn,
+          ),
+          error,
+          resumeInfo,
+          progress.el,
+          workerInfo,
+          frames,
+        ),
+        h('div', { class: 'icl-main' }, live, resultsTitle, staleNote, resultsNote, resultExports, results),
       ),
-      error,
-      resumeInfo,
-      progress.el,
-      workerInfo,
-      frames,
-      live,
-      resultsTitle,
-      resultsNote,
-      resultExports,
-      results,
       h('h2', {}, 'Your own data'),
       h(
         'p',
@@ -580,6 +754,27 @@ export const iclPage: Page = {
         workerInfo.dataset.backend = r.backend;
         hook('icl', { backend: r.backend });
         setState('idle');
+        const back = parked;
+        parked = undefined;
+        if (back) {
+          // Left while training: the run waits, paused, with its checkpoint back in the new worker.
+          worker.restore(back.checkpoint);
+          runConfig = back.config;
+          config = back.config;
+          form.write(back.config);
+          settingSelect.value = settingOf(back.config);
+          saveParams(configToParams(schema, back.config, BASE));
+          liveData = back.live;
+          dirty.add('loss').add('dynamics').add('qk');
+          throttle.flush();
+          setState(
+            'paused',
+            back.evaluating
+              ? 'Paused in the evaluation after training when you left this page. Resume finishes it; Train starts a new run.'
+              : `Paused at step ${back.step} of ${back.config.steps} when you left this page. Resume continues the run; Train starts a new one.`,
+          );
+          resumeInfo.textContent = 'Training was paused when you left this page; nothing was lost.';
+        }
         root.dataset.ready = 'true';
       },
       (e: Error) => {
@@ -587,9 +782,23 @@ export const iclPage: Page = {
         setState('error');
       },
     );
+    // A reload or a closed tab while training asks first (the browser's own "Leave site?").
+    const beforeUnload = (e: BeforeUnloadEvent): void => {
+      if (state === 'running' || state === 'pausing') e.preventDefault();
+    };
+    window.addEventListener('beforeunload', beforeUnload);
     return () => {
       meter.stop();
-      worker.terminate();
+      window.removeEventListener('beforeunload', beforeUnload);
+      if (state === 'running' || state === 'pausing') {
+        // Left through the nav while training: pause it (the run checkpoints) and keep it for the return.
+        leaving = true;
+        worker.abort();
+        setTimeout(() => worker.terminate(), 60_000); // a worker that never answers is not left running
+      } else {
+        if (state === 'paused' && lastPause) parked = { config: runConfig, ...lastPause, live: liveData };
+        worker.terminate();
+      }
     };
   },
 };

@@ -15,7 +15,7 @@ export const valueMatrixPage = experimentPage({
   path: 'value-matrix',
   title: 'Value-matrix lab',
   experimentId: 'value-matrix',
-  lede: 'Seed 000: the value projection W_V as lossy compression (pseudo-inverse reconstruction error, singular spectrum, effective rank), how correlated several heads’ values are, what four attention patterns retrieve from structured values, and a small model learning to keep the colour dimensions and drop the noise. The KV-cache experiment (4) has its own page, the KV-cache calculator. Runs @attnlab/experiments’ value-matrix in a worker.',
+  lede: 'The value projection W_V as lossy compression (pseudo-inverse reconstruction error, singular spectrum, effective rank), how correlated several heads’ values are, what four attention patterns retrieve from structured values, and a small model learning to keep the colour dimensions and drop the noise. The KV-cache experiment (4) has its own page, the KV-cache calculator. Runs in the background as the page opens.',
   exclude: ['kvCache'],
   labels: {
     compression: group('compression'),

@@ -138,7 +138,17 @@ function numbersTable(values: number[][], rowLabels: string[], colLabels: string
     'table',
     { class: 'numbers' },
     h('caption', {}, caption),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), ...colLabels.map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        // The corner names the row labels (an empty header cell is announced as nothing).
+        h('th', { scope: 'col', class: 'corner' }, 'token'),
+        ...colLabels.map((c) => h('th', { scope: 'col' }, c)),
+      ),
+    ),
     h(
       'tbody',
       {},
@@ -237,7 +247,7 @@ export const walkthroughPage: Page = {
         headsIn,
         h('label', { for: 'wt-headdim' }, 'Head width dₖ'),
         headDimIn,
-        h('label', { for: 'wt-seed' }, 'Seed of W_Q, W_K, W_V, W_O'),
+        h('label', { for: 'wt-seed' }, 'Random seed of W_Q, W_K, W_V, W_O'),
         seedIn,
       ),
     );
@@ -248,7 +258,7 @@ export const walkthroughPage: Page = {
       h(
         'p',
         { class: 'lede' },
-        'Attention(Q, K, V) = softmax(Q Kᵀ / √dₖ + mask) V, one step at a time, computed by @attnlab/experiments (attention-walkthrough) with TensorFlow.js on the backend shown above. Give Q, K, V directly (seed 002’s three tokens) or token embeddings projected by seeded random matrices into several heads (seed 001’s sentence).',
+        'Attention(Q, K, V) = softmax(Q Kᵀ / √dₖ + mask) V, one step at a time, computed in your browser on the backend shown above. Give queries, keys and values directly (three tokens to start with), or a sentence’s token embeddings, which random matrices W_Q, W_K, W_V project into several heads.',
       ),
       h(
         'form',
@@ -378,9 +388,11 @@ export const walkthroughPage: Page = {
           class: 'head-thumb',
           'data-head': String(i + 1),
           'aria-pressed': String(i === locked),
-          'aria-label': `Head ${i + 1}${i === locked ? ' (locked)' : ''}`,
+          title: i === locked ? `Head ${i + 1} is locked` : `Preview head ${i + 1}; click to lock`,
         });
-        const thumb = h('span', { class: 'thumb' });
+        // The button's name is its visible text ("head 2"; aria-pressed says which is locked): the
+        // thumbnail is a picture of the panel beside it, hidden from screen readers.
+        const thumb = h('span', { class: 'thumb', 'aria-hidden': 'true' });
         thumb.innerHTML = renderSvg(headSpec(step, head, data.tokens, true)); // plot escapes all text
         b.append(thumb, h('span', {}, `head ${i + 1}`));
         const show = (): void => {
@@ -439,7 +451,13 @@ export const walkthroughPage: Page = {
         h('h2', {}, `Step ${stepIndex + 1}: ${step.title}`, h('span', { class: 'formula' }, step.formula)),
         h('p', {}, step.explain(info)),
         panel.el,
-        h('details', { open: true }, h('summary', {}, 'Numbers'), table),
+        h(
+          'details',
+          { open: true },
+          h('summary', {}, 'Numbers'),
+          // Wider than a phone: it scrolls in its own box, a named tab stop (the page keeps its width).
+          h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': 'Numbers table' }, table),
+        ),
       );
       if (step.key === 'projected' && data.wO) {
         const wO = zero(data.wO);
