@@ -1,51 +1,11 @@
 // The web lab in real Chromium (Debian's, through playwright-core; never `playwright install`).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { axeViolations, BASE_ARGS, CHROMIUM, dist, ensureBuilt } from './harness.js';
 import { serveStatic, type StaticServer } from './server.js';
 
-const appDir = join(__dirname, '..');
-const dist = join(appDir, 'dist');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
-const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 // Enough for WebGPU on Dawn over SwiftShader in headless Debian chromium (measured: no adapter without it).
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
-
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(
-    st.mtimeMs,
-    ...readdirSync(path)
-      .filter((f) => f !== 'node_modules' && f !== 'dist')
-      .map((f) => newestMtime(join(path, f))),
-  );
-}
-
-/** Builds with Vite unless dist is newer than every source it comes from (the app and every package). */
-function ensureBuilt(): void {
-  const packages = join(appDir, '../../packages');
-  const sources = [
-    join(appDir, 'src'),
-    join(appDir, 'index.html'),
-    join(appDir, 'vite.config.ts'),
-    ...readdirSync(packages).map((p) => join(packages, p, 'src')),
-  ];
-  const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0;
-  if (built > Math.max(...sources.map(newestMtime))) return;
-  // vite's exports map hides bin/vite.js from require.resolve; the package folder is linked here.
-  const vite = join(appDir, 'node_modules', 'vite', 'bin', 'vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: appDir, stdio: 'pipe' });
-}
 
 let server: StaticServer;
 const browsers: Browser[] = [];
@@ -78,24 +38,6 @@ async function open(
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   await page.waitForSelector(ready, { timeout: 60_000 });
   return { page, errors, warnings };
-}
-
-// axe-core (a devDependency), injected into the page under test.
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
-}
-/** axe-core's violations on the page as it is now (with the experimental label/name rule on), one line each. */
-async function axeViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(() =>
-    (window as unknown as { axe: { run(ctx: Document, o: object): Promise<AxeResult> } }).axe.run(document, {
-      rules: { 'label-content-name-mismatch': { enabled: true } },
-    }),
-  );
-  return result.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
 }
 
 /** What a phone shows: page and header sizes, chart text smaller than 10 px, heatmap digits wider than their cell. */
@@ -852,6 +794,10 @@ describe('web lab in Chromium', () => {
     ['icl', '#/icl', READY],
     ['cv-sweep', '#/cv-sweep', READY],
     ['sweep', '#/sweep', READY],
+    ['icl-length', '#/icl-length', READY],
+    ['icl-multitask', '#/icl-multitask', READY],
+    ['story', '#/', READY],
+    ['attention', '#/attention', READY],
   ];
   it.each(PAGES)(
     '%s: axe-core clean at 1440×900 and 390×844; at 390 px no wider than the screen, a compact header, readable chart text, digits that fit',
@@ -893,6 +839,33 @@ describe('web lab in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('longer prompts and several tasks: the two paper experiments run from their pages and draw their figures', async () => {
+    const len = await open(
+      plain,
+      '/?backend=cpu#/icl-length?steps=300&attentions=softmax,linear-unnormalised&evaluation.samples=100&evaluation.maxL=81&finalValidationSamples=200',
+    );
+    await len.page.click('#icl-length-run');
+    await len.page.waitForSelector('#icl-length[data-status="done"]', { timeout: 170_000 });
+    const text = (await len.page.textContent('#icl-length'))!;
+    expect(text).toMatch(/softmax attention: error \S+ at the training length \(\S+× the best possible\)/);
+    expect(text).toMatch(/linear-unnormalised attention: error/);
+    expect(text).not.toMatch(/\blinear attention: error/); // only the two asked for
+    expect(await len.page.$('[data-figure="icl-length-length-generalisation"] svg')).not.toBeNull();
+    await len.page.screenshot({ path: '/tmp/attnlab-web-page-icl-length-done-1440.png', fullPage: true });
+    expect(len.errors).toEqual([]);
+    await len.page.close();
+    const multi = await open(plain, '/?backend=cpu#/icl-multitask?steps=200&finalValidationSamples=200');
+    await multi.page.click('#icl-multitask-run');
+    await multi.page.waitForSelector('#icl-multitask[data-status="done"]', { timeout: 170_000 });
+    const mt = (await multi.page.textContent('#icl-multitask'))!;
+    expect(mt).toMatch(/Task 1: error \S+ ± \S+ \(one task alone, in theory: \S+\)/);
+    expect(mt).toMatch(/Task 2: error/);
+    expect(await multi.page.$('[data-figure="icl-multitask-head-task-circuits"] svg')).not.toBeNull();
+    await multi.page.screenshot({ path: '/tmp/attnlab-web-page-icl-multitask-done-1440.png', fullPage: true });
+    expect(multi.errors).toEqual([]);
+    await multi.page.close();
+  }, 360_000);
 
   it('CV sweep: the page drives getExperiment("cv-sweep"), or says clearly that it is not registered', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/cv-sweep');

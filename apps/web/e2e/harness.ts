@@ -7,9 +7,9 @@ import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwrig
 import { serveStatic, type StaticServer } from './server.js';
 
 const appDir = join(__dirname, '..');
-const dist = join(appDir, 'dist');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
-const BASE_ARGS = [
+export const dist = join(appDir, 'dist');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
+export const BASE_ARGS = [
   '--no-sandbox',
   '--disable-background-networking',
   '--disable-component-update',
@@ -31,7 +31,7 @@ function newestMtime(path: string): number {
 }
 
 /** Builds with Vite unless dist is newer than every source it comes from (the app and every package). */
-function ensureBuilt(): void {
+export function ensureBuilt(): void {
   const packages = join(appDir, '../../packages');
   const sources = [
     join(appDir, 'src'),

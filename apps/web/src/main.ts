@@ -4,6 +4,8 @@ import { h } from './dom.js';
 import { attentionPage } from './pages/attention.js';
 import { cvSweepPage } from './pages/cv-sweep.js';
 import { iclPage } from './pages/icl.js';
+import { iclLengthPage } from './pages/icl-length.js';
+import { iclMultitaskPage } from './pages/icl-multitask.js';
 import { kvCachePage } from './pages/kv-cache.js';
 import { storyPage } from './pages/story.js';
 import { valueMatrixPage } from './pages/value-matrix.js';
@@ -150,7 +152,18 @@ async function boot(): Promise<void> {
     return;
   }
   startRouter(
-    [storyPage, attentionPage, walkthroughPage, valueMatrixPage, kvCachePage, iclPage, cvSweepPage, sweepPage],
+    [
+      storyPage,
+      attentionPage,
+      walkthroughPage,
+      valueMatrixPage,
+      kvCachePage,
+      iclPage,
+      iclLengthPage,
+      iclMultitaskPage,
+      cvSweepPage,
+      sweepPage,
+    ],
     main,
     document.getElementById('nav')!,
   );
