@@ -320,7 +320,7 @@ describe('web lab in Chromium', () => {
   });
 
   it('bad input: an invalid ?backend= is reported and auto is used; a bad matrix shows an error, not a crash', async () => {
-    const { page, errors } = await open(plain, '/?backend=tpu');
+    const { page, errors } = await open(plain, '/?backend=tpu#/walkthrough');
     expect(await page.textContent('#backend-detail')).toContain(
       '?backend=tpu is not a backend; allowed: auto, webgpu, webgl, wasm, cpu',
     );

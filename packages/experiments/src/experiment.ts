@@ -1,4 +1,5 @@
 import type { FigureSpec } from '@attnlab/plot';
+import type { TrainEvent } from '@attnlab/train';
 import type { ResourceEstimate } from './resources.js';
 import { ConfigError, merge, nonFiniteNumbers, validate, type ObjectSchema, type Schema } from './schema.js';
 
@@ -11,6 +12,18 @@ export type ExperimentEvent =
   | { type: 'metrics'; phase: string; step: number; values: Record<string, number> }
   | { type: 'snapshot'; phase: string; step: number; name: string; value: unknown }
   | { type: 'checkpoint'; phase: string; step: number };
+
+/** A training loop's progress event as an experiment's progress event of `phase` (what runs report live). */
+export function trainProgress(e: Extract<TrainEvent, { type: 'progress' }>, phase: string): ExperimentEvent {
+  return {
+    type: 'progress',
+    phase,
+    done: e.completed,
+    total: e.steps,
+    rate: e.stepsPerSecond,
+    ...(e.loss !== undefined ? { loss: e.loss } : {}),
+  };
+}
 
 /** Where a resumable experiment keeps its checkpoint (files in the CLI, memory in the browser). */
 export interface CheckpointStore {

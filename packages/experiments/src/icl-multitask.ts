@@ -34,7 +34,13 @@ import {
   type Optimizer,
   type ParamMap,
 } from '@attnlab/train';
-import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure } from './experiment.js';
+import {
+  RESULT_SCHEMA_VERSION,
+  trainProgress,
+  type Experiment,
+  type ExperimentResult,
+  type NamedFigure,
+} from './experiment.js';
 import { iclConfigSchema } from './icl-regression.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
 import { s, type Infer } from './schema.js';
@@ -334,15 +340,7 @@ export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
         },
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onEvent: (e) => {
-          if (e.type === 'progress')
-            ctx.onEvent?.({
-              type: 'progress',
-              phase,
-              done: e.completed,
-              total: e.steps,
-              rate: e.stepsPerSecond,
-              ...(e.loss !== undefined ? { loss: e.loss } : {}),
-            });
+          if (e.type === 'progress') ctx.onEvent?.(trainProgress(e, phase));
         },
       });
       // Per-task validation MSE on fresh evaluation tasks.

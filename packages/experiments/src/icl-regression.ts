@@ -67,6 +67,7 @@ import {
   type ExperimentResult,
   type NamedFigure,
   type RunContext,
+  trainProgress,
 } from './experiment.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
 import type { ResourceEstimate } from './resources.js';
@@ -568,7 +569,7 @@ export function iclEstimators(
     }
     const stats = run.statistics.filter((x) => x.layer === 0);
     // The kernel estimator is what a softmax head computes; a linear head has no softmax.
-    if (c.layers === 1 && c.attention === 'softmax')
+    if (c.layers === 1 && (c.attention ?? 'softmax') === 'softmax')
       out.push(kernelEstimator({ w: stats.map((x) => x.w), mu: stats.map((x) => x.mu) }, `kernel estimator${tag}`));
   }
   out.push(
@@ -779,15 +780,7 @@ async function trainOne(
         : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       onEvent: (e) => {
-        if (e.type === 'progress')
-          ctx.onEvent?.({
-            type: 'progress',
-            phase,
-            done: e.completed,
-            total: e.steps,
-            rate: e.stepsPerSecond,
-            ...(e.loss !== undefined ? { loss: e.loss } : {}),
-          });
+        if (e.type === 'progress') ctx.onEvent?.(trainProgress(e, phase));
         else if (e.type === 'metrics')
           ctx.onEvent?.({
             type: 'metrics',

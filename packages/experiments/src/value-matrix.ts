@@ -22,6 +22,7 @@ import {
   type ExperimentResult,
   type NamedFigure,
   type RunContext,
+  trainProgress,
 } from './experiment.js';
 import {
   kvCacheSection,
@@ -496,15 +497,7 @@ export async function learningReference(
       schedule: { lossEvery: 1, progressEvery: Math.max(1, Math.floor(epochs / 20)) },
       signal: ctx.signal,
       onEvent: (e) => {
-        if (e.type === 'progress')
-          ctx.onEvent?.({
-            type: 'progress',
-            phase: 'learning',
-            done: e.completed,
-            total: e.steps,
-            rate: e.stepsPerSecond,
-            loss: e.loss,
-          });
+        if (e.type === 'progress') ctx.onEvent?.(trainProgress(e, 'learning'));
       },
     });
     return learningResult(result.history.loss.value, await params.wV.data(), c);
