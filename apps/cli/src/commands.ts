@@ -142,29 +142,31 @@ const iclEvalFlags: FlagSpec[] = [
   icl('evaluation.samples', 'eval-samples'),
   icl('finalValidationSamples', 'final-samples'),
 ];
-/** `--preset` for icl-regression: its own presets (quick, seed, paper). */
-const iclPreset: FlagSpec = {
+/** The run flags of a command whose config has a top-level seed, with its own `--preset` when given. */
+const runFlagsWith = (own?: FlagSpec): FlagSpec[] =>
+  run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' && own ? own : f));
+/** `--preset` naming an experiment's own presets. */
+const presetOf = (presets: Record<string, unknown>, description: string): FlagSpec => ({
   ...preset,
-  values: Object.keys(iclRegression.presets),
-  description:
-    "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings; paper: the paper authors' sampling (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256)",
-};
+  values: Object.keys(presets),
+  description,
+});
+
+/** `--preset` for icl-regression: its own presets (quick, seed, paper). */
+const iclPreset = presetOf(
+  iclRegression.presets,
+  "quick: under a minute on a laptop CPU; seed: the seed notebook's own settings; paper: the paper authors' sampling (β ~ N(0, I/d), σ² = 0.1, noisy y_q, batch 256)",
+);
 
 const iclL = (path: string, name: string, short?: string): FlagSpec =>
   schemaFlag(iclLengthConfigSchema, path, name, short);
 /** The flags of `icl length` and `icl linear-vs-softmax`: icl train's, read from icl-length's schema, and --attentions. */
 const iclLengthFlags: FlagSpec[] = [
-  ...run.map((f) =>
-    f.name === 'seed'
-      ? seedAt('seed')
-      : f.name === 'preset'
-        ? {
-            ...preset,
-            values: Object.keys(iclLength.presets),
-            description:
-              "quick: 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling, 20,000 steps",
-          }
-        : f,
+  ...runFlagsWith(
+    presetOf(
+      iclLength.presets,
+      "quick: 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling, 20,000 steps",
+    ),
   ),
   iclL('heads', 'heads'),
   iclL('attentions', 'attentions'),
@@ -175,17 +177,11 @@ const iclM = (path: string, name: string, short?: string): FlagSpec =>
   schemaFlag(iclMultitaskConfigSchema, path, name, short);
 /** The flags of `icl multitask`, read from icl-multitask's schema. */
 const iclMultitaskFlags: FlagSpec[] = [
-  ...run.map((f) =>
-    f.name === 'seed'
-      ? seedAt('seed')
-      : f.name === 'preset'
-        ? {
-            ...preset,
-            values: Object.keys(iclMultitask.presets),
-            description:
-              "quick: d = 2, L = 10, 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling (d = 5, L = 40, batch 256)",
-          }
-        : f,
+  ...runFlagsWith(
+    presetOf(
+      iclMultitask.presets,
+      "quick: d = 2, L = 10, 3,000 steps in the paper's sampling; seed: the seed notebook's settings; paper: the paper authors' sampling (d = 5, L = 40, batch 256)",
+    ),
   ),
   iclM('tasks', 'tasks', 'k'),
   iclM('heads', 'heads'),
@@ -252,7 +248,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "qkv mode (default) attends with seed 002's Q, K, V for 'Me against the'; embeddings mode projects\nseed 001's toy embeddings with seeded random W_Q, W_K, W_V per head, concatenates and applies W_O.",
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      ...runFlagsWith(),
       schemaFlag(walkthroughConfigSchema, 'causal', 'causal'),
       schemaFlag(walkthroughConfigSchema, 'mode', 'mode'),
       schemaFlag(walkthroughConfigSchema, 'heads', 'heads'),
@@ -269,7 +265,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'seed 000: value-matrix compression, head storage, retrieval, KV cache, learned compression',
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      ...runFlagsWith(),
       schemaFlag(valueMatrixConfigSchema, 'learning.epochs', 'epochs'),
       schemaFlag(valueMatrixConfigSchema, 'learning.lr', 'lr'),
     ],
@@ -280,7 +276,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'seed 003: simplex-volume CV of embeddings and weights over widths and head counts',
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f)),
+      ...runFlagsWith(),
       schemaFlag(cvSweepConfigSchema, 'epochs', 'epochs'),
       schemaFlag(cvSweepConfigSchema, 'widths', 'widths'),
       schemaFlag(cvSweepConfigSchema, 'heads', 'heads'),
@@ -296,7 +292,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Trains one model (H heads), then evaluates it: final validation MSE and the error against context\nlength beside its kernel estimator, one-step GD, optimal one-step GD and ridge. Ctrl-C saves a\ncheckpoint; `attnlab resume <run>` continues it to the same result.',
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
+      ...runFlagsWith(iclPreset),
       icl('heads', 'heads'),
       icl('attention', 'attention'),
       ...iclModelFlags,
@@ -316,7 +312,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'One seed: one run folder with the four models and their comparison. --seeds N (N ≥ 2): the preset\nsweep H ∈ {1, 2, 4, 8} × seeds seed … seed + N − 1 on the local pool (see attnlab sweep): a sweep\nfolder with every point a run folder, mean ± standard error over the seeds and figures with\nerror bars. Started again with the same flags and --out, it continues.',
     positionals: [],
     flags: [
-      ...run.map((f) => (f.name === 'seed' ? seedAt('seed') : f.name === 'preset' ? iclPreset : f)),
+      ...runFlagsWith(iclPreset),
       ...iclModelFlags,
       ...iclEvalFlags,
       int('seeds', 1, 10_000, 'seeds per head count (≥ 2: a sweep with error bars over seeds; default 1)'),
