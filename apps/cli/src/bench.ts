@@ -179,9 +179,9 @@ export async function bench(args: ParsedArgs, io: Io): Promise<number> {
   if (torch?.rows) {
     lines.push('', bold(c, 'PyTorch (one thread) side by side (same machine, same minute):'));
     for (const t of torch.rows) {
-      // The default engine (two threads), and one thread (what a browser gets), in the same setting.
+      // The default engine (measured threads), two threads, and one (what a browser gets), in the same setting.
       const tag = t.setting === 'paper' ? ' paper' : '';
-      const ours = [`fused-simd${tag} (2 threads)`, `fused-simd${tag} (1 thread)`]
+      const ours = [`fused-simd${tag} (measured)`, `fused-simd${tag} (2 threads)`, `fused-simd${tag} (1 thread)`]
         .map((p) => result.rows.find((r) => r.path === p && r.heads === t.heads))
         .filter((r) => r !== undefined);
       const vs = ours

@@ -34,8 +34,10 @@ export interface IclEngineOptions {
   /** 'auto' (default): the fastest engine that runs the spec; or force one. */
   engine?: 'auto' | IclEngineKind;
   /**
-   * SIMD engine: split every batch (its data and gradient) with a worker thread (Node only).
-   * Default: when the machine has ≥ 2 CPUs and the batch ≥ 8 examples.
+   * SIMD engine: split every batch (its data and gradient) with a worker thread (Node only):
+   * true always, false never. Default: start one when the machine has ≥ 2 CPUs and the batch
+   * ≥ 8 examples, and use it only while it measures faster than one thread (a loaded machine can
+   * make one thread faster). One thread and two give the same numbers, bit for bit.
    */
   workerThread?: boolean;
 }
@@ -184,9 +186,11 @@ async function simdCore(fn: string, s: ResolvedIclSpec, workerThread: boolean | 
     { workerThread },
   );
   const threads = model.workerExamples > 0 ? 2 : 1;
-  const detail = `${threads} thread${threads > 1 ? 's' : ''}`;
+  const detail = model.measuredThreads
+    ? '1 or 2 threads, whichever measures faster as it trains (the same numbers either way)'
+    : `${threads} thread${threads > 1 ? 's' : ''}`;
   return {
-    name: `simd (${detail})`,
+    name: `simd (${model.measuredThreads ? '1–2 threads' : detail})`,
     detail,
     run: (n, step) => model.train(n, step),
     params: () => model.params(),

@@ -27,8 +27,8 @@ describe('multi-model trainer', () => {
       expect(multi.backend).toBe(backend);
       const losses = await multi.step(6);
       for (let i = 0; i < models.length; i++) {
-        // one thread, like the multi trainer: the worker's split batch sums in another order
-        const one = await createIclEngine(specOf(models[i]!), { engine: backend, workerThread: false });
+        // the engine's default threads: the same two parts of each batch as the multi trainer
+        const one = await createIclEngine(specOf(models[i]!), { engine: backend });
         const want = await one.run(6);
         const st = await one.state();
         one.dispose();

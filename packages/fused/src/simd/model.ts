@@ -5,11 +5,16 @@
  * - Data: @attnlab/data's batches (the float64 engine's numbers up to the last bit of a rare normal).
  * - Step: parameters, optimizer state and the parameter gradient in float64; the per-example work
  *   in float32, four examples per f32x4.
- * - Threads (Node): a `worker_threads` worker makes the first `workerExamples` examples of every
- *   batch and their share of the loss and gradient (normalised by the whole batch) while this
- *   thread does the rest; this thread then adds the gradients and runs the optimizer while the
- *   worker makes its part of the next batch. Parameters and gradient pass through a
- *   SharedArrayBuffer, one Atomics handshake per step. Browsers run on one thread.
+ * - Two parts per batch: every batch of B >= 8 is split at {@link splitExamples}(B); the loss and
+ *   gradient of each part (normalised by the whole batch) are computed separately and added, the
+ *   first part's to the second's. So one thread and two give the same numbers, bit for bit.
+ * - Threads (Node): a `worker_threads` worker makes the first part of every batch and its loss and
+ *   gradient while this thread does the rest; this thread then adds the gradients and runs the
+ *   optimizer while the worker makes its part of the next batch. Parameters and gradient pass
+ *   through a SharedArrayBuffer, one Atomics handshake per step. Browsers run on one thread.
+ * - Thread count by measurement: by default (`workerThread` unset, a worker available) the model
+ *   times both ways as it trains and uses the faster; on a loaded machine one thread can beat two.
+ *   Since both give the same numbers, the choice never changes a result.
  */
 import type { IclDataParams } from '../data.js';
 import type { FlatOptimizer, Segment } from '../optimizer.js';
@@ -77,8 +82,9 @@ export interface SimdKernel {
 /** Options of a SIMD model. */
 export interface SimdModelOptions {
   /**
-   * Split every batch with a second thread (Node's worker_threads). Default: in Node when the
-   * machine has at least 2 CPUs and the batch at least 8 examples; ignored elsewhere (browsers).
+   * Split every batch with a second thread (Node's worker_threads): true always, false never.
+   * Default: start the worker in Node when the machine has at least 2 CPUs and the batch at least
+   * 8 examples, and use it only while it measures faster than one thread. Ignored in browsers.
    */
   workerThread?: boolean;
 }
@@ -88,6 +94,10 @@ export interface SimdModel {
   readonly P: number;
   /** Examples of each batch made and differentiated by the worker thread (0 without one). */
   readonly workerExamples: number;
+  /** Whether the thread count is chosen by measuring (a worker that is used only while faster). */
+  readonly measuredThreads: boolean;
+  /** Steps run so far on one thread and on two (a measured model uses both). */
+  readonly stepsByThreads: { one: number; two: number };
   /** Runs n iterations from data step `step` (batch t = step + i); returns their losses (each before its update). */
   train(n: number, step: number): Float64Array;
   /** Views of the parameters and the optimizer's slots (valid until the next train or dispose). */
@@ -189,12 +199,24 @@ export function cpuCount(): number {
   return os?.availableParallelism?.() ?? os?.cpus().length ?? 1;
 }
 
-/** Examples the worker thread would take for a batch of B (a multiple of 4, about half; 0 = no worker). */
+/** Where a batch of B splits: its first part has this many examples (a multiple of 4, about half; 0 = one part). */
+export function splitExamples(B: number): number {
+  return B >= 8 ? 4 * Math.floor(B / 8) : 0;
+}
+
+/** Examples the worker thread would take for a batch of B (its first part; 0 = no worker). */
 export function workerExamplesFor(B: number, workerThread: boolean | undefined): number {
   if (workerThread === false || !nodeWorkerCtor()) return 0;
   if (workerThread !== true && cpuCount() < 2) return 0;
-  return 4 * Math.floor(B / 8);
+  return splitExamples(B);
 }
+
+/** Steps timed each way when a measured model (re)compares one thread with two. */
+const PROBE_STEPS = 128;
+/** Steps on the faster way between two comparisons. */
+const REPROBE_STEPS = 8192;
+
+const now = (): number => globalThis.performance.now();
 
 /**
  * Creates a SIMD model: zero parameters and slots (the caller writes its start state through the
@@ -226,7 +248,10 @@ export async function createSimdModel(
 
   // ---- worker: the first Bw examples of every batch, data and gradient (about half the batch)
   const Worker = nodeWorkerCtor();
+  const split = splitExamples(B);
   const Bw = workerExamplesFor(B, options.workerThread);
+  // the first part's gradient when this thread computes it too
+  const grad1 = split > 0 ? w.alloc(P * 8) : 0;
   let worker: NodeWorker | undefined;
   let ctrl: Int32Array | undefined;
   let shared: Float64Array | undefined;
@@ -265,38 +290,96 @@ export async function createSimdModel(
       Atomics.wait(ctrl!, 0, s, 1000);
     }
   };
+  /** Steps [t, t + n) on this thread alone, in the same two parts as with the worker. */
+  const oneThread = (out: Float64Array, at: number, n: number, t0: number) => {
+    for (let i = 0; i < n; i++) {
+      const t = t0 + i;
+      ex.iclBatch(db, zi, zqi, yq, t, split, 0, nb, tmp);
+      const first = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad1, split, B);
+      ex.iclBatch(db, zi, zqi, yq, t, B - split, split, nb, tmp);
+      const loss = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad, B - split, B);
+      const g = w.f64(grad, P);
+      const g1 = w.f64(grad1, P);
+      for (let j = 0; j < P; j++) g[j] = g[j]! + g1[j]!;
+      out[at + i] = loss + first;
+      ex.optimize(ob, state, P, grad);
+    }
+  };
+  /** Steps [t, t + n) with the worker making and differentiating the first part of each batch. */
+  const twoThreads = (out: Float64Array, at: number, n: number, t0: number) => {
+    for (let i = 0; i < n; i++) {
+      const t = t0 + i;
+      // hand the worker this step's parameters, then do this thread's share of the batch
+      shared!.set(w.f64(state, P));
+      ctrl![1] = t | 0;
+      Atomics.store(ctrl!, 0, REQUESTED);
+      Atomics.notify(ctrl!, 0);
+      ex.iclBatch(db, zi, zqi, yq, t, B - Bw, Bw, nb, tmp);
+      const loss = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad, B - Bw, B);
+      awaitWorker();
+      const g = w.f64(grad, P);
+      for (let j = 0; j < P; j++) g[j] = g[j]! + shared![P + j]!;
+      const first = shared![2 * P]!;
+      Atomics.store(ctrl!, 0, IDLE);
+      out[at + i] = loss + first;
+      ex.optimize(ob, state, P, grad);
+    }
+  };
+  // Measured thread count: PROBE_STEPS on one thread, PROBE_STEPS on two, then REPROBE_STEPS on
+  // the faster, and again. Only steps inside a phase are timed, whichever train() call runs them.
+  const measured = worker !== undefined && options.workerThread === undefined;
+  let phase: 'one' | 'two' | 'run' = 'one';
+  let phaseLeft = PROBE_STEPS;
+  let probeMs = { one: 0, two: 0 };
+  let twoFaster = true;
+  const stepsByThreads = { one: 0, two: 0 };
   let disposed = false;
   const model: SimdModel = {
     P,
     workerExamples: worker ? Bw : 0,
+    measuredThreads: measured,
+    stepsByThreads,
     train(count: number, step: number) {
       if (disposed) throw new Error(`${fn}: run after dispose (the engine was disposed)`);
       const out = new Float64Array(count);
-      if (!worker) {
+      if (split === 0) {
         for (let done = 0; done < count;) {
           const k = Math.min(LOSS_CHUNK, count - done);
           kernel.train(ex, { db, ob, state, B, t0: step + done, n: k, losses, zi, zqi, yq, nb, tmp, sc, grad });
           out.set(w.f64(losses, k), done);
           done += k;
         }
+        stepsByThreads.one += count;
         return out;
       }
-      for (let i = 0; i < count; i++) {
-        const t = step + i;
-        // hand the worker this step's parameters, then do this thread's share of the batch
-        shared!.set(w.f64(state, P));
-        ctrl![1] = t | 0;
-        Atomics.store(ctrl!, 0, REQUESTED);
-        Atomics.notify(ctrl!, 0);
-        ex.iclBatch(db, zi, zqi, yq, t, B - Bw, Bw, nb, tmp);
-        let loss = kernel.lossGrad(ex, state, zi, zqi, yq, sc, grad, B - Bw, B);
-        awaitWorker();
-        const g = w.f64(grad, P);
-        for (let j = 0; j < P; j++) g[j] = g[j]! + shared![P + j]!;
-        loss += shared![2 * P]!;
-        Atomics.store(ctrl!, 0, IDLE);
-        out[i] = loss;
-        ex.optimize(ob, state, P, grad);
+      if (!measured) {
+        (worker ? twoThreads : oneThread)(out, 0, count, step);
+        stepsByThreads[worker ? 'two' : 'one'] += count;
+        return out;
+      }
+      for (let done = 0; done < count;) {
+        const n = Math.min(count - done, phaseLeft);
+        const two = phase === 'run' ? twoFaster : phase === 'two';
+        const start = now();
+        (two ? twoThreads : oneThread)(out, done, n, step + done);
+        const ms = now() - start;
+        stepsByThreads[two ? 'two' : 'one'] += n;
+        done += n;
+        if (phase !== 'run') probeMs[phase] += ms;
+        phaseLeft -= n;
+        if (phaseLeft > 0) continue;
+        if (phase === 'one') {
+          phase = 'two';
+          phaseLeft = PROBE_STEPS;
+        } else if (phase === 'two') {
+          twoFaster = probeMs.two <= probeMs.one;
+          probeMs = { one: 0, two: 0 };
+          phase = 'run';
+          phaseLeft = REPROBE_STEPS;
+        } else {
+          phase = 'one';
+          phaseLeft = PROBE_STEPS;
+        }
       }
       return out;
     },

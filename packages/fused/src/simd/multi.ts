@@ -6,6 +6,7 @@
 import type { IclDataParams } from '../data.js';
 import type { FlatOptimizer } from '../optimizer.js';
 import { paramCount, type IclShape } from '../single/float64.js';
+import { splitExamples } from './model.js';
 import { createIclWasm, dataBlockValues, writeDataBlock, writeOptimizerBlock } from './module.js';
 
 /** One model of `createSimdMultiModel`. */
@@ -42,9 +43,13 @@ export async function createSimdMultiModel(
   const ex = w.exports;
   const { L, d } = data;
   const { zi, zqi, yq, nb, tmp } = w.allocBatch(B, data);
+  // every batch in the same two parts as one model's engine (splitExamples), so its numbers match
+  const split = splitExamples(B);
+  const first = split > 0 ? w.allocBatch(split, data) : undefined;
   const hmax = Math.max(...specs.map((s) => s.shape.heads));
   const sc = w.alloc(ex.scratchBytes(hmax, d, L));
   const grad = w.alloc(paramCount({ heads: hmax, d }) * 8);
+  const grad1 = w.alloc(paramCount({ heads: hmax, d }) * 8);
   const models = specs.map((sp, i) => {
     const P = paramCount(sp.shape);
     if (sp.init.length !== P)
@@ -76,10 +81,34 @@ export async function createSimdMultiModel(
       for (let k = 0; k < count; k++) {
         const step = multi.t;
         for (const { db, members } of groups.values()) {
-          ex.iclBatch(db, zi, zqi, yq, step, B, 0, nb, tmp);
+          if (first) ex.iclBatch(db, first.zi, first.zqi, first.yq, step, split, 0, first.nb, first.tmp);
+          ex.iclBatch(db, zi, zqi, yq, step, B - split, split, nb, tmp);
           for (const m of members) {
             const s = m.sp.shape;
-            out[m.i]![k] = ex.lossGrad(m.state, s.heads, d, s.nOut ?? 1, L, B, zi, zqi, yq, sc, grad, B, 0);
+            const nOut = s.nOut ?? 1;
+            let loss = ex.lossGrad(m.state, s.heads, d, nOut, L, B - split, zi, zqi, yq, sc, grad, B, 0);
+            if (first) {
+              const l1 = ex.lossGrad(
+                m.state,
+                s.heads,
+                d,
+                nOut,
+                L,
+                split,
+                first.zi,
+                first.zqi,
+                first.yq,
+                sc,
+                grad1,
+                B,
+                0,
+              );
+              const g = w.f64(grad, m.P);
+              const g1 = w.f64(grad1, m.P);
+              for (let j = 0; j < m.P; j++) g[j] = g[j]! + g1[j]!;
+              loss += l1;
+            }
+            out[m.i]![k] = loss;
             ex.optimize(m.ob, m.state, m.P, grad);
           }
         }
