@@ -1043,6 +1043,22 @@ describe('attnlab (process): sweeps', () => {
     expect(g4.se).toBeCloseTo(Math.abs(two[0]! - two[1]!) / 2, 12);
     expectUsageError(cli(['icl', 'heads', '--workers', '2']), '--workers needs --seeds N with N ≥ 2');
   }, 120_000);
+  it("pool threads on backend 'auto' find Dawn's Vulkan driver as the main thread does: no driver warnings, the backend doctor picks", () => {
+    const env = { VK_ICD_FILENAMES: '' };
+    const spec = { ...SWEEP_24, backend: 'auto', base: { ...SWEEP_24.base, steps: 40 }, axes: { heads: [1, 2] } };
+    writeFileSync(at('auto2.json'), JSON.stringify(spec, null, 2));
+    const r = cli(['sweep', 'auto2.json', '--out', 'auto2', '--workers', '2'], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/XDG_RUNTIME_DIR|Vulkan|BackendType/);
+    const doctor = cli(['doctor', '--json'], env);
+    const chosen = (JSON.parse(doctor.stdout) as { chosen: string }).chosen;
+    const rows = rowsOf('auto2');
+    expect(rows).toHaveLength(2);
+    for (const row of rows)
+      expect(readJson(at('auto2', 'points', row.id, 'config.json'))).toMatchObject({
+        provenance: { backendUsed: chosen },
+      });
+  }, 120_000);
   it('24 points on the local pool (killed with SIGKILL and started again) and on Redis with three workers (one SIGKILLed, one SIGTERMed mid-point, the submitter killed and restarted): every point once, the same numbers', async () => {
     writeFileSync(at('sweep24.json'), JSON.stringify(SWEEP_24, null, 2));
     // Local pool, SIGKILL once a few points are done and one has a checkpoint but no result.

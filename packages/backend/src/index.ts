@@ -1,4 +1,11 @@
-export { initBackend, probeBackends, disposeBackend, formatBackendReport, BACKEND_ORDER } from './init.js';
+export {
+  initBackend,
+  probeBackends,
+  disposeBackend,
+  formatBackendReport,
+  prepareWebgpuEnvironment,
+  BACKEND_ORDER,
+} from './init.js';
 export { registerGradients } from './gradients.js';
 export { BACKEND_NAMES, BackendUnavailableError } from './types.js';
 export type {

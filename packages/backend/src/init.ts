@@ -75,6 +75,26 @@ function hasGpuDevice(fs: typeof import('node:fs')): boolean {
   }
 }
 
+/**
+ * Node: sets what Dawn (the `webgpu` package) reads from the environment, unless already set:
+ * VK_ICD_FILENAMES to SwiftShader's Vulkan driver (Debian's chromium) when the machine has no GPU
+ * device node (Mesa's software driver is too old for Dawn), and XDG_RUNTIME_DIR. `initBackend`
+ * calls it; call it yourself on the main thread before starting worker threads that may pick
+ * webgpu: a worker's `process.env` is its own copy, which native code such as Dawn never reads.
+ * Does nothing outside Node.
+ * @example
+ * await prepareWebgpuEnvironment(); // then new Worker(...) threads that call initBackend('auto')
+ */
+export async function prepareWebgpuEnvironment(): Promise<void> {
+  if (!isNode()) return;
+  const req = await nodeRequire();
+  const fs = req('node:fs') as typeof import('node:fs');
+  if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD) && !hasGpuDevice(fs)) {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  }
+  process.env.XDG_RUNTIME_DIR ??= (req('node:os') as typeof import('node:os')).tmpdir();
+}
+
 async function installNavigatorGpu(options: InitBackendOptions): Promise<string | undefined> {
   const g = globalThis as { navigator?: { gpu?: unknown } };
   if (g.navigator?.gpu) return undefined;
@@ -88,12 +108,7 @@ async function installNavigatorGpu(options: InitBackendOptions): Promise<string 
       ? 'the `webgpu` package (Dawn for Node) is not installed'
       : `the \`webgpu\` package failed to load (${errorText(err)})`;
   }
-  const fs = req('node:fs') as typeof import('node:fs');
-  if (!process.env.VK_ICD_FILENAMES && fs.existsSync(SWIFTSHADER_ICD) && !hasGpuDevice(fs)) {
-    // No GPU device node: Mesa's software driver is too old for Dawn, so use SwiftShader.
-    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  }
-  process.env.XDG_RUNTIME_DIR ??= (req('node:os') as typeof import('node:os')).tmpdir();
+  await prepareWebgpuEnvironment();
   for (const [k, v] of Object.entries(dawn.globals)) {
     if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   }

@@ -8,7 +8,7 @@ import { CHECKPOINT_FILE } from '../run-folder.js';
 import type { Io } from '../term.js';
 import { markDone, pointDir, setState, type SweepFolder } from './folder.js';
 import type { PointOutcome, PointTask } from './point.js';
-import { PointPool } from './pool.js';
+import { openPointPool } from './pool.js';
 
 export interface SweepRunOptions {
   backend: CliBackend;
@@ -69,7 +69,7 @@ export async function runLocalSweep(
 ): Promise<'done' | 'interrupted' | 'failed'> {
   const todo = folder.points.filter((p) => folder.index.points[p.index]!.state !== 'done');
   if (todo.length === 0) return 'done';
-  const pool = new PointPool(Math.max(1, Math.min(workers, todo.length)), entry);
+  const pool = await openPointPool(Math.max(1, Math.min(workers, todo.length)), entry);
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (interrupted) {

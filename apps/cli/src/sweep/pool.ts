@@ -1,5 +1,6 @@
 // A local pool of worker threads (one per core by default): each runs one point at a time.
 import { Worker } from 'node:worker_threads';
+import { loadBackend } from '../backend.js';
 import type { PointOutcome, PointTask } from './point.js';
 import type { FromThread, ToThread } from './thread.js';
 
@@ -9,6 +10,16 @@ const THREAD_MARKER = 'attnlab-sweep-thread'; // main.ts checks the same name
 interface Slot {
   worker: Worker;
   busy?: { id: string; resolve: (o: PointOutcome) => void };
+}
+
+/**
+ * A pool of `size` point threads running `entry`. Sets Dawn's environment first, on this (the
+ * main) thread: a worker's process.env is a copy that native code never reads, so a thread that
+ * picks webgpu would otherwise look for a Vulkan driver without it.
+ */
+export async function openPointPool(size: number, entry: string): Promise<PointPool> {
+  await (await loadBackend()).prepareWebgpuEnvironment();
+  return new PointPool(size, entry);
 }
 
 export class PointPool {

@@ -12,7 +12,7 @@ import type { Io } from '../term.js';
 import { finishedResult, markDone, pointDir, saveIndex, setState, SPEC_FILE, type SweepFolder } from './folder.js';
 import { pointLine, doneText, type SweepRunOptions } from './local.js';
 import { writePointFolder, type PointTask } from './point.js';
-import { PointPool } from './pool.js';
+import { openPointPool } from './pool.js';
 
 export const QUEUE_NAME = 'attnlab-sweep';
 
@@ -275,7 +275,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   const connection = parseRedisUrl(o.url);
   await checkRedis(o.url, connection);
   const { bull, client, closeAll } = await loadBullMq();
-  const pool = new PointPool(o.concurrency, o.entry);
+  const pool = await openPointPool(o.concurrency, o.entry);
   const name = `worker ${process.pid}`;
   let stopping = false;
   const worker = new bull.Worker<PointJob, PointJobResult>(
