@@ -25,8 +25,8 @@ export interface ResourceEstimate {
 export const DEFAULT_MEMORY_LIMIT = 4 * 2 ** 30;
 
 /**
- * The most arithmetic the web lab starts in a tab: 2·10¹¹ floating-point operations, a few minutes of
- * the host float64 loops value-matrix runs (measured in Chromium on a shared 2-core machine: see
+ * The most arithmetic the web lab starts in a tab: 2·10¹¹ floating-point operations, 3–4 minutes of
+ * the host float64 loops value-matrix runs (about 10⁹ a second in Chromium on a shared 2-core machine:
  * BENCHMARKS.md, "value-matrix in the browser").
  */
 export const BROWSER_OPERATION_LIMIT = 2e11;
