@@ -84,7 +84,8 @@ export function fitSpec(spec: FigureSpec, width: number): FigureSpec {
     if (svgWidth(renderSvg(base)) <= width) return base;
     // The largest cell size that fits (the width grows with it).
     let lo = 3;
-    let hi = 48;
+    // One panel a row: cells up to 24 px, so a grid of six stays a few screens long.
+    let hi = base.kind === 'heatmap-grid' && base.columns === 1 ? 24 : 48;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
       if (svgWidth(renderSvg({ ...base, cellSize: mid })) <= width) lo = mid;
