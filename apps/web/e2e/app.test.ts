@@ -1,7 +1,7 @@
 // The web lab in real Chromium (Debian's, through playwright-core; never `playwright install`).
 import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { axeViolations, BASE_ARGS, CHROMIUM, dist, ensureBuilt } from './harness.js';
+import { axeViolations, BASE_ARGS, CHROMIUM, dist, ensureBuilt, PAGES } from './harness.js';
 import { serveStatic, type StaticServer } from './server.js';
 
 // Enough for WebGPU on Dawn over SwiftShader in headless Debian chromium (measured: no adapter without it).
@@ -68,8 +68,60 @@ const layout = (page: Page) =>
           return cell !== null && t.getBBox().width > cell.width.baseVal.value;
         })
         .map((t) => t.textContent),
+      // Legend entries that overlap each other or reach outside their figure (as Chromium lays them out).
+      legends: [...document.querySelectorAll<SVGSVGElement>('main svg')]
+        .filter((svg) => visible(svg) && !svg.closest('.thumb'))
+        .flatMap((svg) => {
+          const frame = svg.getBoundingClientRect();
+          const boxes = [...svg.querySelectorAll('.legend-entry')].map((e) => ({
+            name: e.textContent ?? '',
+            r: e.getBoundingClientRect(),
+          }));
+          const out = boxes
+            .filter(
+              ({ r }) => r.left < frame.left - 0.5 || r.right > frame.right + 0.5 || r.bottom > frame.bottom + 0.5,
+            )
+            .map(({ name }) => `"${name}" outside its figure`);
+          boxes.forEach((a, i) =>
+            boxes.slice(i + 1).forEach((b) => {
+              const apart =
+                a.r.right <= b.r.left + 0.5 ||
+                b.r.right <= a.r.left + 0.5 ||
+                a.r.bottom <= b.r.top + 0.5 ||
+                b.r.bottom <= a.r.top + 0.5;
+              if (!apart) out.push(`"${a.name}" overlaps "${b.name}"`);
+            }),
+          );
+          return out;
+        }),
     };
   });
+
+/**
+ * The repository's own vocabulary where a reader sees it (issue #14): seed numbers, package names,
+ * experiment ids and config paths. Names and tooltips (title attributes) may keep them.
+ */
+const REPO_WORDS =
+  /\b[Ss]eed 00\d\b|@attnlab|\bconfig\.|\b(?:icl-regression|attention-walkthrough|icl-length|icl-multitask|cv-sweep|kv-cache|value-matrix)\b|\b(?:optimizer|evaluation|compression|multihead|retrieval|learning|compare)\.[a-z]|\b[a-z]+\.[a-z]+[A-Z][A-Za-z]*\b/;
+
+/** Every line of text the page shows (HTML text as rendered, visible SVG text, the chosen options) that uses {@link REPO_WORDS}. */
+const repoWords = (page: Page): Promise<string[]> =>
+  page.evaluate((source) => {
+    const re = new RegExp(source);
+    const shown = (e: Element) => {
+      const r = e.getBoundingClientRect();
+      return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+    };
+    const lines = [
+      ...document.body.innerText.split('\n'),
+      ...[...document.querySelectorAll('svg text')].filter(shown).map((t) => t.textContent ?? ''),
+      ...[...document.querySelectorAll('select')].filter(shown).map((s) => s.selectedOptions[0]?.textContent ?? ''),
+      ...[...document.querySelectorAll<HTMLInputElement>('input[placeholder], textarea[placeholder]')]
+        .filter(shown)
+        .map((i) => i.placeholder),
+    ];
+    return [...new Set(lines.filter((l) => re.test(l)).map((l) => l.trim().slice(0, 160)))];
+  }, REPO_WORDS.source);
 
 /** The numbers table of the current step, as numbers (full precision from data-value). */
 const table = (page: Page): Promise<number[][]> =>
@@ -207,6 +259,10 @@ describe('web lab in Chromium', () => {
 
   it('auto picks the fastest backend by measuring, says why WebGPU was skipped; the menu switches backend and keeps the page', async () => {
     const { page, errors } = await open(plain, '/#/kv-cache?preset=seed&compare.seqLen=4096');
+    // A first visit: the page is drawn on the CPU backend while a worker times every backend, then
+    // it switches to the fastest.
+    await page.waitForFunction(() => window.__app?.measured !== undefined, undefined, { timeout: 60_000 });
+    expect(await page.getAttribute('#backend-badge', 'data-measuring')).toBe('false');
     const app = await page.evaluate(() => ({
       backend: window.__app?.backend,
       active: window.__app?.report.chosen,
@@ -415,7 +471,7 @@ describe('web lab in Chromium', () => {
     await cv.page.close();
   }, 180_000);
 
-  it('KV-cache calculator: seed 000 numbers, instant updates, a shared URL restores the state', async () => {
+  it('KV-cache calculator: the classic table’s numbers, instant updates, errors at their field, a shared URL restores the state', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/kv-cache?preset=seed');
     // Seed 000 / closed form: LLaMA-7B (32 layers, 32 heads × 128) in fp16: 2·32·32·128·2 = 524,288 bytes per token;
     // 2048 tokens → 1024 MB; GQA with 4 KV heads is 8× smaller.
@@ -443,7 +499,11 @@ describe('web lab in Chromium', () => {
     expect(await again.page.textContent('[data-figure="kv-cache-table"]')).toContain('tiny');
     await again.page.fill('#kv-compare-gqaKvHeads', '5');
     await again.page.waitForSelector('#kv-error:not(:empty)');
-    expect(await again.page.textContent('#kv-error')).toContain('gqaKvHeads');
+    // Named by its label, next to the field, in the reader's words (not the config's path).
+    const kvError = (await again.page.textContent('#kv-error'))!;
+    expect(kvError).toContain('GQA: KV heads');
+    expect(kvError).not.toMatch(/gqaKvHeads|config\./);
+    expect(await again.page.getAttribute('#kv-compare-gqaKvHeads', 'aria-invalid')).toBe('true');
     expect(errors).toEqual([]);
     expect(again.errors).toEqual([]);
     await Promise.all([page.close(), again.page.close()]);
@@ -742,6 +802,40 @@ describe('web lab in Chromium', () => {
     await Promise.all([page.close(), vm.page.close()]);
   }, 180_000);
 
+  it('value-matrix: a run too big for the tab is refused at its fields before it starts, by memory and by work', async () => {
+    const { page, errors } = await open(plain, '/?backend=cpu#/value-matrix', '#value-matrix[data-status="done"]');
+    const before = await page.textContent('#value-matrix-results');
+    // Memory: 65,536 samples of width 65,536 are 4.3·10⁹ numbers (17 GiB as float32) before any float64 copy.
+    await page.fill('#value-matrix-learning-nSamples', '65536');
+    await page.fill('#value-matrix-learning-dModel', '65536');
+    await page.click('#value-matrix-run');
+    await page.waitForFunction(() => document.getElementById('value-matrix-error')?.textContent?.includes('Too big'));
+    expect(await page.textContent('#value-matrix-error')).toMatch(/GiB of memory.*Make .*smaller/);
+    expect(await page.getAttribute('#value-matrix-learning-dModel', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#value-matrix-learning-nSamples', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#value-matrix-learning-epochs', 'aria-invalid')).toBeNull();
+    expect(await page.getAttribute('#value-matrix', 'data-status')).toBe('done'); // the first run's, not running
+    // Work: width 4,096 for a million steps fits in memory (A = XᵀX is 128 MiB) but is
+    // 2·4096²·3 ≈ 10⁸ operations a step, 10¹⁴ in all.
+    await page.fill('#value-matrix-learning-nSamples', '100');
+    await page.fill('#value-matrix-learning-dModel', '4096');
+    await page.fill('#value-matrix-learning-epochs', '1000000');
+    await page.click('#value-matrix-run');
+    await page.waitForFunction(() =>
+      document.getElementById('value-matrix-error')?.textContent?.includes('operations'),
+    );
+    expect(await page.getAttribute('#value-matrix-learning-epochs', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#value-matrix-learning-dModel', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#value-matrix-learning-nSamples', 'aria-invalid')).toBeNull();
+    expect(await page.getAttribute('#value-matrix', 'data-status')).toBe('done'); // the first run's, not running
+    // Nothing ran: the earlier results are still there, marked as from other settings.
+    expect(await page.textContent('#value-matrix-results')).toBe(before);
+    expect(await page.isVisible('#value-matrix-stale')).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('sweep results: a results.jsonl from the file picker becomes the aggregate table and the error-vs-L bands; a bad file is named', async () => {
     const { page, errors } = await open(plain, '/?backend=cpu#/sweep');
     const row = (index: number, heads: number, seed: number, loss: number) => ({
@@ -785,22 +879,8 @@ describe('web lab in Chromium', () => {
 
   // Every page (issue #14, bugs 14 and 15): axe-core finds nothing at 1440×900 and 390×844; on a phone no page
   // is wider than the screen, the header is compact, chart text stays ≥ 10 px and heatmap digits fit their cells.
-  const READY = 'main[data-ready="true"]';
-  const PAGES: [name: string, hash: string, ready: string][] = [
-    ['walkthrough', '#/walkthrough?mode=qkv&step=4', READY],
-    ['walkthrough-heads', '#/walkthrough?mode=embeddings&step=1', READY],
-    ['value-matrix', '#/value-matrix', '#value-matrix[data-status="done"]'],
-    ['kv-cache', '#/kv-cache', READY],
-    ['icl', '#/icl', READY],
-    ['cv-sweep', '#/cv-sweep', READY],
-    ['sweep', '#/sweep', READY],
-    ['icl-length', '#/icl-length', READY],
-    ['icl-multitask', '#/icl-multitask', READY],
-    ['story', '#/', READY],
-    ['attention', '#/attention', READY],
-  ];
   it.each(PAGES)(
-    '%s: axe-core clean at 1440×900 and 390×844; at 390 px no wider than the screen, a compact header, readable chart text, digits that fit',
+    '%s: axe-core clean at 1440×900 and 390×844, no repository vocabulary on screen, legends apart and inside their figures; at 390 px no wider than the screen, a compact header, readable chart text, digits that fit',
     async (name, hash, ready) => {
       for (const viewport of [
         { width: 1440, height: 900 },
@@ -810,8 +890,11 @@ describe('web lab in Chromium', () => {
         // Figures are drawn again for the width they get once on the page.
         await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
         await page.screenshot({ path: `/tmp/attnlab-web-page-${name}-${viewport.width}.png`, fullPage: true });
+        // The reader's words on screen, not the repository's (issue #14).
+        expect(await repoWords(page)).toEqual([]);
         const l = await layout(page);
         expect(l.overflowing).toEqual([]);
+        expect(l.legends).toEqual([]);
         expect(l.smallDigits).toBe(0);
         if (viewport.width === 390) {
           expect(l.scrollWidth).toBeLessThanOrEqual(l.innerWidth);

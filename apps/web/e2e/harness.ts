@@ -45,6 +45,25 @@ export function ensureBuilt(): void {
   execFileSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: appDir, stdio: 'pipe' });
 }
 
+const READY = 'main[data-ready="true"]';
+/**
+ * Every page of the lab as the tests and the screenshots open it: a name, its route (with the state
+ * shown), and what to wait for before looking (the value-matrix lab's first run is done).
+ */
+export const PAGES: [name: string, hash: string, ready: string][] = [
+  ['walkthrough', '#/walkthrough?mode=qkv&step=4', READY],
+  ['walkthrough-heads', '#/walkthrough?mode=embeddings&step=1', READY],
+  ['value-matrix', '#/value-matrix', '#value-matrix[data-status="done"]'],
+  ['kv-cache', '#/kv-cache', READY],
+  ['icl', '#/icl', READY],
+  ['cv-sweep', '#/cv-sweep', READY],
+  ['sweep', '#/sweep', READY],
+  ['icl-length', '#/icl-length', READY],
+  ['icl-multitask', '#/icl-multitask', READY],
+  ['story', '#/', READY],
+  ['attention', '#/attention', READY],
+];
+
 export interface Opened {
   page: Page;
   errors: string[];

@@ -94,21 +94,27 @@ async function timeProbe(): Promise<number> {
   return times.sort((a, b) => a - b)[2]!;
 }
 
-/**
- * Which backend is fastest in this browser, by measuring: every backend that starts runs the probe,
- * and the fastest wins (a software WebGPU adapter is slower than WASM on most machines, a real GPU
- * faster). The answer is kept in localStorage (per browser and tfjs version), so only the first
- * visit pays for it (about a second).
- */
-export async function measureBackends(): Promise<BackendMeasurement> {
-  const key = `${navigator.userAgent} tfjs ${tf.version_core}`;
+type Stored = Omit<BackendMeasurement, 'source'> & { key: string };
+const measureKey = (): string => `${navigator.userAgent} tfjs ${tf.version_core}`;
+
+/** This browser's earlier measurement (localStorage, per browser and tfjs version), if any. */
+export function cachedMeasurement(): BackendMeasurement | undefined {
   try {
-    const cached = JSON.parse(localStorage.getItem(MEASURE_KEY) ?? 'null') as
-      (Omit<BackendMeasurement, 'source'> & { key: string }) | null;
-    if (cached && cached.key === key) return { fastest: cached.fastest, timings: cached.timings, source: 'cache' };
+    const cached = JSON.parse(localStorage.getItem(MEASURE_KEY) ?? 'null') as Stored | null;
+    if (cached && cached.key === measureKey())
+      return { fastest: cached.fastest, timings: cached.timings, source: 'cache' };
   } catch {
     /* unreadable: measured again */
   }
+  return undefined;
+}
+
+/**
+ * Every backend that starts here runs the probe, the fastest wins (a software WebGPU adapter is
+ * slower than WASM on most machines, a real GPU faster). Switches this thread's tfjs backend as it
+ * goes: the lab runs it in a worker of its own (`measure-worker.ts`), so the page keeps drawing.
+ */
+export async function timeBackends(): Promise<Omit<BackendMeasurement, 'source'>> {
   const candidates = await probeBackends({ wasmPaths: WASM_PATHS, allowSoftwareWebGPU: true });
   const timings: BackendTiming[] = [];
   for (const c of candidates) {
@@ -124,11 +130,34 @@ export async function measureBackends(): Promise<BackendMeasurement> {
     }
   }
   const timed = timings.filter((t) => t.ms !== undefined).sort((a, b) => a.ms! - b.ms!);
-  const fastest = timed[0]?.name ?? 'cpu';
+  return { fastest: timed[0]?.name ?? 'cpu', timings };
+}
+
+/**
+ * Which backend is fastest in this browser, by measuring ({@link timeBackends}) in a worker, off the
+ * page's thread and its tfjs; kept in localStorage, so only the first visit pays for it (a few
+ * seconds, most of it WebGPU's shader compilation on a software adapter).
+ */
+export async function measureBackends(): Promise<BackendMeasurement> {
+  const measured = await new Promise<Omit<BackendMeasurement, 'source'>>((resolve, reject) => {
+    const worker = new Worker(new URL('./measure-worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'attnlab-measure',
+    });
+    worker.onmessage = (e: MessageEvent<Omit<BackendMeasurement, 'source'> | { error: string }>) => {
+      worker.terminate();
+      if ('error' in e.data) reject(new Error(e.data.error));
+      else resolve(e.data);
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      reject(new Error(e.message || 'the measuring worker failed to start'));
+    };
+  });
   try {
-    localStorage.setItem(MEASURE_KEY, JSON.stringify({ key, fastest, timings }));
+    localStorage.setItem(MEASURE_KEY, JSON.stringify({ key: measureKey(), ...measured } satisfies Stored));
   } catch {
     /* storage full or off: measured again next time */
   }
-  return { fastest, timings, source: 'measured' };
+  return { ...measured, source: 'measured' };
 }

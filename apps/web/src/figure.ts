@@ -57,10 +57,14 @@ function availableWidth(body: HTMLElement): number {
 
 const svgWidth = (svg: string): number => Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1] ?? 0);
 
+/** The smallest heatmap cell (px) a phone gets before a grid goes to one panel a row. */
+const MIN_CELL = 8;
+
 /**
  * The spec as drawn on screen in `width` px: as designed when it fits; narrower otherwise, so its
  * text keeps its size instead of being scaled down to 6–8 px: a chart gets the width, a heatmap
- * smaller cells (the plot leaves out digits that would not fit them), a grid two panels a row; the
+ * smaller cells (the plot leaves out digits that would not fit them), a grid two panels a row (one
+ * when two would leave cells under 8 px); the
  * title moves out of the SVG (the panel shows it as text, which wraps). Exports keep the design.
  */
 export function fitSpec(spec: FigureSpec, width: number): FigureSpec {
@@ -68,18 +72,29 @@ export function fitSpec(spec: FigureSpec, width: number): FigureSpec {
   const { title: _t, ...untitled } = spec;
   if (spec.kind === 'line' || spec.kind === 'bar')
     return { ...untitled, width: Math.max(240, Math.min(spec.width ?? 640, Math.floor(width))) };
-  const base = (spec.kind === 'heatmap-grid' ? { ...untitled, columns: Math.min(2, spec.panels.length) } : untitled) as
-    HeatmapSpec | HeatmapGridSpec;
-  if (svgWidth(renderSvg(base)) <= width) return base;
-  // The largest cell size that fits (the width grows with it).
-  let lo = 3;
-  let hi = 48;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (svgWidth(renderSvg({ ...base, cellSize: mid })) <= width) lo = mid;
-    else hi = mid - 1;
+  // A grid two panels a row, or one when two would leave cells too small to see.
+  const layouts: (HeatmapSpec | HeatmapGridSpec)[] =
+    spec.kind === 'heatmap-grid'
+      ? [...new Set([Math.min(2, spec.panels.length), 1])].map(
+          (columns) => ({ ...untitled, columns }) as HeatmapGridSpec,
+        )
+      : [untitled as HeatmapSpec];
+  let fitted: HeatmapSpec | HeatmapGridSpec = layouts[0]!;
+  for (const base of layouts) {
+    if (svgWidth(renderSvg(base)) <= width) return base;
+    // The largest cell size that fits (the width grows with it).
+    let lo = 3;
+    // One panel a row: cells up to 24 px, so a grid of six stays a few screens long.
+    let hi = base.kind === 'heatmap-grid' && base.columns === 1 ? 24 : 48;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (svgWidth(renderSvg({ ...base, cellSize: mid })) <= width) lo = mid;
+      else hi = mid - 1;
+    }
+    fitted = { ...base, cellSize: lo };
+    if (lo >= MIN_CELL) break;
   }
-  return { ...base, cellSize: lo };
+  return fitted;
 }
 
 function htmlTable(spec: TableSpec): HTMLTableElement {

@@ -1,5 +1,12 @@
 import type { BackendReport } from '@attnlab/backend';
-import { backendLabel, measureBackends, requestedBackend, startBackend, type BackendMeasurement } from './backend.js';
+import {
+  backendLabel,
+  cachedMeasurement,
+  measureBackends,
+  requestedBackend,
+  startBackend,
+  type BackendMeasurement,
+} from './backend.js';
 import { h } from './dom.js';
 import { attentionPage } from './pages/attention.js';
 import { cvSweepPage } from './pages/cv-sweep.js';
@@ -55,6 +62,7 @@ function showBadge(
   forcedFailure?: string,
   warning?: string,
   measured?: BackendMeasurement,
+  measuring = false,
 ): void {
   const badge = document.getElementById('backend-badge')!;
   const detail = document.getElementById('backend-detail')!;
@@ -76,10 +84,12 @@ function showBadge(
     toggle.setAttribute('aria-expanded', String(!detail.hidden));
   });
   if (measured) toggle.textContent = `${backendLabel(report.chosen)}${soft} · fastest here`;
+  else if (measuring) toggle.textContent = `${backendLabel(report.chosen)} · measuring the others…`;
+  badge.dataset.measuring = String(measuring);
   badge.replaceChildren(
     h('span', { class: 'badge-label' }, 'Backend '),
     toggle,
-    backendSelect(report.chosen, measured ? 'auto' : report.preference),
+    backendSelect(report.chosen, measured || measuring ? 'auto' : report.preference),
   );
   const candidates = measured
     ? measured.timings.map((t) => ({
@@ -109,7 +119,9 @@ function showBadge(
       `Running on ${backendLabel(report.chosen)} via ${report.via}${report.adapter ? ` (${[report.adapter.vendor, report.adapter.architecture, report.adapter.description].filter(Boolean).join(' / ')})` : ''}. `,
       measured
         ? `Chosen by measuring: each backend ran the same short attention workload (${measured.source === 'cache' ? 'measured on an earlier visit, kept in this browser' : 'measured just now'}); the fastest is used. `
-        : `Requested: ${report.preference}. `,
+        : measuring
+          ? 'The page starts on the CPU backend while every backend is timed on a short attention workload in the background; the fastest is then used. '
+          : `Requested: ${report.preference}. `,
       `tfjs-core ${report.versions.tfjsCore}. Switch with the menu, or ?backend=webgpu|webgl|wasm|cpu in the address.`,
     ),
     ...(forcedFailure
@@ -133,10 +145,12 @@ async function boot(): Promise<void> {
     e.preventDefault();
     main.focus();
   });
-  try {
-    // auto: the fastest backend here, by measuring (once per browser), not by a fixed order.
-    const measured = prefer === 'auto' ? await measureBackends() : undefined;
-    const { report, forcedFailure } = await startBackend(measured ? measured.fastest : prefer);
+  // auto: the fastest backend here, by measuring (once per browser), not by a fixed order. On a first
+  // visit the page does not wait for the measurement (seconds where WebGPU compiles its shaders on a
+  // software adapter): it draws on the CPU backend while a worker measures, then switches.
+  const cached = prefer === 'auto' ? cachedMeasurement() : undefined;
+  const measuring = prefer === 'auto' && !cached;
+  const use = (report: BackendReport, forcedFailure?: string, measured?: BackendMeasurement): void => {
     window.__app = {
       backend: report.chosen,
       report,
@@ -144,13 +158,30 @@ async function boot(): Promise<void> {
       ...(warning ? { warning } : {}),
       ...(measured ? { measured } : {}),
     };
-    showBadge(report, forcedFailure, warning, measured);
+    showBadge(report, forcedFailure, warning, measured, measuring && !measured);
+  };
+  try {
+    const { report, forcedFailure } = await startBackend(measuring ? 'cpu' : (cached?.fastest ?? prefer));
+    use(report, forcedFailure, cached);
   } catch (err) {
     main.replaceChildren(
       h('p', { class: 'error', role: 'alert' }, `No TensorFlow.js backend could start: ${(err as Error).message}`),
     );
     return;
   }
+  if (measuring)
+    void measureBackends().then(
+      async (measured) => {
+        const { report } = await startBackend(measured.fastest);
+        use(report, undefined, measured);
+      },
+      (e: Error) => {
+        // The CPU backend stays; the badge says why.
+        const report = window.__app!.report;
+        window.__app = { ...window.__app!, warning: `Could not measure the backends: ${e.message}` };
+        showBadge(report, undefined, window.__app.warning);
+      },
+    );
   startRouter(
     [
       storyPage,

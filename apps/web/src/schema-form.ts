@@ -1,4 +1,4 @@
-import type { ObjectSchema, Schema } from '@attnlab/experiments';
+import { formatBytes, formatCount, ResourceError, type ObjectSchema, type Schema } from '@attnlab/experiments';
 import { h } from './dom.js';
 
 /**
@@ -9,6 +9,16 @@ import { h } from './dom.js';
 
 type Leaf = { path: string; schema: Schema };
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A config key as a label: `weightDecay` → “Weight decay”, `maxL` → “Max L” (a form's own labels come first). */
+const WORDS: Record<string, string> = { lr: 'Learning rate', eps: 'Epsilon' };
+function humanize(key: string): string {
+  if (WORDS[key]) return WORDS[key];
+  if (key.length === 1) return key; // a symbol: d, L
+  const words = key.split(/(?=[A-Z])/).map((w, i) => (w.length === 1 ? w : i === 0 ? w : w.toLowerCase()));
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 function leaves(schema: ObjectSchema, prefix = ''): Leaf[] {
   return Object.entries(schema.fields).flatMap(([k, sc]) => {
@@ -134,7 +144,7 @@ export function schemaForm(
       g = h(
         'fieldset',
         { class: 'group' },
-        h('legend', {}, opts.labels?.[parent] ?? parent),
+        h('legend', {}, opts.labels?.[parent] ?? humanize(parent.split('.').pop()!)),
         sc?.description ? h('small', {}, sc.description) : null,
       );
       groups.set(parent, g);
@@ -144,7 +154,7 @@ export function schemaForm(
   };
   for (const { path, schema: sc } of list) {
     const id = `${opts.idPrefix}-${path.replace(/\./g, '-')}`;
-    const label = opts.labels?.[path] ?? path.split('.').pop()!;
+    const label = opts.labels?.[path] ?? humanize(path.split('.').pop()!);
     const help = sc.description ?? '';
     let control: HTMLElement;
     if (sc.kind === 'array' && sc.items.kind === 'enum') {
@@ -219,7 +229,7 @@ export function schemaForm(
     list.some((l) => l.path === path) ? root.querySelector(`#${opts.idPrefix}-${path.replace(/\./g, '-')}`) : null;
   const form: SchemaForm = {
     el: root,
-    labelOf: (path) => opts.labels?.[path] ?? path.split('.').pop()!,
+    labelOf: (path) => opts.labels?.[path] ?? humanize(path.split('.').pop()!),
     showProblems(problems) {
       root.querySelectorAll('.field-error').forEach((e) => e.remove());
       root.querySelectorAll('[aria-invalid]').forEach((e) => {
@@ -268,28 +278,23 @@ const isConfigError = (e: unknown): e is Error & { field: string; allowed: strin
  * too-big run marks the fields its size grows with) and one sentence naming them by their labels,
  * never by internal paths. Any other error is passed on as it is.
  */
-export function configProblems(
-  err: unknown,
-  form: SchemaForm,
-  estimate?: () => { drivers: { field: string; value: number }[] } | undefined,
-): { problems: FieldProblem[]; message: string } {
-  if (!isConfigError(err)) return { problems: [], message: err instanceof Error ? err.message : String(err) };
-  if (err.field === 'resources') {
-    const drivers = estimate?.()?.drivers ?? [];
-    // "resources: this run would need about 64 GB (…); it grows with …; got 68987912192"
-    const need = /this run would need about ([^(;]+)/.exec(err.message)?.[1]?.trim() ?? 'more memory';
-    const limit = /limit of ([^;]+?);/.exec(err.message)?.[1] ?? 'this tab’s limit';
-    const problems = drivers.map((d) => ({
+export function configProblems(err: unknown, form: SchemaForm): { problems: FieldProblem[]; message: string } {
+  if (err instanceof ResourceError) {
+    const memory = err.kind === 'memory';
+    const need = memory ? `${formatBytes(err.need)} of memory` : `${formatCount(err.need)} arithmetic operations`;
+    const limit = memory ? formatBytes(err.limit) : `${formatCount(err.limit)} in this tab`;
+    const problems = err.drivers.map((d) => ({
       path: d.field.replace(/^config\./, ''),
-      message: `The run would need about ${need} of memory (the limit is ${limit}); make this smaller.`,
+      message: `The run would need about ${need} (the limit is ${limit}); make this smaller.`,
     }));
     const names = problems.map((p) => form.labelOf(p.path));
     return {
       problems,
       message:
-        `Too big to run here: about ${need} of memory, more than the limit of ${limit}. ${names.length ? `Make ${names.join(', ')} smaller.` : ''}`.trim(),
+        `Too big to run here: about ${need}, more than the limit of ${limit}. ${names.length ? `Make ${names.join(', ')} smaller.` : ''}`.trim(),
     };
   }
+  if (!isConfigError(err)) return { problems: [], message: err instanceof Error ? err.message : String(err) };
   const path = err.field.replace(/^config\./, '');
   const r = err.received;
   const got =

@@ -32,7 +32,10 @@ export {
   checkResources,
   parseByteSize,
   formatBytes,
+  formatCount,
   DEFAULT_MEMORY_LIMIT,
+  BROWSER_OPERATION_LIMIT,
+  ResourceError,
   type ResourceEstimate,
 } from './resources.js';
 export {

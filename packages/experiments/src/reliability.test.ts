@@ -2,6 +2,7 @@
 // stay re-reportable, constraints checked before a run, and error messages of bounded length.
 import { describeBackends } from '@attnlab/backend/testing';
 import {
+  BROWSER_OPERATION_LIMIT,
   checkResources,
   ConfigError,
   DEFAULT_MEMORY_LIMIT,
@@ -10,6 +11,7 @@ import {
   iclRegression,
   kvCache,
   parseByteSize,
+  ResourceError,
   resolveConfig,
   s,
   validate,
@@ -47,6 +49,52 @@ describe('resource estimate', () => {
     );
     // Raised explicitly, it passes.
     expect(checkResources(iclRegression, big, 1e15)!.bytes).toBeGreaterThan(DEFAULT_MEMORY_LIMIT);
+  });
+  it('value-matrix: its memory is led by the arrays it allocates, its work by the training steps; oversized settings are refused naming their fields', () => {
+    const vm = (overrides: Record<string, unknown>) => resolveConfig(valueMatrix, { overrides });
+    for (const preset of Object.keys(valueMatrix.presets))
+      expect(
+        checkResources(
+          valueMatrix,
+          resolveConfig(valueMatrix, { preset }),
+          DEFAULT_MEMORY_LIMIT,
+          BROWSER_OPERATION_LIMIT,
+        ),
+      ).toBeDefined();
+    // Width 8192: A = XᵀX alone is 8·8192² bytes = 512 MiB of float64, the rest of the run far less.
+    const wide = valueMatrix.estimate!(vm({ learning: { dModel: 8192 } }));
+    expect(wide.bytes).toBeGreaterThanOrEqual(8 * 8192 ** 2);
+    expect(wide.bytes).toBeLessThan(1.2 * 8 * 8192 ** 2);
+    expect(wide.drivers).toEqual([{ field: 'learning.dModel', value: 8192 }]);
+    expect(wide.parameters).toBe(8192 * 4 + 4 * 3);
+    // 1000 steps at width 512: each forms A·W (2·512²·3 operations, 3 colour dimensions) and little else;
+    // the other parts (an SVD of a 64 × 64 matrix, eight 20 × 512 × 64 products) add under a tenth.
+    const steps = valueMatrix.estimate!(vm({ learning: { dModel: 512, epochs: 1000 } })).operations!;
+    expect(steps.count).toBeGreaterThanOrEqual(1000 * 2 * 512 ** 2 * 3);
+    expect(steps.count).toBeLessThan(1.2 * 1000 * 2 * 512 ** 2 * 3);
+    expect(steps.drivers[0]!.field).toBe('learning.dModel'); // quadratic
+    expect(steps.drivers.map((d) => d.field).sort()).toEqual([
+      'learning.colorDims',
+      'learning.dModel',
+      'learning.epochs',
+    ]);
+    // Over memory: 65,536 × 65,536 samples are 17 GiB as float32 alone.
+    const e = refusal(() => checkResources(valueMatrix, vm({ learning: { nSamples: 65536, dModel: 65536 } })));
+    expect(e).toBeInstanceOf(ResourceError);
+    expect((e as ResourceError).kind).toBe('memory');
+    expect((e as ResourceError).drivers.map((d) => d.field).sort()).toEqual(['learning.dModel', 'learning.nSamples']);
+    expect(
+      refusal(() => checkResources(valueMatrix, vm({ compression: { dModel: 65536, dV: 65536 } }))).message,
+    ).toMatch(/compression\.(dModel|dV) = 65536, compression\.(dModel|dV) = 65536/);
+    // Over the tab's work, within memory: refused with the web lab's limit, run by the CLI (no limit on work).
+    const long = vm({ learning: { dModel: 4096, epochs: 1000000 } });
+    const w = refusal(() =>
+      checkResources(valueMatrix, long, DEFAULT_MEMORY_LIMIT, BROWSER_OPERATION_LIMIT),
+    ) as ResourceError;
+    expect(w.kind).toBe('operations');
+    expect(w.drivers.map((d) => d.field).sort()).toEqual(['learning.colorDims', 'learning.dModel', 'learning.epochs']);
+    expect(w.message).toContain('learning.epochs = 1000000');
+    expect(checkResources(valueMatrix, long)!.operations!.count).toBeGreaterThan(1e14);
   });
   it('parses and prints sizes', () => {
     expect(parseByteSize('8GB')).toBe(8e9);

@@ -13,10 +13,50 @@ export interface ResourceEstimate {
   bytes: number;
   /** The config fields behind the estimate, with their values (for a refusal that names them). */
   drivers: { field: string; value: number }[];
+  /**
+   * The run's arithmetic, for experiments whose work can be made huge without much memory: floating-point
+   * operations (a multiply–add counts 2), and the fields it grows with. Checked only against a limit
+   * given explicitly (the web lab's, {@link BROWSER_OPERATION_LIMIT}); the CLI runs as long as it takes.
+   */
+  operations?: { count: number; drivers: { field: string; value: number }[] };
 }
 
 /** The default memory limit: 4 GiB (a browser tab's typed arrays stop near there too). */
 export const DEFAULT_MEMORY_LIMIT = 4 * 2 ** 30;
+
+/**
+ * The most arithmetic the web lab starts in a tab: 2·10¹¹ floating-point operations, 3–4 minutes of
+ * the host float64 loops value-matrix runs (about 10⁹ a second in Chromium on a shared 2-core machine:
+ * BENCHMARKS.md, "value-matrix in the browser").
+ */
+export const BROWSER_OPERATION_LIMIT = 2e11;
+
+/** A refusal by {@link checkResources}: which limit (memory in bytes, or operations), the need and the limit, the fields to make smaller. */
+export class ResourceError extends ConfigError {
+  readonly kind: 'memory' | 'operations';
+  readonly need: number;
+  readonly limit: number;
+  readonly drivers: { field: string; value: number }[];
+  constructor(
+    kind: 'memory' | 'operations',
+    need: number,
+    limit: number,
+    drivers: { field: string; value: number }[],
+    detail: string,
+  ) {
+    super(
+      'resources',
+      kind === 'memory' ? `at most ${formatBytes(limit)}` : `at most ${formatCount(limit)} operations`,
+      need,
+      detail,
+    );
+    this.name = 'ResourceError';
+    this.kind = kind;
+    this.need = need;
+    this.limit = limit;
+    this.drivers = drivers;
+  }
+}
 
 const UNITS: Record<string, number> = {
   b: 1,
@@ -52,7 +92,7 @@ export function formatBytes(bytes: number): string {
 }
 
 /** A count for people: 271M, 48.8G. */
-function compact(n: number): string {
+export function formatCount(n: number): string {
   const units = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
   let k = 0;
   let v = n;
@@ -65,23 +105,39 @@ function compact(n: number): string {
 
 /**
  * The estimate of `config` for `exp` (undefined when the experiment has none) and, when it is over
- * `limit` bytes, a ConfigError (field `resources`) naming the estimate, the fields that make it
- * big, and how to raise the limit. Call it before the run starts.
+ * `limit` bytes or (when the estimate counts them) over `maxOperations` operations, a ResourceError
+ * (a ConfigError, field `resources`) naming the estimate, the fields that make it big, and how to
+ * raise the limit. Call it before the run starts.
  * @example
  * checkResources(iclRegression, config, parseByteSize('8GB')!);
+ * checkResources(valueMatrix, config, DEFAULT_MEMORY_LIMIT, BROWSER_OPERATION_LIMIT); // the web lab
  */
 export function checkResources(
   exp: { estimate?(config: unknown): ResourceEstimate },
   config: unknown,
   limit = DEFAULT_MEMORY_LIMIT,
+  maxOperations = Infinity,
 ): ResourceEstimate | undefined {
   const est = exp.estimate?.(config);
-  if (!est || est.bytes <= limit) return est;
-  const fields = est.drivers.map((d) => `${d.field} = ${d.value}`).join(', ');
-  throw new ConfigError(
-    'resources',
-    `at most ${formatBytes(limit)}`,
-    est.bytes,
-    `this run would need about ${formatBytes(est.bytes)} (${compact(est.parameters)} parameters, ${compact(est.activations)} activations), more than the limit of ${formatBytes(limit)}; it grows with ${fields}: make them smaller, or raise the limit (attnlab: --max-memory ${formatBytes(Math.ceil((est.bytes * 1.25) / 2 ** 30) * 2 ** 30).replace(/ /g, '')})`,
-  );
+  if (!est) return est;
+  const grows = (drivers: { field: string; value: number }[]) =>
+    drivers.map((d) => `${d.field} = ${d.value}`).join(', ');
+  if (est.bytes > limit)
+    throw new ResourceError(
+      'memory',
+      est.bytes,
+      limit,
+      est.drivers,
+      `this run would need about ${formatBytes(est.bytes)} (${formatCount(est.parameters)} parameters, ${formatCount(est.activations)} activations), more than the limit of ${formatBytes(limit)}; it grows with ${grows(est.drivers)}: make them smaller, or raise the limit (attnlab: --max-memory ${formatBytes(Math.ceil((est.bytes * 1.25) / 2 ** 30) * 2 ** 30).replace(/ /g, '')})`,
+    );
+  const ops = est.operations;
+  if (ops && ops.count > maxOperations)
+    throw new ResourceError(
+      'operations',
+      ops.count,
+      maxOperations,
+      ops.drivers,
+      `this run would take about ${formatCount(ops.count)} arithmetic operations, more than the limit of ${formatCount(maxOperations)}; it grows with ${grows(ops.drivers)}: make them smaller, or run it with the attnlab command, which has no such limit`,
+    );
+  return est;
 }

@@ -33,6 +33,7 @@ import {
   type KvCacheData,
 } from './kv-cache.js';
 import { startMeta, throwIfAborted } from './meta.js';
+import type { ResourceEstimate } from './resources.js';
 import { s } from './schema.js';
 
 export interface ValueMatrixConfig {
@@ -549,7 +550,7 @@ function figures(d: ValueMatrixData): NamedFigure[] {
       id: 'summary',
       spec: {
         kind: 'table',
-        title: 'Value matrix experiments (seed 000)',
+        title: 'Value matrix experiments: the numbers',
         columns: ['quantity', 'value'],
         rows: [
           ['compression ratio', d.compression.compressionRatio],
@@ -567,6 +568,111 @@ function figures(d: ValueMatrixData): NamedFigure[] {
   return figs;
 }
 
+// ---- the estimate ------------------------------------------------------------------------------
+
+/** One part's peak bytes and operations, from the sizes it reads. */
+type PartCost = (v: Record<string, number>) => { bytes: number; ops: number };
+
+/** Sweeps of one-sided Jacobi SVD counted in the estimate (linalg's SVD stops sooner on these matrices). */
+const JACOBI_SWEEPS = 10;
+
+/**
+ * The five parts, one after another (so the run's peak memory is the largest part's, its work the sum),
+ * each as the arrays its code allocates (float32 tensors 4 bytes a number, host float64 copies 8) and
+ * the floating-point operations it does (a multiply–add counts 2).
+ */
+const PARTS: { part: 'compression' | 'multihead' | 'retrieval' | 'learning'; cost: PartCost }[] = [
+  {
+    // X [n, m] and W [m, k] as tensors and float64 copies; a tall W is reduced by Householder QR
+    // (its reflectors, m·k) to R [k, k], whose SVD (Jacobi, with vectors) gives the spectrum, and X·W
+    // is projected on it. A wide W goes through its pseudo-inverse (an SVD with U [k, m]) instead.
+    part: 'compression',
+    cost: ({ nTokens: n = 0, dModel: m = 0, dV: k = 0 }) => {
+      const r = Math.min(m, k);
+      const big = Math.max(m, k);
+      const bytes = 12 * n * m + 12 * m * k + 8 * n * k + (m > k ? 16 * m * k + 32 * k * k : 48 * m * k + 32 * r * r);
+      const svd = 4 * big * r * r + 6 * JACOBI_SWEEPS * r * r * r;
+      const ops = 2 * n * m * k + (m > k ? svd + 2 * n * k * r : 2 * svd + 2 * big * r * r + 2 * n * k * m);
+      return { bytes, ops };
+    },
+  },
+  {
+    // X [n, m]; per head W [m, hd] (drawn, then freed) and X·W [n, hd]; the heads stacked, read back
+    // as float64 and centred for their correlation [H, H].
+    part: 'multihead',
+    cost: ({ nTokens: n = 0, dModel: m = 0, heads: H = 0, headDim: hd = 0 }) => ({
+      bytes: 4 * n * m + 12 * m * hd + 28 * H * n * hd + 8 * H * H,
+      ops: H * 2 * n * m * hd + 2 * H * H * n * hd,
+    }),
+  },
+  {
+    // V [n, dV] with its groups, four patterns [4, n], their outputs' norms.
+    part: 'retrieval',
+    cost: ({ nTokens: n = 0, dV = 0 }) => ({ bytes: 24 * n * dV + 64 * n, ops: 20 * n * dV }),
+  },
+  {
+    // X [n, m] and Y [n, c] as tensors, their data and float64 copies; A = XᵀX [m, m] and B = XᵀY once;
+    // W_V [m, k] and W_out [k, c] with Adam's two moments and the gradient; one loss a step. A step
+    // forms W = W_V·W_out and A·W − B, then both gradients and Adam's update.
+    part: 'learning',
+    cost: ({ nSamples: n = 0, dModel: m = 0, dV: k = 0, colorDims: c = 0, epochs = 0 }) => {
+      const P = m * k + k * c;
+      return {
+        bytes: 16 * n * m + 16 * n * c + 8 * m * m + 24 * m * c + 44 * P + 24 * epochs,
+        ops: 2 * n * m * (m + c) + epochs * (2 * m * m * c + 6 * m * k * c + 12 * P),
+      };
+    },
+  },
+];
+
+/** The fields of a part whose halving cuts its cost by at least a quarter, the largest share first. */
+function driversOf(
+  part: string,
+  values: Record<string, number>,
+  cost: PartCost,
+  key: 'bytes' | 'ops',
+): { field: string; value: number }[] {
+  const total = cost(values)[key];
+  const shares = Object.keys(values)
+    .filter((f) => values[f]! > 1)
+    .map((f) => ({
+      field: `${part}.${f}`,
+      value: values[f]!,
+      share: 1 - cost({ ...values, [f]: values[f]! / 2 })[key] / total,
+    }))
+    .sort((a, b) => b.share - a.share);
+  const kept = shares.filter((d) => d.share >= 0.25);
+  return (kept.length ? kept : shares.slice(0, 1)).map(({ field, value }) => ({ field, value }));
+}
+
+/**
+ * Peak memory and work of a value-matrix run, estimated from its config: the parts run one after
+ * another, so memory is the largest part's and the work their sum (the KV-cache section is a closed
+ * form, too small to count). The drivers are the fields of the part that sets each.
+ */
+export function estimateValueMatrix(c: ValueMatrixConfig): ResourceEstimate {
+  const costs = PARTS.map(({ part, cost }) => {
+    const values = Object.fromEntries(
+      Object.entries(c[part]).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isInteger(e[1])),
+    );
+    return { part, values, cost, ...cost(values) };
+  });
+  const byBytes = costs.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const byOps = costs.reduce((a, b) => (b.ops > a.ops ? b : a));
+  const { dModel: m, dV: k, colorDims } = c.learning;
+  const parameters = m * k + k * colorDims;
+  return {
+    parameters,
+    activations: Math.max(0, Math.round(byBytes.bytes / 8 - 4 * parameters)),
+    bytes: byBytes.bytes,
+    drivers: driversOf(byBytes.part, byBytes.values, byBytes.cost, 'bytes'),
+    operations: {
+      count: costs.reduce((a, b) => a + b.ops, 0),
+      drivers: driversOf(byOps.part, byOps.values, byOps.cost, 'ops'),
+    },
+  };
+}
+
 /** Seed 000: the value matrix as lossy compression, multi-head storage, retrieval, KV-cache memory and learned compression. */
 export const valueMatrix: Experiment<ValueMatrixConfig, ValueMatrixData> = {
   id: 'value-matrix',
@@ -576,6 +682,7 @@ export const valueMatrix: Experiment<ValueMatrixConfig, ValueMatrixData> = {
   configSchema: valueMatrixConfigSchema,
   dataSchema: valueMatrixDataSchema,
   presets: { seed: defaults(), quick: defaults() },
+  estimate: estimateValueMatrix,
   async run(config, ctx = {}): Promise<ExperimentResult<ValueMatrixConfig, ValueMatrixData>> {
     const meta = startMeta();
     const phase = (p: string, message: string) => {

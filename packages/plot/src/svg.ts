@@ -116,20 +116,77 @@ function axes(
   return out.join('\n');
 }
 
-function legend(
-  entries: { name: string; color: string; kind: 'line' | 'box'; dashed?: boolean }[],
-  x: number,
-  y: number,
-): string {
+type LegendEntry = { name: string; color: string; kind: 'line' | 'box'; dashed?: boolean };
+
+const LEGEND_LINE = 18;
+const LEGEND_GAP = 16;
+const SWATCH = 24;
+
+/** `name` broken at spaces into lines no wider than `width` (a word longer than that gets its own line). */
+function wrapWords(name: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of name.split(' ')) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && textWidth(next, FONT) > width) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines;
+}
+
+/**
+ * Where each legend entry goes: one column (no `maxWidth`), or, below a narrow plot, rows that wrap
+ * within `maxWidth`, an entry's name broken into lines when it alone is wider. Heights in px.
+ */
+function legendLayout(
+  entries: LegendEntry[],
+  maxWidth?: number,
+): { items: { entry: LegendEntry; dx: number; dy: number; lines: string[] }[]; height: number } {
+  if (maxWidth === undefined) {
+    return {
+      items: entries.map((entry, i) => ({ entry, dx: 0, dy: i * LEGEND_LINE, lines: [entry.name] })),
+      height: entries.length * LEGEND_LINE,
+    };
+  }
+  const items: { entry: LegendEntry; dx: number; dy: number; lines: string[] }[] = [];
+  let dx = 0;
+  let dy = 0;
+  let rowLines = 1;
+  for (const entry of entries) {
+    const lines = wrapWords(entry.name, Math.max(40, maxWidth - SWATCH));
+    const w = SWATCH + maxOf(lines, (l) => textWidth(l, FONT));
+    if (dx > 0 && dx + w > maxWidth) {
+      dx = 0;
+      dy += rowLines * LEGEND_LINE;
+      rowLines = 1;
+    }
+    items.push({ entry, dx, dy, lines });
+    rowLines = Math.max(rowLines, lines.length);
+    dx += w + LEGEND_GAP;
+  }
+  return { items, height: entries.length ? dy + rowLines * LEGEND_LINE : 0 };
+}
+
+function legend(entries: LegendEntry[], x: number, y: number, maxWidth?: number): string {
   const out: string[] = ['<g class="legend">'];
-  entries.forEach((e, i) => {
-    const yy = y + i * 18;
+  for (const { entry: e, dx, dy, lines } of legendLayout(entries, maxWidth).items) {
+    const xx = x + dx;
+    const yy = y + dy;
     const swatch =
       e.kind === 'line'
-        ? `<line x1="${px(x)}" x2="${px(x + 18)}" y1="${px(yy)}" y2="${px(yy)}" stroke="${esc(e.color)}" stroke-width="2"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/>`
-        : `<rect x="${px(x + 3)}" y="${px(yy - 6)}" width="12" height="12" fill="${esc(e.color)}"/>`;
-    out.push(`<g class="legend-entry">${swatch}${text(x + 24, yy + 4, e.name, `fill="${INK}"`)}</g>`);
-  });
+        ? `<line x1="${px(xx)}" x2="${px(xx + 18)}" y1="${px(yy)}" y2="${px(yy)}" stroke="${esc(e.color)}" stroke-width="2"${e.dashed ? ' stroke-dasharray="5 3"' : ''}/>`
+        : `<rect x="${px(xx + 3)}" y="${px(yy - 6)}" width="12" height="12" fill="${esc(e.color)}"/>`;
+    const label =
+      lines.length === 1
+        ? text(xx + SWATCH, yy + 4, e.name, `fill="${INK}"`)
+        : `<text x="${px(xx + SWATCH)}" y="${px(yy + 4)}" fill="${INK}">${lines
+            .map((l, k) => `<tspan x="${px(xx + SWATCH)}" dy="${k === 0 ? 0 : LEGEND_LINE}">${esc(l)}</tspan>`)
+            .join('')}</text>`;
+    out.push(`<g class="legend-entry">${swatch}${label}</g>`);
+  }
   out.push('</g>');
   return out.join('\n');
 }
@@ -137,6 +194,26 @@ function legend(
 function legendWidth(names: string[]): number {
   return maxOf(names, (n) => textWidth(n, FONT)) + 40;
 }
+
+/**
+ * Where a chart's legend goes: beside the plot as designed, or below it when the chart is narrow
+ * (a phone's width) and the legend beside would take more than a third of it; `right` is the plot
+ * area's right margin, `height` the legend's height below the chart (0 beside).
+ */
+function legendPlacement(
+  entries: LegendEntry[],
+  width: number,
+  show: boolean,
+): { below: boolean; right: number; height: number } {
+  if (!show) return { below: false, right: 20, height: 0 };
+  const besideW = legendWidth(entries.map((e) => e.name)) + 16;
+  if (!(width < 480 && width - besideW < width * 0.65)) return { below: false, right: besideW, height: 0 };
+  return { below: true, right: 20, height: legendLayout(entries, belowWidth(width)).height + 12 };
+}
+
+/** The width a legend below the plot wraps in: the chart's, less a margin each side. */
+const belowWidth = (width: number): number => width - 2 * LEGEND_MARGIN;
+const LEGEND_MARGIN = 8;
 
 function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const width = spec.width ?? 640;
@@ -148,10 +225,15 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
   const allY = spec.series.flatMap((s) => [...s.y, ...(s.lower ?? []), ...(s.upper ?? [])]);
   const top = spec.title ? 40 : 16;
   // A narrow chart (a phone's width) keeps its plot area: the legend goes below it instead of beside.
-  const legendW = showLegend ? legendWidth(spec.series.map((s) => s.name)) + 16 : 0;
-  const legendBelow = showLegend && width < 480 && width - legendW < width * 0.65;
-  const right = showLegend && !legendBelow ? legendW : 20;
-  const legendH = legendBelow ? spec.series.length * 18 + 8 : 0;
+  const entries: LegendEntry[] = spec.series.map((s, i) => ({
+    name: s.name,
+    color: s.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!,
+    kind: 'line',
+    dashed: s.dashed,
+  }));
+  const place = legendPlacement(entries, width, showLegend);
+  const right = place.right;
+  const legendH = place.height;
   const bottom = spec.x?.label ? 52 : 32;
   // First pass for the y tick width, which sets the left margin.
   const ys0 = makeScale(yKind, allY, height - bottom, top, spec.y ?? {});
@@ -219,20 +301,12 @@ function lineChart(spec: LineChartSpec, ctx: Ctx): string {
     out.push('</g>');
   });
   out.push('</g>');
-  if (showLegend) {
+  if (showLegend)
     out.push(
-      legend(
-        spec.series.map((s, i) => ({
-          name: s.name,
-          color: s.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!,
-          kind: 'line' as const,
-          dashed: s.dashed,
-        })),
-        legendBelow ? area.x0 : area.x1 + 16,
-        legendBelow ? height + 4 : area.y0 + 8,
-      ),
+      place.below
+        ? legend(entries, LEGEND_MARGIN, height + 8, belowWidth(width))
+        : legend(entries, area.x1 + 16, area.y0 + 8),
     );
-  }
   out.push('</svg>');
   return out.filter(Boolean).join('\n') + '\n';
 }
@@ -243,7 +317,14 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
   const showLegend = spec.legend ?? spec.groups.length > 1;
   const vals = spec.groups.flatMap((g) => g.values).filter(Number.isFinite);
   const top = spec.title ? 40 : 16;
-  const right = showLegend ? legendWidth(spec.groups.map((g) => g.name)) + 16 : 20;
+  // As the line chart: beside the bars, or below them on a narrow chart, wrapping in rows.
+  const entries: LegendEntry[] = spec.groups.map((g, i) => ({
+    name: g.name,
+    color: g.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!,
+    kind: 'box',
+  }));
+  const place = legendPlacement(entries, width, showLegend);
+  const right = place.right;
   const catW = maxOf(spec.categories, (c) => textWidth(c, FONT));
   const plotW0 = width - right - 80;
   const rotate = catW > plotW0 / spec.categories.length - 6;
@@ -261,7 +342,7 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
     open(
       ctx,
       width,
-      height,
+      height + place.height,
       `Bar chart of ${spec.groups.map((g) => g.name).join(', ')} over ${spec.categories.length} categories.`,
     ),
     titleText(spec, width),
@@ -305,15 +386,9 @@ function barChart(spec: BarChartSpec, ctx: Ctx): string {
     );
   if (showLegend)
     out.push(
-      legend(
-        spec.groups.map((g, i) => ({
-          name: g.name,
-          color: g.color ?? SERIES_COLORS[i % SERIES_COLORS.length]!,
-          kind: 'box' as const,
-        })),
-        area.x1 + 16,
-        area.y0 + 8,
-      ),
+      place.below
+        ? legend(entries, LEGEND_MARGIN, height + 8, belowWidth(width))
+        : legend(entries, area.x1 + 16, area.y0 + 8),
     );
   out.push('</svg>');
   return out.join('\n') + '\n';
@@ -531,14 +606,11 @@ function heatmaps(spec: HeatmapSpec | HeatmapGridSpec, ctx: Ctx): string {
     const gy = top + Math.floor(k / ncols) * rowH;
     if (hasPanelTitles && p.title) {
       const lay = lays[k]!;
-      out.push(
-        text(
-          gx + lay.rowLabelW + (lay.w - lay.rowLabelW) / 2,
-          gy + 13,
-          p.title,
-          `class="panel-title" text-anchor="middle" font-weight="600" fill="${INK}"`,
-        ),
-      );
+      // Over the panel's cells, kept inside its column (a title wider than a small panel would reach
+      // into the next column, or past the left edge).
+      const half = (textWidth(p.title, FONT) * 1.08) / 2;
+      const cx = Math.min(Math.max(gx + lay.rowLabelW + (lay.w - lay.rowLabelW) / 2, gx + half), gx + colW - 16 - half);
+      out.push(text(cx, gy + 13, p.title, `class="panel-title" text-anchor="middle" font-weight="600" fill="${INK}"`));
     }
     out.push(drawPanel(p, gx, gy + panelTitleH, lays[k]!, scale, domain, spec.showValues, ctx, k));
   });

@@ -1,5 +1,7 @@
 import {
+  BROWSER_OPERATION_LIMIT,
   checkResources,
+  DEFAULT_MEMORY_LIMIT,
   getExperiment,
   resolveConfig,
   type Experiment,
@@ -194,11 +196,12 @@ export function experimentPage(o: ExperimentPageOptions): Page {
         let cfg: unknown;
         try {
           cfg = resolveConfig(exp, { preset: 'quick', overrides: form.read(config) });
-          // Too big for this tab (the experiment's own estimate, the CLI's limit): refused before it starts.
-          checkResources(exp, cfg);
+          // Too big for this tab (the experiment's own estimate: the CLI's memory limit, and the tab's
+          // limit on arithmetic where the estimate counts it): refused before it starts.
+          checkResources(exp, cfg, DEFAULT_MEMORY_LIMIT, BROWSER_OPERATION_LIMIT);
         } catch (e) {
           // Next to the fields, in plain words; the results below are from other settings.
-          const { problems, message } = configProblems(e, form, () => (cfg ? exp.estimate?.(cfg) : undefined));
+          const { problems, message } = configProblems(e, form);
           form.showProblems(problems);
           error.textContent = `Not started: ${message}`;
           results.dataset.stale = 'true';

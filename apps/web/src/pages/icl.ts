@@ -571,9 +571,7 @@ export const iclPage: Page = {
           checkResources(iclRegression, candidate);
         } catch (e) {
           // Next to the fields, in plain words; the results below no longer match the form.
-          const { problems, message } = configProblems(e, form, () =>
-            candidate ? iclRegression.estimate?.(candidate) : undefined,
-          );
+          const { problems, message } = configProblems(e, form);
           form.showProblems(problems);
           error.textContent = `Not started: ${message}`;
           markStale(true);

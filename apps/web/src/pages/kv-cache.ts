@@ -3,7 +3,7 @@ import type { FigureSpec } from '@attnlab/plot';
 import { button, fmtSig, h } from '../dom.js';
 import { figurePanel, type FigurePanel } from '../figure.js';
 import type { Page, PageContext } from '../router.js';
-import { configToParams, paramsToOverrides, schemaForm } from '../schema-form.js';
+import { configProblems, configToParams, paramsToOverrides, schemaForm } from '../schema-form.js';
 
 const LABELS: Record<string, string> = {
   models: 'Models in the table',
@@ -110,7 +110,7 @@ export const kvCachePage: Page = {
       { class: 'presets', role: 'group', 'aria-label': 'Presets' },
       h('span', { class: 'muted' }, 'Presets: '),
       button(
-        'Seed 000 table',
+        'GPT-2 and LLaMA (all MHA)',
         () => {
           base = kvCache.presets.seed;
           form.write(base);
@@ -149,7 +149,7 @@ export const kvCachePage: Page = {
       h(
         'p',
         { class: 'lede' },
-        'How much memory the key/value cache of a transformer takes while it generates: per token and in total, for multi-head (MHA), grouped-query (GQA), multi-query (MQA) and multi-head latent attention (MLA). Computed on every change by @attnlab/experiments (kv-cache). MB = 1024² bytes.',
+        'How much memory the key/value cache of a transformer takes while it generates: per token and in total, for multi-head (MHA), grouped-query (GQA), multi-query (MQA) and multi-head latent attention (MLA). Recomputed on every change from each model’s layers, heads and widths. MB = 1024² bytes.',
       ),
       presets,
       h('form', { class: 'inputs', id: 'kv-form' }, form.el, customBox),
@@ -211,8 +211,13 @@ export const kvCachePage: Page = {
           show(f.id, f.spec, f.id === 'kv-cache-table' ? d.table : f.id === 'kv-cache-curve' ? d.curve : d.comparison);
         root.dataset.ready = 'true';
       } catch (e) {
-        error.textContent = (e as Error).message;
+        // In the form's words, next to the field (never the config's internal path).
+        const { problems, message } = configProblems(e, form);
+        form.showProblems(problems);
+        error.textContent = message;
+        return;
       }
+      form.showProblems([]);
     };
     void recompute();
   },
