@@ -13,6 +13,7 @@ export {
   type CheckpointStore,
   type ResultMeta,
   type NamedFigure,
+  type Claim,
   type PresetName,
 } from './experiment.js';
 export {
@@ -68,10 +69,11 @@ export {
   type CvTable,
   type CvTrainerKind,
 } from './cv-sweep.js';
-export { iclEstimators, iclTheory, iclTheoryComparison } from './icl-regression.js';
+export { iclEstimators, iclTheory, iclTheoryComparison, iclClaims } from './icl-regression.js';
 export {
   iclLength,
   iclLengthConfigSchema,
+  iclLengthClaims,
   type IclLengthConfig,
   type IclLengthData,
   type IclLengthSummary,
@@ -79,6 +81,7 @@ export {
 export {
   iclMultitask,
   iclMultitaskConfigSchema,
+  iclMultitaskClaims,
   type IclMultitaskConfig,
   type IclMultitaskData,
   type MultitaskHead,
@@ -119,3 +122,4 @@ export {
   type SweepAggregate,
   type MeanSe,
 } from './sweep/aggregate.js';
+export { sweepClaims, type SweepClaims, type ClaimBlock, type ClaimRow } from './sweep/claims.js';
