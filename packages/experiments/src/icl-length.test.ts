@@ -166,6 +166,14 @@ describeBackends(
       }
       expect(resumed.data.summary).toEqual(straight.data.summary);
       expect(resumed.figures.map((f) => f.id)).toEqual(straight.figures.map((f) => f.id));
+      // Every claim's metric and curves are numbers the result has (what a sweep's claims table reads).
+      const claims = iclLength.claims!(cfg);
+      expect(claims.map((c) => c.id)).toEqual(['length-softmax-train', 'length-softmax', 'length-linear']);
+      const m = metricNumbers(straight);
+      for (const c of claims) {
+        expect(typeof m[c.metric]).toBe('number');
+        for (const k of c.curves ?? []) expect(Object.keys(metricCurves(straight))).toContain(k);
+      }
       // A store of another experiment is refused, naming it.
       await expect(
         iclLength.run(cfg, { checkpoints: { load: async () => new Uint8Array(64), save: async () => {} } }),

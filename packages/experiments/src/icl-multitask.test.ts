@@ -1,5 +1,5 @@
 import { describeBackends } from '@attnlab/backend/testing';
-import { iclMultitask, resolveConfig, validateResult, type CheckpointStore } from './index.js';
+import { iclMultitask, metricNumbers, resolveConfig, validateResult, type CheckpointStore } from './index.js';
 import { multitaskCircuits } from './icl-multitask.js';
 import { getExperiment } from './registry.js';
 
@@ -107,6 +107,14 @@ describeBackends(
       expect(resumed.data.validation).toEqual(straight.data.validation);
       expect(resumed.data.heads).toEqual(straight.data.heads);
       expect(resumed.data.tasks).toEqual(straight.data.tasks);
+      // Every claim's metric is a number of the result; its theory is the result's own theory.
+      const m = metricNumbers(straight);
+      const claims = iclMultitask.claims!(cfg);
+      expect(claims.filter((c) => c.id === 'task-risk').map((c) => c.theory)).toEqual([
+        straight.data.theory.risk,
+        straight.data.theory.risk,
+      ]);
+      for (const c of claims) expect(typeof m[c.metric]).toBe('number');
       await expect(iclMultitask.run({ ...cfg, heads: 2 }, { checkpoints: store })).rejects.toThrow(
         /checkpoint: was written for a different configuration/,
       );
