@@ -40,17 +40,18 @@ export interface SweepClaims {
 const num = (v: number | null): number => (v === null ? NaN : v);
 const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
-/** A line of a figure, unless one of the same name and values is there already (the estimators repeat per group). */
-function addSeries(out: LineSeries[], s: LineSeries, groupLabel: string, groups: number): void {
-  const same = (a: LineSeries) => a.y.length === s.y.length && a.y.every((v, i) => Object.is(v, s.y[i]));
-  const bare = out.find((a) => a.name === s.name);
-  if (bare && same(bare)) return;
-  if (!bare) {
-    out.push(s);
-    return;
-  }
-  const name = groups > 1 ? `${s.name}, ${groupLabel}` : s.name;
-  if (!out.some((a) => a.name === name && same(a))) out.push({ ...s, name });
+const sameLine = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+
+/**
+ * Lines of one name over the groups: one line when every group has the same values (the estimators,
+ * evaluated on the same tasks), else one per group, named by it.
+ */
+function linesOf(name: string, per: { label: string; line: LineSeries }[]): LineSeries[] {
+  if (per.length === 0) return [];
+  if (per.every((p) => sameLine(p.line.x, per[0]!.line.x) && sameLine(p.line.y, per[0]!.line.y)))
+    return [{ ...per[0]!.line, name }];
+  return per.map((p) => ({ ...p.line, name: `${name}, ${p.label}` }));
 }
 
 /** The claim's curves (metricCurves names) of every group, ± s.e. bands, with the theory's curve dashed. */
@@ -58,35 +59,52 @@ function curvesFigure(
   block: { claim: string; items: { group: SweepGroup; claim: Claim }[] },
   over: string,
 ): LineChartSpec | null {
+  const { items } = block;
+  const names = [...new Set(items.flatMap((it) => it.claim.curves ?? []))];
   const series: LineSeries[] = [];
-  const n = block.items.length;
-  for (const { group: g, claim } of block.items) {
-    let x: number[] | undefined;
-    for (const name of claim.curves ?? []) {
-      const c = g.curves[name];
-      if (!c) continue;
-      x ??= c.x;
-      const band = c.se.some((s) => s !== null);
-      addSeries(
-        series,
-        {
-          name,
-          x: c.x,
-          y: c.mean.map(num),
-          ...(band
-            ? {
-                lower: c.mean.map((m, i) => num(m) - (c.se[i] ?? 0)),
-                upper: c.mean.map((m, i) => num(m) + (c.se[i] ?? 0)),
-              }
-            : {}),
-        },
-        g.label,
-        n,
-      );
-    }
-    if (x && claim.theoryCurve)
-      addSeries(series, { name: claim.theoryCurve.name, x, y: x.map(claim.theoryCurve.at), dashed: true }, g.label, n);
-  }
+  for (const name of names)
+    series.push(
+      ...linesOf(
+        name,
+        items.flatMap(({ group: g }) => {
+          const c = g.curves[name];
+          if (!c) return [];
+          const band = c.se.some((s) => s !== null);
+          const line: LineSeries = {
+            name,
+            x: c.x,
+            y: c.mean.map(num),
+            ...(band
+              ? {
+                  lower: c.mean.map((m, i) => num(m) - (c.se[i] ?? 0)),
+                  upper: c.mean.map((m, i) => num(m) + (c.se[i] ?? 0)),
+                }
+              : {}),
+          };
+          return [{ label: g.label, line }];
+        }),
+      ),
+    );
+  // The theory's curve at the lengths the group's curves were evaluated at.
+  const theory = items.flatMap(({ group: g, claim }) => {
+    const x = (claim.curves ?? []).map((n) => g.curves[n]?.x).find((v) => v !== undefined);
+    return x && claim.theoryCurve
+      ? [
+          {
+            name: claim.theoryCurve.name,
+            label: g.label,
+            line: { name: '', x, y: x.map(claim.theoryCurve.at), dashed: true },
+          },
+        ]
+      : [];
+  });
+  for (const name of new Set(theory.map((t) => t.name)))
+    series.push(
+      ...linesOf(
+        name,
+        theory.filter((t) => t.name === name),
+      ),
+    );
   if (series.length === 0) return null;
   return {
     kind: 'line',
