@@ -926,6 +926,8 @@ describe('attnlab (process): sweeps', () => {
     expect(readdirSync(at('smoke')).sort()).toEqual([
       'aggregate.csv',
       'aggregate.json',
+      'claims.csv',
+      'claims.json',
       'figures',
       'index.json',
       'points',
@@ -967,6 +969,94 @@ describe('attnlab (process): sweeps', () => {
     writeFileSync(at('other.json'), JSON.stringify({ experiment: 'icl-regression', axes: { heads: [1] } }));
     expectUsageError(cli(['sweep', 'other.json', '--out', 'smoke']), 'smoke holds a different sweep');
   }, 120_000);
+
+  it("sweep report: each of the paper's claims beside its figure, attnlab's mean ± s.e. from the points' results, the theory's number for each group", () => {
+    // The paper's sampling at d = 2, L = 10: β ~ N(0, I/2), σ² = 0.1 on the context and the query target.
+    const spec = {
+      experiment: 'icl-regression',
+      preset: 'paper',
+      backend: 'cpu',
+      base: {
+        d: 2,
+        L: 10,
+        batch: 16,
+        steps: 100,
+        log: { loss: 10, validation: 50, dynamics: 50, qk: 100 },
+        checkpointEvery: 50,
+        finalValidationSamples: 100,
+        evaluation: { maxL: 21, stepL: 10, samples: 20 },
+      },
+      axes: { heads: [1, 2], seed: { from: 0, to: 1, step: 1 } },
+    };
+    writeFileSync(at('claims-sweep.json'), JSON.stringify(spec));
+    expect(cli(['sweep', 'claims-sweep.json', '--out', 'claims', '--workers', '1', '-q']).code).toBe(0);
+    interface Block {
+      id: string;
+      claim: string;
+      figure: string | null;
+      rows: {
+        group: string;
+        metric: string;
+        attnlab: { mean: number; se: number; n: number };
+        theory: number | null;
+      }[];
+    }
+    const { blocks } = readJson(at('claims', 'claims.json')) as { blocks: Block[] };
+    expect(blocks.map((b) => b.id)).toEqual(
+      expect.arrayContaining([
+        'single-head-w',
+        'single-head-mu',
+        'risk',
+        'mu-sum',
+        'gd-step',
+        'gd-cosine',
+        'error-vs-L',
+      ]),
+    );
+    const block = (id: string) => blocks.find((b) => b.id === id)!;
+    // attnlab's numbers are the mean and standard error of the points' own numbers (results.jsonl).
+    const rows = rowsOf('claims');
+    const heads = (id: string) =>
+      (readJson(at('claims', 'points', id, 'config.json')) as { config: { heads: number } }).config.heads;
+    for (const b of blocks)
+      for (const r of b.rows) {
+        const h = Number(r.group.replace('heads=', ''));
+        const xs = rows.filter((x) => heads(x.id) === h).map((x) => x.metrics[r.metric]!);
+        expect(xs).toHaveLength(2);
+        expect(typeof xs[0]).toBe('number');
+        const mean = (xs[0]! + xs[1]!) / 2;
+        expect(r.attnlab.n).toBe(2);
+        expect(r.attnlab.mean).toBeCloseTo(mean, 12);
+        expect(r.attnlab.se).toBeCloseTo(Math.abs(xs[0]! - xs[1]!) / 2, 12);
+      }
+    // The theory's numbers, by hand for d = 2, L = 10, E‖β‖² = 1, σ² = 0.1: debiased GD's optimal step
+    // L/(L + d + σ²d) = 10/12.2, its risk 1 − (L − 1)/L · η* = 1 − 0.9 · 10/12.2, plus σ² on the noisy target.
+    const risk = block('risk');
+    expect(risk.rows.map((r) => r.group)).toEqual(['heads=1', 'heads=2']);
+    expect(risk.rows[1]!.theory).toBeCloseTo(1 - (0.9 * 10) / 12.2 + 0.1, 12);
+    expect(block('gd-step').rows[0]!.theory).toBeCloseTo(10 / 12.2, 12);
+    expect(block('mu-sum').rows[0]!.theory).toBe(0);
+    // One head: the exact optimum (Monte Carlo) lies away from the approximate loss's 1/√2.
+    const w1 = block('single-head-w').rows[0]!.theory!;
+    expect(w1).toBeGreaterThan(0.2);
+    expect(Math.abs(w1 - Math.SQRT1_2)).toBeGreaterThan(0.01);
+    // The report: a claims section, each claim a table of attnlab against the theory beside its figure.
+    const html = readFileSync(at('claims', 'report.html'), 'utf8');
+    expect(html).toContain("<h2>The paper's claims</h2>");
+    expect(html.indexOf("<h2>The paper's claims</h2>")).toBeLessThan(html.indexOf('<h2>Summary</h2>'));
+    for (const b of blocks) {
+      const start = html.indexOf(`<section class="claim" id="claim-${b.id}">`);
+      expect(start).toBeGreaterThan(0);
+      const section = html.slice(start, html.indexOf('</section>', start));
+      expect(section).toContain('<th>group</th><th>attnlab (mean ± s.e.)</th><th>theory</th>');
+      expect(section.match(/<tr><td>/g)).toHaveLength(b.rows.length);
+      expect(b.figure).not.toBeNull();
+      expect(section).toContain(`<figure id="fig-${b.figure}"><div class="svg"><svg`);
+      expect(existsSync(at('claims', 'figures', `${b.figure}.svg`))).toBe(true);
+    }
+    const csv = readFileSync(at('claims', 'claims.csv'), 'utf8').split(/\r?\n/)[0];
+    expect(csv).toBe('claim,figure,group,metric,attnlab (mean ± s.e.),n,theory,theory: source');
+  }, 300_000);
 
   it('sweep folders: a corrupt index.json is rebuilt from the point folders; one submitter per folder; a point another process runs is not run twice', () => {
     const smoke = join(root, '..', '..', 'examples', 'sweeps', 'smoke.json');

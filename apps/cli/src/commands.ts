@@ -328,7 +328,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'icl length',
     summary: 'the paper: train at one prompt length L, evaluate at L = 1 … 241 (length generalisation)',
     details:
-      'Trains the one-layer model at --context L (default 40) and draws its error against the prompt length up\nto --max-context beside debiased GD, one-step GD and ridge, and its ratio to ridge. Softmax attention by\ndefault; --attentions softmax,linear,linear-unnormalised adds linear attention (see icl linear-vs-softmax).\nNot resumable: a stopped run starts again.',
+      'Trains the one-layer model at --context L (default 40) and draws its error against the prompt length up\nto --max-context beside debiased GD, one-step GD and ridge, and its ratio to ridge. Softmax attention by\ndefault; --attentions softmax,linear,linear-unnormalised adds linear attention (see icl linear-vs-softmax).\nResumable (attnlab resume <dir>): each attention checkpoints its training, a finished one is kept.',
     positionals: [],
     flags: iclLengthFlags,
     examples: [
@@ -352,7 +352,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'icl multitask',
     summary: 'the paper: k outputs from k independent β, one model; which heads serve which task (superposition)',
     details:
-      "Every token carries k outputs y_i ∈ R^k (one regression per output, β_1 … β_k independent) and the model\npredicts all k. Prints each task's risk and Σ w^h μ^h_j beside one task's debiased GD, and which heads\nserve which task. Trains on the tfjs reference (the fast engines fit one output). Not resumable.",
+      "Every token carries k outputs y_i ∈ R^k (one regression per output, β_1 … β_k independent) and the model\npredicts all k. Prints each task's risk and Σ w^h μ^h_j beside one task's debiased GD, and which heads\nserve which task. Trains on the tfjs reference (the fast engines fit one output). Resumable (attnlab resume <dir>).",
     positionals: [],
     flags: iclMultitaskFlags,
     examples: ['attnlab icl multitask --preset quick', 'attnlab icl multitask --preset paper --tasks 2 --heads 8'],

@@ -65,6 +65,36 @@ describe('signals end a run with a checkpoint and the shell exit code; resume fi
     expect(JSON.parse(resumed.stdout)).toMatchObject({ meta: { aborted: false } });
   });
 
+  it("SIGINT inside icl length's second attention → exit 130; resume keeps the first, continues the second, ends with an uninterrupted run's losses", async () => {
+    const args = [
+      ...['icl', 'length', '--backend', 'cpu', '--attentions', 'softmax,linear', '--batch', '8', '--context', '8'],
+      ...['--steps', '1500', '--checkpoint-every', '20', '--final-samples', '50'],
+      ...['--eval-samples', '20', '--max-context', '21', '--context-step', '10'],
+    ];
+    const r = await interruptedCli(tmp, [...args, '--out', 'length-cut'], /linear: train H=2 +[1-9]\d*\/1500/);
+    expect(r.sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupted; resume with: attnlab resume length-cut');
+    const resumed = cli(['resume', 'length-cut', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).not.toMatch(/softmax: train/);
+    type Length = {
+      meta: { aborted: boolean; resumedFrom?: number };
+      data: { runs: { data: { runs: { loss: unknown; validation: unknown }[] } }[]; summary: unknown };
+    };
+    const a = JSON.parse(resumed.stdout) as Length;
+    expect(a.meta.aborted).toBe(false);
+    expect(a.meta.resumedFrom).toBeGreaterThan(0);
+    const straight = cli([...args, '--out', 'length-straight', '--json']);
+    expect(straight.code).toBe(0);
+    const b = JSON.parse(straight.stdout) as Length;
+    for (let i = 0; i < 2; i++) {
+      expect(a.data.runs[i]!.data.runs[0]!.loss).toEqual(b.data.runs[i]!.data.runs[0]!.loss);
+      expect(a.data.runs[i]!.data.runs[0]!.validation).toEqual(b.data.runs[i]!.data.runs[0]!.validation);
+    }
+    expect(a.data.summary).toEqual(b.data.summary);
+  }, 300_000);
+
   it('SIGINT during evaluation (error curves) → exit 130, then resume evaluates to the end', async () => {
     const args = [...ICL, '--steps', '40', '--eval-samples', '400', '--max-context', '201', '--context-step', '20'];
     const r = await interruptedCli(tmp, [...args, '--out', 'eval-cut'], /evaluate +[1-9]/);

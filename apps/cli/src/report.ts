@@ -39,6 +39,8 @@ figcaption { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
 pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; overflow: auto; font-size: 12.5px; max-height: 480px; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 details summary { cursor: pointer; color: var(--accent); }
+.claim { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.3fr); gap: 8px 20px; align-items: start; margin: 0 0 28px; padding-bottom: 12px; border-bottom: 1px solid var(--line); }
+@media (max-width: 820px) { .claim { grid-template-columns: minmax(0, 1fr); } }
 nav ul { columns: 2; margin: 0; padding-left: 18px; font-size: 13.5px; }
 nav a { color: var(--accent); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12.5px; }

@@ -81,6 +81,31 @@ export type ExperimentId =
 export const PRESET_NAMES = ['quick', 'seed'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
+/**
+ * A claim of the paper an experiment reproduces, as it applies to one config: the result number that
+ * tests it and the theory's number for that config (computed from @attnlab/estimators' closed forms,
+ * never written down). A sweep puts the claims of one id side by side over its groups, with attnlab's
+ * mean ± standard error over seeds beside the theory, and draws the figure the claim rests on.
+ */
+export interface Claim {
+  /** Stable id: a sweep gathers the claims of one id over its groups into one block with one figure. */
+  id: string;
+  /** The claim in words. */
+  claim: string;
+  /** The result number that tests it: a `metricNumbers` label (`final validation MSE`, `Σ μ^h`, …). */
+  metric: string;
+  /** The theory's number for this config, or null when the theory predicts no number. */
+  theory: number | null;
+  /** Where the theory's number comes from, or what the theory predicts when it gives no number. */
+  theoryNote: string;
+  /**
+   * The claim's figure: these `metricCurves` (error against context length), beside `theoryCurve`.
+   * Without it, the metric against the sweep's numeric axis with the theory beside it.
+   */
+  curves?: string[];
+  theoryCurve?: { name: string; at: (L: number) => number };
+}
+
 export interface Experiment<C = unknown, R = unknown> {
   id: ExperimentId;
   title: string;
@@ -94,6 +119,8 @@ export interface Experiment<C = unknown, R = unknown> {
   run(config: C, ctx?: RunContext): Promise<ExperimentResult<C, R>>;
   /** Estimated peak memory of a run of `config` (see checkResources), for experiments that can be made big. */
   estimate?(config: C): ResourceEstimate;
+  /** The paper's claims that a run of `config` tests (see {@link Claim}), for experiments that reproduce one. */
+  claims?(config: C): Claim[];
 }
 
 /**

@@ -1,5 +1,12 @@
 import { describeBackends } from '@attnlab/backend/testing';
-import { iclLength, metricCurves, metricNumbers, resolveConfig, validateResult } from './index.js';
+import {
+  iclLength,
+  metricCurves,
+  metricNumbers,
+  resolveConfig,
+  validateResult,
+  type CheckpointStore,
+} from './index.js';
 import { getExperiment } from './registry.js';
 
 describeBackends(
@@ -98,4 +105,80 @@ describeBackends(
     }, 1_200_000); // three trainings of 1,500 steps (two on the tfjs reference): minutes on 2 cores, not a timing test
   },
   ['wasm'],
+);
+
+/** A checkpoint store in memory. */
+function memoryStore(): CheckpointStore {
+  let bytes: Uint8Array | undefined;
+  return {
+    load: async () => bytes,
+    save: async (b) => {
+      bytes = b;
+    },
+  };
+}
+
+describeBackends(
+  'icl-length checkpoints',
+  () => {
+    it('stopped inside its second attention, it resumes there (the first is not trained again) and ends as an uninterrupted run', async () => {
+      const cfg = resolveConfig(iclLength, {
+        preset: 'quick',
+        overrides: {
+          d: 2,
+          L: 10,
+          heads: 2,
+          batch: 16,
+          steps: 60,
+          checkpointEvery: 20,
+          log: { loss: 5, validation: 20, dynamics: 20, qk: 60 },
+          finalValidationSamples: 100,
+          evaluation: { maxL: 21, stepL: 10, samples: 20 },
+          attentions: ['softmax', 'linear'],
+        },
+      });
+      const straight = await iclLength.run(cfg);
+      const store = memoryStore();
+      const ac = new AbortController();
+      const first = await iclLength.run(cfg, {
+        checkpoints: store,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'checkpoint' && e.phase === 'linear: train H=2' && e.step >= 20) ac.abort();
+        },
+      });
+      expect(first.meta.aborted).toBe(true);
+      expect(first.data.runs.map((r) => r.attention)).toEqual(['softmax', 'linear']);
+      const phases: string[] = [];
+      const resumed = await iclLength.run(cfg, { checkpoints: store, onEvent: (e) => phases.push(e.phase) });
+      expect(resumed.meta.aborted).toBe(false);
+      expect(resumed.meta.resumedFrom).toBeGreaterThan(0);
+      // The finished softmax run was kept, not trained again; linear continued from its checkpoint.
+      expect(phases.some((p) => p.startsWith('softmax:'))).toBe(false);
+      expect(phases.some((p) => p.startsWith('linear: train'))).toBe(true);
+      for (let i = 0; i < 2; i++) {
+        const a = resumed.data.runs[i]!.data,
+          b = straight.data.runs[i]!.data;
+        expect(a.runs[0]!.loss).toEqual(b.runs[0]!.loss);
+        expect(a.runs[0]!.validation).toEqual(b.runs[0]!.validation);
+        expect(a.runs[0]!.statistics).toEqual(b.runs[0]!.statistics);
+        expect(a.errorCurves).toEqual(b.errorCurves);
+      }
+      expect(resumed.data.summary).toEqual(straight.data.summary);
+      expect(resumed.figures.map((f) => f.id)).toEqual(straight.figures.map((f) => f.id));
+      // Every claim's metric and curves are numbers the result has (what a sweep's claims table reads).
+      const claims = iclLength.claims!(cfg);
+      expect(claims.map((c) => c.id)).toEqual(['length-softmax-train', 'length-softmax', 'length-linear']);
+      const m = metricNumbers(straight);
+      for (const c of claims) {
+        expect(typeof m[c.metric]).toBe('number');
+        for (const k of c.curves ?? []) expect(Object.keys(metricCurves(straight))).toContain(k);
+      }
+      // A store of another experiment is refused, naming it.
+      await expect(
+        iclLength.run(cfg, { checkpoints: { load: async () => new Uint8Array(64), save: async () => {} } }),
+      ).rejects.toThrow(/checkpoint: is not an icl-length checkpoint/);
+    }, 600_000);
+  },
+  ['cpu'],
 );

@@ -8,15 +8,24 @@
  */
 import { ICL_ATTENTION_KINDS } from '@attnlab/attention';
 import type { FigureSpec } from '@attnlab/plot';
-import { RESULT_SCHEMA_VERSION, type Experiment, type ExperimentResult, type NamedFigure } from './experiment.js';
 import {
+  RESULT_SCHEMA_VERSION,
+  type Claim,
+  type Experiment,
+  type ExperimentResult,
+  type NamedFigure,
+} from './experiment.js';
+import {
+  debiasedGdAtTrainingStep,
   estimateIcl,
+  evaluatedLengths,
   iclConfigSchema,
   iclDataSchema,
   iclRegression,
   type IclConfig,
   type IclData,
 } from './icl-regression.js';
+import { checkpointScopes } from './checkpoint-scopes.js';
 import { startMeta, throwIfAborted } from './meta.js';
 import { ConfigError, s, type Infer } from './schema.js';
 
@@ -119,6 +128,80 @@ function lengthSummary(attention: string, d: IclData, trainL: number): IclLength
   };
 }
 
+/** The evaluated length nearest the training L (the first of two equally near), as the summary takes it. */
+function nearestLength(Ls: readonly number[], L: number): number {
+  let best = Ls[0]!;
+  for (const x of Ls) if (Math.abs(x - L) < Math.abs(best - L)) best = x;
+  return best;
+}
+
+/**
+ * The paper's length-generalisation claims a run of this config tests: softmax attention keeps
+ * debiased GD's error (with the step of its training length) at longer prompts; von Oswald et al.'s
+ * unnormalised linear attention does not. The figure of each is every attention's error against L.
+ */
+export function iclLengthClaims(c: IclLengthConfig): Claim[] {
+  if (c.layers !== 1 || c.covarianceRho > 0) return [];
+  const Ls = evaluatedLengths(c.evaluation);
+  const Lmax = Ls[Ls.length - 1]!;
+  const Lt = nearestLength(Ls, c.L);
+  const target = c.queryNoise ? 'noisy' : 'noiseless';
+  const figure = {
+    curves: [...c.attentions.map((a) => `${a} attention`), 'optimal debiased GD', 'ridge (Bayes λ)'],
+    theoryCurve: {
+      name: 'debiased GD, training step (closed form)',
+      at: (L: number) => debiasedGdAtTrainingStep(c, L),
+    },
+  };
+  const out: Claim[] = [];
+  if (c.attentions.includes('softmax') && c.heads >= 2)
+    out.push(
+      {
+        id: 'length-softmax-train',
+        claim: `softmax attention (H = ${c.heads}) at its training length: debiased GD's risk`,
+        metric: 'MSE at training L: softmax',
+        theory: debiasedGdAtTrainingStep(c, Lt),
+        theoryNote: `debiasedGdRisk at L = ${Lt} with the step optimal at L = ${c.L} (${target} target)`,
+        ...figure,
+      },
+      {
+        id: 'length-softmax',
+        claim: `softmax attention trained at L = ${c.L} generalises to longer prompts: at L = ${Lmax} it still follows debiased GD with its training step`,
+        metric: 'MSE at longest L: softmax',
+        theory: debiasedGdAtTrainingStep(c, Lmax),
+        theoryNote: `debiasedGdRisk at L = ${Lmax} with the step optimal at L = ${c.L} (${target} target)`,
+        ...figure,
+      },
+    );
+  if (c.attentions.includes('linear-unnormalised'))
+    out.push({
+      id: 'length-linear-unnormalised',
+      claim:
+        "unnormalised linear attention (von Oswald et al.'s) does not generalise: its error at longer prompts grows many times over ridge's",
+      metric: 'ratio to ridge at longest L: linear-unnormalised',
+      theory: null,
+      theoryNote: `grows with L: an unnormalised sum of L terms overshoots by about L/${c.L}`,
+      ...figure,
+    });
+  if (c.attentions.includes('linear'))
+    out.push({
+      id: 'length-linear',
+      claim: 'linear attention normalised by L (scores/L) generalises too (not a claim of the paper)',
+      metric: 'ratio to ridge at longest L: linear',
+      theory: null,
+      theoryNote: 'a mean over the prompt has no scale to get wrong',
+      ...figure,
+    });
+  return out;
+}
+
+/** A finished attention's run as the checkpoint keeps it (its config, so a changed one trains again). */
+interface FinishedRun {
+  config: IclConfig;
+  data: IclData;
+  figures: NamedFigure[];
+}
+
 const label = (attention: string, heads: number) => `${attention} attention (H=${heads})`;
 
 function figures(
@@ -210,8 +293,9 @@ const round = (x: number) => Number(x.toFixed(4));
 
 /**
  * Length generalisation, softmax against linear attention: one icl-regression run per attention
- * (trained at `L`, evaluated on the same tasks up to `evaluation.maxL`). Not resumable: a stopped run
- * starts again (each attention's training is one icl-regression run without checkpoints).
+ * (trained at `L`, evaluated on the same tasks up to `evaluation.maxL`). Resumable: with a checkpoint
+ * store each attention's run checkpoints in its own namespace and a finished one's result is kept, so
+ * a stopped run continues inside the attention it was training and ends as an uninterrupted one.
  * @example
  * const r = await iclLength.run(iclLength.presets.quick);
  * r.data.summary; // [{ attention: 'softmax', ratioAtMax: … }, { attention: 'linear', … }]
@@ -228,6 +312,7 @@ export const iclLength: Experiment<IclLengthConfig, IclLengthData> = {
     const { attentions: _x, ...rest } = c;
     return estimateIcl({ ...rest, attention: 'softmax', headCounts: [] });
   },
+  claims: iclLengthClaims,
   async run(config, ctx = {}): Promise<ExperimentResult<IclLengthConfig, IclLengthData>> {
     const meta = startMeta();
     if (config.evaluation.samples < 1)
@@ -238,22 +323,37 @@ export const iclLength: Experiment<IclLengthConfig, IclLengthData> = {
         'must be ≥ 1: the error-vs-L curves are what this experiment compares',
       );
     const { attentions, ...rest } = config;
+    // One checkpoint namespace per attention (its icl-regression run's), and each finished run's result.
+    const scopes = ctx.checkpoints ? await checkpointScopes(ctx.checkpoints, 'icl-length') : undefined;
     const runs: IclLengthData['runs'] = [];
     const sub: { attention: string; figures: NamedFigure[] }[] = [];
     let aborted = false;
+    let resumedFrom: number | undefined;
     for (const attention of attentions) {
       throwIfAborted(ctx.signal);
-      const r = await iclRegression.run(
-        { ...rest, attention, headCounts: [] },
-        {
+      const subConfig: IclConfig = { ...rest, attention, headCounts: [] };
+      const kept = scopes?.get(`${attention}/result`);
+      const done = kept ? (JSON.parse(new TextDecoder().decode(kept)) as FinishedRun) : undefined;
+      let r: FinishedRun & { aborted: boolean };
+      if (done && JSON.stringify(done.config) === JSON.stringify(subConfig)) r = { ...done, aborted: false };
+      else {
+        const res = await iclRegression.run(subConfig, {
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           onEvent: (e) => ctx.onEvent?.({ ...e, phase: `${attention}: ${e.phase}` }),
-        },
-      );
+          ...(scopes ? { checkpoints: scopes.scope(`${attention}/train`) } : {}),
+        });
+        r = { config: subConfig, data: res.data, figures: res.figures, aborted: res.meta.aborted };
+        if (scopes?.resumed && resumedFrom === undefined) resumedFrom = res.meta.resumedFrom ?? 0;
+        if (scopes && !res.meta.aborted)
+          await scopes.set(
+            `${attention}/result`,
+            new TextEncoder().encode(JSON.stringify({ config: r.config, data: r.data, figures: r.figures })),
+          );
+      }
       runs.push({ attention, data: r.data });
       sub.push({ attention, figures: r.figures });
-      if (r.meta.aborted || !r.data.errorCurves) {
-        aborted = r.meta.aborted;
+      if (r.aborted || !r.data.errorCurves) {
+        aborted = r.aborted;
         break;
       }
     }
@@ -271,7 +371,7 @@ export const iclLength: Experiment<IclLengthConfig, IclLengthData> = {
       figures: complete
         ? figures(config, data, sub)
         : sub.flatMap((r) => r.figures.map((f) => ({ ...f, id: `${r.attention}-${f.id}` }))),
-      meta: meta.finish({ aborted }),
+      meta: meta.finish({ aborted, ...(resumedFrom !== undefined ? { resumedFrom } : {}) }),
     };
   },
 };

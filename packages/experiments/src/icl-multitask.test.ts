@@ -1,5 +1,5 @@
 import { describeBackends } from '@attnlab/backend/testing';
-import { iclMultitask, resolveConfig, validateResult } from './index.js';
+import { iclMultitask, metricNumbers, resolveConfig, validateResult, type CheckpointStore } from './index.js';
 import { multitaskCircuits } from './icl-multitask.js';
 import { getExperiment } from './registry.js';
 
@@ -71,4 +71,54 @@ describeBackends(
     }, 1_200_000); // 3,000 steps on the tfjs reference and 4,000 evaluated tasks: not a timing test
   },
   ['wasm'],
+);
+
+describeBackends(
+  'icl-multitask checkpoints',
+  () => {
+    it('an aborted run resumes from its checkpoint to the losses, circuits and risks of an uninterrupted run', async () => {
+      const cfg = resolveConfig(iclMultitask, {
+        preset: 'quick',
+        overrides: { steps: 60, checkpointEvery: 20, log: { loss: 5, validation: 20 }, finalValidationSamples: 200 },
+      });
+      const straight = await iclMultitask.run(cfg);
+      let bytes: Uint8Array | undefined;
+      const store: CheckpointStore = {
+        load: async () => bytes,
+        save: async (b) => {
+          bytes = b;
+        },
+      };
+      const ac = new AbortController();
+      const first = await iclMultitask.run(cfg, {
+        checkpoints: store,
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type === 'checkpoint' && e.step >= 20) ac.abort();
+        },
+      });
+      expect(first.meta.aborted).toBe(true);
+      expect(first.data.completedSteps).toBeLessThan(60);
+      const resumed = await iclMultitask.run(cfg, { checkpoints: store });
+      expect(resumed.meta.aborted).toBe(false);
+      expect(resumed.meta.resumedFrom).toBeGreaterThanOrEqual(20);
+      expect(resumed.data.completedSteps).toBe(60);
+      expect(resumed.data.loss).toEqual(straight.data.loss);
+      expect(resumed.data.validation).toEqual(straight.data.validation);
+      expect(resumed.data.heads).toEqual(straight.data.heads);
+      expect(resumed.data.tasks).toEqual(straight.data.tasks);
+      // Every claim's metric is a number of the result; its theory is the result's own theory.
+      const m = metricNumbers(straight);
+      const claims = iclMultitask.claims!(cfg);
+      expect(claims.filter((c) => c.id === 'task-risk').map((c) => c.theory)).toEqual([
+        straight.data.theory.risk,
+        straight.data.theory.risk,
+      ]);
+      for (const c of claims) expect(typeof m[c.metric]).toBe('number');
+      await expect(iclMultitask.run({ ...cfg, heads: 2 }, { checkpoints: store })).rejects.toThrow(
+        /checkpoint: was written for a different configuration/,
+      );
+    }, 600_000);
+  },
+  ['cpu'],
 );

@@ -28,22 +28,27 @@ import {
   adam,
   adamw,
   autodiffEngine,
+  deserializeCheckpoint,
   meanSquaredError,
+  serializeCheckpoint,
   sgd,
   train,
+  type Checkpoint,
   type Optimizer,
   type ParamMap,
 } from '@attnlab/train';
 import {
   RESULT_SCHEMA_VERSION,
   trainProgress,
+  type Claim,
   type Experiment,
   type ExperimentResult,
   type NamedFigure,
+  type RunContext,
 } from './experiment.js';
 import { iclConfigSchema } from './icl-regression.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
-import { s, type Infer } from './schema.js';
+import { ConfigError, s, type Infer } from './schema.js';
 
 const f = iclConfigSchema.fields;
 export const iclMultitaskConfigSchema = s.object({
@@ -76,6 +81,7 @@ export const iclMultitaskConfigSchema = s.object({
     default: 10000,
     description: 'fresh tasks for the final per-task validation MSE',
   }),
+  checkpointEvery: f.checkpointEvery,
 });
 export type IclMultitaskConfig = Infer<typeof iclMultitaskConfigSchema>;
 
@@ -148,6 +154,7 @@ const seedPreset: IclMultitaskConfig = {
   betaScale: 'unit',
   seed: 0,
   finalValidationSamples: 10000,
+  checkpointEvery: 1000,
 };
 const paperPreset: IclMultitaskConfig = {
   ...seedPreset,
@@ -164,6 +171,7 @@ const quickPreset: IclMultitaskConfig = {
   steps: 3000,
   log: { loss: 20, validation: 200 },
   finalValidationSamples: 4000,
+  checkpointEvery: 500,
 };
 
 /** The task family with k outputs in @attnlab/data's terms (its δ is σ/√d). */
@@ -288,6 +296,100 @@ function figures(c: IclMultitaskConfig, d: IclMultitaskData): NamedFigure[] {
   ];
 }
 
+/** What a checkpoint must agree on: everything but the run's length, its final evaluation and checkpointing. */
+function configKey(c: IclMultitaskConfig): string {
+  return JSON.stringify({ ...c, steps: undefined, finalValidationSamples: undefined, checkpointEvery: undefined });
+}
+
+/** The checkpoint to resume from, or null; one of another experiment or config is a ConfigError on `checkpoint`. */
+async function loadResume(c: IclMultitaskConfig, ctx: RunContext): Promise<Checkpoint | null> {
+  const bytes = await ctx.checkpoints?.load();
+  if (!bytes) return null;
+  let cp: Checkpoint;
+  try {
+    cp = deserializeCheckpoint(bytes);
+  } catch (e) {
+    throw new ConfigError(
+      'checkpoint',
+      'an intact checkpoint',
+      'unreadable bytes',
+      `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
+    );
+  }
+  const meta = cp.meta as { experiment?: string; configKey?: string } | null;
+  if (meta?.experiment !== 'icl-multitask')
+    throw new ConfigError(
+      'checkpoint',
+      'a checkpoint written by icl-multitask',
+      meta?.experiment,
+      'is not an icl-multitask checkpoint',
+    );
+  if (meta.configKey !== configKey(c))
+    throw new ConfigError(
+      'checkpoint',
+      'a checkpoint of the same model, data and optimizer settings',
+      'a different config',
+      'was written for a different configuration (only steps, finalValidationSamples and checkpointEvery may change on resume)',
+    );
+  return cp;
+}
+
+/** One task's theory (every task is the same regression): paired heads, debiased GD's optimal step and its risk. */
+function multitaskTheory(c: IclMultitaskConfig): IclMultitaskData['theory'] {
+  const th = multiHeadTheory(
+    { d: c.d, L: c.L, betaVar: c.betaScale === 'unit' ? 1 : 1 / c.d, noiseVar: c.noiseVariance },
+    2,
+  );
+  return {
+    step: th.kind === 'paired' ? th.step : NaN,
+    risk: c.queryNoise ? th.noisyRisk : th.risk,
+    target: c.queryNoise ? 'noisy' : 'noiseless',
+  };
+}
+
+/**
+ * The paper's multi-task claims a run of this config tests, per task: its risk is one task's debiased
+ * GD risk, its heads' Σ_h μ^h_j → 0 and Σ_h w^h μ^h_j → debiased GD's optimal step; and heads are
+ * shared between tasks (superposition).
+ */
+export function iclMultitaskClaims(c: IclMultitaskConfig): Claim[] {
+  const t = multitaskTheory(c);
+  const out: Claim[] = [];
+  for (let j = 1; j <= c.tasks; j++)
+    out.push(
+      {
+        id: 'task-risk',
+        claim: "each task is solved as one task is: its risk is one task's debiased GD risk at the optimal step",
+        metric: `task ${j}: validation MSE`,
+        theory: t.risk,
+        theoryNote: `debiasedGdRisk at the optimal step (${t.target} target)`,
+      },
+      {
+        id: 'task-mu-sum',
+        claim: 'per task, the heads serving it pair with opposite signs: Σ_h μ^h_j → 0',
+        metric: `task ${j}: Σ μ^h`,
+        theory: 0,
+        theoryNote: 'multiHeadTheory: paired heads',
+      },
+      {
+        id: 'task-gd-step',
+        claim: "per task, Σ_h w^h μ^h_j → debiased GD's optimal step",
+        metric: `task ${j}: Σ w^h μ^h`,
+        theory: t.step,
+        theoryNote: 'debiasedGdOptimalStep',
+      },
+    );
+  if (c.tasks >= 2)
+    out.push({
+      id: 'superposition',
+      claim: `the heads are shared: with H = ${c.heads} heads for k = ${c.tasks} tasks, some heads serve two or more tasks (superposition)`,
+      metric: 'superposed heads',
+      theory: null,
+      theoryNote: 'at least one head serving several tasks',
+    });
+  return out;
+}
+
 /** Multi-task in-context regression: k outputs from k independent β, one model, heads shared. */
 export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
   id: 'icl-multitask',
@@ -297,6 +399,7 @@ export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
   configSchema: iclMultitaskConfigSchema,
   dataSchema: iclMultitaskDataSchema,
   presets: { quick: quickPreset, seed: seedPreset, paper: paperPreset },
+  claims: iclMultitaskClaims,
   async run(config, ctx = {}): Promise<ExperimentResult<IclMultitaskConfig, IclMultitaskData>> {
     const meta = startMeta();
     const c = config;
@@ -323,15 +426,29 @@ export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
     });
     const phase = `train k=${k} H=${c.heads}`;
     try {
+      const resume = await loadResume(c, ctx);
       ctx.onEvent?.({ type: 'phase', phase, message: `Training on ${engine.name}: ${reason}` });
       const result = await train({
         engine,
         steps: c.steps,
+        ...(resume ? { resume } : {}),
         schedule: {
           lossEvery: c.log.loss,
           validationEvery: c.log.validation,
           progressEvery: Math.max(1, Math.min(1000, Math.floor(c.steps / 50))),
+          checkpointEvery: c.checkpointEvery,
         },
+        ...(ctx.checkpoints
+          ? {
+              checkpoint: {
+                meta: { experiment: 'icl-multitask', configKey: configKey(c) },
+                write: async (input) => {
+                  await ctx.checkpoints!.save(await serializeCheckpoint(input));
+                  ctx.onEvent?.({ type: 'checkpoint', phase, step: input.step });
+                },
+              },
+            }
+          : {}),
         validation: async (p, t) => {
           const b = tokens(c, VALIDATION_STREAM, t, c.batch);
           const l = tf.tidy(() => meanSquaredError(iclAttention(st(p), b.Z, b.zq).output, b.yq));
@@ -391,11 +508,6 @@ export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
           heads: heads.filter((h) => h.serves.includes(j)).map((h) => h.head),
         };
       });
-      const th = multiHeadTheory(
-        { d: c.d, L: c.L, betaVar: c.betaScale === 'unit' ? 1 : 1 / c.d, noiseVar: c.noiseVariance },
-        2,
-      );
-      const theoryStep = th.kind === 'paired' ? th.step : NaN;
       const data: IclMultitaskData = {
         engine: { name: engine.name, reason },
         completedSteps: result.completed,
@@ -404,11 +516,7 @@ export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
         heads,
         tasks,
         superposed: heads.filter((h) => h.serves.length >= 2).map((h) => h.head),
-        theory: {
-          step: theoryStep,
-          risk: c.queryNoise ? th.noisyRisk : th.risk,
-          target: c.queryNoise ? 'noisy' : 'noiseless',
-        },
+        theory: multitaskTheory(c),
       };
       return {
         experiment: 'icl-multitask',
@@ -416,7 +524,7 @@ export const iclMultitask: Experiment<IclMultitaskConfig, IclMultitaskData> = {
         config,
         data,
         figures: figures(c, data),
-        meta: meta.finish({ aborted: result.aborted }),
+        meta: meta.finish({ aborted: result.aborted, ...(resume ? { resumedFrom: resume.step } : {}) }),
       };
     } finally {
       tf.dispose(Object.values(params));

@@ -13,6 +13,7 @@ export {
   type CheckpointStore,
   type ResultMeta,
   type NamedFigure,
+  type Claim,
   type PresetName,
 } from './experiment.js';
 export {
@@ -71,10 +72,11 @@ export {
   type CvTable,
   type CvTrainerKind,
 } from './cv-sweep.js';
-export { iclEstimators, iclTheory, iclTheoryComparison } from './icl-regression.js';
+export { iclEstimators, iclTheory, iclTheoryComparison, iclClaims } from './icl-regression.js';
 export {
   iclLength,
   iclLengthConfigSchema,
+  iclLengthClaims,
   type IclLengthConfig,
   type IclLengthData,
   type IclLengthSummary,
@@ -82,6 +84,7 @@ export {
 export {
   iclMultitask,
   iclMultitaskConfigSchema,
+  iclMultitaskClaims,
   type IclMultitaskConfig,
   type IclMultitaskData,
   type MultitaskHead,
@@ -122,3 +125,4 @@ export {
   type SweepAggregate,
   type MeanSe,
 } from './sweep/aggregate.js';
+export { sweepClaims, type SweepClaims, type ClaimBlock, type ClaimRow } from './sweep/claims.js';

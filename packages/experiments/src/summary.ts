@@ -64,6 +64,11 @@ export function metricNumbers(result: ExperimentResult): Record<string, number |
           put(`steps/s${tag}`, r.stepsPerSecond);
           // The paper's measures: the GD step the heads implement, and the gradient alignment with GD.
           const st = r.statistics.filter((x) => x.layer === 0);
+          // One head: where it settles (the exact single-head optimum, not 1/√d).
+          if (st.length === 1) {
+            put(`|w^h|${tag}`, Math.abs(st[0]!.w));
+            put(`|μ^h|${tag}`, Math.abs(st[0]!.mu));
+          }
           if (st.length > 1) {
             put(
               `Σ μ^h${tag}`,

@@ -7,10 +7,14 @@ import {
   canonicalJson,
   expandSweep,
   formatMeanSe,
+  formatValue,
   pointId,
+  sweepClaims,
   sweepRow,
   sweepRowsTable,
+  type ClaimBlock,
   type ExperimentResult,
+  type NamedFigure,
   type SweepAggregate,
   type SweepPoint,
   type SweepRow,
@@ -18,7 +22,7 @@ import {
 import { renderSvg, toCsv } from '@attnlab/plot';
 import { isConfigError } from '../driver.js';
 import { CliError } from '../errors.js';
-import { escapeHtml, figureHtml, REPORT_CSS } from '../report.js';
+import { escapeHtml, figureHtml, REPORT_CSS, type RenderedFigure } from '../report.js';
 import {
   acquireRunLock,
   atomicWrite,
@@ -37,6 +41,8 @@ const ROWS_FILE = 'results.jsonl';
 const ROWS_CSV = 'results.csv';
 const AGGREGATE_FILE = 'aggregate.json';
 const AGGREGATE_CSV = 'aggregate.csv';
+const CLAIMS_FILE = 'claims.json';
+const CLAIMS_CSV = 'claims.csv';
 
 export type PointState = 'pending' | 'running' | 'done' | 'failed' | 'interrupted';
 
@@ -283,23 +289,47 @@ export function counts(index: SweepIndex): SweepCounts {
   return c;
 }
 
-/** aggregate.json/.csv, figures/*.svg|.csv and report.html from the finished points. */
+/** A claim beside its figure: the claim, attnlab's mean ± s.e. per group against the theory, the figure. */
+function claimHtml(b: ClaimBlock, figure: RenderedFigure | undefined): string {
+  const metrics = [...new Set(b.rows.map((r) => r.metric))];
+  const rows = b.rows
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.group)}${metrics.length > 1 ? `<br><small>${escapeHtml(r.metric)}</small>` : ''}</td><td class="num">${escapeHtml(formatMeanSe(r.attnlab))}</td><td class="num">${r.theory === null ? '–' : escapeHtml(formatValue(r.theory))}</td><td>${escapeHtml(r.theoryNote)}</td></tr>`,
+    )
+    .join('');
+  return `<section class="claim" id="claim-${escapeHtml(b.id)}"><div><h3>${escapeHtml(b.claim)}</h3><p class="lead">attnlab's number: ${escapeHtml(metrics.join('; '))}</p><div class="scroll"><table><tr><th>group</th><th>attnlab (mean ± s.e.)</th><th>theory</th><th>the theory's number</th></tr>${rows}</table></div></div>${figure ? figureHtml(figure) : '<p>No figure for this claim.</p>'}</section>`;
+}
+
+/** Writes a figure's SVG and CSV under figures/; a figure that cannot be drawn says why in the report. */
+function renderFigure(folder: SweepFolder, figure: NamedFigure): RenderedFigure {
+  try {
+    const svg = renderSvg(figure.spec);
+    atomicWrite(join(folder.dir, 'figures', `${figure.id}.svg`), svg);
+    atomicWrite(join(folder.dir, 'figures', `${figure.id}.csv`), toCsv(figure.spec));
+    return { figure, svg };
+  } catch (e) {
+    return { figure, error: (e as Error).message };
+  }
+}
+
+/**
+ * aggregate.json/.csv, claims.json/.csv (when the experiment states the paper's claims: each beside
+ * its figure in the report), figures/*.svg|.csv and report.html from the finished points.
+ */
 export function writeAggregate(folder: SweepFolder): { aggregate: SweepAggregate; report: string } {
   writeRows(folder);
   const aggregate = aggregateSweep(sortedRows(folder), axesOf(folder));
   atomicWrite(join(folder.dir, AGGREGATE_FILE), `${JSON.stringify(aggregate, null, 2)}\n`);
   const table = aggregate.figures.find((f) => f.id === 'aggregate');
   atomicWrite(join(folder.dir, AGGREGATE_CSV), table ? toCsv(table.spec) : '');
-  const rendered = aggregate.figures.map((figure) => {
-    try {
-      const svg = renderSvg(figure.spec);
-      atomicWrite(join(folder.dir, 'figures', `${figure.id}.svg`), svg);
-      atomicWrite(join(folder.dir, 'figures', `${figure.id}.csv`), toCsv(figure.spec));
-      return { figure, svg };
-    } catch (e) {
-      return { figure, error: (e as Error).message };
-    }
-  });
+  const claims = sweepClaims(aggregate, folder.points);
+  if (claims.blocks.length) {
+    atomicWrite(join(folder.dir, CLAIMS_FILE), `${JSON.stringify(claims, null, 2)}\n`);
+    atomicWrite(join(folder.dir, CLAIMS_CSV), toCsv(claims.table));
+  }
+  const claimFigures = new Map(claims.figures.map((f) => [f.id, renderFigure(folder, f)]));
+  const rendered = aggregate.figures.map((figure) => renderFigure(folder, figure));
   const c = counts(folder.index);
   const title = typeof folder.spec.title === 'string' ? folder.spec.title : `Sweep of ${folder.index.experiment}`;
   const main = aggregate.metrics.slice(0, 4);
@@ -316,7 +346,7 @@ export function writeAggregate(folder: SweepFolder): { aggregate: SweepAggregate
 <h1>${escapeHtml(title)}</h1>
 <p class="lead">${c.done} of ${c.total} points done${c.failed ? `, ${c.failed} failed` : ''}; mean ± standard error over ${escapeHtml(aggregate.over.join(', ') || 'nothing (no seed axis)')}. Each point is a run folder under points/.</p>
 <div class="meta"><span><b>experiment</b> ${escapeHtml(folder.index.experiment)}</span><span><b>axes</b> ${escapeHtml(axesOf(folder).join(', '))}</span><span><b>attnlab</b> ${escapeHtml(ATTNLAB_VERSION)}</span>${folder.index.queue ? `<span><b>queue</b> ${escapeHtml(folder.index.queue)}</span>` : ''}</div>
-<h2>Summary</h2>
+${claims.blocks.length ? `<h2>The paper's claims</h2>\n<p class="lead">Each claim beside the figure it rests on: attnlab's number (mean ± standard error over ${escapeHtml(aggregate.over.join(', ') || 'nothing')}) against the theory's, computed for each group's config. claims.json and claims.csv hold the same table.</p>\n${claims.blocks.map((b) => claimHtml(b, b.figure ? claimFigures.get(b.figure) : undefined)).join('\n')}\n` : ''}<h2>Summary</h2>
 <div class="scroll"><table><tr><th>group</th>${main.map((m) => `<th>${escapeHtml(m)}</th>`).join('')}</tr>${summary}</table></div>
 <h2>Figures</h2>
 ${rendered.map(figureHtml).join('\n')}

@@ -1,6 +1,7 @@
-import { validateFigure } from '@attnlab/plot';
+import { validateFigure, type LineChartSpec } from '@attnlab/plot';
 import { aggregateSweep, meanSe, parseSweepRows, sweepRowsTable, type SweepRow } from './aggregate.js';
-import { expandSweep, pointId, resolveSweep } from './spec.js';
+import { sweepClaims } from './claims.js';
+import { expandSweep, pointId, resolveSweep, type SweepPoint } from './spec.js';
 
 const icl = (axes: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   experiment: 'icl-regression',
@@ -132,5 +133,63 @@ describe('sweep aggregation', () => {
     expect(() => parseSweepRows('{"id":"x"}')).toThrow('results.jsonl line 1: not a sweep row (no index)');
     expect(() => parseSweepRows(`${JSON.stringify(rows[0])}\n{oops`)).toThrow('results.jsonl line 2: not JSON');
     expect(() => parseSweepRows('')).toThrow('results.jsonl: no rows');
+  });
+});
+
+describe('sweep claims', () => {
+  /** A finished point's row with hand-set numbers: its final validation MSE and error curves. */
+  const row = (p: SweepPoint, mse: number, transformer: number[]): SweepRow => ({
+    id: p.id,
+    index: p.index,
+    label: p.label,
+    values: p.values,
+    experiment: 'icl-regression',
+    metrics: { 'final validation MSE': mse },
+    curves: { transformer: { x: [1, 21], y: transformer }, 'ridge (Bayes λ)': { x: [1, 21], y: [1, 0.2] } },
+    engine: null,
+    backend: 'cpu',
+    durationMs: 1,
+    resumedFrom: null,
+  });
+
+  it("each claim's rows are the groups' mean ± s.e. beside the theory; curves that differ by group are named by it", () => {
+    const spec = icl(
+      { heads: [2, 4], seed: [0, 1] },
+      { preset: 'paper', base: { steps: 10, evaluation: { maxL: 21, stepL: 20, samples: 10 } } },
+    );
+    const pts = expandSweep(spec);
+    const rows = [
+      row(pts[0]!, 0.25, [1.1, 0.3]),
+      row(pts[1]!, 0.27, [1.1, 0.5]),
+      row(pts[2]!, 0.3, [1, 0.4]),
+      row(pts[3]!, 0.3, [1, 0.4]),
+    ];
+    const claims = sweepClaims(aggregateSweep(rows, ['heads', 'seed']), pts);
+    const risk = claims.blocks.find((b) => b.id === 'risk')!;
+    expect(risk.rows.map((r) => [r.group, r.attnlab.mean, r.attnlab.n])).toEqual([
+      ['heads=2', 0.26, 2],
+      ['heads=4', 0.3, 2],
+    ]);
+    expect(risk.rows[0]!.attnlab.se).toBeCloseTo(0.01, 12);
+    // d = 5, L = 40, E‖β‖² = 1, σ² = 0.1: debiased GD's risk 1 − (39/40)·40/45.5, plus σ² (noisy target).
+    expect(risk.rows[0]!.theory).toBeCloseTo(1 - 39 / 45.5 + 0.1, 12);
+    // The risk against H, the theory dashed beside it.
+    const fig = claims.figures.find((f) => f.id === risk.figure)!.spec as LineChartSpec;
+    expect(fig.series.map((s) => [s.name, s.x, s.y])).toEqual([
+      ['attnlab', [2, 4], [0.26, 0.3]],
+      ['theory', [2, 4], [risk.rows[0]!.theory, risk.rows[1]!.theory]],
+    ]);
+    // Error against L: the trained curves per H, ridge once (the same tasks), the closed form once.
+    const curves = claims.figures.find((f) => f.id === claims.blocks.find((b) => b.id === 'error-vs-L')!.figure)!
+      .spec as LineChartSpec;
+    expect(curves.series.map((s) => s.name)).toEqual([
+      'transformer, heads=2',
+      'transformer, heads=4',
+      'ridge (Bayes λ)',
+      'debiased GD, training step (closed form)',
+    ]);
+    expect(curves.series[0]!.y).toEqual([1.1, 0.4]);
+    for (const f of claims.figures) expect(() => validateFigure(f.spec)).not.toThrow();
+    expect(claims.table.columns.slice(0, 4)).toEqual(['claim', 'figure', 'group', 'metric']);
   });
 });
