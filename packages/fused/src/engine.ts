@@ -34,8 +34,9 @@ export interface IclEngineOptions {
   /** 'auto' (default): the fastest engine that runs the spec; or force one. */
   engine?: 'auto' | IclEngineKind;
   /**
-   * SIMD engine: split every batch (its data and gradient) with a worker thread (Node only).
-   * Default: when the machine has ≥ 2 CPUs and the batch ≥ 8 examples.
+   * SIMD engine: split every batch (its data and gradient) with a worker thread: Node's
+   * worker_threads, or in a browser a nested Worker of a cross-origin-isolated dedicated worker
+   * (none on a page's main thread). Default: when there are ≥ 2 logical CPUs and the batch has ≥ 8 examples.
    */
   workerThread?: boolean;
 }

@@ -5,14 +5,28 @@
  * - Data: @attnlab/data's batches (the float64 engine's numbers up to the last bit of a rare normal).
  * - Step: parameters, optimizer state and the parameter gradient in float64; the per-example work
  *   in float32, four examples per f32x4.
- * - Threads (Node): a `worker_threads` worker makes the first `workerExamples` examples of every
+ * - Threads: a worker (`./threads.ts`: Node's `worker_threads`, or a nested Worker inside a
+ *   cross-origin-isolated browser worker) makes the first `workerExamples` examples of every
  *   batch and their share of the loss and gradient (normalised by the whole batch) while this
  *   thread does the rest; this thread then adds the gradients and runs the optimizer while the
  *   worker makes its part of the next batch. Parameters and gradient pass through a
- *   SharedArrayBuffer, one Atomics handshake per step. Browsers run on one thread.
+ *   SharedArrayBuffer, one Atomics handshake per step. A page's main thread runs one thread.
  */
 import type { IclDataParams } from '../data.js';
 import type { FlatOptimizer, Segment } from '../optimizer.js';
+import {
+  FAILED,
+  IDLE,
+  READY,
+  REQUESTED,
+  STOP,
+  failureNote,
+  sharedBytes,
+  sharedViews,
+  threadHost,
+  workerExamplesFor,
+  type WorkerThread,
+} from './threads.js';
 import {
   batchBytes,
   compiledModule,
@@ -77,8 +91,9 @@ export interface SimdKernel {
 /** Options of a SIMD model. */
 export interface SimdModelOptions {
   /**
-   * Split every batch with a second thread (Node's worker_threads). Default: in Node when the
-   * machine has at least 2 CPUs and the batch at least 8 examples; ignored elsewhere (browsers).
+   * Split every batch with a second thread (Node's worker_threads; a nested Worker in a
+   * cross-origin-isolated browser worker). Default: where such a thread can run, when there are at
+   * least 2 logical CPUs and the batch has at least 8 examples; ignored where none can run.
    */
   workerThread?: boolean;
 }
@@ -102,98 +117,28 @@ export interface SimdModel {
 }
 
 const LOSS_CHUNK = 4096;
-const IDLE = 0;
-const REQUESTED = 1;
-const READY = 2;
-const STOP = 3;
-
-// The worker (CommonJS, run with eval). For each requested step it takes the parameters from the
-// shared buffer, makes examples [0, Bw) of the batch and writes their share of the loss and of the
-// gradient (normalised by the whole batch) back; then it makes its examples of the next step ahead.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, sab, kind, H, d, nOut, layers, tied, residual, B, Bw, L, P, dataValues, chol, zBytes, zqBytes, yBytes, nbBytes, scBytes } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { pow: Math.pow, abort() { throw new Error('SIMD module aborted'); } } }).exports;
-let top = ex.heapBase();
-function alloc(n) { const p = top; top += Math.ceil(n / 16) * 16; const have = ex.memory.buffer.byteLength; if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536)); new Uint8Array(ex.memory.buffer, p, top - p).fill(0); return p; }
-const db = alloc(72);
-new Float64Array(ex.memory.buffer, db, 8).set(dataValues);
-if (chol) { const cp = alloc(chol.length * 8); new Float64Array(ex.memory.buffer, cp, chol.length).set(chol); new Float64Array(ex.memory.buffer, db, 9)[8] = cp; }
-const zi = alloc(zBytes), zqi = alloc(zqBytes), yq = alloc(yBytes), nb = alloc(nbBytes), tmp = alloc(64), sc = alloc(scBytes);
-const state = alloc(P * 8), grad = alloc(P * 8);
-const ctrl = new Int32Array(sab, 0, 4);
-const shared = new Float64Array(sab, 16, 2 * P + 1); // params [P] | grad [P] | loss
-let ready = -1;
-const make = (t) => { ex.iclBatch(db, zi, zqi, yq, t, Bw, 0, nb, tmp); ready = t; };
-for (;;) {
-  let s;
-  while ((s = Atomics.load(ctrl, 0)) !== ${REQUESTED}) {
-    if (s === ${STOP}) process.exit(0);
-    Atomics.wait(ctrl, 0, s);
-  }
-  const t = ctrl[1] >>> 0;
-  if (ready !== t) make(t);
-  new Float64Array(ex.memory.buffer, state, P).set(shared.subarray(0, P));
-  const loss = kind === 'stack'
-    ? ex.stackLossGrad4(state, H, d, layers, tied, residual, nOut, L, Bw, zi, zqi, yq, sc, grad, B)
-    : ex.lossGrad(state, H, d, nOut, L, Bw, zi, zqi, yq, sc, grad, B, 0);
-  shared.set(new Float64Array(ex.memory.buffer, grad, P), P);
-  shared[2 * P] = loss;
-  Atomics.store(ctrl, 0, ${READY});
-  Atomics.notify(ctrl, 0);
-  if (t < 0xffffffff) make(t + 1);
-}
-`;
-
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-  on(ev: string, f: (e: unknown) => void): void;
-}
 
 /**
- * Records the worker's errors in `status`. Defined out here on purpose: a listener created inside
- * createSimdModel would share its closure context, which holds the model, and the worker (held by
- * the finalization registry) would then keep the model alive forever.
+ * Stops a worker. Defined out here on purpose: a closure created inside createSimdModel would
+ * share its context, which holds the model, and the worker (held by the finalization registry)
+ * would then keep the model alive forever.
  */
-function watchWorker(worker: NodeWorker, status: { error?: unknown }): void {
-  worker.on('error', (e) => {
-    status.error = e;
-  });
-}
-
-function stopWorker(worker: NodeWorker, ctrl: Int32Array): void {
+function stopWorker(worker: WorkerThread, ctrl: Int32Array): void {
   Atomics.store(ctrl, 0, STOP);
   Atomics.notify(ctrl, 0);
-  void worker.terminate();
+  worker.terminate();
 }
 
 const workerReaper =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<{ worker: NodeWorker; ctrl: Int32Array }>(({ worker, ctrl }) => stopWorker(worker, ctrl))
+    ? new FinalizationRegistry<{ worker: WorkerThread; ctrl: Int32Array }>(({ worker, ctrl }) =>
+        stopWorker(worker, ctrl),
+      )
     : undefined;
-type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
 
-function nodeWorkerCtor(): WorkerCtor | undefined {
-  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return undefined;
-  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  const wt = getBuiltin?.('node:worker_threads') as { Worker?: WorkerCtor } | undefined;
-  return wt?.Worker;
-}
-
-/** CPUs available to this process (1 outside Node). */
+/** CPUs available to this process (Node), or the browser's navigator.hardwareConcurrency where a thread can run; else 1. */
 export function cpuCount(): number {
-  if (typeof process === 'undefined') return 1;
-  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  const os = getBuiltin?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-  return os?.availableParallelism?.() ?? os?.cpus().length ?? 1;
-}
-
-/** Examples the worker thread would take for a batch of B (a multiple of 4, about half; 0 = no worker). */
-export function workerExamplesFor(B: number, workerThread: boolean | undefined): number {
-  if (workerThread === false || !nodeWorkerCtor()) return 0;
-  if (workerThread !== true && cpuCount() < 2) return 0;
-  return 4 * Math.floor(B / 8);
+  return threadHost()?.cpus ?? 1;
 }
 
 /**
@@ -225,43 +170,46 @@ export async function createSimdModel(
   const { ob, segs, nseg } = writeOptimizerBlock(w, optimizer, segments, steps);
 
   // ---- worker: the first Bw examples of every batch, data and gradient (about half the batch)
-  const Worker = nodeWorkerCtor();
-  const Bw = workerExamplesFor(B, options.workerThread);
-  let worker: NodeWorker | undefined;
+  const host = threadHost();
+  const Bw = workerExamplesFor(B, options.workerThread, host);
+  let worker: WorkerThread | undefined;
   let ctrl: Int32Array | undefined;
   let shared: Float64Array | undefined;
-  const workerStatus: { error?: unknown } = {};
-  if (Bw > 0 && Worker) {
-    const sab = new SharedArrayBuffer(16 + (2 * P + 1) * 8);
-    ctrl = new Int32Array(sab, 0, 4);
-    shared = new Float64Array(sab, 16, 2 * P + 1);
+  let sab: SharedArrayBuffer | undefined;
+  if (Bw > 0 && host) {
+    sab = new SharedArrayBuffer(sharedBytes(P));
+    ({ ctrl, shared } = sharedViews(sab, P));
     const part = batchBytes(Bw, L, d, data.queryNoise);
-    worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        module: await compiledModule(),
-        sab,
-        ...kernel.worker,
-        B,
-        Bw,
-        L,
-        P,
-        dataValues: dataBlockValues(data),
-        chol: data.chol,
-        zBytes: part.z,
-        zqBytes: part.zq,
-        yBytes: part.yq,
-        nbBytes: part.nb,
-        scBytes,
-      },
+    worker = host.start({
+      module: await compiledModule(),
+      sab,
+      ...kernel.worker,
+      B,
+      Bw,
+      L,
+      P,
+      dataValues: dataBlockValues(data),
+      chol: data.chol,
+      zBytes: part.z,
+      zqBytes: part.zq,
+      yBytes: part.yq,
+      nbBytes: part.nb,
+      scBytes,
     });
-    watchWorker(worker, workerStatus);
-    worker.unref();
+    try {
+      await worker.ready;
+    } catch (e) {
+      worker.terminate();
+      throw new Error(`${fn}: the worker thread failed to start: ${(e as Error).message}`);
+    }
   }
+  let failure: string | undefined;
   const awaitWorker = () => {
     let s: number;
     while ((s = Atomics.load(ctrl!, 0)) !== READY) {
-      if (workerStatus.error) throw new Error(`${fn}: the worker thread failed: ${String(workerStatus.error)}`);
+      if (s === FAILED) failure = failureNote(sab!, P);
+      else if (worker!.status.error) failure = String(worker!.status.error);
+      if (failure !== undefined) throw new Error(`${fn}: the worker thread failed: ${failure}`);
       Atomics.wait(ctrl!, 0, s, 1000);
     }
   };
@@ -271,6 +219,7 @@ export async function createSimdModel(
     workerExamples: worker ? Bw : 0,
     train(count: number, step: number) {
       if (disposed) throw new Error(`${fn}: run after dispose (the engine was disposed)`);
+      if (failure !== undefined) throw new Error(`${fn}: the worker thread failed: ${failure}`);
       const out = new Float64Array(count);
       if (!worker) {
         for (let done = 0; done < count;) {
