@@ -25,6 +25,7 @@ async function open(
   path: string,
   ready = 'main[data-ready="true"]',
   viewport = { width: 1100, height: 1000 },
+  origin = server.url,
 ): Promise<Opened> {
   const page = await browser.newPage({ viewport, acceptDownloads: true });
   const errors: string[] = [];
@@ -34,7 +35,7 @@ async function open(
     if (m.type() === 'warning') warnings.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${origin}${path}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   await page.waitForSelector(ready, { timeout: 60_000 });
   return { page, errors, warnings };
@@ -204,6 +205,94 @@ describe('web lab in Chromium', () => {
     // The losses are real training losses: positive and finite (β ~ N(0, I), d = 5 gives MSE of order d).
     cpu.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
   }, 120_000);
+
+  it('ICL trainer: the SIMD engine splits each batch over 2 threads in a cross-origin-isolated page, 1 thread without isolation; the same losses within 2e-5', async () => {
+    // Each losses' maximum relative deviation from the float64 engine is at most 1e-5 over 300 steps
+    // (Node's "one and two threads and the float64 engine agree" test, same setting: L = 20, batch 64),
+    // so the two differ by at most 2e-5; they are not bit-equal (the batch's gradient is summed in two parts).
+    const ICL =
+      '/?backend=cpu#/icl?steps=300&batch=64&L=20&log.loss=1&log.validation=300&log.dynamics=300&log.qk=300&finalValidationSamples=0&evaluation.samples=0&headCounts=';
+    const unisolated = await serveStatic(dist, { isolated: false });
+    const train = async (origin: string) => {
+      const { page, errors } = await open(plain, ICL, undefined, undefined, origin);
+      // every status line the page shows (the engine's reason is one of them, briefly)
+      await page.evaluate(() => {
+        const el = document.querySelector('#icl-status-text')!;
+        const seen: string[] = [];
+        (window as unknown as { statusLines: string[] }).statusLines = seen;
+        new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
+      await page.click('#icl-train');
+      await page.waitForSelector('#icl[data-status="done"]', { timeout: 120_000 });
+      const r = await page.evaluate(() => ({
+        isolated: crossOriginIsolated,
+        cpus: navigator.hardwareConcurrency,
+        lines: (window as unknown as { statusLines: string[] }).statusLines,
+        icl: window.__attnlab?.icl as { losses: number[]; engine: { name: string; reason: string } },
+      }));
+      expect(errors).toEqual([]);
+      await page.close();
+      return r;
+    };
+    try {
+      const two = await train(server.url);
+      const one = await train(unisolated.url);
+      expect([two.isolated, one.isolated]).toEqual([true, false]);
+      const threads = two.cpus >= 2 ? '2 threads' : '1 thread';
+      expect(two.icl.engine).toEqual({
+        name: `simd (${threads})`,
+        reason: `simd: every field of the spec is supported; ${threads}`,
+      });
+      expect(two.lines.some((l) => l.startsWith(`Training on simd (${threads}): simd: every field`))).toBe(true);
+      expect(one.icl.engine.name).toBe('simd (1 thread)');
+      expect(one.lines.some((l) => l.startsWith('Training on simd (1 thread)'))).toBe(true);
+      expect(two.icl.losses).toHaveLength(300);
+      expect(one.icl.losses).toHaveLength(300);
+      const rel = Math.max(
+        ...two.icl.losses.map((l, i) => Math.abs(l - one.icl.losses[i]!) / Math.abs(one.icl.losses[i]!)),
+      );
+      expect(rel).toBeLessThanOrEqual(2e-5);
+      // the first loss is before any update: the same batch and weights, summed in two parts (float32 examples)
+      expect(Math.abs(two.icl.losses[0]! - one.icl.losses[0]!)).toBeLessThanOrEqual(1e-6 * one.icl.losses[0]!);
+      one.icl.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
+    } finally {
+      await unisolated.close();
+    }
+  }, 300_000);
+
+  it("ICL trainer: the SIMD engine's nested worker ends on Pause and on leaving the page while training (no leak)", async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=400000&log.validation=100000&finalValidationSamples=0&evaluation.samples=0&headCounts=',
+    );
+    /** The next nested (Blob URL) worker the page starts, and a promise of its end. */
+    const nextThread = async () => {
+      const w = await page.waitForEvent('worker', { predicate: (x) => x.url().startsWith('blob:'), timeout: 60_000 });
+      return new Promise<void>((r) => w.on('close', () => r()));
+    };
+    const blobWorkers = () => page.workers().filter((w) => w.url().startsWith('blob:')).length;
+    let ended = nextThread();
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 60_000 });
+    expect(blobWorkers()).toBe(1);
+    await page.click('#icl-pause');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 60_000 });
+    await ended;
+    expect(blobWorkers()).toBe(0);
+    ended = nextThread();
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="running"]', { timeout: 60_000 });
+    await page.click('#nav a[data-page="kv-cache"]');
+    await page.waitForSelector('#kv-headline');
+    await ended;
+    expect(blobWorkers()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
 
   it('auto picks the fastest backend by measuring, says why WebGPU was skipped; the menu switches backend and keeps the page', async () => {
     const { page, errors } = await open(plain, '/#/kv-cache?preset=seed&compare.seqLen=4096');
