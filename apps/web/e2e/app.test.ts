@@ -234,9 +234,10 @@ describe('web lab in Chromium', () => {
         lines: (window as unknown as { statusLines: string[] }).statusLines,
         icl: window.__attnlab?.icl as { losses: number[]; engine: { name: string; reason: string } },
       }));
+      const note = (await page.textContent('#icl-results-note'))!;
       expect(errors).toEqual([]);
       await page.close();
-      return r;
+      return { ...r, note };
     };
     try {
       const two = await train(server.url);
@@ -248,7 +249,9 @@ describe('web lab in Chromium', () => {
         reason: `simd: every field of the spec is supported; ${threads}`,
       });
       expect(two.lines.some((l) => l.startsWith(`Training on simd (${threads}): simd: every field`))).toBe(true);
+      expect(two.note).toContain(`training engine simd (${threads}), `);
       expect(one.icl.engine.name).toBe('simd (1 thread)');
+      expect(one.note).toContain('training engine simd (1 thread), ');
       expect(one.lines.some((l) => l.startsWith('Training on simd (1 thread)'))).toBe(true);
       expect(two.icl.losses).toHaveLength(300);
       expect(one.icl.losses).toHaveLength(300);

@@ -1,4 +1,4 @@
-/* global window, crossOriginIsolated, navigator -- read inside the page (page.evaluate) */
+/* global window, crossOriginIsolated -- read inside the page (page.evaluate) */
 // ICL training speed in the browser lab, per backend: builds nothing, serves apps/web/dist (run
 // `pnpm --filter @attnlab/web build` first), trains the quick preset's model in headless Chromium
 // and prints the training steps per second the run reports, and its engine.

@@ -526,7 +526,7 @@ export const iclPage: Page = {
         showResult(
           res,
           'Your run',
-          `Trained on ${res.meta.backend} in ${(res.meta.durationMs / 1000).toFixed(1)} s${res.meta.resumedFrom !== undefined ? ` (resumed from step ${res.meta.resumedFrom})` : ''}.`,
+          `Trained on ${res.meta.backend} in ${(res.meta.durationMs / 1000).toFixed(1)} s${res.meta.resumedFrom !== undefined ? ` (resumed from step ${res.meta.resumedFrom})` : ''}; training engine ${main.engine.name}, ${Math.round(main.stepsPerSecond)} steps/s.`,
         );
         setState(
           'done',
