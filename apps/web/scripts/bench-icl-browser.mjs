@@ -91,7 +91,7 @@ if (!threads) {
         const key = `${backend}, ${r.engine?.name}`;
         rates.set(key, [...(rates.get(key) ?? []), r.stepsPerSecond]);
         console.log(
-          `round ${i + 1} ${key}: ${Math.round(r.stepsPerSecond)} steps/s (cross-origin isolated ${r.isolated}, ${r.cpus} logical CPUs, frames mean ${r.frames?.meanMs} ms)`,
+          `round ${i + 1} ${key}: ${Math.round(r.stepsPerSecond)} steps/s (cross-origin isolated ${r.isolated}, ${r.cpus} logical CPUs, frames mean ${r.frames?.meanMs} ms, ${r.redraws?.count} live redraws of ${r.redraws?.meanMs} ms)`,
         );
       }
     }
