@@ -24,6 +24,7 @@ import {
   sharedBytes,
   sharedViews,
   threadHost,
+  whenReady,
   workerExamplesFor,
   type WorkerThread,
 } from './threads.js';
@@ -197,9 +198,8 @@ export async function createSimdModel(
       scBytes,
     });
     try {
-      await worker.ready;
+      await whenReady(worker);
     } catch (e) {
-      worker.terminate();
       throw new Error(`${fn}: the worker thread failed to start: ${(e as Error).message}`);
     }
   }

@@ -3,7 +3,7 @@ import { resolveIclSpec } from '../spec.js';
 import type { IclTrainingSpec } from '../spec.js';
 import { createSimdModel } from './model.js';
 import { compiledModule } from './module.js';
-import { sharedBytes, threadHost, workerExamplesFor, type WorkerData } from './threads.js';
+import { sharedBytes, threadHost, whenReady, workerExamplesFor, type WorkerData } from './threads.js';
 
 /** A stand-in for a browser's global object: an instance of DedicatedWorkerGlobalScope, or of a page's Window. */
 class FakeWorkerScope {}
@@ -100,6 +100,13 @@ describe('SIMD engine threads: where a second thread runs', () => {
     fire(workers[1]!, 'error', { message: 'Uncaught Error: SIMD worker: unknown kernel kind x' });
     await expect(bad.ready).rejects.toThrow('Uncaught Error: SIMD worker: unknown kernel kind x');
     expect(bad.status.error).toBeInstanceOf(Error);
+  });
+
+  it('a worker that never says ready is an error after the start timeout, and is terminated', async () => {
+    const { g, workers } = browserGlobal();
+    const t = threadHost(g)!.start({ sab: new SharedArrayBuffer(sharedBytes(1)), P: 1 } as WorkerData);
+    await expect(whenReady(t, 20)).rejects.toThrow('it did not say it was ready within 20 ms');
+    expect(workers[0]!.terminated).toBe(true);
   });
 });
 

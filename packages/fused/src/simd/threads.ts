@@ -219,6 +219,25 @@ function startBrowser(Worker: BrowserWorkerCtor, g: Record<string, unknown>, dat
   return { ready, status, terminate: () => worker.terminate() };
 }
 
+/** How long a worker may take to say 'ready' (a start that never completes is an error, not a hang). */
+export const START_TIMEOUT_MS = 30_000;
+
+/** Resolves when the worker is ready; rejects (and terminates it) on its error or after `ms`. */
+export async function whenReady(thread: WorkerThread, ms = START_TIMEOUT_MS): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it did not say it was ready within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([thread.ready, late]);
+  } catch (e) {
+    thread.terminate();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * The host a second thread runs on here, or undefined: Node with `worker_threads`; or a browser's
  * dedicated worker (Atomics.wait is refused on a page's main thread) that is cross-origin isolated
