@@ -116,6 +116,16 @@ const STORAGE_KEY = 'attnlab:icl:settings';
  * (beforeunload), and the settings stay in the URL.
  */
 let parked: { config: IclConfig; checkpoint: Uint8Array; step: number; live: Live; evaluating?: boolean } | undefined;
+/**
+ * Settles once the run left while training has parked (its last message arrived, or its worker was
+ * given up): a return through the nav waits for it, else a quick return would miss the paused run.
+ */
+let parking: { done: Promise<void>; settle(): void } | undefined;
+function startParking(): void {
+  let settle = (): void => undefined;
+  const done = new Promise<void>((r) => (settle = r));
+  parking = { done, settle };
+}
 
 /** Table columns in the reader's words (the experiment's short names stay in the tooltips of its exports). */
 const COLUMN_WORDS: Record<string, string> = {
@@ -488,6 +498,7 @@ export const iclPage: Page = {
             parked = { config: res.config, checkpoint, step: main.completedSteps, live: liveData };
           else if (!res.meta.aborted) parked = undefined; // it finished as the page was left: nothing to keep
           worker.terminate();
+          parking?.settle();
           return;
         }
         const stats = meter.stop();
@@ -540,6 +551,7 @@ export const iclPage: Page = {
           if (checkpoint)
             parked = { config: runConfig, checkpoint, step: runConfig.steps, live: liveData, evaluating: true };
           worker.terminate();
+          parking?.settle();
           return;
         }
         meter.stop();
@@ -751,7 +763,9 @@ export const iclPage: Page = {
     setState('idle', 'Ready. The example below was computed ahead of time.');
     trainBtn.disabled = true;
     worker.ready.then(
-      (r) => {
+      async (r) => {
+        await parking?.done; // the run left while training parks first (its checkpoint comes back below)
+        parking = undefined;
         workerInfo.textContent = `Training worker on ${r.backend}${r.report.adapter?.software ? ' (software adapter)' : ''}${r.forcedFailure ? ` (requested backend failed: ${r.forcedFailure})` : ''}.`;
         workerInfo.dataset.backend = r.backend;
         hook('icl', { backend: r.backend });
@@ -795,8 +809,13 @@ export const iclPage: Page = {
       if (state === 'running' || state === 'pausing') {
         // Left through the nav while training: pause it (the run checkpoints) and keep it for the return.
         leaving = true;
+        startParking();
         worker.abort();
-        setTimeout(() => worker.terminate(), 60_000); // a worker that never answers is not left running
+        const left = parking!;
+        setTimeout(() => {
+          worker.terminate(); // a worker that never answers is not left running
+          left.settle();
+        }, 60_000);
       } else {
         if (state === 'paused' && lastPause) parked = { config: runConfig, ...lastPause, live: liveData };
         worker.terminate();
