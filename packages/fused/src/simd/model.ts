@@ -208,7 +208,7 @@ export async function createSimdModel(
     let s: number;
     while ((s = Atomics.load(ctrl!, 0)) !== READY) {
       if (s === FAILED) failure = failureNote(sab!, P);
-      else if (worker!.status.error) failure = String(worker!.status.error);
+      else if (worker!.status.error) failure = worker!.status.error.message;
       if (failure !== undefined) throw new Error(`${fn}: the worker thread failed: ${failure}`);
       Atomics.wait(ctrl!, 0, s, 1000);
     }

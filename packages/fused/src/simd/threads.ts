@@ -30,7 +30,7 @@ export interface ThreadHost {
 export interface WorkerThread {
   readonly ready: Promise<void>;
   /** An error the host reported after start (undefined while none). */
-  readonly status: { error?: unknown };
+  readonly status: { error?: Error };
   terminate(): void;
 }
 
@@ -155,11 +155,14 @@ interface BrowserWorker {
 }
 type BrowserWorkerCtor = new (url: string, opts?: { name?: string }) => BrowserWorker;
 
+const asError = (e: unknown): Error =>
+  e instanceof Error ? e : new Error(typeof e === 'string' ? e : JSON.stringify(e));
+
 function startNode(Worker: NodeWorkerCtor, data: WorkerData): WorkerThread {
   const worker = new Worker(NODE_SOURCE, { eval: true, workerData: data });
-  const status: { error?: unknown } = {};
+  const status: { error?: Error } = {};
   worker.on('error', (e) => {
-    status.error = e;
+    status.error = asError(e);
   });
   const ready = new Promise<void>((resolve, reject) => {
     const done = () => {
@@ -175,7 +178,7 @@ function startNode(Worker: NodeWorkerCtor, data: WorkerData): WorkerThread {
     };
     const onError = (e: unknown) => {
       done();
-      reject(e instanceof Error ? e : new Error(String(e)));
+      reject(asError(e));
     };
     const onExit = (code: unknown) => {
       done();
@@ -196,14 +199,14 @@ function startBrowser(Worker: BrowserWorkerCtor, g: Record<string, unknown>, dat
   const Url = g.URL as typeof URL;
   const url = Url.createObjectURL(new (g.Blob as typeof Blob)([BROWSER_SOURCE], { type: 'text/javascript' }));
   const worker = new Worker(url, { name: 'attnlab simd thread' });
-  const status: { error?: unknown } = {};
-  let settle: ((error?: unknown) => void) | undefined;
+  const status: { error?: Error } = {};
+  let settle: ((error?: Error) => void) | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     settle = (error) => {
       settle = undefined;
       Url.revokeObjectURL(url);
       if (error === undefined) resolve();
-      else reject(error instanceof Error ? error : new Error(String(error)));
+      else reject(error);
     };
   });
   worker.addEventListener('message', (e) => {
@@ -220,7 +223,7 @@ function startBrowser(Worker: BrowserWorkerCtor, g: Record<string, unknown>, dat
 }
 
 /** How long a worker may take to say 'ready' (a start that never completes is an error, not a hang). */
-export const START_TIMEOUT_MS = 30_000;
+const START_TIMEOUT_MS = 30_000;
 
 /** Resolves when the worker is ready; rejects (and terminates it) on its error or after `ms`. */
 export async function whenReady(thread: WorkerThread, ms = START_TIMEOUT_MS): Promise<void> {
@@ -243,9 +246,7 @@ export async function whenReady(thread: WorkerThread, ms = START_TIMEOUT_MS): Pr
  * dedicated worker (Atomics.wait is refused on a page's main thread) that is cross-origin isolated
  * and has `Worker` and `SharedArrayBuffer`. `g` is the global object (a parameter for tests).
  */
-export function threadHost(
-  g: Record<string, unknown> = globalThis as unknown as Record<string, unknown>,
-): ThreadHost | undefined {
+export function threadHost(g: Record<string, unknown> = globalThis): ThreadHost | undefined {
   const proc = g.process as { versions?: { node?: unknown }; getBuiltinModule?: (id: string) => unknown } | undefined;
   if (typeof proc?.versions?.node === 'string') {
     const wt = proc.getBuiltinModule?.('node:worker_threads') as { Worker?: NodeWorkerCtor } | undefined;
