@@ -25,6 +25,7 @@ async function open(
   path: string,
   ready = 'main[data-ready="true"]',
   viewport = { width: 1100, height: 1000 },
+  origin = server.url,
 ): Promise<Opened> {
   const page = await browser.newPage({ viewport, acceptDownloads: true });
   const errors: string[] = [];
@@ -34,7 +35,7 @@ async function open(
     if (m.type() === 'warning') warnings.push(m.text());
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${server.url}${path}`);
+  await page.goto(`${origin}${path}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
   await page.waitForSelector(ready, { timeout: 60_000 });
   return { page, errors, warnings };
@@ -256,6 +257,95 @@ describe('web lab in Chromium', () => {
     // The losses are real training losses: positive and finite (β ~ N(0, I), d = 5 gives MSE of order d).
     cpu.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
   }, 120_000);
+
+  it('ICL trainer: the SIMD engine can split each batch over 2 threads in a cross-origin-isolated page (and times 1 against 2), 1 thread without isolation; the same losses bit for bit', async () => {
+    // Every batch is computed in the same two parts whichever thread computes them, so one thread
+    // and two give the same numbers; the measured engine runs 128 steps on each way first, so a
+    // 300-step run uses both.
+    const ICL =
+      '/?backend=cpu#/icl?steps=300&batch=64&L=20&log.loss=1&log.validation=300&log.dynamics=300&log.qk=300&finalValidationSamples=0&evaluation.samples=0&headCounts=';
+    const unisolated = await serveStatic(dist, { isolated: false });
+    const train = async (origin: string) => {
+      const { page, errors } = await open(plain, ICL, undefined, undefined, origin);
+      // every status line the page shows (the engine's reason is one of them, briefly)
+      await page.evaluate(() => {
+        const el = document.querySelector('#icl-status-text')!;
+        const seen: string[] = [];
+        (window as unknown as { statusLines: string[] }).statusLines = seen;
+        new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
+      await page.click('#icl-train');
+      await page.waitForSelector('#icl[data-status="done"]', { timeout: 120_000 });
+      const r = await page.evaluate(() => ({
+        isolated: crossOriginIsolated,
+        cpus: navigator.hardwareConcurrency,
+        lines: (window as unknown as { statusLines: string[] }).statusLines,
+        icl: window.__attnlab?.icl as { losses: number[]; engine: { name: string; reason: string } },
+      }));
+      const note = (await page.textContent('#icl-results-note'))!;
+      expect(errors).toEqual([]);
+      await page.close();
+      return { ...r, note };
+    };
+    try {
+      const two = await train(server.url);
+      const one = await train(unisolated.url);
+      expect([two.isolated, one.isolated]).toEqual([true, false]);
+      const [threads, detail] =
+        two.cpus >= 2
+          ? ['1–2 threads', '1 or 2 threads, whichever measures faster as it trains (the same numbers either way)']
+          : ['1 thread', '1 thread'];
+      expect(two.icl.engine).toEqual({
+        name: `simd (${threads})`,
+        reason: `simd: every field of the spec is supported; ${detail}`,
+      });
+      expect(two.lines.some((l) => l.startsWith(`Training on simd (${threads}): simd: every field`))).toBe(true);
+      expect(two.note).toContain(`training engine simd (${threads}), `);
+      expect(one.icl.engine.name).toBe('simd (1 thread)');
+      expect(one.note).toContain('training engine simd (1 thread), ');
+      expect(one.lines.some((l) => l.startsWith('Training on simd (1 thread)'))).toBe(true);
+      expect(two.icl.losses).toHaveLength(300);
+      expect(one.icl.losses).toHaveLength(300);
+      expect(two.icl.losses).toEqual(one.icl.losses);
+      one.icl.losses.forEach((l) => expect(l).toBeGreaterThan(0.01));
+    } finally {
+      await unisolated.close();
+    }
+  }, 300_000);
+
+  it("ICL trainer: the SIMD engine's nested worker ends on Pause and on leaving the page while training (no leak)", async () => {
+    const { page, errors } = await open(
+      plain,
+      '/?backend=cpu#/icl?steps=400000&log.validation=100000&finalValidationSamples=0&evaluation.samples=0&headCounts=',
+    );
+    /** The next nested (Blob URL) worker the page starts, and a promise of its end. */
+    const nextThread = async () => {
+      const w = await page.waitForEvent('worker', { predicate: (x) => x.url().startsWith('blob:'), timeout: 60_000 });
+      return new Promise<void>((r) => w.on('close', () => r()));
+    };
+    const blobWorkers = () => page.workers().filter((w) => w.url().startsWith('blob:')).length;
+    let ended = nextThread();
+    await page.click('#icl-train');
+    await page.waitForSelector('[data-figure="live-loss"]', { timeout: 60_000 });
+    expect(blobWorkers()).toBe(1);
+    await page.click('#icl-pause');
+    await page.waitForSelector('#icl[data-status="paused"]', { timeout: 60_000 });
+    await ended;
+    expect(blobWorkers()).toBe(0);
+    ended = nextThread();
+    await page.click('#icl-resume');
+    await page.waitForSelector('#icl[data-status="running"]', { timeout: 60_000 });
+    await page.click('#nav a[data-page="kv-cache"]');
+    await page.waitForSelector('#kv-headline');
+    await ended;
+    expect(blobWorkers()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
 
   it('auto picks the fastest backend by measuring, says why WebGPU was skipped; the menu switches backend and keeps the page', async () => {
     const { page, errors } = await open(plain, '/#/kv-cache?preset=seed&compare.seqLen=4096');

@@ -25,20 +25,24 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` on 127.0.0.1 at a free port. */
-export function serveStatic(root: string): Promise<StaticServer> {
+/**
+ * Serves `root` on 127.0.0.1 at a free port, cross-origin isolated (COOP/COEP, as vite dev/preview
+ * serve it) unless `isolated: false` (then no SharedArrayBuffer: the training worker runs one thread).
+ */
+export function serveStatic(root: string, { isolated = true }: { isolated?: boolean } = {}): Promise<StaticServer> {
   const log: StaticServer['log'] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
     const send = (status: number, type: string): void => {
       log.push({ path, status, type });
-      // Cross-origin isolated, as vite dev/preview serve it: the worker may use SharedArrayBuffer (threads).
+      // Cross-origin isolated: the worker may use SharedArrayBuffer (threads).
       res.writeHead(status, {
         'Content-Type': type,
         'Cache-Control': 'no-store',
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
+        ...(isolated
+          ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+          : {}),
       });
     };
     if (!file.startsWith(normalize(root) + sep) && file !== normalize(root)) {

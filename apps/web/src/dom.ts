@@ -87,23 +87,28 @@ export const reducedMotion = (): boolean =>
 /**
  * Calls `draw` at most once per animation frame, however often `schedule` is called; with
  * `prefers-reduced-motion: reduce`, at most once a second (live charts change less often).
+ * `share` (0 < share ≤ 1) caps the main thread's time in `draw`: after a draw of t ms the next
+ * waits at least t / share ms (a slow machine redraws less often rather than starving the rest).
  */
 export function frameThrottle(
   draw: () => void,
   minIntervalMs = reducedMotion() ? 1000 : 0,
+  share = 1,
 ): { schedule(): void; flush(): void } {
   let pending = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastDraw = 0;
+  let lastMs = 0;
   const run = (): void => {
     pending = 0;
     lastDraw = performance.now();
     draw();
+    lastMs = performance.now() - lastDraw;
   };
   return {
     schedule() {
       if (pending || timer) return;
-      const wait = lastDraw + minIntervalMs - performance.now();
+      const wait = lastDraw + Math.max(minIntervalMs, lastMs / share) - performance.now();
       if (wait > 0) {
         timer = setTimeout(() => {
           timer = undefined;

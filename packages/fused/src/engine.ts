@@ -34,10 +34,12 @@ export interface IclEngineOptions {
   /** 'auto' (default): the fastest engine that runs the spec; or force one. */
   engine?: 'auto' | IclEngineKind;
   /**
-   * SIMD engine: split every batch (its data and gradient) with a worker thread (Node only):
-   * true always, false never. Default: start one when the machine has ≥ 2 CPUs and the batch
-   * ≥ 8 examples, and use it only while it measures faster than one thread (a loaded machine can
-   * make one thread faster). One thread and two give the same numbers, bit for bit.
+   * SIMD engine: split every batch (its data and gradient) with a worker thread: Node's
+   * worker_threads, or in a browser a nested Worker of a cross-origin-isolated dedicated worker
+   * (none on a page's main thread). true always (where one can run), false never. Default: start
+   * one when there are ≥ 2 logical CPUs and the batch has ≥ 8 examples, and use it only while it
+   * measures faster than one thread (a loaded machine can make one thread faster). One thread and
+   * two give the same numbers, bit for bit.
    */
   workerThread?: boolean;
 }

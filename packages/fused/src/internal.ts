@@ -25,7 +25,9 @@ export {
   writeOptimizerBlock,
 } from './simd/module.js';
 export type { IclWasm, IclWasmExports, BatchBuffers, OptimizerBlock } from './simd/module.js';
-export { createSimdModel, workerExamplesFor, cpuCount } from './simd/model.js';
+export { createSimdModel, cpuCount } from './simd/model.js';
+export { threadHost, workerExamplesFor } from './simd/threads.js';
+export type { ThreadHost, WorkerThread, WorkerData } from './simd/threads.js';
 export type { SimdKernel, SimdModel, SimdModelOptions } from './simd/model.js';
 export { createSimdMultiModel } from './simd/multi.js';
 export type { SimdMultiSpec, SimdMultiModel } from './simd/multi.js';

@@ -237,7 +237,20 @@ describeBackends('train', (ctx) => {
 describeBackends(
   'train (abort from a timer)',
   () => {
-    it('yields to the event loop so a timer can abort a long run', async () => {
+    it.each([
+      ['setImmediate (Node)', false],
+      ['a MessageChannel (browsers: no setImmediate)', true],
+    ])('yields to the event loop so a timer can abort a long run: %s', async (_, hideImmediate) => {
+      const g = globalThis as { setImmediate?: unknown };
+      const saved = g.setImmediate;
+      if (hideImmediate) g.setImmediate = undefined;
+      try {
+        await abortedByTimer();
+      } finally {
+        g.setImmediate = saved;
+      }
+    });
+    const abortedByTimer = async () => {
       const params = makeParams();
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 150);
@@ -256,7 +269,7 @@ describeBackends(
       expect(r.completed).toBeLessThan(1_000_000);
       expect(r.history.loss.value).toHaveLength(r.completed);
       tf.dispose([x.x, x.y, ...Object.values(params)]);
-    });
+    };
   },
   ['cpu'],
 );

@@ -8,16 +8,33 @@
  * - Two parts per batch: every batch of B >= 8 is split at {@link splitExamples}(B); the loss and
  *   gradient of each part (normalised by the whole batch) are computed separately and added, the
  *   first part's to the second's. So one thread and two give the same numbers, bit for bit.
- * - Threads (Node): a `worker_threads` worker makes the first part of every batch and its loss and
+ * - Threads: a worker (`./threads.ts`: Node's `worker_threads`, or a nested Worker inside a
+ *   cross-origin-isolated browser worker) makes the first part of every batch and its loss and
  *   gradient while this thread does the rest; this thread then adds the gradients and runs the
  *   optimizer while the worker makes its part of the next batch. Parameters and gradient pass
- *   through a SharedArrayBuffer, one Atomics handshake per step. Browsers run on one thread.
+ *   through a SharedArrayBuffer, one Atomics handshake per step. A page's main thread runs one
+ *   thread.
  * - Thread count by measurement: by default (`workerThread` unset, a worker available) the model
  *   times both ways as it trains and uses the faster; on a loaded machine one thread can beat two.
  *   Since both give the same numbers, the choice never changes a result.
  */
 import type { IclDataParams } from '../data.js';
 import type { FlatOptimizer, Segment } from '../optimizer.js';
+import {
+  FAILED,
+  IDLE,
+  READY,
+  REQUESTED,
+  STOP,
+  failureNote,
+  sharedBytes,
+  sharedViews,
+  splitExamples,
+  threadHost,
+  whenReady,
+  workerExamplesFor,
+  type WorkerThread,
+} from './threads.js';
 import {
   batchBytes,
   compiledModule,
@@ -82,9 +99,10 @@ export interface SimdKernel {
 /** Options of a SIMD model. */
 export interface SimdModelOptions {
   /**
-   * Split every batch with a second thread (Node's worker_threads): true always, false never.
-   * Default: start the worker in Node when the machine has at least 2 CPUs and the batch at least
-   * 8 examples, and use it only while it measures faster than one thread. Ignored in browsers.
+   * Split every batch with a second thread (Node's worker_threads; a nested Worker in a
+   * cross-origin-isolated browser worker): true always (where such a thread can run), false never.
+   * Default: start one where it can run, when there are at least 2 logical CPUs and the batch has
+   * at least 8 examples, and use it only while it measures faster than one thread.
    */
   workerThread?: boolean;
 }
@@ -112,103 +130,28 @@ export interface SimdModel {
 }
 
 const LOSS_CHUNK = 4096;
-const IDLE = 0;
-const REQUESTED = 1;
-const READY = 2;
-const STOP = 3;
-
-// The worker (CommonJS, run with eval). For each requested step it takes the parameters from the
-// shared buffer, makes examples [0, Bw) of the batch and writes their share of the loss and of the
-// gradient (normalised by the whole batch) back; then it makes its examples of the next step ahead.
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const { module, sab, kind, H, d, nOut, layers, tied, residual, B, Bw, L, P, dataValues, chol, zBytes, zqBytes, yBytes, nbBytes, scBytes } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { pow: Math.pow, abort() { throw new Error('SIMD module aborted'); } } }).exports;
-let top = ex.heapBase();
-function alloc(n) { const p = top; top += Math.ceil(n / 16) * 16; const have = ex.memory.buffer.byteLength; if (top > have) ex.memory.grow(Math.ceil((top - have) / 65536)); new Uint8Array(ex.memory.buffer, p, top - p).fill(0); return p; }
-const db = alloc(72);
-new Float64Array(ex.memory.buffer, db, 8).set(dataValues);
-if (chol) { const cp = alloc(chol.length * 8); new Float64Array(ex.memory.buffer, cp, chol.length).set(chol); new Float64Array(ex.memory.buffer, db, 9)[8] = cp; }
-const zi = alloc(zBytes), zqi = alloc(zqBytes), yq = alloc(yBytes), nb = alloc(nbBytes), tmp = alloc(64), sc = alloc(scBytes);
-const state = alloc(P * 8), grad = alloc(P * 8);
-const ctrl = new Int32Array(sab, 0, 4);
-const shared = new Float64Array(sab, 16, 2 * P + 1); // params [P] | grad [P] | loss
-let ready = -1;
-const make = (t) => { ex.iclBatch(db, zi, zqi, yq, t, Bw, 0, nb, tmp); ready = t; };
-for (;;) {
-  let s;
-  while ((s = Atomics.load(ctrl, 0)) !== ${REQUESTED}) {
-    if (s === ${STOP}) process.exit(0);
-    Atomics.wait(ctrl, 0, s);
-  }
-  const t = ctrl[1] >>> 0;
-  if (ready !== t) make(t);
-  new Float64Array(ex.memory.buffer, state, P).set(shared.subarray(0, P));
-  const loss = kind === 'stack'
-    ? ex.stackLossGrad4(state, H, d, layers, tied, residual, nOut, L, Bw, zi, zqi, yq, sc, grad, B)
-    : ex.lossGrad(state, H, d, nOut, L, Bw, zi, zqi, yq, sc, grad, B, 0);
-  shared.set(new Float64Array(ex.memory.buffer, grad, P), P);
-  shared[2 * P] = loss;
-  Atomics.store(ctrl, 0, ${READY});
-  Atomics.notify(ctrl, 0);
-  if (t < 0xffffffff) make(t + 1);
-}
-`;
-
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-  on(ev: string, f: (e: unknown) => void): void;
-}
 
 /**
- * Records the worker's errors in `status`. Defined out here on purpose: a listener created inside
- * createSimdModel would share its closure context, which holds the model, and the worker (held by
- * the finalization registry) would then keep the model alive forever.
+ * Stops a worker. Defined out here on purpose: a closure created inside createSimdModel would
+ * share its context, which holds the model, and the worker (held by the finalization registry)
+ * would then keep the model alive forever.
  */
-function watchWorker(worker: NodeWorker, status: { error?: unknown }): void {
-  worker.on('error', (e) => {
-    status.error = e;
-  });
-}
-
-function stopWorker(worker: NodeWorker, ctrl: Int32Array): void {
+function stopWorker(worker: WorkerThread, ctrl: Int32Array): void {
   Atomics.store(ctrl, 0, STOP);
   Atomics.notify(ctrl, 0);
-  void worker.terminate();
+  worker.terminate();
 }
 
 const workerReaper =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<{ worker: NodeWorker; ctrl: Int32Array }>(({ worker, ctrl }) => stopWorker(worker, ctrl))
+    ? new FinalizationRegistry<{ worker: WorkerThread; ctrl: Int32Array }>(({ worker, ctrl }) =>
+        stopWorker(worker, ctrl),
+      )
     : undefined;
-type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => NodeWorker;
 
-function nodeWorkerCtor(): WorkerCtor | undefined {
-  if (typeof process === 'undefined' || typeof process.versions?.node !== 'string') return undefined;
-  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  const wt = getBuiltin?.('node:worker_threads') as { Worker?: WorkerCtor } | undefined;
-  return wt?.Worker;
-}
-
-/** CPUs available to this process (1 outside Node). */
+/** CPUs available to this process (Node), or the browser's navigator.hardwareConcurrency where a thread can run; else 1. */
 export function cpuCount(): number {
-  if (typeof process === 'undefined') return 1;
-  const getBuiltin = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  const os = getBuiltin?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-  return os?.availableParallelism?.() ?? os?.cpus().length ?? 1;
-}
-
-/** Where a batch of B splits: its first part has this many examples (a multiple of 4, about half; 0 = one part). */
-export function splitExamples(B: number): number {
-  return B >= 8 ? 4 * Math.floor(B / 8) : 0;
-}
-
-/** Examples the worker thread would take for a batch of B (its first part; 0 = no worker). */
-export function workerExamplesFor(B: number, workerThread: boolean | undefined): number {
-  if (workerThread === false || !nodeWorkerCtor()) return 0;
-  if (workerThread !== true && cpuCount() < 2) return 0;
-  return splitExamples(B);
+  return threadHost()?.cpus ?? 1;
 }
 
 /** Steps timed each way when a measured model (re)compares one thread with two. */
@@ -247,46 +190,48 @@ export async function createSimdModel(
   const { ob, segs, nseg } = writeOptimizerBlock(w, optimizer, segments, steps);
 
   // ---- worker: the first Bw examples of every batch, data and gradient (about half the batch)
-  const Worker = nodeWorkerCtor();
+  const host = threadHost();
   const split = splitExamples(B);
-  const Bw = workerExamplesFor(B, options.workerThread);
+  const Bw = workerExamplesFor(B, options.workerThread, host);
   // the first part's gradient when this thread computes it too
   const grad1 = split > 0 ? w.alloc(P * 8) : 0;
-  let worker: NodeWorker | undefined;
+  let worker: WorkerThread | undefined;
   let ctrl: Int32Array | undefined;
   let shared: Float64Array | undefined;
-  const workerStatus: { error?: unknown } = {};
-  if (Bw > 0 && Worker) {
-    const sab = new SharedArrayBuffer(16 + (2 * P + 1) * 8);
-    ctrl = new Int32Array(sab, 0, 4);
-    shared = new Float64Array(sab, 16, 2 * P + 1);
+  let sab: SharedArrayBuffer | undefined;
+  if (Bw > 0 && host) {
+    sab = new SharedArrayBuffer(sharedBytes(P));
+    ({ ctrl, shared } = sharedViews(sab, P));
     const part = batchBytes(Bw, L, d, data.queryNoise);
-    worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        module: await compiledModule(),
-        sab,
-        ...kernel.worker,
-        B,
-        Bw,
-        L,
-        P,
-        dataValues: dataBlockValues(data),
-        chol: data.chol,
-        zBytes: part.z,
-        zqBytes: part.zq,
-        yBytes: part.yq,
-        nbBytes: part.nb,
-        scBytes,
-      },
+    worker = host.start({
+      module: await compiledModule(),
+      sab,
+      ...kernel.worker,
+      B,
+      Bw,
+      L,
+      P,
+      dataValues: dataBlockValues(data),
+      chol: data.chol,
+      zBytes: part.z,
+      zqBytes: part.zq,
+      yBytes: part.yq,
+      nbBytes: part.nb,
+      scBytes,
     });
-    watchWorker(worker, workerStatus);
-    worker.unref();
+    try {
+      await whenReady(worker);
+    } catch (e) {
+      throw new Error(`${fn}: the worker thread failed to start: ${(e as Error).message}`);
+    }
   }
+  let failure: string | undefined;
   const awaitWorker = () => {
     let s: number;
     while ((s = Atomics.load(ctrl!, 0)) !== READY) {
-      if (workerStatus.error) throw new Error(`${fn}: the worker thread failed: ${String(workerStatus.error)}`);
+      if (s === FAILED) failure = failureNote(sab!, P);
+      else if (worker!.status.error) failure = worker!.status.error.message;
+      if (failure !== undefined) throw new Error(`${fn}: the worker thread failed: ${failure}`);
       Atomics.wait(ctrl!, 0, s, 1000);
     }
   };
@@ -341,6 +286,7 @@ export async function createSimdModel(
     stepsByThreads,
     train(count: number, step: number) {
       if (disposed) throw new Error(`${fn}: run after dispose (the engine was disposed)`);
+      if (failure !== undefined) throw new Error(`${fn}: the worker thread failed: ${failure}`);
       const out = new Float64Array(count);
       if (split === 0) {
         for (let done = 0; done < count;) {

@@ -6,7 +6,7 @@
 import type { IclDataParams } from '../data.js';
 import type { FlatOptimizer } from '../optimizer.js';
 import { paramCount, type IclShape } from '../single/float64.js';
-import { splitExamples } from './model.js';
+import { splitExamples } from './threads.js';
 import { createIclWasm, dataBlockValues, writeDataBlock, writeOptimizerBlock } from './module.js';
 
 /** One model of `createSimdMultiModel`. */
