@@ -1,10 +1,13 @@
 // Units of the CLI that need no process: flag → config mapping, the run file, JSON errors,
 // progress drawing, text tables and the report's escaping.
-import { iclRegression, kvCache } from '@attnlab/experiments';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { expandSweep, iclRegression, kvCache } from '@attnlab/experiments';
 import { COMMANDS } from './commands.js';
 import { findField, flagForField, flagOverrides, setPath } from './overrides.js';
 import { Progress, formatDuration, progressText } from './progress.js';
 import { escapeHtml, htmlTable } from './report.js';
+import { readSpecFile } from './sweep/commands.js';
 import { parseRunFile } from './run-file.js';
 import { parseJson } from './run-folder.js';
 import { textTable } from './summary.js';
@@ -204,5 +207,20 @@ describe('tables and escaping', () => {
     expect(escapeHtml('<b a="1">&\'')).toBe('&lt;b a=&quot;1&quot;&gt;&amp;&#39;');
     expect(htmlTable(['<x>'], [['<script>'], [2]])).toContain('<th scope="col">&lt;x&gt;</th>');
     expect(htmlTable(['<x>'], [['<script>'], [2]])).toContain('<td>&lt;script&gt;</td>');
+  });
+});
+
+describe('the example sweep specs', () => {
+  it('every examples/sweeps spec expands; cv-seed.json is the seed preset, one point per configuration', async () => {
+    const dir = join(__dirname, '..', '..', '..', 'examples', 'sweeps');
+    const files = readdirSync(dir).filter((f) => /\.(json|ya?ml)$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    for (const f of files) expect(expandSweep(await readSpecFile(join(dir, f))).length).toBeGreaterThan(0);
+    const cv = expandSweep(await readSpecFile(join(dir, 'cv-seed.json')));
+    expect(cv.map((p) => [(p.config as { widths: number[] }).widths, (p.config as { heads: number[] }).heads])).toEqual(
+      [64, 128, 256].flatMap((D) => [1, 2, 4, 8].map((H) => [[D], [H]])),
+    );
+    // the preset's other settings are the seed's (cv-sweep --preset seed)
+    expect(cv[0]!.config).toMatchObject({ epochs: 50, lr: 1e-3 });
   });
 });
