@@ -1,5 +1,5 @@
 import type { FigureSpec } from '@attnlab/plot';
-import type { TrainEvent } from '@attnlab/train';
+import { deserializeCheckpoint, type Checkpoint, type TrainEvent } from '@attnlab/train';
 import type { ResourceEstimate } from './resources.js';
 import { ConfigError, merge, nonFiniteNumbers, validate, type ObjectSchema, type Schema } from './schema.js';
 
@@ -185,4 +185,49 @@ export function flagNonFinite<R extends ExperimentResult>(result: R): R {
   const found = nonFiniteNumbers(result.data, 'data');
   if (found.length > 0) result.meta.nonFinite = found;
   return result;
+}
+
+/**
+ * The run's saved checkpoint for resume, or null when it has none. One that cannot be read, was
+ * written by another experiment (or fails `written`), or for another config key is a ConfigError
+ * on `checkpoint`; `mayChange` says which settings may differ on resume.
+ * @example
+ * const cp = await loadCheckpoint(ctx, 'icl-multitask', configKey(c), 'steps and finalValidationSamples');
+ */
+export async function loadCheckpoint(
+  ctx: RunContext,
+  experiment: string,
+  configKey: string,
+  mayChange: string,
+  written: (meta: Record<string, unknown>) => boolean = () => true,
+): Promise<Checkpoint | null> {
+  const bytes = await ctx.checkpoints?.load();
+  if (!bytes) return null;
+  let cp: Checkpoint;
+  try {
+    cp = deserializeCheckpoint(bytes);
+  } catch (e) {
+    throw new ConfigError(
+      'checkpoint',
+      'an intact checkpoint',
+      'unreadable bytes',
+      `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
+    );
+  }
+  const meta = cp.meta as Record<string, unknown> | null;
+  if (!meta || meta.experiment !== experiment || !written(meta))
+    throw new ConfigError(
+      'checkpoint',
+      `a checkpoint written by ${experiment}`,
+      meta?.experiment,
+      `is not an ${experiment} checkpoint`,
+    );
+  if (meta.configKey !== configKey)
+    throw new ConfigError(
+      'checkpoint',
+      'a checkpoint of the same model, data and optimizer settings',
+      'a different config',
+      `was written for a different configuration (only ${mayChange} may change on resume)`,
+    );
+  return cp;
 }

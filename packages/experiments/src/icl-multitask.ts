@@ -28,7 +28,6 @@ import {
   adam,
   adamw,
   autodiffEngine,
-  deserializeCheckpoint,
   meanSquaredError,
   serializeCheckpoint,
   sgd,
@@ -39,6 +38,7 @@ import {
 } from '@attnlab/train';
 import {
   RESULT_SCHEMA_VERSION,
+  loadCheckpoint,
   trainProgress,
   type Claim,
   type Experiment,
@@ -48,7 +48,7 @@ import {
 } from './experiment.js';
 import { iclConfigSchema } from './icl-regression.js';
 import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
-import { ConfigError, s, type Infer } from './schema.js';
+import { s, type Infer } from './schema.js';
 
 const f = iclConfigSchema.fields;
 export const iclMultitaskConfigSchema = s.object({
@@ -302,36 +302,8 @@ function configKey(c: IclMultitaskConfig): string {
 }
 
 /** The checkpoint to resume from, or null; one of another experiment or config is a ConfigError on `checkpoint`. */
-async function loadResume(c: IclMultitaskConfig, ctx: RunContext): Promise<Checkpoint | null> {
-  const bytes = await ctx.checkpoints?.load();
-  if (!bytes) return null;
-  let cp: Checkpoint;
-  try {
-    cp = deserializeCheckpoint(bytes);
-  } catch (e) {
-    throw new ConfigError(
-      'checkpoint',
-      'an intact checkpoint',
-      'unreadable bytes',
-      `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
-    );
-  }
-  const meta = cp.meta as { experiment?: string; configKey?: string } | null;
-  if (meta?.experiment !== 'icl-multitask')
-    throw new ConfigError(
-      'checkpoint',
-      'a checkpoint written by icl-multitask',
-      meta?.experiment,
-      'is not an icl-multitask checkpoint',
-    );
-  if (meta.configKey !== configKey(c))
-    throw new ConfigError(
-      'checkpoint',
-      'a checkpoint of the same model, data and optimizer settings',
-      'a different config',
-      'was written for a different configuration (only steps, finalValidationSamples and checkpointEvery may change on resume)',
-    );
-  return cp;
+function loadResume(c: IclMultitaskConfig, ctx: RunContext): Promise<Checkpoint | null> {
+  return loadCheckpoint(ctx, 'icl-multitask', configKey(c), 'steps, finalValidationSamples and checkpointEvery');
 }
 
 /** One task's theory (every task is the same regression): paired heads, debiased GD's optimal step and its risk. */

@@ -49,7 +49,6 @@ import {
   adam,
   adamw,
   autodiffEngine,
-  deserializeCheckpoint,
   meanSquaredError,
   serializeCheckpoint,
   sgd,
@@ -64,6 +63,7 @@ import {
 import { ICL_ENGINE_KINDS, createIclEngine, iclEngineCandidates, type IclTrainingSpec } from '@attnlab/fused';
 import {
   RESULT_SCHEMA_VERSION,
+  loadCheckpoint,
   type Claim,
   type Experiment,
   type ExperimentResult,
@@ -503,42 +503,15 @@ function configKey(c: IclConfig): string {
 }
 
 async function loadResume(c: IclConfig, ctx: RunContext): Promise<ResumeState> {
-  const bytes = await ctx.checkpoints?.load();
-  if (!bytes) return { runIndex: 0, runs: [], finals: [], checkpoint: null };
-  let cp: Checkpoint;
-  try {
-    cp = deserializeCheckpoint(bytes);
-  } catch (e) {
-    throw new ConfigError(
-      'checkpoint',
-      'an intact checkpoint',
-      'unreadable bytes',
-      `cannot be read (${(e as Error).message.replace(/^deserializeCheckpoint: /, '')})`,
-    );
-  }
-  const meta = cp.meta as {
-    experiment?: string;
-    configKey?: string;
-    runIndex?: number;
-    runs?: IclRunData[];
-    finals?: FinalParams[];
-  } | null;
-  if (!meta || meta.experiment !== 'icl-regression' || typeof meta.runIndex !== 'number') {
-    throw new ConfigError(
-      'checkpoint',
-      'a checkpoint written by icl-regression',
-      meta?.experiment,
-      'is not an icl-regression checkpoint',
-    );
-  }
-  if (meta.configKey !== configKey(c)) {
-    throw new ConfigError(
-      'checkpoint',
-      'a checkpoint of the same model, data and optimizer settings',
-      'a different config',
-      'was written for a different configuration (only steps, evaluation, checkpoint and trainer settings may change on resume)',
-    );
-  }
+  const cp = await loadCheckpoint(
+    ctx,
+    'icl-regression',
+    configKey(c),
+    'steps, evaluation, checkpoint and trainer settings',
+    (m) => typeof m.runIndex === 'number',
+  );
+  if (!cp) return { runIndex: 0, runs: [], finals: [], checkpoint: null };
+  const meta = cp.meta as unknown as { runIndex: number; runs?: IclRunData[]; finals?: FinalParams[] };
   return { runIndex: meta.runIndex, runs: meta.runs ?? [], finals: meta.finals ?? [], checkpoint: cp };
 }
 

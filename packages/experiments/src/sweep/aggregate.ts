@@ -141,7 +141,24 @@ export function aggregateSweep(rows: readonly SweepRow[], axes?: readonly string
   return { axes: by, over, metrics, groups, figures: sweepFigures(by, over, metrics, groups) };
 }
 
-const num = (v: number | null): number => (v === null ? NaN : v);
+/** A mean saved as null (not finite) as NaN, for a chart. */
+export const num = (v: number | null): number => (v === null ? NaN : v);
+
+/** One group's curve as a line named `name`, with its ± s.e. band where it has one. */
+export function curveLine(name: string, c: SweepGroup['curves'][string]): LineSeries {
+  const band = c.se.some((s) => s !== null);
+  return {
+    name,
+    x: c.x,
+    y: c.mean.map(num),
+    ...(band
+      ? {
+          lower: c.mean.map((m, i) => num(m) - (c.se[i] ?? 0)),
+          upper: c.mean.map((m, i) => num(m) + (c.se[i] ?? 0)),
+        }
+      : {}),
+  };
+}
 
 function sweepFigures(by: string[], over: string[], metrics: string[], groups: SweepGroup[]): NamedFigure[] {
   const figures: NamedFigure[] = [];
@@ -165,23 +182,7 @@ function sweepFigures(by: string[], over: string[], metrics: string[], groups: S
   const curveNames: string[] = [];
   for (const g of groups) for (const k of Object.keys(g.curves)) if (!curveNames.includes(k)) curveNames.push(k);
   for (const name of curveNames) {
-    const series: LineSeries[] = groups
-      .filter((g) => g.curves[name])
-      .map((g) => {
-        const c = g.curves[name]!;
-        const band = c.se.some((s) => s !== null);
-        return {
-          name: g.label,
-          x: c.x,
-          y: c.mean.map(num),
-          ...(band
-            ? {
-                lower: c.mean.map((m, i) => num(m) - (c.se[i] ?? 0)),
-                upper: c.mean.map((m, i) => num(m) + (c.se[i] ?? 0)),
-              }
-            : {}),
-        };
-      });
+    const series: LineSeries[] = groups.filter((g) => g.curves[name]).map((g) => curveLine(g.label, g.curves[name]!));
     const spec: LineChartSpec = {
       kind: 'line',
       title: `${name}: error against context length (mean ± s.e.${n})`,

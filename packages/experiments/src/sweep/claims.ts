@@ -7,7 +7,15 @@
 import type { BarChartSpec, LineChartSpec, LineSeries, TableSpec } from '@attnlab/plot';
 import type { Claim, NamedFigure } from '../experiment.js';
 import { experiments } from '../registry.js';
-import { formatMeanSe, meanSe, type MeanSe, type SweepAggregate, type SweepGroup } from './aggregate.js';
+import {
+  curveLine,
+  formatMeanSe,
+  meanSe,
+  num,
+  type MeanSe,
+  type SweepAggregate,
+  type SweepGroup,
+} from './aggregate.js';
 import type { SweepPoint } from './spec.js';
 
 /** One group's number for one claim: attnlab's (mean ± s.e. over seeds) beside the theory's. */
@@ -37,7 +45,6 @@ export interface SweepClaims {
   table: TableSpec;
 }
 
-const num = (v: number | null): number => (v === null ? NaN : v);
 const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
 const sameLine = (a: readonly number[], b: readonly number[]) =>
@@ -68,20 +75,7 @@ function curvesFigure(
         name,
         items.flatMap(({ group: g }) => {
           const c = g.curves[name];
-          if (!c) return [];
-          const band = c.se.some((s) => s !== null);
-          const line: LineSeries = {
-            name,
-            x: c.x,
-            y: c.mean.map(num),
-            ...(band
-              ? {
-                  lower: c.mean.map((m, i) => num(m) - (c.se[i] ?? 0)),
-                  upper: c.mean.map((m, i) => num(m) + (c.se[i] ?? 0)),
-                }
-              : {}),
-          };
-          return [{ label: g.label, line }];
+          return c ? [{ label: g.label, line: curveLine(name, c) }] : [];
         }),
       ),
     );

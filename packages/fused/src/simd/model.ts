@@ -33,6 +33,7 @@ import {
   threadHost,
   whenReady,
   workerExamplesFor,
+  type WorkerData,
   type WorkerThread,
 } from './threads.js';
 import {
@@ -65,15 +66,7 @@ export interface SimdKernel {
     Bnorm: number,
   ): number;
   /** What the worker needs to run the same lossGrad. */
-  worker: {
-    kind: 'single' | 'stack';
-    H: number;
-    d: number;
-    nOut: number;
-    layers: number;
-    tied: number;
-    residual: number;
-  };
+  worker: Pick<WorkerData, 'kind' | 'H' | 'd' | 'nOut' | 'layers' | 'tied' | 'residual'>;
   /** n fused iterations inside the module (data, loss, gradient, optimizer), losses into `losses`. */
   train(
     ex: IclWasmExports,
