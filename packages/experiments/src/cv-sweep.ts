@@ -3,7 +3,7 @@ import { initMultiHeadAttention, multiHeadAttention, type MultiHeadAttentionPara
 import { Rng, tokenPatternArrays } from '@attnlab/data';
 import { CV_BAND, inCvBand, simplexVolumeCVs } from '@attnlab/metrics';
 import type { FigureSpec } from '@attnlab/plot';
-import { adam, autodiffEngine, train, type Engine, type ParamMap } from '@attnlab/train';
+import { adam, autodiffEngine, train, yieldToEvents, type Engine, type ParamMap } from '@attnlab/train';
 import { CV_PARAM_NAMES, cvClassifierEngine, jsGemm, tfjsGemm, type CvBatch, type CvParamName } from './cv-engine.js';
 import {
   RESULT_SCHEMA_VERSION,
@@ -551,13 +551,6 @@ function disposeDataset(d: Dataset): void {
   tf.dispose([...new Set(ts)]);
 }
 
-/** Lets timers and abort handlers run between epochs. */
-function macrotask(): Promise<void> {
-  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
-  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
-  return new Promise((r) => setTimeout(r, 0));
-}
-
 /**
  * One configuration's training engine and what the experiment reads besides its losses: the
  * training forwards' correct counts, and an evaluation over the whole data set. Both trainers start
@@ -718,7 +711,7 @@ async function runOne(
       ctx.onEvent?.({ type: 'progress', phase, done: epoch, total: c.epochs, loss });
       ctx.onEvent?.({ type: 'metrics', phase, step: epoch, values: { loss, accuracy } });
       if (epoch === midEpoch && epoch < c.epochs) mid = await measure(epoch);
-      await macrotask();
+      await yieldToEvents();
     }
     if (!aborted) post = await measure(c.epochs);
     const run: CvSweepRun = {

@@ -35,6 +35,7 @@ import {
   type Checkpoint,
   type Optimizer,
   type ParamMap,
+  yieldToEvents,
 } from '@attnlab/train';
 import {
   RESULT_SCHEMA_VERSION,
@@ -47,7 +48,7 @@ import {
   type RunContext,
 } from './experiment.js';
 import { iclConfigSchema } from './icl-regression.js';
-import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
+import { startMeta, throwIfAborted } from './meta.js';
 import { s, type Infer } from './schema.js';
 
 const f = iclConfigSchema.fields;

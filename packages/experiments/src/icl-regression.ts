@@ -59,6 +59,7 @@ import {
   type Optimizer,
   type ParamMap,
   type TensorMap,
+  yieldToEvents,
 } from '@attnlab/train';
 import { ICL_ENGINE_KINDS, createIclEngine, iclEngineCandidates, type IclTrainingSpec } from '@attnlab/fused';
 import {
@@ -71,7 +72,7 @@ import {
   type RunContext,
   trainProgress,
 } from './experiment.js';
-import { startMeta, throwIfAborted, yieldToEvents } from './meta.js';
+import { startMeta, throwIfAborted } from './meta.js';
 import type { ResourceEstimate } from './resources.js';
 import { ConfigError, s, type Infer } from './schema.js';
 

@@ -39,10 +39,3 @@ export async function toJsonMatrix(t: tf.Tensor): Promise<(number | null)[][]> {
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason ?? new DOMException('aborted', 'AbortError');
 }
-
-/** Lets timers, I/O and signal handlers run (awaiting a resolved promise only drains microtasks). */
-export function yieldToEvents(): Promise<void> {
-  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
-  if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
-  return new Promise((r) => setTimeout(r, 0));
-}

@@ -8,7 +8,7 @@ export type {
   SgdConfig,
   AdamConfig,
 } from './optimizers.js';
-export { train } from './loop.js';
+export { train, yieldToEvents } from './loop.js';
 export { autodiffEngine } from './engine.js';
 export type { Engine, EngineState, AutodiffEngineOptions } from './engine.js';
 export type {

@@ -157,9 +157,12 @@ let yieldChannel: { port: MessagePort; waiting: (() => void)[]; count: number } 
  * setImmediate. Browsers: a MessageChannel message, not setTimeout(0), which browsers clamp to
  * ≥ 4 ms once timers nest (the loop's yields do): measured ~14% of training time in Chromium (a
  * 4–10 ms wait per 25 ms call). Every 8th yield is a setTimeout(0) (unclamped: it is not nested in
- * a timer), so timers run even where messages could outrun them.
+ * a timer), so timers run even where messages could outrun them. `train()` yields with it; so can
+ * any long loop of your own (the experiments' do).
+ * @example
+ * for (const chunk of chunks) { work(chunk); await yieldToEvents(); } // an abort or a timer can run between
  */
-function macrotask(): Promise<void> {
+export function yieldToEvents(): Promise<void> {
   const g = globalThis as { setImmediate?: (cb: () => void) => unknown; MessageChannel?: typeof MessageChannel };
   if (typeof g.setImmediate === 'function') return new Promise((r) => g.setImmediate!(r));
   if (typeof g.MessageChannel === 'function') {
@@ -403,7 +406,7 @@ export async function train<B>(options: TrainOptions<B>): Promise<TrainResult> {
     )
       await writeCheckpoint();
     if (now() - lastYield > CALL_MS) {
-      await macrotask();
+      await yieldToEvents();
       lastYield = now();
     }
   }
